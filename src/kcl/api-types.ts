@@ -1,0 +1,50 @@
+/**
+ * The public contract of the KCL library (re-exported by index.ts): compile once, run many
+ * times. `compile` and `run` return diagnostics as values and never throw.
+ */
+import type { Diagnostic } from './diagnostics.js';
+import type { Value } from './value.js';
+
+export interface RunLimits {
+  /** Evaluation steps (expression nodes visited) before K9001. Default 1,000,000. */
+  readonly maxSteps?: number;
+  /** Call depth (lambdas, schema constructors) before K9002. Default 200. */
+  readonly maxDepth?: number;
+  /** Wall-clock budget in milliseconds before K9003. Default 1,000. */
+  readonly timeoutMs?: number;
+  /** Elements a single list/dict/string may hold before K9004. Default 1,000,000. */
+  readonly maxValueSize?: number;
+}
+
+export interface RunOptions {
+  /** Values for `option("name")`, already KCL values (see toKcl in convert.ts for JSON). */
+  readonly options?: Readonly<Record<string, Value>>;
+  readonly limits?: RunLimits;
+  /** Receives `print()` output; default: collected into RunResult.printed. */
+  readonly onPrint?: (line: string) => void;
+}
+
+export interface RunSuccess {
+  readonly ok: true;
+  /** Exported top-level variables in declaration order (`_` names and functions excluded). */
+  readonly exports: Map<string, Value>;
+  /** Text `print()` produced, when no onPrint was given. */
+  readonly printed: string;
+}
+
+export interface RunFailure {
+  readonly ok: false;
+  readonly diagnostic: Diagnostic;
+  readonly printed: string;
+}
+
+export type RunResult = RunSuccess | RunFailure;
+
+export interface Program {
+  readonly filename: string;
+  run(options?: RunOptions): RunResult;
+}
+
+export type CompileResult =
+  | { readonly ok: true; readonly program: Program }
+  | { readonly ok: false; readonly diagnostics: Diagnostic[] };

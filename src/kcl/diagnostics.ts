@@ -1,0 +1,119 @@
+/**
+ * The one catalogue of KCL error codes. Codes and names follow the reference implementation
+ * (E1xxx syntax, E2xxx compile, E3xxx runtime); the K9xxx codes are kclguard's own guardrails,
+ * which the reference does not have. Tests assert codes, never message text.
+ */
+import { formatSpan, type Span } from './span.js';
+
+export const ErrorCodes = {
+  // syntax (E1xxx)
+  E1001: 'InvalidSyntax',
+  E1002: 'TabError',
+  E1003: 'IndentationError',
+  E1I37: 'IllegalArgumentSyntax',
+  // compile (E2xxx)
+  E2F04: 'CannotFindModule',
+  E2F05: 'FailedLoadModule',
+  E2H13: 'UnKnownDecorator',
+  E2H14: 'InvalidDecoratorTarget',
+  E2C15: 'MixinNamingError',
+  E2C16: 'MixinStructureIllegal',
+  E2B17: 'CannotAddMembers',
+  E2B20: 'IndexSignatureError',
+  E2G22: 'TypeError',
+  E2L23: 'CompileError',
+  E2L25: 'NameError',
+  E2L26: 'ValueError',
+  E2L27: 'KeyError',
+  E2L28: 'UniqueKeyError',
+  E2A29: 'AttributeError',
+  E2D32: 'MultiInheritError',
+  E2D33: 'CycleInheritError',
+  E2D34: 'IllegalInheritError',
+  E2I36: 'IllegalArgumentError',
+  E2G30: 'ImmutableError',
+  // runtime (E3xxx)
+  E3F06: 'RecursiveLoad',
+  E3K04: 'FloatOverflow',
+  E3K09: 'IntOverflow',
+  E3M38: 'EvaluationError',
+  E3M39: 'InvalidFormatSpec',
+  E3M40: 'SchemaCheckFailure',
+  E3M41: 'AssertionError',
+  E3M44: 'ImmutableError',
+  E3M49: 'RecursionError',
+  E3C19: 'CannotAddMembers',
+  E3G21: 'TypeError',
+  E3A30: 'AttributeError',
+  E3L41: 'KeyError',
+  // kclguard guardrails (K9xxx): a policy runs synchronously inside the admission path
+  K9001: 'StepBudgetExceeded',
+  K9002: 'RecursionLimitExceeded',
+  K9003: 'TimeoutExceeded',
+  K9004: 'ValueSizeLimitExceeded',
+  K9005: 'SandboxViolation',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface Diagnostic {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Where it happened; absent only for errors with no source location (e.g. a bad -D flag). */
+  readonly span?: Span;
+  /** Further locations, e.g. the other side of a conflicting union. */
+  readonly related?: readonly { readonly message: string; readonly span: Span }[];
+}
+
+export function diagnostic(code: ErrorCode, message: string, span?: Span): Diagnostic {
+  return span ? { code, message, span } : { code, message };
+}
+
+/**
+ * Renders a diagnostic like `kcl run` does (without colour):
+ *
+ *     error[E2G22]: TypeError
+ *      --> main.k:2:5
+ *       |
+ *     2 | b = a + "x"
+ *       |     ^ unsupported operand type(s) for +: 'int' and 'str'
+ *       |
+ *
+ * `sourceLine` is the text of the line the span starts on, when the caller has it.
+ */
+export function formatDiagnostic(d: Diagnostic, sourceLine?: string): string {
+  const head = `error[${d.code}]: ${ErrorCodes[d.code]}`;
+  if (!d.span) return `${head}\n${d.message}\n`;
+  const lineNo = String(d.span.line);
+  const pad = ' '.repeat(lineNo.length);
+  const out = [head, `${pad}--> ${formatSpan(d.span)}`, `${pad} |`];
+  if (sourceLine !== undefined) {
+    out.push(`${lineNo} | ${sourceLine}`);
+    out.push(`${pad} | ${' '.repeat(Math.max(0, d.span.col - 1))}^ ${d.message}`);
+  } else {
+    out.push(`${pad} | ${d.message}`);
+  }
+  out.push(`${pad} |`);
+  return out.join('\n') + '\n';
+}
+
+/** One-line form for logs, AdmissionResponse messages and KCLRun status conditions. */
+export function formatDiagnosticShort(d: Diagnostic): string {
+  const where = d.span ? `${formatSpan(d.span)}: ` : '';
+  return `${where}${d.code} ${ErrorCodes[d.code]}: ${d.message}`;
+}
+
+/**
+ * Thrown inside the evaluator and builtins; caught at the public API boundary
+ * (`program.run` never throws), where it becomes a Diagnostic.
+ */
+export class KclError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+    this.name = 'KclError';
+  }
+}
+
+export function kclError(code: ErrorCode, message: string, span?: Span): KclError {
+  return new KclError(diagnostic(code, message, span));
+}

@@ -1,0 +1,177 @@
+/**
+ * Runtime values of KCL.
+ *
+ * The representation is chosen for the hot path (a policy evaluates per admission request):
+ * the common kinds are plain JavaScript values and need no allocation or unwrapping.
+ *
+ *   None        -> null
+ *   Undefined   -> UNDEFINED (a unique object; omitted from output)
+ *   bool        -> boolean
+ *   int         -> number (always an integer; results outside the safe-integer range raise
+ *                  E3K09 IntOverflow — see docs/kcl-language.md for the 53/64-bit gap)
+ *   float       -> KFloat (boxed, so 1 and 1.0 stay distinct; floats are rare in policies)
+ *   str         -> string
+ *   list        -> Value[] (JS array)
+ *   dict        -> KDict (insertion-ordered Map with string keys)
+ *   unit number -> KUnit (`1Gi`: number-multiplier; prints as its literal)
+ *   schema      -> SchemaInstance
+ *   function    -> KFunction (lambda closure or builtin)
+ *   schema type -> SchemaType (the value a schema name evaluates to)
+ *   module      -> KModule (`import regex` binds one)
+ */
+
+export const UNDEFINED: { readonly __kcl: 'Undefined' } = Object.freeze({ __kcl: 'Undefined' as const });
+export type UndefinedValue = typeof UNDEFINED;
+
+export class KFloat {
+  constructor(readonly value: number) {}
+}
+
+export class KUnit {
+  /** `value` is the number before the suffix; `suffix` e.g. 'Gi', 'm', 'K'. */
+  constructor(readonly value: number, readonly suffix: string, readonly multiplier: number) {}
+  /** The int the unit number stands for (`1Gi` -> 1073741824), truncated like the reference. */
+  toNumber(): number {
+    return Math.trunc(this.value * this.multiplier);
+  }
+  toString(): string {
+    return `${this.value}${this.suffix}`;
+  }
+}
+
+export class KDict {
+  constructor(readonly entries: Map<string, Value> = new Map()) {}
+  get(key: string): Value | undefined {
+    return this.entries.get(key);
+  }
+  set(key: string, value: Value): void {
+    this.entries.set(key, value);
+  }
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+  delete(key: string): boolean {
+    return this.entries.delete(key);
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+  [Symbol.iterator](): IterableIterator<[string, Value]> {
+    return this.entries[Symbol.iterator]();
+  }
+}
+
+/**
+ * A schema instance. `attrs` holds values in declaration order (parent attributes first), then
+ * any extra keys an index signature admitted. The type describes checks and attribute types.
+ */
+export class SchemaInstance {
+  constructor(
+    readonly schema: SchemaTypeRef,
+    readonly attrs: Map<string, Value>,
+  ) {}
+}
+
+/**
+ * What the evaluator knows about a schema type. Defined by the evaluator (src/kcl/eval/); only
+ * the fields every module needs are named here, so builtins can print and compare instances.
+ */
+export interface SchemaTypeRef {
+  readonly __kcl: 'SchemaType';
+  readonly name: string;
+  /** Package path, '__main__' for the main module. */
+  readonly pkgpath: string;
+  /** Every instance created so far in this run, for `instances()`. */
+  readonly instances: SchemaInstance[];
+}
+
+export interface CallArgs {
+  readonly args: Value[];
+  readonly kwargs: Map<string, Value>;
+}
+
+/** A callable: a lambda closure or a builtin. `call` throws a KclError on failure. */
+export class KFunction {
+  constructor(
+    readonly name: string,
+    readonly call: (args: CallArgs, ctx: unknown) => Value,
+  ) {}
+}
+
+/** A system module bound by `import`: its members are functions and constants. */
+export class KModule {
+  constructor(readonly name: string, readonly members: Map<string, Value>) {}
+}
+
+export type Value =
+  | null
+  | UndefinedValue
+  | boolean
+  | number
+  | KFloat
+  | KUnit
+  | string
+  | Value[]
+  | KDict
+  | SchemaInstance
+  | KFunction
+  | SchemaTypeRef
+  | KModule;
+
+export function isUndefined(v: Value | undefined): boolean {
+  return v === UNDEFINED || v === undefined;
+}
+
+/** `None` or `Undefined`. */
+export function isNullish(v: Value | undefined): boolean {
+  return v === null || v === UNDEFINED || v === undefined;
+}
+
+export function isSchemaType(v: Value): v is SchemaTypeRef {
+  return typeof v === 'object' && v !== null && (v as SchemaTypeRef).__kcl === 'SchemaType';
+}
+
+/** The KCL type name used in messages and by `typeof`. */
+export function typeName(v: Value): string {
+  if (v === null) return 'NoneType';
+  if (v === UNDEFINED) return 'UndefinedType';
+  switch (typeof v) {
+    case 'boolean':
+      return 'bool';
+    case 'number':
+      return 'int';
+    case 'string':
+      return 'str';
+  }
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof KDict) return 'dict';
+  if (v instanceof KFloat) return 'float';
+  if (v instanceof KUnit) return 'number_multiplier';
+  if (v instanceof SchemaInstance) return v.schema.name;
+  if (v instanceof KFunction) return 'function';
+  if (v instanceof KModule) return 'module';
+  if (isSchemaType(v)) return 'schema';
+  return 'unknown';
+}
+
+/** KCL truthiness (Python's): empty containers, 0, 0.0, '', None and Undefined are false. */
+export function truthy(v: Value): boolean {
+  if (v === null || v === UNDEFINED) return false;
+  switch (typeof v) {
+    case 'boolean':
+      return v;
+    case 'number':
+      return v !== 0;
+    case 'string':
+      return v.length > 0;
+  }
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof KDict) return v.size > 0;
+  if (v instanceof KFloat) return v.value !== 0;
+  if (v instanceof KUnit) return v.value !== 0;
+  if (v instanceof SchemaInstance) return v.attrs.size > 0;
+  return true;
+}
