@@ -1,0 +1,93 @@
+/**
+ * The seam between the admission transport (src/admission, src/server) and the policy engine.
+ * The engine never sees HTTP or AdmissionReview envelopes: the transport turns a decoded
+ * AdmissionRequest into an EngineRequest and an EngineDecision back into an AdmissionResponse.
+ */
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** Which webhook asked: mutate runs `mode: Auto` policies, validate runs `mode: Validate`. */
+export type Phase = 'mutate' | 'validate';
+
+export interface GroupVersionKind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+export interface GroupVersionResource {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+}
+
+export interface UserInfo {
+  readonly username?: string;
+  readonly uid?: string;
+  readonly groups?: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+type JsonObject = Record<string, unknown>;
+
+export interface EngineRequest {
+  readonly uid: string;
+  readonly phase: Phase;
+  readonly operation: Operation;
+  readonly kind: GroupVersionKind;
+  readonly resource: GroupVersionResource;
+  readonly subResource?: string;
+  readonly name?: string;
+  /** Empty for cluster-scoped objects. */
+  readonly namespace?: string;
+  /** The object being admitted (absent for DELETE). */
+  readonly object?: JsonObject;
+  /** The previous object (UPDATE, DELETE). */
+  readonly oldObject?: JsonObject;
+  readonly userInfo: UserInfo;
+  readonly dryRun: boolean;
+  /** The AdmissionRequest minus object/oldObject, passed to policies as option("request"). */
+  readonly requestView: JsonObject;
+  /** Absolute deadline (ms since epoch, from `?timeout=`) the whole evaluation must end by. */
+  readonly deadline?: number;
+}
+
+/** The result of one policy for one request, as data (Kyverno-style rule result). */
+export type PolicyResult =
+  | 'mutated'
+  | 'passed'
+  | 'violated'
+  | 'failed'
+  | 'not_consented'
+  | 'not_authorized'
+  | 'skipped'
+  | 'not_selected';
+
+export type FailureAction = 'abort' | 'warn' | 'skip';
+
+export interface PolicyOutcome {
+  /** `namespace/name` for KCLRun, `cluster/name` for ClusterKCLRun. */
+  readonly policy: string;
+  readonly result: PolicyResult;
+  /** Why: the assert message, the error with its KCL file:line:col, the consent rule... */
+  readonly reason?: string;
+  /** For `failed`: the failureAction that was applied. */
+  readonly action?: FailureAction;
+  readonly durationSeconds: number;
+}
+
+export interface EngineDecision {
+  readonly allowed: boolean;
+  /** Denial: HTTP-like status code (>= 400; 500 for failureAction abort) and message. */
+  readonly status?: { readonly code: number; readonly message: string; readonly reason?: string };
+  /** RFC 6902 operations transforming the admitted object into the mutated one (mutate phase only). */
+  readonly patch: readonly { op: string; path: string; value?: unknown; from?: string }[];
+  /** Warnings for the AdmissionResponse (the transport enforces the API server's limits). */
+  readonly warnings: readonly string[];
+  /** auditAnnotations for the AdmissionResponse (failureAction warn). */
+  readonly auditAnnotations: Readonly<Record<string, string>>;
+  readonly outcomes: readonly PolicyOutcome[];
+}
+
+/** The one function type the transport calls. Never throws; never does I/O except the cached authorizer. */
+export type AdmissionHandler = (request: EngineRequest) => Promise<EngineDecision>;
