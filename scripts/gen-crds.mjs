@@ -64,7 +64,7 @@ function specSchema(clusterScoped) {
     recoveryPolicy: { type: 'string', enum: ['panic', 'skip'], description: 'kcl-operator alias: panic = abort, skip = skip.' },
     serviceAccountName: { type: 'string', description: 'ServiceAccount whose RBAC bounds what the policy may touch.' },
     mode: { type: 'string', enum: ['Auto', 'Validate'], description: 'Auto: mutate phase. Validate: validate phase, sees the final object.' },
-    timeoutMillis: { type: 'integer', minimum: 1, maximum: 10000, description: 'Evaluation budget in milliseconds.' },
+    timeoutMillis: { type: 'integer', minimum: 1, maximum: 30000, description: 'Evaluation budget in milliseconds.' },
   };
   if (clusterScoped) {
     properties.serviceAccountNamespace = { type: 'string' };

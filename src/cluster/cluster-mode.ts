@@ -1,0 +1,90 @@
+/**
+ * Cluster mode, wired: informers feed the policy set and the Namespace cache, a cached
+ * SubjectAccessReview authorizer checks each effect, one elected replica writes policy status,
+ * and (optionally) the webhook configurations are registered at start-up.
+ */
+import type { Authorizer } from '../engine/authorizer.js';
+import { cachingAuthorizer } from '../engine/authorizer.js';
+import type { EngineLogger } from '../engine/logger.js';
+import type { NamespaceLookup } from '../engine/namespaces.js';
+import type { PolicySet } from '../engine/policy-set.js';
+import { ClusterPolicySource } from './cluster-policy-source.js';
+import { KindResolver } from './discovery.js';
+import type { ClusterConnection } from './kube-config.js';
+import { LeaderElector } from './leader-election.js';
+import { subjectAccessReviewAuthorizer } from './sar-authorizer.js';
+import { StatusWriter } from './status-writer.js';
+import { registerWebhooks, type WebhookRegistrationOptions } from './webhook-registration.js';
+
+export interface ClusterModeOptions {
+  readonly connection: ClusterConnection;
+  readonly policySet: PolicySet;
+  readonly logger: EngineLogger;
+  /** kclguard's own namespace (Lease, exclusions). */
+  readonly namespace: string;
+  /** This replica's name, for leader election. */
+  readonly identity: string;
+  readonly leaseName?: string;
+  readonly authorizerCache?: { readonly allowedTtlMs?: number; readonly deniedTtlMs?: number };
+  /** How often the elected replica re-checks every policy's RBAC condition. Default 60 s. */
+  readonly statusResyncMs?: number;
+  readonly registration?: Omit<WebhookRegistrationOptions, 'kubeConfig'>;
+}
+
+export interface ClusterMode {
+  readonly authorizer: Authorizer;
+  readonly namespaces: NamespaceLookup;
+  stop(): Promise<void>;
+}
+
+export async function startClusterMode(options: ClusterModeOptions): Promise<ClusterMode> {
+  const { kubeConfig } = options.connection;
+  const authorizer = cachingAuthorizer(subjectAccessReviewAuthorizer(kubeConfig), options.authorizerCache);
+  let leader: LeaderElector | undefined;
+  let status: StatusWriter | undefined;
+  const source = new ClusterPolicySource({
+    kubeConfig,
+    policySet: options.policySet,
+    logger: options.logger,
+    onReload: (report) => {
+      if (leader?.isLeader) void status?.sync(report.snapshot);
+    },
+  });
+  status = new StatusWriter({
+    kubeConfig,
+    authorizer,
+    kinds: new KindResolver(kubeConfig),
+    objectOf: (policy) => source.objectOf(policy),
+    logger: options.logger,
+  });
+  leader = new LeaderElector({
+    kubeConfig,
+    namespace: options.namespace,
+    leaseName: options.leaseName ?? 'kclguard-status-writer',
+    identity: options.identity,
+    logger: options.logger,
+    onStartedLeading: () => void status?.sync(options.policySet.snapshot()),
+  });
+
+  await source.start();
+  if (options.registration) {
+    await registerWebhooks({ kubeConfig, ...options.registration });
+    options.logger.info({ name: options.registration.name }, 'webhook configurations registered');
+  }
+  leader.start();
+  // RBAC can change without any policy changing; the leader re-checks periodically.
+  const resync = setInterval(() => {
+    if (leader?.isLeader) void status?.sync(options.policySet.snapshot());
+  }, options.statusResyncMs ?? 60_000);
+  resync.unref();
+
+  return {
+    authorizer,
+    namespaces: source,
+    async stop() {
+      clearInterval(resync);
+      await leader?.stop();
+      await source.stop();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CompiledPolicy } from '../engine/compiled-policy.js';
+import { compiledCondition, desiredStatus } from './status-writer.js';
+
+const identity = { kind: 'KCLRun' as const, namespace: 'team-a', name: 'p', key: 'team-a/p' };
+const definition = { identity } as unknown as CompiledPolicy['definition'];
+const ready: CompiledPolicy = { identity, state: 'ready', definition, program: {} as never, errors: [], diagnostics: [] };
+const broken: CompiledPolicy = {
+  identity,
+  state: 'invalid',
+  definition,
+  errors: ['team-a/p.k:3:5: E1001 InvalidSyntax: expected expression'],
+  diagnostics: [],
+};
+const granted = { status: 'True' as const, reason: 'Granted', message: 'ok' };
+const denied = { status: 'False' as const, reason: 'InsufficientPermissions', message: 'no' };
+
+describe('policy status', () => {
+  it('reports a compile error with its line:col in Compiled and Ready', () => {
+    const status = desiredStatus(broken, granted, 4, undefined, '2026-01-01T00:00:00Z');
+    expect(status.observedGeneration).toBe(4);
+    const compiled = status.conditions.find((c) => c.type === 'Compiled')!;
+    expect(compiled).toMatchObject({ status: 'False', reason: 'CompileFailed' });
+    expect(compiled.message).toContain('team-a/p.k:3:5');
+    expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'CompileFailed' });
+  });
+
+  it('is Ready only when compiled and RBAC is not refused', () => {
+    expect(desiredStatus(ready, granted, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!.status).toBe('True');
+    const refused = desiredStatus(ready, denied, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!;
+    expect(refused).toMatchObject({ status: 'False', reason: 'InsufficientPermissions' });
+  });
+
+  it('moves lastTransitionTime only when a condition flips', () => {
+    const first = desiredStatus(ready, granted, 1, undefined, 'first');
+    const same = desiredStatus(ready, granted, 2, first, 'second');
+    expect(same.conditions.every((c) => c.lastTransitionTime === 'first')).toBe(true);
+    const flipped = desiredStatus(ready, denied, 3, same, 'third');
+    expect(flipped.conditions.find((c) => c.type === 'RBACPermissionsGranted')!.lastTransitionTime).toBe('third');
+    expect(flipped.conditions.find((c) => c.type === 'Compiled')!.lastTransitionTime).toBe('first');
+  });
+
+  it('names an invalid spec apart from a compile failure', () => {
+    const invalid: CompiledPolicy = { identity, state: 'invalid', errors: ['spec.failureAction must be one of abort, warn, skip'], diagnostics: [] };
+    expect(compiledCondition(invalid)).toMatchObject({ status: 'False', reason: 'SpecInvalid' });
+  });
+});

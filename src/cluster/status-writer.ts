@@ -1,0 +1,121 @@
+/**
+ * Writes each policy's status: observedGeneration and the conditions Compiled (with the KCL
+ * diagnostic and its line:col), RBACPermissionsGranted and Ready. Only the elected replica
+ * writes; a write happens only when the status would change, so a steady cluster sees none.
+ */
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { Authorizer } from '../engine/authorizer.js';
+import type { CompiledPolicy } from '../engine/compiled-policy.js';
+import type { EngineLogger } from '../engine/logger.js';
+import { silentLogger } from '../engine/logger.js';
+import type { PolicySnapshot } from '../engine/policy-set.js';
+import { KCLRUN_GROUP, KCLRUN_VERSION } from './cluster-policy-source.js';
+import type { KindResolver } from './discovery.js';
+import { checkPolicyRbac, type RbacCheckResult } from './rbac-check.js';
+
+export interface Condition {
+  readonly type: 'Compiled' | 'RBACPermissionsGranted' | 'Ready';
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime?: string;
+}
+
+export interface PolicyStatus {
+  readonly observedGeneration?: number;
+  readonly conditions: Condition[];
+}
+
+/** Status messages end up in kubectl output; keep them readable. */
+const MAX_MESSAGE = 1024;
+const clip = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
+
+export function compiledCondition(policy: CompiledPolicy): Omit<Condition, 'observedGeneration' | 'lastTransitionTime'> {
+  if (!policy.definition) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.errors.join('; ')) };
+  if (!policy.program) return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
+  return { type: 'Compiled', status: 'True', reason: 'Compiled', message: 'the KCL source compiled' };
+}
+
+export function desiredStatus(policy: CompiledPolicy, rbac: RbacCheckResult, generation: number | undefined, previous: PolicyStatus | undefined, now: string): PolicyStatus {
+  const compiled = compiledCondition(policy);
+  const rbacCondition = { type: 'RBACPermissionsGranted' as const, ...rbac, message: clip(rbac.message) };
+  const ready =
+    compiled.status !== 'True'
+      ? { type: 'Ready' as const, status: 'False' as const, reason: compiled.reason, message: compiled.message }
+      : rbac.status === 'False'
+        ? { type: 'Ready' as const, status: 'False' as const, reason: rbac.reason, message: rbacCondition.message }
+        : { type: 'Ready' as const, status: 'True' as const, reason: 'Ready', message: 'the policy is active' };
+  const conditions = [compiled, rbacCondition, ready].map((c) => {
+    const before = previous?.conditions?.find((p) => p.type === c.type);
+    // lastTransitionTime moves only when the status flips, as metav1.Condition requires.
+    const lastTransitionTime = before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
+    return { ...c, observedGeneration: generation, lastTransitionTime };
+  });
+  return { observedGeneration: generation, conditions };
+}
+
+function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
+  if (!a || a.observedGeneration !== b.observedGeneration) return false;
+  const strip = (s: PolicyStatus) =>
+    JSON.stringify([...(s.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)).map(({ lastTransitionTime: _t, ...c }) => c));
+  return strip(a) === strip(b);
+}
+
+export interface StatusWriterOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly authorizer: Authorizer;
+  readonly kinds: KindResolver;
+  /** The stored object of a policy (for generation and the current status). */
+  readonly objectOf: (policy: CompiledPolicy) => KubernetesObject | undefined;
+  readonly logger?: EngineLogger;
+  readonly now?: () => Date;
+}
+
+export class StatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly logger: EngineLogger;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: StatusWriterOptions) {
+    this.api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Queues a pass over the snapshot; passes never overlap. */
+  sync(snapshot: PolicySnapshot): Promise<void> {
+    this.running = this.running.then(() => this.writeAll(snapshot)).catch(() => undefined);
+    return this.running;
+  }
+
+  private async writeAll(snapshot: PolicySnapshot): Promise<void> {
+    for (const policy of snapshot.policies) {
+      const object = this.options.objectOf(policy);
+      if (!object) continue;
+      const previous = (object as { status?: PolicyStatus }).status;
+      const rbac = await checkPolicyRbac(policy, this.options.authorizer, this.options.kinds);
+      const now = (this.options.now ? this.options.now() : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const status = desiredStatus(policy, rbac, object.metadata?.generation, previous, now);
+      if (sameStatus(previous, status)) continue;
+      try {
+        await this.patch(policy, status);
+      } catch (err) {
+        this.logger.warn({ policy: policy.identity.key, err: err instanceof Error ? err.message : String(err) }, 'status write failed');
+      }
+    }
+  }
+
+  private async patch(policy: CompiledPolicy, status: PolicyStatus): Promise<void> {
+    const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const body = { status };
+    const { name, namespace } = policy.identity;
+    if (policy.identity.kind === 'KCLRun') {
+      await this.api.patchNamespacedCustomObjectStatus(
+        { group: KCLRUN_GROUP, version: KCLRUN_VERSION, plural: 'kclruns', namespace: namespace ?? '', name, body },
+        mergePatch,
+      );
+    } else {
+      await this.api.patchClusterCustomObjectStatus({ group: KCLRUN_GROUP, version: KCLRUN_VERSION, plural: 'clusterkclruns', name, body }, mergePatch);
+    }
+  }
+}
