@@ -1,0 +1,262 @@
+/**
+ * The engine with real KCL policies run by kclguard's interpreter: the semantics of
+ * evaluate.test.ts end to end, plus what only a real interpreter can show (budgets, KCL
+ * locations in messages, assert messages).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { cachingAuthorizer, type Authorizer } from './authorizer.js';
+import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
+import { kclCompiler } from './kcl-compiler.js';
+import { PolicySet } from './policy-set.js';
+import { clusterKclRun, kclRun, pod, request } from './testing/fixtures.js';
+
+type Doc = Record<string, unknown>;
+
+function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
+  const policies = new PolicySet({ compiler: kclCompiler });
+  policies.replace(docs.map((doc) => ({ doc })));
+  return { handler: createAdmissionHandler({ policies, ...options }), policies };
+}
+
+// `=` overrides an existing value; `:` would unify and fail on a conflicting one.
+const ADD_TEAM = `items = [item | {metadata.annotations.team = option("params").team} for item in option("items")]
+`;
+const COPY_TEAM_TO_LABEL = `items = [item | {metadata.labels: {"seen-team": item.metadata.annotations.team}} for item in option("items")]
+`;
+const REQUIRE_APP_LABEL = `_labels = option("items")[0].metadata.labels or {}
+assert "app" in _labels, "label app is required"
+items = option("items")
+`;
+const SCHEMA_CHECK = `schema Labelled:
+    labels: {str:str}
+    check:
+        "app" in labels, "app label required"
+
+_checked = Labelled {labels = option("items")[0].metadata.labels or {}}
+items = option("items")
+`;
+const RUNTIME_ERROR = `_items = option("items")
+items = [item | {metadata.annotations: {"n": _items[5]}} for item in _items]
+`;
+const LOOP_FOREVER = `_n = [a + b for a in range(100000) for b in range(100000)]
+items = option("items")
+`;
+const RENAME = `items = [item | {metadata.name: "renamed"} for item in option("items")]
+`;
+const READS_REQUEST = `_req = option("request")
+items = [item | {metadata.annotations: {"by": _req.userInfo.username, "op": _req.operation}} for item in option("items")]
+`;
+const SYNTAX_ERROR = `items = [item for item in
+`;
+
+/** Programs that need no builtins: the verdict classification against real diagnostics. */
+describe('real KCL verdicts', () => {
+  const WEB_POD = 'apiVersion = "v1"\nkind = "Pod"\nmetadata = {name = "web", namespace = "team-a"}\nspec = {containers = [{name = "app", image = "nginx:1.27"}]}\n';
+
+  it('classifies a failed assert as a violation with its message', async () => {
+    const { handler } = engine([kclRun('v', 'team-a', { source: 'assert 1 > 2, "one is not more than two"\n', mode: 'Validate' })]);
+    const decision = await handler(request({ phase: 'validate' }));
+    expect(decision.status).toEqual({ code: 403, message: 'one is not more than two', reason: 'Forbidden' });
+  });
+
+  it('classifies a failed schema check as a violation', async () => {
+    const source = 'schema L:\n    labels: {str:str}\n    check:\n        "app" in labels, "app label required"\n\n_c = L {labels = {}}\n';
+    const { handler } = engine([kclRun('v', 'team-a', { source, mode: 'Validate' })]);
+    const decision = await handler(request({ phase: 'validate' }));
+    expect(decision.outcomes[0]!.result).toBe('violated');
+    expect(decision.status?.code).toBe(403);
+  });
+
+  it('passes a program that only asserts, and outputs a single document as a mutation', async () => {
+    const { handler } = engine([
+      kclRun('a-asserts', 'team-a', { source: 'assert 2 > 1\n' }),
+      kclRun('b-document', 'team-a', { source: WEB_POD.replace('{name = "web"', '{labels = {tier = "front"}, name = "web"') }),
+    ]);
+    const decision = await handler(request());
+    expect(decision.outcomes.map((o) => o.result)).toEqual(['passed', 'mutated']);
+    expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/labels', value: { tier: 'front' } }]);
+  });
+
+  it('stops an endless computation at its time budget and applies failureAction', async () => {
+    const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
+    const { handler } = engine([
+      kclRun('loop', 'team-a', { source, timeoutMillis: 100 }),
+      kclRun('loop-skip', 'team-b', { source, timeoutMillis: 100, failureAction: 'skip' }),
+    ]);
+    const started = Date.now();
+    const decision = await handler(request());
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(decision.status?.code).toBe(500);
+    expect(decision.status?.message).toMatch(/^policy team-a\/loop failed: team-a\/loop\.k:2:1: K900[13] /);
+    const skipped = await handler(request({ object: pod('web', 'team-b') }));
+    expect(skipped.allowed).toBe(true);
+    expect(skipped.outcomes.find((o) => o.policy === 'team-b/loop-skip')).toMatchObject({ result: 'failed', action: 'skip' });
+  });
+
+  it('stops endless recursion at the depth limit as a failure', async () => {
+    const source = '_f = lambda n: int -> int {\n    _f(n + 1)\n}\n_x = _f(0)\n';
+    const { handler } = engine([kclRun('recurse', 'team-a', { source, failureAction: 'warn' })]);
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'warn', reason: expect.stringMatching(/K9002/) });
+  });
+
+  it('caps the budget by the request deadline', async () => {
+    const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
+    const { handler } = engine([kclRun('loop', 'team-a', { source, timeoutMillis: 30000 })]);
+    const started = Date.now();
+    const decision = await handler(request({ deadline: started + 150 }));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(decision.outcomes[0]!.result).toBe('failed');
+  });
+
+  it('fails on a runtime error naming the KCL location', async () => {
+    const { handler } = engine([kclRun('broken', 'team-a', { source: '_x = {a = 1}\nitems = [_x.b.c]\n' })]);
+    const decision = await handler(request());
+    expect(decision.status?.code).toBe(500);
+    expect(decision.status?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E3M38 /);
+  });
+
+  it('fails on output that renames the object', async () => {
+    const { handler } = engine([kclRun('rename', 'team-a', { source: `items = [{${WEB_POD.replace('"web"', '"renamed"').trim().split('\n').join(', ')}}]\n` })]);
+    const decision = await handler(request());
+    expect(decision.outcomes[0]!.result).toBe('failed');
+    expect(decision.status?.message).toContain('metadata.name');
+  });
+});
+
+describe('real KCL policies', () => {
+  it('mutates, with params, and applies two mutations in order as one patch', async () => {
+    const { handler } = engine([
+      kclRun('b-copy', 'team-a', { source: COPY_TEAM_TO_LABEL }),
+      kclRun('a-add', 'team-a', { source: ADD_TEAM, params: { team: 'payments' } }),
+    ]);
+    const decision = await handler(request());
+    expect(decision.outcomes.map((o) => [o.policy, o.result])).toEqual([
+      ['team-a/a-add', 'mutated'],
+      ['team-a/b-copy', 'mutated'],
+    ]);
+    expect(decision.allowed).toBe(true);
+    expect(decision.patch).toEqual(
+      expect.arrayContaining([
+        { op: 'add', path: '/metadata/annotations', value: { team: 'payments' } },
+        { op: 'add', path: '/metadata/labels', value: { 'seen-team': 'payments' } },
+      ]),
+    );
+    expect(decision.patch).toHaveLength(2);
+  });
+
+  it('passes an unchanged object without a patch', async () => {
+    const { handler } = engine([kclRun('same', 'team-a', { source: 'items = option("items")\n' })]);
+    const decision = await handler(request({ object: pod('web', 'team-a', { labels: { x: '1' }, annotations: { _y: 'kept' } }) }));
+    expect(decision.outcomes[0]!.result).toBe('passed');
+    expect(decision.patch).toEqual([]);
+  });
+
+  it('sees the admission request through option("request")', async () => {
+    const { handler } = engine([kclRun('who', 'team-a', { source: READS_REQUEST })]);
+    const decision = await handler(request());
+    expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { by: 'alice', op: 'CREATE' } }]);
+  });
+
+  it('denies a violation with the assert message, and a schema check failure too', async () => {
+    const { handler } = engine([kclRun('require-app', 'team-a', { source: REQUIRE_APP_LABEL, mode: 'Validate' })]);
+    const denied = await handler(request({ phase: 'validate' }));
+    expect(denied.allowed).toBe(false);
+    expect(denied.status?.code).toBe(403);
+    expect(denied.status?.message).toBe('label app is required');
+    const allowed = await handler(request({ phase: 'validate', object: pod('web', 'team-a', { labels: { app: 'web' } }) }));
+    expect(allowed.allowed).toBe(true);
+
+    const schema = engine([kclRun('schema', 'team-a', { source: SCHEMA_CHECK, mode: 'Validate' })]);
+    const checked = await schema.handler(request({ phase: 'validate' }));
+    expect(checked.outcomes[0]!.result).toBe('violated');
+    expect(checked.status?.code).toBe(403);
+  });
+
+  it('aborts on a runtime error with the policy name and KCL line:col', async () => {
+    const { handler } = engine([kclRun('broken', 'team-a', { source: RUNTIME_ERROR })]);
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(false);
+    expect(decision.status?.code).toBe(500);
+    expect(decision.status?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E\w+ /);
+  });
+
+  it('handles a compile error with the diagnostics, and only for the requests it selects', async () => {
+    const { handler, policies } = engine([
+      kclRun('syntax', 'team-a', { source: SYNTAX_ERROR, failureAction: 'warn' }),
+      kclRun('ok', 'team-a', { source: ADD_TEAM, params: { team: 't' } }),
+    ]);
+    const broken = policies.snapshot().policies.find((p) => p.identity.name === 'syntax')!;
+    expect(broken.state).toBe('invalid');
+    expect(broken.diagnostics[0]!.code).toMatch(/^E1/);
+    expect(broken.diagnostics[0]!.span?.file).toBe('team-a/syntax.k');
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes.map((o) => [o.policy, o.result])).toEqual([['team-a/ok', 'mutated'], ['team-a/syntax', 'failed']]);
+    expect(decision.warnings).toHaveLength(1);
+    expect(decision.patch).toHaveLength(1);
+  });
+
+  it('stops a policy that loops forever within its budget and applies failureAction', async () => {
+    const { handler } = engine([
+      kclRun('loop-abort', 'team-a', { source: LOOP_FOREVER, timeoutMillis: 100 }),
+      kclRun('loop-warn', 'team-b', { source: LOOP_FOREVER, timeoutMillis: 100, failureAction: 'warn' }),
+    ]);
+    const started = Date.now();
+    const aborted = await handler(request());
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(aborted.allowed).toBe(false);
+    expect(aborted.status?.code).toBe(500);
+    expect(aborted.status?.message).toMatch(/K900[1-4]/);
+    const warned = await handler(request({ object: pod('web', 'team-b') }));
+    expect(warned.allowed).toBe(true);
+    expect(warned.outcomes.find((o) => o.policy === 'team-b/loop-warn')).toMatchObject({ result: 'failed', action: 'warn' });
+  });
+
+  it('treats a change to metadata.name as a failure', async () => {
+    const { handler } = engine([kclRun('rename', 'team-a', { source: RENAME, failureAction: 'warn' })]);
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(true);
+    expect(decision.patch).toEqual([]);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'warn' });
+  });
+
+  it('drops a mutation the object does not consent to', async () => {
+    const { handler } = engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' } })]);
+    const decision = await handler(request({ object: pod('web', 'team-a', { annotations: { canMutate: 'cluster/other' } }) }));
+    expect(decision.outcomes[0]!.result).toBe('not_consented');
+    expect(decision.patch).toEqual([]);
+    expect(decision.warnings).toHaveLength(1);
+  });
+
+  it('drops effects the ServiceAccount may not have, caching the answers with their TTLs', async () => {
+    let now = 0;
+    let allowed = false;
+    let calls = 0;
+    const inner: Authorizer = async () => {
+      calls += 1;
+      return allowed;
+    };
+    const authorizer = cachingAuthorizer(inner, { allowedTtlMs: 300_000, deniedTtlMs: 30_000, now: () => now });
+    const { handler } = engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' }, serviceAccountName: 'mutater' })], { authorizer });
+    expect((await handler(request())).outcomes[0]!.result).toBe('not_authorized');
+    expect(calls).toBe(2); // create, then the custom verb mutate
+    allowed = true;
+    now += 29_000;
+    expect((await handler(request())).outcomes[0]!.result).toBe('not_authorized');
+    expect(calls).toBe(2);
+    now += 2_000; // past the denied TTL
+    expect((await handler(request())).outcomes[0]!.result).toBe('mutated');
+    expect(calls).toBe(3);
+  });
+
+  it('lets a cluster policy mutate last', async () => {
+    const { handler } = engine([
+      clusterKclRun('override', { source: ADD_TEAM, params: { team: 'platform' } }),
+      kclRun('tenant', 'team-a', { source: ADD_TEAM, params: { team: 'tenant' } }),
+    ]);
+    const decision = await handler(request());
+    expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { team: 'platform' } }]);
+  });
+});

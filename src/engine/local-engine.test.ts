@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import type { Authorizer } from './authorizer.js';
+import { createLocalEngine, type LocalEngine } from './local-engine.js';
+import { FakeCompiler } from './testing/fake-compiler.js';
+import { clusterKclRun, pod, request } from './testing/fixtures.js';
+
+let engine: LocalEngine | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  engine?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  engine = undefined;
+  dir = undefined;
+});
+
+describe('createLocalEngine', () => {
+  it('wires the directory policies, its Namespaces and a cached authorizer into one handler', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kclguard-local-engine-'));
+    const docs = [
+      clusterKclRun('prod-only', {
+        source: JSON.stringify({ annotate: { prod: 'yes' } }),
+        selector: { namespaceSelector: { matchLabels: { env: 'prod' } } },
+        serviceAccountName: 'm',
+        serviceAccountNamespace: 'ops',
+      }),
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { env: 'prod' } } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'locked', labels: { env: 'prod' }, annotations: { canMutate: 'nobody' } } },
+    ];
+    await writeFile(join(dir, 'all.yaml'), docs.map((d) => yaml.dump(d)).join('---\n'));
+    let authorizerCalls = 0;
+    const authorizer: Authorizer = async () => {
+      authorizerCalls += 1;
+      return true;
+    };
+    engine = await createLocalEngine({ dir, compiler: new FakeCompiler(), authorizer, watch: false });
+    expect(engine.initialReport.problems).toEqual([]);
+    expect(engine.initialReport.namespaces).toBe(2);
+
+    const shop = await engine.handler(request({ object: pod('web', 'shop') }));
+    expect(shop.outcomes[0]!.result).toBe('mutated');
+    await engine.handler(request({ object: pod('web', 'shop') }));
+    expect(authorizerCalls).toBe(1);
+
+    expect((await engine.handler(request({ object: pod('web', 'dev') }))).outcomes[0]!.result).toBe('not_selected');
+    expect((await engine.handler(request({ object: pod('web', 'locked') }))).outcomes[0]!.result).toBe('not_consented');
+  });
+});

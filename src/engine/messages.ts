@@ -1,0 +1,26 @@
+/**
+ * Text the engine hands to the API server: warnings (single line, at most 256 characters, the
+ * API server's limit per warning) and auditAnnotation keys (a qualified-name part, at most 63).
+ */
+import { createHash } from 'node:crypto';
+
+export const MAX_WARNING_LENGTH = 256;
+
+/** Collapses whitespace (newlines included) and truncates to the limit with an ellipsis. */
+export function singleLine(text: string, max = MAX_WARNING_LENGTH): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const chars = Array.from(flat);
+  return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const AUDIT_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * `failed.<namespace>.<name>` (or `failed.cluster.<name>`); a key that would be too long or
+ * invalid becomes `failed.<hash>` so it is still stable per policy.
+ */
+export function auditKey(policyKey: string): string {
+  const readable = `failed.${policyKey.replace('/', '.')}`;
+  if (AUDIT_KEY.test(readable)) return readable;
+  return `failed.${createHash('sha256').update(policyKey).digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,113 @@
+/**
+ * The KCLRun / ClusterKCLRun API (krm.kcl.dev/v1alpha1) as the engine sees it: the manifest as
+ * written, and the normalized definition (defaults applied, aliases resolved, string-or-list
+ * fields turned into lists) that the rest of the engine works with.
+ */
+import type { FailureAction, Operation } from './contract.js';
+
+export const KCLRUN_API_VERSION = 'krm.kcl.dev/v1alpha1';
+export const KCLRUN_GROUP = 'krm.kcl.dev';
+
+export type PolicyKind = 'KCLRun' | 'ClusterKCLRun';
+export type PolicyMode = 'Auto' | 'Validate';
+export type LabelOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: LabelOperator;
+  readonly values?: readonly string[];
+}
+
+/** metav1.LabelSelector. */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+/** krm-kcl's matchConstraints.resourceRules entry; an absent or empty field matches anything. */
+export interface ResourceRule {
+  readonly apiGroups?: readonly string[];
+  readonly apiVersions?: readonly string[];
+  readonly kinds?: readonly string[];
+}
+
+export const ALL_OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
+export const DEFAULT_OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE'];
+export const DEFAULT_FAILURE_ACTION: FailureAction = 'abort';
+export const DEFAULT_MODE: PolicyMode = 'Auto';
+/** Below the API server's default webhook timeout (10 s) so one slow policy cannot eat it all. */
+export const DEFAULT_TIMEOUT_MILLIS = 1000;
+/** The API server never waits longer than 30 s for a webhook. */
+export const MAX_TIMEOUT_MILLIS = 30_000;
+
+/** The manifest as written (only the parts the engine reads are typed). */
+export interface KclRunManifest {
+  readonly apiVersion: string;
+  readonly kind: PolicyKind;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly generation?: number;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
+  readonly spec: Record<string, unknown>;
+}
+
+export interface PolicySelector {
+  /** matchLabels + matchExpressions; undefined when the policy gave neither (matches all). */
+  readonly labels?: LabelSelector;
+  /** ClusterKCLRun only. */
+  readonly namespaceSelector?: LabelSelector;
+  readonly namespaces?: readonly string[];
+  readonly kinds?: readonly string[];
+  readonly names?: readonly string[];
+  readonly operations: readonly Operation[];
+}
+
+export interface ServiceAccountRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface PolicySpec {
+  readonly source: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly selector: PolicySelector;
+  readonly resourceRules: readonly ResourceRule[];
+  readonly strictMode: boolean;
+  readonly failureAction: FailureAction;
+  readonly mode: PolicyMode;
+  readonly timeoutMillis: number;
+  /** Undefined: a ClusterKCLRun acting with kclguard's own authority (no ServiceAccount check). */
+  readonly serviceAccount?: ServiceAccountRef;
+  readonly allowSystemNamespaces: boolean;
+}
+
+export interface PolicyIdentity {
+  readonly kind: PolicyKind;
+  /** Undefined for ClusterKCLRun. */
+  readonly namespace?: string;
+  readonly name: string;
+  /** `namespace/name` for KCLRun, `cluster/name` for ClusterKCLRun (what consent entries name). */
+  readonly key: string;
+}
+
+export interface PolicyDefinition {
+  readonly identity: PolicyIdentity;
+  readonly spec: PolicySpec;
+  /** The document as loaded; programs receive it as resource_list.functionConfig. */
+  readonly manifest: KclRunManifest;
+  /** Where it came from (a file path in local mode), for messages. */
+  readonly origin?: string;
+}
+
+export function policyKey(kind: PolicyKind, name: string, namespace?: string): string {
+  return kind === 'ClusterKCLRun' ? `cluster/${name}` : `${namespace ?? ''}/${name}`;
+}
+
+export function policyIdentity(kind: PolicyKind, name: string, namespace?: string): PolicyIdentity {
+  return kind === 'ClusterKCLRun'
+    ? { kind, name, key: policyKey(kind, name) }
+    : { kind, namespace, name, key: policyKey(kind, name, namespace) };
+}

@@ -1,0 +1,31 @@
+/**
+ * Hooks through which the transport's metrics watch the engine, so the engine itself has no
+ * prom-client dependency. Every hook is optional; an observer that throws is ignored (metrics
+ * must never change an admission decision).
+ */
+import type { FailureAction, PolicyResult } from './contract.js';
+import type { PolicyState } from './compiled-policy.js';
+
+export interface EngineObserver {
+  /** One call per policy considered for a request (not_selected policies are not reported). */
+  onPolicyEvaluated?(policy: string, result: PolicyResult, seconds: number): void;
+  /** A policy failed and its failureAction was applied. */
+  onFailureAction?(policy: string, action: FailureAction): void;
+  /** The policy set was replaced; counts of policies by state (every state present, 0 if none). */
+  onPoliciesChanged?(counts: Readonly<Record<PolicyState, number>>): void;
+}
+
+/** Calls a hook and swallows whatever it throws. */
+export function notify<K extends keyof EngineObserver>(
+  observer: EngineObserver | undefined,
+  hook: K,
+  ...args: Parameters<NonNullable<EngineObserver[K]>>
+): void {
+  const fn = observer?.[hook] as ((...a: unknown[]) => void) | undefined;
+  if (!fn) return;
+  try {
+    fn.apply(observer, args);
+  } catch {
+    // deliberately ignored: see the interface comment
+  }
+}

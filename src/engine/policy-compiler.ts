@@ -1,0 +1,37 @@
+/**
+ * What the engine needs from a KCL implementation: compile a source once, run it many times
+ * with plain-JSON options, get plain-JSON exports back. The real implementation wraps src/kcl
+ * (kcl-compiler.ts); tests of engine logic that is not about KCL may inject a fake.
+ */
+import type { Diagnostic } from '../kcl/diagnostics.js';
+
+export interface PolicyRunLimits {
+  /** Wall-clock budget in milliseconds. */
+  readonly timeoutMs: number;
+  readonly maxSteps?: number;
+  readonly maxDepth?: number;
+}
+
+export type PolicyRunResult =
+  | {
+      readonly ok: true;
+      /** Top-level exported variables, in declaration order, as plain JSON values. */
+      readonly exports: ReadonlyMap<string, unknown>;
+      /** Text print() produced. */
+      readonly printed: string;
+    }
+  | { readonly ok: false; readonly diagnostic: Diagnostic; readonly printed: string };
+
+export interface PolicyProgram {
+  /** Never throws. `options` are plain JSON values for option("name"). */
+  run(options: Readonly<Record<string, unknown>>, limits: PolicyRunLimits): PolicyRunResult;
+}
+
+export type PolicyCompileResult =
+  | { readonly ok: true; readonly program: PolicyProgram }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+export interface PolicyCompiler {
+  /** Never throws. `filename` is what diagnostics name (e.g. `team-a/add-labels.k`). */
+  compile(source: string, filename: string): PolicyCompileResult;
+}

@@ -1,0 +1,140 @@
+/**
+ * Runs one compiled policy on one object and classifies what happened (DESIGN section 1):
+ * unchanged, mutated, violated (assert/check failed), or failed (anything else). Pure apart from
+ * the clock: no consent, authorization or failureAction here.
+ */
+import { formatDiagnosticShort, type ErrorCode } from '../kcl/diagnostics.js';
+import type { EngineRequest } from './contract.js';
+import type { PolicyDefinition } from './model.js';
+import type { PolicyProgram } from './policy-compiler.js';
+
+type JsonObject = Record<string, unknown>;
+
+export type RunOutcome =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'mutated'; readonly object: JsonObject }
+  | { readonly kind: 'violated'; readonly message: string; readonly location?: string }
+  | { readonly kind: 'failed'; readonly error: string };
+
+/** Diagnostics that mean "the object breaks the rule", as opposed to "the rule could not run". */
+const VIOLATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E3M41', 'E3M40']);
+
+export const RESOURCE_LIST_API_VERSION = 'config.kubernetes.io/v1';
+
+/** The option() values a program sees (the krm-kcl contract). */
+export function programOptions(policy: PolicyDefinition, object: JsonObject, request: EngineRequest): Record<string, unknown> {
+  const items = [object];
+  return {
+    items,
+    params: policy.spec.params,
+    resource_list: {
+      apiVersion: RESOURCE_LIST_API_VERSION,
+      kind: 'ResourceList',
+      items,
+      functionConfig: policy.manifest,
+    },
+    request: request.requestView,
+  };
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The object a program produced: `items[0]` of a one-element `items` list, or the exports
+ * themselves when they form a document (apiVersion + kind). A program that exports nothing at
+ * all is a pure validation and leaves the object unchanged (undefined).
+ */
+export function outputObject(exports: ReadonlyMap<string, unknown>): { object?: JsonObject; error?: string } {
+  if (exports.has('items')) {
+    const items = exports.get('items');
+    if (!Array.isArray(items)) return { error: 'output items is not a list' };
+    if (items.length !== 1) return { error: `output must hold exactly one object, got ${items.length}` };
+    if (!isObject(items[0])) return { error: 'output items[0] is not an object' };
+    return { object: items[0] };
+  }
+  if (exports.size === 0) return {};
+  if (exports.has('apiVersion') && exports.has('kind')) return { object: Object.fromEntries(exports) };
+  return { error: 'output has no items list and is not a single document' };
+}
+
+const PROTECTED_FIELDS: readonly (readonly string[])[] = [['apiVersion'], ['kind'], ['metadata', 'name'], ['metadata', 'namespace']];
+
+function fieldAt(object: JsonObject, path: readonly string[]): unknown {
+  let current: unknown = object;
+  for (const part of path) current = isObject(current) ? current[part] : undefined;
+  return current;
+}
+
+/** The first protected field the output changed, if any. */
+export function changedProtectedField(before: JsonObject, after: JsonObject): string | undefined {
+  const changed = PROTECTED_FIELDS.find((path) => fieldAt(before, path) !== fieldAt(after, path));
+  return changed?.join('.');
+}
+
+/** Deep equality of JSON values; stops at the first difference (runs once per policy per request). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  let aCount = 0;
+  for (const key in aRecord) {
+    if (!Object.hasOwn(aRecord, key) || aRecord[key] === undefined) continue;
+    aCount += 1;
+    if (!Object.hasOwn(bRecord, key) || !jsonEqual(aRecord[key], bRecord[key])) return false;
+  }
+  let bCount = 0;
+  for (const key in bRecord) if (Object.hasOwn(bRecord, key) && bRecord[key] !== undefined) bCount += 1;
+  return aCount === bCount;
+}
+
+export interface RunBudget {
+  /** Absolute deadline (ms since epoch) of the whole request, if any. */
+  readonly deadline?: number;
+  readonly now: () => number;
+}
+
+/** Receives what the program print()ed (for the log: a policy author's debugging aid). */
+export type PrintSink = (printed: string) => void;
+
+export function runPolicy(
+  policy: PolicyDefinition,
+  program: PolicyProgram,
+  object: JsonObject,
+  request: EngineRequest,
+  budget: RunBudget,
+  onPrinted?: PrintSink,
+): RunOutcome {
+  const remaining = budget.deadline === undefined ? Infinity : budget.deadline - budget.now();
+  if (remaining <= 0) return { kind: 'failed', error: 'the request deadline passed before the policy could run' };
+  const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
+  let result;
+  try {
+    result = program.run(programOptions(policy, object, request), { timeoutMs });
+  } catch (error) {
+    // program.run must never throw; if it does, the policy failed, the server did not.
+    return { kind: 'failed', error: `internal interpreter error: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (result.printed && onPrinted) onPrinted(result.printed);
+  if (!result.ok) {
+    const d = result.diagnostic;
+    if (VIOLATION_CODES.has(d.code)) {
+      return { kind: 'violated', message: d.message, location: d.span ? `${d.span.file}:${d.span.line}:${d.span.col}` : undefined };
+    }
+    return { kind: 'failed', error: formatDiagnosticShort(d) };
+  }
+  const output = outputObject(result.exports);
+  if (output.error) return { kind: 'failed', error: output.error };
+  if (!output.object || jsonEqual(object, output.object)) return { kind: 'unchanged' };
+  const field = changedProtectedField(object, output.object);
+  if (field) return { kind: 'failed', error: `the output changes the protected field ${field}` };
+  return { kind: 'mutated', object: output.object };
+}
