@@ -1,7 +1,8 @@
 /**
  * Cluster mode, wired: informers feed the policy set and the Namespace cache, a cached
- * SubjectAccessReview authorizer checks each effect, one elected replica writes policy status,
- * and (optionally) the webhook configurations are registered at start-up.
+ * SubjectAccessReview authorizer checks each effect, and one elected replica writes policy
+ * status. Webhook self-registration is separate: serve registers only once it listens, so the
+ * API server is never pointed at an address nobody answers yet.
  */
 import type { Authorizer } from '../engine/authorizer.js';
 import { cachingAuthorizer } from '../engine/authorizer.js';
@@ -14,7 +15,6 @@ import type { ClusterConnection } from './kube-config.js';
 import { LeaderElector } from './leader-election.js';
 import { subjectAccessReviewAuthorizer } from './sar-authorizer.js';
 import { StatusWriter } from './status-writer.js';
-import { registerWebhooks, type WebhookRegistrationOptions } from './webhook-registration.js';
 
 export interface ClusterModeOptions {
   readonly connection: ClusterConnection;
@@ -28,7 +28,6 @@ export interface ClusterModeOptions {
   readonly authorizerCache?: { readonly allowedTtlMs?: number; readonly deniedTtlMs?: number };
   /** How often the elected replica re-checks every policy's RBAC condition. Default 60 s. */
   readonly statusResyncMs?: number;
-  readonly registration?: Omit<WebhookRegistrationOptions, 'kubeConfig'>;
 }
 
 export interface ClusterMode {
@@ -67,10 +66,6 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
   });
 
   await source.start();
-  if (options.registration) {
-    await registerWebhooks({ kubeConfig, ...options.registration });
-    options.logger.info({ name: options.registration.name }, 'webhook configurations registered');
-  }
   leader.start();
   // RBAC can change without any policy changing; the leader re-checks periodically.
   const resync = setInterval(() => {

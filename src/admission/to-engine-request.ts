@@ -1,0 +1,32 @@
+/** The one place an AdmissionRequest becomes the engine's EngineRequest. */
+import type { EngineRequest, Phase } from '../engine/contract.js';
+import type { AdmissionRequest, JsonObject } from './types.js';
+
+export function toEngineRequest(request: AdmissionRequest, phase: Phase, deadline: number): EngineRequest {
+  // Policies see the request through option("request") without the two objects, which they get
+  // separately; copying the objects again would double the per-request conversion cost.
+  const { object, oldObject, ...requestView } = request;
+  const engineRequest: {
+    -readonly [K in keyof EngineRequest]: EngineRequest[K];
+  } = {
+    uid: request.uid,
+    phase,
+    operation: request.operation,
+    kind: { group: request.kind.group ?? '', version: request.kind.version, kind: request.kind.kind },
+    resource: {
+      group: request.resource.group ?? '',
+      version: request.resource.version,
+      resource: request.resource.resource,
+    },
+    namespace: request.namespace ?? '',
+    userInfo: request.userInfo ?? {},
+    dryRun: request.dryRun === true,
+    requestView: requestView as JsonObject,
+    deadline,
+  };
+  if (request.subResource) engineRequest.subResource = request.subResource;
+  if (request.name) engineRequest.name = request.name;
+  if (object) engineRequest.object = object;
+  if (oldObject) engineRequest.oldObject = oldObject;
+  return engineRequest;
+}

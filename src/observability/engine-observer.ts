@@ -1,0 +1,25 @@
+/** The engine's EngineObserver, implemented with kclguard's metrics. */
+import type { FailureAction, PolicyResult } from '../engine/contract.js';
+import type { EngineObserver } from '../engine/observer.js';
+import type { PolicyState } from '../engine/compiled-policy.js';
+import { POLICY_RESULTS, type Metrics, type PolicyResultLabel } from './metrics.js';
+
+const COUNTED_RESULTS: ReadonlySet<string> = new Set(POLICY_RESULTS);
+
+export function metricsObserver(metrics: Metrics): EngineObserver {
+  return {
+    onPolicyEvaluated(policy: string, result: PolicyResult, seconds: number): void {
+      // not_selected is by far the most common result and says nothing about the policy's health;
+      // counting it would multiply series by every policy for every request.
+      if (!COUNTED_RESULTS.has(result)) return;
+      metrics.policyEvaluations.inc({ policy, result: result as PolicyResultLabel });
+      metrics.policyEvaluationDuration.observe({ policy }, seconds);
+    },
+    onFailureAction(policy: string, action: FailureAction): void {
+      metrics.policyFailureActions.inc({ policy, action });
+    },
+    onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>): void {
+      for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Every kclguard metric, registered on ONE Registry that the caller creates and passes in. Nothing
+ * is registered on prom-client's global default registry, so tests can build as many servers as
+ * they like without prom-client's "already registered" error. Label values are bounded: webhook,
+ * operation, decision, result, action and state come from fixed sets; policy is a policy's
+ * `namespace/name` (bounded by the policies loaded). Error text never becomes a label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Sub-millisecond policies up to the API server's 5 s-and-more timeouts. */
+export const ADMISSION_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+export const POLICY_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1, 5];
+
+export const POLICY_RESULTS = [
+  'mutated',
+  'passed',
+  'violated',
+  'failed',
+  'not_consented',
+  'not_authorized',
+  'skipped',
+] as const;
+export type PolicyResultLabel = (typeof POLICY_RESULTS)[number];
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly admissionRequests: Counter<'webhook' | 'operation' | 'decision'>;
+  readonly admissionDuration: Histogram<'webhook'>;
+  readonly admissionInFlight: Gauge;
+  readonly policyEvaluations: Counter<'policy' | 'result'>;
+  readonly policyEvaluationDuration: Histogram<'policy'>;
+  readonly policyFailureActions: Counter<'policy' | 'action'>;
+  readonly policies: Gauge<'state'>;
+}
+
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event-loop lag) with the kclguard_ prefix. Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
+  const registers = [registry];
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'kclguard_' });
+  return {
+    registry,
+    admissionRequests: new Counter({
+      name: 'kclguard_admission_requests_total',
+      help: 'Admission reviews answered, by webhook (mutate/validate), operation and decision (allowed, patched, denied, errored, rejected).',
+      labelNames: ['webhook', 'operation', 'decision'],
+      registers,
+    }),
+    admissionDuration: new Histogram({
+      name: 'kclguard_admission_duration_seconds',
+      help: 'Time from receiving an admission review to sending the answer.',
+      labelNames: ['webhook'],
+      buckets: ADMISSION_DURATION_BUCKETS,
+      registers,
+    }),
+    admissionInFlight: new Gauge({
+      name: 'kclguard_admission_requests_in_flight',
+      help: 'Admission reviews being evaluated right now.',
+      registers,
+    }),
+    policyEvaluations: new Counter({
+      name: 'kclguard_policy_evaluations_total',
+      help: 'Policy evaluations by policy and result (mutated, passed, violated, failed, not_consented, not_authorized, skipped).',
+      labelNames: ['policy', 'result'],
+      registers,
+    }),
+    policyEvaluationDuration: new Histogram({
+      name: 'kclguard_policy_evaluation_duration_seconds',
+      help: 'Time one policy took for one admission review.',
+      labelNames: ['policy'],
+      buckets: POLICY_DURATION_BUCKETS,
+      registers,
+    }),
+    policyFailureActions: new Counter({
+      name: 'kclguard_policy_failure_actions_total',
+      help: 'failureAction applied when a policy could not run (abort, warn, skip).',
+      labelNames: ['policy', 'action'],
+      registers,
+    }),
+    policies: new Gauge({
+      name: 'kclguard_policies',
+      help: 'Policies loaded, by state (ready, invalid).',
+      labelNames: ['state'],
+      registers,
+    }),
+  };
+}

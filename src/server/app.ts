@@ -1,0 +1,148 @@
+/**
+ * The express app: routes only, never listens itself (the HTTPS listener or a test does). The
+ * admission routes do the wire work (content type, body limit, JSON) and hand the parsed body to
+ * reviewAdmission; everything about AdmissionReview semantics lives in src/admission.
+ */
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { AdmissionHandler, Phase } from '../engine/contract.js';
+import { AdmissionInputError, errorBody } from '../admission/errors.js';
+import { reviewAdmission, type ReviewResult } from '../admission/review.js';
+import type { Metrics } from '../observability/metrics.js';
+import { InFlightTracker } from './in-flight.js';
+import { ClientGoneError, readJsonBody, type BodyLimits } from './json-body.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not ready, for humans reading /readyz. */
+  readonly reason?: string;
+}
+
+export interface AppOptions {
+  readonly handler: AdmissionHandler;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Ready once policies are loaded; liveness (/healthz) does not depend on it. */
+  readonly readiness: () => Readiness;
+  readonly inFlight?: InFlightTracker;
+  readonly limits?: BodyLimits;
+  /** While draining for shutdown, answers ask the client to close its connection. */
+  readonly isDraining?: () => boolean;
+}
+
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  const inFlight = options.inFlight ?? new InFlightTracker();
+
+  for (const phase of ['mutate', 'validate'] as const) {
+    app.post(`/${phase}`, (req, res) => admissionRoute(phase, req, res, options, inFlight));
+  }
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+
+  app.get('/readyz', (_req, res) => {
+    const readiness = options.readiness();
+    if (readiness.ready && !options.isDraining?.()) {
+      res.type('text/plain').send('ready\n');
+    } else {
+      const reason = options.isDraining?.() ? 'shutting down' : (readiness.reason ?? 'not ready');
+      res.status(503).type('text/plain').send(`not ready: ${reason}\n`);
+    }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.use((req, res) => {
+    res.status(404).json({ message: `no route for ${req.method} ${req.path}` });
+  });
+
+  // Only a bug in kclguard gets here; the detail goes to the log, not to the caller.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    options.logger.error({ err: error, path: req.path }, 'unhandled error in HTTP route');
+    if (!res.headersSent) res.status(500).json({ message: 'internal error' });
+  });
+
+  return app;
+}
+
+async function admissionRoute(
+  phase: Phase,
+  req: Request,
+  res: Response,
+  options: AppOptions,
+  inFlight: InFlightTracker,
+): Promise<void> {
+  const { metrics, logger } = options;
+  const finished = inFlight.start();
+  metrics.admissionInFlight.inc();
+  const stopTimer = metrics.admissionDuration.startTimer({ webhook: phase });
+  try {
+    let result: ReviewResult;
+    try {
+      const body = await readJsonBody(req, options.limits);
+      result = await reviewAdmission({ phase, body, timeout: firstString(req.query.timeout), handler: options.handler });
+    } catch (error) {
+      if (error instanceof ClientGoneError || (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
+        logger.debug({ webhook: phase }, 'client disconnected before sending the whole review');
+        return;
+      }
+      if (!(error instanceof AdmissionInputError)) throw error;
+      result = {
+        httpStatus: error.httpStatus,
+        body: errorBody(error),
+        decision: 'rejected',
+        operation: 'unknown',
+        inputError: error,
+      };
+    }
+    if (options.isDraining?.() || result.decision === 'rejected') res.setHeader('Connection', 'close');
+    res.status(result.httpStatus).type('application/json').send(JSON.stringify(result.body));
+    metrics.admissionRequests.inc({ webhook: phase, operation: result.operation, decision: result.decision });
+    logReview(logger, phase, result, stopTimer());
+  } finally {
+    metrics.admissionInFlight.dec();
+    finished();
+  }
+}
+
+function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: number): void {
+  const request = result.request;
+  const fields = {
+    webhook: phase,
+    uid: request?.uid,
+    operation: result.operation,
+    kind: request ? `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.version}/${request.kind.kind}` : undefined,
+    subResource: request?.subResource || undefined,
+    namespace: request?.namespace || undefined,
+    name: request?.name || undefined,
+    dryRun: request?.dryRun || undefined,
+    decision: result.decision,
+    durationMs: Math.round(seconds * 1e6) / 1e3,
+  };
+  if (result.decision === 'errored') {
+    logger.error({ ...fields, err: result.failure }, 'policy engine failed; request denied with code 500');
+  } else if (result.decision === 'rejected') {
+    logger.warn({ ...fields, code: result.inputError?.code, reason: result.inputError?.message }, 'refused malformed admission request');
+  } else if (result.decision === 'denied') {
+    const status = 'response' in result.body ? result.body.response.status : undefined;
+    logger.info({ ...fields, code: status?.code, reason: status?.message }, 'admission denied');
+  } else {
+    logger.debug(fields, 'admission answered');
+  }
+  if (result.droppedPatch) logger.error(fields, 'the engine returned a patch for /validate; it was not sent');
+  if (result.droppedAuditKeys && result.droppedAuditKeys.length > 0) {
+    logger.warn({ ...fields, keys: result.droppedAuditKeys }, 'audit annotation keys that are not valid names were dropped');
+  }
+}
+
+function firstString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}

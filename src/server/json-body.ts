@@ -1,0 +1,160 @@
+/**
+ * Reads an admission request body: content type, size limit, nesting limit, JSON parse. Every
+ * refusal is an AdmissionInputError (HTTP 400 with a clear message).
+ */
+import type { IncomingMessage } from 'node:http';
+import { AdmissionInputError } from '../admission/errors.js';
+
+/**
+ * The API server refuses requests bigger than 3 MiB (its max request body size), so an
+ * AdmissionReview it sends can hold at most that (plus the old object in an UPDATE, which the
+ * API server also bounds by etcd's 1.5 MiB object limit). Anything larger did not come from it.
+ */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Real Kubernetes objects nest a few dozen levels. The limit keeps recursive code further down
+ * (schema validation, conversion to KCL values, policies) far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** How long a client whose body was refused may keep sending before its connection is cut. */
+const DRAIN_GRACE_MS = 5_000;
+
+export interface BodyLimits {
+  readonly maxBytes?: number;
+  readonly maxDepth?: number;
+}
+
+export function checkContentType(header: string | undefined): void {
+  const mediaType = (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new AdmissionInputError(
+      'A4002',
+      `content type must be application/json, got ${header ? JSON.stringify(header.slice(0, 100)) : 'none'}`,
+    );
+  }
+}
+
+export async function readJsonBody(req: IncomingMessage, limits: BodyLimits = {}): Promise<unknown> {
+  const maxBytes = limits.maxBytes ?? MAX_BODY_BYTES;
+  try {
+    checkContentType(req.headers['content-type']);
+  } catch (error) {
+    discardRest(req);
+    throw error;
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    discardRest(req);
+    throw tooLarge(maxBytes);
+  }
+  const text = await readText(req, maxBytes);
+  if (text.trim() === '') throw new AdmissionInputError('A4007', 'request body is empty; expected an AdmissionReview');
+  return parseJson(text, limits.maxDepth ?? MAX_JSON_DEPTH);
+}
+
+export function parseJson(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  if (jsonDepthExceeds(text, maxDepth)) {
+    throw new AdmissionInputError('A4004', `JSON nesting is deeper than ${maxDepth} levels`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : 'invalid JSON';
+    throw new AdmissionInputError('A4001', `request body is not valid JSON: ${detail.slice(0, 200)}`);
+  }
+}
+
+/**
+ * True when brackets outside strings nest deeper than maxDepth. A linear scan before parsing, so
+ * a hostile body is refused before any recursive code sees it.
+ */
+export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        discardRest(req);
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size).toString('utf8'));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    // A client that disconnects mid-body may produce neither 'end' nor 'error'; without this the
+    // review would count as in flight forever and hold up a graceful shutdown.
+    const onClose = (): void => {
+      cleanup();
+      reject(new ClientGoneError());
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * Answering before the body is read and closing at once would make the kernel reset the
+ * connection, and the client might never see the 400. Instead the rest is read and thrown away,
+ * for a bounded time.
+ */
+function discardRest(req: IncomingMessage): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
+  timer.unref();
+  req.on('end', () => clearTimeout(timer));
+  req.on('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/** The client went away before its body was complete; there is no one left to answer. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client closed the connection before sending the whole body');
+    this.name = 'ClientGoneError';
+  }
+}
+
+function tooLarge(maxBytes: number): AdmissionInputError {
+  return new AdmissionInputError(
+    'A4003',
+    `request body is larger than the limit of ${maxBytes} bytes; the API server never sends bodies that large`,
+  );
+}

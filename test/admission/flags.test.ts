@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import { FlagError, formatUsage, parseFlags, type FlagSpec } from '../../src/cli/flags.js';
+import { SERVE_FLAGS, serveConfig } from '../../src/cli/serve.js';
+
+const SPECS: FlagSpec[] = [
+  { name: 'dir', type: 'string', default: './x', description: 'a directory' },
+  { name: 'port', type: 'integer', min: 1, max: 10, default: 5, description: 'a port' },
+  { name: 'verbose', type: 'boolean', default: false, description: 'talk more' },
+  { name: 'level', type: 'enum', values: ['a', 'b'], description: 'a level' },
+  { name: 'secret', type: 'string', env: false, description: 'no env twin' },
+];
+
+function flagError(fn: () => unknown): FlagError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof FlagError) return error;
+    throw error;
+  }
+  throw new Error('no FlagError');
+}
+
+describe('parseFlags', () => {
+  it('reads --flag value, --flag=value and bare booleans', () => {
+    const parsed = parseFlags(SPECS, ['--dir', 'p', '--port=7', '--verbose', '--level', 'b'], {});
+    expect(parsed.values).toEqual({ dir: 'p', port: 7, verbose: true, level: 'b' });
+    expect(parsed.sources).toEqual({ dir: 'flag', port: 'flag', verbose: 'flag', level: 'flag' });
+    expect(parseFlags(SPECS, ['--verbose=false'], {}).values.verbose).toBe(false);
+  });
+
+  it('takes the KCLGUARD_<FLAG> twin when the flag is absent, and the flag over the twin', () => {
+    const env = { KCLGUARD_DIR: 'from-env', KCLGUARD_PORT: '3', KCLGUARD_VERBOSE: 'yes', KCLGUARD_SECRET: 'ignored' };
+    const fromEnv = parseFlags(SPECS, [], env);
+    expect(fromEnv.values).toMatchObject({ dir: 'from-env', port: 3, verbose: true });
+    expect(fromEnv.values.secret).toBeUndefined();
+    expect(fromEnv.sources.dir).toBe('env');
+    expect(parseFlags(SPECS, ['--dir', 'flag'], env).values.dir).toBe('flag');
+    expect(parseFlags(SPECS, [], {}).sources.port).toBe('default');
+  });
+
+  it('refuses unknown flags, missing values, bad numbers, ranges and enums with one-line messages', () => {
+    const bad = [
+      ['--nope'],
+      ['-x'],
+      ['--dir'],
+      ['--dir', '--port', '3'],
+      ['--port', 'abc'],
+      ['--port', '11'],
+      ['--port', '1.5'],
+      ['--verbose=maybe'],
+      ['--level', 'c'],
+      ['--dir='],
+      ['--dir', 'a', '--dir', 'b'],
+    ];
+    for (const argv of bad) {
+      const error = flagError(() => parseFlags(SPECS, argv, {}));
+      expect(error.message).not.toContain('\n');
+    }
+    expect(flagError(() => parseFlags(SPECS, [], { KCLGUARD_PORT: 'many' })).message).toContain('KCLGUARD_PORT');
+  });
+
+  it('notices --help and keeps positionals', () => {
+    const parsed = parseFlags(SPECS, ['a', '--help', '--', '--dir'], {});
+    expect(parsed.help).toBe(true);
+    expect(parsed.positionals).toEqual(['a', '--dir']);
+  });
+
+  it('lists every flag with its environment twin in the usage', () => {
+    const usage = formatUsage('serve', SERVE_FLAGS);
+    for (const spec of SERVE_FLAGS) {
+      expect(usage).toContain(`--${spec.name}`);
+      expect(usage).toContain(`KCLGUARD_${spec.name.toUpperCase().replaceAll('-', '_')}`);
+    }
+  });
+});
+
+describe('serveConfig', () => {
+  const dir = process.cwd();
+
+  it('defaults to local mode on 127.0.0.1:8443 from ./policies', () => {
+    const config = serveConfig(['--policies', dir], {});
+    expect(config).toEqual({
+      policies: dir,
+      host: '127.0.0.1',
+      port: 8443,
+      namespace: 'kclguard',
+      logLevel: 'info',
+      shutdownGraceSeconds: 25,
+      certReloadPollSeconds: 30,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every flag from its environment twin', () => {
+    const config = serveConfig([], {
+      KCLGUARD_POLICIES: dir,
+      KCLGUARD_HOST: '0.0.0.0',
+      KCLGUARD_PORT: '9443',
+      KCLGUARD_CERT: 'c.pem',
+      KCLGUARD_KEY: 'k.pem',
+      KCLGUARD_NAMESPACE: 'guard',
+      KCLGUARD_LOG_LEVEL: 'debug',
+      KCLGUARD_SHUTDOWN_GRACE_SECONDS: '5',
+      KCLGUARD_CERT_RELOAD_POLL_SECONDS: '0',
+    });
+    expect(config).toEqual({
+      policies: dir,
+      host: '0.0.0.0',
+      port: 9443,
+      cert: 'c.pem',
+      key: 'k.pem',
+      namespace: 'guard',
+      logLevel: 'debug',
+      shutdownGraceSeconds: 5,
+      certReloadPollSeconds: 0,
+    });
+  });
+
+  it('takes its own namespace from POD_NAMESPACE', () => {
+    expect(serveConfig(['--policies', dir], { POD_NAMESPACE: 'security' })).toMatchObject({ namespace: 'security' });
+  });
+
+  it('refuses cluster mode until it exists, half a key pair, a missing directory and stray arguments', () => {
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['--policies', dir, '--kubeconfig', 'kc'], {}],
+      [['--policies', dir], { KCLGUARD_KUBECONFIG: 'kc' }],
+      [['--policies', dir, '--register-webhooks'], {}],
+      [['--policies', dir, '--cert', 'c.pem'], {}],
+      [['--policies', `${dir}/no-such-directory`], {}],
+      [['--policies', dir, 'extra'], {}],
+      [['--policies', dir, '--log-level', 'loud'], {}],
+      [['--policies', dir, '--port', '70000'], {}],
+    ];
+    for (const [argv, env] of cases) flagError(() => serveConfig(argv, env));
+  });
+});

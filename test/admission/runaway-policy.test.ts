@@ -1,0 +1,109 @@
+/**
+ * Policies that never end, through the whole server with kclguard's real KCL interpreter: each is
+ * stopped by its own budget and answered by its failureAction, and other reviews are still
+ * answered. Evaluation is synchronous on one thread, so "still answered" means right after the
+ * runaway policy's budget, never after a hang.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startServe, type RunningServer } from '../../src/cli/serve.js';
+import { fixture } from './helpers.js';
+
+const DIGITS = '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]';
+
+function policy(name: string, source: string, timeoutMillis: number): string {
+  return [
+    'apiVersion: krm.kcl.dev/v1alpha1',
+    'kind: KCLRun',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: runaway',
+    'spec:',
+    '  mode: Validate',
+    '  failureAction: abort',
+    `  timeoutMillis: ${timeoutMillis}`,
+    '  selector:',
+    '    resourceName: [' + name + ']',
+    '  source: |',
+    ...source.split('\n').map((line) => `    ${line}`),
+    '',
+  ].join('\n');
+}
+
+const RECURSE = 'f = lambda n: int -> int {\n    f(n + 1)\n}\nx = f(0)';
+// 10^8 iterations: far past any budget.
+const LOOP = `l = ${DIGITS}\nx = [a + b + c + d + e + f + g + h for a in l for b in l for c in l for d in l for e in l for f in l for g in l for h in l]`;
+
+function review(name: string, namespace: string): string {
+  const body = fixture('pod-create');
+  body.request.uid = `uid-${name}-${namespace}`;
+  body.request.name = name;
+  body.request.namespace = namespace;
+  body.request.object.metadata.name = name;
+  body.request.object.metadata.namespace = namespace;
+  return JSON.stringify(body);
+}
+
+describe('runaway policies', () => {
+  let dir: string;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kclguard-runaway-'));
+    writeFileSync(join(dir, 'recurse.yaml'), policy('recurse', RECURSE, 2000));
+    writeFileSync(join(dir, 'loop.yaml'), policy('loop', LOOP, 400));
+    server = await startServe(
+      { policies: dir, host: '127.0.0.1', port: 0, namespace: 'kclguard', logLevel: 'silent', shutdownGraceSeconds: 2, certReloadPollSeconds: 0 },
+      { logger: pino({ level: 'silent' }), print: () => undefined, saveGeneratedCertificate: false },
+    );
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function post(body: string): Promise<{ json: any; ms: number }> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        `${server.url}/validate?timeout=10s`,
+        { method: 'POST', ca: server.selfSignedCert, agent: false, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ json: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms: Date.now() - started }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('loads both policies', async () => {
+    const report = await server.reloadPolicies();
+    expect(report.snapshot.counts).toEqual({ ready: 2, invalid: 0 });
+  });
+
+  it('stops unbounded recursion at the depth limit (K9002) and denies with 500', async () => {
+    const answer = await post(review('recurse', 'runaway'));
+    expect(answer.json.response).toMatchObject({ uid: 'uid-recurse-runaway', allowed: false, status: { code: 500 } });
+    expect(answer.json.response.status.message).toContain('K9002');
+  });
+
+  it('stops an endless loop within its budget while another review is answered', async () => {
+    const [loop, other] = await Promise.all([post(review('loop', 'runaway')), post(review('web', 'team-a'))]);
+    expect(loop.json.response).toMatchObject({ uid: 'uid-loop-runaway', allowed: false, status: { code: 500 } });
+    expect(loop.json.response.status.message).toMatch(/K9001|K9003/);
+    // The budget is 400 ms; the rest is TLS, HTTP, the first run's JIT warm-up and a loaded machine.
+    expect(loop.ms).toBeLessThan(3000);
+    expect(other.json.response).toEqual({ uid: 'uid-web-team-a', allowed: true });
+    expect(other.ms).toBeLessThan(3000);
+    const metrics = await server.metrics.registry.metrics();
+    expect(metrics).toContain('kclguard_policy_failure_actions_total{policy="runaway/loop",action="abort"} 1');
+  });
+});
