@@ -1,0 +1,232 @@
+/**
+ * Loads the example policies (policies/<name>/policy.yaml) and their declarative test files
+ * (kclguard-test.yaml), and builds the options a case hands a policy. The format is defined in
+ * docs/policy-testing.md; scripts/policy-expectations.py builds the same options for the
+ * reference KCL, so both sides of the comparison see identical input.
+ */
+import { Ajv } from 'ajv';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+
+export const POLICIES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies');
+export const TEST_FILE = 'kclguard-test.yaml';
+export const RESULTS = ['mutated', 'passed', 'violated', 'failed'] as const;
+export type CaseResult = (typeof RESULTS)[number];
+export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface UserInfo {
+  readonly username: string;
+  readonly groups?: readonly string[];
+}
+
+export interface TestCase {
+  readonly name: string;
+  readonly resource?: string;
+  readonly operation?: Operation;
+  readonly oldResource?: string;
+  /** Replaces the KCLRun's spec.params for this case (`{}` = a KCLRun without params). */
+  readonly params?: unknown;
+  readonly userInfo?: UserInfo;
+  readonly expect: {
+    readonly result: CaseResult;
+    readonly object?: string;
+    readonly message?: string;
+  };
+}
+
+export interface TestFile {
+  readonly apiVersion: 'kclguard.dev/v1alpha1';
+  readonly kind: 'KCLGuardTest';
+  readonly metadata: { readonly name: string };
+  readonly policies: readonly string[];
+  readonly namespaces?: readonly string[];
+  readonly rbac?: readonly string[];
+  readonly cases: readonly TestCase[];
+}
+
+export type KubeObject = Record<string, unknown> & {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+  };
+};
+
+export interface KclRunDoc extends KubeObject {
+  readonly spec?: Record<string, unknown> & {
+    readonly source?: unknown;
+    readonly params?: unknown;
+    readonly mode?: unknown;
+    readonly selector?: {
+      readonly resourceKind?: string | readonly string[];
+      readonly operations?: readonly string[];
+      readonly matchLabels?: Record<string, string>;
+    };
+  };
+}
+
+/** The JSON Schema of kclguard-test.yaml (docs/policy-testing.md describes each field). */
+export const TEST_FILE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'policies', 'cases'],
+  properties: {
+    apiVersion: { const: 'kclguard.dev/v1alpha1' },
+    kind: { const: 'KCLGuardTest' },
+    metadata: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1 } },
+    },
+    policies: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    namespaces: { type: 'array', items: { type: 'string', minLength: 1 } },
+    rbac: { type: 'array', items: { type: 'string', minLength: 1 } },
+    cases: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'expect'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          resource: { type: 'string', minLength: 1 },
+          operation: { enum: [...OPERATIONS] },
+          oldResource: { type: 'string', minLength: 1 },
+          params: {},
+          userInfo: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username'],
+            properties: {
+              username: { type: 'string' },
+              groups: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          expect: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['result'],
+            properties: {
+              result: { enum: [...RESULTS] },
+              object: { type: 'string', minLength: 1 },
+              message: { type: 'string', minLength: 1 },
+            },
+            allOf: [
+              { if: { properties: { result: { const: 'mutated' } } }, then: { required: ['object'] } },
+              { if: { properties: { result: { const: 'violated' } } }, then: { required: ['message'] } },
+              { if: { properties: { result: { enum: ['passed', 'failed'] } } }, then: { not: { required: ['object'] } } },
+            ],
+          },
+        },
+        allOf: [
+          {
+            if: { properties: { operation: { const: 'DELETE' } }, required: ['operation'] },
+            then: { required: ['oldResource'] },
+            else: { required: ['resource'] },
+          },
+        ],
+      },
+    },
+  },
+} as const;
+
+const validateTestFile = new Ajv({ allErrors: true, strict: false }).compile(TEST_FILE_SCHEMA);
+
+/** Schema errors of a parsed kclguard-test.yaml, as `path: message` lines (empty when valid). */
+export function testFileErrors(doc: unknown): string[] {
+  if (validateTestFile(doc)) return [];
+  return (validateTestFile.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
+}
+
+/** Every policy directory, i.e. every folder of policies/ that has a policy.yaml. */
+export function listPolicyNames(): string[] {
+  return readdirSync(POLICIES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(POLICIES_DIR, d.name, 'policy.yaml')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** All YAML documents of a file (empty documents dropped). */
+export function loadYamlDocs(path: string): unknown[] {
+  return yaml.loadAll(readFileSync(path, 'utf8')).filter((d) => d !== null && d !== undefined);
+}
+
+/** The single YAML document of a file; throws when there is not exactly one. */
+export function loadYamlDoc(path: string): unknown {
+  const docs = loadYamlDocs(path);
+  if (docs.length !== 1) throw new Error(`${path}: expected one YAML document, found ${docs.length}`);
+  return docs[0];
+}
+
+export interface PolicySuite {
+  readonly name: string;
+  readonly dir: string;
+  readonly testFile: TestFile;
+}
+
+export function loadSuite(name: string): PolicySuite {
+  const dir = join(POLICIES_DIR, name);
+  return { name, dir, testFile: loadYamlDoc(join(dir, TEST_FILE)) as TestFile };
+}
+
+export function caseOperation(testCase: TestCase): Operation {
+  return testCase.operation ?? 'CREATE';
+}
+
+/** The object the policy is asked about: the old object for DELETE, the new one otherwise. */
+export function admittedPath(testCase: TestCase): string {
+  const path = caseOperation(testCase) === 'DELETE' ? testCase.oldResource : testCase.resource;
+  if (!path) throw new Error(`case '${testCase.name}': no ${caseOperation(testCase) === 'DELETE' ? 'oldResource' : 'resource'}`);
+  return path;
+}
+
+/**
+ * The options a policy is run with (DESIGN.md section 1), as docs/policy-testing.md fixes them:
+ * items, params, resource_list (functionConfig = the KCLRun with the case's params) and request
+ * (the AdmissionRequest without its objects).
+ */
+export function buildOptions(policy: KclRunDoc, testCase: TestCase, admitted: KubeObject): Record<string, unknown> {
+  const params = 'params' in testCase ? testCase.params : (policy.spec?.params ?? {});
+  const items = [admitted];
+  const functionConfig = structuredClone(policy) as Record<string, unknown> & { spec?: Record<string, unknown> };
+  functionConfig.spec = { ...(functionConfig.spec ?? {}), params };
+  const apiVersion = admitted.apiVersion ?? '';
+  const slash = apiVersion.lastIndexOf('/');
+  const request = {
+    uid: 'kclguard-test',
+    kind: {
+      group: slash < 0 ? '' : apiVersion.slice(0, slash),
+      version: apiVersion.slice(slash + 1),
+      kind: admitted.kind ?? '',
+    },
+    name: admitted.metadata?.name ?? '',
+    namespace: admitted.metadata?.namespace ?? policy.metadata?.namespace ?? '',
+    operation: caseOperation(testCase),
+    userInfo: testCase.userInfo ?? { username: 'kclguard-test', groups: ['system:authenticated'] },
+    dryRun: false,
+  };
+  return {
+    items,
+    params,
+    resource_list: { apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items, functionConfig },
+    request,
+  };
+}
+
+/** Kinds named by a selector's resourceKind (a string or a list); undefined means any. */
+export function selectorKinds(policy: KclRunDoc): string[] | undefined {
+  const kinds = policy.spec?.selector?.resourceKind;
+  if (kinds === undefined) return undefined;
+  return typeof kinds === 'string' ? [kinds] : [...kinds];
+}
+
+/** Operations a selector admits; DESIGN.md's default is CREATE and UPDATE. */
+export function selectorOperations(policy: KclRunDoc): string[] {
+  return [...(policy.spec?.selector?.operations ?? ['CREATE', 'UPDATE'])];
+}
