@@ -1,0 +1,353 @@
+/**
+ * KCL's builtin functions (option, print, len, sorted, int, ...), following the reference
+ * (kcl-lib 0.13.2) including its quirks where a policy could observe them: `len` of a string
+ * counts UTF-8 bytes, `print` ignores `sep`, `round` halves away from zero without ndigits and
+ * ties-to-even with them, `abs`/`round` of a non-number give Undefined. Deviations are listed in
+ * docs/kcl-builtins.md.
+ */
+import { compare, compareStrings, equals } from '../compare.js';
+import { displayValue } from '../display.js';
+import {
+  KDict,
+  KFloat,
+  KFunction,
+  KUnit,
+  SchemaInstance,
+  UNDEFINED,
+  isNullish,
+  isSchemaType,
+  truthy,
+  typeName,
+  type Value,
+} from '../value.js';
+import { builtin, type Args } from './args.js';
+import { optionBuiltin } from './option.js';
+import { addValues, checkedInt, floatOf, intFromString, isNumeric, numberOf, roundHalfAway } from './numbers.js';
+
+/** The elements `for x in v` visits: list items, string characters, dict/schema keys. */
+export function iterate(v: Value, a: Args): Value[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return Array.from(v);
+  if (v instanceof KDict) return [...v.keys()];
+  if (v instanceof SchemaInstance) return [...v.attrs.keys()];
+  throw a.fail(`'${typeName(v)}' object is not iterable`);
+}
+
+const len = builtin('len', ['inst'], (a) => {
+  const v = a.need(0);
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof KDict) return v.size;
+  if (v instanceof SchemaInstance) return v.attrs.size;
+  if (v === null || v === UNDEFINED) throw a.fail(`object of type '${typeName(v)}' has no len()`);
+  throw a.typeError('str | {any:any} | [any]', v);
+});
+
+const print = builtin('print', [], (a) => {
+  // The reference ignores `sep`; only `end` is honoured.
+  const end = a.kw('end');
+  const text = a.positional.map(displayValue).join(' ') + (typeof end === 'string' ? end : '\n');
+  a.ctx.print(text);
+  return null;
+}, true);
+
+const abs = builtin('abs', ['x'], (a) => {
+  const v = a.need(0);
+  if (typeof v === 'number') return Math.abs(v);
+  if (v instanceof KFloat) return new KFloat(Math.abs(v.value));
+  return UNDEFINED;
+});
+
+const allTrue = builtin('all_true', ['inst'], (a) => a.list(0).every(truthy));
+const anyTrue = builtin('any_true', ['inst'], (a) => a.list(0).some(truthy));
+
+const isunique = builtin('isunique', ['inst'], (a) => {
+  const items = a.list(0);
+  a.ctx.step(items.length);
+  const seenScalars = new Set<string>();
+  const seenOthers: Value[] = [];
+  for (const item of items) {
+    // Scalars hash by a typed key (1 and 1.0 are the same number); the rest compare pairwise.
+    const key = scalarKey(item);
+    if (key !== undefined) {
+      if (seenScalars.has(key)) return false;
+      seenScalars.add(key);
+    } else {
+      if (seenOthers.some((x) => equals(x, item))) return false;
+      seenOthers.push(item);
+    }
+  }
+  return true;
+});
+
+function scalarKey(v: Value): string | undefined {
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'number') return `n${v}`;
+  if (v instanceof KFloat) return `n${v.value}`;
+  if (typeof v === 'boolean') return `b${v}`;
+  if (v === null) return 'N';
+  if (v === UNDEFINED) return 'U';
+  return undefined;
+}
+
+const isnullish = builtin('isnullish', ['inst'], (a) => isNullish(a.need(0)));
+
+const multiplyof = builtin('multiplyof', ['a', 'b'], (a) => {
+  const x = a.int(0);
+  const y = a.int(1);
+  if (y === 0) throw a.fail('attempt to calculate the remainder with a divisor of zero');
+  return x % y === 0;
+});
+
+/** sorted()'s element order: numbers with numbers, strings with strings, nothing else. */
+function sortOrder(x: Value, y: Value, a: Args): number {
+  if (isNumeric(x) && isNumeric(y)) {
+    const d = numberOf(x) - numberOf(y);
+    return d < 0 ? -1 : d > 0 ? 1 : 0;
+  }
+  if (typeof x === 'string' && typeof y === 'string') return compareStrings(x, y);
+  throw a.fail(`cannot compare ${typeName(x)} and ${typeName(y)}`);
+}
+
+const sorted = builtin('sorted', ['inst', 'reverse'], (a) => {
+  const v = a.need(0);
+  if (!(typeof v === 'string' || Array.isArray(v) || v instanceof KDict || v instanceof SchemaInstance)) {
+    throw a.typeError('str | {any:any} | [any]', v);
+  }
+  const items = iterate(v, a).slice();
+  const reverse = a.bool(1, false);
+  a.ctx.step(items.length);
+  items.sort((x, y) => (reverse ? sortOrder(y, x, a) : sortOrder(x, y, a)));
+  return items;
+});
+
+const range = builtin('range', ['start', 'stop', 'step'], (a) => {
+  let start = a.int(0);
+  let stop = a.optInt(1);
+  const step = a.optInt(2) ?? 1;
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0) throw a.fail('range() step argument must not be zero');
+  const count = Math.max(0, Math.ceil((stop - start) / step));
+  a.ctx.step(count);
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
+});
+
+function extreme(a: Args, op: '>' | '<'): Value {
+  const args = a.positional;
+  let items: Value[];
+  if (args.length === 1) {
+    const v = args[0];
+    if (typeof v === 'string') {
+      if (v === '') throw a.fail('arg is an empty str');
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) throw a.fail('arg is an empty list');
+    } else if (v instanceof KDict || v instanceof SchemaInstance) {
+      if ((v instanceof KDict ? v.size : v.attrs.size) === 0) throw a.fail('arg is an empty dict');
+    } else {
+      throw a.fail(`${typeName(v)} object is not iterable`);
+    }
+    items = iterate(v, a);
+  } else {
+    items = args.slice();
+  }
+  a.ctx.step(items.length);
+  let result = items[0];
+  for (const item of items) {
+    const c = compare(item, result, op, a.ctx.callSpan);
+    if (op === '>' ? c > 0 : c < 0) result = item;
+  }
+  return result;
+}
+
+const max = builtin('max', [], (a) => extreme(a, '>'), true);
+const min = builtin('min', [], (a) => extreme(a, '<'), true);
+
+const sum = builtin('sum', ['iterable', 'start'], (a) => {
+  const items = a.list(0);
+  let result: Value = a.get(1) ?? 0;
+  if (typeof result === 'string') throw a.fail("sum() can't sum strings");
+  a.ctx.step(items.length);
+  for (const item of items) result = addValues(result, item, a.ctx.callSpan);
+  return result;
+});
+
+const pow = builtin('pow', ['x', 'y', 'z'], (a) => {
+  const x = a.need(0);
+  const y = a.need(1);
+  const z = a.get(2);
+  if (typeof z === 'number') {
+    if (z === 0) throw a.fail('pow() 3rd argument cannot be 0');
+    if (typeof x !== 'number' || typeof y !== 'number') {
+      throw a.fail('pow() 3rd argument not allowed unless all arguments are integers');
+    }
+    if (y < 0) throw a.fail('pow() 2nd argument cannot be negative when 3rd argument specified');
+    let result = 1n;
+    let base = BigInt(x) % BigInt(z);
+    let exp = BigInt(y);
+    const m = BigInt(z);
+    while (exp > 0n) {
+      if (exp % 2n === 1n) result = (result * base) % m;
+      base = (base * base) % m;
+      exp /= 2n;
+    }
+    return Number(result);
+  }
+  if (!isNumeric(x) || !isNumeric(y)) return UNDEFINED;
+  const r = Math.pow(numberOf(x), numberOf(y));
+  if (typeof x === 'number' && typeof y === 'number' && y >= 0) return checkedInt(r, a.ctx.callSpan);
+  return new KFloat(r);
+});
+
+const round = builtin('round', ['number', 'ndigits'], (a) => {
+  const v = a.need(0);
+  const nd = a.get(1);
+  if (typeof nd !== 'number') {
+    if (typeof v === 'number') return v;
+    if (v instanceof KFloat) return checkedInt(roundHalfAway(v.value), a.ctx.callSpan);
+    return UNDEFINED;
+  }
+  if (typeof v === 'number') return new KFloat(v);
+  if (!(v instanceof KFloat)) return UNDEFINED;
+  const x = v.value;
+  if (nd === 0) return new KFloat(roundHalfAway(x));
+  // CPython's algorithm, as the reference ports it: scale, round half away, fix exact halves
+  // to even, unscale.
+  let y: number;
+  let pow1: number;
+  let pow2 = 1;
+  if (nd >= 0) {
+    if (nd > 22) {
+      pow1 = 10 ** (nd - 22);
+      pow2 = 1e22;
+    } else {
+      pow1 = 10 ** nd;
+    }
+    y = x * pow1 * pow2;
+    if (!Number.isFinite(y)) return new KFloat(x);
+  } else {
+    pow1 = 10 ** -nd;
+    y = x / pow1;
+  }
+  let z = roundHalfAway(y);
+  if (Math.abs(y - z) === 0.5) z = 2 * roundHalfAway(y / 2);
+  z = nd >= 0 ? z / pow2 / pow1 : z * pow1;
+  return Number.isFinite(z) ? new KFloat(z) : UNDEFINED;
+});
+
+const zip = builtin('zip', [], (a) => {
+  const lists = a.positional.map((v) => iterate(v, a));
+  if (lists.length === 0) return [];
+  const n = Math.min(...lists.map((l) => l.length));
+  a.ctx.step(n);
+  const out: Value[] = [];
+  for (let i = 0; i < n; i++) out.push(lists.map((l) => l[i]));
+  return out;
+}, true);
+
+const int = builtin('int', ['number', 'base'], (a) => {
+  const v = a.need(0);
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof KFloat) return checkedInt(Math.trunc(v.value), a.ctx.callSpan);
+  if (v instanceof KUnit) return checkedInt(v.toNumber(), a.ctx.callSpan);
+  if (typeof v === 'string') return intFromString(v, a.optInt(1) ?? 10, a);
+  throw a.fail(`int() argument must be a string or a number, not '${typeName(v)}'`);
+});
+
+const float = builtin('float', ['number'], (a) => new KFloat(floatOf(a.need(0), a)));
+const bool = builtin('bool', ['x'], (a) => truthy(a.get(0) ?? false));
+const str = builtin('str', ['x'], (a) => {
+  const v = a.get(0);
+  return v === undefined ? '' : displayValue(v);
+});
+
+const list = builtin('list', ['x'], (a) => {
+  const v = a.get(0);
+  return v === undefined ? [] : iterate(v, a).slice();
+});
+
+const dict = builtin('dict', ['x'], (a) => {
+  const out = new KDict();
+  const v = a.get(0);
+  if (v instanceof KDict) for (const [k, x] of v) out.set(k, x);
+  else if (v instanceof SchemaInstance) for (const [k, x] of v.attrs) out.set(k, x);
+  else if (Array.isArray(v)) {
+    v.forEach((pair, i) => {
+      const kv = iterate(pair, a);
+      if (kv.length !== 2) {
+        throw a.fail(`dictionary update sequence element #${i} has length ${kv.length}; 2 is required`);
+      }
+      out.set(displayValue(kv[0]), kv[1]);
+    });
+  } else if (v !== undefined && !isNullish(v)) {
+    throw a.fail(`'${typeName(v)}' object is not iterable`);
+  }
+  for (const [k, x] of a.call.kwargs) if (k !== 'x') out.set(k, x);
+  return out;
+});
+
+const typeofFn = builtin('typeof', ['x', 'full_name'], (a) => {
+  const v = a.need(0);
+  if (v instanceof SchemaInstance) {
+    const full = a.bool(1, false);
+    const pkg = v.schema.pkgpath.replace(/^@/, '');
+    return full && pkg !== '__main__' ? `${pkg}.${v.schema.name}` : v.schema.name;
+  }
+  if (v === null) return 'None';
+  if (v instanceof KUnit) return `number_multiplier(${v.toString()})`;
+  if (isSchemaType(v)) return 'type';
+  return typeName(v);
+});
+
+function radixFormatter(name: string, prefix: string, radix: number): KFunction {
+  return builtin(name, ['number'], (a) => {
+    const n = a.int(0);
+    return `${n < 0 ? '-' : ''}${prefix}${Math.abs(n).toString(radix)}`;
+  });
+}
+
+const ord = builtin('ord', ['c'], (a) => {
+  const s = a.str(0);
+  const chars = Array.from(s);
+  if (chars.length !== 1) {
+    throw a.fail(`ord() expected string of length 1, but string of length ${Buffer.byteLength(s)} found`);
+  }
+  return chars[0].codePointAt(0)!;
+});
+
+/** Every builtin function by name. */
+export const BUILTIN_FUNCTIONS: ReadonlyMap<string, KFunction> = new Map<string, KFunction>([
+  ['option', optionBuiltin],
+  ['print', print],
+  ['len', len],
+  ['abs', abs],
+  ['all_true', allTrue],
+  ['any_true', anyTrue],
+  ['isunique', isunique],
+  ['isnullish', isnullish],
+  ['multiplyof', multiplyof],
+  ['sorted', sorted],
+  ['range', range],
+  ['max', max],
+  ['min', min],
+  ['sum', sum],
+  ['pow', pow],
+  ['round', round],
+  ['zip', zip],
+  ['int', int],
+  ['float', float],
+  ['bool', bool],
+  ['str', str],
+  ['list', list],
+  ['dict', dict],
+  ['typeof', typeofFn],
+  ['hex', radixFormatter('hex', '0x', 16)],
+  ['oct', radixFormatter('oct', '0o', 8)],
+  ['bin', radixFormatter('bin', '0b', 2)],
+  ['ord', ord],
+]);

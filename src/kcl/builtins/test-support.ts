@@ -1,0 +1,48 @@
+/**
+ * Helpers for the builtins' tests: a BuiltinContext that records output, and decoding of the
+ * tagged values in the captured fixtures.
+ */
+import type { BuiltinContext } from '../builtin-context.js';
+import { span } from '../span.js';
+import { KDict, KFloat, KFunction, UNDEFINED, type CallArgs, type Value } from '../value.js';
+import { makeUnit } from '../units-core.js';
+
+export class TestContext implements BuiltinContext {
+  readonly printed: string[] = [];
+  steps = 0;
+  readonly callSpan = span('main.k', 1, 5);
+  constructor(private readonly options: Record<string, Value> = {}) {}
+  option(name: string): Value | undefined {
+    return Object.prototype.hasOwnProperty.call(this.options, name) ? this.options[name] : undefined;
+  }
+  print(text: string): void {
+    this.printed.push(text);
+  }
+  callFunction(fn: KFunction, args: CallArgs): Value {
+    return fn.call(args, this);
+  }
+  step(count = 1): void {
+    this.steps += count;
+  }
+}
+
+/** Decodes fixture values: {$f} float, {$u} unit, {$undef}, {$fn} identity function, {$d} dict. */
+export function fromSpec(spec: unknown): Value {
+  if (spec === null || typeof spec === 'string' || typeof spec === 'boolean' || typeof spec === 'number') return spec;
+  if (Array.isArray(spec)) return spec.map(fromSpec);
+  const o = spec as Record<string, unknown>;
+  if ('$f' in o) return new KFloat(o.$f as number);
+  if ('$u' in o) {
+    const [n, suffix] = o.$u as [number, string];
+    return makeUnit(n, suffix);
+  }
+  if ('$undef' in o) return UNDEFINED;
+  if ('$fn' in o) return new KFunction('lambda', (call) => call.args[0] ?? null);
+  const d = new KDict();
+  for (const [k, v] of o.$d as [string, unknown][]) d.set(k, fromSpec(v));
+  return d;
+}
+
+export function call(fn: KFunction, args: Value[], kwargs: Record<string, Value> = {}, ctx = new TestContext()): Value {
+  return fn.call({ args, kwargs: new Map(Object.entries(kwargs)) }, ctx);
+}

@@ -1,0 +1,120 @@
+/**
+ * Equality, ordering and membership of KCL values, as the reference (kcl-lib 0.13.2) decides
+ * them at run time:
+ *   - int and float compare by value (`1 == 1.0`); bool never equals an int (`True == 1` is
+ *     False) but orders like one (`True < 2`);
+ *   - dicts are equal regardless of key order; a schema instance equals only an instance of the
+ *     same schema with equal attributes, never a dict;
+ *   - unit numbers (`1Mi`) are equal to nothing, not even another `1Mi`, and do not order;
+ *   - any two functions are equal;
+ *   - `<` orders numbers, strings (by code point) and lists (element-wise); anything else is an
+ *     EvaluationError "'<' not supported between instances of 'A' and 'B'".
+ */
+import type { Span } from './span.js';
+import { kclError } from './diagnostics.js';
+import { KDict, KFloat, KFunction, KUnit, SchemaInstance, UNDEFINED, typeName, type Value } from './value.js';
+
+function numericValue(v: Value): number | undefined {
+  if (typeof v === 'number') return v;
+  if (v instanceof KFloat) return v.value;
+  return undefined;
+}
+
+export function equals(a: Value, b: Value): boolean {
+  if (a === b) return !(a instanceof KUnit);
+  if (typeof a === 'string' || typeof b === 'string') return false;
+  if (typeof a === 'boolean' || typeof b === 'boolean') return false;
+  const na = numericValue(a);
+  if (na !== undefined) {
+    const nb = numericValue(b);
+    return nb !== undefined && na === nb;
+  }
+  if (a === null || b === null || a === UNDEFINED || b === UNDEFINED) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equals(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof KDict) return b instanceof KDict && entriesEqual(a.entries, b.entries);
+  if (a instanceof SchemaInstance) {
+    return (
+      b instanceof SchemaInstance &&
+      a.schema.name === b.schema.name &&
+      a.schema.pkgpath === b.schema.pkgpath &&
+      entriesEqual(a.attrs, b.attrs)
+    );
+  }
+  if (a instanceof KFunction) return b instanceof KFunction;
+  return false;
+}
+
+function entriesEqual(a: Map<string, Value>, b: Map<string, Value>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const other = b.get(k);
+    if (other === undefined || !equals(v, other)) return false;
+  }
+  return true;
+}
+
+/** The type name the reference uses in ordering/membership errors. */
+function operandTypeName(v: Value): string {
+  return v instanceof KUnit ? `number_multiplier(${v.toString()})` : typeName(v);
+}
+
+function orderingNumber(v: Value): number | undefined {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return numericValue(v);
+}
+
+/** Code-point order, as Rust compares strings (JS `<` compares UTF-16 units). */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done) return cb.done ? 0 : -1;
+    if (cb.done) return 1;
+    const d = ca.value.codePointAt(0)! - cb.value.codePointAt(0)!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+}
+
+/**
+ * Three-way comparison for `<`, `<=`, `>`, `>=` (and sorted/max/min): negative, zero or positive.
+ * `op` only shapes the error message.
+ */
+export function compare(a: Value, b: Value, op = '<', span?: Span): number {
+  const na = orderingNumber(a);
+  const nb = orderingNumber(b);
+  if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      if (equals(a[i], b[i])) continue;
+      return compare(a[i], b[i], op, span);
+    }
+    return a.length - b.length < 0 ? -1 : a.length === b.length ? 0 : 1;
+  }
+  throw kclError(
+    'E3M38',
+    `'${op}' not supported between instances of '${operandTypeName(a)}' and '${operandTypeName(b)}'`,
+    span,
+  );
+}
+
+/** `item in container`. Strings: substring; lists: an equal element; dicts/schemas: a key. */
+export function contains(container: Value, item: Value, span?: Span): boolean {
+  if (typeof container === 'string') return typeof item === 'string' && container.includes(item);
+  if (Array.isArray(container)) return container.some((x) => equals(x, item));
+  if (container instanceof KDict) return typeof item === 'string' && container.has(item);
+  if (container instanceof SchemaInstance) return typeof item === 'string' && container.attrs.has(item);
+  throw kclError(
+    'E3M38',
+    `TypeError: argument of type '${operandTypeName(container)}' is not iterable`,
+    span,
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * How KCL values print as text: `str(v)` and `"${v}"` (displayValue), the short forms used in
+ * error messages (shortDisplay, typedDisplay), and the two float formats the reference uses
+ * (Rust `Display` for str(), ryu for YAML/JSON output).
+ *
+ * The reference's display rules, checked against kcl-lib 0.13.2:
+ *   - strings print raw at the top and inside lists (`str(["a"])` is `[a]`, `str([""])` is `[]`),
+ *     but quoted when they are a dict key or value (`{'k': 'v'}`);
+ *   - a quoted string uses `'...'` unless it holds a `"`, then `"..."`; only when it holds both
+ *     quote kinds are the `"` escaped; nothing else is escaped (newlines stay raw);
+ *   - True/False/None/Undefined, floats always with a fraction (`1.0`, never an exponent),
+ *     unit numbers as their literal (`1Gi`), schema instances like dicts (unset optional
+ *     attributes as Undefined), functions and schema types as `function`.
+ */
+import {
+  KDict,
+  KFloat,
+  KFunction,
+  KModule,
+  KUnit,
+  SchemaInstance,
+  UNDEFINED,
+  isSchemaType,
+  typeName,
+  type Value,
+} from './value.js';
+
+/** The `str(v)` / interpolation form. */
+export function displayValue(v: Value): string {
+  return display(v, false);
+}
+
+function display(v: Value, insideDict: boolean): string {
+  if (typeof v === 'string') return insideDict ? quoteForDisplay(v) : v;
+  if (v === null) return 'None';
+  if (v === UNDEFINED) return 'Undefined';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return formatInt(v);
+  if (v instanceof KFloat) return displayFloat(v.value);
+  if (v instanceof KUnit) return v.toString();
+  if (Array.isArray(v)) return `[${v.map((x) => display(x, false)).join(', ')}]`;
+  if (v instanceof KDict) return displayEntries(v.entries);
+  if (v instanceof SchemaInstance) return displayEntries(v.attrs);
+  if (v instanceof KFunction || isSchemaType(v)) return 'function';
+  // The reference interpolates a module as Undefined.
+  if (v instanceof KModule) return 'Undefined';
+  return String(v);
+}
+
+function displayEntries(entries: Map<string, Value>): string {
+  const parts: string[] = [];
+  for (const [k, val] of entries) parts.push(`${quoteForDisplay(k)}: ${display(val, true)}`);
+  return `{${parts.join(', ')}}`;
+}
+
+/** An int in decimal, never in exponent form (JS would print 1e21 for large values). */
+export function formatInt(n: number): string {
+  return Number.isSafeInteger(n) || !Number.isFinite(n) ? String(n) : BigInt(n).toString();
+}
+
+/** The reference's quoting of a string inside a displayed dict. */
+export function quoteForDisplay(s: string): string {
+  if (!s.includes('"')) return `'${s}'`;
+  if (!s.includes("'")) return `"${s}"`;
+  return `"${s.replace(/"/g, '\\"')}"`;
+}
+
+/** Shortest round-trip decimal digits of a finite, non-zero |x| and the decimal point position. */
+function shortestDigits(x: number): { digits: string; point: number } {
+  const [mantissa, exp] = Math.abs(x).toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  return { digits, point: Number(exp) + 1 };
+}
+
+/** A float as `str()` prints it: Rust's `Display` (no exponent), `.0` added when integral. */
+export function displayFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return '0.0';
+  const { digits, point } = shortestDigits(x);
+  const sign = x < 0 ? '-' : '';
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}.0`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * A float as the YAML/JSON output prints it (the ryu crate's format): fixed notation for
+ * decimal exponents from -5 to 15, scientific (`1e16`, `1.5e-7`) outside; always a `.0` or
+ * exponent so it reads back as a float. `json.encode` writes positive exponents as `e+20`.
+ */
+export function formatFloatForOutput(x: number, exponentPlus = false): string {
+  if (Number.isNaN(x)) return '.nan';
+  if (!Number.isFinite(x)) return x > 0 ? '.inf' : '-.inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const { digits, point } = shortestDigits(x);
+  const sign = x < 0 ? '-' : '';
+  const len = digits.length;
+  if (point >= len && point <= 16) return `${sign}${digits}${'0'.repeat(point - len)}.0`;
+  if (point > 0 && point <= 16) return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  if (point > -5 && point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  const exp = `${exponentPlus && point > 1 ? '+' : ''}${point - 1}`;
+  return len === 1 ? `${sign}${digits}e${exp}` : `${sign}${digits[0]}.${digits.slice(1)}e${exp}`;
+}
+
+/**
+ * The one-word form error messages use for a value (`conflicting values ... between 1 and
+ * "x"`): scalars as JSON, containers abbreviated to `[...]` / `{...}`.
+ */
+export function shortDisplay(v: Value): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || v === UNDEFINED) return 'null';
+  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (v instanceof KFloat) return formatFloatForOutput(v.value);
+  if (v instanceof KUnit) return formatFloatForOutput(v.toNumber());
+  if (Array.isArray(v)) return '[...]';
+  if (v instanceof KDict || v instanceof SchemaInstance) return '{...}';
+  return typeName(v);
+}
+
+/**
+ * The `type(value)` form of type-mismatch messages (`expected int, got str(x)`), e.g.
+ * `int(1)`, `bool(True)`, `number_multiplier(1Gi)`, `[int(1) | str(x)]`, `{str(k):str(v)}`.
+ */
+export function typedDisplay(v: Value): string {
+  if (Array.isArray(v)) return `[${uniqueJoin(v.map(typedDisplay), ' | ')}]`;
+  if (v instanceof KDict) {
+    const keys = uniqueJoin([...v.keys()].map((k) => `str(${k})`), ' | ');
+    const vals = uniqueJoin([...v.entries.values()].map(typedDisplay), ' | ');
+    return `{${keys}:${vals}}`;
+  }
+  if (v instanceof SchemaInstance) return v.schema.name;
+  if (v === null || v === UNDEFINED) return typeName(v);
+  if (v instanceof KFunction || v instanceof KModule || isSchemaType(v)) return typeName(v);
+  return `${typeName(v)}(${displayValue(v)})`;
+}
+
+function uniqueJoin(parts: string[], sep: string): string {
+  return [...new Set(parts)].join(sep);
+}
