@@ -77,25 +77,29 @@ export function validatingWebhook(options: WebhookRegistrationOptions): V1Valida
   return webhookSpec(options, 'validate');
 }
 
+/** Reads an object, or undefined when the API server says it does not exist. */
+async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
 /** Creates both configurations, or replaces their webhooks when they exist. */
 export async function registerWebhooks(options: WebhookRegistrationOptions): Promise<void> {
   const api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const metadata = { name: options.name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' } };
+  const name = options.name;
+  const metadata = { name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' } };
 
-  try {
-    const existing = await api.readMutatingWebhookConfiguration({ name: options.name });
-    existing.webhooks = [mutatingWebhook(options)];
-    await api.replaceMutatingWebhookConfiguration({ name: options.name, body: existing });
-  } catch (err) {
-    if (statusCode(err) !== 404) throw err;
-    await api.createMutatingWebhookConfiguration({ body: { metadata, webhooks: [mutatingWebhook(options)] } });
-  }
-  try {
-    const existing = await api.readValidatingWebhookConfiguration({ name: options.name });
-    existing.webhooks = [validatingWebhook(options)];
-    await api.replaceValidatingWebhookConfiguration({ name: options.name, body: existing });
-  } catch (err) {
-    if (statusCode(err) !== 404) throw err;
-    await api.createValidatingWebhookConfiguration({ body: { metadata, webhooks: [validatingWebhook(options)] } });
-  }
+  const mutating = await readIfExists(() => api.readMutatingWebhookConfiguration({ name }));
+  const mutatingWebhooks = [mutatingWebhook(options)];
+  if (mutating) await api.replaceMutatingWebhookConfiguration({ name, body: { ...mutating, webhooks: mutatingWebhooks } });
+  else await api.createMutatingWebhookConfiguration({ body: { metadata, webhooks: mutatingWebhooks } });
+
+  const validating = await readIfExists(() => api.readValidatingWebhookConfiguration({ name }));
+  const validatingWebhooks = [validatingWebhook(options)];
+  if (validating) await api.replaceValidatingWebhookConfiguration({ name, body: { ...validating, webhooks: validatingWebhooks } });
+  else await api.createValidatingWebhookConfiguration({ body: { metadata, webhooks: validatingWebhooks } });
 }
