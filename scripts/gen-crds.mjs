@@ -70,7 +70,7 @@ function specSchema(clusterScoped) {
     properties.serviceAccountNamespace = { type: 'string' };
     properties.allowSystemNamespaces = {
       type: 'boolean',
-      description: "Let the policy act in kube-system, kube-node-lease and kclguard's namespace. Default false.",
+      description: "Let the policy act in kube-system and kube-node-lease. Default false. kclguard's own namespace stays excluded.",
     };
   }
   return { type: 'object', required: ['source'], properties };

@@ -18,6 +18,7 @@ import type { PolicyDefinition } from './model.js';
 import { namespaceInfo, type NamespaceLookup } from './namespaces.js';
 import { notify, type EngineObserver } from './observer.js';
 import type { PolicySnapshot } from './policy-set.js';
+import type { RunSession } from './policy-compiler.js';
 import { runPolicy } from './run-policy.js';
 import { objectNamespace, whyNotSelected } from './selector.js';
 
@@ -49,6 +50,8 @@ class RequestState {
   readonly warnings: string[] = [];
   readonly auditAnnotations: Record<string, string> = {};
   readonly denials: Denial[] = [];
+  /** Lets the compiler share work (object conversions) across this request's policies. */
+  readonly session: RunSession = {};
   private readonly consents = new Map<ConsentEffect, Consent>();
 
   constructor(
@@ -170,6 +173,7 @@ async function evaluatePolicy(state: RequestState, policy: CompiledPolicy, curre
   const { request, ctx } = state;
   const outcome = runPolicy(definition, policy.program, current, request, { deadline: request.deadline, now: ctx.now }, (printed) =>
     ctx.logger.debug({ uid: request.uid, policy: key, printed: printed.slice(0, 4096) }, 'policy output'),
+    state.session,
   );
   try {
     switch (outcome.kind) {

@@ -27,3 +27,4 @@ export type { EngineObserver } from './observer.js';
 export { silentLogger, type EngineLogger } from './logger.js';
 export { matchesLabelSelector, whyNotSelected } from './selector.js';
 export { withPolicyValidation, isPolicyWrite, INVALID_POLICY_CODE } from './policy-admission.js';
+export { rbacAuthorizer, RbacIndex } from './rbac/index.js';

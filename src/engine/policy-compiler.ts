@@ -22,9 +22,17 @@ export type PolicyRunResult =
     }
   | { readonly ok: false; readonly diagnostic: Diagnostic; readonly printed: string };
 
+/**
+ * Shared by every run of one admission request (a fresh one per request), so a compiler can
+ * reuse work across that request's policies: the same object and request view cross into every
+ * policy, and an unchanged object comes back from each. Opaque to the engine. Within a session
+ * the plain options must not be mutated between runs (the engine never mutates them).
+ */
+export type RunSession = object;
+
 export interface PolicyProgram {
   /** Never throws. `options` are plain JSON values for option("name"). */
-  run(options: Readonly<Record<string, unknown>>, limits: PolicyRunLimits): PolicyRunResult;
+  run(options: Readonly<Record<string, unknown>>, limits: PolicyRunLimits, session?: RunSession): PolicyRunResult;
 }
 
 export type PolicyCompileResult =

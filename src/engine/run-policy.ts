@@ -6,7 +6,7 @@
 import { formatDiagnosticShort, type ErrorCode } from '../kcl/diagnostics.js';
 import type { EngineRequest } from './contract.js';
 import type { PolicyDefinition } from './model.js';
-import type { PolicyProgram } from './policy-compiler.js';
+import type { PolicyProgram, RunSession } from './policy-compiler.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -112,13 +112,14 @@ export function runPolicy(
   request: EngineRequest,
   budget: RunBudget,
   onPrinted?: PrintSink,
+  session?: RunSession,
 ): RunOutcome {
   const remaining = budget.deadline === undefined ? Infinity : budget.deadline - budget.now();
   if (remaining <= 0) return { kind: 'failed', error: 'the request deadline passed before the policy could run' };
   const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
   let result;
   try {
-    result = program.run(programOptions(policy, object, request), { timeoutMs });
+    result = program.run(programOptions(policy, object, request), { timeoutMs }, session);
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
     return { kind: 'failed', error: `internal interpreter error: ${error instanceof Error ? error.message : String(error)}` };

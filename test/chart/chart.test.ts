@@ -12,7 +12,7 @@ import yaml from 'js-yaml';
 const root = join(import.meta.dirname, '..', '..');
 const chart = join(root, 'charts', 'kclguard');
 
-type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string }; [k: string]: any };
+type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: any };
 
 let helm = '';
 
@@ -132,7 +132,7 @@ describe('scenario specifics', () => {
     const certificate = byKind(docs, 'Certificate').find((c) => c.spec.secretName === 'kclguard-tls');
     expect(certificate?.spec.dnsNames).toContain('kclguard.kclguard.svc');
     const webhook = one(docs, 'MutatingWebhookConfiguration');
-    expect(webhook.metadata.annotations['cert-manager.io/inject-ca-from']).toBe('kclguard/kclguard');
+    expect(webhook.metadata.annotations?.['cert-manager.io/inject-ca-from']).toBe('kclguard/kclguard');
     expect(webhook.webhooks[0].clientConfig.caBundle).toBeUndefined();
   });
 

@@ -1,0 +1,110 @@
+/**
+ * What `kclguard check` finds in one file: schema problems of KCLRun manifests (at the line of
+ * the offending field), YAML syntax errors, and KCL compile diagnostics mapped into the file the
+ * author edits (for a KCLRun, the line of `spec.source`'s content plus the KCL line).
+ */
+import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
+import { parsePolicy } from '../../engine/index.js';
+import { InputError, parseYamlDocs, readText } from './files.js';
+import { KCL_TEST_SUFFIX, packageSource } from './kcl-tests.js';
+import { isPolicyDocument } from './offline-engine.js';
+import { remapDiagnostic, sourceSegments, splitYamlDocuments, type YamlDocument } from './source-map.js';
+
+export interface CheckDiagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly endLine: number;
+  readonly endCol: number;
+  readonly severity: 'error';
+  /** A KCL error code (E1001...), `schema/<issue code>` for manifest problems, or `yaml`. */
+  readonly code: string;
+  readonly message: string;
+  /** The policy key (`namespace/name`, `cluster/name`) for KCLRun problems. */
+  readonly policy?: string;
+  readonly related?: readonly { readonly file: string; readonly line: number; readonly col: number; readonly message: string }[];
+}
+
+export interface FileCheck {
+  readonly diagnostics: CheckDiagnostic[];
+  readonly policies: number;
+}
+
+function fromKcl(d: Diagnostic, fallbackFile: string, policy?: string): CheckDiagnostic {
+  const s = d.span;
+  return {
+    file: s?.file ?? fallbackFile,
+    line: s?.line ?? 1,
+    col: s?.col ?? 1,
+    endLine: s?.endLine ?? s?.line ?? 1,
+    endCol: s?.endCol ?? s?.col ?? 1,
+    severity: 'error',
+    code: d.code,
+    message: `${ErrorCodes[d.code]}: ${d.message}`,
+    ...(policy ? { policy } : {}),
+    ...(d.related?.length ? { related: d.related.map((r) => ({ file: r.span.file, line: r.span.line, col: r.span.col, message: r.message })) } : {}),
+  };
+}
+
+function at(file: string, line: number, col: number, code: string, message: string, policy?: string): CheckDiagnostic {
+  return { file, line, col, endLine: line, endCol: col, severity: 'error', code, message, ...(policy ? { policy } : {}) };
+}
+
+/** The line of a dotted field path (`spec.selector.matchExpressions[0].values`) in a document, best effort. */
+export function fieldLine(document: YamlDocument, field: string): number {
+  let from = 0;
+  let found = -1;
+  for (const segment of field.replace(/\[\d+\]/g, '').split('.').filter(Boolean)) {
+    const pattern = new RegExp(`^\\s*(- )?${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`);
+    const index = document.lines.findIndex((l, i) => i >= from && pattern.test(l));
+    if (index < 0) break;
+    found = index;
+    from = index + 1;
+  }
+  return document.startLine + Math.max(found, 0);
+}
+
+function checkYaml(file: string, named: boolean): FileCheck {
+  const text = readText(file);
+  try {
+    parseYamlDocs(text, file);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const m = /^.*?:(\d+):(\d+): (.*)$/.exec(error.message);
+    return { diagnostics: [at(file, Number(m?.[1] ?? 1), Number(m?.[2] ?? 1), 'yaml', m?.[3] ?? error.message)], policies: 0 };
+  }
+  const documents = splitYamlDocuments(text).filter((d) => isPolicyDocument(d.doc));
+  if (documents.length === 0) {
+    return { diagnostics: named ? [at(file, 1, 1, 'no-policy', 'no KCLRun or ClusterKCLRun (krm.kcl.dev/v1alpha1) in this file')] : [], policies: 0 };
+  }
+  const diagnostics: CheckDiagnostic[] = [];
+  for (const document of documents) {
+    const parsed = parsePolicy(document.doc, { origin: file });
+    if (!parsed.ok) {
+      const key = parsed.identity?.key;
+      for (const issue of parsed.issues) diagnostics.push(at(file, fieldLine(document, issue.field), 1, `schema/${issue.code}`, issue.message, key));
+      continue;
+    }
+    const { policy } = parsed;
+    const compiled = compile(policy.spec.source, file);
+    if (compiled.ok) continue;
+    const segments = sourceSegments(file, document, policy.spec.source);
+    for (const d of compiled.diagnostics) diagnostics.push(fromKcl(remapDiagnostic(d, segments), file, policy.identity.key));
+  }
+  return { diagnostics, policies: documents.length };
+}
+
+function checkKcl(file: string): FileCheck {
+  if (file.endsWith(KCL_TEST_SUFFIX)) {
+    const pkg = packageSource(file);
+    const compiled = compile(pkg.source, file);
+    return { diagnostics: compiled.ok ? [] : compiled.diagnostics.map((d) => fromKcl(remapDiagnostic(d, pkg.segments), file)), policies: 0 };
+  }
+  const compiled = compile(readText(file), file);
+  return { diagnostics: compiled.ok ? [] : compiled.diagnostics.map((d) => fromKcl(d, file)), policies: 0 };
+}
+
+/** `named`: the user gave this file explicitly (a YAML file without a policy is then an error). */
+export function checkFile(file: string, named: boolean): FileCheck {
+  return file.endsWith('.k') ? checkKcl(file) : checkYaml(file, named);
+}

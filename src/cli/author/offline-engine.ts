@@ -1,0 +1,216 @@
+/**
+ * Runs the webhook's engine offline on one request: a PolicySet compiled by the real KCL
+ * compiler, the Namespaces as a StaticNamespaceLookup, the authorizer (RBAC manifests or
+ * allow-all), and createAdmissionHandler — the code path the server uses. Like the API server,
+ * it calls the mutate phase first (mode Auto policies), applies the patch, and then the validate
+ * phase (mode Validate policies) on the final object; a denial in the mutate phase ends the
+ * request there.
+ */
+import jsonpatch from 'fast-json-patch';
+import {
+  allowAllAuthorizer,
+  createAdmissionHandler,
+  kclCompiler,
+  PolicySet,
+  StaticNamespaceLookup,
+  type AuthorizationAttributes,
+  type Authorizer,
+  type EngineDecision,
+  type EngineLogger,
+  type FailureAction,
+  type Phase,
+  type PolicyDocument,
+  type PolicyResult,
+  type PolicySnapshot,
+  type ServiceAccountRef,
+} from '../../engine/index.js';
+import { RbacIndex, rbacAuthorizer } from '../../engine/rbac/index.js';
+import type { AdmissionRequest } from '../../admission/types.js';
+import { engineRequestFor } from './request.js';
+import { InputError } from './files.js';
+import { positionRewriter } from './policy-positions.js';
+
+type JsonObject = Record<string, unknown>;
+
+export interface PolicyReport {
+  readonly policy: string;
+  readonly kind: string;
+  readonly mode: string;
+  /** The phase the policy belongs to (its mode). */
+  readonly phase: Phase;
+  readonly origin?: string;
+  readonly result: PolicyResult;
+  readonly reason?: string;
+  readonly action?: FailureAction;
+  /** What the policy print()ed during this request. */
+  readonly printed?: string;
+}
+
+export interface OfflineResult {
+  readonly allowed: boolean;
+  readonly status?: EngineDecision['status'];
+  /** The mutate phase's RFC 6902 patch (empty when denied or nothing changed). */
+  readonly patch: EngineDecision['patch'];
+  /** The object after the patch (the admitted object when nothing changed or it was denied). */
+  readonly object?: JsonObject;
+  readonly warnings: readonly string[];
+  readonly auditAnnotations: Readonly<Record<string, string>>;
+  readonly policies: readonly PolicyReport[];
+  /** Human-readable lines: what was selected, skipped and why; every ServiceAccount check. */
+  readonly trace: readonly string[];
+}
+
+export interface OfflineEngineOptions {
+  readonly policies: readonly PolicyDocument[];
+  readonly namespaces?: readonly unknown[];
+  /** RBAC manifests; undefined = allow every ServiceAccount everything. */
+  readonly rbac?: RbacIndex;
+}
+
+const POLICY_API_PREFIX = 'krm.kcl.dev/';
+
+export function isPolicyDocument(doc: unknown): boolean {
+  const d = doc as { apiVersion?: unknown; kind?: unknown } | null;
+  return typeof d?.apiVersion === 'string' && d.apiVersion.startsWith(POLICY_API_PREFIX) && (d.kind === 'KCLRun' || d.kind === 'ClusterKCLRun');
+}
+
+export function isNamespaceDocument(doc: unknown): boolean {
+  const d = doc as { apiVersion?: unknown; kind?: unknown } | null;
+  return d?.apiVersion === 'v1' && d.kind === 'Namespace';
+}
+
+/** Compiles the policies; a manifest that fails validation (and so could never act) is an input error. */
+export function compilePolicies(documents: readonly PolicyDocument[]): PolicySnapshot {
+  const set = new PolicySet({ compiler: kclCompiler });
+  const report = set.replace(documents);
+  const problems = report.problems.map((p) => `${p.origin ?? '(policy)'}: ${p.message}`);
+  for (const policy of report.snapshot.policies) {
+    if (!policy.definition) problems.push(`${policy.origin ?? policy.identity.key}: policy ${policy.identity.key} is invalid: ${policy.errors.join('; ')}`);
+  }
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  return report.snapshot;
+}
+
+function describeAttributes(a: AuthorizationAttributes): string {
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const group = a.group === '' ? 'core' : a.group;
+  return `${a.verb} ${group}/${resource}${a.name ? ` ${a.name}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`;
+}
+
+export class OfflineEngine {
+  readonly snapshot: PolicySnapshot;
+  private readonly namespaces: StaticNamespaceLookup;
+  private readonly rbac?: RbacIndex;
+  /** Rewrites `<key>.k:L:C` in reasons into the policy file's own line:col. */
+  private readonly positions: (text: string) => string;
+
+  constructor(options: OfflineEngineOptions) {
+    this.snapshot = compilePolicies(options.policies);
+    this.positions = positionRewriter(this.snapshot.policies);
+    this.namespaces = new StaticNamespaceLookup(options.namespaces ?? []);
+    this.rbac = options.rbac;
+  }
+
+  /** The namespace of the first KCLRun, for objects whose file names none. */
+  defaultNamespace(): string {
+    return this.snapshot.policies.find((p) => p.identity.namespace !== undefined)?.identity.namespace ?? 'default';
+  }
+
+  async evaluate(admission: AdmissionRequest): Promise<OfflineResult> {
+    const trace: string[] = [];
+    const printed = new Map<string, string>();
+    const logger: EngineLogger = {
+      debug: (obj, msg) => {
+        if (msg === 'policy output' && typeof obj.policy === 'string' && typeof obj.printed === 'string') {
+          printed.set(obj.policy, (printed.get(obj.policy) ?? '') + obj.printed);
+        }
+      },
+      info: () => undefined,
+      warn: () => undefined,
+      error: (obj, msg) => trace.push(`engine error: ${msg} ${JSON.stringify(obj)}`),
+    };
+    const authorizer = this.tracingAuthorizer(trace);
+    const handler = createAdmissionHandler({ policies: { snapshot: () => this.snapshot }, authorizer, namespaces: this.namespaces, logger });
+
+    trace.push(
+      this.rbac
+        ? `ServiceAccount checks answered from RBAC manifests (${this.rbac.size.roles} roles, ${this.rbac.size.bindings} bindings)`
+        : 'no RBAC manifests: every ServiceAccount is allowed everything (allow-all authorizer)',
+    );
+    const mutateRequest = engineRequestFor(admission, 'mutate');
+    trace.push(
+      `request: ${admission.operation} ${admission.kind.group || 'core'}/${admission.kind.version} ${admission.kind.kind} ` +
+        `(resource ${admission.resource.resource}) ${admission.namespace ? `${admission.namespace}/` : ''}${admission.name ?? '(no name)'} ` +
+        `by ${admission.userInfo.username ?? '(anonymous)'}`,
+    );
+    trace.push('phase mutate (mode Auto policies)');
+    const mutate = await handler(mutateRequest);
+    const subject = admission.operation === 'DELETE' ? admission.oldObject ?? undefined : admission.object ?? admission.oldObject ?? undefined;
+    let object = subject ?? undefined;
+    if (mutate.allowed && mutate.patch.length > 0 && subject) {
+      object = jsonpatch.applyPatch(structuredClone(subject), jsonpatch.deepClone(mutate.patch) as jsonpatch.Operation[]).newDocument;
+    }
+    let validate: EngineDecision | undefined;
+    if (mutate.allowed) {
+      trace.push('phase validate (mode Validate policies, on the object after the mutate phase)');
+      const validateObject = admission.operation === 'DELETE' || !admission.object ? undefined : object;
+      validate = await handler(engineRequestFor(admission, 'validate', validateObject));
+    } else {
+      trace.push('phase validate not run: the request was denied in the mutate phase');
+    }
+    const policies = this.reports(mutate, validate, printed);
+    trace.push('result per policy (in evaluation order):');
+    for (const p of policies) {
+      trace.push(`  ${p.policy} [${p.phase}]: ${p.result}${p.action ? ` (failureAction ${p.action})` : ''}${p.reason ? ` — ${p.reason}` : ''}`);
+    }
+    const denied = !mutate.allowed ? mutate : validate && !validate.allowed ? validate : undefined;
+    return {
+      allowed: denied === undefined,
+      status: denied?.status ? { ...denied.status, message: this.positions(denied.status.message) } : undefined,
+      patch: mutate.allowed ? mutate.patch : [],
+      object: object,
+      warnings: [...new Set([...mutate.warnings, ...(validate?.warnings ?? [])].map(this.positions))],
+      auditAnnotations: { ...mutate.auditAnnotations, ...(validate?.auditAnnotations ?? {}) },
+      policies,
+      trace,
+    };
+  }
+
+  private tracingAuthorizer(trace: string[]): Authorizer {
+    const note = (sa: ServiceAccountRef, a: AuthorizationAttributes, allowed: boolean, by?: string): void => {
+      trace.push(`  ServiceAccount ${sa.namespace}/${sa.name} may ${describeAttributes(a)}: ${allowed ? 'yes' : 'no'}${by ? ` (${by})` : ''}`);
+    };
+    if (!this.rbac) {
+      return async (sa, a) => {
+        note(sa, a, true, 'allow-all');
+        return allowAllAuthorizer(sa, a);
+      };
+    }
+    return rbacAuthorizer(this.rbac, (sa, a, d) => note(sa, a, d.allowed, d.grantedBy));
+  }
+
+  /** One report per policy, taken from the phase its mode runs in. */
+  private reports(mutate: EngineDecision, validate: EngineDecision | undefined, printed: Map<string, string>): PolicyReport[] {
+    return this.snapshot.policies.map((policy): PolicyReport => {
+      const definition = policy.definition!;
+      const phase: Phase = definition.spec.mode === 'Auto' ? 'mutate' : 'validate';
+      const decision = phase === 'mutate' ? mutate : validate;
+      const outcome = decision?.outcomes.find((o) => o.policy === policy.identity.key);
+      const base = {
+        policy: policy.identity.key,
+        kind: policy.identity.kind,
+        mode: definition.spec.mode,
+        phase,
+        origin: policy.origin,
+        ...(printed.has(policy.identity.key) ? { printed: printed.get(policy.identity.key) } : {}),
+      };
+      if (!outcome) {
+        // Excluded requests (system namespaces, excluded kinds) and unrun validate phases.
+        const reason = !decision ? 'not evaluated: the request was denied in the mutate phase' : 'the request is excluded (system namespace or excluded kind)';
+        return { ...base, result: 'not_selected', reason };
+      }
+      const reason = outcome.reason === undefined ? undefined : this.positions(outcome.reason);
+      return { ...base, result: outcome.result, reason, action: outcome.action };
+    });
+  }
+}

@@ -1,0 +1,12 @@
+/** Loads `--rbac DIR` (or a test file's `rbac:` list) into an RbacIndex; malformed RBAC objects are input errors. */
+import { RbacIndex } from '../../engine/rbac/index.js';
+import { InputError, readManifests } from './files.js';
+
+export function loadRbac(paths: readonly string[]): RbacIndex {
+  const docs = paths.flatMap((p) => readManifests(p));
+  const index = new RbacIndex(docs.map((d) => d.doc));
+  if (index.problems.length > 0) {
+    throw new InputError(index.problems.map((p) => `${docs[p.index]!.origin}: ${p.message}`).join('\n'));
+  }
+  return index;
+}

@@ -1,0 +1,74 @@
+/**
+ * How `kclguard eval` shows an OfflineResult: text for people, or the same data as YAML/JSON
+ * for scripts. The structured form is stable: CI jobs parse it.
+ */
+import yaml from 'js-yaml';
+import type { OfflineResult, PolicyReport } from './offline-engine.js';
+
+export type OutputFormat = 'text' | 'yaml' | 'json';
+
+/** The document `--output yaml|json` prints. */
+export function resultDocument(result: OfflineResult, withTrace: boolean): Record<string, unknown> {
+  return {
+    allowed: result.allowed,
+    ...(result.status ? { status: result.status } : {}),
+    policies: result.policies.map((p) => ({
+      policy: p.policy,
+      kind: p.kind,
+      mode: p.mode,
+      phase: p.phase,
+      result: p.result,
+      ...(p.action ? { failureAction: p.action } : {}),
+      ...(p.reason ? { reason: p.reason } : {}),
+      ...(p.printed ? { printed: p.printed } : {}),
+    })),
+    patch: result.patch,
+    ...(result.object ? { object: result.object } : {}),
+    warnings: result.warnings,
+    auditAnnotations: result.auditAnnotations,
+    ...(withTrace ? { trace: result.trace } : {}),
+  };
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}
+
+function policyLine(p: PolicyReport): string {
+  const result = p.result === 'failed' ? `failed (failureAction ${p.action ?? 'abort'})` : p.result.replace('_', ' ');
+  return `${p.policy}: ${result}`;
+}
+
+export function renderText(result: OfflineResult, withTrace: boolean): string {
+  const out: string[] = [];
+  if (withTrace) {
+    out.push('trace:', ...result.trace.map((t) => `  ${t}`), '');
+  }
+  out.push('policies:');
+  for (const p of result.policies) {
+    out.push(`  ${policyLine(p)}`);
+    if (p.reason) out.push(`    reason: ${p.reason}`);
+    if (p.printed) out.push('    print():', indent(p.printed, '      | '));
+  }
+  out.push('');
+  out.push(
+    result.allowed
+      ? `decision: allowed${result.patch.length > 0 ? ` with a patch of ${result.patch.length} operation(s)` : ''}`
+      : `decision: denied (${result.status?.code ?? ''} ${result.status?.reason ?? ''}): ${result.status?.message ?? ''}`,
+  );
+  for (const w of result.warnings) out.push(`warning: ${w}`);
+  for (const [k, v] of Object.entries(result.auditAnnotations)) out.push(`audit annotation: ${k}=${v}`);
+  if (result.patch.length > 0) out.push('', 'patch:', indent(yaml.dump(result.patch, { lineWidth: -1 }), '  '));
+  if (result.object) out.push('', 'object:', indent(yaml.dump(result.object, { lineWidth: -1 }), '  '));
+  return `${out.join('\n')}\n`;
+}
+
+export function renderResult(result: OfflineResult, format: OutputFormat, withTrace: boolean): string {
+  if (format === 'text') return renderText(result, withTrace);
+  const doc = resultDocument(result, withTrace);
+  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : yaml.dump(doc, { lineWidth: -1, noRefs: true });
+}

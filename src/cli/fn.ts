@@ -1,0 +1,55 @@
+/**
+ * `kclguard fn`: a KRM function (kpt / kustomize exec function). Reads a ResourceList (YAML or
+ * JSON) on stdin whose functionConfig is a KCLRun, runs the policy on every item as the webhook
+ * would for a CREATE, and writes the ResourceList with the mutated items and `results` to stdout
+ * in the input's format. Exit codes: 0 no error results, 1 a violation or an aborting failure,
+ * 2 the input is not a ResourceList with a valid KCLRun functionConfig.
+ */
+import yaml from 'js-yaml';
+import { FlagError, formatUsage, parseFlags } from './flags.js';
+import { InputError, isObject, parseYamlDocs } from './author/files.js';
+import { runFunction } from './author/krm-function.js';
+import { isPolicyDocument } from './author/offline-engine.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads the input (tests pass it directly instead of stdin). */
+export async function main(argv: string[], input?: string): Promise<number> {
+  try {
+    const flags = parseFlags([], argv);
+    if (flags.help) {
+      process.stdout.write(`${formatUsage('fn', [])}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\nexit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`);
+      return 0;
+    }
+    if (flags.positionals.length > 0) throw new FlagError(`unexpected argument ${flags.positionals[0]}`);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`kclguard fn: ${error.message}\n`);
+    return 2;
+  }
+  try {
+    const text = input ?? (await readStdin());
+    const docs = parseYamlDocs(text, '<stdin>');
+    const list = docs[0];
+    if (docs.length !== 1 || !isObject(list) || list.kind !== 'ResourceList') {
+      throw new InputError('<stdin>: expected one ResourceList (config.kubernetes.io/v1)');
+    }
+    if (!isPolicyDocument(list.functionConfig)) {
+      throw new InputError('<stdin>: functionConfig must be a KCLRun or ClusterKCLRun (apiVersion krm.kcl.dev/v1alpha1)');
+    }
+    const items = Array.isArray(list.items) ? list.items : [];
+    const output = await runFunction(list.functionConfig as Record<string, unknown>, items);
+    const resultList = { ...list, items: output.items, results: output.results };
+    const json = text.trimStart().startsWith('{');
+    process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : yaml.dump(resultList, { lineWidth: -1, noRefs: true }));
+    return output.failed ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    process.stderr.write(`kclguard fn: ${error.message}\n`);
+    return 2;
+  }
+}

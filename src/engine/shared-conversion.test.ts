@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { toKcl, toPlain } from '../kcl/convert.js';
+import { compile } from '../kcl/index.js';
+import { KDict, KFloat, KFunction, UNDEFINED, type Value } from '../kcl/value.js';
+import { makeUnit } from '../kcl/units-core.js';
+import { kclCompiler } from './kcl-compiler.js';
+import { programOptions, jsonEqual } from './run-policy.js';
+import { ConversionMemo } from './shared-conversion.js';
+import { parsePolicy } from './schema.js';
+import type { EngineRequest } from './contract.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOW_HIDDEN = { showHidden: true };
+
+describe('ConversionMemo', () => {
+  it('converts exactly as toKcl and toPlain(showHidden) do', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (json) => {
+        const memo = new ConversionMemo();
+        const value = memo.toValue(json);
+        expect(value).toEqual(toKcl(json));
+        expect(memo.toJson(value)).toEqual(toPlain(toKcl(json), SHOW_HIDDEN));
+        const kcl = toKcl(json);
+        expect(new ConversionMemo().toJson(kcl)).toEqual(toPlain(kcl, SHOW_HIDDEN));
+      }),
+    );
+  });
+
+  it('returns the very object that went in when the value comes back unchanged', () => {
+    const pod = { metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } };
+    const memo = new ConversionMemo();
+    const value = memo.toValue(pod) as KDict;
+    expect(memo.toValue(pod)).toBe(value);
+    expect(memo.toJson(value)).toBe(pod);
+    // A changed copy keeps the unchanged subtrees by identity.
+    const changed = new KDict(new Map(value.entries));
+    changed.set('metadata', toKcl({ name: 'web', labels: { app: 'web', extra: 'x' } }));
+    const back = memo.toJson(changed) as Record<string, unknown>;
+    expect(back).not.toBe(pod);
+    expect(back.spec).toBe(pod.spec);
+    expect(back).toEqual({ ...pod, metadata: { name: 'web', labels: { app: 'web', extra: 'x' } } });
+    // And the next policy gets the changed value itself.
+    expect(memo.toValue(back)).toBe(changed);
+  });
+
+  it('does not pair values whose conversion would not round-trip', () => {
+    const cases: Value[] = [
+      new KDict(new Map<string, Value>([['f', new KFloat(1)]])),
+      new KDict(new Map<string, Value>([['u', UNDEFINED]])),
+      new KDict(new Map<string, Value>([['fn', new KFunction('fn', () => null)]])),
+      new KDict(new Map<string, Value>([['mem', makeUnit(1, 'Gi')]])),
+      new KDict(new Map<string, Value>([['b', 1], ['1', 2]])),
+      [new KFloat(2), 'x'],
+    ];
+    for (const value of cases) {
+      const memo = new ConversionMemo();
+      const json = memo.toJson(value);
+      expect(json).toEqual(toPlain(value, SHOW_HIDDEN));
+      const again = memo.toValue(json);
+      expect(again).not.toBe(value);
+      expect(again).toEqual(toKcl(json));
+    }
+    const withUndefined = { a: 1, b: undefined };
+    const memo = new ConversionMemo();
+    expect(memo.toJson(memo.toValue(withUndefined))).not.toBe(withUndefined);
+  });
+
+  it('no policy in policies/ mutates the values it is given', () => {
+    const request = {
+      uid: 'u',
+      phase: 'mutate',
+      operation: 'CREATE',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      userInfo: { username: 'alice' },
+      dryRun: false,
+      requestView: { uid: 'u', operation: 'CREATE', namespace: 'default', userInfo: { username: 'alice' } },
+    } as unknown as EngineRequest;
+    let runs = 0;
+    for (const name of readdirSync(join(ROOT, 'policies'))) {
+      const file = join(ROOT, 'policies', name, 'policy.yaml');
+      const resources = join(ROOT, 'policies', name, 'resources');
+      if (!existsSync(file) || !existsSync(resources)) continue;
+      const doc = yaml.loadAll(readFileSync(file, 'utf8')).find((d) => /KCLRun$/.test((d as { kind?: string } | null)?.kind ?? ''));
+      const parsed = parsePolicy(doc);
+      if (!parsed.ok) continue;
+      const compiled = compile(parsed.policy.spec.source, `${name}.k`);
+      if (!compiled.ok) continue;
+      for (const resource of readdirSync(resources)) {
+        const object = yaml.load(readFileSync(join(resources, resource), 'utf8')) as Record<string, unknown>;
+        const options = programOptions(parsed.policy, object, request);
+        const memo = new ConversionMemo();
+        const given = Object.fromEntries(Object.entries(options).map(([k, v]) => [k, memo.toValue(v)]));
+        compiled.program.run({ options: given });
+        for (const [k, v] of Object.entries(options)) expect(jsonEqual(toPlain(given[k]!, SHOW_HIDDEN), v)).toBe(true);
+        runs += 1;
+      }
+    }
+    expect(runs).toBeGreaterThan(20);
+  });
+
+  it('gives the same exports through kclCompiler with and without a session', () => {
+    const source = `items = [item | {metadata.labels.seen = "yes"} for item in option("items")]\n`;
+    const compiled = kclCompiler.compile(source, 'p.k');
+    if (!compiled.ok) throw new Error('does not compile');
+    const object = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' }, spec: { x: [1, 2.5] } };
+    const session = {};
+    const shared = compiled.program.run({ items: [object] }, { timeoutMs: 1000 }, session);
+    const fresh = compiled.program.run({ items: [object] }, { timeoutMs: 1000 });
+    expect(shared.ok && fresh.ok).toBe(true);
+    if (!shared.ok || !fresh.ok) return;
+    expect([...shared.exports]).toEqual([...fresh.exports]);
+    const out = (shared.exports.get('items') as Record<string, unknown>[])[0]!;
+    expect(out.spec).toBe(object.spec);
+  });
+});

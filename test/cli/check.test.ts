@@ -1,0 +1,65 @@
+import { describe, expect, test } from '@jest/globals';
+import { main } from '../../src/cli/check.js';
+import { capture, fixture, POLICIES_DIR } from './cli-harness.js';
+
+const run = (...argv: string[]) => capture(() => main(argv));
+
+interface Diag { file: string; line: number; col: number; code: string; policy?: string }
+
+describe('kclguard check', () => {
+  test('KCL diagnostics are mapped into the YAML file: line of spec.source content + KCL line, column + indent', async () => {
+    const { code, out } = await run(fixture('testdata', 'check', 'bad-source.yaml'), '--output', 'json');
+    expect(code).toBe(1);
+    const doc = JSON.parse(out) as { errors: number; policies: number; diagnostics: Diag[] };
+    expect(doc.policies).toBe(2);
+    expect(doc.diagnostics).toEqual([
+      expect.objectContaining({ file: fixture('testdata', 'check', 'bad-source.yaml'), line: 21, col: 44, code: 'E1001', policy: 'team-a/bad-source' }),
+    ]);
+  });
+
+  test('schema problems point at the field', async () => {
+    const { code, out } = await run(fixture('testdata', 'check', 'bad-schema.yaml'), '--output', 'json');
+    expect(code).toBe(1);
+    const doc = JSON.parse(out) as { diagnostics: Diag[] };
+    expect(doc.diagnostics).toEqual([expect.objectContaining({ line: 6, code: 'schema/enum', policy: 'default/bad-schema' })]);
+  });
+
+  test('text output: one file:line:col line per diagnostic', async () => {
+    const { code, out } = await run(fixture('testdata', 'check'));
+    expect(code).toBe(1);
+    expect(out).toContain(`${fixture('testdata', 'check', 'bad-source.yaml')}:21:44: error[E1001]`);
+    expect(out).toContain(`${fixture('testdata', 'check', 'bad-schema.yaml')}:6:1: error[schema/enum]`);
+  });
+
+  test('.k files and a package test file compile', async () => {
+    const { code, out } = await run(fixture('testdata', 'check', 'ok.k'), fixture('testdata', 'kcl-pkg'), '--output', 'json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ files: 3, errors: 0 });
+  });
+
+  test('a named YAML file without a policy and a YAML syntax error (reported where js-yaml detects it, the end of the unclosed flow) are errors', async () => {
+    const { code, out } = await run(fixture('resources', 'pod.yaml'), fixture('testdata', 'not-yaml.yaml'), '--output', 'json');
+    expect(code).toBe(1);
+    const codes = (JSON.parse(out) as { diagnostics: Diag[] }).diagnostics.map((d) => [d.code, d.line]);
+    expect(codes).toEqual([['no-policy', 1], ['yaml', 4]]);
+  });
+
+  test('the example policies all compile', async () => {
+    const { code, out } = await run(POLICIES_DIR, '--output', 'json');
+    const doc = JSON.parse(out) as { policies: number; diagnostics: Diag[] };
+    expect(doc.diagnostics).toEqual([]);
+    expect(doc.policies).toBeGreaterThanOrEqual(20);
+    expect(code).toBe(0);
+  });
+
+  test('a directory: YAML files without a policy and testdata/ are skipped', async () => {
+    const { code, out } = await run(fixture(), '--output', 'json');
+    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 6 });
+    expect(code).toBe(0);
+  });
+
+  test('usage errors exit 2', async () => {
+    expect((await run('--output', 'xml')).code).toBe(2);
+    expect((await run(fixture('nope'))).code).toBe(2);
+  });
+});

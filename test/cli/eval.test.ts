@@ -1,0 +1,138 @@
+import { describe, expect, test } from '@jest/globals';
+import { main } from '../../src/cli/eval.js';
+import { capture, fixture } from './cli-harness.js';
+
+const run = (...argv: string[]) => capture(() => main(argv));
+const json = async (...argv: string[]) => {
+  const r = await run(...argv, '--output', 'json');
+  return { ...r, doc: JSON.parse(r.out) as Record<string, any> };
+};
+
+const ADD = fixture('policies', 'add-team-label.yaml');
+const DENY = fixture('policies', 'deny-privileged.yaml');
+const BROKEN = fixture('policies', 'broken.yaml');
+const WARN = fixture('policies', 'warn-broken.yaml');
+const STRICT = fixture('policies', 'strict.yaml');
+const POD = fixture('resources', 'pod.yaml');
+const PRIVILEGED = fixture('resources', 'pod-privileged.yaml');
+
+describe('kclguard eval', () => {
+  test('a mutation: exit 0, the patch, the resulting object and print() output', async () => {
+    const { code, doc } = await json('--policy', ADD, '--resource', POD);
+    expect(code).toBe(0);
+    expect(doc.allowed).toBe(true);
+    expect(doc.policies).toEqual([expect.objectContaining({ policy: 'team-a/add-team-label', result: 'mutated', phase: 'mutate', printed: 'labelling web\n' })]);
+    expect(doc.patch).toEqual([{ op: 'add', path: '/metadata/labels', value: { team: 'team-a' } }]);
+    expect(doc.object.metadata.labels).toEqual({ team: 'team-a' });
+  });
+
+  test('a violation in the validate phase: exit 1 with the denial status', async () => {
+    const { code, doc } = await json('--policy', DENY, '--resource', PRIVILEGED);
+    expect(code).toBe(1);
+    expect(doc.status.code).toBe(403);
+    expect(doc.policies[0]).toMatchObject({ result: 'violated', phase: 'validate' });
+  });
+
+  test('Validate policies see the object after the mutate phase', async () => {
+    const { code, doc } = await json('--policy', ADD, '--policy', DENY, '--resource', POD);
+    expect(code).toBe(0);
+    expect(doc.policies.map((p: { result: string }) => p.result)).toEqual(['mutated', 'passed']);
+  });
+
+  test('failureAction abort denies with 500 and the position in the policy file; validate phase not run', async () => {
+    const { code, doc } = await json('--policy', BROKEN, '--policy', DENY, '--resource', PRIVILEGED);
+    expect(code).toBe(1);
+    expect(doc.status.code).toBe(500);
+    const broken = doc.policies.find((p: { policy: string }) => p.policy === 'team-a/broken');
+    expect(broken).toMatchObject({ result: 'failed', failureAction: 'abort' });
+    // spec.source starts on line 11 of broken.yaml, the error is on KCL line 2, indented by 4
+    expect(broken.reason).toContain(`${BROKEN}:12:5: E3M38`);
+    expect(doc.policies.find((p: { policy: string }) => p.policy === 'team-a/deny-privileged').result).toBe('not_selected');
+  });
+
+  test('failureAction warn allows with a warning and an audit annotation', async () => {
+    const { code, doc } = await json('--policy', WARN, '--resource', POD);
+    expect(code).toBe(0);
+    expect(doc.policies[0]).toMatchObject({ result: 'failed', failureAction: 'warn' });
+    expect(doc.warnings).toHaveLength(1);
+    expect(Object.keys(doc.auditAnnotations)).toEqual(['failed.team-a.warn-broken']);
+  });
+
+  test('strictMode policy not named by the object is skipped', async () => {
+    const { doc } = await json('--policy', STRICT, '--resource', POD);
+    expect(doc.policies[0].result).toBe('skipped');
+  });
+
+  test('consent annotations drop a mutation', async () => {
+    const { code, doc } = await json('--policy', ADD, '--resource', fixture('resources', 'pod-no-mutate.yaml'));
+    expect(code).toBe(0);
+    expect(doc.policies[0].result).toBe('not_consented');
+    expect(doc.patch).toEqual([]);
+  });
+
+  test('another namespace is not selected', async () => {
+    const { doc } = await json('--policy', ADD, '--resource', fixture('resources', 'pod-other-ns.yaml'));
+    expect(doc.policies[0]).toMatchObject({ result: 'not_selected' });
+  });
+
+  test('--rbac: the ServiceAccount with a grant mutates, the one without may not validate', async () => {
+    const rbac = fixture('rbac');
+    const mutated = await json('--policy', ADD, '--resource', POD, '--rbac', rbac);
+    expect(mutated.doc.policies[0].result).toBe('mutated');
+    const denied = await json('--policy', DENY, '--resource', PRIVILEGED, '--rbac', rbac, '--trace');
+    expect(denied.code).toBe(0);
+    expect(denied.doc.policies[0].result).toBe('not_authorized');
+    expect(denied.doc.trace.some((l: string) => l.includes('ServiceAccount team-a/validator'))).toBe(true);
+  });
+
+  test('--trace without --rbac says the authorizer allows everything', async () => {
+    const { doc } = await json('--policy', ADD, '--resource', POD, '--trace');
+    expect(doc.trace.some((l: string) => l.includes('allow-all'))).toBe(true);
+  });
+
+  test('UPDATE and DELETE requests', async () => {
+    const update = await json('--policy', ADD, '--resource', POD, '--old', POD, '--operation', 'UPDATE');
+    expect(update.doc.policies[0].result).toBe('mutated');
+    // DELETE is not in the default operations [CREATE, UPDATE]
+    const del = await json('--policy', ADD, '--old', POD, '--operation', 'DELETE');
+    expect(del.code).toBe(0);
+    expect(del.doc.policies[0].result).toBe('not_selected');
+  });
+
+  test('--user and repeated --group reach option("request").userInfo', async () => {
+    const policy = fixture('policies', 'only-alice.yaml');
+    const alice = await json('--policy', policy, '--resource', POD, '--user', 'alice', '--group', 'dev', '--group', 'system:authenticated');
+    expect(alice.code).toBe(0);
+    expect(alice.doc.policies[0].result).toBe('passed');
+    const other = await json('--policy', policy, '--resource', POD, '--user', 'alice');
+    expect(other.code).toBe(1);
+    expect(other.doc.policies[0].result).toBe('violated');
+  });
+
+  test('text and yaml output', async () => {
+    const text = await run('--policy', ADD, '--resource', POD);
+    expect(text.out).toMatch(/^\s+team-a\/add-team-label: mutated$/m);
+    expect(text.out).toMatch(/^decision: allowed/m);
+    const yaml = await run('--policy', DENY, '--resource', PRIVILEGED, '--output', 'yaml');
+    expect(yaml.code).toBe(1);
+    expect(yaml.out).toMatch(/^allowed: false$/m);
+  });
+
+  test.each<[string, string[]]>([
+    ['no --policy', ['--resource', POD]],
+    ['no --resource', ['--policy', ADD]],
+    ['DELETE without --old', ['--policy', ADD, '--operation', 'DELETE']],
+    ['unknown flag', ['--policy', ADD, '--resource', POD, '--nope']],
+    ['bad operation', ['--policy', ADD, '--resource', POD, '--operation', 'PATCH']],
+    ['missing file', ['--policy', ADD, '--resource', fixture('resources', 'missing.yaml')]],
+    ['invalid YAML', ['--policy', ADD, '--resource', fixture('testdata', 'not-yaml.yaml')]],
+    ['policy file without a KCLRun', ['--policy', POD, '--resource', POD]],
+    ['invalid manifest', ['--policy', fixture('testdata', 'check', 'bad-schema.yaml'), '--resource', POD]],
+  ])('usage or input error (%s): exit 2, one message, no stack trace', async (_name, argv) => {
+    const { code, err, out } = await run(...argv);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(/^kclguard eval: /);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});

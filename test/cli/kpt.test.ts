@@ -1,0 +1,56 @@
+/**
+ * `kclguard fn` driven by the real kpt (`kpt fn eval --exec`), as a kpt user runs it. Needs the
+ * built CLI (`npm test` builds before jest) and kpt on PATH (part of every machine image we
+ * build on; the test fails with that message if it is missing, rather than skipping).
+ */
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'main.js');
+const policies = join(root, 'policies');
+
+function kpt(args: string[]) {
+  return spawnSync('kpt', args, { encoding: 'utf8', timeout: 60_000 });
+}
+
+function packageWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kclguard-kpt-'));
+  for (const [name, from] of Object.entries(files)) cpSync(from, join(dir, name));
+  return dir;
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (npm test does)`);
+  if (kpt(['version']).error) throw new Error('kpt is not on PATH: install it (Debian package google-cloud-cli-kpt)');
+});
+
+describe('kpt fn eval --exec "kclguard fn"', () => {
+  test('a mutating KCLRun mutates the package files in place', () => {
+    const dir = packageWith({ 'configmap.yaml': join(policies, 'set-labels', 'resources', 'configmap.yaml') });
+    try {
+      const r = kpt(['fn', 'eval', dir, '--exec', `node ${cli} fn`, '--fn-config', join(policies, 'set-labels', 'policy.yaml')]);
+      expect(r.status).toBe(0);
+      const expected = yaml.load(readFileSync(join(policies, 'set-labels', 'resources', 'configmap-mutated.yaml'), 'utf8')) as any;
+      const written = yaml.load(readFileSync(join(dir, 'configmap.yaml'), 'utf8')) as any;
+      expect(written.metadata.labels).toEqual(expected.metadata.labels);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a violation fails the kpt run with an error result naming the resource', () => {
+    const dir = packageWith({ 'pod.yaml': join(policies, 'disallow-latest-tag', 'resources', 'pod-latest.yaml') });
+    try {
+      const r = kpt(['fn', 'eval', dir, '--exec', `node ${cli} fn`, '--fn-config', join(policies, 'disallow-latest-tag', 'policy.yaml')]);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain('[error]');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, test } from '@jest/globals';
+import { main } from '../../src/cli/test.js';
+import { capture, fixture, POLICIES_DIR } from './cli-harness.js';
+
+const run = (...argv: string[]) => capture(() => main(argv));
+
+function summary(out: string): { passed: number; failed: number } {
+  const lines = out.trimEnd().split('\n');
+  const m = /^(\d+) passed, (\d+) failed$/.exec(lines[lines.length - 1]!);
+  expect(m).not.toBeNull();
+  return { passed: Number(m![1]), failed: Number(m![2]) };
+}
+
+describe('kclguard test', () => {
+  test('a passing suite (engine results, RBAC, consent, patch and object expectations): exit 0', async () => {
+    const { code, out } = await run(fixture('suite'));
+    expect(summary(out)).toEqual({ passed: 5, failed: 0 });
+    expect(code).toBe(0);
+  });
+
+  test('failures show what differed; the summary counts them; exit 1', async () => {
+    const { code, out } = await run(fixture('testdata', 'failing-suite'));
+    expect(code).toBe(1);
+    expect(summary(out)).toEqual({ passed: 1, failed: 3 });
+    expect(out).toMatch(/^FAIL .*> wrong expectation\n\s+expected result passed, got violated/m);
+    expect(out).not.toContain('trace:');
+  });
+
+  test('--trace adds the engine trace to failing cases', async () => {
+    const { out } = await run(fixture('testdata', 'failing-suite'), '--trace');
+    expect(out).toMatch(/^\s+trace:$/m);
+    expect(out).toContain('allow-all');
+  });
+
+  test('KCL test_ lambdas in *_test.k run with their package; an assert fails one test with E3M41 at its line', async () => {
+    const { code, out } = await run(fixture('testdata', 'kcl-pkg'));
+    expect(code).toBe(1);
+    expect(summary(out)).toEqual({ passed: 1, failed: 1 });
+    expect(out).toContain(`${fixture('testdata', 'kcl-pkg', 'lib_test.k')}:6:5: E3M41`);
+  });
+
+  test('a single test file can be named', async () => {
+    const { code, out } = await run(fixture('suite', 'kclguard-test.yaml'));
+    expect(code).toBe(0);
+    expect(summary(out).passed).toBe(5);
+  });
+
+  test('testdata/ directories below the path are skipped (fixtures meant to fail)', async () => {
+    const { code, out } = await run(fixture());
+    expect(summary(out)).toEqual({ passed: 5, failed: 0 });
+    expect(code).toBe(0);
+  });
+
+  test('a missing path is a usage error', async () => {
+    const { code, err } = await run(fixture('nope'));
+    expect(code).toBe(2);
+    expect(err).toMatch(/^kclguard test: /);
+  });
+
+  test('nothing to run is a failure', async () => {
+    const { code, out } = await run(fixture('rbac'));
+    expect(code).toBe(1);
+    expect(summary(out)).toEqual({ passed: 0, failed: 0 });
+  });
+
+  test('the example policies in policies/ through the whole engine', async () => {
+    const { code, out } = await run(POLICIES_DIR, '--quiet');
+    const { passed, failed } = summary(out);
+    // Every example policy has a test file with at least two cases.
+    expect(passed + failed).toBeGreaterThanOrEqual(2 * 20);
+    expect(out.split('\n').filter((l) => l.startsWith('FAIL '))).toEqual([]);
+    expect(code).toBe(0);
+  }, 60_000);
+});
