@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""(Re)writes the goldens of the KCL conformance corpus from the reference implementation.
+
+Every case is test/conformance/<feature>/<case>/main.k. The reference (PyPI kcl-lib, pinned in
+scripts/install-kcl-reference.sh) runs it and this script writes exactly one of:
+
+  stdout.golden  what `kcl run` prints on success: print() output, then the YAML
+  stderr.golden  the diagnostic, ANSI colours stripped, the case's path shown as `main.k`
+
+Optional inputs beside main.k:
+  options.json   JSON object; each entry becomes `-D name=<json>` (read with option("name"))
+  settings.json  JSON object with any of sort_keys, show_hidden, disable_none (booleans)
+
+Usage:
+  scripts/regen-goldens.py                 # every case
+  scripts/regen-goldens.py strings/ schema # only cases whose path contains one of the filters
+  scripts/regen-goldens.py --check         # rewrite nothing; exit 1 if any golden would change
+  scripts/regen-goldens.py --verbose       # name each case before running it
+
+The reference runs in this process: a case that crashes it (unbounded recursion overflows its
+native stack) ends the whole run, and --verbose shows which case it was. Such behaviour cannot
+have a golden; our recursion guardrail is tested by the evaluator's own tests.
+
+Run it with any python3: it installs the reference if needed and re-executes itself inside the
+reference's venv. Goldens are committed; tests never need Python.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
+CORPUS_DIR = os.path.join(os.path.dirname(SCRIPTS_DIR), "test", "conformance")
+INSTALLER = os.path.join(SCRIPTS_DIR, "install-kcl-reference.sh")
+REEXEC_MARKER = "KCLGUARD_REGEN_IN_REFERENCE_VENV"
+SETTINGS = ("sort_keys", "show_hidden", "disable_none")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ensure_reference():
+    """Returns only when kcl_lib is importable, re-executing under the reference venv if not."""
+    try:
+        import kcl_lib.api  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if os.environ.get(REEXEC_MARKER):
+        sys.exit("regen-goldens: kcl_lib still not importable inside the reference venv")
+    python = subprocess.run(
+        ["bash", INSTALLER], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout.strip().splitlines()[-1]
+    env = dict(os.environ, **{REEXEC_MARKER: "1"})
+    os.execve(python, [python, os.path.abspath(__file__), *sys.argv[1:]], env)
+
+
+def find_cases(filters):
+    cases = []
+    for root, _dirs, files in os.walk(CORPUS_DIR):
+        if "main.k" in files:
+            rel = os.path.relpath(root, CORPUS_DIR).replace(os.sep, "/")
+            if not filters or any(f in rel for f in filters):
+                cases.append(rel)
+    return sorted(cases)
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        value = json.load(f)
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: must hold a JSON object")
+    return value
+
+
+def normalise_error(text, case_dir):
+    text = ANSI.sub("", text)
+    # The reference prints absolute paths; goldens must not depend on the checkout location.
+    text = text.replace(os.path.join(case_dir, "main.k"), "main.k")
+    text = text.replace(case_dir + os.sep, "")
+    text = text.replace(case_dir, ".")
+    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def run_case(api, case_dir):
+    options = read_json(os.path.join(case_dir, "options.json"))
+    settings = read_json(os.path.join(case_dir, "settings.json"))
+    unknown = set(settings) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"{case_dir}/settings.json: unknown settings {sorted(unknown)}")
+    args = api.ExecProgramArgs(
+        work_dir=case_dir,
+        k_filename_list=[os.path.join(case_dir, "main.k")],
+        args=[api.Argument(name=k, value=json.dumps(v)) for k, v in options.items()],
+        **{k: bool(settings[k]) for k in SETTINGS if k in settings},
+    )
+    try:
+        result = api.API().exec_program(args)
+    except Exception as error:  # the reference raises its formatted diagnostic
+        return "stderr.golden", normalise_error(str(error), case_dir)
+    if result.err_message:
+        return "stderr.golden", normalise_error(result.err_message, case_dir)
+    yaml_text = result.yaml_result
+    if yaml_text and not yaml_text.endswith("\n"):
+        yaml_text += "\n"
+    return "stdout.golden", result.log_message + yaml_text
+
+
+def main(argv):
+    ensure_reference()
+    import kcl_lib.api as api
+
+    check = "--check" in argv
+    verbose = "--verbose" in argv
+    filters = [a for a in argv if a not in ("--check", "--verbose")]
+    cases = find_cases(filters)
+    changed = []
+    counts = {"stdout.golden": 0, "stderr.golden": 0}
+    for rel in cases:
+        case_dir = os.path.join(CORPUS_DIR, rel)
+        if verbose:
+            print(f"  running {rel}", file=sys.stderr, flush=True)
+        name, text = run_case(api, case_dir)
+        counts[name] += 1
+        target = os.path.join(case_dir, name)
+        other = os.path.join(case_dir, "stderr.golden" if name == "stdout.golden" else "stdout.golden")
+        old = open(target, encoding="utf-8").read() if os.path.exists(target) else None
+        if old != text or os.path.exists(other):
+            changed.append(rel)
+            if not check:
+                with open(target, "w", encoding="utf-8") as f:
+                    f.write(text)
+                if os.path.exists(other):
+                    os.remove(other)
+    verb = "would change" if check else "changed"
+    print(
+        f"regen-goldens: {len(cases)} cases ({counts['stdout.golden']} stdout, "
+        f"{counts['stderr.golden']} stderr), {len(changed)} {verb}"
+    )
+    for rel in changed:
+        print(f"  {rel}")
+    return 1 if check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
