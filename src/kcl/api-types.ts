@@ -30,6 +30,13 @@ export interface RunSuccess {
   readonly exports: Map<string, Value>;
   /** Text `print()` produced, when no onPrint was given. */
   readonly printed: string;
+  /**
+   * A top-level list of configs that is the module's only output: `kcl run` prints it as a
+   * `---`-separated YAML stream rather than as a document.
+   */
+  stream?: Value[];
+  /** The exports plus the hidden (`_`) top-level variables, for `--show_hidden`. */
+  readonly withHidden?: Map<string, Value>;
 }
 
 export interface RunFailure {

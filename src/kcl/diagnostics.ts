@@ -58,6 +58,11 @@ export type ErrorCode = keyof typeof ErrorCodes;
 
 export interface Diagnostic {
   readonly code: ErrorCode;
+  /**
+   * The title printed after the code when it is not the catalogue's name for the code: the
+   * reference prints some errors under a shared code (`error[E1001]: ImmutableError`).
+   */
+  readonly title?: string;
   readonly message: string;
   /** Where it happened; absent only for errors with no source location (e.g. a bad -D flag). */
   readonly span?: Span;
@@ -82,7 +87,7 @@ export function diagnostic(code: ErrorCode, message: string, span?: Span): Diagn
  * `sourceLine` is the text of the line the span starts on, when the caller has it.
  */
 export function formatDiagnostic(d: Diagnostic, sourceLine?: string): string {
-  const head = `error[${d.code}]: ${ErrorCodes[d.code]}`;
+  const head = `error[${d.code}]: ${d.title ?? ErrorCodes[d.code]}`;
   if (!d.span) return `${head}\n${d.message}\n`;
   const lineNo = String(d.span.line);
   const pad = ' '.repeat(lineNo.length);
@@ -100,7 +105,7 @@ export function formatDiagnostic(d: Diagnostic, sourceLine?: string): string {
 /** One-line form for logs, AdmissionResponse messages and KCLRun status conditions. */
 export function formatDiagnosticShort(d: Diagnostic): string {
   const where = d.span ? `${formatSpan(d.span)}: ` : '';
-  return `${where}${d.code} ${ErrorCodes[d.code]}: ${d.message}`;
+  return `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}: ${d.message}`;
 }
 
 /**

@@ -1,0 +1,26 @@
+import { describe, expect, test } from '@jest/globals';
+import { code } from './test-helpers.js';
+
+describe('guardrails end runaway policies quickly', () => {
+  test('unbounded recursion hits the depth limit', () => {
+    const t0 = Date.now();
+    expect(code('f = lambda n { f(n + 1) }\na = f(0)')).toBe('K9002');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+  test('a huge comprehension hits the step budget', () => {
+    const t0 = Date.now();
+    expect(code('a = [x for x in range(100000000)]', {}, { maxSteps: 10_000 })).toBe('K9001');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+  test('the wall clock budget', () => {
+    const src = 'f = lambda n { [g(i) for i in range(200)] }\ng = lambda i { [i for _ in range(200)] }\na = [f(j) for j in range(1000)]';
+    expect(code(src, {}, { timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
+  });
+  test('the value size limit', () => {
+    expect(code('a = "x" * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
+    expect(code('a = [1] * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
+  });
+  test('limits are per run', () => {
+    expect(code('f = lambda n { f(n + 1) }\na = f(0)', {}, { maxDepth: 10 })).toBe('K9002');
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The lazy, order-independent module scope. Every top-level statement that assigns a name is
+ * one of that name's "setters"; reading a global first runs its setters that have not run yet,
+ * in source order, so `_v = 1; r = _v; _v = 2` gives `r: 2` as in the reference. Each statement
+ * runs at most once; a statement that is running when its own name is read (a cycle) sees the
+ * value so far, or Undefined, like the reference.
+ */
+import { KclError } from '../diagnostics.js';
+import type { Span } from '../span.js';
+import { UNDEFINED, type Value } from '../value.js';
+import { Env } from './env.js';
+import type { Exec } from './schema.js';
+import type { RunState } from './state.js';
+
+export interface ModulePlan {
+  readonly statements: readonly Exec[];
+  readonly spans: readonly Span[];
+  /** Statement indexes that assign each global, in source order. */
+  readonly setters: ReadonlyMap<string, readonly number[]>;
+  /** Values known at plan time (schemas, imported modules). */
+  readonly constants: ReadonlyMap<string, Value>;
+}
+
+const PENDING = 0;
+const RUNNING = 1;
+const DONE = 2;
+
+export class ModuleScope {
+  readonly values = new Map<string, Value>();
+  readonly root: Env;
+  private readonly status: Uint8Array;
+  /** Names whose setters have all run: their lookups skip the setter scan. */
+  private readonly settled = new Set<string>();
+  /** Statements being run, innermost last (a lookup can start another statement). */
+  private readonly running: number[] = [];
+  /** Config values of top-level expression statements, unioned into the output. */
+  readonly exprOutputs: Value[] = [];
+
+  constructor(
+    readonly st: RunState,
+    private readonly plan: ModulePlan,
+  ) {
+    this.status = new Uint8Array(plan.statements.length);
+    this.root = new Env(st, this, null, new Map());
+    for (const [k, v] of plan.constants) this.values.set(k, v);
+  }
+
+  get(name: string): Value {
+    if (!this.settled.has(name)) this.settle(name);
+    const v = this.values.get(name);
+    return v === undefined ? UNDEFINED : v;
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  set(name: string, value: Value): void {
+    this.values.set(name, value);
+  }
+
+  private settle(name: string): void {
+    const setters = this.plan.setters.get(name);
+    let allDone = true;
+    if (setters) {
+      // Inside one of the name's own setters (`_a += 1`), only the setters before it apply.
+      let limit = Infinity;
+      for (const r of this.running) if (r < limit && setters.includes(r)) limit = r;
+      for (const i of setters) {
+        if (i >= limit) {
+          allDone = false;
+          break;
+        }
+        if (this.status[i] === PENDING) this.runStatement(i);
+        if (this.status[i] !== DONE) allDone = false;
+      }
+    }
+    if (allDone) this.settled.add(name);
+  }
+
+  private runStatement(i: number): void {
+    const st = this.st;
+    const saved = st.stmtSpan;
+    this.status[i] = RUNNING;
+    this.running.push(i);
+    st.stmtSpan = this.plan.spans[i];
+    try {
+      this.plan.statements[i]!(this.root);
+    } catch (e) {
+      // Errors raised without a location point at the statement, as the reference's do.
+      if (e instanceof KclError && !e.diagnostic.span) throw new KclError({ ...e.diagnostic, span: this.plan.spans[i]! });
+      throw e;
+    } finally {
+      st.stmtSpan = saved;
+      this.running.pop();
+    }
+    this.status[i] = DONE;
+  }
+
+  /** The main pass: every statement not already run by a lookup, in order. */
+  runAll(): void {
+    for (let i = 0; i < this.status.length; i++) {
+      if (this.status[i] === PENDING) this.runStatement(i);
+    }
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * Planning of expressions into closures. Each case is decided once here; the closures it
+ * returns do only the work of their node at run time.
+ */
+import type * as ast from '../ast.js';
+import type { Span } from '../span.js';
+import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, truthy, typeName, type Value } from '../value.js';
+import { containsValue, compareValues, makeUnit, typedDisplay, valuesEqual } from './interop.js';
+import { compileError, evalError, typeError } from './errors.js';
+import type { Env, Ev } from './env.js';
+import { binaryOp, unaryOp } from './operators.js';
+import { planConfig, planList } from './plan-config.js';
+import { planDictComp, planListComp, planQuant } from './plan-comp.js';
+import { callValue, planLambda } from './plan-lambda.js';
+import type { Planner } from './planner.js';
+import { SchemaType } from './schema.js';
+import { NO_MATCH } from './types.js';
+import { asRuntimeError, binaryDefined, compareDefined, staticKind } from './static-kinds.js';
+
+
+export function planExprNode(p: Planner, node: ast.Expr): Ev {
+  switch (node.kind) {
+    case 'Identifier':
+      return p.name(node.name, node.span);
+    case 'NumberLit': {
+      const v = numberValue(node);
+      return () => v;
+    }
+    case 'StringLit': {
+      const v = node.value;
+      return () => v;
+    }
+    case 'NameConstantLit': {
+      const v = node.value === 'True' ? true : node.value === 'False' ? false : node.value === 'None' ? null : UNDEFINED;
+      return () => v;
+    }
+    case 'JoinedString':
+      return planJoinedString(p, node);
+    case 'ParenExpr':
+      return p.expr(node.expr);
+    case 'SelectorExpr':
+      return planSelector(p, node);
+    case 'SubscriptExpr':
+      return planSubscript(p, node);
+    case 'CallExpr':
+      return planCall(p, node);
+    case 'UnaryExpr': {
+      const operand = p.expr(node.operand);
+      const op = node.op;
+      const span = node.span;
+      if (op === 'not') return (env) => !truthy(operand(env));
+      return (env) => unaryOp(op, operand(env), span);
+    }
+    case 'BinaryExpr':
+      return planBinary(p, node);
+    case 'CompareExpr':
+      return planCompare(p, node);
+    case 'IfExpr': {
+      const cond = p.expr(node.cond);
+      const body = p.expr(node.body);
+      const orelse = p.expr(node.orelse);
+      return (env) => (truthy(cond(env)) ? body(env) : orelse(env));
+    }
+    case 'ListExpr':
+      return planList(p, node.elts, node.span);
+    case 'ConfigExpr':
+      return planConfig(p, node);
+    case 'ListComp':
+      return planListComp(p, node);
+    case 'DictComp':
+      return planDictComp(p, node);
+    case 'QuantExpr':
+      return planQuant(p, node);
+    case 'LambdaExpr':
+      return planLambda(p, node);
+    case 'SchemaExpr':
+      return planSchemaExpr(p, node);
+    case 'StarredExpr':
+    case 'ListIfItemExpr':
+    case 'ConfigIfEntryExpr': {
+      p.report('E1001', `${node.kind} is not allowed here`, node.span);
+      return () => UNDEFINED;
+    }
+    case 'MissingExpr': {
+      const span = node.span;
+      return () => {
+        throw compileError('invalid expression', span);
+      };
+    }
+  }
+}
+
+function numberValue(node: ast.NumberLit): Value {
+  if (node.suffix) return makeUnit(node.value, node.suffix);
+  return node.isFloat ? new KFloat(node.value) : node.value;
+}
+
+function planJoinedString(p: Planner, node: ast.JoinedString): Ev {
+  const host = p.host;
+  const parts = node.parts.map((part): Ev | string => {
+    if (typeof part === 'string') return part;
+    const value = p.expr(part.value);
+    const spec = part.formatSpec;
+    if (spec) return (env) => host.formatSpec(value(env), spec);
+    return (env) => host.display(value(env));
+  });
+  return (env) => {
+    let out = '';
+    for (const part of parts) out += typeof part === 'string' ? part : (part(env) as string);
+    env.st.checkSize(out.length);
+    return out;
+  };
+}
+
+/** `value.attr` on every kind of value. Exported for assignment targets and `instances()`. */
+export function selectAttr(p: Planner, value: Value, attr: string, span: Span): Value {
+  if (value instanceof KDict) {
+    const v = value.get(attr);
+    return v === undefined ? UNDEFINED : v;
+  }
+  if (value instanceof SchemaInstance) {
+    const v = value.attrs.get(attr);
+    if (v !== undefined) return v;
+    const schema = value.schema as SchemaType;
+    if (!schema.attrs.has(attr) && !schema.signature()) {
+      throw typeError(`attribute '${attr}' not found in '${schema.name}'`, span);
+    }
+    return UNDEFINED;
+  }
+  if (typeof value === 'string') {
+    const m = p.host.stringMethod(value, attr);
+    if (m) return m;
+    throw typeError(`attribute '${attr}' not found in 'str'`, span);
+  }
+  if (value instanceof KModule) {
+    const m = value.members.get(attr);
+    if (m !== undefined) return m;
+    throw compileError(`attribute '${attr}' not found in module '${value.name}'`, span);
+  }
+  if (isSchemaType(value) && attr === 'instances') {
+    const schema = value as SchemaType;
+    return new KFunction('instances', () => schema.instances.slice());
+  }
+  if (value === null || value === UNDEFINED) {
+    throw evalError(`invalid value '${typeName(value)}' to load attribute '${attr}'`, span);
+  }
+  throw typeError(`attribute '${attr}' not found in '${typeName(value)}'`, span);
+}
+
+function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
+  const value = p.expr(node.value);
+  const attr = node.attr;
+  const span = node.span;
+  const q = node.hasQuestion;
+  return (env) => {
+    const v = value(env);
+    if (q && (v === null || v === UNDEFINED)) return null;
+    if (v instanceof KDict) {
+      const r = v.get(attr);
+      return r === undefined ? UNDEFINED : r;
+    }
+    return selectAttr(p, v, attr, span);
+  };
+}
+
+function normIndex(i: number, len: number): number {
+  return i < 0 ? i + len : i;
+}
+
+export function subscriptValue(v: Value, index: Value, span: Span): Value {
+  if (Array.isArray(v)) {
+    const i = toIndex(index, span);
+    const j = normIndex(i, v.length);
+    if (j < 0 || j >= v.length) throw evalError(`list index out of range: ${i}`, span);
+    return v[j]!;
+  }
+  if (v instanceof KDict) {
+    if (typeof index !== 'string') throw typeError(`dict key must be str, got '${typeName(index)}'`, span);
+    const r = v.get(index);
+    return r === undefined ? UNDEFINED : r;
+  }
+  if (v instanceof SchemaInstance) {
+    if (typeof index !== 'string') throw typeError(`schema key must be str, got '${typeName(index)}'`, span);
+    const r = v.attrs.get(index);
+    return r === undefined ? UNDEFINED : r;
+  }
+  if (typeof v === 'string') {
+    const chars = Array.from(v);
+    const i = toIndex(index, span);
+    const j = normIndex(i, chars.length);
+    if (j < 0 || j >= chars.length) throw evalError(`string index out of range: ${i}`, span);
+    return chars[j]!;
+  }
+  if (v === null || v === UNDEFINED) {
+    throw evalError(`'${typeName(v)}' object is not subscriptable with '${typeName(index)}'`, span);
+  }
+  throw typeError(`'${typeName(v)}' object is not subscriptable`, span);
+}
+
+function toIndex(index: Value, span: Span): number {
+  if (typeof index === 'number') return index;
+  if (typeof index === 'boolean') return index ? 1 : 0;
+  throw typeError(`list indices must be integers, not '${typeName(index)}'`, span);
+}
+
+function sliceBound(v: Value, span: Span): number | undefined {
+  if (v === null || v === UNDEFINED) return undefined;
+  return toIndex(v, span);
+}
+
+/** Python slicing: negative indices and steps, bounds clamped. */
+export function sliceItems<T>(items: T[], lowerV: Value, upperV: Value, stepV: Value, span: Span): T[] {
+  const len = items.length;
+  const step = sliceBound(stepV, span) ?? 1;
+  if (step === 0) throw evalError('slice step cannot be zero', span);
+  let lower = sliceBound(lowerV, span);
+  let upper = sliceBound(upperV, span);
+  const out: T[] = [];
+  if (step > 0) {
+    lower = lower === undefined ? 0 : lower < 0 ? Math.max(0, lower + len) : Math.min(lower, len);
+    upper = upper === undefined ? len : upper < 0 ? Math.max(0, upper + len) : Math.min(upper, len);
+    for (let i = lower; i < upper; i += step) out.push(items[i]!);
+  } else {
+    lower = lower === undefined ? len - 1 : lower < 0 ? Math.max(-1, lower + len) : Math.min(lower, len - 1);
+    upper = upper === undefined ? -1 : upper < 0 ? Math.max(-1, upper + len) : Math.min(upper, len - 1);
+    for (let i = lower; i > upper; i += step) out.push(items[i]!);
+  }
+  return out;
+}
+
+function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
+  const value = p.expr(node.value);
+  const span = node.span;
+  const q = node.hasQuestion;
+  if (node.isSlice) {
+    const none: Ev = () => UNDEFINED;
+    const lower = node.lower ? p.expr(node.lower) : none;
+    const upper = node.upper ? p.expr(node.upper) : none;
+    const step = node.step ? p.expr(node.step) : none;
+    return (env) => {
+      const v = value(env);
+      if (q && (v === null || v === UNDEFINED)) return null;
+      if (Array.isArray(v)) return sliceItems(v, lower(env), upper(env), step(env), span);
+      if (typeof v === 'string') return sliceItems(Array.from(v), lower(env), upper(env), step(env), span).join('');
+      throw typeError(`'${typeName(v)}' object is not sliceable`, span);
+    };
+  }
+  const index = node.index ? p.expr(node.index) : () => UNDEFINED;
+  return (env) => {
+    const v = value(env);
+    if (q && (v === null || v === UNDEFINED)) return null;
+    return subscriptValue(v, index(env), span);
+  };
+}
+
+/** Arguments of a call, with `*list` and `**dict` spread. */
+export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readonly ast.Keyword[]): (env: Env) => { args: Value[]; kwargs: Map<string, Value> } {
+  const argEvs = args.map((a) => (a.kind === 'StarredExpr' ? { star: true, ev: p.expr(a.value) } : { star: false, ev: p.expr(a) }));
+  const kwEvs = keywords.map((k) => ({ name: k.name, ev: p.expr(k.value) }));
+  return (env) => {
+    const out: Value[] = [];
+    for (const a of argEvs) {
+      const v = a.ev(env);
+      if (a.star && Array.isArray(v)) out.push(...v);
+      else out.push(v);
+    }
+    const kwargs = new Map<string, Value>();
+    for (const k of kwEvs) kwargs.set(k.name, k.ev(env));
+    return { args: out, kwargs };
+  };
+}
+
+function planCall(p: Planner, node: ast.CallExpr): Ev {
+  const func = p.expr(node.func);
+  const args = planArgs(p, node.args, node.keywords);
+  const span = node.span;
+  return (env) => {
+    const f = func(env);
+    const a = args(env);
+    return callValue(env, f, a, span);
+  };
+}
+
+function planBinary(p: Planner, node: ast.BinaryExpr): Ev {
+  const left = p.expr(node.left);
+  const span = node.span;
+  const op = node.op;
+  if (op === 'as') return planAs(p, node, left);
+  if ((op === '/' || op === '//' || op === '%') && node.right.kind === 'NumberLit' && node.right.value === 0) {
+    p.report('E2G22', 'integer division or modulo by zero', node.span);
+  }
+  const right = p.expr(node.right);
+  switch (op) {
+    case 'and':
+      return (env) => {
+        const l = left(env);
+        return truthy(l) ? right(env) : l;
+      };
+    case 'or':
+      return (env) => {
+        const l = left(env);
+        return truthy(l) ? l : right(env);
+      };
+    default: {
+      const lk = staticKind(node.left, p.kindOf);
+      const rk = staticKind(node.right, p.kindOf);
+      if (lk && rk && !binaryDefined(op, lk, rk)) {
+        // Reported even in a branch that never runs, as the reference's checker does.
+        p.report('E2G22', `unsupported operand type(s) for ${op}: '${lk}' and '${rk}'`, node.span);
+      }
+      const isStatic = lk !== undefined && rk !== undefined;
+      if (isStatic) return (env) => binaryOp(op, left(env), right(env), env.st, span);
+      return (env) => {
+        const l = left(env);
+        const r = right(env);
+        try {
+          return binaryOp(op, l, r, env.st, span);
+        } catch (e) {
+          throw asRuntimeError(e);
+        }
+      };
+    }
+  }
+}
+
+function typeNode(expr: ast.Expr): ast.Type | undefined {
+  const span = expr.span;
+  let name: string | undefined;
+  if (expr.kind === 'Identifier') name = expr.name;
+  else if (expr.kind === 'SelectorExpr' && expr.value.kind === 'Identifier') name = `${expr.value.name}.${expr.attr}`;
+  if (name === undefined) return undefined;
+  if (name === 'int' || name === 'float' || name === 'str' || name === 'bool') return { kind: 'BasicType', name, span };
+  if (name === 'any') return { kind: 'AnyType', span };
+  return { kind: 'NamedType', name, span };
+}
+
+function planAs(p: Planner, node: ast.BinaryExpr, left: Ev): Ev {
+  const tn = typeNode(node.right);
+  const span = node.span;
+  if (!tn) {
+    p.report('E2G22', 'the right side of `as` must be a type', node.right.span);
+    return left;
+  }
+  const t = p.type(tn);
+  const targetSchema = tn.kind === 'NamedType' ? p.schemas.get(tn.name) : undefined;
+  return (env) => {
+    const v = left(env);
+    let r = t.check(v, env, span);
+    // The reference's checker rejects converting an instance up to one of its parents.
+    if (targetSchema && v instanceof SchemaInstance && v.schema !== targetSchema) r = NO_MATCH;
+    if (r === NO_MATCH) {
+      throw typeError(`Conversion of type '${typeName(v)}' to type '${t.name}' may be a mistake because neither type sufficiently overlaps with the other`, span);
+    }
+    return r;
+  };
+}
+
+function isSingleton(v: Value): boolean {
+  return v === null || v === UNDEFINED || typeof v === 'boolean';
+}
+
+export function isSame(a: Value, b: Value, span?: Span): boolean {
+  // The reference only types `is` for None, Undefined and booleans.
+  if (!isSingleton(a) && !isSingleton(b)) {
+    throw typeError(`unsupported operand type(s) for is: '${typedDisplay(a)}' and '${typedDisplay(b)}'`, span);
+  }
+  if (a === b) return true;
+  if (a instanceof KFloat && b instanceof KFloat) return a.value === b.value;
+  return false;
+}
+
+function checkOrderable(op: string, a: Value, b: Value, span: Span): void {
+  // The reference's type checker rejects ordering of strings and lists (sorted() is the way).
+  if ((typeof a === 'string' && typeof b === 'string') || (Array.isArray(a) && Array.isArray(b)) || a instanceof KUnit || b instanceof KUnit) {
+    throw typeError(`unsupported operand type(s) for ${op}: '${typedDisplay(a)}' and '${typedDisplay(b)}'`, span);
+  }
+}
+
+export function compareOp(op: ast.CmpOp, a: Value, b: Value, span: Span): boolean {
+  if (op === '<' || op === '<=' || op === '>' || op === '>=') checkOrderable(op, a, b, span);
+  switch (op) {
+    case '==':
+      return valuesEqual(a, b);
+    case '!=':
+      return !valuesEqual(a, b);
+    case '<':
+      return compareValues(a, b, '<', span) < 0;
+    case '<=':
+      return compareValues(a, b, '<=', span) <= 0;
+    case '>':
+      return compareValues(a, b, '>', span) > 0;
+    case '>=':
+      return compareValues(a, b, '>=', span) >= 0;
+    case 'in':
+      return containsValue(b, a, span);
+    case 'not in':
+      return !containsValue(b, a, span);
+    case 'is':
+      return isSame(a, b, span);
+    case 'is not':
+      return !isSame(a, b, span);
+  }
+}
+
+function planCompare(p: Planner, node: ast.CompareExpr): Ev {
+  let prevKind = staticKind(node.left, p.kindOf);
+  node.ops.forEach((op, i) => {
+    const kind = staticKind(node.comparators[i]!, p.kindOf);
+    if (prevKind && kind && !compareDefined(op, prevKind, kind)) {
+      p.report('E2G22', `unsupported operand type(s) for ${op}: '${prevKind}' and '${kind}'`, node.span);
+    }
+    prevKind = kind;
+  });
+  const left = p.expr(node.left);
+  const ops = node.ops;
+  const rights = node.comparators.map((c) => p.expr(c));
+  const span = node.span;
+  if (ops.length === 1) {
+    const op = ops[0]!;
+    const right = rights[0]!;
+    if (op === '==') return (env) => valuesEqual(left(env), right(env));
+    if (op === '!=') return (env) => !valuesEqual(left(env), right(env));
+    return (env) => compareOp(op, left(env), right(env), span);
+  }
+  return (env) => {
+    let a = left(env);
+    for (let i = 0; i < ops.length; i++) {
+      const b = rights[i]!(env);
+      if (!compareOp(ops[i]!, a, b, span)) return false;
+      a = b;
+    }
+    return true;
+  };
+}
+
+function planSchemaExpr(p: Planner, node: ast.SchemaExpr): Ev {
+  const schemaEv = p.expr(node.name);
+  const config = planConfig(p, node.config);
+  const args = planArgs(p, node.args, node.keywords);
+  const span = node.span;
+  return (env) => {
+    const schema = schemaEv(env);
+    const cfg = config(env) as KDict;
+    if (schema instanceof SchemaType) {
+      const a = args(env);
+      return schema.instantiate(env, cfg, a.args, a.kwargs, span);
+    }
+    if (schema instanceof KDict || schema instanceof SchemaInstance) {
+      // `value {config}` on a config value unions the two, as the reference does.
+      return binaryOp('|', schema, cfg, env.st, span);
+    }
+    throw compileError(`'${typeName(schema)}' is not a schema`, span);
+  };
+}

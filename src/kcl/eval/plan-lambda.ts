@@ -1,0 +1,111 @@
+/**
+ * Lambdas and calls. A lambda is planned once; each evaluation of the lambda expression makes
+ * a KFunction closing over the current environment. Calls count a step and a level of depth, so
+ * runaway recursion ends with K9002 (or K9001) rather than a JS stack overflow.
+ */
+import type * as ast from '../ast.js';
+import { KclError, kclError } from '../diagnostics.js';
+import type { Span } from '../span.js';
+import { KDict, KFunction, UNDEFINED, isSchemaType, typeName, type CallArgs, type Value } from '../value.js';
+import type { Env, Ev } from './env.js';
+import { compileError } from './errors.js';
+import type { Planner } from './planner.js';
+import type { RunState } from './state.js';
+import { SchemaType, type Exec, type PlannedParam } from './schema.js';
+import { checkOrThrow, type RuntimeType } from './types.js';
+import { RESULT_SLOT, assignedNames } from './plan-stmt.js';
+import { kindOfType, type StaticKind } from './static-kinds.js';
+
+export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
+  const st = env.st;
+  if (f instanceof KFunction) {
+    const saved = st.callSpan;
+    st.callSpan = span;
+    try {
+      return f.call(a, st);
+    } catch (e) {
+      if (e instanceof KclError && !e.diagnostic.span) throw new KclError({ ...e.diagnostic, span });
+      throw e;
+    } finally {
+      st.callSpan = saved;
+    }
+  }
+  if (isSchemaType(f) && f instanceof SchemaType) {
+    return f.instantiate(env, new KDict(), a.args, a.kwargs, span);
+  }
+  throw compileError(`'${typeName(f)}' object is not callable`, span);
+}
+
+export function planParams(p: Planner, params: readonly ast.Parameter[]): PlannedParam[] {
+  return params.map((param) => ({
+    name: param.name,
+    type: param.type ? p.type(param.type) : undefined,
+    default: param.default ? p.expr(param.default) : undefined,
+  }));
+}
+
+export function bindParams(
+  name: string,
+  params: readonly PlannedParam[],
+  call: CallArgs,
+  defaultsEnv: Env,
+  checkEnv: Env,
+  span: Span | undefined,
+): Map<string, Value> {
+  const vars = new Map<string, Value>();
+  if (call.args.length > params.length) {
+    throw kclError('E2L23', `"${name}" takes ${params.length} positional argument(s) but ${call.args.length} were given`, span);
+  }
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i]!;
+    let v: Value | undefined = i < call.args.length ? call.args[i] : call.kwargs.get(param.name);
+    if (v === undefined) {
+      if (param.default) v = param.default(defaultsEnv);
+      else throw kclError('E2L23', `"${name}" missing 1 required positional argument: '${param.name}'`, span);
+    }
+    vars.set(param.name, param.type ? checkOrThrow(param.type, v, checkEnv, span) : v);
+  }
+  if (call.kwargs.size > 0) {
+    for (const k of call.kwargs.keys()) {
+      if (!params.some((param) => param.name === k)) {
+        throw kclError('E2L23', `"${name}" got an unexpected keyword argument '${k}'`, span);
+      }
+    }
+  }
+  return vars;
+}
+
+export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): Ev {
+  const names = new Set<string>(node.params.map((x) => x.name));
+  for (const n of assignedNames(node.body)) names.add(n);
+  // Defaults are evaluated where the lambda is defined, so they cannot see the parameters.
+  const params = planParams(p, node.params);
+  const kinds = new Map<string, StaticKind>();
+  for (const param of node.params) {
+    const k = param.type ? kindOfType(param.type) : undefined;
+    if (k) kinds.set(param.name, k);
+  }
+  return p.withScope({ names, dynamic: false, kinds }, () => {
+    const body: Exec[] = p.stmts(node.body, 'local');
+    const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
+    const span = node.span;
+    return (env) => {
+      const closure = env;
+      return new KFunction(name, (call: CallArgs, ctx: unknown): Value => {
+        const st = ctx as RunState;
+        st.step();
+        st.enter(st.callSpan ?? span);
+        try {
+          const vars = bindParams(name, params, call, closure, closure, st.callSpan ?? span);
+          const frame = closure.child(vars);
+          for (const stmt of body) stmt(frame);
+          const result = vars.get(RESULT_SLOT);
+          const v = result === undefined ? UNDEFINED : result;
+          return ret ? checkOrThrow(ret, v, frame, span) : v;
+        } finally {
+          st.leave();
+        }
+      });
+    };
+  });
+}

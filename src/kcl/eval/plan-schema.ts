@@ -1,0 +1,149 @@
+/**
+ * Turns `schema` and `rule` statements into SchemaTypes: parent and mixins resolved, attribute
+ * declarations collected in output order (parent first), body and checks planned into
+ * closures. Done once per compile; SchemaTypes are constants of the program.
+ */
+import type * as ast from '../ast.js';
+import { KclError } from '../diagnostics.js';
+import { truthy } from '../value.js';
+import type { Planner } from './planner.js';
+import { planParams } from './plan-lambda.js';
+import { assignedNames } from './plan-stmt.js';
+import { kindOfType, type StaticKind } from './static-kinds.js';
+import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
+
+export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
+  const isSchema = s.kind === 'SchemaStmt';
+  const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema);
+  p.schemas.set(s.name, t);
+  return t;
+}
+
+function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[] {
+  const display = p.host.display;
+  return checks.map((c) => {
+    const test = p.expr(c.test);
+    const ifCond = c.ifCond ? p.expr(c.ifCond) : undefined;
+    const msg = c.msg ? p.expr(c.msg) : undefined;
+    const span = c.span;
+    return {
+      run(env) {
+        if (ifCond && !truthy(ifCond(env))) return;
+        if (truthy(test(env))) return;
+        const m = msg ? msg(env) : undefined;
+        const text = m === undefined ? '' : typeof m === 'string' ? m : display(m);
+        // Like the reference, point at the instantiation (the check line when there is none)
+        // and name the failed condition; the message is the check's own, so an admission
+        // denial can show it as is.
+        const where = (env instanceof SchemaEnv ? env.span : undefined) ?? span;
+        throw new KclError({
+          code: 'E3M40',
+          message: text || 'Check failed on the condition',
+          span: where,
+          related: [{ message: `Check failed on the condition${text ? `: ${text}` : ''}`, span }],
+        });
+      },
+    };
+  });
+}
+
+function lookupParent(p: Planner, id: ast.Identifier | undefined, what: string): SchemaType | undefined {
+  if (!id) return undefined;
+  const t = p.schemas.get(id.name);
+  if (!t) p.report('E2L23', `${what} '${id.name}' is not defined`, id.span);
+  return t;
+}
+
+/** Fills in a declared SchemaType. Parents are filled first (callers order by `fillOrder`). */
+export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: SchemaType): void {
+  if (s.kind === 'RuleStmt') {
+    const names = new Set(s.args.map((a) => a.name));
+    p.withScope({ names, dynamic: true }, () => {
+      t.params = planParams(p, s.args);
+      t.checks = planChecks(p, s.checks);
+    });
+    return;
+  }
+  t.parent = lookupParent(p, s.parentName, 'schema');
+  for (let a = t.parent; a; a = a.parent) {
+    if (a === t) {
+      t.parent = undefined;
+      break;
+    }
+  }
+  for (const m of s.mixins) {
+    if (!m.name.endsWith('Mixin')) p.report('E1001', `a valid mixin name should end with 'Mixin', got '${m.name}'`, m.span);
+  }
+  t.mixins = s.mixins.map((m) => lookupParent(p, m, 'mixin')).filter((m): m is SchemaType => m !== undefined);
+  const names = new Set<string>(s.args.map((a) => a.name));
+  for (const n of assignedNames(s.body)) names.add(n);
+  for (const base of [t.parent, ...t.mixins]) {
+    if (!base) continue;
+    for (const n of base.attrs.keys()) names.add(n);
+    for (const b of base.flatBody()) for (const n of b.names) names.add(n);
+  }
+  if (s.indexSignature?.keyName) names.add(s.indexSignature.keyName);
+  // Names are resolved statically (a typo in a check is a compile error), except in mixins and
+  // protocols, whose bodies read attributes of the schema they are mixed into.
+  const dynamic = s.isMixin || s.isProtocol;
+  const kinds = new Map<string, StaticKind>();
+  for (const base of [t.parent, ...t.mixins]) {
+    if (base) for (const [n, k] of base.kinds) kinds.set(n, k);
+  }
+  for (const item of s.body) {
+    if (item.kind !== 'SchemaAttr') continue;
+    const k = kindOfType(item.type);
+    if (k) kinds.set(item.name, k);
+    else kinds.delete(item.name);
+  }
+  t.kinds = kinds;
+  p.withScope({ names, dynamic, kinds }, () => {
+    t.params = planParams(p, s.args);
+    if (t.parent) for (const [k, d] of t.parent.attrs) t.attrs.set(k, d);
+    for (const item of s.body) {
+      if (item.kind === 'SchemaAttr') {
+        const inherited = t.parent?.attrs.get(item.name);
+        const type = p.type(item.type);
+        if (inherited && inherited.type.name !== type.name && inherited.type.name !== 'any') {
+          p.report('E2G22', `can't change schema field type of '${item.name}' from ${inherited.type.name} to ${type.name}`, item.span);
+        }
+        t.attrs.set(item.name, { name: item.name, optional: item.optional, type: p.type(item.type), span: item.span });
+      }
+    }
+    for (const m of t.mixins) for (const [k, d] of m.attrs) if (!t.attrs.has(k)) t.attrs.set(k, d);
+    t.body = s.body.map((item) => ({ exec: p.stmts([item], 'schema')[0]!, names: [...assignedNames([item])] }));
+    t.checks = planChecks(p, s.checks);
+    if (s.indexSignature) {
+      t.indexSignature = {
+        keyName: s.indexSignature.keyName,
+        keyType: p.type(s.indexSignature.keyType),
+        valueType: p.type(s.indexSignature.valueType),
+      };
+    }
+  });
+}
+
+/** Schemas ordered so a parent (or mixin) is filled before its children; cycles are reported. */
+export function fillOrder(p: Planner, stmts: readonly (ast.SchemaStmt | ast.RuleStmt)[]): (ast.SchemaStmt | ast.RuleStmt)[] {
+  const byName = new Map(stmts.map((s) => [s.name, s]));
+  const out: (ast.SchemaStmt | ast.RuleStmt)[] = [];
+  const state = new Map<string, 1 | 2>();
+  const visit = (s: ast.SchemaStmt | ast.RuleStmt): void => {
+    const st = state.get(s.name);
+    if (st === 2) return;
+    if (st === 1) {
+      p.report('E2L23', `There is a circular reference between schemas ${s.name}`, s.span);
+      return;
+    }
+    state.set(s.name, 1);
+    const deps = s.kind === 'SchemaStmt' ? [s.parentName, ...s.mixins] : s.parents;
+    for (const d of deps) {
+      const dep = d ? byName.get(d.name) : undefined;
+      if (dep) visit(dep);
+    }
+    state.set(s.name, 2);
+    out.push(s);
+  };
+  stmts.forEach(visit);
+  return out;
+}

@@ -1,0 +1,179 @@
+/**
+ * The planner: walks the AST once per compile and turns it into closures (`Ev` for
+ * expressions, `Exec` for statements). Names are resolved here — local, global or builtin —
+ * and names that resolve nowhere are reported as compile diagnostics, so a run never re-walks
+ * the tree or re-resolves a name.
+ */
+import type * as ast from '../ast.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { diagnostic, type ErrorCode } from '../diagnostics.js';
+import type { Span } from '../span.js';
+import { UNDEFINED, type KFunction, type KModule, type Value } from '../value.js';
+import type { Env, Ev } from './env.js';
+import { compileError } from './errors.js';
+import { planExprNode } from './plan-expr.js';
+import { planStmtNode, type StmtMode } from './plan-stmt.js';
+import { SchemaEnv, type Exec, type SchemaType } from './schema.js';
+import { planType, type RuntimeType, type TypeResolver } from './types.js';
+import type { StaticKind } from './static-kinds.js';
+
+/** What the evaluator needs from the builtins: looked up at plan time, never per run. */
+export interface Host {
+  builtin(name: string): Value | undefined;
+  systemModule(name: string): KModule | undefined;
+  /** A string method bound to its receiver (`"a".upper`), or undefined. */
+  stringMethod(receiver: string, name: string): KFunction | undefined;
+  /** `str()` / interpolation display form. */
+  display(v: Value): string;
+  /** `${x: #json}` / `${x: #yaml}`. */
+  formatSpec(v: Value, spec: '#json' | '#yaml'): string;
+}
+
+export interface LocalScope {
+  readonly names: Set<string>;
+  /** Kinds of names whose declared type fixes them (schema attributes). */
+  readonly kinds?: ReadonlyMap<string, StaticKind>;
+  /** Schema bodies: any name may be an (inherited) attribute, so lookups check the frame. */
+  readonly dynamic: boolean;
+}
+
+export class Planner implements TypeResolver {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly globals = new Set<string>();
+  readonly schemas = new Map<string, SchemaType>();
+  readonly aliases = new Map<string, ast.Type>();
+  readonly modules = new Map<string, KModule>();
+  /** Static kinds of globals (see static-kinds.ts); filled by program.ts. */
+  globalKinds: ReadonlyMap<string, StaticKind> = new Map();
+  private readonly scopes: LocalScope[] = [];
+
+  constructor(
+    readonly filename: string,
+    readonly host: Host,
+  ) {}
+
+  report(code: ErrorCode, message: string, span: Span): void {
+    this.diagnostics.push(diagnostic(code, message, span));
+  }
+
+  // ---------------------------------------------------------------- TypeResolver
+
+  schema(name: string): (() => SchemaType) | undefined {
+    const s = this.schemas.get(name);
+    return s ? () => s : undefined;
+  }
+
+  alias(name: string): ast.Type | undefined {
+    return this.aliases.get(name);
+  }
+
+  type(t: ast.Type): RuntimeType {
+    this.checkTypeNames(t);
+    return planType(t, this);
+  }
+
+  /** Names in a type must exist; `None` is not a type for the reference either. */
+  private checkTypeNames(t: ast.Type): void {
+    switch (t.kind) {
+      case 'LiteralType':
+        if (t.valueKind === 'none') this.report('E2L23', `name 'None' is not defined`, t.span);
+        return;
+      case 'ListType':
+        if (t.elem) this.checkTypeNames(t.elem);
+        return;
+      case 'DictType':
+        if (t.key) this.checkTypeNames(t.key);
+        if (t.value) this.checkTypeNames(t.value);
+        return;
+      case 'UnionType':
+        t.types.forEach((m) => this.checkTypeNames(m));
+        return;
+      case 'FunctionType':
+        t.params.forEach((m) => this.checkTypeNames(m));
+        if (t.ret) this.checkTypeNames(t.ret);
+        return;
+      case 'NamedType':
+        if (!this.schemas.has(t.name) && !this.aliases.has(t.name) && !BUILTIN_TYPE_NAMES.has(t.name)) {
+          this.report('E2L23', `name '${t.name}' is not defined`, t.span);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- scopes
+
+  withScope<T>(scope: LocalScope, body: () => T): T {
+    this.scopes.push(scope);
+    try {
+      return body();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  isLocal(name: string): boolean {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i]!;
+      if (s.names.has(name) || s.dynamic) return true;
+    }
+    return false;
+  }
+
+  /** The statically known kind of a name where it is read (see static-kinds.ts). */
+  readonly kindOf = (name: string): StaticKind | undefined => {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i]!;
+      if (s.names.has(name)) return s.kinds?.get(name);
+      if (s.dynamic) return undefined;
+    }
+    return this.globalKinds.get(name);
+  };
+
+  get inLocalScope(): boolean {
+    return this.scopes.length > 0;
+  }
+
+  /** Plans a read of `name`. */
+  name(name: string, span: Span): Ev {
+    const global = this.globalLookup(name, span);
+    if (this.isLocal(name)) {
+      return (env) => {
+        for (let e: Env | null = env; e !== null; e = e.parent) {
+          if (e instanceof SchemaEnv) e.settle(name);
+          const v = e.vars.get(name);
+          if (v !== undefined) return v;
+        }
+        return global(env);
+      };
+    }
+    return global;
+  }
+
+  private globalLookup(name: string, span: Span): Ev {
+    if (this.globals.has(name)) return (env) => env.mod.get(name);
+    const builtin = this.host.builtin(name);
+    if (builtin !== undefined) return () => builtin;
+    if (this.isLocal(name)) {
+      // A schema body may read an attribute the planner cannot see (set by the config).
+      return () => UNDEFINED;
+    }
+    this.report('E2L23', `name '${name}' is not defined`, span);
+    return () => {
+      throw compileError(`name '${name}' is not defined`, span);
+    };
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  expr(node: ast.Expr): Ev {
+    return planExprNode(this, node);
+  }
+
+  stmts(nodes: readonly (ast.Stmt | ast.SchemaAttr)[], mode: StmtMode): Exec[] {
+    return nodes.map((n) => planStmtNode(this, n, mode));
+  }
+}
+
+export const BUILTIN_TYPE_NAMES = new Set(['any', 'int', 'float', 'str', 'bool', 'list', 'dict', 'number_multiplier']);

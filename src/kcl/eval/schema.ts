@@ -1,0 +1,288 @@
+/**
+ * Schema types and instantiation. A SchemaType is built once by the planner (attribute
+ * declarations, body statements and checks already planned into closures); `instantiate` runs
+ * per instance with the config the user wrote:
+ *
+ *   1. bind schema arguments in their own frame;
+ *   2. run the parent's body, then this body, then the mixins' bodies, all writing into one
+ *      attribute map (so parent attributes come first in the output); each attribute
+ *      assignment takes the config's value for that name into account (union for `:`,
+ *      replacement for `=`, append for `+=`);
+ *   3. add config keys the body did not declare (index signature) or fail;
+ *   4. check required attributes, then run `check:` blocks (parent first).
+ *
+ * `instance | config` rebuilds the instance from its original config unioned with the new one,
+ * so attributes derived from others are computed again, as in the reference.
+ */
+import type { Span } from '../span.js';
+import { kclError } from '../diagnostics.js';
+import { KDict, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from '../value.js';
+import { Env } from './env.js';
+import { compileError, evalError, typeError } from './errors.js';
+import type { RunState } from './state.js';
+import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
+import type { StaticKind } from './static-kinds.js';
+import { copyDict, isConfig, opsOf, unionValues } from './union.js';
+
+/**
+ * The frame a schema body runs in: its vars are the instance's attributes. Like the module
+ * scope, the body is lazy: reading an attribute whose statement has not run yet runs it first,
+ * so `a: int = b + 1` may precede `b: int = 1`.
+ */
+export class SchemaEnv extends Env {
+  private readonly status: Uint8Array;
+  private readonly flat: readonly BodyStmt[];
+
+  constructor(
+    parent: Env,
+    attrs: Map<string, Value>,
+    readonly schema: SchemaType,
+    readonly config: KDict,
+    /** Where the instance is created: schema check failures point here. */
+    readonly span: Span | undefined,
+  ) {
+    super(parent.st, parent.mod, parent, attrs);
+    this.flat = schema.flatBody();
+    this.status = new Uint8Array(this.flat.length);
+  }
+
+  /** Runs the pending statements that assign `name` (called on every read of a schema name). */
+  settle(name: string): void {
+    const setters = this.schema.setters().get(name);
+    if (!setters) return;
+    for (const i of setters) if (this.status[i] === 0) this.runAt(i);
+  }
+
+  runAll(): void {
+    for (let i = 0; i < this.flat.length; i++) if (this.status[i] === 0) this.runAt(i);
+  }
+
+  private runAt(i: number): void {
+    this.status[i] = 1;
+    this.flat[i]!.exec(this);
+    this.status[i] = 2;
+  }
+}
+
+/** A schema body statement and the names it assigns. */
+export interface BodyStmt {
+  readonly exec: Exec;
+  readonly names: readonly string[];
+}
+
+/** A planned statement of a schema body (or any body): runs for its effect. */
+export type Exec = (env: Env) => void;
+
+export interface AttrDecl {
+  readonly name: string;
+  readonly optional: boolean;
+  readonly type: RuntimeType;
+  readonly span: Span;
+}
+
+export interface PlannedParam {
+  readonly name: string;
+  readonly type: RuntimeType | undefined;
+  readonly default: ((env: Env) => Value) | undefined;
+}
+
+export interface IndexSignature {
+  readonly keyType: RuntimeType;
+  readonly valueType: RuntimeType;
+  readonly keyName: string | undefined;
+}
+
+export interface PlannedCheck {
+  /** Throws a KclError (E3M40) when the check fails. */
+  readonly run: (env: Env) => void;
+}
+
+/** The config value an attribute assignment ends up with, given what the body computed. */
+export function applyConfig(env: Env, name: string, computed: Value, span: Span | undefined): Value {
+  if (!(env instanceof SchemaEnv)) return computed;
+  const cfg = env.config;
+  if (!cfg.has(name)) return computed;
+  const given = cfg.get(name)!;
+  const op = opsOf(cfg)?.get(name) ?? ':';
+  if (op === '=') return given;
+  if (op === '+=') {
+    if (Array.isArray(computed) && Array.isArray(given)) return computed.concat(given);
+    return given;
+  }
+  if (isConfig(computed) && isConfig(given)) return unionValues(computed, given, env.st, span, false);
+  return given;
+}
+
+let nextSchemaId = 0;
+
+export class SchemaType implements SchemaTypeRef {
+  readonly __kcl = 'SchemaType' as const;
+  readonly pkgpath = '__main__';
+  readonly instances: SchemaInstance[] = [];
+  readonly id = nextSchemaId++;
+  /** Every declared attribute, parents and mixins included, in output order. */
+  readonly attrs = new Map<string, AttrDecl>();
+  parent: SchemaType | undefined;
+  mixins: SchemaType[] = [];
+  params: PlannedParam[] = [];
+  body: BodyStmt[] = [];
+  private flatCache: BodyStmt[] | undefined;
+  private settersCache: Map<string, number[]> | undefined;
+  checks: PlannedCheck[] = [];
+  indexSignature: IndexSignature | undefined;
+  /** Attribute kinds fixed by declared types, for the planner's static checks. */
+  kinds: ReadonlyMap<string, StaticKind> = new Map();
+  readonly originalConfig = new WeakMap<SchemaInstance, KDict>();
+
+  constructor(
+    readonly name: string,
+    readonly span: Span,
+    readonly isMixin: boolean,
+    readonly isProtocol: boolean,
+    readonly isRule: boolean,
+  ) {}
+
+  isSuperOf(other: SchemaTypeRef): boolean {
+    for (let t: SchemaType | undefined = other as SchemaType; t; t = t.parent) if (t === this) return true;
+    return false;
+  }
+
+  /** Index signatures are inherited. */
+  signature(): IndexSignature | undefined {
+    for (let t: SchemaType | undefined = this; t; t = t.parent) if (t.indexSignature) return t.indexSignature;
+    return undefined;
+  }
+
+  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): SchemaInstance {
+    const st = env.st;
+    st.step();
+    st.enter(span);
+    try {
+      return this.build(env, config, args, kwargs, span, st);
+    } finally {
+      st.leave();
+    }
+  }
+
+  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, st: RunState): SchemaInstance {
+    if (this.isMixin || this.isProtocol) {
+      throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
+    }
+    const argFrame = env.mod.root.child(this.bindArgs(env, args, kwargs, span));
+    const attrs = new Map<string, Value>();
+    // Declared attributes take their output slots up front, in declaration order.
+    for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
+    const frame = new SchemaEnv(argFrame, attrs, this, config, span);
+    frame.runAll();
+    for (const [key, value] of config) {
+      if (this.attrs.has(key) || attrs.has(key)) {
+        // A declared attribute no statement assigned (a mixin or protocol declaration).
+        if (attrs.get(key) === UNDEFINED && !this.setters().has(key)) attrs.set(key, value);
+        continue;
+      }
+      if (this.isRule) {
+        // A rule's config only gives names to its checks.
+        attrs.set(key, value);
+        continue;
+      }
+      const sig = this.signature();
+      if (!sig) {
+        throw compileError(`Cannot add member '${key}' to schema '${this.name}'`, span);
+      }
+      if (sig.keyType.check(key, frame, span) === NO_MATCH) {
+        throw typeError(`expected schema index signature key type ${sig.keyType.name}, got '${key}'`, span);
+      }
+      attrs.set(key, checkOrThrow(sig.valueType, value, frame, span));
+    }
+    for (const decl of this.attrs.values()) {
+      if (decl.optional) continue;
+      const v = attrs.get(decl.name);
+      if (v === undefined || v === null || v === UNDEFINED) {
+        const message = `attribute '${decl.name}' of ${this.name} is required and can't be None or Undefined`;
+        // A literal `S {...}` is checked by the reference's compiler; a dict converted at run
+        // time (no instantiation span) fails at run time.
+        throw span ? compileError(message, span) : evalError(message, span);
+      }
+    }
+    this.runChecks(frame);
+    const instance = new SchemaInstance(this, attrs);
+    this.originalConfig.set(instance, config);
+    this.instances.push(instance);
+    st.checkSize(attrs.size, span);
+    return instance;
+  }
+
+  private bindArgs(env: Env, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): Map<string, Value> {
+    const vars = new Map<string, Value>();
+    if (args.length > this.params.length) {
+      throw kclError('E2L23', `"${this.name}" takes ${this.params.length} positional argument(s) but ${args.length} were given`, span);
+    }
+    this.params.forEach((p, i) => {
+      let v: Value | undefined = i < args.length ? args[i] : kwargs.get(p.name);
+      if (v === undefined) v = p.default ? p.default(env) : UNDEFINED;
+      vars.set(p.name, p.type ? checkOrThrow(p.type, v, env, span) : v);
+    });
+    for (const k of kwargs.keys()) {
+      if (!this.params.some((p) => p.name === k)) {
+        throw kclError('E2L23', `"${this.name}" got an unexpected keyword argument '${k}'`, span);
+      }
+    }
+    return vars;
+  }
+
+  /** Parent body, own body, then mixins: the order statements run in. */
+  flatBody(): readonly BodyStmt[] {
+    if (!this.flatCache) {
+      const out: BodyStmt[] = [];
+      if (this.parent) out.push(...this.parent.flatBody());
+      out.push(...this.body);
+      for (const m of this.mixins) out.push(...m.flatBody());
+      this.flatCache = out;
+    }
+    return this.flatCache;
+  }
+
+  setters(): Map<string, number[]> {
+    if (!this.settersCache) {
+      const map = new Map<string, number[]>();
+      this.flatBody().forEach((b, i) => {
+        for (const n of b.names) {
+          const list = map.get(n);
+          if (list) list.push(i);
+          else map.set(n, [i]);
+        }
+      });
+      this.settersCache = map;
+    }
+    return this.settersCache;
+  }
+
+  private runChecks(frame: SchemaEnv): void {
+    this.parent?.runChecks(frame);
+    for (const mixin of this.mixins) mixin.runChecks(frame);
+    for (const check of this.checks) check.run(frame);
+  }
+}
+
+/** `instance | other`: rebuild from the original config unioned with the new one. */
+export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState, span: Span | undefined): Value {
+  const schema = left.schema as SchemaType;
+  let extra: KDict;
+  if (right instanceof KDict) extra = right;
+  // An instance contributes the config it was built from, with its entry operators.
+  else if (right instanceof SchemaInstance) extra = (right.schema as SchemaType).originalConfig.get(right) ?? new KDict(right.attrs);
+  else return right;
+  if (!schema.signature()) {
+    for (const key of extra.keys()) {
+      if (!schema.attrs.has(key) && !left.attrs.has(key)) {
+        throw evalError(`No attribute named '${key}' in the schema '${schema.name}'`, span);
+      }
+    }
+  }
+  const base = schema.originalConfig.get(left) ?? new KDict(new Map(left.attrs));
+  // Conflicts are judged against the instance's current values, as the reference does...
+  unionValues(new KDict(left.attrs), extra, st, span, true);
+  // ...then the instance is rebuilt so derived attributes and checks see the new values.
+  const merged = unionValues(copyDict(base), extra, st, span, false) as KDict;
+  return schema.instantiate(st.rootEnv!, merged, [], new Map(), span);
+}

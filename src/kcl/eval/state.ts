@@ -1,0 +1,111 @@
+/**
+ * Per-run state of one evaluation: the guardrails (steps, depth, clock, value size), options,
+ * print output and the lazy module scope. A fresh RunState is made for every `program.run`, so
+ * a compiled program holds no mutable state between runs.
+ */
+import type { BuiltinContext } from '../builtin-context.js';
+import type { RunLimits } from '../api-types.js';
+import { kclError } from '../diagnostics.js';
+import type { Span } from '../span.js';
+import type { Env } from './env.js';
+import type { CallArgs, KFunction, Value } from '../value.js';
+
+export const DEFAULT_LIMITS: Required<RunLimits> = {
+  maxSteps: 1_000_000,
+  maxDepth: 200,
+  timeoutMs: 1_000,
+  maxValueSize: 1_000_000,
+};
+
+/** Steps between two looks at the clock: Date.now() is too slow to call on every step. */
+const CLOCK_EVERY = 1024;
+
+export class RunState implements BuiltinContext {
+  readonly maxSteps: number;
+  readonly maxDepth: number;
+  readonly maxValueSize: number;
+  private readonly deadline: number;
+  private readonly timeoutMs: number;
+  /** Steps left before the next slow check (budget or clock). */
+  private countdown: number;
+  private chunk: number;
+  private stepsTaken = 0;
+  depth = 0;
+  callSpan: Span | undefined;
+  /** The span of the statement being evaluated, for errors raised without a better one. */
+  stmtSpan: Span | undefined;
+  readonly printedParts: string[] = [];
+  /** The module's root environment, set once the module scope exists. */
+  rootEnv: Env | undefined;
+
+  constructor(
+    limits: RunLimits | undefined,
+    private readonly options: Readonly<Record<string, Value>>,
+    private readonly onPrint: ((line: string) => void) | undefined,
+  ) {
+    this.maxSteps = limits?.maxSteps ?? DEFAULT_LIMITS.maxSteps;
+    this.maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+    this.maxValueSize = limits?.maxValueSize ?? DEFAULT_LIMITS.maxValueSize;
+    this.timeoutMs = limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
+    this.deadline = Date.now() + this.timeoutMs;
+    this.chunk = Math.max(1, Math.min(CLOCK_EVERY, this.maxSteps));
+    this.countdown = this.chunk;
+  }
+
+  /** Hot path: one decrement and compare; the budget and clock are checked every few steps. */
+  step(count = 1): void {
+    this.countdown -= count;
+    if (this.countdown <= 0) this.slowCheck();
+  }
+
+  private slowCheck(): void {
+    this.stepsTaken += this.chunk - this.countdown;
+    if (this.stepsTaken > this.maxSteps) {
+      throw kclError('K9001', `evaluation exceeded the step budget of ${this.maxSteps} steps`, this.here());
+    }
+    if (Date.now() > this.deadline) {
+      throw kclError('K9003', `evaluation exceeded the time budget of ${this.timeoutMs} ms`, this.here());
+    }
+    // At least one step, so the step after the budget is used up fails on its own check.
+    this.chunk = Math.max(1, Math.min(CLOCK_EVERY, this.maxSteps - this.stepsTaken + 1));
+    this.countdown = this.chunk;
+  }
+
+  enter(span: Span | undefined): void {
+    if (++this.depth > this.maxDepth) {
+      this.depth = 0;
+      throw kclError('K9002', `maximum recursion depth ${this.maxDepth} exceeded`, span ?? this.here());
+    }
+  }
+
+  leave(): void {
+    this.depth--;
+  }
+
+  /** Guards a list/dict/string about to be created with `size` elements. */
+  checkSize(size: number, span?: Span): void {
+    if (size > this.maxValueSize) {
+      throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, span ?? this.here());
+    }
+  }
+
+  here(): Span | undefined {
+    return this.callSpan ?? this.stmtSpan;
+  }
+
+  // ---------------------------------------------------------------- BuiltinContext
+
+  option(name: string): Value | undefined {
+    return Object.prototype.hasOwnProperty.call(this.options, name) ? this.options[name] : undefined;
+  }
+
+  print(text: string): void {
+    if (this.onPrint) this.onPrint(text);
+    else this.printedParts.push(text);
+  }
+
+  /** Set by the evaluator once the call machinery exists (avoids an import cycle). */
+  callFunction(fn: KFunction, args: CallArgs): Value {
+    return fn.call(args, this);
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, test } from '@jest/globals';
+import { compile, formatDiagnosticWithSource, renderRunOutput } from './index.js';
+
+function output(source: string, opts: { showHidden?: boolean } = {}): string {
+  const c = compile(source, 'main.k');
+  if (!c.ok) throw new Error(c.diagnostics[0]!.message);
+  const r = c.program.run();
+  if (!r.ok) throw new Error(r.diagnostic.message);
+  return renderRunOutput(r, opts);
+}
+
+describe('public API output', () => {
+  test('a lone top-level list of configs prints as a YAML stream', () => {
+    expect(output('[{a: 1}, {b: 2}]')).toBe('a: 1\n---\nb: 2\n');
+  });
+  test('config expression statements come before variables', () => {
+    expect(output('a = 1\n{b = 2}')).toBe('b: 2\na: 1\n');
+  });
+  test('hidden variables appear only with showHidden', () => {
+    expect(output('_h = 1\ns = 2')).toBe('s: 2\n');
+    expect(output('_h = 1\ns = 2', { showHidden: true })).toBe('_h: 1\ns: 2\n');
+  });
+  test('diagnostics are rendered with their source line', () => {
+    // Both operand types are known from the source, so this is a compile-time TypeError.
+    const src = 'a = 1\nb = a + "x"\n';
+    const c = compile(src, 'main.k');
+    if (c.ok) throw new Error('expected a compile error');
+    const text = formatDiagnosticWithSource(c.diagnostics[0]!, src);
+    expect(text).toContain('error[E2G22]');
+    expect(text).toContain('main.k:2:');
+    expect(text).toContain('b = a + "x"');
+  });
+});

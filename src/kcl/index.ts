@@ -1,0 +1,54 @@
+/**
+ * The public surface of the KCL library: compile once, run many times; values, diagnostics
+ * and output rendering. Nothing outside src/kcl imports anything else from this folder.
+ */
+import type { Diagnostic } from './diagnostics.js';
+import { formatDiagnostic } from './diagnostics.js';
+import type { RunSuccess } from './api-types.js';
+import { renderExports, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
+import type { Value } from './value.js';
+
+export { compile } from './program.js';
+export type { CompileResult, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
+export { DEFAULT_LIMITS } from './eval/state.js';
+export { ErrorCodes, KclError, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
+export type { Span } from './span.js';
+export {
+  KDict,
+  KFloat,
+  KFunction,
+  KModule,
+  KUnit,
+  SchemaInstance,
+  UNDEFINED,
+  isNullish,
+  isUndefined,
+  truthy,
+  typeName,
+  type Value,
+} from './value.js';
+export { toKcl, toPlain, type PlainOptions } from './convert.js';
+export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
+export { displayValue } from './display.js';
+
+/** formatDiagnostic with the offending source line looked up in `source`. */
+export function formatDiagnosticWithSource(d: Diagnostic, source: string): string {
+  const lines = source.split(/\r?\n/);
+  let out = formatDiagnostic(d, d.span ? lines[d.span.line - 1] : undefined);
+  // Related locations follow as extra snippets, the way the reference prints them.
+  for (const r of d.related ?? []) {
+    const snippet = formatDiagnostic({ code: d.code, message: r.message, span: r.span }, lines[r.span.line - 1]);
+    out += '\n' + snippet.slice(snippet.indexOf('\n') + 1);
+  }
+  return out;
+}
+
+/**
+ * What `kcl run` prints for a successful run: the exported variables as one YAML document, or,
+ * when the module's only output is a top-level list expression, that list as a `---` stream.
+ */
+export function renderRunOutput(result: RunSuccess | Map<string, Value>, opts: YamlOutputOptions = {}): string {
+  if (result instanceof Map) return renderExports(result, opts);
+  if (result.stream) return renderYamlStream(result.stream, opts);
+  return renderExports(opts.showHidden && result.withHidden ? result.withHidden : result.exports, opts);
+}

@@ -1,0 +1,211 @@
+/**
+ * compile(source, filename): parse once, plan once into closures; the Program it returns runs
+ * per call with fresh state and never throws (errors come back as diagnostics).
+ */
+import type * as ast from './ast.js';
+import type { CompileResult, Program, RunOptions, RunResult, RunSuccess } from './api-types.js';
+import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
+import { parse } from './parse.js';
+import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
+import { ModuleScope, type ModulePlan } from './eval/module-scope.js';
+import { Planner } from './eval/planner.js';
+import { assignedNames } from './eval/plan-stmt.js';
+import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
+import { RunState } from './eval/state.js';
+import type { SchemaType } from './eval/schema.js';
+import { isConfig, unionValues } from './eval/union.js';
+import { defaultHost } from './eval/host.js';
+import { globalKinds } from './eval/static-kinds.js';
+
+const DEBUG = typeof process !== 'undefined' && Boolean(process.env.KCLGUARD_DEBUG);
+
+/** Modules a policy may not import: the sandbox has no file system or process access. */
+const SANDBOXED_MODULES = new Set(['file', 'os', 'sys', 'subprocess']);
+
+function checkImmutability(p: Planner, body: readonly ast.Stmt[]): void {
+  const firstAssign = new Map<string, ast.Node>();
+  /** Names so far assigned only by unification statements, which may repeat (and union). */
+  const unifiedOnly = new Set<string>();
+  const visit = (s: ast.Stmt): void => {
+    if (s.kind === 'IfStmt') {
+      s.body.forEach(visit);
+      s.orelse.forEach(visit);
+      return;
+    }
+    let targets: ast.Target[] = [];
+    let aug = false;
+    if (s.kind === 'AssignStmt') targets = s.targets;
+    else if (s.kind === 'UnificationStmt') targets = [s.target];
+    else if (s.kind === 'AugAssignStmt') {
+      targets = [s.target];
+      aug = true;
+    }
+    for (const t of targets) {
+      if (t.name.startsWith('_')) continue;
+      const first = firstAssign.get(t.name);
+      if (first && s.kind === 'UnificationStmt' && unifiedOnly.has(t.name)) continue;
+      if (!first && s.kind === 'UnificationStmt') unifiedOnly.add(t.name);
+      if (first) {
+        p.diagnostics.push({
+          code: 'E1001',
+          title: 'ImmutableError',
+          message: aug
+            ? `Immutable variable '${t.name}' is modified during compiling`
+            : `Can not change the value of '${t.name}', because it was declared immutable`,
+          span: t.span,
+          related: [{ message: `The variable '${t.name}' is declared here; rename it '_${t.name}' to make it mutable`, span: first.span }],
+        });
+      } else if (!first) {
+        firstAssign.set(t.name, t);
+      }
+    }
+  };
+  body.forEach(visit);
+}
+
+export function compile(source: string, filename: string): CompileResult {
+  let parsed: { module: ast.Module; diagnostics: Diagnostic[] };
+  try {
+    parsed = parse(source, filename);
+  } catch (e) {
+    return { ok: false, diagnostics: [internalDiagnostic(e)] };
+  }
+  if (parsed.diagnostics.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
+  try {
+    return planModule(parsed.module, filename);
+  } catch (e) {
+    if (e instanceof KclError) return { ok: false, diagnostics: [e.diagnostic] };
+    return { ok: false, diagnostics: [internalDiagnostic(e)] };
+  }
+}
+
+function planModule(module: ast.Module, filename: string): CompileResult {
+  const p = new Planner(filename, defaultHost);
+  const body = module.body;
+  const constants = new Map<string, Value>();
+  const schemaStmts: (ast.SchemaStmt | ast.RuleStmt)[] = [];
+  for (const s of body) {
+    if (s.kind === 'SchemaStmt' || s.kind === 'RuleStmt') {
+      schemaStmts.push(s);
+      constants.set(s.name, declareSchema(p, s));
+    } else if (s.kind === 'TypeAliasStmt') {
+      p.aliases.set(s.name, s.type);
+    } else if (s.kind === 'ImportStmt') {
+      const root = s.path.split('.')[0]!;
+      if (SANDBOXED_MODULES.has(root)) {
+        p.report('K9005', `module '${s.path}' is not available: policies run in a sandbox without file or process access`, s.span);
+        continue;
+      }
+      const m = p.host.systemModule(s.path);
+      if (!m) {
+        p.report('E2F04', `pkgpath ${s.path} not found in the program`, s.span);
+        continue;
+      }
+      constants.set(s.name, m);
+    }
+  }
+  for (const n of assignedNames(body)) p.globals.add(n);
+  p.globalKinds = globalKinds(body);
+  for (const n of p.aliases.keys()) p.globals.delete(n);
+  checkImmutability(p, body);
+  for (const s of fillOrder(p, schemaStmts)) fillSchema(p, s, p.schemas.get(s.name)!);
+
+  const statements = p.stmts(body, 'module');
+  const setters = new Map<string, number[]>();
+  const exportOrder: string[] = [];
+  body.forEach((s, i) => {
+    for (const n of assignedNames([s])) {
+      let list = setters.get(n);
+      if (!list) {
+        setters.set(n, (list = []));
+        if (s.kind !== 'SchemaStmt' && s.kind !== 'RuleStmt' && s.kind !== 'ImportStmt' && s.kind !== 'TypeAliasStmt') {
+          exportOrder.push(n);
+        }
+      }
+      list.push(i);
+    }
+  });
+  if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
+  const plan: ModulePlan = { statements, spans: body.map((s) => s.span), setters, constants };
+  const schemas = [...p.schemas.values()];
+  return { ok: true, program: new CompiledProgram(filename, plan, exportOrder, schemas) };
+}
+
+function internalDiagnostic(e: unknown): Diagnostic {
+  const detail = e instanceof Error ? e.message : String(e);
+  return diagnostic('E3M38', `internal error in the KCL evaluator: ${detail}`);
+}
+
+function isExportable(v: Value | undefined): v is Value {
+  return v !== undefined && v !== UNDEFINED && !(v instanceof KFunction) && !(v instanceof KModule) && !isSchemaType(v);
+}
+
+class CompiledProgram implements Program {
+  constructor(
+    readonly filename: string,
+    private readonly plan: ModulePlan,
+    private readonly exportOrder: readonly string[],
+    private readonly schemas: readonly SchemaType[],
+  ) {}
+
+  run(options: RunOptions = {}): RunResult {
+    const st = new RunState(options.limits, options.options ?? {}, options.onPrint);
+    for (const s of this.schemas) s.instances.length = 0;
+    const printed = (): string => st.printedParts.join('');
+    // A failing assert or check is an ordinary outcome (a denial), and capturing a JS stack
+    // for its KclError costs more than the whole evaluation; nobody reads those stacks.
+    const savedStackLimit = Error.stackTraceLimit;
+    if (!DEBUG) Error.stackTraceLimit = 0;
+    try {
+      const mod = new ModuleScope(st, this.plan);
+      st.rootEnv = mod.root;
+      mod.runAll();
+      // Config expression statements come first in the output, then the variables.
+      const exports = new Map<string, Value>();
+      let stream: Value[] | undefined;
+      for (const extra of mod.exprOutputs) {
+        if (!isConfig(extra)) continue;
+        mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
+      }
+      const withHidden = new Map(exports);
+      for (const name of this.exportOrder) {
+        const v = mod.values.get(name);
+        if (!isExportable(v)) continue;
+        mergeInto(withHidden, [[name, v]], st);
+        if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
+      }
+      const success: RunSuccess = { ok: true, exports, printed: printed(), withHidden };
+      // A top-level list is printed as a YAML stream when it is the module's only output.
+      const only = mod.exprOutputs.length === 1 ? mod.exprOutputs[0] : undefined;
+      if (exports.size === 0 && Array.isArray(only)) stream = only;
+      if (stream) success.stream = stream;
+      return success;
+    } catch (e) {
+      return { ok: false, diagnostic: toDiagnostic(e, st), printed: printed() };
+    } finally {
+      Error.stackTraceLimit = savedStackLimit;
+      // Instances hold request data: do not keep them alive after the run.
+      for (const s of this.schemas) s.instances.length = 0;
+    }
+  }
+}
+
+function mergeInto(target: Map<string, Value>, entries: Iterable<[string, Value]>, st: RunState): void {
+  for (const [k, v] of entries) {
+    const prev = target.get(k);
+    target.set(k, prev === undefined ? v : unionValues(prev, v, st, undefined, true));
+  }
+}
+
+function toDiagnostic(e: unknown, st: RunState): Diagnostic {
+  if (e instanceof KclError) {
+    const d = e.diagnostic;
+    if (d.span) return d;
+    const where = st.here();
+    return where ? { ...d, span: where } : d;
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return diagnostic('K9002', 'maximum recursion depth exceeded', st.here());
+  }
+  return internalDiagnostic(e);
+}
