@@ -114,15 +114,20 @@ export interface LoadedTestFile {
   readonly spec: TestFileSpec;
 }
 
+/** What makes a parsed document an invalid KCLGuardTest, as `path message` lines (empty when valid). */
+export function testFileProblems(doc: unknown): string[] {
+  if (validate(doc)) return [];
+  const errors = (validate.errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`);
+  return [...new Set(errors)];
+}
+
 export function loadTestFile(path: string): LoadedTestFile {
   const docs = readYamlDocs(path);
   if (docs.length !== 1) throw new InputError(`${path}: a test file holds exactly one YAML document, found ${docs.length}`);
-  if (!validate(docs[0])) {
-    const errors = (validate.errors ?? [])
-      .filter((e) => e.keyword !== 'if')
-      .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`);
-    throw new InputError(`${path}: not a valid KCLGuardTest: ${[...new Set(errors)].join('; ')}`);
-  }
+  const problems = testFileProblems(docs[0]);
+  if (problems.length > 0) throw new InputError(`${path}: not a valid KCLGuardTest: ${problems.join('; ')}`);
   return { path, dir: dirname(path), spec: docs[0] as TestFileSpec };
 }
 
