@@ -63,7 +63,7 @@ function specSchema(clusterScoped) {
     failureAction: { type: 'string', enum: ['abort', 'warn', 'skip'], description: 'What a broken policy does to the request. Default abort.' },
     recoveryPolicy: { type: 'string', enum: ['panic', 'skip'], description: 'kcl-operator alias: panic = abort, skip = skip.' },
     serviceAccountName: { type: 'string', description: 'ServiceAccount whose RBAC bounds what the policy may touch.' },
-    mode: { type: 'string', enum: ['Auto', 'Validate'], description: 'Auto: mutate phase. Validate: validate phase, sees the final object.' },
+    mode: { type: 'string', enum: ['Auto', 'Validate'], default: 'Auto', description: 'Auto: mutate phase. Validate: validate phase, sees the final object.' },
     timeoutMillis: { type: 'integer', minimum: 1, maximum: 30000, description: 'Evaluation budget in milliseconds.' },
   };
   if (clusterScoped) {

@@ -4,7 +4,7 @@
  * leaderelection: take an absent or expired Lease, renew it while holding it, and rely on the
  * resourceVersion of each update for mutual exclusion.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { EngineLogger } from '../engine/logger.js';
 import { silentLogger } from '../engine/logger.js';
 
@@ -96,7 +96,9 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const duration = this.options.leaseDurationSeconds ?? 15;
-    const now = this.now();
+    // The API server parses Lease times as MicroTime (six fractional digits) and rejects the
+    // milliseconds a plain Date serialises to.
+    const now = new V1MicroTime(this.now().getTime());
     const lease = await this.read();
     const mine = {
       holderIdentity: this.options.identity,

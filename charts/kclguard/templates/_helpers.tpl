@@ -50,7 +50,9 @@ for the busiest objects in a cluster; kclguard also refuses them in-process.
   failurePolicy: {{ index $root.Values.webhook.failurePolicy .name }}
   timeoutSeconds: {{ $root.Values.webhook.timeoutSeconds }}
   matchPolicy: Equivalent
-  reinvocationPolicy: {{ if eq .name "mutate" }}IfNeeded{{ else }}Never{{ end }}
+  {{- if eq .name "mutate" }}
+  reinvocationPolicy: IfNeeded
+  {{- end }}
   clientConfig:
     service:
       name: {{ include "kclguard.fullname" $root }}

@@ -1,0 +1,197 @@
+// The Helm chart against the real API server: everything `helm template` renders is accepted
+// by server-side validation, and the first KCLRun from NOTES.txt is accepted by kubectl apply.
+// The chart's own webhook configurations point at a Service with no Pods behind it (nothing
+// runs here), so they are only dry-run: stored, they would block every later request.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { dump, load, loadAll } from 'js-yaml';
+import { startKclguard, type RunningKclguard } from './harness/kclguard.js';
+import {
+  configMap,
+  deleteNamespace,
+  freshNamespace,
+  grant,
+  installCrds,
+  kclRun,
+  setLabelSource,
+  waitForPolicyLoaded,
+} from './harness/cluster-objects.js';
+import { apply, create, kubectl, manifests } from './harness/kubectl.js';
+import { REPO_ROOT } from './harness/repo.js';
+
+const execFileAsync = promisify(execFile);
+const RELEASE = 'e2e';
+const CHART = resolve(REPO_ROOT, 'charts/kclguard');
+const WEBHOOK_KINDS = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+
+interface Rendered {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+let namespace = '';
+let rendered: Rendered[] = [];
+let kclguard: RunningKclguard | undefined;
+const extraNamespaces: string[] = [];
+const clusterScoped: Rendered[] = [];
+let scratch: string | undefined;
+
+async function helm(args: string[]): Promise<string> {
+  // helm-tools.sh puts helm beside the kubectl the global setup chose; else helm from PATH.
+  const helmPath = process.env.KUBECTL ? resolve(dirname(process.env.KUBECTL), 'helm') : 'helm';
+  const { stdout } = await execFileAsync(helmPath, args, { maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+async function template(release: string, releaseNamespace: string, extraArgs: string[] = []): Promise<Rendered[]> {
+  const output = await helm(['template', release, CHART, '--namespace', releaseNamespace, ...extraArgs]);
+  const objects = (loadAll(output) as (Rendered | null)[]).filter((object): object is Rendered => object !== null);
+  clusterScoped.push(...objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'));
+  return objects;
+}
+
+/** The admin kubeconfig, but every request impersonates `user` (client-node sends Impersonate-User). */
+function impersonatingKubeconfig(user: string): string {
+  const config = load(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+  for (const entry of config.users) entry.user.as = user;
+  scratch ??= mkdtempSync(join(tmpdir(), 'kclguard-e2e-chart-'));
+  const path = join(scratch, 'kubeconfig');
+  writeFileSync(path, dump(config), { mode: 0o600 });
+  return path;
+}
+
+function named(kind: string): Rendered[] {
+  return rendered.filter((object) => object.kind === kind);
+}
+
+afterEach(async () => {
+  await kclguard?.stop();
+  kclguard = undefined;
+});
+
+beforeAll(async () => {
+  namespace = await freshNamespace('e2e-chart');
+  rendered = await template(RELEASE, namespace, ['--include-crds']);
+});
+
+afterAll(async () => {
+  await kubectl(['delete', 'kclrun', 'set-managed-by', '-n', 'default', '--ignore-not-found']);
+  for (const object of clusterScoped) {
+    await kubectl(['delete', object.kind.toLowerCase(), object.metadata.name, '--ignore-not-found'], { allowFailure: true });
+  }
+  if (namespace) await deleteNamespace(namespace);
+  for (const extra of extraNamespaces) await deleteNamespace(extra);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('the Helm chart', () => {
+  it('renders CRDs, RBAC, ServiceAccount, Service, Deployment, PDB, TLS Secret and both webhook configurations', () => {
+    const kinds = new Set(rendered.map((object) => object.kind));
+    for (const kind of [
+      'CustomResourceDefinition',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Secret',
+      ...WEBHOOK_KINDS,
+    ]) {
+      expect(kinds).toContain(kind);
+    }
+    expect(named('CustomResourceDefinition').map((crd) => crd.metadata.name).sort()).toEqual(['clusterkclruns.krm.kcl.dev', 'kclruns.krm.kcl.dev']);
+  });
+
+  it('is accepted by the API server: everything applied server-side, the webhook configurations as a server dry run', async () => {
+    const crds = named('CustomResourceDefinition');
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifests(...crds) });
+    for (const crd of crds) await kubectl(['wait', '--for=condition=Established', `crd/${crd.metadata.name}`, '--timeout=30s']);
+
+    const workload = rendered.filter((object) => object.kind !== 'CustomResourceDefinition' && !WEBHOOK_KINDS.has(object.kind));
+    const applied = await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...workload) });
+    expect(applied.stdout.trim().split('\n')).toHaveLength(workload.length);
+    const stored = await kubectl(['get', 'deployment,service,poddisruptionbudget,serviceaccount,role,rolebinding', '-n', namespace, '-o', 'name']);
+    expect(stored.stdout).toContain(`deployment.apps/${RELEASE}-kclguard`);
+    expect(stored.stdout).toContain(`poddisruptionbudget.policy/${RELEASE}-kclguard`);
+
+    const webhooks = rendered.filter((object) => WEBHOOK_KINDS.has(object.kind));
+    const dryRun = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: manifests(...webhooks) });
+    expect(dryRun.stdout).toMatch(/mutatingwebhookconfiguration.*\(server dry run\)/);
+    expect(dryRun.stdout).toMatch(/validatingwebhookconfiguration.*\(server dry run\)/);
+    const absent = await kubectl(['get', 'mutatingwebhookconfiguration', `${RELEASE}-kclguard`], { allowFailure: true });
+    expect(absent.code).not.toBe(0);
+  });
+
+  it("the dry run really validates: a webhook configuration the API server's schema forbids is refused", async () => {
+    const mutating = structuredClone(named('MutatingWebhookConfiguration')[0]!) as Rendered & { webhooks: { timeoutSeconds: number }[] };
+    mutating.webhooks[0]!.timeoutSeconds = 31;
+    const refused = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], { input: manifests(mutating), allowFailure: true });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('timeoutSeconds');
+  });
+
+  it('accepts the first KCLRun from NOTES.txt, and kclguard compiles it', async () => {
+    await installCrds();
+    kclguard = await startKclguard({ webhookName: 'kclguard-e2e-chart', failurePolicy: 'Ignore' });
+    const notes = readFileSync(resolve(CHART, 'templates/NOTES.txt'), 'utf8');
+    const block = /<<'YAML'\n([\s\S]*?)\n\s*YAML\n/.exec(notes);
+    expect(block).not.toBeNull();
+    const yaml = block![1]!.replace(/^ {2}/gm, '');
+    expect(yaml).not.toContain('{{');
+    const result = await kubectl(['apply', '-f', '-'], { input: yaml });
+    expect(result.stdout).toContain('kclrun.krm.kcl.dev/set-managed-by created');
+    const policy = await waitForPolicyLoaded('kclrun', 'set-managed-by', 'default');
+    expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
+    const listed = await kubectl(['get', 'kclruns', '-A']);
+    expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+warn/);
+  });
+
+  it("grants kclguard what cluster mode needs: kclguard runs as the chart's ServiceAccount (self-registration values)", async () => {
+    await installCrds();
+    const release = 'e2e-self';
+    const ownNamespace = await freshNamespace('e2e-chart-self');
+    extraNamespaces.push(ownNamespace);
+    const objects = await template(release, ownNamespace, ['-f', resolve(CHART, 'ci/self-registration-values.yaml')]);
+    expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
+    const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
+    const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')!.metadata.name;
+    const fullName = `${release}-kclguard`;
+
+    const kubeconfig = impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`);
+    // The kubeconfig really acts as the ServiceAccount: what the chart does not grant is refused.
+    const secrets = await kubectl(['--kubeconfig', kubeconfig, 'get', 'secrets', '-n', ownNamespace], { allowFailure: true });
+    expect(secrets.stderr).toContain('Forbidden');
+
+    // Every API call kclguard makes (informers, SubjectAccessReviews, the Lease, status,
+    // discovery, webhook registration) is made as the chart's ServiceAccount.
+    kclguard = await startKclguard({
+      webhookName: fullName,
+      serviceName: fullName,
+      namespace: ownNamespace,
+      kubeconfig,
+      failurePolicy: 'Ignore',
+    });
+    const lease = await kubectl(['get', 'lease', `${fullName}-status-writer`, '-n', ownNamespace, '-o', 'jsonpath={.spec.holderIdentity}']);
+    expect(lease.stdout).toBe(fullName);
+
+    const tenant = await freshNamespace('e2e-chart-tenant');
+    extraNamespaces.push(tenant);
+    await apply(manifests(...grant(tenant, 'may-mutate', ['mutate'], ['configmaps'])));
+    await apply(manifests(kclRun(tenant, 'stamp', { selector: { resourceKind: 'ConfigMap' }, source: setLabelSource('stamped', 'yes') })));
+    const policy = await waitForPolicyLoaded('kclrun', 'stamp', tenant);
+    expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
+    await create(manifests(configMap(tenant, 'stamped')));
+    expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
+    expect(kclguard.output()).not.toMatch(/forbidden/i);
+  });
+});
