@@ -7,37 +7,34 @@
  * hold such keys (a ConfigMap's `_config`), and dropping them would be an unintended mutation.
  * Top-level `_` variables are still not exported (the interpreter leaves them out).
  */
+import { toKcl, toPlain } from '../kcl/convert.js';
 import { compile } from '../kcl/index.js';
 import type { Value } from '../kcl/value.js';
 import type { PolicyCompiler, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { ConversionMemo } from './shared-conversion.js';
 
-const memos = new WeakMap<RunSession, ConversionMemo>();
+/** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
+const UNSHARED = {
+  toValue: (json: unknown): Value => toKcl(json),
+  toJson: (value: Value): unknown => toPlain(value, { showHidden: true }),
+};
 
-function memoFor(session: RunSession | undefined): ConversionMemo {
-  if (session === undefined) return new ConversionMemo();
-  let memo = memos.get(session);
-  if (!memo) memos.set(session, (memo = new ConversionMemo()));
+function memoFor(session: RunSession | undefined): Pick<ConversionMemo, 'toValue' | 'toJson'> {
+  if (session === undefined) return UNSHARED;
+  if (session.compilerState instanceof ConversionMemo) return session.compilerState;
+  const memo = new ConversionMemo();
+  session.compilerState = memo;
   return memo;
 }
 
 /**
- * The options as KCL values, each converted the first time the program reads it: a policy that
- * never calls option("resource_list") does not pay for converting its own manifest.
+ * The options as KCL values. Converted eagerly: converting on first read (an accessor per
+ * option) measured slower than converting everything through the memo, where the object and
+ * the request view are hits after the request's first policy.
  */
-function lazyOptions(options: Readonly<Record<string, unknown>>, memo: ConversionMemo): Record<string, Value> {
+function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<ConversionMemo, 'toValue'>): Record<string, Value> {
   const kclOptions: Record<string, Value> = {};
-  for (const [name, plain] of Object.entries(options)) {
-    Object.defineProperty(kclOptions, name, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        const value = memo.toValue(plain);
-        Object.defineProperty(kclOptions, name, { value, enumerable: true, configurable: true });
-        return value;
-      },
-    });
-  }
+  for (const [name, plain] of Object.entries(options)) kclOptions[name] = memo.toValue(plain);
   return kclOptions;
 }
 
@@ -51,7 +48,7 @@ export const kclCompiler: PolicyCompiler = {
       program: {
         run(options, limits, session): PolicyRunResult {
           const memo = memoFor(session);
-          const kclOptions = lazyOptions(options, memo);
+          const kclOptions = toKclOptions(options, memo);
           const result = program.run({
             options: kclOptions,
             limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth },

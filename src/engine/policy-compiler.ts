@@ -28,7 +28,11 @@ export type PolicyRunResult =
  * policy, and an unchanged object comes back from each. Opaque to the engine. Within a session
  * the plain options must not be mutated between runs (the engine never mutates them).
  */
-export type RunSession = object;
+export interface RunSession {
+  /** The compiler's own per-request state. A plain slot rather than a WeakMap keyed by the
+   *  session: a WeakMap entry per request is an ephemeron, which costs the garbage collector. */
+  compilerState?: unknown;
+}
 
 export interface PolicyProgram {
   /** Never throws. `options` are plain JSON values for option("name"). */

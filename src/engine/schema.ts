@@ -224,11 +224,35 @@ function identityOf(doc: unknown, defaultNamespace: string): PolicyIdentity | un
   return policyIdentity(d.kind, d.metadata.name, d.kind === 'KCLRun' ? ns : undefined);
 }
 
+const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * A deep-frozen copy of the manifest: a definition is immutable once loaded, which lets the
+ * KCL conversion of its params and manifest be made once and shared by every request
+ * (shared-conversion.ts). A copy, so the caller's document is left as it was.
+ */
+function frozenCopy(doc: unknown): unknown {
+  try {
+    return deepFreeze(structuredClone(doc));
+  } catch {
+    // Not cloneable (not plain data): used as is, and converted per request.
+    return doc;
+  }
+}
+
 export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPolicy {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const identity = identityOf(doc, defaultNamespace);
   if (!validateManifest(doc)) return failed(identity, (validateManifest.errors ?? []).map(describe));
-  const manifest = doc as unknown as KclRunManifest;
+  const manifest = frozenCopy(doc) as KclRunManifest;
   const kind: PolicyKind = manifest.kind;
   const isCluster = kind === 'ClusterKCLRun';
   const spec = manifest.spec;
@@ -278,7 +302,7 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
     origin: options.origin,
     spec: {
       source: spec.source as string,
-      params: (spec.params as Record<string, unknown> | undefined) ?? {},
+      params: (spec.params as Record<string, unknown> | undefined) ?? NO_PARAMS,
       selector: {
         labels,
         namespaceSelector,

@@ -28,6 +28,7 @@ describe('ConversionMemo', () => {
         const kcl = toKcl(json);
         expect(new ConversionMemo().toJson(kcl)).toEqual(toPlain(kcl, SHOW_HIDDEN));
       }),
+      { numRuns: 500 },
     );
   });
 
@@ -65,9 +66,35 @@ describe('ConversionMemo', () => {
       expect(again).not.toBe(value);
       expect(again).toEqual(toKcl(json));
     }
+    // An int beyond 2^53 crosses back as an exact bigint, not as the number that went in.
+    const big = { n: 2 ** 60, list: [-(2 ** 53)] };
+    const bigMemo = new ConversionMemo();
+    expect(bigMemo.toJson(bigMemo.toValue(big))).toEqual(toPlain(toKcl(big), SHOW_HIDDEN));
     const withUndefined = { a: 1, b: undefined };
     const memo = new ConversionMemo();
     expect(memo.toJson(memo.toValue(withUndefined))).not.toBe(withUndefined);
+  });
+
+  it('shares the conversion of deep-frozen data across memos, and only of deep-frozen data', () => {
+    const frozen = Object.freeze({ a: Object.freeze([1, 2.5, 'x']), b: Object.freeze({ c: null }) });
+    const shared = new ConversionMemo().toValue(frozen);
+    expect(new ConversionMemo().toValue(frozen)).toBe(shared);
+    expect(shared).toEqual(toKcl(frozen));
+    const shallow = Object.freeze({ a: { b: 1 } });
+    expect(new ConversionMemo().toValue(shallow)).not.toBe(new ConversionMemo().toValue(shallow));
+    const inexact = Object.freeze({ a: undefined, b: 1 });
+    expect(new ConversionMemo().toValue(inexact)).not.toBe(new ConversionMemo().toValue(inexact));
+  });
+
+  it('parsePolicy freezes a copy of the manifest, leaving the document alone', () => {
+    const doc = yaml.load(readFileSync(join(ROOT, 'policies', 'set-annotations', 'policy.yaml'), 'utf8')) as Record<string, unknown>;
+    const parsed = parsePolicy(doc);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(Object.isFrozen(parsed.policy.manifest)).toBe(true);
+    expect(Object.isFrozen(parsed.policy.spec.params)).toBe(true);
+    expect(parsed.policy.manifest).toEqual(doc);
+    expect(Object.isFrozen(doc)).toBe(false);
   });
 
   it('no policy in policies/ mutates the values it is given', () => {

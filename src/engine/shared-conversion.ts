@@ -13,13 +13,21 @@
  * A pair is only recorded when converting one side gives exactly the other, so that reuse is
  * indistinguishable from converting afresh with toKcl / toPlain(showHidden). Not recorded:
  * subtrees holding values toPlain drops or changes (Undefined, functions, schema instances,
- * unit numbers, floats with integral values), `undefined` members, integer-like keys (a JS
- * object reorders them) and objects that are not plain.
+ * unit numbers, floats with integral values, ints beyond 2^53), `undefined` members,
+ * integer-like keys (a JS object reorders them) and objects that are not plain.
  */
 import { isDropped, toKcl, toPlain, type PlainOptions } from '../kcl/convert.js';
 import { KDict, KFloat, type Value } from '../kcl/value.js';
 
 const SHOW_HIDDEN: PlainOptions = { showHidden: true };
+
+/**
+ * Conversions of deep-frozen data, shared by every request: a policy's params and manifest
+ * (frozen by parsePolicy) cross into KCL once per policy instead of once per request. Frozen
+ * data cannot change, and the interpreter never mutates a value, so the pair stays exact. Few,
+ * long-lived keys: this WeakMap does not churn.
+ */
+const frozenValues = new WeakMap<object, Value>();
 
 export class ConversionMemo {
   // Plain Maps, not WeakMaps: a memo lives for one request and is dropped whole, and V8's
@@ -28,17 +36,30 @@ export class ConversionMemo {
   private readonly plains = new Map<object, unknown>();
   /** Whether the last conversion's subtree is recorded as an exact pair (set by each call). */
   private exact = true;
+  /** Whether the last toValue's input was deep-frozen (set by each call). */
+  private frozen = true;
 
   /** toKcl, reusing earlier conversions of the same objects. */
   toValue(json: unknown): Value {
     if (typeof json !== 'object' || json === null) {
-      this.exact = json !== undefined && typeof json !== 'bigint' && typeof json !== 'function' && typeof json !== 'symbol';
+      this.exact = isExactPlainScalar(json);
+      this.frozen = true;
       return toKcl(json);
     }
     const known = this.values.get(json);
     if (known !== undefined) {
       this.exact = true;
+      this.frozen = false;
       return known;
+    }
+    let frozen = Object.isFrozen(json);
+    if (frozen) {
+      const shared = frozenValues.get(json);
+      if (shared !== undefined) {
+        this.exact = true;
+        this.frozen = true;
+        return shared;
+      }
     }
     let exact = Array.isArray(json) || isPlainPrototype(json);
     let value: Value;
@@ -47,6 +68,7 @@ export class ConversionMemo {
       for (let i = 0; i < json.length; i++) {
         list[i] = this.toValue(json[i]);
         exact &&= this.exact;
+        frozen &&= this.frozen;
       }
       value = list;
     } else {
@@ -60,11 +82,15 @@ export class ConversionMemo {
         }
         dict.set(key, this.toValue(item));
         exact &&= this.exact && isOrderStableKey(key);
+        frozen &&= this.frozen;
       }
       value = dict;
     }
-    if (exact) this.pair(json, value as object);
+    // Only exact pairs are shared: an inexact one would differ from converting afresh.
+    if (exact && frozen) frozenValues.set(json, value);
+    else if (exact) this.pair(json, value as object);
     this.exact = exact;
+    this.frozen = frozen && exact;
     return value;
   }
 
@@ -126,10 +152,20 @@ function isOrderStableKey(key: string): boolean {
   return !(first >= 48 && first <= 57) && key !== '__proto__';
 }
 
-/** Scalars whose toPlain result converts back (toKcl) to an equal value of the same kind. */
+/**
+ * Plain scalars that toKcl then toPlain give back unchanged. Not: undefined (null), ints beyond
+ * 2^53 (they become exact bigints) and bigints (they may come back as numbers).
+ */
+function isExactPlainScalar(json: unknown): boolean {
+  if (json === null || typeof json === 'string' || typeof json === 'boolean') return true;
+  if (typeof json === 'number') return !Number.isInteger(json) || Number.isSafeInteger(json);
+  return false;
+}
+
+/** KCL scalars whose toPlain result converts back (toKcl) to an equal value of the same kind. */
 function isExactScalar(v: Value): boolean {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
-  if (typeof v === 'number') return Number.isInteger(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v);
   if (v instanceof KFloat) return !Number.isInteger(v.value);
   return false;
 }
