@@ -33,3 +33,13 @@ describe('toPlain', () => {
     expect(toPlain(d, { showHidden: true, dropNone: true })).toEqual({ _k: 1, l: [1, 2.5], mem: 1073741824 });
   });
 });
+
+describe('__proto__ keys', () => {
+  test('survive a round trip as ordinary keys', () => {
+    const input = JSON.parse('{"data": {"__proto__": "x", "a": "b"}}');
+    const back = toPlain(toKcl(input), { showHidden: true }) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(back.data)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(back.data, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(back.data)).toBe(Object.prototype);
+  });
+});

@@ -2,6 +2,7 @@
  * Crossing between KCL values and plain JavaScript data (JSON): options and admission objects
  * come in through toKcl; results leave through toPlain.
  */
+import { floatToInt, normInt } from './int64.js';
 import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
 
 /**
@@ -15,9 +16,10 @@ export function toKcl(json: unknown): Value {
     case 'boolean':
       return json;
     case 'number':
-      return Number.isInteger(json) ? json : new KFloat(json);
+      // JSON.parse cannot carry ints beyond 2^53 exactly: callers holding exact digits pass a bigint.
+      return Number.isInteger(json) ? (Number.isSafeInteger(json) ? json : floatToInt(json)) : new KFloat(json);
     case 'bigint':
-      return Number(json);
+      return toKclInt(json);
   }
   if (Array.isArray(json)) return json.map(toKcl);
   if (typeof json === 'object') {
@@ -43,10 +45,12 @@ export interface PlainOptions {
  * insertion order; floats and unit numbers numbers (a unit number is the quantity it stands
  * for, `1Gi` -> 1073741824, as the reference outputs it); Undefined entries, functions and
  * `_`-prefixed keys are dropped. Note the float/int distinction is lost (`1.0` -> 1); the YAML renderer works on
- * values directly to keep it.
+ * values directly to keep it. An int beyond ±(2^53 - 1) stays an exact `bigint`: JSON.stringify
+ * rejects those, so a caller writing JSON serialises them itself (see `plainToJson`).
  */
 export function toPlain(v: Value, opts: PlainOptions = {}): unknown {
   if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
+  if (typeof v === 'bigint') return v;
   if (v === UNDEFINED) return undefined;
   if (v instanceof KFloat) return v.value;
   if (v instanceof KUnit) return v.value * v.multiplier;
@@ -64,7 +68,10 @@ export function toPlain(v: Value, opts: PlainOptions = {}): unknown {
     for (const [k, item] of entries) {
       if (isDropped(item, opts)) continue;
       if (!opts.showHidden && k.startsWith('_')) continue;
-      out[k] = toPlain(item, opts);
+      // `__proto__` is an ordinary key in Kubernetes data (a ConfigMap may hold one); plain
+      // assignment would set the prototype instead and silently drop the key.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: toPlain(item, opts), enumerable: true, writable: true, configurable: true });
+      else out[k] = toPlain(item, opts);
     }
     return out;
   }
@@ -80,4 +87,28 @@ export function isDropped(v: Value, opts: PlainOptions = {}): boolean {
     isSchemaType(v) ||
     (v === null && opts.dropNone === true)
   );
+}
+
+/** A bigint from exact JSON digits -> a KCL int: the reference's i64, saturating beyond it. */
+function toKclInt(b: bigint): Value {
+  if (b > 9223372036854775807n) return floatToInt(Number(b));
+  if (b < -9223372036854775808n) return floatToInt(Number(b));
+  return normInt(b);
+}
+
+/**
+ * JSON text of plain data from toPlain, with bigints written as their exact digits (Node 20's
+ * JSON.stringify throws on them). Same output as JSON.stringify for data without bigints.
+ */
+export function plainToJson(plain: unknown): string {
+  if (plain === undefined) return 'null';
+  if (typeof plain === 'bigint') return plain.toString();
+  if (plain === null || typeof plain !== 'object') return JSON.stringify(plain) ?? 'null';
+  if (Array.isArray(plain)) return `[${plain.map((x) => (x === undefined ? 'null' : plainToJson(x))).join(',')}]`;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(plain as Record<string, unknown>)) {
+    if (v === undefined || typeof v === 'function') continue;
+    parts.push(`${JSON.stringify(k)}:${plainToJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
 }
