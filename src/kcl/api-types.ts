@@ -16,12 +16,23 @@ export interface RunLimits {
   readonly maxValueSize?: number;
 }
 
+/** Levels of kclguard's `log` builtin, lowest first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One message of kclguard's `log` builtin. */
+export interface LogEntry {
+  readonly level: LogLevel;
+  readonly message: string;
+}
+
 export interface RunOptions {
   /** Values for `option("name")`, already KCL values (see toKcl in convert.ts for JSON). */
   readonly options?: Readonly<Record<string, Value>>;
   readonly limits?: RunLimits;
   /** Receives `print()` output; default: collected into RunResult.printed. */
   readonly onPrint?: (line: string) => void;
+  /** Receives each `log.<level>(...)` message; default: collected into RunResult.logs. */
+  readonly onLog?: (level: LogLevel, message: string) => void;
 }
 
 export interface RunSuccess {
@@ -35,14 +46,23 @@ export interface RunSuccess {
    * `---`-separated YAML stream rather than as a document.
    */
   stream?: Value[];
+  /**
+   * The exact text `manifests.yaml_stream()` asked `kcl run` to print instead of the YAML of
+   * the exports (its documents are in `stream`).
+   */
+  streamText?: string;
   /** The exports plus the hidden (`_`) top-level variables, for `--show_hidden`. */
   readonly withHidden?: Map<string, Value>;
+  /** Messages of the `log` builtin, when no onLog was given and at least one was logged. */
+  logs?: LogEntry[];
 }
 
 export interface RunFailure {
   readonly ok: false;
   readonly diagnostic: Diagnostic;
   readonly printed: string;
+  /** Messages of the `log` builtin logged before the failure (as in RunSuccess). */
+  logs?: LogEntry[];
 }
 
 export type RunResult = RunSuccess | RunFailure;

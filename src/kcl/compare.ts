@@ -12,11 +12,13 @@
  */
 import type { Span } from './span.js';
 import { kclError } from './diagnostics.js';
+import { intToFloat } from './int64.js';
 import { KDict, KFloat, KFunction, KUnit, SchemaInstance, UNDEFINED, typeName, type Value } from './value.js';
 
 function numericValue(v: Value): number | undefined {
   if (typeof v === 'number') return v;
   if (v instanceof KFloat) return v.value;
+  if (typeof v === 'bigint') return intToFloat(v);
   return undefined;
 }
 
@@ -24,6 +26,10 @@ export function equals(a: Value, b: Value): boolean {
   if (a === b) return !(a instanceof KUnit);
   if (typeof a === 'string' || typeof b === 'string') return false;
   if (typeof a === 'boolean' || typeof b === 'boolean') return false;
+  // Two ints compare exactly; an int against a float goes through f64, as in the reference.
+  if (typeof a === 'bigint' || typeof b === 'bigint') {
+    if (typeof a !== 'object' && typeof b !== 'object') return a === b;
+  }
   const na = numericValue(a);
   if (na !== undefined) {
     const nb = numericValue(b);
@@ -87,6 +93,9 @@ export function compareStrings(a: string, b: string): number {
  * `op` only shapes the error message.
  */
 export function compare(a: Value, b: Value, op = '<', span?: Span): number {
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   const na = orderingNumber(a);
   const nb = orderingNumber(b);
   if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;

@@ -57,6 +57,7 @@ describe('str() display form', () => {
     expect(displayFloat(0.1 + 0.2)).toBe('0.30000000000000004');
     expect(displayFloat(1e16)).toBe('10000000000000000.0');
     expect(displayFloat(-1)).toBe('-1.0');
+    expect([displayFloat(Infinity), displayFloat(-Infinity), displayFloat(NaN)]).toEqual(['inf.0', '-inf.0', 'NaN.0']);
     expect(displayFloat(1e-5)).toBe('0.00001');
     expect(displayFloat(123.456)).toBe('123.456');
     expect(displayFloat(2.5e-300)).toBe(`0.${'0'.repeat(299)}25`);

@@ -35,7 +35,7 @@ function display(v: Value, insideDict: boolean): string {
   if (v === null) return 'None';
   if (v === UNDEFINED) return 'Undefined';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return formatInt(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return formatInt(v);
   if (v instanceof KFloat) return displayFloat(v.value);
   if (v instanceof KUnit) return v.toString();
   if (Array.isArray(v)) return `[${v.map((x) => display(x, false)).join(', ')}]`;
@@ -54,7 +54,8 @@ function displayEntries(entries: Map<string, Value>): string {
 }
 
 /** An int in decimal, never in exponent form (JS would print 1e21 for large values). */
-export function formatInt(n: number): string {
+export function formatInt(n: number | bigint): string {
+  if (typeof n === 'bigint') return n.toString();
   return Number.isSafeInteger(n) || !Number.isFinite(n) ? String(n) : BigInt(n).toString();
 }
 
@@ -74,8 +75,9 @@ function shortestDigits(x: number): { digits: string; point: number } {
 
 /** A float as `str()` prints it: Rust's `Display` (no exponent), `.0` added when integral. */
 export function displayFloat(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  // The reference appends `.0` to every float whose text has no `.`, these included.
+  if (Number.isNaN(x)) return 'NaN.0';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf.0' : '-inf.0';
   if (x === 0) return '0.0';
   const { digits, point } = shortestDigits(x);
   const sign = x < 0 ? '-' : '';
@@ -110,7 +112,7 @@ export function formatFloatForOutput(x: number, exponentPlus = false): string {
 export function shortDisplay(v: Value): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (v === null || v === UNDEFINED) return 'null';
-  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (v instanceof KFloat) return formatFloatForOutput(v.value);
   if (v instanceof KUnit) return formatFloatForOutput(v.toNumber());
   if (Array.isArray(v)) return '[...]';

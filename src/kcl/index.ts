@@ -9,7 +9,7 @@ import { renderExports, renderYamlStream, type YamlOutputOptions } from './yaml-
 import type { Value } from './value.js';
 
 export { compile } from './program.js';
-export type { CompileResult, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
+export type { CompileResult, LogEntry, LogLevel, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
 export { DEFAULT_LIMITS } from './eval/state.js';
 export { ErrorCodes, KclError, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
 export type { Span } from './span.js';
@@ -27,7 +27,7 @@ export {
   typeName,
   type Value,
 } from './value.js';
-export { toKcl, toPlain, type PlainOptions } from './convert.js';
+export { plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';
 
@@ -49,6 +49,7 @@ export function formatDiagnosticWithSource(d: Diagnostic, source: string): strin
  */
 export function renderRunOutput(result: RunSuccess | Map<string, Value>, opts: YamlOutputOptions = {}): string {
   if (result instanceof Map) return renderExports(result, opts);
+  if (result.streamText !== undefined) return result.streamText;
   if (result.stream) return renderYamlStream(result.stream, opts);
   return renderExports(opts.showHidden && result.withHidden ? result.withHidden : result.exports, opts);
 }

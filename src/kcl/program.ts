@@ -3,7 +3,7 @@
  * per call with fresh state and never throws (errors come back as diagnostics).
  */
 import type * as ast from './ast.js';
-import type { CompileResult, Program, RunOptions, RunResult, RunSuccess } from './api-types.js';
+import type { CompileResult, Program, RunFailure, RunOptions, RunResult, RunSuccess } from './api-types.js';
 import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
@@ -15,7 +15,7 @@ import { RunState } from './eval/state.js';
 import type { SchemaType } from './eval/schema.js';
 import { isConfig, unionValues } from './eval/union.js';
 import { defaultHost } from './eval/host.js';
-import { globalKinds } from './eval/static-kinds.js';
+import { globalKinds, globalSchemaNames } from './eval/static-kinds.js';
 
 const DEBUG = typeof process !== 'undefined' && Boolean(process.env.KCLGUARD_DEBUG);
 
@@ -106,6 +106,7 @@ function planModule(module: ast.Module, filename: string): CompileResult {
   }
   for (const n of assignedNames(body)) p.globals.add(n);
   p.globalKinds = globalKinds(body);
+  p.globalSchemas = globalSchemaNames(body, p.isSchemaName);
   for (const n of p.aliases.keys()) p.globals.delete(n);
   checkImmutability(p, body);
   for (const s of fillOrder(p, schemaStmts)) fillSchema(p, s, p.schemas.get(s.name)!);
@@ -149,7 +150,7 @@ class CompiledProgram implements Program {
   ) {}
 
   run(options: RunOptions = {}): RunResult {
-    const st = new RunState(options.limits, options.options ?? {}, options.onPrint);
+    const st = new RunState(options.limits, options.options ?? {}, options.onPrint, options.onLog);
     for (const s of this.schemas) s.instances.length = 0;
     const printed = (): string => st.printedParts.join('');
     // A failing assert or check is an ordinary outcome (a denial), and capturing a JS stack
@@ -179,9 +180,16 @@ class CompiledProgram implements Program {
       const only = mod.exprOutputs.length === 1 ? mod.exprOutputs[0] : undefined;
       if (exports.size === 0 && Array.isArray(only)) stream = only;
       if (stream) success.stream = stream;
+      if (st.outputStream) {
+        success.stream = [...st.outputStream.docs];
+        success.streamText = st.outputStream.text;
+      }
+      if (st.logEntries.length > 0) success.logs = st.logEntries;
       return success;
     } catch (e) {
-      return { ok: false, diagnostic: toDiagnostic(e, st), printed: printed() };
+      const failure: RunFailure = { ok: false, diagnostic: toDiagnostic(e, st), printed: printed() };
+      if (st.logEntries.length > 0) failure.logs = st.logEntries;
+      return failure;
     } finally {
       Error.stackTraceLimit = savedStackLimit;
       // Instances hold request data: do not keep them alive after the run.

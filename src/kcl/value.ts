@@ -7,8 +7,8 @@
  *   None        -> null
  *   Undefined   -> UNDEFINED (a unique object; omitted from output)
  *   bool        -> boolean
- *   int         -> number (always an integer; results outside the safe-integer range raise
- *                  E3K09 IntOverflow — see docs/kcl-language.md for the 53/64-bit gap)
+ *   int         -> number while a safe integer, bigint beyond ±(2^53 - 1) up to the i64
+ *                  bounds (never both for one value: see int64.ts; compare with its helpers)
  *   float       -> KFloat (boxed, so 1 and 1.0 stay distinct; floats are rare in policies)
  *   str         -> string
  *   list        -> Value[] (JS array)
@@ -19,6 +19,8 @@
  *   schema type -> SchemaType (the value a schema name evaluates to)
  *   module      -> KModule (`import regex` binds one)
  */
+
+import { floatToInt } from './int64.js';
 
 export const UNDEFINED: { readonly __kcl: 'Undefined' } = Object.freeze({ __kcl: 'Undefined' as const });
 export type UndefinedValue = typeof UNDEFINED;
@@ -33,6 +35,10 @@ export class KUnit {
   /** The int the unit number stands for (`1Gi` -> 1073741824), truncated like the reference. */
   toNumber(): number {
     return Math.trunc(this.value * this.multiplier);
+  }
+  /** `int(1Gi)`: like toNumber, saturating at the i64 bounds as the reference's f64 cast. */
+  toInt(): number | bigint {
+    return floatToInt(this.value * this.multiplier);
   }
   toString(): string {
     return `${this.value}${this.suffix}`;
@@ -111,6 +117,7 @@ export type Value =
   | UndefinedValue
   | boolean
   | number
+  | bigint
   | KFloat
   | KUnit
   | string
@@ -142,6 +149,7 @@ export function typeName(v: Value): string {
     case 'boolean':
       return 'bool';
     case 'number':
+    case 'bigint':
       return 'int';
     case 'string':
       return 'str';
@@ -165,6 +173,8 @@ export function truthy(v: Value): boolean {
       return v;
     case 'number':
       return v !== 0;
+    case 'bigint':
+      return v !== 0n;
     case 'string':
       return v.length > 0;
   }

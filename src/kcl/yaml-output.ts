@@ -140,7 +140,7 @@ class Emitter {
     if (typeof v === 'string') return formatString(v, contentIndent);
     if (v === null) return { head: 'null', body: [] };
     if (typeof v === 'boolean') return { head: v ? 'true' : 'false', body: [] };
-    if (typeof v === 'number') return { head: formatInt(v), body: [] };
+    if (typeof v === 'number' || typeof v === 'bigint') return { head: formatInt(v), body: [] };
     // The reference goes through JSON values, where NaN and infinities become null.
     if (v instanceof KFloat) return { head: Number.isFinite(v.value) ? formatFloatForOutput(v.value) : 'null', body: [] };
     if (v instanceof KUnit) return { head: formatFloatForOutput(v.value * v.multiplier), body: [] };

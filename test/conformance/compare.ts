@@ -42,12 +42,26 @@ const taggedFloat = new yaml.Type('tag:yaml.org,2002:float', {
   construct: (data: string) => ({ [FLOAT_TAG]: floatText(coreTypes.float.construct(data) as number) }),
 });
 
+/** Ints beyond 2^53 would be rounded by JS numbers: those compare by their exact digits. */
+const exactInt = new yaml.Type('tag:yaml.org,2002:int', {
+  kind: 'scalar',
+  resolve: (data: string) => coreTypes.int.resolve(data),
+  construct: (data: string) => {
+    const n = coreTypes.int.construct(data) as number;
+    if (Number.isSafeInteger(n)) return n;
+    const text = data.replace(/_/g, '');
+    const negative = text.startsWith('-');
+    const exact = BigInt(text.replace(/^[-+]/, ''));
+    return { exactInt: (negative ? -exact : exact).toString() };
+  },
+});
+
 /**
  * YAML 1.2 core scalars (null, bool, int, float) on top of plain strings, without the
  * timestamp/merge extras of js-yaml's default schema, which would turn `2024-01-01` into a Date.
  */
 const COMPARE_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
-  implicit: [coreTypes.null, coreTypes.bool, coreTypes.int, taggedFloat],
+  implicit: [coreTypes.null, coreTypes.bool, exactInt, taggedFloat],
 });
 
 export function parseYamlStream(text: string): unknown[] {

@@ -68,15 +68,25 @@ export class Args {
     return v;
   }
 
+  /** An int argument used as a count, index or small operand: beyond 2^53 it is approximate. */
   int(i: number): number {
     const v = this.need(i);
+    if (typeof v === 'bigint') return Number(v);
     if (typeof v !== 'number') throw this.typeError('int', v);
+    return v;
+  }
+
+  /** An int argument whose exact value matters (it may be a bigint). */
+  exactInt(i: number): number | bigint {
+    const v = this.need(i);
+    if (typeof v !== 'number' && typeof v !== 'bigint') throw this.typeError('int', v);
     return v;
   }
 
   optInt(i: number): number | undefined {
     const v = this.get(i);
     if (v === undefined || v === null || v === UNDEFINED) return undefined;
+    if (typeof v === 'bigint') return Number(v);
     if (typeof v !== 'number') throw this.typeError('int', v);
     return v;
   }
@@ -87,6 +97,7 @@ export class Args {
     if (typeof v === 'number') return v;
     if (v instanceof KFloat) return v.value;
     if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v === 'bigint') return Number(v);
     throw this.typeError('int | float', v);
   }
 
@@ -112,6 +123,7 @@ export class Args {
 function truthyArg(v: Value): boolean {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
   if (typeof v === 'string') return v.length > 0;
   if (v instanceof KFloat) return v.value !== 0;
   if (Array.isArray(v)) return v.length > 0;

@@ -222,8 +222,8 @@ function formatFloat(spec: Spec, x: number): string {
   return signAndAlign(spec, addSeparators(spec, raw), signFor(spec, negative));
 }
 
-function formatInt(spec: Spec, n: number): string {
-  const magnitude = Math.abs(n);
+function formatInt(spec: Spec, n: number | bigint): string {
+  const magnitude = n < 0 ? -n : n;
   let prefix = '';
   if (spec.alternate) {
     prefix = { b: '0b', o: '0o', x: '0x', X: '0x' }[spec.type ?? ''] ?? '';
@@ -253,7 +253,7 @@ function formatInt(spec: Spec, n: number): string {
     case 'E':
     case '%':
       // The reference formats the whole float (sign and padding included), then pads again.
-      raw = formatFloat(spec, n);
+      raw = formatFloat(spec, Number(n));
       break;
     default:
       throw new FormatError(`Unknown format code '${spec.type}' for object of type 'int'`);
@@ -271,7 +271,7 @@ function formatStr(spec: Spec, s: string): string {
 
 /** A value formatted with a spec (`format(v, spec)` in Python terms). */
 export function formatWithSpec(v: Value, specText: string): string {
-  if (typeof v === 'number') return formatInt(parseSpec(specText), v);
+  if (typeof v === 'number' || typeof v === 'bigint') return formatInt(parseSpec(specText), v);
   if (v instanceof KFloat) return formatFloat(parseSpec(specText), v.value);
   if (typeof v === 'string') return formatStr(parseSpec(specText), v);
   return displayValue(v);

@@ -7,6 +7,7 @@
  */
 import { compare, compareStrings, equals } from '../compare.js';
 import { displayValue } from '../display.js';
+import { floatToInt, intAbs, intMod, intPowSaturating, isInt, normInt, toBigInt } from '../int64.js';
 import {
   KDict,
   KFloat,
@@ -53,7 +54,7 @@ const print = builtin('print', [], (a) => {
 
 const abs = builtin('abs', ['x'], (a) => {
   const v = a.need(0);
-  if (typeof v === 'number') return Math.abs(v);
+  if (isInt(v)) return intAbs(v);
   if (v instanceof KFloat) return new KFloat(Math.abs(v.value));
   return UNDEFINED;
 });
@@ -83,6 +84,8 @@ const isunique = builtin('isunique', ['inst'], (a) => {
 function scalarKey(v: Value): string | undefined {
   if (typeof v === 'string') return `s${v}`;
   if (typeof v === 'number') return `n${v}`;
+  // Distinct from every float key: an int and a float compare through f64, so not a set key.
+  if (typeof v === 'bigint') return undefined;
   if (v instanceof KFloat) return `n${v.value}`;
   if (typeof v === 'boolean') return `b${v}`;
   if (v === null) return 'N';
@@ -93,14 +96,15 @@ function scalarKey(v: Value): string | undefined {
 const isnullish = builtin('isnullish', ['inst'], (a) => isNullish(a.need(0)));
 
 const multiplyof = builtin('multiplyof', ['a', 'b'], (a) => {
-  const x = a.int(0);
-  const y = a.int(1);
+  const x = a.exactInt(0);
+  const y = a.exactInt(1);
   if (y === 0) throw a.fail('attempt to calculate the remainder with a divisor of zero');
-  return x % y === 0;
+  return intMod(x, y, a.ctx.callSpan) === 0;
 });
 
 /** sorted()'s element order: numbers with numbers, strings with strings, nothing else. */
 function sortOrder(x: Value, y: Value, a: Args): number {
+  if (isInt(x) && isInt(y)) return x < y ? -1 : x > y ? 1 : 0;
   if (isNumeric(x) && isNumeric(y)) {
     const d = numberOf(x) - numberOf(y);
     return d < 0 ? -1 : d > 0 ? 1 : 0;
@@ -122,6 +126,7 @@ const sorted = builtin('sorted', ['inst', 'reverse'], (a) => {
 });
 
 const range = builtin('range', ['start', 'stop', 'step'], (a) => {
+  if (typeof a.get(0) === 'bigint' || typeof a.get(1) === 'bigint' || typeof a.get(2) === 'bigint') return exactRange(a);
   let start = a.int(0);
   let stop = a.optInt(1);
   const step = a.optInt(2) ?? 1;
@@ -131,11 +136,34 @@ const range = builtin('range', ['start', 'stop', 'step'], (a) => {
   }
   if (step === 0) throw a.fail('range() step argument must not be zero');
   const count = Math.max(0, Math.ceil((stop - start) / step));
+  a.ctx.checkSize(count);
   a.ctx.step(count);
   const out: number[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
   return out;
 });
+
+/** range() with a bound beyond 2^53: the same walk in exact ints. */
+function exactRange(a: Args): Value {
+  let start = toBigInt(a.exactInt(0));
+  const stopArg = a.get(1);
+  let stop = stopArg === undefined || stopArg === null || stopArg === UNDEFINED ? undefined : toBigInt(a.exactInt(1));
+  const stepArg = a.get(2);
+  const step = stepArg === undefined || stepArg === null || stepArg === UNDEFINED ? 1n : toBigInt(a.exactInt(2));
+  if (stop === undefined) {
+    stop = start;
+    start = 0n;
+  }
+  if (step === 0n) throw a.fail('range() step argument must not be zero');
+  const span = stop - start;
+  const count = span === 0n || span > 0n !== step > 0n ? 0n : (span + step - (step > 0n ? 1n : -1n)) / step;
+  const size = count > 1_000_000_000n ? 1_000_000_000 : Number(count);
+  a.ctx.checkSize(size);
+  a.ctx.step(size);
+  const out: Value[] = [];
+  for (let i = start; step > 0n ? i < stop : i > stop; i += step) out.push(normInt(i));
+  return out;
+}
 
 function extreme(a: Args, op: '>' | '<'): Value {
   const args = a.positional;
@@ -172,7 +200,20 @@ const sum = builtin('sum', ['iterable', 'start'], (a) => {
   let result: Value = a.get(1) ?? 0;
   if (typeof result === 'string') throw a.fail("sum() can't sum strings");
   a.ctx.step(items.length);
-  for (const item of items) result = addValues(result, item, a.ctx.callSpan);
+  let owned = false;
+  for (const item of items) {
+    if (Array.isArray(result) && Array.isArray(item)) {
+      // Appended in place to one fresh list: concatenating copies would be quadratic.
+      a.ctx.checkSize(result.length + item.length);
+      if (!owned) {
+        result = result.slice();
+        owned = true;
+      }
+      for (const x of item) result.push(x);
+    } else {
+      result = addValues(result, item, a.ctx.callSpan);
+    }
+  }
   return result;
 });
 
@@ -180,9 +221,9 @@ const pow = builtin('pow', ['x', 'y', 'z'], (a) => {
   const x = a.need(0);
   const y = a.need(1);
   const z = a.get(2);
-  if (typeof z === 'number') {
+  if (isInt(z)) {
     if (z === 0) throw a.fail('pow() 3rd argument cannot be 0');
-    if (typeof x !== 'number' || typeof y !== 'number') {
+    if (!isInt(x) || !isInt(y)) {
       throw a.fail('pow() 3rd argument not allowed unless all arguments are integers');
     }
     if (y < 0) throw a.fail('pow() 2nd argument cannot be negative when 3rd argument specified');
@@ -195,23 +236,23 @@ const pow = builtin('pow', ['x', 'y', 'z'], (a) => {
       base = (base * base) % m;
       exp /= 2n;
     }
-    return Number(result);
+    return normInt(result);
   }
   if (!isNumeric(x) || !isNumeric(y)) return UNDEFINED;
-  const r = Math.pow(numberOf(x), numberOf(y));
-  if (typeof x === 'number' && typeof y === 'number' && y >= 0) return checkedInt(r, a.ctx.callSpan);
-  return new KFloat(r);
+  // The reference's int pow saturates at the i64 bounds (`saturating_pow`).
+  if (isInt(x) && isInt(y) && y >= 0) return intPowSaturating(x, y);
+  return new KFloat(Math.pow(numberOf(x), numberOf(y)));
 });
 
 const round = builtin('round', ['number', 'ndigits'], (a) => {
   const v = a.need(0);
   const nd = a.get(1);
   if (typeof nd !== 'number') {
-    if (typeof v === 'number') return v;
+    if (isInt(v)) return v;
     if (v instanceof KFloat) return checkedInt(roundHalfAway(v.value), a.ctx.callSpan);
     return UNDEFINED;
   }
-  if (typeof v === 'number') return new KFloat(v);
+  if (isInt(v)) return new KFloat(Number(v));
   if (!(v instanceof KFloat)) return UNDEFINED;
   const x = v.value;
   if (nd === 0) return new KFloat(roundHalfAway(x));
@@ -251,10 +292,10 @@ const zip = builtin('zip', [], (a) => {
 
 const int = builtin('int', ['number', 'base'], (a) => {
   const v = a.need(0);
-  if (typeof v === 'number') return v;
+  if (isInt(v)) return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v instanceof KFloat) return checkedInt(Math.trunc(v.value), a.ctx.callSpan);
-  if (v instanceof KUnit) return checkedInt(v.toNumber(), a.ctx.callSpan);
+  if (v instanceof KFloat) return floatToInt(v.value);
+  if (v instanceof KUnit) return v.toInt();
   if (typeof v === 'string') return intFromString(v, a.optInt(1) ?? 10, a);
   throw a.fail(`int() argument must be a string or a number, not '${typeName(v)}'`);
 });
@@ -306,8 +347,8 @@ const typeofFn = builtin('typeof', ['x', 'full_name'], (a) => {
 
 function radixFormatter(name: string, prefix: string, radix: number): KFunction {
   return builtin(name, ['number'], (a) => {
-    const n = a.int(0);
-    return `${n < 0 ? '-' : ''}${prefix}${Math.abs(n).toString(radix)}`;
+    const n = a.exactInt(0);
+    return `${n < 0 ? '-' : ''}${prefix}${(n < 0 ? -n : n).toString(radix)}`;
   });
 }
 

@@ -27,6 +27,8 @@ import { cryptoModule } from './crypto.js';
 import { datetimeModule } from './datetime.js';
 import { fileModule } from './file.js';
 import { jsonModule } from './json.js';
+import { logModule } from './log.js';
+import { manifestsModule } from './manifests.js';
 import { mathModule } from './math.js';
 import { netModule } from './net.js';
 import { regexModule } from './regex.js';
@@ -42,6 +44,8 @@ const MODULE_FACTORIES: Record<string, () => KModule> = {
   datetime: datetimeModule,
   file: fileModule,
   json: jsonModule,
+  log: logModule,
+  manifests: manifestsModule,
   math: mathModule,
   net: netModule,
   regex: regexModule,

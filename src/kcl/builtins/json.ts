@@ -13,6 +13,7 @@ import { isDropped } from '../convert.js';
 import { KDict, KFloat, KModule, KUnit, SchemaInstance, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { sandboxRefusal } from './file.js';
+import { I64_MAX, I64_MIN, normInt } from '../int64.js';
 
 export interface JsonEncodeOptions {
   readonly sortKeys?: boolean;
@@ -28,7 +29,7 @@ function quote(s: string): string {
 function scalarJson(v: Value): string | undefined {
   if (v === null) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return quote(v);
   if (v instanceof KFloat) return Number.isFinite(v.value) ? formatFloatForOutput(v.value, true) : 'null';
   if (v instanceof KUnit) return formatFloatForOutput(v.value * v.multiplier, true);
@@ -152,7 +153,12 @@ export function decodeJson(text: string): Value {
     if (!m) return fail('expected value');
     i += m[0].length;
     const n = Number(m[0]);
-    if (m[2] === undefined && m[3] === undefined && Number.isSafeInteger(n) && !Object.is(n, -0)) return n;
+    if (m[2] === undefined && m[3] === undefined && !Object.is(n, -0)) {
+      if (Number.isSafeInteger(n)) return n;
+      // Exact within i64; beyond it the reference (serde_json) reads a float.
+      const exact = BigInt(m[0]);
+      if (exact >= I64_MIN && exact <= I64_MAX) return normInt(exact);
+    }
     return new KFloat(n);
   };
   const string = (): string => {
@@ -196,6 +202,8 @@ export function decodeJson(text: string): Value {
 
 function encodeOptions(a: Args): JsonEncodeOptions {
   const indent = a.get(2);
+  // Every nested line repeats the indent: a huge one is refused before it is built.
+  if (typeof indent === 'number') a.ctx.checkSize(indent);
   return {
     sortKeys: a.bool(1, false),
     indent: typeof indent === 'number' ? indent : 0,

@@ -5,33 +5,36 @@
  */
 import { KFloat, KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
-import { checkedInt } from './numbers.js';
+import { floatToInt, intPowWrapping, isInt, normInt, toBigInt, type Int } from '../int64.js';
 
-/** Rust's `f64 as i64`: truncates and saturates (NaN -> 0). */
-function saturatingInt(x: number, a: Args): number {
-  if (Number.isNaN(x)) return 0;
-  if (!Number.isSafeInteger(Math.trunc(x))) {
-    throw a.error('E3K09', `${x}: A 64 bit integer overflow`);
-  }
-  return Math.trunc(x);
+/** Rust's `f64 as i64`: truncates and saturates (NaN -> 0), so `math.log(0)` is -2^63. */
+function saturatingInt(x: number, _a: Args): Int {
+  return floatToInt(x);
 }
 
 function numArg(a: Args, fn: string): { x: number; isInt: boolean } {
   const v = a.get(0);
   if (typeof v === 'number') return { x: v, isInt: true };
+  if (typeof v === 'bigint') return { x: Number(v), isInt: true };
   if (typeof v === 'boolean') return { x: v ? 1 : 0, isInt: true };
   if (v instanceof KFloat) return { x: v.value, isInt: false };
   throw a.fail(`${fn}() takes exactly one argument (0 given)`);
 }
 
-function factorial(n: number, a: Args): number {
+function factorial(n: number, a: Args): Int {
   if (n >= 21) throw a.fail('factorial() result overflow');
-  let r = 1;
-  for (let i = 2; i <= n; i++) r *= i;
-  return checkedInt(r, a.ctx.callSpan);
+  let r = 1n;
+  for (let i = 2n; i <= BigInt(n); i++) r *= i;
+  return normInt(r);
 }
 
 const f = (x: number) => new KFloat(x);
+
+/** The first argument when it is an int, exactly (a bigint stays one); `fallback` for a bool. */
+function exactArg(a: Args, fallback: number): Int {
+  const v = a.get(0);
+  return isInt(v) ? v : fallback;
+}
 
 export function mathModule(): KModule {
   const m = (name: string, params: string[], impl: (a: Args) => Value) => member('math', name, params, impl);
@@ -40,23 +43,25 @@ export function mathModule(): KModule {
     new Map<string, Value>([
       m('ceil', ['x'], (a) => {
         const { x, isInt } = numArg(a, 'ceil');
-        return isInt ? x : saturatingInt(Math.ceil(x), a);
+        return isInt ? exactArg(a, x) : saturatingInt(Math.ceil(x), a);
       }),
       m('floor', ['x'], (a) => {
         const { x, isInt } = numArg(a, 'floor');
-        return isInt ? x : saturatingInt(Math.floor(x), a);
+        return isInt ? exactArg(a, x) : saturatingInt(Math.floor(x), a);
       }),
       m('factorial', ['x'], (a) => {
         const { x, isInt } = numArg(a, 'factorial');
         if (x < 0 || !Number.isInteger(x)) throw a.fail('factorial() only accepts integral values');
         const r = factorial(x, a);
-        return isInt ? r : f(r);
+        return isInt ? r : f(Number(r));
       }),
       m('gcd', ['a', 'b'], (a) => {
-        let x = Math.abs(a.int(0));
-        let y = Math.abs(a.int(1));
+        let x = toBigInt(a.exactInt(0));
+        let y = toBigInt(a.exactInt(1));
+        if (x < 0n) x = -x;
+        if (y < 0n) y = -y;
         while (y) [x, y] = [y, x % y];
-        return x;
+        return normInt(x);
       }),
       m('isfinite', ['x'], (a) => Number.isFinite(numArg(a, 'isfinite').x)),
       m('isinf', ['x'], (a) => {
@@ -86,8 +91,9 @@ export function mathModule(): KModule {
       m('pow', ['x', 'n'], (a) => {
         const x = numArg(a, 'pow');
         const nv = a.get(1);
-        const n = typeof nv === 'number' ? nv : nv instanceof KFloat ? nv.value : NaN;
-        if (x.isInt && typeof nv === 'number' && n >= 0) return checkedInt(Math.pow(x.x, n), a.ctx.callSpan);
+        const n = isInt(nv) ? Number(nv) : nv instanceof KFloat ? nv.value : NaN;
+        // The reference's int pow wraps around in i64 (`math.pow(3, 40)` is negative).
+        if (x.isInt && isInt(nv) && n >= 0) return intPowWrapping(exactArg(a, x.x), nv);
         return f(Math.pow(x.x, n));
       }),
       m('sqrt', ['x'], (a) => f(Math.sqrt(numArg(a, 'sqrt').x))),

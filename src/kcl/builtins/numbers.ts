@@ -5,18 +5,15 @@
  */
 import { kclError } from '../diagnostics.js';
 import { displayValue } from '../display.js';
+import { checkedInt as checkedI64, floatToInt, intAdd, isInt, wrapInt, type Int } from '../int64.js';
 import type { Span } from '../span.js';
-import { parseUnitString } from '../units-core.js';
+import { parseUnitString, unitMultiplier } from '../units-core.js';
 import { KDict, KFloat, KUnit, typeName, type Value } from '../value.js';
 import type { Args } from './args.js';
 
-/** ints are JS numbers: a result outside the safe range is an IntOverflow (E3K09). */
-export function checkedInt(n: number, span: Span | undefined): number {
-  if (!Number.isSafeInteger(n)) {
-    const text = Number.isFinite(n) ? BigInt(Math.trunc(n)).toString() : String(n);
-    throw kclError('E3K09', `${text}: A 64 bit integer overflow`, span);
-  }
-  return n;
+/** A float result the reference turns into an int with `as i64`: truncated, saturating. */
+export function checkedInt(n: number, _span?: Span | undefined): Int {
+  return floatToInt(n);
 }
 
 /** Rust's f64::round: halves away from zero. */
@@ -25,17 +22,17 @@ export function roundHalfAway(x: number): number {
   return Math.abs(x - t) >= 0.5 ? t + Math.sign(x) : t;
 }
 
-export function isNumeric(v: Value): v is number | KFloat {
-  return typeof v === 'number' || v instanceof KFloat;
+export function isNumeric(v: Value): v is number | bigint | KFloat {
+  return typeof v === 'number' || typeof v === 'bigint' || v instanceof KFloat;
 }
 
-export function numberOf(v: number | KFloat): number {
-  return typeof v === 'number' ? v : v.value;
+export function numberOf(v: number | bigint | KFloat): number {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : v.value;
 }
 
 /** `a + b` as sum() needs it: numbers, strings, lists; anything else is the reference's error. */
 export function addValues(a: Value, b: Value, span: Span | undefined): Value {
-  if (typeof a === 'number' && typeof b === 'number') return checkedInt(a + b, span);
+  if (isInt(a) && isInt(b)) return intAdd(a, b, span);
   if (isNumeric(a) && isNumeric(b)) return new KFloat(numberOf(a) + numberOf(b));
   if (typeof a === 'string' && typeof b === 'string') return a + b;
   if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
@@ -150,11 +147,17 @@ export function copyDict(d: KDict): KDict {
 
 const RADIX_PREFIX: Record<number, RegExp> = { 16: /^0x/i, 8: /^0o/i, 2: /^0b/i };
 
-export function intFromString(text: string, base: number, a: Args): number {
+export function intFromString(text: string, base: number, a: Args): Int {
   const invalid = () => a.fail(`invalid literal for int() with base ${base}: '${text}'`);
   if (base < 2 || base > 36) throw a.fail(`int() base must be >= 2 and <= 36, got ${base}`);
   const quantity = base === 10 ? parseUnitString(text) : undefined;
-  if (quantity !== undefined) return checkedInt(Math.trunc(quantity), a.ctx.callSpan);
+  if (quantity !== undefined) {
+    // The reference multiplies in i64 with wrapping, by the multiplier cast to an int
+    // (so `int("1500m")` is 0 and `int("8388608Ti")` is -2^63).
+    const whole = /^(\d+)([a-zA-Z]{1,2})$/.exec(text);
+    if (whole) return wrapInt(BigInt(whole[1]!) * BigInt(Math.trunc(unitMultiplier(whole[2]!)!)));
+    return checkedInt(Math.trunc(quantity), a.ctx.callSpan);
+  }
   let sign = 1;
   let body = text;
   if (body.startsWith('-') || body.startsWith('+')) {
@@ -167,11 +170,13 @@ export function intFromString(text: string, base: number, a: Args): number {
   if (body === '' || ![...body.toLowerCase()].every((c) => digits.includes(c))) throw invalid();
   let n = 0n;
   for (const c of body.toLowerCase()) n = n * BigInt(base) + BigInt(digits.indexOf(c));
-  return checkedInt(sign * Number(n), a.ctx.callSpan);
+  // The reference parses into i64 and fails beyond it.
+  return checkedI64(sign < 0 ? -n : n, a.ctx.callSpan);
 }
 
 export function floatOf(v: Value, a: Args): number {
   if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (v instanceof KFloat) return v.value;
   if (v instanceof KUnit) return v.value * v.multiplier;

@@ -9,6 +9,7 @@ import { displayValue, formatFloatForOutput } from '../display.js';
 import { KDict, KFloat, UNDEFINED, type Value } from '../value.js';
 import { builtin, type Args } from './args.js';
 import { parseRustFloat } from './numbers.js';
+import { floatToInt, parseDecimalI64 } from '../int64.js';
 
 function convert(v: Value, type: string, a: Args): Value {
   if (type === '') return v;
@@ -19,17 +20,21 @@ function convert(v: Value, type: string, a: Args): Value {
     case 'bool':
       if (typeof v === 'boolean') return v;
       if (typeof v === 'number') return v !== 0;
+      if (typeof v === 'bigint') return v !== 0n;
       if (v instanceof KFloat) return v.value !== 0;
       if (typeof v === 'string') return v === 'True' || v === 'true';
       return UNDEFINED;
     case 'int':
-      if (typeof v === 'number') return v;
+      if (typeof v === 'number' || typeof v === 'bigint') return v;
       if (typeof v === 'boolean') return v ? 1 : 0;
-      if (v instanceof KFloat) return Math.trunc(v.value);
-      if (typeof v === 'string' && /^[-+]?\d+$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+      if (v instanceof KFloat) return floatToInt(v.value);
+      if (typeof v === 'string' && /^[-+]?\d+$/.test(v)) {
+        const n = parseDecimalI64(v);
+        if (n !== undefined) return n;
+      }
       throw cannot();
     case 'float':
-      if (typeof v === 'number') return new KFloat(v);
+      if (typeof v === 'number' || typeof v === 'bigint') return new KFloat(Number(v));
       if (typeof v === 'boolean') return new KFloat(v ? 1 : 0);
       if (v instanceof KFloat) return v;
       if (typeof v === 'string') return new KFloat(parseRustFloat(v) ?? 0);
@@ -37,7 +42,7 @@ function convert(v: Value, type: string, a: Args): Value {
     case 'str':
       if (typeof v === 'string') return v;
       if (typeof v === 'boolean') return v ? 'true' : 'false';
-      if (typeof v === 'number') return String(v);
+      if (typeof v === 'number' || typeof v === 'bigint') return String(v);
       if (v instanceof KFloat) return formatFloatForOutput(v.value);
       throw cannot();
     case 'list':

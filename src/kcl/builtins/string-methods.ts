@@ -17,6 +17,20 @@ function bounds(len: number, start: number | undefined, end: number | undefined)
   return [start === undefined ? 0 : norm(start), end === undefined ? len : norm(end)];
 }
 
+/** A field's width in a format string (`{:>20}`, `{0:*^8.2f}`), for the size guardrail. */
+const FORMAT_WIDTH = /\{[^{}:]*:(?:[^{}]?[<>=^])?[-+ ]?#?0?(\d+)/g;
+/** A numeric field's precision (`{:.2f}`), which pads with that many digits; `s` truncates instead. */
+const FORMAT_PRECISION = /\{[^{}:]*:[^{}]*?\.(\d+)[^{}s]?\}/g;
+
+/** How many replacements `replace(old, ..., count)` makes (an empty `old` matches between characters). */
+function replacementCount(s: string, old: string, count: number): number {
+  const limit = count < 0 ? Infinity : count;
+  if (old === '') return Math.min(limit, Array.from(s).length + 1);
+  let n = 0;
+  for (let at = s.indexOf(old); at >= 0 && n < limit; at = s.indexOf(old, at + old.length)) n++;
+  return n;
+}
+
 /** The byte range [start, end) of a call's optional start/end arguments. */
 function byteSlice(self: string, a: Args, first: number): { buf: Buffer; from: number; to: number } {
   const buf = Buffer.from(self, 'utf8');
@@ -226,8 +240,13 @@ const METHODS: Record<string, [readonly string[], Method]> = {
     return i;
   }],
   format: [[], (s, a) => {
+    // A field width is a lower bound on the result's length: refuse a huge one before padding.
+    for (const m of s.matchAll(FORMAT_WIDTH)) a.ctx.checkSize(Number(m[1]));
+    for (const m of s.matchAll(FORMAT_PRECISION)) a.ctx.checkSize(Number(m[1]));
     try {
-      return formatString(s, a.positional, a.call.kwargs);
+      const out = formatString(s, a.positional, a.call.kwargs);
+      a.ctx.checkSize(out.length);
+      return out;
     } catch (e) {
       if (e instanceof FormatError) throw a.fail(e.message);
       throw e;
@@ -240,13 +259,25 @@ const METHODS: Record<string, [readonly string[], Method]> = {
   isupper: [[], (s) => casedCheck(s, isUpperChar, (c) => isLowerChar(c) || /\p{Lt}/u.test(c))],
   isspace: [[], (s) => /^\s+$/u.test(s)],
   istitle: [[], istitle],
-  join: [['iter'], (s, a) => a.list(0).map((x) => (typeof x === 'string' ? x : displayValue(x))).join(s)],
+  join: [['iter'], (s, a) => {
+    const parts = a.list(0).map((x) => (typeof x === 'string' ? x : displayValue(x)));
+    let size = Math.max(0, parts.length - 1) * s.length;
+    for (const p of parts) size += p.length;
+    a.ctx.checkSize(size);
+    return parts.join(s);
+  }],
   lower: [[], (s) => s.toLowerCase()],
   upper: [[], (s) => s.toUpperCase()],
   lstrip: [['chars'], (s, a) => stripChars(s, stripArg(a), true, false)],
   rstrip: [['chars'], (s, a) => stripChars(s, stripArg(a), false, true)],
   strip: [['chars'], (s, a) => stripChars(s, stripArg(a), true, true)],
-  replace: [['old', 'new', 'count'], (s, a) => replace(s, a.str(0), a.str(1), a.optInt(2) ?? -1)],
+  replace: [['old', 'new', 'count'], (s, a) => {
+    const old = a.str(0);
+    const replacement = a.str(1);
+    const count = a.optInt(2) ?? -1;
+    a.ctx.checkSize(s.length + replacementCount(s, old, count) * (replacement.length - old.length));
+    return replace(s, old, replacement, count);
+  }],
   removeprefix: [['prefix'], (s, a) => {
     const p = a.str(0);
     return s.startsWith(p) ? s.slice(p.length) : s;

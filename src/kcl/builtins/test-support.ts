@@ -3,6 +3,8 @@
  * tagged values in the captured fixtures.
  */
 import type { BuiltinContext } from '../builtin-context.js';
+import type { LogLevel } from '../api-types.js';
+import { kclError } from '../diagnostics.js';
 import { span } from '../span.js';
 import { KDict, KFloat, KFunction, UNDEFINED, type CallArgs, type Value } from '../value.js';
 import { makeUnit } from '../units-core.js';
@@ -23,6 +25,19 @@ export class TestContext implements BuiltinContext {
   }
   step(count = 1): void {
     this.steps += count;
+  }
+  stream: { docs: readonly Value[]; text: string } | undefined;
+  setOutputStream(docs: readonly Value[], text: string): void {
+    this.stream = { docs, text };
+  }
+  readonly logs: { level: LogLevel; message: string }[] = [];
+  log(level: LogLevel, message: string): void {
+    this.logs.push({ level, message });
+  }
+  /** The default value-size limit of a run (DEFAULT_LIMITS.maxValueSize). */
+  maxValueSize = 1_000_000;
+  checkSize(size: number): void {
+    if (size > this.maxValueSize) throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, this.callSpan);
   }
 }
 

@@ -11,6 +11,7 @@ import { KDict, KFloat, KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { sandboxRefusal } from './file.js';
 import { parseRustFloat } from './numbers.js';
+import { I64_MAX, I64_MIN, normInt } from '../int64.js';
 
 const nullType = new yaml.Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
@@ -31,13 +32,15 @@ function leadingZeroDigits(s: string): boolean {
   return body.length > 1 && body.startsWith('0') && /^\d+$/.test(body);
 }
 
-function parseYamlInt(s: string): number | undefined {
+function parseYamlInt(s: string): number | bigint | undefined {
   const m = /^([-+]?)(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|\d+)$/.exec(s);
   if (!m || leadingZeroDigits(s)) return undefined;
   const body = m[2];
   const n = body.startsWith('0o') ? parseInt(body.slice(2), 8) : Number(body);
-  if (!Number.isSafeInteger(n)) return undefined;
-  return m[1] === '-' ? -n : n;
+  if (Number.isSafeInteger(n)) return m[1] === '-' ? -n : n;
+  // Exact within i64; beyond it the reference reads a float (the float type picks it up).
+  const exact = m[1] === '-' ? -BigInt(body) : BigInt(body);
+  return exact >= I64_MIN && exact <= I64_MAX ? normInt(exact) : undefined;
 }
 
 const intType = new yaml.Type('tag:yaml.org,2002:int', {
@@ -67,7 +70,7 @@ const SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [nullType, boolType, intT
 function toValue(x: unknown): Value {
   if (x === null || x === undefined) return null;
   if (x instanceof KFloat) return x;
-  if (typeof x === 'string' || typeof x === 'boolean' || typeof x === 'number') return x;
+  if (typeof x === 'string' || typeof x === 'boolean' || typeof x === 'number' || typeof x === 'bigint') return x;
   if (Array.isArray(x)) return x.map(toValue);
   const d = new KDict();
   for (const [k, v] of Object.entries(x as Record<string, unknown>)) d.set(k, toValue(v));

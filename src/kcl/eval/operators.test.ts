@@ -29,8 +29,10 @@ describe('arithmetic', () => {
     expect(code('x: int = 1Ki')).toBe('E2G22');
     expect(value('a = int(1Ki) + 1')).toEqual({ a: 1025 });
   });
-  test('int overflow', () => {
-    expect(code('a = 9007199254740991 + 10')).toBe('E3K09');
+  test('int overflow at the i64 bounds, not at 2^53', () => {
+    expect(value('a = 9007199254740991 + 10')).toEqual({ a: 9007199254741001n });
+    expect(code('a = 9223372036854775807 + 1')).toBe('E3K09');
+    expect(code('_x = 2\na = _x ** 63')).toBe('E3K09');
   });
 });
 

@@ -1,34 +1,27 @@
 /**
  * Arithmetic, bitwise and unary operators with KCL's rules: int/float mixing, `/` always
  * float, Python semantics for `//` and `%` on negatives, str/list concatenation and repetition,
- * and `|` as union for configs. Ints are JS numbers; a result outside the safe-integer range
- * raises E3K09 (see docs/kcl-language.md for the 53-bit gap against the reference's 64).
+ * and `|` as union for configs. Ints follow the reference's i64 rules through `../int64.ts`:
+ * number x number stays on a fast path, anything wider is computed exactly in BigInt.
  */
 import type { BinOp, UnaryOp } from '../ast.js';
-import { kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
+import {
+  intAdd, intBitwise, intFloorDiv, intInvert, intMod, intMul, intNeg, intPow, intShl, intShr, intSub, intToFloat, isInt,
+  type Int,
+} from '../int64.js';
 import { KDict, KFloat, KUnit, SchemaInstance, UNDEFINED, typeName, truthy, type Value } from '../value.js';
 import { evalError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import { unionValues } from './union.js';
-
-export function checkInt(n: number, span: Span | undefined): number {
-  if (!Number.isSafeInteger(n)) {
-    throw kclError('E3K09', `${Number.isFinite(n) ? BigInt(Math.trunc(n)) : n}: A 64 bit integer overflow`, span);
-  }
-  return n;
-}
 
 /** The float value of an int, float or unit number; undefined for anything else. */
 /** Number-multiplier values (`1Gi`) take no operators, as in the reference: int() first. */
 function numOf(v: Value): number | undefined {
   if (typeof v === 'number') return v;
   if (v instanceof KFloat) return v.value;
+  if (typeof v === 'bigint') return intToFloat(v);
   return undefined;
-}
-
-function isIntLike(v: Value): boolean {
-  return typeof v === 'number';
 }
 
 function unsupported(op: string, a: Value, b: Value, span: Span | undefined): never {
@@ -39,13 +32,13 @@ function floorDiv(a: number, b: number): number {
   return Math.floor(a / b);
 }
 
-function pyMod(a: number, b: number): number {
-  const r = a % b;
-  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+/** A repeat count; a bigint count is beyond any size limit (or below zero). */
+function repeatCount(times: Int): number {
+  return typeof times === 'number' ? Math.max(0, times) : times > 0n ? Number.MAX_SAFE_INTEGER : 0;
 }
 
-function repeat<T>(items: T[], times: number, st: RunState, span: Span | undefined): T[] {
-  const n = Math.max(0, times);
+function repeat<T>(items: T[], times: Int, st: RunState, span: Span | undefined): T[] {
+  const n = repeatCount(times);
   st.checkSize(items.length * n, span);
   st.step(n);
   const out: T[] = [];
@@ -53,41 +46,34 @@ function repeat<T>(items: T[], times: number, st: RunState, span: Span | undefin
   return out;
 }
 
-function repeatStr(s: string, times: number, st: RunState, span: Span | undefined): string {
-  const n = Math.max(0, times);
+function repeatStr(s: string, times: Int, st: RunState, span: Span | undefined): string {
+  const n = repeatCount(times);
   st.checkSize(s.length * n, span);
   return s.repeat(n);
 }
 
-function bigIntOp(op: BinOp, a: number, b: number, span: Span | undefined): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  let r: bigint;
+function bitOp(op: BinOp, a: Int, b: Int, span: Span | undefined): Int {
   switch (op) {
     case '<<':
-      if (b < 0) throw evalError('negative shift count', span);
-      r = x << y;
-      break;
+      return intShl(a, b, span);
     case '>>':
-      if (b < 0) throw evalError('negative shift count', span);
-      r = x >> y;
-      break;
+      return intShr(a, b, span);
     case '&':
-      r = x & y;
-      break;
     case '|':
-      r = x | y;
-      break;
+    case '^':
+      return intBitwise(op, a, b);
     default:
-      r = x ^ y;
+      throw evalError(`unsupported bit operator ${op}`, span);
   }
-  return checkInt(Number(r), span);
 }
 
 export function binaryOp(op: BinOp, a: Value, b: Value, st: RunState, span: Span | undefined): Value {
   switch (op) {
     case '+':
-      if (typeof a === 'number' && typeof b === 'number') return checkInt(a + b, span);
+      if (typeof a === 'number' && typeof b === 'number') {
+        const r = a + b;
+        if (Number.isSafeInteger(r)) return r;
+      }
       if (typeof a === 'string' && typeof b === 'string') {
         st.checkSize(a.length + b.length, span);
         return a + b;
@@ -98,14 +84,20 @@ export function binaryOp(op: BinOp, a: Value, b: Value, st: RunState, span: Span
       }
       return arith(op, a, b, span);
     case '-':
-      if (typeof a === 'number' && typeof b === 'number') return checkInt(a - b, span);
+      if (typeof a === 'number' && typeof b === 'number') {
+        const r = a - b;
+        if (Number.isSafeInteger(r)) return r;
+      }
       return arith(op, a, b, span);
     case '*':
-      if (typeof a === 'number' && typeof b === 'number') return checkInt(a * b, span);
-      if (typeof a === 'string' && typeof b === 'number') return repeatStr(a, b, st, span);
-      if (typeof a === 'number' && typeof b === 'string') return repeatStr(b, a, st, span);
-      if (Array.isArray(a) && typeof b === 'number') return repeat(a, b, st, span);
-      if (typeof a === 'number' && Array.isArray(b)) return repeat(b, a, st, span);
+      if (typeof a === 'number' && typeof b === 'number') {
+        const r = a * b;
+        if (Number.isSafeInteger(r)) return r === 0 ? 0 : r;
+      }
+      if (typeof a === 'string' && isInt(b)) return repeatStr(a, b, st, span);
+      if (isInt(a) && typeof b === 'string') return repeatStr(b, a, st, span);
+      if (Array.isArray(a) && isInt(b)) return repeat(a, b, st, span);
+      if (isInt(a) && Array.isArray(b)) return repeat(b, a, st, span);
       return arith(op, a, b, span);
     case '/':
     case '//':
@@ -113,14 +105,14 @@ export function binaryOp(op: BinOp, a: Value, b: Value, st: RunState, span: Span
     case '**':
       return arith(op, a, b, span);
     case '|':
-      if (typeof a === 'number' && typeof b === 'number') return bigIntOp(op, a, b, span);
+      if (isInt(a) && isInt(b)) return intBitwise(op, a, b);
       if (isUnionable(a) && isUnionable(b)) return unionValues(a, b, st, span, true);
       return unsupported(op, a, b, span);
     case '<<':
     case '>>':
     case '&':
     case '^':
-      if (isIntLike(a) && isIntLike(b)) return bigIntOp(op, numOf(a)!, numOf(b)!, span);
+      if (isInt(a) && isInt(b)) return bitOp(op, a, b, span);
       return unsupported(op, a, b, span);
     case 'and':
       return truthy(a) ? b : a;
@@ -136,34 +128,54 @@ function isUnionable(v: Value): boolean {
 }
 
 function arith(op: BinOp, a: Value, b: Value, span: Span | undefined): Value {
+  if (isInt(a) && isInt(b)) return intArith(op, a, b, span);
   const x = numOf(a);
   const y = numOf(b);
   if (x === undefined || y === undefined) return unsupported(op, a, b, span);
-  const ints = isIntLike(a) && isIntLike(b);
   switch (op) {
     case '+':
-      return ints ? checkInt(x + y, span) : new KFloat(x + y);
+      return new KFloat(x + y);
     case '-':
-      return ints ? checkInt(x - y, span) : new KFloat(x - y);
+      return new KFloat(x - y);
     case '*':
-      return ints ? checkInt(x * y, span) : new KFloat(x * y);
+      return new KFloat(x * y);
     case '/':
       // True division by zero gives ±inf (or NaN), as the reference's f64 division does.
       return new KFloat(x / y);
     case '//':
-      if (y === 0) throw evalError(ints ? 'integer division or modulo by zero' : 'float floor division by zero', span);
-      return ints ? checkInt(floorDiv(x, y), span) : new KFloat(floorDiv(x, y));
+      if (y === 0) throw evalError('float floor division by zero', span);
+      return new KFloat(floorDiv(x, y));
     case '%':
-      if (y === 0) throw evalError(ints ? 'integer division or modulo by zero' : 'float modulo', span);
-      // Ints follow Python (sign of the divisor), floats the reference's fmod (sign of the dividend).
-      return ints ? pyMod(x, y) : new KFloat(x % y);
+      if (y === 0) throw evalError('float modulo', span);
+      // Floats follow the reference's fmod (sign of the dividend); ints Python's (see int64.ts).
+      return new KFloat(x % y);
     case '**':
-      if (ints) {
-        // The reference computes in i64 and reports a negative exponent as an overflow.
-        if (y < 0) throw kclError('E3K09', `${Math.trunc(x ** y)}: A 64 bit integer overflow`, span);
-        return checkInt(x ** y, span);
-      }
       return new KFloat(x ** y);
+    default:
+      return unsupported(op, a, b, span);
+  }
+}
+
+function intArith(op: BinOp, a: Int, b: Int, span: Span | undefined): Value {
+  switch (op) {
+    case '+':
+      return intAdd(a, b, span);
+    case '-':
+      return intSub(a, b, span);
+    case '*':
+      return intMul(a, b, span);
+    case '/':
+      // True division by zero gives ±inf (or NaN), as the reference's f64 division does.
+      return new KFloat(intToFloat(a) / intToFloat(b));
+    case '//':
+      if (b === 0) throw evalError('integer division or modulo by zero', span);
+      return intFloorDiv(a, b, span);
+    case '%':
+      if (b === 0) throw evalError('integer division or modulo by zero', span);
+      return intMod(a, b, span);
+    case '**':
+      // The reference computes in i64 and reports a negative exponent as an overflow.
+      return intPow(a, b, span);
     default:
       return unsupported(op, a, b, span);
   }
@@ -175,16 +187,17 @@ export function unaryOp(op: UnaryOp, v: Value, span: Span | undefined): Value {
       return !truthy(v);
     case '-':
       if (typeof v === 'number') return v === 0 ? 0 : -v;
+      if (typeof v === 'bigint') return intNeg(v);
       // The reference prints -0.0 written in the source as 0.0.
       if (v instanceof KFloat) return new KFloat(v.value === 0 ? 0 : -v.value);
-      if (v instanceof KUnit) return -v.toNumber();
+      if (v instanceof KUnit) return intNeg(v.toInt());
       break;
     case '+':
-      if (typeof v === 'number' || v instanceof KFloat) return v;
-      if (v instanceof KUnit) return v.toNumber();
+      if (isInt(v) || v instanceof KFloat) return v;
+      if (v instanceof KUnit) return v.toInt();
       break;
     case '~':
-      if (typeof v === 'number') return checkInt(-v - 1, span);
+      if (isInt(v)) return intInvert(v);
       break;
   }
   throw typeError(`bad operand type for unary ${op}: '${typeName(v)}'`, span);

@@ -148,7 +148,9 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
 function planIndexEntry(key: string, index: Ev, value: Ev, op: ast.ConfigEntryOp, span: Span): Putter {
   return (env, target) => {
     const list = target.get(key);
-    const i = index(env);
+    const rawIndex = index(env);
+    // An index beyond 2^53 is out of range of any list; its approximate value says so.
+    const i = typeof rawIndex === 'bigint' ? Number(rawIndex) : rawIndex;
     const v = value(env);
     if (!Array.isArray(list) || typeof i !== 'number') {
       throw evalError(`only a list attribute can be indexed in a config entry, got '${key}'`, span);

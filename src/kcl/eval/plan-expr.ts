@@ -4,6 +4,7 @@
  */
 import type * as ast from '../ast.js';
 import type { Span } from '../span.js';
+import { parseIntLiteral } from '../int64.js';
 import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, truthy, typeName, type Value } from '../value.js';
 import { containsValue, compareValues, makeUnit, typedDisplay, valuesEqual } from './interop.js';
 import { compileError, evalError, typeError } from './errors.js';
@@ -15,7 +16,7 @@ import { callValue, planLambda } from './plan-lambda.js';
 import type { Planner } from './planner.js';
 import { SchemaType } from './schema.js';
 import { NO_MATCH } from './types.js';
-import { asRuntimeError, binaryDefined, compareDefined, staticKind } from './static-kinds.js';
+import { asRuntimeError, binaryDefined, compareDefined, isStaticSchema, staticKind } from './static-kinds.js';
 
 
 export function planExprNode(p: Planner, node: ast.Expr): Ev {
@@ -23,7 +24,7 @@ export function planExprNode(p: Planner, node: ast.Expr): Ev {
     case 'Identifier':
       return p.name(node.name, node.span);
     case 'NumberLit': {
-      const v = numberValue(node);
+      const v = numberValue(p, node);
       return () => v;
     }
     case 'StringLit': {
@@ -90,9 +91,14 @@ export function planExprNode(p: Planner, node: ast.Expr): Ev {
   }
 }
 
-function numberValue(node: ast.NumberLit): Value {
+function numberValue(p: Planner, node: ast.NumberLit): Value {
   if (node.suffix) return makeUnit(node.value, node.suffix);
-  return node.isFloat ? new KFloat(node.value) : node.value;
+  if (node.isFloat) return new KFloat(node.value);
+  if (Number.isSafeInteger(node.value)) return node.value;
+  // Beyond 2^53 the lexer's number is rounded: the exact value comes from the source text.
+  const exact = parseIntLiteral(node.raw);
+  if (exact === undefined) p.report('E1001', `expected one of ["int"] got ${node.raw}`, node.span);
+  return exact ?? 0;
 }
 
 function planJoinedString(p: Planner, node: ast.JoinedString): Ev {
@@ -152,15 +158,30 @@ function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
   const attr = node.attr;
   const span = node.span;
   const q = node.hasQuestion;
+  const isStatic = staticOperand(p, node.value);
   return (env) => {
     const v = value(env);
-    if (q && (v === null || v === UNDEFINED)) return null;
+    if (q && !truthy(v)) return null;
     if (v instanceof KDict) {
       const r = v.get(attr);
       return r === undefined ? UNDEFINED : r;
     }
-    return selectAttr(p, v, attr, span);
+    if (isStatic) return selectAttr(p, v, attr, span);
+    try {
+      return selectAttr(p, v, attr, span);
+    } catch (e) {
+      throw asRuntimeError(e);
+    }
   };
+}
+
+/**
+ * Whether the reference's checker knows the operand's type, so a bad selector or subscript on
+ * it is its compile-time TypeError (E2G22); on a value known only at run time (an option, a
+ * parameter) the same mistake is an EvaluationError.
+ */
+function staticOperand(p: Planner, e: ast.Expr): boolean {
+  return staticKind(e, p.kindOf) !== undefined || isStaticSchema(e, p.holdsSchema);
 }
 
 function normIndex(i: number, len: number): number {
@@ -199,6 +220,8 @@ export function subscriptValue(v: Value, index: Value, span: Span): Value {
 
 function toIndex(index: Value, span: Span): number {
   if (typeof index === 'number') return index;
+  // Beyond 2^53 an index is out of range of any list: its approximate value says so.
+  if (typeof index === 'bigint') return Number(index);
   if (typeof index === 'boolean') return index ? 1 : 0;
   throw typeError(`list indices must be integers, not '${typeName(index)}'`, span);
 }
@@ -239,17 +262,23 @@ function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
     const step = node.step ? p.expr(node.step) : none;
     return (env) => {
       const v = value(env);
-      if (q && (v === null || v === UNDEFINED)) return null;
+      if (q && !truthy(v)) return null;
       if (Array.isArray(v)) return sliceItems(v, lower(env), upper(env), step(env), span);
       if (typeof v === 'string') return sliceItems(Array.from(v), lower(env), upper(env), step(env), span).join('');
       throw typeError(`'${typeName(v)}' object is not sliceable`, span);
     };
   }
   const index = node.index ? p.expr(node.index) : () => UNDEFINED;
+  const isStatic = staticOperand(p, node.value);
   return (env) => {
     const v = value(env);
-    if (q && (v === null || v === UNDEFINED)) return null;
-    return subscriptValue(v, index(env), span);
+    if (q && !truthy(v)) return null;
+    if (isStatic) return subscriptValue(v, index(env), span);
+    try {
+      return subscriptValue(v, index(env), span);
+    } catch (e) {
+      throw asRuntimeError(e);
+    }
   };
 }
 
@@ -272,6 +301,7 @@ export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readon
 
 function planCall(p: Planner, node: ast.CallExpr): Ev {
   const func = p.expr(node.func);
+  checkLenArgument(p, node);
   const args = planArgs(p, node.args, node.keywords);
   const span = node.span;
   return (env) => {
@@ -279,6 +309,16 @@ function planCall(p: Planner, node: ast.CallExpr): Ev {
     const a = args(env);
     return callValue(env, f, a, span);
   };
+}
+
+/** `len()` of a value the reference's checker types as a schema is a compile-time TypeError. */
+function checkLenArgument(p: Planner, node: ast.CallExpr): void {
+  const f = node.func;
+  if (f.kind !== 'Identifier' || f.name !== 'len' || p.isLocal('len') || p.globals.has('len')) return;
+  const arg = node.args[0];
+  if (node.args.length === 1 && arg && isStaticSchema(arg, p.holdsSchema)) {
+    p.report('E2G22', 'expected str | {any:any} | [any], got schema', arg.span);
+  }
 }
 
 function planBinary(p: Planner, node: ast.BinaryExpr): Ev {

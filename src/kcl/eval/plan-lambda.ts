@@ -14,7 +14,7 @@ import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
 import { checkOrThrow, type RuntimeType } from './types.js';
 import { RESULT_SLOT, assignedNames } from './plan-stmt.js';
-import { kindOfType, type StaticKind } from './static-kinds.js';
+import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 
 export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   const st = env.st;
@@ -85,7 +85,8 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
     const k = param.type ? kindOfType(param.type) : undefined;
     if (k) kinds.set(param.name, k);
   }
-  return p.withScope({ names, dynamic: false, kinds }, () => {
+  const schemaNames = new Set(node.params.filter((x) => x.type && typeHasSchema(x.type, p.isSchemaName)).map((x) => x.name));
+  return p.withScope({ names, dynamic: false, kinds, schemaNames }, () => {
     const body: Exec[] = p.stmts(node.body, 'local');
     const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
     const span = node.span;

@@ -9,7 +9,7 @@ import { truthy } from '../value.js';
 import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
 import { assignedNames } from './plan-stmt.js';
-import { kindOfType, type StaticKind } from './static-kinds.js';
+import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
@@ -97,7 +97,11 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
     else kinds.delete(item.name);
   }
   t.kinds = kinds;
-  p.withScope({ names, dynamic, kinds }, () => {
+  const schemaNames = new Set<string>();
+  for (const item of s.body) {
+    if (item.kind === 'SchemaAttr' && typeHasSchema(item.type, p.isSchemaName)) schemaNames.add(item.name);
+  }
+  p.withScope({ names, dynamic, kinds, schemaNames }, () => {
     t.params = planParams(p, s.args);
     if (t.parent) for (const [k, d] of t.parent.attrs) t.attrs.set(k, d);
     for (const item of s.body) {

@@ -188,8 +188,8 @@ function updatePath(p: Planner, root: Value, path: readonly { step: ast.TargetSt
     attrs.set(key, child(root.attrs.get(key) ?? UNDEFINED));
     return new SchemaInstance(root.schema, attrs);
   }
-  if (Array.isArray(root) && typeof key === 'number') {
-    const j = key < 0 ? key + root.length : key;
+  if (Array.isArray(root) && (typeof key === 'number' || typeof key === 'bigint')) {
+    const j = Number(key) < 0 ? Number(key) + root.length : Number(key);
     if (j < 0 || j >= root.length) throw evalError(`list assignment index out of range: ${key}`, step.span);
     const out = root.slice();
     out[j] = child(root[j]!);

@@ -33,6 +33,8 @@ export interface LocalScope {
   readonly names: Set<string>;
   /** Kinds of names whose declared type fixes them (schema attributes). */
   readonly kinds?: ReadonlyMap<string, StaticKind>;
+  /** Names declared with a schema type (see isStaticSchema in static-kinds.ts). */
+  readonly schemaNames?: ReadonlySet<string>;
   /** Schema bodies: any name may be an (inherited) attribute, so lookups check the frame. */
   readonly dynamic: boolean;
 }
@@ -45,6 +47,8 @@ export class Planner implements TypeResolver {
   readonly modules = new Map<string, KModule>();
   /** Static kinds of globals (see static-kinds.ts); filled by program.ts. */
   globalKinds: ReadonlyMap<string, StaticKind> = new Map();
+  /** Globals known to hold schema instances (see isStaticSchema); filled by program.ts. */
+  globalSchemas: ReadonlySet<string> = new Set();
   private readonly scopes: LocalScope[] = [];
 
   constructor(
@@ -130,6 +134,19 @@ export class Planner implements TypeResolver {
     }
     return this.globalKinds.get(name);
   };
+
+  /** Whether the name, where it is read, is known to hold a schema instance. */
+  readonly holdsSchema = (name: string): boolean => {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i]!;
+      if (s.names.has(name)) return s.schemaNames?.has(name) ?? false;
+      if (s.dynamic) return false;
+    }
+    return this.globalSchemas.has(name);
+  };
+
+  /** Whether `name` is a declared schema (for typeHasSchema). */
+  readonly isSchemaName = (name: string): boolean => this.schemas.has(name);
 
   get inLocalScope(): boolean {
     return this.scopes.length > 0;

@@ -109,7 +109,10 @@ export function applyConfig(env: Env, name: string, computed: Value, span: Span 
     if (Array.isArray(computed) && Array.isArray(given)) return computed.concat(given);
     return given;
   }
+  // `:` unions the config value with the default: configs key by key, lists position by
+  // position (`[z]` given over a default `[a, b]` is `[z, b]`), as the reference does.
   if (isConfig(computed) && isConfig(given)) return unionValues(computed, given, env.st, span, false);
+  if (Array.isArray(computed) && Array.isArray(given)) return unionValues(computed, given, env.st, span, false);
   return given;
 }
 

@@ -4,7 +4,7 @@
  * a compiled program holds no mutable state between runs.
  */
 import type { BuiltinContext } from '../builtin-context.js';
-import type { RunLimits } from '../api-types.js';
+import type { LogEntry, LogLevel, RunLimits } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import type { Env } from './env.js';
@@ -35,6 +35,10 @@ export class RunState implements BuiltinContext {
   /** The span of the statement being evaluated, for errors raised without a better one. */
   stmtSpan: Span | undefined;
   readonly printedParts: string[] = [];
+  /** `log` messages, when the caller gave no onLog. */
+  readonly logEntries: LogEntry[] = [];
+  /** What the last `manifests.yaml_stream()` call asked to print instead of the exports. */
+  outputStream: { docs: readonly Value[]; text: string } | undefined;
   /** The module's root environment, set once the module scope exists. */
   rootEnv: Env | undefined;
 
@@ -42,6 +46,7 @@ export class RunState implements BuiltinContext {
     limits: RunLimits | undefined,
     private readonly options: Readonly<Record<string, Value>>,
     private readonly onPrint: ((line: string) => void) | undefined,
+    private readonly onLog?: (level: LogLevel, message: string) => void,
   ) {
     this.maxSteps = limits?.maxSteps ?? DEFAULT_LIMITS.maxSteps;
     this.maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
@@ -102,6 +107,15 @@ export class RunState implements BuiltinContext {
   print(text: string): void {
     if (this.onPrint) this.onPrint(text);
     else this.printedParts.push(text);
+  }
+
+  setOutputStream(docs: readonly Value[], text: string): void {
+    this.outputStream = { docs, text };
+  }
+
+  log(level: LogLevel, message: string): void {
+    if (this.onLog) this.onLog(level, message);
+    else this.logEntries.push({ level, message });
   }
 
   /** Set by the evaluator once the call machinery exists (avoids an import cycle). */

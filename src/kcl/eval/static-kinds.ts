@@ -119,3 +119,57 @@ export function asRuntimeError(e: unknown): unknown {
   }
   return e;
 }
+
+/**
+ * Whether the reference's checker knows `e` to be a schema instance: a schema expression, a
+ * union with one on the left, or a name `schemaName` says was declared or only ever assigned as
+ * one. `len()` of such a value is a compile-time TypeError there (at run time it counts the
+ * attributes). The checker also infers element types of lists and comprehension variables; we
+ * do not (docs/kcl-language.md).
+ */
+export function isStaticSchema(e: ast.Expr, schemaName: (name: string) => boolean): boolean {
+  switch (e.kind) {
+    case 'SchemaExpr':
+      return true;
+    case 'ParenExpr':
+      return isStaticSchema(e.expr, schemaName);
+    case 'BinaryExpr':
+      return e.op === '|' && isStaticSchema(e.left, schemaName);
+    case 'Identifier':
+      return schemaName(e.name);
+    default:
+      return false;
+  }
+}
+
+/** Whether a declared type is a schema (or a union holding one), for isStaticSchema. */
+export function typeHasSchema(t: ast.Type, isSchema: (name: string) => boolean): boolean {
+  if (t.kind === 'NamedType') return isSchema(t.name);
+  if (t.kind === 'UnionType') return t.types.some((m) => typeHasSchema(m, isSchema));
+  return false;
+}
+
+/** Top-level names every assignment of which makes a schema instance (see isStaticSchema). */
+export function globalSchemaNames(body: readonly ast.Stmt[], isSchema: (name: string) => boolean): Set<string> {
+  const verdict = new Map<string, boolean>();
+  const note = (name: string, schema: boolean): void => {
+    verdict.set(name, (verdict.get(name) ?? true) && schema);
+  };
+  const visit = (s: ast.Stmt): void => {
+    if (s.kind === 'AssignStmt') {
+      const schema =
+        (s.typeAnnotation !== undefined && typeHasSchema(s.typeAnnotation, isSchema)) ||
+        (s.typeAnnotation === undefined && s.value.kind === 'SchemaExpr');
+      for (const t of s.targets) note(t.name, schema && t.path.length === 0);
+    } else if (s.kind === 'UnificationStmt') {
+      note(s.target.name, true);
+    } else if (s.kind === 'AugAssignStmt') {
+      note(s.target.name, false);
+    } else if (s.kind === 'IfStmt') {
+      s.body.forEach(visit);
+      s.orelse.forEach(visit);
+    }
+  };
+  body.forEach(visit);
+  return new Set([...verdict].filter(([, schema]) => schema).map(([name]) => name));
+}

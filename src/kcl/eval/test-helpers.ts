@@ -1,6 +1,6 @@
 /** Shared helpers for the evaluator's tests: compile + run, returning plain data or a code. */
 import { compile } from '../program.js';
-import { toPlain } from '../convert.js';
+import { plainToJson, toPlain } from '../convert.js';
 import { KDict, type Value } from '../value.js';
 import type { RunLimits } from '../api-types.js';
 
@@ -29,6 +29,6 @@ export function value(source: string, options: Record<string, Value> = {}): Reco
 /** The error code of a program that must fail. */
 export function code(source: string, options: Record<string, Value> = {}, limits?: RunLimits): string {
   const o = run(source, options, limits);
-  if (!o.code) throw new Error(`expected an error, got ${JSON.stringify(o.value)}`);
+  if (!o.code) throw new Error(`expected an error, got ${plainToJson(o.value)}`);
   return o.code;
 }

@@ -35,12 +35,12 @@ const ANY: RuntimeType = { name: 'any', check: (v) => v };
 function basic(name: 'int' | 'float' | 'str' | 'bool'): RuntimeType {
   switch (name) {
     case 'int':
-      return { name, check: (v) => (typeof v === 'number' ? v : NO_MATCH) };
+      return { name, check: (v) => (typeof v === 'number' || typeof v === 'bigint' ? v : NO_MATCH) };
     case 'float':
       return {
         name,
         // An int satisfies float and keeps printing as an int, as in the reference.
-        check: (v) => (v instanceof KFloat || typeof v === 'number' ? v : NO_MATCH),
+        check: (v) => (v instanceof KFloat || typeof v === 'number' || typeof v === 'bigint' ? v : NO_MATCH),
       };
     case 'str':
       return { name, check: (v) => (typeof v === 'string' ? v : NO_MATCH) };

@@ -137,7 +137,10 @@ export function unionValues(left: Value, right: Value, st: RunState, span: Span 
       const op = rightOps?.get(k) ?? ':';
       if (op === ':' && !idempotent && out.has(k)) {
         const existing = out.get(k)!;
-        out.set(k, isConfig(existing) && isConfig(v) ? unionValues(existing, v, st, span, false) : v);
+        // Lists too merge position by position here (the reference's schema-default union):
+        // `[z]` over `[a, b]` is `[z, b]`, and `[]` leaves `[a, b]`.
+        const merges = (isConfig(existing) && isConfig(v)) || (Array.isArray(existing) && Array.isArray(v));
+        out.set(k, merges ? unionValues(existing, v, st, span, false) : v);
       } else {
         putEntry(out, k, v, op, st, span, true);
       }

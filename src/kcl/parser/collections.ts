@@ -41,12 +41,12 @@ export function parseListExpr(p: Parser): ListExpr | ListComp {
  * reference allows: `[1 2]`) nothing. Every iteration consumes at least one token, so
  * malformed input cannot loop.
  */
-function parseSeparated(p: Parser, close: string, parseItem: () => void, sameLineOnly = false): void {
+function parseSeparated(p: Parser, close: string, parseItem: () => void, lineBreakAllowed?: (t: Token) => boolean): void {
   for (;;) {
     if (p.atOp(close) || p.atEof) return;
     p.eatOp(',');
     if (p.atOp(close) || p.atEof) return;
-    if (sameLineOnly && p.tok.nl) {
+    if (lineBreakAllowed && p.tok.nl && !lineBreakAllowed(p.tok)) {
       p.errorAtToken(`expected one of ["${close}"] got ${describeToken(p.tok)}`, p.tok);
       return;
     }
@@ -177,7 +177,12 @@ export function parseConfigExpr(p: Parser): ConfigExpr | DictComp {
       return { kind: 'DictComp', entry: head, generators, span: p.spanFrom(first) } as DictComp;
     }
     entries.push(head);
-    parseSeparated(p, '}', () => entries.push(parseConfigEntry(p)), !multiLine);
+    // The reference lets an inline config go on to the next line after an `if` entry (its
+    // one-line form ends at the line break, `{if a: x = 1` NEWLINE `else: x = 2}`), provided
+    // that line is indented like the line holding `{`; after any other entry it must close.
+    const afterIfEntry = (t: Token): boolean =>
+      entries[entries.length - 1]!.value.kind === 'ConfigIfEntryExpr' && p.compareIndent(t, first.ind, first.indTab1) === 0;
+    parseSeparated(p, '}', () => entries.push(parseConfigEntry(p)), multiLine ? undefined : afterIfEntry);
     p.expectOp('}');
     return { kind: 'ConfigExpr', entries, span: p.spanFrom(first) } as ConfigExpr;
   })) as ConfigExpr;

@@ -336,6 +336,49 @@ export function parseParameter(p: Parser): Parameter {
   return { kind: 'Parameter', name: t.value, ...(type ? { type } : {}), ...(dflt ? { default: dflt } : {}), span: p.spanFrom(t) };
 }
 
+/** Names that cannot start a quantifier's iterated value (the reference's parser). */
+const NON_SOURCE_NAMES: ReadonlySet<string> = new Set(['None', 'Undefined', 'lambda', 'all', 'any', 'map', 'filter']);
+
+/**
+ * The value a quantifier iterates, as narrow as the reference reads it: a name followed by any
+ * `.attr`, `?.attr`, `[index]`, `[slice]`, `?[...]` (no call, no operator: `all x in f()` and
+ * `all x in xs or []` are syntax errors there), or a bare string, list or config literal.
+ */
+function parseQuantSource(p: Parser): Expr {
+  const t = p.tok;
+  if (t.kind === 'string' || isOp(t, '[') || isOp(t, '{')) {
+    const savedNoSchema = p.noSchemaExpr;
+    p.noSchemaExpr = true;
+    try { return parseAtom(p); } finally { p.noSchemaExpr = savedNoSchema; }
+  }
+  if (t.kind !== 'name' || (!t.dollar && NON_SOURCE_NAMES.has(t.value)) || p.atNewlineOperand()) {
+    p.errorExpected(isOp(t, '(') ? ['[', '{'] : ['str']);
+    return p.missing();
+  }
+  p.next();
+  let e: Expr = { kind: 'Identifier', name: t.value, span: p.tokenSpan(t) };
+  for (;;) {
+    const op = p.tok;
+    if (op.nl || op.kind !== 'op') return e;
+    if (op.value === '.' || op.value === '?.') {
+      p.next();
+      const name = p.tok;
+      if (name.kind !== 'name' || name.nl) {
+        p.errorExpected(['identifier']);
+        return e;
+      }
+      p.next();
+      e = { kind: 'SelectorExpr', value: e, attr: name.value, hasQuestion: op.value === '?.', span: p.spanFrom(t) };
+    } else if (op.value === '[' || op.value === '?[') {
+      p.next();
+      const value: Expr = e;
+      e = bracketed(p, (): Expr => parseSubscript(p, value, op.value === '?[', t));
+    } else {
+      return e;
+    }
+  }
+}
+
 /** `all x in xs { test [if cond] }`; also `any`, `map`, `filter`, with one or two variables. */
 function parseQuant(p: Parser): QuantExpr {
   const first = p.next();
@@ -347,18 +390,11 @@ function parseQuant(p: Parser): QuantExpr {
     variables.push({ kind: 'Identifier', name: v.value, span: p.tokenSpan(v) });
   } while (p.eatOp(','));
   p.expectKw('in');
-  const source = p.tok;
-  if (!(source.kind === 'name' || source.kind === 'string' || isOp(source, '[') || isOp(source, '{'))) {
-    // The reference accepts only a name or a literal string/list/config as the iterated value.
-    p.errorExpected(isOp(source, '(') ? ['[', '{'] : ['str']);
-  }
-  const savedNoSchema = p.noSchemaExpr;
-  p.noSchemaExpr = true;
-  let target: Expr;
-  try { target = parseOrTest(p); } finally { p.noSchemaExpr = savedNoSchema; }
+  const target = parseQuantSource(p);
   let test: Expr = p.missing();
   let ifCond: Expr | undefined;
-  if (p.expectOp('{')) {
+  if (p.tok.nl) p.errorExpected(['{']);
+  else if (p.expectOp('{')) {
     bracketed(p, () => {
       p.allowLineBreak();
       // As in the reference, `if` here is always the filter, never a ternary.
