@@ -8,6 +8,7 @@
  * Top-level `_` variables are still not exported (the interpreter leaves them out).
  */
 import { toKcl, toPlain } from '../kcl/convert.js';
+import { diagnostic } from '../kcl/diagnostics.js';
 import { compile } from '../kcl/index.js';
 import type { Value } from '../kcl/value.js';
 import type { PolicyCompiler, PolicyRunResult, RunSession } from './policy-compiler.js';
@@ -38,6 +39,28 @@ function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<Con
   return kclOptions;
 }
 
+/**
+ * Where the output holds a bigint (an int beyond ±2^53, exact inside KCL), or undefined. Such an
+ * output is a policy failure rather than a silently rounded number: the JSON patch and every
+ * consumer of the resulting object work with JavaScript numbers.
+ */
+function bigIntPath(plain: unknown, path: string): string | undefined {
+  if (typeof plain === 'bigint') return path;
+  if (plain === null || typeof plain !== 'object') return undefined;
+  if (Array.isArray(plain)) {
+    for (let i = 0; i < plain.length; i++) {
+      const found = bigIntPath(plain[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key in plain) {
+    const found = bigIntPath((plain as Record<string, unknown>)[key], `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 export const kclCompiler: PolicyCompiler = {
   compile(source, filename) {
     const compiled = compile(source, filename);
@@ -55,7 +78,18 @@ export const kclCompiler: PolicyCompiler = {
           });
           if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed };
           const exports = new Map<string, unknown>();
-          for (const [name, value] of result.exports) exports.set(name, memo.toJson(value));
+          for (const [name, value] of result.exports) {
+            const plain = memo.toJson(value);
+            const where = bigIntPath(plain, name);
+            if (where !== undefined) {
+              return {
+                ok: false,
+                printed: result.printed,
+                diagnostic: diagnostic('E3K09', `${where} is an integer beyond ±2^53, which kclguard cannot pass back to the API server exactly`),
+              };
+            }
+            exports.set(name, plain);
+          }
           return { ok: true, exports, printed: result.printed };
         },
       },

@@ -17,7 +17,8 @@ export function toKcl(json: unknown): Value {
       return json;
     case 'number':
       // JSON.parse cannot carry ints beyond 2^53 exactly: callers holding exact digits pass a bigint.
-      return Number.isInteger(json) ? (Number.isSafeInteger(json) ? json : floatToInt(json)) : new KFloat(json);
+      if (Number.isSafeInteger(json)) return json;
+      return Number.isInteger(json) ? floatToInt(json) : new KFloat(json);
     case 'bigint':
       return toKclInt(json);
   }

@@ -2,8 +2,8 @@
  * KCL ints have the reference's i64 semantics (kcl-lib 0.13.2), held in a hybrid form so the
  * common case costs nothing: an int is a JS `number` while it is a safe integer
  * (|n| <= 2^53 - 1) and a `bigint` only beyond that. Every helper returns the normal form
- * (`normInt`), so a value never exists as two representations and `===` between two ints of the
- * same kind is still exact; mixed-kind comparison goes through `intEquals`/`intCompare`.
+ * (`normInt`), so a value never exists as two representations: `===` between two ints is exact
+ * (a safe number never equals a bigint), and `<` between a number and a bigint is exact in JS.
  *
  * Each operation tries number x number first and falls back to BigInt only when a result is
  * not a safe integer. The reference's rules at the i64 edges, pinned by `test/conformance/values/int64-*`:
@@ -204,21 +204,8 @@ export function intAbs(a: Int): Int {
   return wrapInt(a < 0n ? -a : a);
 }
 
-export function intEquals(a: Int, b: Int): boolean {
-  if (typeof a === typeof b) return a === b;
-  return false; // normal forms: a safe number never equals an unsafe bigint
-}
-
 export function intCompare(a: Int, b: Int): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function intToString(n: Int, radix = 10): string {
-  return n.toString(radix);
-}
-
-export function intSign(n: Int): number {
-  return n > 0 ? 1 : n < 0 ? -1 : 0;
 }
 
 /** Rust's `f64 as i64`: truncates, saturates at the bounds, NaN is 0. */
