@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { authorizeEffect, cachingAuthorizer, requestAttributes, type AuthorizationAttributes, type Authorizer } from './authorizer.js';
+import { authorizeEffect, AuthorizerTimeoutError, cachingAuthorizer, withTimeout, requestAttributes, type AuthorizationAttributes, type Authorizer } from './authorizer.js';
 import type { ServiceAccountRef } from './model.js';
 import { request } from './testing/fixtures.js';
 
@@ -89,6 +89,20 @@ describe('cachingAuthorizer', () => {
     expect(inner.calls).toHaveLength(2);
   });
 
+  it('times out a hung call, forgets it so the next check asks again, and ignores its late answer', async () => {
+    const releases: ((v: boolean) => void)[] = [];
+    const inner = recording(() => new Promise<boolean>((r) => releases.push(r)));
+    const cached = cachingAuthorizer(inner.authorizer, { callTimeoutMs: 20 });
+    await expect(cached(sa, attrs)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
+    const second = cached(sa, attrs);
+    expect(inner.calls).toHaveLength(2);
+    releases[0]!(false);
+    releases[1]!(true);
+    expect(await second).toBe(true);
+    expect(await cached(sa, attrs)).toBe(true);
+    expect(inner.calls).toHaveLength(2);
+  });
+
   it('stays within maxEntries, evicting the oldest', async () => {
     const inner = recording(() => true);
     const cached = cachingAuthorizer(inner.authorizer, { maxEntries: 2 });
@@ -98,5 +112,13 @@ describe('cachingAuthorizer', () => {
     expect(cached.size()).toBe(2);
     await cached(sa, { ...attrs, name: 'a' });
     expect(inner.calls).toHaveLength(4);
+  });
+});
+
+describe('withTimeout', () => {
+  it('passes an answer through and rejects with AuthorizerTimeoutError when none comes', async () => {
+    expect(await withTimeout(Promise.resolve(true), 50)).toBe(true);
+    await expect(withTimeout(new Promise<boolean>(() => undefined), 10)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
+    await expect(withTimeout(Promise.resolve(true), 0)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
   });
 });

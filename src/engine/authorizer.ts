@@ -40,6 +40,33 @@ export function requestAttributes(request: EngineRequest, verb: string): Authori
   };
 }
 
+/** Bounds every authorizer call: a SubjectAccessReview that hangs must not hold the request. */
+export const DEFAULT_AUTHORIZER_TIMEOUT_MS = 3_000;
+
+/** The authorizer did not answer in time; a rejection like any other failed check. */
+export class AuthorizerTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'AuthorizerTimeoutError';
+  }
+}
+
+/** `promise`, or a rejection with AuthorizerTimeoutError once `timeoutMs` has passed. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  const ms = Math.max(0, Math.floor(timeoutMs));
+  if (ms === 0) {
+    // Settle the abandoned promise's rejection (if any) so it is never reported as unhandled.
+    promise.catch(() => undefined);
+    return Promise.reject(new AuthorizerTimeoutError(ms));
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AuthorizerTimeoutError(ms)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Whether the ServiceAccount may have this effect: the request's own verb, or else the custom
  * verb (`mutate` / `validate`) on the same resource. Rejects when the authorizer fails.
@@ -63,6 +90,11 @@ export interface AuthorizerCacheOptions {
   readonly maxEntries?: number;
   /** Clock in ms (tests inject a fake one). */
   readonly now?: () => number;
+  /**
+   * How long one call to the wrapped authorizer may take before it counts as failed and is
+   * forgotten, so the next identical check asks again. Default DEFAULT_AUTHORIZER_TIMEOUT_MS.
+   */
+  readonly callTimeoutMs?: number;
 }
 
 export interface CachingAuthorizer extends Authorizer {
@@ -77,13 +109,14 @@ interface Entry {
 
 /**
  * Caches answers per (ServiceAccount, attributes). Concurrent identical checks share one call.
- * Failures are not cached: the next request asks again.
+ * Failures and timeouts are not cached: the next request asks again.
  */
 export function cachingAuthorizer(inner: Authorizer, options: AuthorizerCacheOptions = {}): CachingAuthorizer {
   const allowedTtl = options.allowedTtlMs ?? 5 * 60_000;
   const deniedTtl = options.deniedTtlMs ?? 30_000;
   const maxEntries = Math.max(1, options.maxEntries ?? 10_000);
   const now = options.now ?? Date.now;
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS;
   const entries = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<boolean>>();
 
@@ -96,15 +129,29 @@ export function cachingAuthorizer(inner: Authorizer, options: AuthorizerCacheOpt
     }
     const pending = inFlight.get(key);
     if (pending) return pending;
-    const call = inner(sa, attrs).then(
+    // Only the call still registered may settle the entry: a timed-out one may answer late,
+    // after a newer call for the same key has started.
+    const settle = (): boolean => {
+      if (inFlight.get(key) !== call) return false;
+      inFlight.delete(key);
+      return true;
+    };
+    let started: Promise<boolean>;
+    try {
+      started = inner(sa, attrs);
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const call: Promise<boolean> = withTimeout(started, callTimeoutMs).then(
       (allowed) => {
-        inFlight.delete(key);
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-        entries.set(key, { allowed, expires: now() + (allowed ? allowedTtl : deniedTtl) });
+        if (settle()) {
+          if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+          entries.set(key, { allowed, expires: now() + (allowed ? allowedTtl : deniedTtl) });
+        }
         return allowed;
       },
       (error: unknown) => {
-        inFlight.delete(key);
+        settle();
         throw error;
       },
     );

@@ -6,6 +6,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import type { Authorizer } from './authorizer.js';
+import type { FailureAction } from './contract.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
 import { StaticNamespaceLookup } from './namespaces.js';
 import { PolicySet } from './policy-set.js';
@@ -357,6 +358,86 @@ describe('ServiceAccount authorization', () => {
     expect(decision.allowed).toBe(false);
     expect(decision.status?.code).toBe(500);
     expect(decision.outcomes.map((o) => [o.result, o.action])).toEqual([['failed', 'abort'], ['failed', 'warn']]);
+  });
+});
+
+describe('authorization of a failure\'s abort', () => {
+  it('drops the abort of a policy whose ServiceAccount may not validate, with a warning', async () => {
+    const calls: string[] = [];
+    const authorizer: Authorizer = async (sa, attrs) => {
+      calls.push(`${sa.namespace}/${sa.name}:${attrs.verb}`);
+      return false;
+    };
+    const { handler } = engine([kclRun('p', 'team-a', { source: fail, serviceAccountName: 'nobody' })], { authorizer });
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes[0]!.result).toBe('not_authorized');
+    expect(decision.warnings).toHaveLength(1);
+    expect(calls).toEqual(['team-a/nobody:create', 'team-a/nobody:validate']);
+  });
+
+  it('keeps the abort when the ServiceAccount may validate', async () => {
+    const authorizer: Authorizer = async (_sa, attrs) => attrs.verb === 'validate';
+    const { handler } = engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(false);
+    expect(decision.status?.code).toBe(500);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'abort' });
+  });
+
+  it('keeps the abort when the check itself fails', async () => {
+    const authorizer: Authorizer = async (_sa, attrs) => {
+      if (attrs.verb === 'create') throw new Error('SubjectAccessReview failed');
+      return false;
+    };
+    const { handler } = engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(false);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'abort' });
+  });
+
+  it('asks nothing for warn and skip, nor for a ClusterKCLRun acting with kclguard authority', async () => {
+    const authorizer = jest.fn<Authorizer>(async () => false);
+    const { handler } = engine([
+      kclRun('w', 'team-a', { source: fail, failureAction: 'warn' }),
+      kclRun('s', 'team-a', { source: fail, failureAction: 'skip' }),
+      clusterKclRun('c', { source: fail }),
+    ], { authorizer });
+    const decision = await handler(request());
+    expect(authorizer).not.toHaveBeenCalled();
+    expect(decision.allowed).toBe(false);
+    expect(decision.outcomes.map((o) => [o.policy, o.result, o.action])).toEqual([
+      ['team-a/s', 'failed', 'skip'],
+      ['team-a/w', 'failed', 'warn'],
+      ['cluster/c', 'failed', 'abort'],
+    ]);
+  });
+});
+
+describe('a hung ServiceAccount check', () => {
+  const hung: Authorizer = () => new Promise<boolean>(() => undefined);
+
+  const cases: [FailureAction, boolean][] = [['skip', true], ['warn', true], ['abort', false]];
+  it.each(cases)('times out and is a policy failure handled by failureAction %s', async (failureAction, allowed) => {
+    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction })], { authorizer: hung, authorizerTimeoutMs: 20 });
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(allowed);
+    expect(decision.patch).toEqual([]);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: failureAction });
+    if (!allowed) expect(decision.status?.code).toBe(500);
+  });
+
+  it('is bounded by the request deadline minus a margin, and not asked once none is left', async () => {
+    const authorizer = jest.fn<Authorizer>(hung);
+    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction: 'warn' })], { authorizer, authorizerTimeoutMs: 60_000 });
+    const started = Date.now();
+    const decision = await handler(request({ deadline: Date.now() + 150 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'warn' });
+    expect(authorizer).toHaveBeenCalledTimes(1);
+    const late = await handler(request({ deadline: Date.now() + 50 }));
+    expect(late.outcomes[0]).toMatchObject({ result: 'failed', action: 'warn' });
+    expect(authorizer).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -7,19 +7,19 @@
  * Validate` policies on the object as admitted (the final object, after every mutating webhook).
  */
 import jsonpatch from 'fast-json-patch';
-import { authorizeEffect, type Authorizer } from './authorizer.js';
+import { AuthorizerTimeoutError, authorizeEffect, DEFAULT_AUTHORIZER_TIMEOUT_MS, withTimeout, type Authorizer } from './authorizer.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { consentFor, permits, type Consent, type ConsentEffect } from './consent.js';
 import type { EngineDecision, EngineRequest, FailureAction, PolicyOutcome, PolicyResult } from './contract.js';
 import { isSystemNamespaceRequest, whyRequestExcluded, type ExclusionConfig } from './exclusions.js';
 import type { EngineLogger } from './logger.js';
-import { auditKey, singleLine } from './messages.js';
-import type { PolicyDefinition } from './model.js';
+import { auditKey, redactQuotedLiterals, singleLine } from './messages.js';
+import type { PolicyDefinition, ServiceAccountRef } from './model.js';
 import { namespaceInfo, type NamespaceLookup } from './namespaces.js';
 import { notify, type EngineObserver } from './observer.js';
 import type { PolicySnapshot } from './policy-set.js';
-import type { RunSession } from './policy-compiler.js';
-import { runPolicy } from './run-policy.js';
+import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
+import { plainFailure, runPolicy, type PolicyFailure } from './run-policy.js';
 import { objectNamespace, whyNotSelected } from './selector.js';
 
 type JsonObject = Record<string, unknown>;
@@ -32,7 +32,12 @@ export interface EvaluationContext {
   readonly logger: EngineLogger;
   /** Wall clock in ms since epoch (deadlines are absolute). */
   readonly now: () => number;
+  /** Upper bound of one ServiceAccount check in ms; the request deadline may shorten it. */
+  readonly authorizerTimeoutMs?: number;
 }
+
+/** Kept back from the request deadline so that after a timed-out check there is time to answer. */
+export const AUTHORIZER_DEADLINE_MARGIN_MS = 100;
 
 /** HTTP-like codes in the denial status: 403 Forbidden for a violation (as controller-runtime's
  * `Denied`, used by Gatekeeper), 500 for a failed policy with failureAction abort. */
@@ -83,6 +88,29 @@ class RequestState {
   }
 }
 
+/**
+ * The ServiceAccount check for one effect, bounded by min(request deadline - margin, cap): a
+ * hung SubjectAccessReview rejects (a policy failure) instead of holding the request.
+ */
+function authorize(state: RequestState, serviceAccount: ServiceAccountRef, effect: ConsentEffect): Promise<boolean> {
+  const { ctx, request } = state;
+  const cap = ctx.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS;
+  const remaining = request.deadline === undefined ? Infinity : request.deadline - ctx.now() - AUTHORIZER_DEADLINE_MARGIN_MS;
+  const budget = Math.min(cap, remaining);
+  if (budget <= 0) return Promise.reject(new AuthorizerTimeoutError(0));
+  return withTimeout(authorizeEffect(ctx.authorizer, serviceAccount, request, effect), budget);
+}
+
+/** Why the ServiceAccount may not have the effect (for warnings and outcomes). */
+function notAuthorizedReason(state: RequestState, sa: ServiceAccountRef, effect: ConsentEffect): string {
+  return `ServiceAccount ${sa.namespace}/${sa.name} may not ${state.request.operation.toLowerCase()} or ${effect} ${state.request.resource.resource}`;
+}
+
+/** Core-group Secrets: their data must not leave kclguard through error messages. */
+function isSecretRequest(request: EngineRequest): boolean {
+  return request.resource.group === '' && request.resource.resource === 'secrets';
+}
+
 function permitted(state: RequestState, definition: PolicyDefinition, effect: ConsentEffect): boolean {
   return permits(state.consent(effect), definition.identity, objectNamespace(state.request), definition.spec.strictMode);
 }
@@ -105,34 +133,58 @@ async function gateEffect(
     return { result: 'not_consented', reason };
   }
   const sa = definition.spec.serviceAccount;
-  if (sa && !(await authorizeEffect(state.ctx.authorizer, sa, state.request, effect))) {
-    const reason = `ServiceAccount ${sa.namespace}/${sa.name} may not ${state.request.operation.toLowerCase()} or ${effect} ${state.request.resource.resource}`;
+  if (sa && !(await authorize(state, sa, effect))) {
+    const reason = notAuthorizedReason(state, sa, effect);
     state.warn(`kclguard: ${noun} by policy ${key} dropped: ${reason}`);
     return { result: 'not_authorized', reason };
   }
   return undefined;
 }
 
-/** Applies the policy's failureAction to a failure and records the outcome. */
-function applyFailure(state: RequestState, definition: PolicyDefinition, error: string, started: number): void {
+/**
+ * Applies the policy's failureAction to a failure and records the outcome. The log and the audit
+ * annotation get only the failure's summary (location, code, name): the full text may quote the
+ * object's values. The response keeps the full text, with quoted literals redacted for Secrets.
+ * `authorizeAbort: false` when the failure is the ServiceAccount check itself.
+ */
+async function applyFailure(
+  state: RequestState,
+  definition: PolicyDefinition,
+  failure: PolicyFailure,
+  started: number,
+  authorizeAbort = true,
+): Promise<void> {
   const key = definition.identity.key;
   const action = definition.spec.failureAction;
-  const message = `policy ${key} failed: ${error}`;
-  state.ctx.logger.warn({ uid: state.request.uid, policy: key, action, error }, 'policy failed');
-  // An abort is a denial, and a denial is a validation: the object must consent to it.
+  const shown = isSecretRequest(state.request) ? redactQuotedLiterals(failure.error) : failure.error;
+  const message = `policy ${key} failed: ${shown}`;
+  state.ctx.logger.warn({ uid: state.request.uid, policy: key, action, error: failure.summary }, 'policy failed');
+  // An abort is a denial, and a denial is a validation: the object must consent to it, and the
+  // policy's ServiceAccount must be allowed to validate, exactly as for a violation (DESIGN 4).
   if (action === 'abort' && !permitted(state, definition, 'validate')) {
-    const reason = `failure not applied: the object does not consent to validation by this policy (${error})`;
+    const reason = `failure not applied: the object does not consent to validation by this policy (${shown})`;
     state.warn(`kclguard: policy ${key} failed; abort dropped: the object does not consent to its validation`);
     state.record(key, 'not_consented', started, { reason });
     return;
+  }
+  const sa = definition.spec.serviceAccount;
+  if (action === 'abort' && sa && authorizeAbort) {
+    // A check that itself fails keeps the abort: failing closed is what abort asks for.
+    const allowed = await authorize(state, sa, 'validate').catch(() => true);
+    if (!allowed) {
+      const why = notAuthorizedReason(state, sa, 'validate');
+      state.warn(`kclguard: policy ${key} failed; abort dropped: ${why}`);
+      state.record(key, 'not_authorized', started, { reason: `failure not applied: ${why} (${shown})` });
+      return;
+    }
   }
   notify(state.ctx.observer, 'onFailureAction', key, action);
   if (action === 'abort') state.denials.push({ policy: key, message, failure: true });
   if (action === 'warn') {
     state.warn(`kclguard: ${message}`);
-    state.auditAnnotations[auditKey(key)] = singleLine(message, 1024);
+    state.auditAnnotations[auditKey(key)] = singleLine(`policy ${key} failed: ${failure.summary}`, 1024);
   }
-  state.record(key, 'failed', started, { reason: error, action });
+  state.record(key, 'failed', started, { reason: shown, action });
 }
 
 /** Whether the policy takes part in this request at all; otherwise why not. */
@@ -167,12 +219,17 @@ async function evaluatePolicy(state: RequestState, policy: CompiledPolicy, curre
     }
   }
   if (!policy.program) {
-    applyFailure(state, definition, `the policy is invalid: ${policy.errors.join('; ')}`, started);
+    await applyFailure(state, definition, plainFailure(`the policy is invalid: ${policy.errors.join('; ')}`), started);
     return current;
   }
   const { request, ctx } = state;
-  const outcome = runPolicy(definition, policy.program, current, request, { deadline: request.deadline, now: ctx.now }, (printed) =>
-    ctx.logger.debug({ uid: request.uid, policy: key, printed: printed.slice(0, 4096) }, 'policy output'),
+  const outcome = runPolicy(
+    definition,
+    policy.program,
+    current,
+    request,
+    { deadline: request.deadline, now: ctx.now },
+    (printed, logs) => logPolicyOutput(ctx.logger, request, key, printed, logs),
     state.session,
   );
   try {
@@ -181,7 +238,7 @@ async function evaluatePolicy(state: RequestState, policy: CompiledPolicy, curre
         state.record(key, 'passed', started);
         return current;
       case 'failed':
-        applyFailure(state, definition, outcome.error, started);
+        await applyFailure(state, definition, outcome, started);
         return current;
       case 'mutated': {
         if (request.phase === 'validate' || request.operation === 'DELETE') {
@@ -212,7 +269,8 @@ async function evaluatePolicy(state: RequestState, policy: CompiledPolicy, curre
     }
   } catch (error) {
     // The ServiceAccount check failed: a policy failure like any other (DESIGN section 4).
-    applyFailure(state, definition, `ServiceAccount check failed: ${error instanceof Error ? error.message : String(error)}`, started);
+    const why = `ServiceAccount check failed: ${error instanceof Error ? error.message : String(error)}`;
+    await applyFailure(state, definition, plainFailure(why), started, false);
     return current;
   }
 }
@@ -252,4 +310,23 @@ export async function evaluate(request: EngineRequest, snapshot: PolicySnapshot,
   }
   const patch = request.phase === 'mutate' && current !== subject ? jsonpatch.compare(subject, current) : [];
   return { allowed: true, patch, ...base };
+}
+
+/** A policy can log once per step; the server log gets at most this many messages per run. */
+export const MAX_POLICY_LOGS = 100;
+const MAX_POLICY_LOG_CHARS = 1024;
+
+/**
+ * print() output goes to the log at debug level; `log.<level>(...)` messages at their level, each
+ * with the policy, the request uid and the operation, and `policyLog: true` so tools can pick them
+ * out of kclguard's own messages.
+ */
+function logPolicyOutput(logger: EngineLogger, request: EngineRequest, policy: string, printed: string, logs: readonly PolicyLogEntry[]): void {
+  if (printed) logger.debug({ uid: request.uid, policy, printed: printed.slice(0, 4096) }, 'policy output');
+  for (const entry of logs.slice(0, MAX_POLICY_LOGS)) {
+    logger[entry.level]({ uid: request.uid, policy, operation: request.operation, policyLog: true }, entry.message.slice(0, MAX_POLICY_LOG_CHARS));
+  }
+  if (logs.length > MAX_POLICY_LOGS) {
+    logger.warn({ uid: request.uid, policy, dropped: logs.length - MAX_POLICY_LOGS }, 'policy logged more messages than are kept');
+  }
 }

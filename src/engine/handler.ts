@@ -3,7 +3,7 @@
  * snapshot once per request (so a reload mid-request cannot mix two sets), evaluates, and never
  * throws: an internal error becomes a 500 denial naming no internals, and is logged.
  */
-import { allowAllAuthorizer, type Authorizer } from './authorizer.js';
+import { allowAllAuthorizer, DEFAULT_AUTHORIZER_TIMEOUT_MS, type Authorizer } from './authorizer.js';
 import type { AdmissionHandler, EngineDecision } from './contract.js';
 import { evaluate, FAILURE_CODE } from './evaluate.js';
 import { DEFAULT_EXCLUSIONS, type ExclusionConfig } from './exclusions.js';
@@ -27,6 +27,11 @@ export interface AdmissionHandlerOptions {
   readonly logger?: EngineLogger;
   /** Wall clock in ms since epoch; tests inject a fake one. */
   readonly now?: () => number;
+  /**
+   * Upper bound (ms) of one ServiceAccount check; the request deadline minus a small margin may
+   * shorten it. A check that takes longer is a policy failure. Default 3 s.
+   */
+  readonly authorizerTimeoutMs?: number;
 }
 
 export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
@@ -38,6 +43,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     observer: options.observer,
     logger,
     now: options.now ?? Date.now,
+    authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
   };
   return async (request): Promise<EngineDecision> => {
     try {

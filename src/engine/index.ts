@@ -10,6 +10,8 @@ export * from './model.js';
 export {
   allowAllAuthorizer,
   authorizeEffect,
+  AuthorizerTimeoutError,
+  DEFAULT_AUTHORIZER_TIMEOUT_MS,
   cachingAuthorizer,
   requestAttributes,
   type Authorizer,

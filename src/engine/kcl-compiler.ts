@@ -76,7 +76,7 @@ export const kclCompiler: PolicyCompiler = {
             options: kclOptions,
             limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth },
           });
-          if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed };
+          if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
           const exports = new Map<string, unknown>();
           for (const [name, value] of result.exports) {
             const plain = memo.toJson(value);
@@ -85,12 +85,13 @@ export const kclCompiler: PolicyCompiler = {
               return {
                 ok: false,
                 printed: result.printed,
+                logs: result.logs,
                 diagnostic: diagnostic('E3K09', `${where} is an integer beyond ±2^53, which kclguard cannot pass back to the API server exactly`),
               };
             }
             exports.set(name, plain);
           }
-          return { ok: true, exports, printed: result.printed };
+          return { ok: true, exports, printed: result.printed, logs: result.logs };
         },
       },
     };

@@ -260,3 +260,78 @@ describe('real KCL policies', () => {
     expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { team: 'platform' } }]);
   });
 });
+
+describe('object values in failure messages', () => {
+  // A `:` union with a conflicting value fails (E3M38) with a message quoting both values.
+  const CONFLICT = `items = [item | {data: {password: "cG9saWN5LXZhbHVl"}} for item in option("items")]
+`;
+  const SECRET_VALUE = 'b2JqZWN0LXNlY3JldA==';
+  const POLICY_VALUE = 'cG9saWN5LXZhbHVl';
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'team-a' }, data: { password: SECRET_VALUE } };
+
+  function recordingLogger() {
+    const lines: unknown[] = [];
+    const log = (obj: Record<string, unknown>, msg: string) => void lines.push([obj, msg]);
+    return { lines, logger: { debug: log, info: log, warn: log, error: log } };
+  }
+
+  function requestFor(resource: 'secrets' | 'configmaps') {
+    return request({ object: secret, kind: { group: '', version: 'v1', kind: 'Secret' }, resource: { group: '', version: 'v1', resource } });
+  }
+
+  it('never logs, annotates, warns or denies with a Secret\'s values', async () => {
+    const { lines, logger } = recordingLogger();
+    const { handler } = engine([
+      kclRun('abort', 'team-a', { source: CONFLICT }),
+      kclRun('warn', 'team-a', { source: CONFLICT, failureAction: 'warn' }),
+    ], { logger });
+    const decision = await handler(requestFor('secrets'));
+    expect(decision.allowed).toBe(false);
+    expect(decision.outcomes.map((o) => [o.result, o.action])).toEqual([['failed', 'abort'], ['failed', 'warn']]);
+    const everything = JSON.stringify({ decision, lines });
+    expect(everything).not.toContain(SECRET_VALUE);
+    expect(everything).not.toContain(POLICY_VALUE);
+    expect(decision.status?.message).toContain('E3M38');
+    expect(decision.warnings.join('\n')).toContain('team-a/warn.k:1:10');
+    const failures = lines.filter((l) => (l as [unknown, string])[1] === 'policy failed').map((l) => (l as [Record<string, unknown>])[0]);
+    expect(failures.map((f) => f.error)).toEqual(['team-a/abort.k:1:10: E3M38 EvaluationError', 'team-a/warn.k:1:10: E3M38 EvaluationError']);
+    expect(Object.values(decision.auditAnnotations)[0]).toContain('team-a/warn.k:1:10: E3M38');
+  });
+
+  it('keeps the full message in the response for other resources, but not in the log or the audit annotation', async () => {
+    const { lines, logger } = recordingLogger();
+    const { handler } = engine([kclRun('warn', 'team-a', { source: CONFLICT, failureAction: 'warn' })], { logger });
+    const decision = await handler(requestFor('configmaps'));
+    expect(decision.warnings.join('\n')).toContain(SECRET_VALUE);
+    expect(JSON.stringify({ lines, audit: decision.auditAnnotations })).not.toContain(SECRET_VALUE);
+  });
+});
+
+describe('Kubernetes data keys that are special in JavaScript', () => {
+  it('passes a ConfigMap with a `__proto__` data key through an identity policy unchanged', async () => {
+    const { handler } = engine([kclRun('identity', 'team-a', { source: 'items = option("items")\n' })]);
+    const configMap = JSON.parse('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team-a"}, "data": {"__proto__": "x", "k": "v"}}') as Doc;
+    const decision = await handler(
+      request({ object: configMap, kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' } }),
+    );
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes.map((o) => o.result)).toEqual(['passed']);
+    expect(decision.patch).toEqual([]);
+  });
+});
+
+describe("a policy's log module messages", () => {
+  it('reach the server log at their level with the policy, the request uid and the operation, capped per run', async () => {
+    const entries: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const sink = (level: string) => (obj: Record<string, unknown>, msg: string) => entries.push({ level, obj, msg });
+    const logger = { debug: sink('debug'), info: sink('info'), warn: sink('warn'), error: sink('error') };
+    const source = 'import log\nlog.warn("looking at", option("items")[0].metadata.name)\n_n = [log.info("n", i) for i in range(150)]\nitems = option("items")\n';
+    const { handler } = engine([kclRun('chatty', 'team-a', { source, mode: 'Validate' })], { logger });
+    await handler(request({ phase: 'validate' }));
+    const policyLogs = entries.filter((e) => e.obj.policyLog === true);
+    expect(policyLogs[0]).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^looking at /), obj: { policy: 'team-a/chatty', operation: 'CREATE' } });
+    expect(typeof policyLogs[0].obj.uid).toBe('string');
+    expect(policyLogs).toHaveLength(100);
+    expect(entries.some((e) => e.level === 'warn' && e.obj.dropped === 51)).toBe(true);
+  });
+});

@@ -24,3 +24,15 @@ export function auditKey(policyKey: string): string {
   if (AUDIT_KEY.test(readable)) return readable;
   return `failed.${createHash('sha256').update(policyKey).digest('hex').slice(0, 16)}`;
 }
+
+/** Double- or single-quoted string literals, with backslash escapes inside. */
+const QUOTED_LITERAL = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g;
+
+/**
+ * Replaces every quoted literal with "<redacted>": a KCL error about a Secret may quote its data
+ * (a union conflict cites both values). Over-redacting (an apostrophe pairing with a later quote)
+ * is acceptable; leaking a value is not.
+ */
+export function redactQuotedLiterals(text: string): string {
+  return text.replace(QUOTED_LITERAL, '"<redacted>"');
+}

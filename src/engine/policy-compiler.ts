@@ -12,6 +12,12 @@ export interface PolicyRunLimits {
   readonly maxDepth?: number;
 }
 
+/** One `log.<level>(...)` message of a policy (kclguard's log module). */
+export interface PolicyLogEntry {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+}
+
 export type PolicyRunResult =
   | {
       readonly ok: true;
@@ -19,8 +25,9 @@ export type PolicyRunResult =
       readonly exports: ReadonlyMap<string, unknown>;
       /** Text print() produced. */
       readonly printed: string;
+      readonly logs?: readonly PolicyLogEntry[];
     }
-  | { readonly ok: false; readonly diagnostic: Diagnostic; readonly printed: string };
+  | { readonly ok: false; readonly diagnostic: Diagnostic; readonly printed: string; readonly logs?: readonly PolicyLogEntry[] };
 
 /**
  * Shared by every run of one admission request (a fresh one per request), so a compiler can

@@ -3,10 +3,11 @@
  * unchanged, mutated, violated (assert/check failed), or failed (anything else). Pure apart from
  * the clock: no consent, authorization or failureAction here.
  */
-import { formatDiagnosticShort, type ErrorCode } from '../kcl/diagnostics.js';
+import { ErrorCodes, formatDiagnosticShort, type ErrorCode } from '../kcl/diagnostics.js';
+import { formatSpan } from '../kcl/span.js';
 import type { EngineRequest } from './contract.js';
 import type { PolicyDefinition } from './model.js';
-import type { PolicyProgram, RunSession } from './policy-compiler.js';
+import type { PolicyLogEntry, PolicyProgram, RunSession } from './policy-compiler.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -14,7 +15,22 @@ export type RunOutcome =
   | { readonly kind: 'unchanged' }
   | { readonly kind: 'mutated'; readonly object: JsonObject }
   | { readonly kind: 'violated'; readonly message: string; readonly location?: string }
-  | { readonly kind: 'failed'; readonly error: string };
+  | ({ readonly kind: 'failed' } & PolicyFailure);
+
+/**
+ * Why a policy failed. `error` is the full text, which may quote the object's values (a KCL
+ * message can cite a conflicting value); `summary` names only the diagnostic's location, code and
+ * name, so it is safe for logs and audit annotations.
+ */
+export interface PolicyFailure {
+  readonly error: string;
+  readonly summary: string;
+}
+
+/** A failure whose text quotes no object values (it is its own summary). */
+export function plainFailure(error: string): PolicyFailure {
+  return { error, summary: error };
+}
 
 /** Diagnostics that mean "the object breaks the rule", as opposed to "the rule could not run". */
 const VIOLATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E3M41', 'E3M40']);
@@ -102,8 +118,11 @@ export interface RunBudget {
   readonly now: () => number;
 }
 
-/** Receives what the program print()ed (for the log: a policy author's debugging aid). */
-export type PrintSink = (printed: string) => void;
+/**
+ * Receives what the program print()ed and the messages it logged with kclguard's `log` module:
+ * a policy author's debugging aid.
+ */
+export type OutputSink = (printed: string, logs: readonly PolicyLogEntry[]) => void;
 
 export function runPolicy(
   policy: PolicyDefinition,
@@ -111,31 +130,33 @@ export function runPolicy(
   object: JsonObject,
   request: EngineRequest,
   budget: RunBudget,
-  onPrinted?: PrintSink,
+  onOutput?: OutputSink,
   session?: RunSession,
 ): RunOutcome {
   const remaining = budget.deadline === undefined ? Infinity : budget.deadline - budget.now();
-  if (remaining <= 0) return { kind: 'failed', error: 'the request deadline passed before the policy could run' };
+  if (remaining <= 0) return { kind: 'failed', ...plainFailure('the request deadline passed before the policy could run') };
   const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
   let result;
   try {
     result = program.run(programOptions(policy, object, request), { timeoutMs }, session);
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
-    return { kind: 'failed', error: `internal interpreter error: ${error instanceof Error ? error.message : String(error)}` };
+    const detail = error instanceof Error ? error.message : String(error);
+    return { kind: 'failed', error: `internal interpreter error: ${detail}`, summary: 'internal interpreter error' };
   }
-  if (result.printed && onPrinted) onPrinted(result.printed);
+  if (onOutput && (result.printed || result.logs?.length)) onOutput(result.printed, result.logs ?? []);
   if (!result.ok) {
     const d = result.diagnostic;
     if (VIOLATION_CODES.has(d.code)) {
       return { kind: 'violated', message: d.message, location: d.span ? `${d.span.file}:${d.span.line}:${d.span.col}` : undefined };
     }
-    return { kind: 'failed', error: formatDiagnosticShort(d) };
+    const where = d.span ? `${formatSpan(d.span)}: ` : '';
+    return { kind: 'failed', error: formatDiagnosticShort(d), summary: `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}` };
   }
   const output = outputObject(result.exports);
-  if (output.error) return { kind: 'failed', error: output.error };
+  if (output.error) return { kind: 'failed', ...plainFailure(output.error) };
   if (!output.object || jsonEqual(object, output.object)) return { kind: 'unchanged' };
   const field = changedProtectedField(object, output.object);
-  if (field) return { kind: 'failed', error: `the output changes the protected field ${field}` };
+  if (field) return { kind: 'failed', ...plainFailure(`the output changes the protected field ${field}`) };
   return { kind: 'mutated', object: output.object };
 }

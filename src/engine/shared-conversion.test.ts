@@ -32,6 +32,16 @@ describe('ConversionMemo', () => {
     );
   });
 
+  it('keeps a `__proto__` key as an own property, not as the prototype', () => {
+    const dict = new KDict(new Map<string, Value>([['__proto__', 'x'], ['other', new KDict(new Map<string, Value>([['__proto__', 'y']]))]]));
+    const json = new ConversionMemo().toJson(dict) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(json)).toBe(Object.prototype);
+    expect(Object.keys(json)).toEqual(['__proto__', 'other']);
+    expect(Object.getOwnPropertyDescriptor(json, '__proto__')?.value).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(json.other, '__proto__')?.value).toBe('y');
+    expect(JSON.parse(JSON.stringify(json))).toEqual(JSON.parse('{"__proto__": "x", "other": {"__proto__": "y"}}'));
+  });
+
   it('returns the very object that went in when the value comes back unchanged', () => {
     const pod = { metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } };
     const memo = new ConversionMemo();

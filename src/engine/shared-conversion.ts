@@ -125,7 +125,10 @@ export class ConversionMemo {
           exact = false;
           continue;
         }
-        record[key] = this.toJson(item);
+        const converted = this.toJson(item);
+        // `__proto__` is an ordinary key in Kubernetes data; assigning it would set the prototype.
+        if (key === '__proto__') Object.defineProperty(record, key, { value: converted, enumerable: true, writable: true, configurable: true });
+        else record[key] = converted;
         exact &&= this.exact && isOrderStableKey(key);
       }
       json = record;

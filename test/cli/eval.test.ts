@@ -26,6 +26,16 @@ describe('kclguard eval', () => {
     expect(doc.object.metadata.labels).toEqual({ team: 'team-a' });
   });
 
+  test("a policy's log.<level>(...) messages appear under it, with their level", async () => {
+    const LOG = fixture('policies', 'log-containers.yaml');
+    const { code, doc } = await json('--policy', LOG, '--resource', POD);
+    expect(code).toBe(0);
+    expect(doc.policies[0].logs).toEqual([expect.stringMatching(/^\[info\] checking web containers=1$/), expect.stringMatching(/^\[debug\] request by /)]);
+    const text = await run('--policy', LOG, '--resource', POD);
+    expect(text.out).toContain('    log:');
+    expect(text.out).toContain('| [info] checking web');
+  });
+
   test('a violation in the validate phase: exit 1 with the denial status', async () => {
     const { code, doc } = await json('--policy', DENY, '--resource', PRIVILEGED);
     expect(code).toBe(1);

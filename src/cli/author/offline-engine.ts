@@ -44,6 +44,8 @@ export interface PolicyReport {
   readonly action?: FailureAction;
   /** What the policy print()ed during this request. */
   readonly printed?: string;
+  /** What the policy logged with kclguard's `log` module, as `[level] message` lines. */
+  readonly logs?: readonly string[];
 }
 
 export interface OfflineResult {
@@ -119,15 +121,23 @@ export class OfflineEngine {
   async evaluate(admission: AdmissionRequest): Promise<OfflineResult> {
     const trace: string[] = [];
     const printed = new Map<string, string>();
+    const logs = new Map<string, string[]>();
+    // The engine logs a policy's log.<level>(...) messages at their level, marked policyLog.
+    const policyLog = (level: string) => (obj: Record<string, unknown>, msg: string) => {
+      if (obj.policyLog === true && typeof obj.policy === 'string') logs.set(obj.policy, [...(logs.get(obj.policy) ?? []), `[${level}] ${msg}`]);
+    };
     const logger: EngineLogger = {
       debug: (obj, msg) => {
         if (msg === 'policy output' && typeof obj.policy === 'string' && typeof obj.printed === 'string') {
           printed.set(obj.policy, (printed.get(obj.policy) ?? '') + obj.printed);
-        }
+        } else policyLog('debug')(obj, msg);
       },
-      info: () => undefined,
-      warn: () => undefined,
-      error: (obj, msg) => trace.push(`engine error: ${msg} ${JSON.stringify(obj)}`),
+      info: policyLog('info'),
+      warn: policyLog('warn'),
+      error: (obj, msg) => {
+        if (obj.policyLog === true) policyLog('error')(obj, msg);
+        else trace.push(`engine error: ${msg} ${JSON.stringify(obj)}`);
+      },
     };
     const authorizer = this.tracingAuthorizer(trace);
     const handler = createAdmissionHandler({ policies: { snapshot: () => this.snapshot }, authorizer, namespaces: this.namespaces, logger });
@@ -158,7 +168,7 @@ export class OfflineEngine {
     } else {
       trace.push('phase validate not run: the request was denied in the mutate phase');
     }
-    const policies = this.reports(mutate, validate, printed);
+    const policies = this.reports(mutate, validate, printed, logs);
     trace.push('result per policy (in evaluation order):');
     for (const p of policies) {
       trace.push(`  ${p.policy} [${p.phase}]: ${p.result}${p.action ? ` (failureAction ${p.action})` : ''}${p.reason ? ` — ${p.reason}` : ''}`);
@@ -190,7 +200,7 @@ export class OfflineEngine {
   }
 
   /** One report per policy, taken from the phase its mode runs in. */
-  private reports(mutate: EngineDecision, validate: EngineDecision | undefined, printed: Map<string, string>): PolicyReport[] {
+  private reports(mutate: EngineDecision, validate: EngineDecision | undefined, printed: Map<string, string>, logs: Map<string, string[]>): PolicyReport[] {
     return this.snapshot.policies.map((policy): PolicyReport => {
       const definition = policy.definition!;
       const phase: Phase = definition.spec.mode === 'Auto' ? 'mutate' : 'validate';
@@ -203,6 +213,7 @@ export class OfflineEngine {
         phase,
         origin: policy.origin,
         ...(printed.has(policy.identity.key) ? { printed: printed.get(policy.identity.key) } : {}),
+        ...(logs.has(policy.identity.key) ? { logs: logs.get(policy.identity.key) } : {}),
       };
       if (!outcome) {
         // Excluded requests (system namespaces, excluded kinds) and unrun validate phases.

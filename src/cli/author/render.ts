@@ -21,6 +21,7 @@ export function resultDocument(result: OfflineResult, withTrace: boolean): Recor
       ...(p.action ? { failureAction: p.action } : {}),
       ...(p.reason ? { reason: p.reason } : {}),
       ...(p.printed ? { printed: p.printed } : {}),
+      ...(p.logs ? { logs: p.logs } : {}),
     })),
     patch: result.patch,
     ...(result.object ? { object: result.object } : {}),
@@ -53,6 +54,7 @@ export function renderText(result: OfflineResult, withTrace: boolean): string {
     out.push(`  ${policyLine(p)}`);
     if (p.reason) out.push(`    reason: ${p.reason}`);
     if (p.printed) out.push('    print():', indent(p.printed, '      | '));
+    if (p.logs) out.push('    log:', ...p.logs.map((line) => `      | ${line}`));
   }
   out.push('');
   out.push(

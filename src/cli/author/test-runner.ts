@@ -97,6 +97,7 @@ function judge(ctx: FileContext, testCase: TestCaseSpec, result: OfflineResult):
     if (diff.length > 0) problems.push(`patch differs from ${expect.patch} (- expected, + got):`, ...diff.map((l) => `  ${l}`));
   }
   if (problems.length > 0 && policy.printed) problems.push('print() output:', ...policy.printed.replace(/\n$/, '').split('\n').map((l) => `  | ${l}`));
+  if (problems.length > 0 && policy.logs) problems.push('log output:', ...policy.logs.map((l) => `  | ${l}`));
   return problems;
 }
 
