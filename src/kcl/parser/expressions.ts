@@ -158,18 +158,10 @@ export function parsePostfix(p: Parser): Expr {
   for (;;) {
     const t = p.tok;
     if (t.nl || t.kind !== 'op') return e;
-    if (t.value === '.' || t.value === '?.') {
-      p.next();
-      const name = p.tok;
-      if (name.kind !== 'name' || name.nl) {
-        p.errorExpected(['identifier']);
-        return e;
-      }
-      p.next();
-      e = { kind: 'SelectorExpr', value: e, attr: name.value, hasQuestion: t.value === '?.', span: p.spanFrom(first) };
-    } else if (t.value === '[' || t.value === '?[') {
-      p.next();
-      e = bracketed(p, () => parseSubscript(p, e, t.value === '?[', first));
+    const step = parseSelectorOrSubscript(p, e, first);
+    if (step === 'stop') return e;
+    if (step !== undefined) {
+      e = step;
     } else if (t.value === '(') {
       p.next();
       const call = bracketed(p, () => parseCallArgs(p, e, first));
@@ -180,6 +172,30 @@ export function parsePostfix(p: Parser): Expr {
       return e;
     }
   }
+}
+
+/**
+ * One `.name`, `?.name`, `[...]` or `?[...]` step after `e` (the current token is an operator):
+ * the extended expression, `undefined` when the operator is none of these, or 'stop' after a
+ * reported error.
+ */
+function parseSelectorOrSubscript(p: Parser, e: Expr, first: Token): Expr | 'stop' | undefined {
+  const op = p.tok;
+  if (op.value === '.' || op.value === '?.') {
+    p.next();
+    const name = p.tok;
+    if (name.kind !== 'name' || name.nl) {
+      p.errorExpected(['identifier']);
+      return 'stop';
+    }
+    p.next();
+    return { kind: 'SelectorExpr', value: e, attr: name.value, hasQuestion: op.value === '?.', span: p.spanFrom(first) };
+  }
+  if (op.value === '[' || op.value === '?[') {
+    p.next();
+    return bracketed(p, (): Expr => parseSubscript(p, e, op.value === '?[', first));
+  }
+  return undefined;
 }
 
 function isSchemaName(e: Expr): boolean {
@@ -360,22 +376,9 @@ function parseQuantSource(p: Parser): Expr {
   for (;;) {
     const op = p.tok;
     if (op.nl || op.kind !== 'op') return e;
-    if (op.value === '.' || op.value === '?.') {
-      p.next();
-      const name = p.tok;
-      if (name.kind !== 'name' || name.nl) {
-        p.errorExpected(['identifier']);
-        return e;
-      }
-      p.next();
-      e = { kind: 'SelectorExpr', value: e, attr: name.value, hasQuestion: op.value === '?.', span: p.spanFrom(t) };
-    } else if (op.value === '[' || op.value === '?[') {
-      p.next();
-      const value: Expr = e;
-      e = bracketed(p, (): Expr => parseSubscript(p, value, op.value === '?[', t));
-    } else {
-      return e;
-    }
+    const step = parseSelectorOrSubscript(p, e, t);
+    if (step === 'stop' || step === undefined) return e;
+    e = step;
   }
 }
 
