@@ -4,7 +4,8 @@
  * `file:line:col: error[CODE] message` (positions inside the file the author edits). Exit codes:
  * 0 no errors, 1 errors found, 2 bad command line or unreadable path.
  */
-import { FlagError, formatUsage, parseFlags, type FlagSpec } from './flags.js';
+import type { FlagSpec } from './flags.js';
+import { parseCommandFlags } from './author/args.js';
 import { checkFile, type CheckDiagnostic } from './author/check-files.js';
 import { InputError, walkFiles } from './author/files.js';
 import { statSync } from 'node:fs';
@@ -22,18 +23,8 @@ function renderText(d: CheckDiagnostic): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(FLAGS, argv);
-  } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard check: ${error.message}\n(see kclguard check --help)\n`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(`${formatUsage('check', FLAGS).replace('[flags]', '[flags] [PATH ...]')}\nexit codes: 0 no errors, 1 errors, 2 usage error\n`);
-    return 0;
-  }
+  const flags = parseCommandFlags('check', FLAGS, argv, { positionals: '[PATH ...]', exitCodes: '0 no errors, 1 errors, 2 usage error' });
+  if (typeof flags === 'number') return flags;
   const roots = flags.positionals.length > 0 ? flags.positionals : ['.'];
   const diagnostics: CheckDiagnostic[] = [];
   let files = 0;

@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import type { AdmissionHandler } from '../engine/contract.js';
 import { createClusterEngine } from '../cluster/cluster-engine.js';
 import { ClusterConfigError, connectToCluster, type ClusterConnection } from '../cluster/kube-config.js';
-import { registerWebhooks } from '../cluster/webhook-registration.js';
+import { DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES, registerWebhooks } from '../cluster/webhook-registration.js';
 import { DEFAULT_SYSTEM_NAMESPACES } from '../engine/exclusions.js';
 import { kclCompiler } from '../engine/kcl-compiler.js';
 import { withPolicyValidation } from '../engine/policy-admission.js';
@@ -41,13 +41,23 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'service-name', type: 'string', valueName: 'NAME', default: 'kclguard', description: "kclguard's Service in --namespace (cluster mode: registration target; the status writer's Lease is <NAME>-status-writer)" },
   { name: 'webhook-name', type: 'string', valueName: 'NAME', default: 'kclguard', description: 'name of the registered webhook configurations' },
   { name: 'ca-bundle', type: 'string', valueName: 'FILE', description: 'with --register-webhooks: PEM CA that signed --cert (default: --cert itself, or the generated certificate)' },
-  { name: 'failure-policy', type: 'enum', values: ['Fail', 'Ignore'], default: 'Fail', description: 'with --register-webhooks: what the API server does when kclguard is unreachable' },
+  { name: 'failure-policy', type: 'enum', values: ['Fail', 'Ignore'], default: 'Fail', description: 'with --register-webhooks: what the API server does when kclguard is unreachable (the validating webhook, and the mutating one unless --mutate-failure-policy)' },
+  { name: 'mutate-failure-policy', type: 'enum', values: ['Fail', 'Ignore'], description: "with --register-webhooks: the mutating webhook's failurePolicy (default --failure-policy)" },
+  { name: 'service-port', type: 'integer', min: 1, max: 65535, default: 443, description: 'with --register-webhooks in a cluster: the port of --service-name the API server calls' },
+  { name: 'excluded-namespaces', type: 'string', valueName: 'NS,...', description: 'with --register-webhooks: namespaces never sent to kclguard, besides kube-system, kube-node-lease and --namespace' },
+  { name: 'webhook-timeout-seconds', type: 'integer', min: 1, max: 5, default: 5, description: 'with --register-webhooks: how long the API server waits for an answer' },
+  { name: 'webhook-resources', type: 'string', valueName: 'RES,...', default: DEFAULT_WEBHOOK_RESOURCES.join(','), description: 'with --register-webhooks: resources sent to kclguard (add e.g. */scale for subresources)' },
+  { name: 'webhook-operations', type: 'string', valueName: 'OP,...', default: DEFAULT_WEBHOOK_OPERATIONS.join(','), description: 'with --register-webhooks: operations sent to kclguard (CREATE, UPDATE, DELETE, CONNECT or *)' },
+  { name: 'owner-cluster-role', type: 'string', valueName: 'NAME', description: 'with --register-webhooks: make this ClusterRole the owner of the configurations, so deleting it (helm uninstall) deletes them' },
+  { name: 'cluster-sync-timeout-seconds', type: 'integer', min: 1, max: 600, default: 30, description: 'cluster mode: how long start-up waits to list policies and Namespaces before giving up (exit 1)' },
   { name: 'sar-allowed-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 300, description: 'cluster mode: how long an allowed SubjectAccessReview answer is reused' },
   { name: 'sar-denied-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 30, description: 'cluster mode: how long a denied SubjectAccessReview answer is reused' },
   { name: 'pod-name', type: 'string', valueName: 'NAME', description: 'this replica\'s identity for leader election (default $POD_NAME, else the host name)' },
   { name: 'namespace', type: 'string', valueName: 'NAME', description: "kclguard's own namespace, never acted on (default $POD_NAMESPACE, else kclguard)" },
   { name: 'log-level', type: 'enum', values: LOG_LEVELS, default: 'info', description: 'JSON log level' },
+  { name: 'shutdown-delay-seconds', type: 'integer', min: 0, max: 60, default: 0, description: 'on SIGTERM/SIGINT, keep serving this long with /readyz failing before closing the listener (in a Pod: until endpoints stop routing here)' },
   { name: 'shutdown-grace-seconds', type: 'integer', min: 0, max: 300, default: 25, description: 'on SIGTERM/SIGINT, how long to wait for reviews in flight' },
+  { name: 'max-in-flight', type: 'integer', min: 1, max: 10000, default: 64, description: 'admission reviews answered at once; more get HTTP 429 (a webhook failure to the API server: failurePolicy decides)' },
   { name: 'cert-reload-poll-seconds', type: 'integer', min: 0, max: 3600, default: 30, description: 're-read --cert/--key this often in case a file change event was missed (0: only on events)' },
 ];
 
@@ -60,7 +70,15 @@ export interface ClusterConfig {
     readonly endpoint: { readonly url: string } | { readonly service: { readonly name: string; readonly namespace: string; readonly port: number } };
     readonly caBundleFile?: string;
     readonly failurePolicy: 'Fail' | 'Ignore';
+    readonly mutateFailurePolicy: 'Fail' | 'Ignore';
+    /** Besides the always-excluded system namespaces and kclguard's own. */
+    readonly excludedNamespaces: readonly string[];
+    readonly timeoutSeconds: number;
+    readonly resources: readonly string[];
+    readonly operations: readonly string[];
+    readonly ownerClusterRole?: string;
   };
+  readonly syncTimeoutMs?: number;
   readonly allowedTtlMs: number;
   readonly deniedTtlMs: number;
 }
@@ -76,6 +94,10 @@ export interface ServeConfig {
   readonly namespace: string;
   readonly logLevel: LogLevel;
   readonly shutdownGraceSeconds: number;
+  /** Serve on (readiness failing) this long after a stop request before closing. Default 0. */
+  readonly shutdownDelaySeconds?: number;
+  /** Concurrent admission reviews; more get HTTP 429. Default 64. */
+  readonly maxInFlight?: number;
   readonly certReloadPollSeconds: number;
 }
 
@@ -109,6 +131,8 @@ export function serveConfig(argv: readonly string[], env: Readonly<Record<string
     namespace,
     logLevel: v['log-level'] as LogLevel,
     shutdownGraceSeconds: Number(v['shutdown-grace-seconds']),
+    shutdownDelaySeconds: Number(v['shutdown-delay-seconds']),
+    maxInFlight: Number(v['max-in-flight']),
     certReloadPollSeconds: Number(v['cert-reload-poll-seconds']),
   });
 }
@@ -134,14 +158,23 @@ function clusterConfig(
     if (url === undefined && connection.source !== 'in-cluster') {
       throw new FlagError('--register-webhooks outside a cluster needs --webhook-url (the address the API server calls)');
     }
+    const failurePolicy = v['failure-policy'] as 'Fail' | 'Ignore';
     registration = {
       name: String(v['webhook-name']),
-      endpoint: url !== undefined ? { url } : { service: { name: String(v['service-name']), namespace, port: 443 } },
+      endpoint: url !== undefined ? { url } : { service: { name: String(v['service-name']), namespace, port: Number(v['service-port']) } },
       ...(v['ca-bundle'] !== undefined ? { caBundleFile: String(v['ca-bundle']) } : {}),
-      failurePolicy: v['failure-policy'] as 'Fail' | 'Ignore',
+      failurePolicy,
+      mutateFailurePolicy: v['mutate-failure-policy'] !== undefined ? (v['mutate-failure-policy'] as 'Fail' | 'Ignore') : failurePolicy,
+      excludedNamespaces: commaList(v['excluded-namespaces']),
+      timeoutSeconds: Number(v['webhook-timeout-seconds']),
+      resources: nonEmpty('--webhook-resources', commaList(v['webhook-resources'])),
+      operations: operationList(commaList(v['webhook-operations'])),
+      ...(v['owner-cluster-role'] !== undefined ? { ownerClusterRole: String(v['owner-cluster-role']) } : {}),
     };
-  } else if (sources['webhook-url'] === 'flag' || sources['ca-bundle'] === 'flag') {
-    throw new FlagError('--webhook-url and --ca-bundle only apply with --register-webhooks');
+  } else {
+    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations', 'owner-cluster-role'];
+    const given = registrationOnly.find((name) => sources[name] === 'flag');
+    if (given) throw new FlagError(`--${given} only applies with --register-webhooks`);
   }
   return {
     connection,
@@ -151,7 +184,30 @@ function clusterConfig(
     ...(registration ? { registration } : {}),
     allowedTtlMs: Number(v['sar-allowed-ttl-seconds']) * 1000,
     deniedTtlMs: Number(v['sar-denied-ttl-seconds']) * 1000,
+    syncTimeoutMs: Number(v['cluster-sync-timeout-seconds']) * 1000,
   };
+}
+
+function commaList(value: string | number | boolean | undefined): string[] {
+  if (value === undefined) return [];
+  return String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function nonEmpty(flag: string, list: string[]): string[] {
+  if (list.length === 0) throw new FlagError(`${flag} needs at least one entry`);
+  return list;
+}
+
+const WEBHOOK_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
+
+function operationList(list: string[]): string[] {
+  nonEmpty('--webhook-operations', list);
+  const wrong = list.find((op) => !WEBHOOK_OPERATIONS.includes(op));
+  if (wrong !== undefined) throw new FlagError(`--webhook-operations: '${wrong}' is not one of ${WEBHOOK_OPERATIONS.join(', ')}`);
+  return list;
 }
 
 export interface ServeDependencies {
@@ -192,7 +248,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
       throw new FlagError(`cannot use --cert ${config.cert} --key ${config.key}: ${describe(error)}`);
     }
   } else {
-    selfSigned = generateSelfSigned({ hosts: selfSignedHosts(config.host) });
+    selfSigned = generateSelfSigned({ hosts: selfSignedHosts(config) });
     tls = selfSigned;
   }
 
@@ -202,6 +258,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   const inFlight = new InFlightTracker();
   let draining = false;
+  let stopping: Promise<boolean> | undefined;
   const handler = backend.handler;
   const app = createApp({
     handler,
@@ -209,6 +266,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     logger,
     inFlight,
     isDraining: () => draining,
+    maxInFlight: config.maxInFlight ?? 64,
     readiness: () => (backend.loaded() ? { ready: true } : { ready: false, reason: 'policies not loaded yet' }),
   });
 
@@ -240,8 +298,12 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
         name: registration.name,
         endpoint: registration.endpoint,
         caBundlePem,
-        excludedNamespaces: [...DEFAULT_SYSTEM_NAMESPACES, config.namespace],
-        failurePolicy: { mutate: registration.failurePolicy, validate: registration.failurePolicy },
+        excludedNamespaces: [...DEFAULT_SYSTEM_NAMESPACES, config.namespace, ...registration.excludedNamespaces],
+        failurePolicy: { mutate: registration.mutateFailurePolicy, validate: registration.failurePolicy },
+        timeoutSeconds: registration.timeoutSeconds,
+        resources: registration.resources,
+        operations: registration.operations,
+        ...(registration.ownerClusterRole !== undefined ? { ownerClusterRole: registration.ownerClusterRole } : {}),
       });
       print(`registered MutatingWebhookConfiguration and ValidatingWebhookConfiguration ${registration.name}`);
     } catch (error) {
@@ -253,7 +315,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   if (selfSigned) {
     const caPath = deps.saveGeneratedCertificate === false ? undefined : saveGeneratedCertificate(selfSigned.cert);
     print(
-      `TLS: generated a self-signed certificate for ${selfSignedHosts(config.host).join(', ')}` +
+      `TLS: generated a self-signed certificate for ${selfSignedHosts(config).join(', ')}` +
         (caPath ? `; trust it with --cacert ${caPath}` : ''),
     );
   } else {
@@ -267,13 +329,23 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     handler,
     ...(selfSigned ? { selfSignedCert: selfSigned.cert } : {}),
     reloadPolicies: () => backend.reload(),
-    async stop(): Promise<boolean> {
-      draining = true;
-      await backend.close();
-      const drained = await listener.close(config.shutdownGraceSeconds * 1000);
-      if (!drained) logger.warn({ inFlight: inFlight.size }, 'shutdown grace period over; reviews still in flight were cut off');
-      logger.info({}, 'kclguard stopped');
-      return drained;
+    stop(): Promise<boolean> {
+      stopping ??= (async () => {
+        // /readyz fails from now on, but reviews are still answered: endpoints (and the API
+        // servers' connection pools) take a moment to stop routing to a terminating Pod.
+        draining = true;
+        const delayMs = (config.shutdownDelaySeconds ?? 0) * 1000;
+        if (delayMs > 0) {
+          logger.info({ delaySeconds: config.shutdownDelaySeconds }, 'draining: still serving while endpoints stop routing here');
+          await new Promise((resolveDelay) => setTimeout(resolveDelay, delayMs));
+        }
+        const drained = await listener.close(config.shutdownGraceSeconds * 1000);
+        await backend.close();
+        if (!drained) logger.warn({ inFlight: inFlight.size }, 'shutdown grace period over; reviews still in flight were cut off');
+        logger.info({}, 'kclguard stopped');
+        return drained;
+      })();
+      return stopping;
     },
   };
 }
@@ -337,6 +409,7 @@ async function clusterBackend(
       leaseName: cluster.leaseName,
       exclusions: { ownNamespace: config.namespace },
       authorizerCache: { allowedTtlMs: cluster.allowedTtlMs, deniedTtlMs: cluster.deniedTtlMs },
+      ...(cluster.syncTimeoutMs !== undefined ? { syncTimeoutMs: cluster.syncTimeoutMs } : {}),
     });
   } catch (error) {
     throw new ServeStartError(`cannot reach the cluster (${cluster.connection.source}): ${describe(error)}`);
@@ -344,7 +417,7 @@ async function clusterBackend(
   const running = engine;
   return {
     handler: withPolicyValidation(running.handler, compiler),
-    loaded: () => true,
+    loaded: () => running.ready(),
     summary: () => {
       const counts = running.policies.snapshot().counts;
       return [
@@ -361,9 +434,23 @@ async function clusterBackend(
 /** A start-up failure that is not the user's flags (port in use...): exit 1, one line. */
 export class ServeStartError extends Error {}
 
-function selfSignedHosts(host: string): string[] {
+/**
+ * Names the generated certificate is valid for: loopback, the listen address, and where the API
+ * server is told to call (the Service's DNS names, or the --webhook-url host).
+ */
+export function selfSignedHosts(config: Pick<ServeConfig, 'host' | 'cluster'>): string[] {
   const hosts = ['localhost', '127.0.0.1'];
-  if (host !== '0.0.0.0' && host !== '::' && !hosts.includes(host)) hosts.push(host);
+  const add = (host: string) => {
+    if (host !== '' && host !== '0.0.0.0' && host !== '::' && !hosts.includes(host)) hosts.push(host);
+  };
+  add(config.host);
+  const endpoint = config.cluster?.registration?.endpoint;
+  if (endpoint && 'service' in endpoint) {
+    const { name, namespace } = endpoint.service;
+    for (const host of [`${name}.${namespace}.svc`, `${name}.${namespace}`, name]) add(host);
+  } else if (endpoint) {
+    add(new URL(endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  }
   return hosts;
 }
 

@@ -4,7 +4,8 @@
  * Prints one line per test, the reasons of failures, and finally exactly `N passed, N failed`.
  * Exit codes: 0 all passed, 1 any failure (or nothing to run), 2 bad command line or path.
  */
-import { FlagError, formatUsage, parseFlags, type FlagSpec } from './flags.js';
+import type { FlagSpec } from './flags.js';
+import { parseCommandFlags } from './author/args.js';
 import { InputError, walkFiles } from './author/files.js';
 import { KCL_TEST_SUFFIX, runKclTestFile } from './author/kcl-tests.js';
 import { TEST_FILE_NAME } from './author/test-file.js';
@@ -16,18 +17,8 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 
 export async function main(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(FLAGS, argv);
-  } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard test: ${error.message}\n(see kclguard test --help)\n`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(`${formatUsage('test', FLAGS).replace('[flags]', '[flags] [DIR|FILE ...]')}\nexit codes: 0 all passed, 1 a test failed, 2 usage error\n`);
-    return 0;
-  }
+  const flags = parseCommandFlags('test', FLAGS, argv, { positionals: '[DIR|FILE ...]', exitCodes: '0 all passed, 1 a test failed, 2 usage error' });
+  if (typeof flags === 'number') return flags;
   const roots = flags.positionals.length > 0 ? flags.positionals : ['.'];
   let files: string[];
   try {

@@ -54,7 +54,7 @@ describe('kclguard check', () => {
 
   test('a directory: YAML files without a policy and testdata/ are skipped', async () => {
     const { code, out } = await run(fixture(), '--output', 'json');
-    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 6 });
+    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 7 });
     expect(code).toBe(0);
   });
 

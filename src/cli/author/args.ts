@@ -3,7 +3,7 @@
  * The shared parser (src/cli/flags.ts) rejects repeats by design, so these are taken out of
  * argv first; what remains goes through parseFlags as usual.
  */
-import { FlagError } from '../flags.js';
+import { FlagError, formatUsage, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 
 export function takeRepeated(argv: readonly string[], names: readonly string[]): { repeated: Record<string, string[]>; rest: string[] } {
   const repeated: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -31,4 +31,30 @@ export function takeRepeated(argv: readonly string[], names: readonly string[]):
     repeated[name]!.push(value);
   }
   return { repeated, rest };
+}
+
+/**
+ * The flag handling `check` and `test` share: parse, print usage for --help, report a bad flag
+ * in one line. Returns the parsed flags, or the exit code to end with (0 after --help, 2 on a
+ * usage error).
+ */
+export function parseCommandFlags(
+  command: string,
+  specs: readonly FlagSpec[],
+  argv: readonly string[],
+  usage: { readonly positionals: string; readonly exitCodes: string },
+): ParsedFlags | number {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(specs, argv);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`kclguard ${command}: ${error.message}\n(see kclguard ${command} --help)\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(`${formatUsage(command, specs).replace('[flags]', `[flags] ${usage.positionals}`)}\nexit codes: ${usage.exitCodes}\n`);
+    return 0;
+  }
+  return flags;
 }
