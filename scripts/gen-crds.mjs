@@ -34,12 +34,16 @@ function specSchema(clusterScoped) {
   const selector = labelSelector('Which objects the policy wants; every given field must match (metav1.LabelSelector semantics for labels).');
   Object.assign(selector.properties, {
     namespaceSelector: labelSelector("Labels of the object's Namespace (ClusterKCLRun only)."),
-    namespace: { type: 'string' },
     // A string or a list of strings: structural schemas cannot say "either" with a type, so the
     // shape is checked by kclguard's own validation of KCLRun objects on admission.
+    namespace: { 'x-kubernetes-preserve-unknown-fields': true, description: 'A namespace, or a list of namespaces.' },
     resourceKind: { 'x-kubernetes-preserve-unknown-fields': true, description: 'A kind, or a list of kinds.' },
     resourceName: { 'x-kubernetes-preserve-unknown-fields': true, description: 'A name, or a list of names.' },
-    operations: { type: 'array', items: { type: 'string', enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] } },
+    operations: {
+      type: 'array',
+      items: { type: 'string', enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'] },
+      description: 'Default [CREATE, UPDATE]. The webhooks are sent CONNECT only when the chart value webhook.operations (or serve --webhook-operations) includes it.',
+    },
   });
   const properties = {
     source: { type: 'string', minLength: 1, description: 'Inline KCL source of the policy.' },

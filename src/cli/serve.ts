@@ -516,7 +516,10 @@ export async function main(argv: string[]): Promise<number> {
   // Until here a signal ends the process the default way: nothing is in flight yet.
   const signal = waitForSignal();
   const received = await signal;
-  process.stderr.write(`kclguard serve: ${received} received; finishing reviews in flight (up to ${config.shutdownGraceSeconds}s)\n`);
+  const delay = config.shutdownDelaySeconds ?? 0;
+  process.stderr.write(
+    `kclguard serve: ${received} received; ${delay > 0 ? `still serving for ${delay}s while endpoints update, then ` : ''}finishing reviews in flight (up to ${config.shutdownGraceSeconds}s)\n`,
+  );
   await server.stop();
   return 0;
 }

@@ -20,6 +20,8 @@ export interface ClusterEngineOptions extends Omit<ClusterModeOptions, 'policySe
 export interface ClusterEngine {
   readonly handler: AdmissionHandler;
   readonly policies: PolicySet;
+  /** Whether policies and Namespaces are listed; /readyz follows it. */
+  ready(): boolean;
   close(): Promise<void>;
 }
 
@@ -35,5 +37,5 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
     observer: options.observer,
     logger,
   });
-  return { handler, policies, close: () => cluster.stop() };
+  return { handler, policies, ready: () => cluster.ready(), close: () => cluster.stop() };
 }

@@ -28,11 +28,15 @@ export interface ClusterModeOptions {
   readonly authorizerCache?: { readonly allowedTtlMs?: number; readonly deniedTtlMs?: number };
   /** How often the elected replica re-checks every policy's RBAC condition. Default 60 s. */
   readonly statusResyncMs?: number;
+  /** How long start-up waits for the informers' first LIST (default 30 s); then it throws. */
+  readonly syncTimeoutMs?: number;
 }
 
 export interface ClusterMode {
   readonly authorizer: Authorizer;
   readonly namespaces: NamespaceLookup;
+  /** True while the policy source has listed everything (false after stop). */
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
@@ -45,6 +49,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     kubeConfig,
     policySet: options.policySet,
     logger: options.logger,
+    ...(options.syncTimeoutMs !== undefined ? { syncTimeoutMs: options.syncTimeoutMs } : {}),
     onReload: (report) => {
       if (leader?.isLeader) void status?.sync(report.snapshot);
     },
@@ -76,6 +81,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
   return {
     authorizer,
     namespaces: source,
+    ready: () => source.ready,
     async stop() {
       clearInterval(resync);
       await leader?.stop();

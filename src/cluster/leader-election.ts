@@ -2,7 +2,9 @@
  * Lease-based leader election (coordination.k8s.io/v1), so that exactly one replica writes
  * KCLRun status while every replica serves admission. The same algorithm as client-go's
  * leaderelection: take an absent or expired Lease, renew it while holding it, and rely on the
- * resourceVersion of each update for mutual exclusion.
+ * resourceVersion of each update for mutual exclusion. Like client-go, expiry is judged on the
+ * local clock only: a Lease expires leaseDuration after this replica last saw its record change,
+ * never by comparing the holder's renewTime (another machine's clock) with ours.
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { EngineLogger } from '../engine/logger.js';
@@ -20,7 +22,11 @@ export interface LeaderElectionOptions {
   readonly onStartedLeading?: () => void;
   readonly onStoppedLeading?: () => void;
   readonly now?: () => Date;
+  /** The Lease API (tests pass a fake); default from kubeConfig. */
+  readonly leaseApi?: LeaseApi;
 }
+
+export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
 
 function statusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -28,14 +34,17 @@ function statusCode(err: unknown): number | undefined {
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly api: LeaseApi;
+  /** The Lease record as last seen, and when (local clock) it was first seen that way. */
+  private observedRecord: string | undefined;
+  private observedTime = 0;
   private readonly logger: EngineLogger;
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
   private stopped = true;
 
   constructor(private readonly options: LeaderElectionOptions) {
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = options.leaseApi ?? options.kubeConfig.makeApiClient(CoordinationV1Api);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -107,10 +116,13 @@ export class LeaderElector {
     };
     if (!lease) {
       try {
+        const spec = { ...mine, acquireTime: now };
         await this.api.createNamespacedLease({
           namespace: this.options.namespace,
-          body: { metadata: { name: this.options.leaseName, namespace: this.options.namespace }, spec: { ...mine, acquireTime: now } },
+          body: { metadata: { name: this.options.leaseName, namespace: this.options.namespace }, spec },
         });
+        this.observedRecord = recordOf(spec);
+        this.observedTime = now.getTime();
         return true;
       } catch (err) {
         if (statusCode(err) === 409) return false; // another replica created it first
@@ -119,8 +131,12 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
-    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired = renewed + (spec.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
+    const record = recordOf(spec);
+    if (record !== this.observedRecord) {
+      this.observedRecord = record;
+      this.observedTime = now.getTime();
+    }
+    const expired = this.observedTime + (spec.leaseDurationSeconds ?? duration) * 1000 <= now.getTime();
     if (holder && holder !== this.options.identity && !expired) return false;
     lease.spec = {
       ...spec,
@@ -131,6 +147,8 @@ export class LeaderElector {
     try {
       // The resourceVersion in lease.metadata makes this a compare-and-swap.
       await this.api.replaceNamespacedLease({ name: this.options.leaseName, namespace: this.options.namespace, body: lease });
+      this.observedRecord = recordOf(lease.spec);
+      this.observedTime = now.getTime();
       return true;
     } catch (err) {
       if (statusCode(err) === 409) return false;
@@ -145,4 +163,16 @@ export class LeaderElector {
     if (leading) this.options.onStartedLeading?.();
     else this.options.onStoppedLeading?.();
   }
+}
+
+/** The fields whose change means the holder is alive (client-go's LeaderElectionRecord). */
+function recordOf(spec: V1Lease['spec']): string {
+  const time = (value: unknown) => (value === undefined || value === null ? null : new Date(value as string | Date).getTime());
+  return JSON.stringify([
+    spec?.holderIdentity ?? null,
+    spec?.leaseDurationSeconds ?? null,
+    time(spec?.acquireTime),
+    time(spec?.renewTime),
+    spec?.leaseTransitions ?? null,
+  ]);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CompiledPolicy } from '../engine/compiled-policy.js';
-import { compiledCondition, desiredStatus } from './status-writer.js';
+import { compiledCondition, desiredStatus, generationOf } from './status-writer.js';
 
 const identity = { kind: 'KCLRun' as const, namespace: 'team-a', name: 'p', key: 'team-a/p' };
 const definition = { identity } as unknown as CompiledPolicy['definition'];
@@ -43,5 +43,12 @@ describe('policy status', () => {
   it('names an invalid spec apart from a compile failure', () => {
     const invalid: CompiledPolicy = { identity, state: 'invalid', errors: ['spec.failureAction must be one of abort, warn, skip'], diagnostics: [] };
     expect(compiledCondition(invalid)).toMatchObject({ status: 'False', reason: 'SpecInvalid' });
+  });
+
+  it('reports the generation that was compiled, not the newer one in the informer cache', () => {
+    const compiledAt3 = { ...ready, definition: { identity, manifest: { metadata: { name: 'p', generation: 3 } } } } as unknown as CompiledPolicy;
+    expect(generationOf(compiledAt3, { metadata: { name: 'p', generation: 4 } })).toBe(3);
+    const invalid: CompiledPolicy = { identity, state: 'invalid', errors: ['bad spec'], diagnostics: [] };
+    expect(generationOf(invalid, { metadata: { name: 'p', generation: 4 } })).toBe(4);
   });
 });

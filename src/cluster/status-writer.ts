@@ -55,6 +55,15 @@ export function desiredStatus(policy: CompiledPolicy, rbac: RbacCheckResult, gen
   return { observedGeneration: generation, conditions };
 }
 
+/**
+ * The generation the status describes: that of the manifest that was compiled, not of the
+ * informer's current object, which may already be newer than the snapshot being reported.
+ * A manifest that failed validation has no definition; then the stored object's is the best known.
+ */
+export function generationOf(policy: CompiledPolicy, object: KubernetesObject | undefined): number | undefined {
+  return policy.definition?.manifest?.metadata?.generation ?? object?.metadata?.generation;
+}
+
 function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
   if (!a || a.observedGeneration !== b.observedGeneration) return false;
   const strip = (s: PolicyStatus) =>
@@ -95,7 +104,7 @@ export class StatusWriter {
       const previous = (object as { status?: PolicyStatus }).status;
       const rbac = await checkPolicyRbac(policy, this.options.authorizer, this.options.kinds);
       const now = (this.options.now ? this.options.now() : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const status = desiredStatus(policy, rbac, object.metadata?.generation, previous, now);
+      const status = desiredStatus(policy, rbac, generationOf(policy, object), previous, now);
       if (sameStatus(previous, status)) continue;
       try {
         await this.patch(policy, status);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
-import { mutatingWebhook, validatingWebhook } from './webhook-registration.js';
+import { MATCH_CONDITIONS, mutatingWebhook, ownerReferenceTo, validatingWebhook } from './webhook-registration.js';
 
 const options = {
   kubeConfig: new KubeConfig(),
@@ -34,5 +34,37 @@ describe('self-registered webhook configurations', () => {
     expect(validatingWebhook(options).clientConfig.url).toBe('https://127.0.0.1:9443/validate');
     const service = mutatingWebhook({ ...options, endpoint: { service: { name: 'kclguard', namespace: 'kclguard', port: 443 } } });
     expect(service.clientConfig.service).toEqual({ name: 'kclguard', namespace: 'kclguard', port: 443, path: '/mutate' });
+  });
+
+  it('never send the cluster infrastructure kclguard must not block during an outage', () => {
+    const infrastructure = MATCH_CONDITIONS.find((c) => c.name === 'exclude-cluster-infrastructure')!.expression;
+    for (const [group, resource] of [
+      ["''", 'nodes'],
+      ["''", 'persistentvolumes'],
+      ["'certificates.k8s.io'", 'certificatesigningrequests'],
+      ["'apiregistration.k8s.io'", 'apiservices'],
+    ]) {
+      expect(infrastructure).toMatch(new RegExp(`request\\.resource\\.group == ${group.replace(/\./g, '\\.')} && \\(?[^)]*'${resource}'`));
+    }
+    expect(MATCH_CONDITIONS.map((c) => c.name)).toEqual(['exclude-leases', 'exclude-events', 'exclude-access-reviews', 'exclude-cluster-infrastructure']);
+  });
+
+  it('take resources, operations and a failure policy per phase from the options', () => {
+    const custom = {
+      ...options,
+      resources: ['pods', 'deployments/scale'],
+      operations: ['CREATE', 'CONNECT'],
+      failurePolicy: { mutate: 'Ignore' as const, validate: 'Fail' as const },
+      timeoutSeconds: 3,
+    };
+    expect(mutatingWebhook(custom).rules).toEqual([{ apiGroups: ['*'], apiVersions: ['*'], resources: ['pods', 'deployments/scale'], operations: ['CREATE', 'CONNECT'], scope: '*' }]);
+    expect(mutatingWebhook(custom).failurePolicy).toBe('Ignore');
+    expect(validatingWebhook(custom).failurePolicy).toBe('Fail');
+    expect(validatingWebhook(custom).timeoutSeconds).toBe(3);
+    expect(mutatingWebhook(options).rules?.[0]?.operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+  });
+
+  it('name the owning ClusterRole without blocking its deletion', () => {
+    expect(ownerReferenceTo('kclguard', 'u-1')).toEqual({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'kclguard', uid: 'u-1' });
   });
 });

@@ -3,7 +3,11 @@
  * WebhookConfigurations at start-up, with the same safety settings the Helm chart renders:
  * sideEffects None, timeoutSeconds <= 5, matchPolicy Equivalent, a namespaceSelector that
  * excludes kube-system, kube-node-lease and kclguard's own namespace, and matchConditions that
- * let the API server skip Leases, Events and access reviews without calling us.
+ * let the API server skip Leases, Events, access reviews and the cluster's own infrastructure
+ * (Nodes, PersistentVolumes, CSRs, APIServices) without calling us.
+ *
+ * The configurations outlive the process; `ownerClusterRole` makes them dependents of a
+ * cluster-scoped object (the chart's ClusterRole) so the garbage collector deletes them with it.
  */
 import {
   AdmissionregistrationV1Api,
@@ -11,7 +15,9 @@ import {
   type KubeConfig,
   type V1MatchCondition,
   type V1MutatingWebhook,
+  type V1OwnerReference,
   type V1ValidatingWebhook,
+  RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
@@ -27,7 +33,16 @@ export interface WebhookRegistrationOptions {
   readonly excludedNamespaces: readonly string[];
   readonly failurePolicy?: { readonly mutate?: FailurePolicy; readonly validate?: FailurePolicy };
   readonly timeoutSeconds?: number;
+  /** Resources in the webhooks' rule (default every resource without subresources). */
+  readonly resources?: readonly string[];
+  /** Operations in the webhooks' rule (default CREATE, UPDATE, DELETE). */
+  readonly operations?: readonly string[];
+  /** A ClusterRole whose deletion (helm uninstall) garbage-collects both configurations. */
+  readonly ownerClusterRole?: string;
 }
+
+export const DEFAULT_WEBHOOK_RESOURCES: readonly string[] = ['*'];
+export const DEFAULT_WEBHOOK_OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE'];
 
 export const MATCH_CONDITIONS: V1MatchCondition[] = [
   { name: 'exclude-leases', expression: "!(request.resource.group == 'coordination.k8s.io' && request.resource.resource == 'leases')" },
@@ -38,6 +53,16 @@ export const MATCH_CONDITIONS: V1MatchCondition[] = [
   {
     name: 'exclude-access-reviews',
     expression: "!(request.resource.group == 'authorization.k8s.io' || request.resource.group == 'authentication.k8s.io')",
+  },
+  {
+    // With failurePolicy Fail, an outage of kclguard must not stop nodes from registering,
+    // kubelets from getting certificates, volumes from binding or aggregated APIs from
+    // (re)registering: the cluster would then be unable to heal kclguard itself.
+    name: 'exclude-cluster-infrastructure',
+    expression:
+      "!((request.resource.group == '' && (request.resource.resource == 'nodes' || request.resource.resource == 'persistentvolumes'))" +
+      " || (request.resource.group == 'certificates.k8s.io' && request.resource.resource == 'certificatesigningrequests')" +
+      " || (request.resource.group == 'apiregistration.k8s.io' && request.resource.resource == 'apiservices'))",
   },
 ];
 
@@ -64,7 +89,15 @@ function webhookSpec(options: WebhookRegistrationOptions, phase: 'mutate' | 'val
     namespaceSelector: {
       matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(options.excludedNamespaces)] }],
     },
-    rules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: '*' }],
+    rules: [
+      {
+        apiGroups: ['*'],
+        apiVersions: ['*'],
+        resources: [...(options.resources ?? DEFAULT_WEBHOOK_RESOURCES)],
+        operations: [...(options.operations ?? DEFAULT_WEBHOOK_OPERATIONS)],
+        scope: '*',
+      },
+    ],
     matchConditions: MATCH_CONDITIONS,
   };
 }
@@ -91,15 +124,31 @@ async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
 export async function registerWebhooks(options: WebhookRegistrationOptions): Promise<void> {
   const api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
   const name = options.name;
-  const metadata = { name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' } };
+  const owner = options.ownerClusterRole !== undefined ? await clusterRoleOwner(options.kubeConfig, options.ownerClusterRole) : undefined;
+  const metadata = { name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' }, ...(owner ? { ownerReferences: [owner] } : {}) };
+  const withOwner = <M extends { ownerReferences?: V1OwnerReference[] }>(existing: M | undefined): M | undefined =>
+    existing && owner ? { ...existing, ownerReferences: [...(existing.ownerReferences ?? []).filter((r) => r.uid !== owner.uid), owner] } : existing;
 
   const mutating = await readIfExists(() => api.readMutatingWebhookConfiguration({ name }));
   const mutatingWebhooks = [mutatingWebhook(options)];
-  if (mutating) await api.replaceMutatingWebhookConfiguration({ name, body: { ...mutating, webhooks: mutatingWebhooks } });
+  if (mutating) await api.replaceMutatingWebhookConfiguration({ name, body: { ...mutating, metadata: withOwner(mutating.metadata), webhooks: mutatingWebhooks } });
   else await api.createMutatingWebhookConfiguration({ body: { metadata, webhooks: mutatingWebhooks } });
 
   const validating = await readIfExists(() => api.readValidatingWebhookConfiguration({ name }));
   const validatingWebhooks = [validatingWebhook(options)];
-  if (validating) await api.replaceValidatingWebhookConfiguration({ name, body: { ...validating, webhooks: validatingWebhooks } });
+  if (validating) await api.replaceValidatingWebhookConfiguration({ name, body: { ...validating, metadata: withOwner(validating.metadata), webhooks: validatingWebhooks } });
   else await api.createValidatingWebhookConfiguration({ body: { metadata, webhooks: validatingWebhooks } });
+}
+
+/** An ownerReference to a ClusterRole; its uid is required, so the role is read first. */
+async function clusterRoleOwner(kubeConfig: KubeConfig, name: string): Promise<V1OwnerReference> {
+  const role = await kubeConfig.makeApiClient(RbacAuthorizationV1Api).readClusterRole({ name });
+  const uid = role.metadata?.uid;
+  if (!uid) throw new Error(`ClusterRole ${name} has no uid`);
+  return ownerReferenceTo(name, uid);
+}
+
+export function ownerReferenceTo(clusterRoleName: string, uid: string): V1OwnerReference {
+  // Not a controller reference and no blockOwnerDeletion: deleting the role must never wait on us.
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: clusterRoleName, uid };
 }

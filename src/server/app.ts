@@ -28,6 +28,12 @@ export interface AppOptions {
   readonly limits?: BodyLimits;
   /** While draining for shutdown, answers ask the client to close its connection. */
   readonly isDraining?: () => boolean;
+  /**
+   * Reviews answered at once; beyond it the answer is HTTP 429 without reading the body, because
+   * a large review costs several times its size in heap. The API server counts a 429 as a
+   * webhook failure, so its failurePolicy decides. Default: no limit.
+   */
+  readonly maxInFlight?: number;
 }
 
 export function createApp(options: AppOptions): Express {
@@ -79,6 +85,15 @@ async function admissionRoute(
   inFlight: InFlightTracker,
 ): Promise<void> {
   const { metrics, logger } = options;
+  if (options.maxInFlight !== undefined && inFlight.size >= options.maxInFlight) {
+    logger.warn({ webhook: phase, inFlight: inFlight.size, maxInFlight: options.maxInFlight }, 'too many admission reviews in flight; refused with 429');
+    metrics.admissionRequests.inc({ webhook: phase, operation: 'unknown', decision: 'rejected' });
+    // The body is not read; closing the connection keeps its unread bytes from poisoning it.
+    res.setHeader('Connection', 'close');
+    res.setHeader('Retry-After', '1');
+    res.status(429).json({ message: `kclguard is answering ${options.maxInFlight} admission reviews already; try again` });
+    return;
+  }
   const finished = inFlight.start();
   metrics.admissionInFlight.inc();
   const stopTimer = metrics.admissionDuration.startTimer({ webhook: phase });

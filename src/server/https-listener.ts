@@ -32,6 +32,11 @@ export interface HttpsListenerOptions {
   readonly reloadDebounceMs?: number;
   /** A safety net for file systems whose change events are unreliable. 0 disables. */
   readonly reloadPollMs?: number;
+  /**
+   * Open connections at most (further ones are refused at accept). The API servers pool their
+   * connections, so a few dozen per API server is plenty; the cap bounds memory. Default 1024.
+   */
+  readonly maxConnections?: number;
 }
 
 export interface HttpsListener {
@@ -72,10 +77,12 @@ export async function startHttpsListener(options: HttpsListenerOptions): Promise
   const server = createServer({ cert: current.cert, key: current.key }, options.app);
   // The API server keeps connections open; a short keep-alive would make it reconnect needlessly.
   server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 65_000;
-  // No honest review takes longer than the API server's 30 s maximum; a client trickling its
-  // body slower than this is cut off instead of holding a connection for node's default 5 min.
-  server.requestTimeout = 65_000;
+  // The API server sends its headers at once; a client that does not within 15 s is not one.
+  server.headersTimeout = 15_000;
+  // No honest review takes longer than the API server's 30 s webhook maximum; a client
+  // trickling its body slower than this is cut off instead of holding memory for node's 5 min.
+  server.requestTimeout = 35_000;
+  server.maxConnections = options.maxConnections ?? 1024;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { FlagError, formatUsage, parseFlags, type FlagSpec } from '../../src/cli/flags.js';
-import { SERVE_FLAGS, serveConfig } from '../../src/cli/serve.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVE_FLAGS, selfSignedHosts, serveConfig } from '../../src/cli/serve.js';
 
 const SPECS: FlagSpec[] = [
   { name: 'dir', type: 'string', default: './x', description: 'a directory' },
@@ -86,6 +89,8 @@ describe('serveConfig', () => {
       namespace: 'kclguard',
       logLevel: 'info',
       shutdownGraceSeconds: 25,
+      shutdownDelaySeconds: 0,
+      maxInFlight: 64,
       certReloadPollSeconds: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -101,6 +106,8 @@ describe('serveConfig', () => {
       KCLGUARD_NAMESPACE: 'guard',
       KCLGUARD_LOG_LEVEL: 'debug',
       KCLGUARD_SHUTDOWN_GRACE_SECONDS: '5',
+      KCLGUARD_SHUTDOWN_DELAY_SECONDS: '3',
+      KCLGUARD_MAX_IN_FLIGHT: '8',
       KCLGUARD_CERT_RELOAD_POLL_SECONDS: '0',
     });
     expect(config).toEqual({
@@ -112,6 +119,8 @@ describe('serveConfig', () => {
       namespace: 'guard',
       logLevel: 'debug',
       shutdownGraceSeconds: 5,
+      shutdownDelaySeconds: 3,
+      maxInFlight: 8,
       certReloadPollSeconds: 0,
     });
   });
@@ -132,5 +141,76 @@ describe('serveConfig', () => {
       [['--policies', dir, '--port', '70000'], {}],
     ];
     for (const [argv, env] of cases) flagError(() => serveConfig(argv, env));
+  });
+});
+
+describe('serveConfig for --register-webhooks', () => {
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kclguard-flags-')), 'kubeconfig.yaml');
+  writeFileSync(
+    kubeconfig,
+    'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+  );
+  const base = ['--kubeconfig', kubeconfig, '--register-webhooks', '--webhook-url', 'https://guard.example:9443'];
+  const registration = (argv: string[], env: Record<string, string> = {}) => {
+    const config = serveConfig([...base, ...argv], env);
+    if (config === 'help' || !config.cluster?.registration) throw new Error('no registration');
+    return config.cluster.registration;
+  };
+
+  it('defaults to what the chart renders', () => {
+    expect(registration([])).toMatchObject({
+      failurePolicy: 'Fail',
+      mutateFailurePolicy: 'Fail',
+      excludedNamespaces: [],
+      timeoutSeconds: 5,
+      resources: ['*'],
+      operations: ['CREATE', 'UPDATE', 'DELETE'],
+    });
+    expect(registration([]).ownerClusterRole).toBeUndefined();
+  });
+
+  it('takes every chart webhook value as a flag or its twin', () => {
+    expect(
+      registration(
+        [
+          '--failure-policy', 'Ignore',
+          '--mutate-failure-policy', 'Fail',
+          '--excluded-namespaces', 'team-a, team-b',
+          '--webhook-timeout-seconds', '2',
+          '--webhook-resources', 'pods,deployments/scale',
+          '--owner-cluster-role', 'kclguard',
+        ],
+        { KCLGUARD_WEBHOOK_OPERATIONS: 'CREATE,CONNECT' },
+      ),
+    ).toMatchObject({
+      failurePolicy: 'Ignore',
+      mutateFailurePolicy: 'Fail',
+      excludedNamespaces: ['team-a', 'team-b'],
+      timeoutSeconds: 2,
+      resources: ['pods', 'deployments/scale'],
+      operations: ['CREATE', 'CONNECT'],
+      ownerClusterRole: 'kclguard',
+    });
+    expect(registration(['--failure-policy', 'Ignore']).mutateFailurePolicy).toBe('Ignore');
+  });
+
+  it('puts the Service DNS names or the webhook URL host in the generated certificate', () => {
+    const inCluster = {
+      host: '0.0.0.0',
+      cluster: { registration: { endpoint: { service: { name: 'guard', namespace: 'sec', port: 443 } } } },
+    } as unknown as Parameters<typeof selfSignedHosts>[0];
+    expect(selfSignedHosts(inCluster)).toEqual(['localhost', '127.0.0.1', 'guard.sec.svc', 'guard.sec', 'guard']);
+    const config = serveConfig(base, {});
+    if (config === 'help') throw new Error('help');
+    expect(selfSignedHosts(config)).toEqual(['localhost', '127.0.0.1', 'guard.example']);
+    expect(selfSignedHosts({ host: '127.0.0.1' })).toEqual(['localhost', '127.0.0.1']);
+  });
+
+  it('refuses bad operations, empty lists and registration flags without --register-webhooks', () => {
+    flagError(() => registration(['--webhook-operations', 'CREATE,PATCH']));
+    flagError(() => registration(['--webhook-resources', ',']));
+    flagError(() => registration(['--webhook-timeout-seconds', '6']));
+    flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--excluded-namespaces', 'a'], {}));
+    flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--owner-cluster-role', 'kclguard'], {}));
   });
 });

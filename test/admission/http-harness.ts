@@ -16,7 +16,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(handler: AdmissionHandler): Promise<Harness> {
+export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number } = {}): Promise<Harness> {
   const metrics = createMetrics(new Registry(), { processMetrics: false });
   const inFlight = new InFlightTracker();
   const state = { ready: { ready: true } as Readiness, draining: false };
@@ -27,6 +27,7 @@ export async function startHarness(handler: AdmissionHandler): Promise<Harness> 
     readiness: () => state.ready,
     isDraining: () => state.draining,
     inFlight,
+    ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -101,6 +101,37 @@ describe('admission HTTP routes', () => {
   });
 });
 
+describe('concurrency limit', () => {
+  it('answers 429 beyond --max-in-flight, without touching the engine, and recovers', async () => {
+    let engineCalls = 0;
+    const harness = await startHarness(
+      async (r) => {
+        engineCalls++;
+        return scriptedEngine(r);
+      },
+      { maxInFlight: 2 },
+    );
+    try {
+      const slow = fixture('pod-create');
+      slow.request.name = 'slow';
+      const inFlight = [postJson(harness.base, '/validate', JSON.stringify(slow)), postJson(harness.base, '/mutate', JSON.stringify(slow))];
+      const until = Date.now() + 2000;
+      while (harness.inFlight.size < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      const refused = await postJson(harness.base, '/validate', fixtureText('pod-create'));
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(typeof refused.json.message).toBe('string');
+      expect(engineCalls).toBe(2);
+      for (const answer of await Promise.all(inFlight)) expect(answer.status).toBe(200);
+      const after = await postJson(harness.base, '/validate', fixtureText('pod-create'));
+      expect(after.status).toBe(200);
+      expect(await harness.metrics.registry.getSingleMetricAsString('kclguard_admission_requests_total')).toContain('decision="rejected"');
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
 describe('adversarial input', () => {
   let harness: Harness;
   beforeAll(async () => {

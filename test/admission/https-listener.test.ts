@@ -171,3 +171,16 @@ describe('HTTPS listener', () => {
     expect(await pending).toBe('cut off');
   });
 });
+
+describe('connection limits', () => {
+  it('bounds connections and slow clients below the API server maximum webhook timeout', async () => {
+    const pair = generateSelfSigned();
+    const listener = await start(async () => decision(), pair);
+    expect(listener.server.maxConnections).toBe(1024);
+    expect(listener.server.headersTimeout).toBeLessThanOrEqual(listener.server.requestTimeout);
+    // Long enough for a 30 s webhook call, short of node's 5 min default.
+    expect(listener.server.requestTimeout).toBeGreaterThan(30_000);
+    expect(listener.server.requestTimeout).toBeLessThan(60_000);
+    expect((await postReview(listener, pair.cert, fixtureText('pod-create'))).status).toBe(200);
+  });
+});

@@ -1,6 +1,6 @@
 /** `kclguard serve` as the CLI runs it: exit codes, one-line errors, signals. */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,5 +106,25 @@ describe('kclguard serve main', () => {
     expect(await exit).toBe(0);
     expect(stderr.join('')).toContain('SIGTERM received');
     expect(process.listeners('SIGTERM').filter((listener) => !before.has(listener))).toHaveLength(0);
+  });
+
+  it('exits 1 instead of serving an empty policy set when the cluster cannot be listed', async () => {
+    const kubeconfig = join(cacheDir, 'kubeconfig.yaml');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        'current-context: x',
+        '',
+      ].join('\n'),
+    );
+    const argv = ['--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'silent', '--cluster-sync-timeout-seconds', '1'];
+    expect(await main(argv)).toBe(1);
+    expect(ourStderr()).toMatch(/^kclguard serve: cannot reach the cluster \(kubeconfig\): [^\n]+\n$/);
+    expect(ourStderr()).not.toContain('kclguard serving');
   });
 });

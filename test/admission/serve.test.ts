@@ -148,4 +148,19 @@ describe('kclguard serve (local mode)', () => {
     expect(await server.stop()).toBe(true);
     await expect(call(server, 'GET', '/healthz')).rejects.toThrow();
   });
+
+  it('keeps answering reviews, with /readyz failing, for the shutdown delay after a stop request', async () => {
+    const server = await serve(policyDir(), { shutdownDelaySeconds: 1 });
+    expect((await call(server, 'GET', '/readyz')).status).toBe(200);
+    const started = Date.now();
+    const stopped = server.stop();
+    const readyz = await call(server, 'GET', '/readyz');
+    expect(readyz.status).toBe(503);
+    const review = await call(server, 'POST', '/validate', JSON.stringify(fixture('pod-create')));
+    expect(review.status).toBe(200);
+    expect(JSON.parse(review.text).response.allowed).toBe(true);
+    expect(await stopped).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    await expect(call(server, 'GET', '/healthz')).rejects.toThrow();
+  });
 });

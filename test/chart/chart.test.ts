@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { MATCH_CONDITIONS } from '../../src/cluster/webhook-registration.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chart = join(root, 'charts', 'kclguard');
@@ -98,9 +99,8 @@ describe.each(scenarios)('rendered with %s', (file) => {
         expect(webhook.timeoutSeconds).toBeLessThanOrEqual(5);
         expect(webhook.matchPolicy).toBe('Equivalent');
         expect(['Fail', 'Ignore']).toContain(webhook.failurePolicy);
-        const conditions = webhook.matchConditions.map((c: any) => c.expression).join(' ');
-        expect(conditions).toContain("'leases'");
-        expect(conditions).toContain("'events'");
+        // One list for the chart and --register-webhooks.
+        expect(webhook.matchConditions).toEqual(MATCH_CONDITIONS);
       }
     }
   });
@@ -144,6 +144,44 @@ describe('scenario specifics', () => {
     const rules = one(docs, 'ClusterRole').rules.filter((r: any) => r.apiGroups.includes('admissionregistration.k8s.io'));
     const mutating = rules.filter((r: any) => r.verbs.includes('update'));
     expect(mutating.every((r: any) => r.resourceNames?.length === 1)).toBe(true);
+  });
+
+  it('with self-registration, passes every webhook value to serve and owns the configurations by its ClusterRole', () => {
+    const docs = render(join(chart, 'ci', 'self-registration-values.yaml'), [
+      '--set', 'service.port=8443',
+      '--set', 'webhook.excludedNamespaces={team-a,team-b}',
+      '--set', 'webhook.timeoutSeconds=3',
+      '--set', 'webhook.resources={pods,deployments}',
+      '--set', 'webhook.operations={CREATE,UPDATE}',
+      '--set', 'webhook.failurePolicy.mutate=Ignore',
+      '--set', 'webhook.failurePolicy.validate=Fail',
+    ]);
+    const args: string[] = one(docs, 'Deployment').spec.template.spec.containers[0].args;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--service-port=8443',
+        '--excluded-namespaces=team-a,team-b',
+        '--webhook-timeout-seconds=3',
+        '--webhook-resources=pods,deployments',
+        '--webhook-operations=CREATE,UPDATE',
+        '--mutate-failure-policy=Ignore',
+        '--failure-policy=Fail',
+        '--owner-cluster-role=kclguard',
+      ]),
+    );
+    const readRole = one(docs, 'ClusterRole').rules.find((r: any) => r.resources.includes('clusterroles'));
+    expect(readRole).toEqual({ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['kclguard'], verbs: ['get'] });
+  });
+
+  it('keeps serving through a rollout: preStop sleep, then a drain delay shorter than the grace period', () => {
+    const pod = one(render(), 'Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    expect(container.lifecycle.preStop).toEqual({ exec: { command: ['sleep', '5'] } });
+    const delay = Number(container.args.find((a: string) => a.startsWith('--shutdown-delay-seconds=')).split('=')[1]);
+    const grace = Number(container.args.find((a: string) => a.startsWith('--shutdown-grace-seconds=')).split('=')[1]);
+    expect(delay).toBe(5);
+    expect(5 + delay + grace).toBeLessThan(pod.terminationGracePeriodSeconds);
+    expect(container.args).toContain('--max-in-flight=64');
   });
 
   it('with one replica, renders no PodDisruptionBudget (it would block every drain)', () => {

@@ -4,6 +4,7 @@
 // runs here), so they are only dry-run: stored, they would block every later request.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -160,7 +161,12 @@ describe('the Helm chart', () => {
     const release = 'e2e-self';
     const ownNamespace = await freshNamespace('e2e-chart-self');
     extraNamespaces.push(ownNamespace);
-    const objects = await template(release, ownNamespace, ['-f', resolve(CHART, 'ci/self-registration-values.yaml')]);
+    const objects = await template(release, ownNamespace, [
+      '-f', resolve(CHART, 'ci/self-registration-values.yaml'),
+      '--set', 'webhook.excludedNamespaces={e2e-never-sent}',
+      '--set', 'webhook.timeoutSeconds=4',
+      '--set', 'webhook.operations={CREATE,UPDATE}',
+    ]);
     expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
     const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
     await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
@@ -174,13 +180,40 @@ describe('the Helm chart', () => {
 
     // Every API call kclguard makes (informers, SubjectAccessReviews, the Lease, status,
     // discovery, webhook registration) is made as the chart's ServiceAccount.
+    // The webhook settings the chart's Deployment passes (its failure policies stay Ignore here:
+    // a Fail webhook pointing at this short-lived process could block the rest of the suite).
+    const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
+    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|excluded-namespaces|webhook-timeout-seconds|webhook-resources|webhook-operations)=/.test(arg));
+    expect(webhookArgs).toHaveLength(5);
     kclguard = await startKclguard({
       webhookName: fullName,
       serviceName: fullName,
       namespace: ownNamespace,
       kubeconfig,
       failurePolicy: 'Ignore',
+      extraArgs: webhookArgs,
     });
+    // Registered with the chart's values, and owned by the chart's ClusterRole so that
+    // helm uninstall (which deletes the role) garbage-collects them.
+    const roleUid = (await kubectl(['get', 'clusterrole', fullName, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const registered = JSON.parse((await kubectl(['get', kind, fullName, '-o', 'json'])).stdout);
+      expect(registered.metadata.ownerReferences).toEqual([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: fullName, uid: roleUid }]);
+      const webhook = registered.webhooks[0];
+      expect(webhook.timeoutSeconds).toBe(4);
+      expect(webhook.rules[0].operations).toEqual(['CREATE', 'UPDATE']);
+      expect(webhook.namespaceSelector.matchExpressions[0].values).toEqual(expect.arrayContaining(['kube-system', ownNamespace, 'e2e-never-sent']));
+      expect(webhook.matchConditions.map((condition: { name: string }) => condition.name)).toContain('exclude-cluster-infrastructure');
+    }
+    // Ready only because its informers listed (a failed LIST is tested below: exit 1).
+    const ca = readFileSync(process.env.KCLGUARD_E2E_CA_CERT!, 'utf8');
+    const readyz = await new Promise<number>((resolveStatus, reject) => {
+      httpsGet(`${kclguard!.url}/readyz`, { ca, agent: false }, (res) => {
+        res.resume();
+        resolveStatus(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(readyz).toBe(200);
     const lease = await kubectl(['get', 'lease', `${fullName}-status-writer`, '-n', ownNamespace, '-o', 'jsonpath={.spec.holderIdentity}']);
     expect(lease.stdout).toBe(fullName);
 
@@ -193,5 +226,23 @@ describe('the Helm chart', () => {
     await create(manifests(configMap(tenant, 'stamped')));
     expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
     expect(kclguard.output()).not.toMatch(/forbidden/i);
+  });
+
+  it('refuses to serve (exit 1) when it cannot list policies, instead of enforcing nothing', async () => {
+    await installCrds();
+    // A ServiceAccount nobody granted anything: every LIST is Forbidden.
+    const kubeconfig = impersonatingKubeconfig('system:serviceaccount:default:kclguard-e2e-nobody');
+    const run = execFileAsync(
+      process.execPath,
+      [resolve(REPO_ROOT, 'dist/main.js'), 'serve', '--kubeconfig', kubeconfig, '--port', '0', '--cluster-sync-timeout-seconds', '3', '--log-level', 'silent'],
+      { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 30_000 },
+    );
+    const failure = (await run.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number; stderr?: string } | undefined;
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/^kclguard serve: cannot reach the cluster \(kubeconfig\): could not list [^\n]*forbidden/im);
+    expect(failure?.stderr).not.toContain('kclguard serving');
   });
 });

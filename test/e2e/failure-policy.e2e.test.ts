@@ -45,6 +45,27 @@ describe('kclguard down', () => {
     expect(result.stderr).toMatch(/failed calling webhook "(mutate|validate)\.kclguard\.krm\.kcl\.dev"/);
     expect((await kubectl(['get', 'configmap', 'while-down', '-n', ns], { allowFailure: true })).code).not.toBe(0);
   });
+
+  it("with failurePolicy Fail: the cluster's own infrastructure (Nodes, PersistentVolumes) is still admitted", async () => {
+    await startThenStop('Fail');
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'e2e-node-while-down' } };
+    const volume = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: 'e2e-pv-while-down' },
+      spec: { capacity: { storage: '1Mi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/e2e-pv' } },
+    };
+    try {
+      // Cluster-scoped, so no namespaceSelector spares them: only the matchConditions do.
+      expect((await create(manifests(node, volume))).code).toBe(0);
+      // While a namespaced ConfigMap is still refused: the webhook is really registered and failing.
+      const configMapResult = await create(manifests(configMap(namespace!, 'still-refused')), { allowFailure: true });
+      expect(configMapResult.stderr).toMatch(/failed calling webhook/);
+    } finally {
+      await kubectl(['delete', 'node', 'e2e-node-while-down', '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', 'persistentvolume', 'e2e-pv-while-down', '--ignore-not-found', '--wait=false']);
+    }
+  });
 });
 
 describe('restarting with other flags', () => {

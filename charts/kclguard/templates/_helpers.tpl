@@ -40,7 +40,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/*
 One webhook entry; called with (dict "root" $ "name" "mutate" "path" "/mutate" "caBundle" $ca).
 Leases and Events are filtered out by matchConditions so the API server does not even call us
-for the busiest objects in a cluster; kclguard also refuses them in-process.
+for the busiest objects in a cluster; kclguard also refuses them in-process. Nodes,
+PersistentVolumes, CSRs and APIServices are filtered out so that an outage of kclguard with
+failurePolicy Fail cannot stop the cluster from healing itself.
 */}}
 {{- define "kclguard.webhook" -}}
 {{- $root := .root -}}
@@ -80,4 +82,7 @@ for the busiest objects in a cluster; kclguard also refuses them in-process.
       expression: "!(request.resource.resource == 'events' && (request.resource.group == '' || request.resource.group == 'events.k8s.io'))"
     - name: exclude-access-reviews
       expression: "!(request.resource.group == 'authorization.k8s.io' || request.resource.group == 'authentication.k8s.io')"
+    {{- /* Same list as MATCH_CONDITIONS in src/cluster/webhook-registration.ts (test/chart checks). */}}
+    - name: exclude-cluster-infrastructure
+      expression: "!((request.resource.group == '' && (request.resource.resource == 'nodes' || request.resource.resource == 'persistentvolumes')) || (request.resource.group == 'certificates.k8s.io' && request.resource.resource == 'certificatesigningrequests') || (request.resource.group == 'apiregistration.k8s.io' && request.resource.resource == 'apiservices'))"
 {{- end -}}

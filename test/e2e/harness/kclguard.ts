@@ -26,6 +26,8 @@ export interface KclguardOptions {
   readonly namespace?: string;
   /** `--service-name`: the Lease is `<serviceName>-status-writer`. */
   readonly serviceName?: string;
+  /** More `serve` flags (e.g. the webhook settings a chart passes). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface RunningKclguard {
@@ -116,6 +118,7 @@ export async function startKclguard(options: KclguardOptions): Promise<RunningKc
     '--pod-name', options.webhookName,
     '--shutdown-grace-seconds', '2',
     '--log-level', 'info',
+    ...(options.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   running.add(child);
