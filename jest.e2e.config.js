@@ -3,6 +3,7 @@
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
   globalSetup: '<rootDir>/test/e2e/global-setup.ts',
