@@ -1,6 +1,5 @@
-// Prints one plain closing line, `jest: N passed, N failed`, after jest's own summary (on the same
-// stream, stderr), so CI
-// tools that read a run's last line see the counts whatever reporter they know.
+// Prints one plain closing line, `jest: N passed, N failed`, after jest's own summary and on the
+// same stream (stderr), so tools that read a run's closing lines see the counts.
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
