@@ -3,9 +3,9 @@
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    process.stderr.write(
-      `\njest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
-    );
+    const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`;
+    // jest prints its own summary after every custom reporter; at exit, this line comes last.
+    process.once('exit', () => process.stderr.write(`${line}\n`));
   }
 }
 module.exports = SummaryReporter;
