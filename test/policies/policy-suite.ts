@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { testFileProblems } from '../../src/cli/author/test-file.js';
+import { testFileProblems, type TestCaseSpec, type TestFileSpec } from '../../src/cli/author/test-file.js';
 
 export const POLICIES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies');
 export const TEST_FILE = 'kclguard-test.yaml';
@@ -17,35 +17,14 @@ export type CaseResult = (typeof RESULTS)[number];
 export const OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
-export interface UserInfo {
-  readonly username: string;
-  readonly groups?: readonly string[];
-}
+export type UserInfo = NonNullable<TestCaseSpec['userInfo']>;
 
-export interface TestCase {
-  readonly name: string;
-  readonly resource?: string;
-  readonly operation?: Operation;
-  readonly oldResource?: string;
-  /** Replaces the KCLRun's spec.params for this case (`{}` = a KCLRun without params). */
-  readonly params?: unknown;
-  readonly userInfo?: UserInfo;
-  readonly expect: {
-    readonly result: CaseResult;
-    readonly object?: string;
-    readonly message?: string;
-  };
-}
+/** A case as this KCL-level runner reads it: the format of `kclguard test`, narrowed to four results. */
+export type TestCase = Omit<TestCaseSpec, 'expect'> & {
+  readonly expect: Omit<TestCaseSpec['expect'], 'result'> & { readonly result: CaseResult };
+};
 
-export interface TestFile {
-  readonly apiVersion: 'kclguard.dev/v1alpha1';
-  readonly kind: 'KCLGuardTest';
-  readonly metadata: { readonly name: string };
-  readonly policies: readonly string[];
-  readonly namespaces?: readonly string[];
-  readonly rbac?: readonly string[];
-  readonly cases: readonly TestCase[];
-}
+export type TestFile = Omit<TestFileSpec, 'cases'> & { readonly cases: readonly TestCase[] };
 
 export type KubeObject = Record<string, unknown> & {
   readonly apiVersion?: string;
