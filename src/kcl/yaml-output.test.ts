@@ -1,26 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { renderExports, renderYaml, renderYamlAll, renderYamlStream } from './yaml-output.js';
-import { KDict, KFloat, KFunction, KUnit, UNDEFINED, type Value } from './value.js';
-import { makeUnit } from './units-core.js';
+import { KDict, KFloat, KUnit, type Value } from './value.js';
 import { YAML_CASES } from './yaml-output.cases.js';
-
-/** Decodes the tagged JSON of the captured cases into KCL values. */
-function fromSpec(spec: unknown): Value {
-  if (spec === null || typeof spec === 'string' || typeof spec === 'boolean') return spec;
-  if (typeof spec === 'number') return spec;
-  if (Array.isArray(spec)) return spec.map(fromSpec);
-  const o = spec as Record<string, unknown>;
-  if ('$f' in o) return new KFloat(o.$f as number);
-  if ('$u' in o) {
-    const [n, suffix] = o.$u as [number, string];
-    return makeUnit(n, suffix);
-  }
-  if ('$undef' in o) return UNDEFINED;
-  if ('$fn' in o) return new KFunction('f', () => null);
-  const d = new KDict();
-  for (const [k, v] of o.$d as [string, unknown][]) d.set(k, fromSpec(v));
-  return d;
-}
+import { fromSpec } from './builtins/test-support.js';
 
 describe('kcl run YAML output matches the reference', () => {
   for (const c of YAML_CASES) {
