@@ -36,11 +36,11 @@ import subprocess
 import sys
 import tempfile
 
+from kcl_reference import ensure_reference
+
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(SCRIPTS_DIR)
 POLICIES_DIR = os.path.join(REPO_DIR, "policies")
-INSTALLER = os.path.join(SCRIPTS_DIR, "install-kcl-reference.sh")
-REEXEC_MARKER = "KCLGUARD_POLICY_EXPECTATIONS_IN_REFERENCE"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)")
 RESULTS = ("mutated", "passed", "violated", "failed")
@@ -71,27 +71,6 @@ if (request.load) {
 }
 process.stdout.write(JSON.stringify(out));
 """
-
-
-def ensure_reference():
-    """Returns only when kcl_lib is importable, re-executing under the reference if not."""
-    try:
-        import kcl_lib.api  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if os.environ.get(REEXEC_MARKER):
-        sys.exit("policy-expectations: kcl_lib is not importable by the reference python")
-    python = os.environ.get("KCL_REFERENCE_PYTHON", "")
-    usable = python and subprocess.run(
-        [python, "-c", "import kcl_lib.api"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ).returncode == 0
-    if not usable:
-        python = subprocess.run(
-            ["bash", INSTALLER], check=True, stdout=subprocess.PIPE, text=True
-        ).stdout.strip().splitlines()[-1]
-    env = dict(os.environ, **{REEXEC_MARKER: "1"})
-    os.execve(python, [python, os.path.abspath(__file__), *sys.argv[1:]], env)
 
 
 def node_yaml(request):
@@ -423,7 +402,7 @@ def check_case(api, files, policy_dir, policy, source, case, label, update, verb
 
 
 def main(argv):
-    ensure_reference()
+    ensure_reference(__file__)
     import kcl_lib.api as api
 
     update = "--update" in argv

@@ -30,28 +30,12 @@ import re
 import subprocess
 import sys
 
+from kcl_reference import ensure_reference
+
 SCRIPTS_DIR = os.path.dirname(os.path.abspath(__file__))
 CORPUS_DIR = os.path.join(os.path.dirname(SCRIPTS_DIR), "test", "conformance")
-INSTALLER = os.path.join(SCRIPTS_DIR, "install-kcl-reference.sh")
-REEXEC_MARKER = "KCLGUARD_REGEN_IN_REFERENCE_VENV"
 SETTINGS = ("sort_keys", "show_hidden", "disable_none")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def ensure_reference():
-    """Returns only when kcl_lib is importable, re-executing under the reference venv if not."""
-    try:
-        import kcl_lib.api  # noqa: F401
-        return
-    except ImportError:
-        pass
-    if os.environ.get(REEXEC_MARKER):
-        sys.exit("regen-goldens: kcl_lib still not importable inside the reference venv")
-    python = subprocess.run(
-        ["bash", INSTALLER], check=True, stdout=subprocess.PIPE, text=True
-    ).stdout.strip().splitlines()[-1]
-    env = dict(os.environ, **{REEXEC_MARKER: "1"})
-    os.execve(python, [python, os.path.abspath(__file__), *sys.argv[1:]], env)
 
 
 def find_cases(filters):
@@ -109,7 +93,7 @@ def run_case(api, case_dir):
 
 
 def main(argv):
-    ensure_reference()
+    ensure_reference(__file__)
     import kcl_lib.api as api
 
     check = "--check" in argv
