@@ -15,13 +15,12 @@ import {
   type ObjectCache,
   type V1Namespace,
 } from '@kubernetes/client-node';
+import { KCLRUN_API_VERSION, KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/model.js';
 import type { EngineLogger } from '../engine/logger.js';
 import { silentLogger } from '../engine/logger.js';
 import type { NamespaceInfo, NamespaceLookup } from '../engine/namespaces.js';
 import type { LoadReport, PolicySet } from '../engine/policy-set.js';
 
-export const KCLRUN_GROUP = 'krm.kcl.dev';
-export const KCLRUN_VERSION = 'v1alpha1';
 
 const INFORMERS = ['kclruns', 'clusterkclruns', 'namespaces'] as const;
 
@@ -196,5 +195,5 @@ function describeListError(err: unknown): string {
 
 /** Objects from a LIST carry no apiVersion/kind of their own; the policy schema needs them. */
 function withKind(doc: KubernetesObject, kind: string): KubernetesObject {
-  return { ...doc, apiVersion: `${KCLRUN_GROUP}/${KCLRUN_VERSION}`, kind };
+  return { ...doc, apiVersion: KCLRUN_API_VERSION, kind };
 }

@@ -9,6 +9,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { EngineLogger } from '../engine/logger.js';
 import { silentLogger } from '../engine/logger.js';
+import { statusCode } from './api-errors.js';
 
 export interface LeaderElectionOptions {
   readonly kubeConfig: KubeConfig;
@@ -27,11 +28,6 @@ export interface LeaderElectionOptions {
 }
 
 export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
-
-function statusCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 export class LeaderElector {
   private readonly api: LeaseApi;

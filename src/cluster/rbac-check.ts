@@ -3,17 +3,16 @@
  * verbs it needs on the kinds it selects? Per request the authorizer decides again (RBAC can
  * change); this check only tells the author early, in `kubectl get kclrun -o yaml`.
  */
-import type { Authorizer, AuthorizationAttributes } from '../engine/authorizer.js';
+import { OPERATION_VERBS, type Authorizer, type AuthorizationAttributes } from '../engine/authorizer.js';
 import type { CompiledPolicy } from '../engine/compiled-policy.js';
 import type { KindResolver, ResourceRef } from './discovery.js';
+import { serviceAccountUser } from './sar-authorizer.js';
 
 export interface RbacCheckResult {
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason: string;
   readonly message: string;
 }
-
-const OPERATION_VERBS: Record<string, string> = { CREATE: 'create', UPDATE: 'update', DELETE: 'delete', CONNECT: 'connect' };
 
 export async function checkPolicyRbac(policy: CompiledPolicy, authorizer: Authorizer, kinds: KindResolver): Promise<RbacCheckResult> {
   const definition = policy.definition;
@@ -27,7 +26,7 @@ export async function checkPolicyRbac(policy: CompiledPolicy, authorizer: Author
     };
   }
   const effect = definition.spec.mode === 'Validate' ? 'validate' : 'mutate';
-  const opVerbs = definition.spec.selector.operations.map((op) => OPERATION_VERBS[op]).filter(Boolean);
+  const opVerbs = definition.spec.selector.operations.map((op) => OPERATION_VERBS[op]);
   const namespace = definition.identity.kind === 'KCLRun' ? (definition.identity.namespace ?? '') : '';
   const selectedKinds = new Set([
     ...(definition.spec.selector.kinds ?? []),
@@ -60,7 +59,7 @@ export async function checkPolicyRbac(policy: CompiledPolicy, authorizer: Author
       if (opVerbs.length > 0 && perVerb.every(Boolean)) continue;
       missing.push(label);
     }
-    const who = `system:serviceaccount:${sa.namespace}:${sa.name}`;
+    const who = serviceAccountUser(sa.namespace, sa.name);
     if (missing.length === 0) return { status: 'True', reason: 'Granted', message: `${who} may ${effect} the selected resources` };
     return {
       status: 'False',

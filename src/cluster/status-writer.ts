@@ -9,7 +9,7 @@ import type { CompiledPolicy } from '../engine/compiled-policy.js';
 import type { EngineLogger } from '../engine/logger.js';
 import { silentLogger } from '../engine/logger.js';
 import type { PolicySnapshot } from '../engine/policy-set.js';
-import { KCLRUN_GROUP, KCLRUN_VERSION } from './cluster-policy-source.js';
+import { KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/model.js';
 import type { KindResolver } from './discovery.js';
 import { checkPolicyRbac, type RbacCheckResult } from './rbac-check.js';
 

@@ -19,6 +19,7 @@ import {
   type V1ValidatingWebhook,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
+import { statusCode } from './api-errors.js';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
 
@@ -65,11 +66,6 @@ export const MATCH_CONDITIONS: V1MatchCondition[] = [
       " || (request.resource.group == 'apiregistration.k8s.io' && request.resource.resource == 'apiservices'))",
   },
 ];
-
-function statusCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-}
 
 function webhookSpec(options: WebhookRegistrationOptions, phase: 'mutate' | 'validate') {
   const path = `/${phase}`;

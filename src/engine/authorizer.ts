@@ -22,7 +22,8 @@ export type Authorizer = (serviceAccount: ServiceAccountRef, attributes: Authori
 /** Local mode without RBAC manifests: every ServiceAccount may do everything. */
 export const allowAllAuthorizer: Authorizer = async () => true;
 
-const VERBS: Readonly<Record<Operation, string>> = {
+/** The authorization verb of each admission operation. */
+export const OPERATION_VERBS: Readonly<Record<Operation, string>> = {
   CREATE: 'create',
   UPDATE: 'update',
   DELETE: 'delete',
@@ -77,7 +78,7 @@ export async function authorizeEffect(
   request: EngineRequest,
   effect: 'mutate' | 'validate',
 ): Promise<boolean> {
-  if (await authorizer(serviceAccount, requestAttributes(request, VERBS[request.operation]))) return true;
+  if (await authorizer(serviceAccount, requestAttributes(request, OPERATION_VERBS[request.operation]))) return true;
   return authorizer(serviceAccount, requestAttributes(request, effect));
 }
 

@@ -5,8 +5,9 @@
  */
 import type { FailureAction, Operation } from './contract.js';
 
-export const KCLRUN_API_VERSION = 'krm.kcl.dev/v1alpha1';
 export const KCLRUN_GROUP = 'krm.kcl.dev';
+export const KCLRUN_VERSION = 'v1alpha1';
+export const KCLRUN_API_VERSION = `${KCLRUN_GROUP}/${KCLRUN_VERSION}`;
 
 export type PolicyKind = 'KCLRun' | 'ClusterKCLRun';
 export type PolicyMode = 'Auto' | 'Validate';
