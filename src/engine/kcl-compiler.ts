@@ -45,18 +45,24 @@ function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<Con
  * consumer of the resulting object work with JavaScript numbers.
  */
 function bigIntPath(plain: unknown, path: string): string | undefined {
-  if (typeof plain === 'bigint') return path;
+  const steps = bigIntSteps(plain);
+  return steps === undefined ? undefined : path + steps.reverse().join('');
+}
+
+/** The steps to a bigint, innermost first; the path text is built only when one is found. */
+function bigIntSteps(plain: unknown): string[] | undefined {
+  if (typeof plain === 'bigint') return [];
   if (plain === null || typeof plain !== 'object') return undefined;
   if (Array.isArray(plain)) {
     for (let i = 0; i < plain.length; i++) {
-      const found = bigIntPath(plain[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
+      const found = bigIntSteps(plain[i]);
+      if (found !== undefined) return (found.push(`[${i}]`), found);
     }
     return undefined;
   }
   for (const key in plain) {
-    const found = bigIntPath((plain as Record<string, unknown>)[key], `${path}.${key}`);
-    if (found !== undefined) return found;
+    const found = bigIntSteps((plain as Record<string, unknown>)[key]);
+    if (found !== undefined) return (found.push(`.${key}`), found);
   }
   return undefined;
 }
