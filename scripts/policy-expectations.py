@@ -178,10 +178,12 @@ def assert_statements(source_lines):
     return statements
 
 
-def bracket_balance(line):
-    """Opening minus closing brackets outside string literals (good enough for policy code)."""
-    balance, quote, escaped = 0, None, False
-    for char in line:
+def code_chars(text, stop_at_comment=True):
+    """(index, char, depth) for each character outside string literals (until a `#` comment when
+    stop_at_comment); depth is the bracket nesting before the character (good enough for policy
+    code)."""
+    depth, quote, escaped = 0, None, False
+    for index, char in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -189,15 +191,22 @@ def bracket_balance(line):
                 escaped = True
             elif char == quote:
                 quote = None
-        elif char in "\"'":
+            continue
+        if char in "\"'":
             quote = char
-        elif char == "#":
-            break
-        elif char in "([{":
-            balance += 1
+            continue
+        if char == "#" and stop_at_comment:
+            return
+        yield index, char, depth
+        if char in "([{":
+            depth += 1
         elif char in ")]}":
-            balance -= 1
-    return balance
+            depth -= 1
+
+
+def bracket_balance(line):
+    """Opening minus closing brackets outside string literals."""
+    return sum(1 if char in "([{" else -1 for _, char, _ in code_chars(line) if char in "([{)]}")
 
 
 STRING_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
@@ -206,22 +215,8 @@ INTERPOLATION = re.compile(r"\$\{[^}]*\}")
 
 def assert_message_text(statement_text):
     """What follows the assert condition: the text after its first top-level comma."""
-    depth, quote, escaped = 0, None, False
-    for index, char in enumerate(statement_text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
+    for index, char, depth in code_chars(statement_text, stop_at_comment=False):
+        if char == "," and depth == 0:
             return statement_text[index + 1:]
     return ""
 
