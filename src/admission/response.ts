@@ -3,7 +3,7 @@
  * rules hold in one place: the uid is echoed, `patchType: JSONPatch` comes only with a non-empty
  * base64 RFC 6902 patch, a denial's status.code is >= 400 and warnings obey their limits.
  */
-import type { EngineDecision, Phase } from '../engine/contract.js';
+import type { Denial, EngineDecision, Phase } from '../engine/index.js';
 import { sanitizeWarnings, toSingleLine, truncateRunes } from './warnings.js';
 import {
   ADMISSION_API_VERSION,
@@ -68,6 +68,25 @@ export function errored(uid: string, cause: string): AdmissionResponse {
   };
 }
 
+/**
+ * The status code and reason for each kind of denial, the way the API server and
+ * controller-runtime use them: 403 Forbidden for a violation (controller-runtime's `Denied`, as
+ * Gatekeeper answers), 500 InternalError for a policy that could not run (failureAction abort)
+ * and for kclguard's own errors, 422 Invalid for a KCLRun that does not validate — as the API
+ * server answers a spec it cannot accept.
+ */
+export const DENIAL_STATUS: Readonly<Record<Denial['kind'], { readonly code: number; readonly reason: string }>> = {
+  violation: { code: 403, reason: 'Forbidden' },
+  failure: { code: 500, reason: 'InternalError' },
+  invalid_policy: { code: 422, reason: 'Invalid' },
+  internal: { code: 500, reason: 'InternalError' },
+};
+
+function denialStatus(denial: Denial | undefined): Partial<AdmissionStatus> {
+  if (!denial) return { code: DEFAULT_DENIAL_CODE, message: 'denied by kclguard' };
+  return { ...DENIAL_STATUS[denial.kind], message: denial.message };
+}
+
 export interface DecisionAnswer {
   readonly response: AdmissionResponse;
   /** True when the engine returned a patch for /validate, which the API server would refuse. */
@@ -81,8 +100,7 @@ export function fromDecision(phase: Phase, uid: string, decision: EngineDecision
   const extras: ResponseExtras = { warnings: decision.warnings, auditAnnotations };
   const hasPatch = decision.patch.length > 0;
   if (!decision.allowed) {
-    const status = decision.status ?? { code: DEFAULT_DENIAL_CODE, message: 'denied by kclguard' };
-    return { response: denied(uid, status, extras), droppedPatch: false, droppedAuditKeys: dropped };
+    return { response: denied(uid, denialStatus(decision.denial), extras), droppedPatch: false, droppedAuditKeys: dropped };
   }
   if (phase === 'validate') {
     return { response: allowed(uid, extras), droppedPatch: hasPatch, droppedAuditKeys: dropped };

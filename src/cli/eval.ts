@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       old: v.old as string | undefined,
     });
     const rbac = v.rbac === undefined ? undefined : loadRbac([v.rbac as string]);
-    const engine = new OfflineEngine({ policies: input.policies, namespaces: input.namespaces, rbac });
+    const engine = await OfflineEngine.create({ policies: input.policies, namespaces: input.namespaces, rbac });
     const userInfo: UserInfo = {
       username: (v.user as string | undefined) ?? DEFAULT_USER.username,
       groups: repeated.group!.length > 0 ? repeated.group! : DEFAULT_USER.groups,

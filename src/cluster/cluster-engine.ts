@@ -1,33 +1,35 @@
 /**
- * The engine as cluster mode runs it: the same PolicySet and AdmissionHandler as local mode,
- * fed by informers instead of a directory, with the SubjectAccessReview authorizer.
+ * The engine runtime as cluster mode runs it: the same PolicySet and AdmissionHandler as local
+ * mode, fed by informers instead of a directory, with the SubjectAccessReview authorizer and a
+ * Namespace cache that reads a Namespace the informer has not delivered yet.
  */
-import type { AdmissionHandler } from '../engine/contract.js';
-import type { ExclusionConfig } from '../engine/exclusions.js';
-import { createAdmissionHandler } from '../engine/handler.js';
-import type { EngineLogger } from '../engine/logger.js';
-import type { EngineObserver } from '../engine/observer.js';
-import type { PolicyCompiler } from '../engine/policy-compiler.js';
-import { PolicySet } from '../engine/policy-set.js';
+import {
+  createAdmissionHandler,
+  PolicySet,
+  withPolicyValidation,
+  type EngineObserver,
+  type EngineRuntime,
+  type ExclusionConfig,
+  type PolicyExecutor,
+  type Readiness,
+} from '../engine/index.js';
 import { startClusterMode, type ClusterModeOptions } from './cluster-mode.js';
 
 export interface ClusterEngineOptions extends Omit<ClusterModeOptions, 'policySet'> {
-  readonly compiler: PolicyCompiler;
+  readonly executor: PolicyExecutor;
   readonly observer?: EngineObserver;
   readonly exclusions?: Partial<ExclusionConfig>;
+  /** Whether the executor can run jobs (the pool has a live worker); default always. */
+  readonly executorHealthy?: () => boolean;
 }
 
-export interface ClusterEngine {
-  readonly handler: AdmissionHandler;
+export interface ClusterEngine extends EngineRuntime {
   readonly policies: PolicySet;
-  /** Whether policies and Namespaces are listed; /readyz follows it. */
-  ready(): boolean;
-  close(): Promise<void>;
 }
 
 export async function createClusterEngine(options: ClusterEngineOptions): Promise<ClusterEngine> {
-  const logger: EngineLogger = options.logger;
-  const policies = new PolicySet({ compiler: options.compiler, observer: options.observer, logger });
+  const { logger } = options;
+  const policies = new PolicySet({ executor: options.executor, observer: options.observer, logger });
   const cluster = await startClusterMode({ ...options, policySet: policies });
   const handler = createAdmissionHandler({
     policies,
@@ -37,5 +39,26 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
     observer: options.observer,
     logger,
   });
-  return { handler, policies, ready: () => cluster.ready(), close: () => cluster.stop() };
+  const readiness = (): Readiness => {
+    if (!cluster.ready()) return { ready: false, reason: 'policies not loaded yet' };
+    if (options.executorHealthy && !options.executorHealthy()) return { ready: false, reason: 'no policy worker is running' };
+    return { ready: true };
+  };
+  return {
+    handler: withPolicyValidation(handler, options.executor),
+    policies,
+    readiness,
+    describe: () => {
+      const counts = policies.snapshot().counts;
+      return [
+        `cluster mode (${options.connection.source}): policies from KCLRun and ClusterKCLRun objects: ${Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ')}; watching for changes`,
+      ];
+    },
+    snapshot: () => policies.snapshot(),
+    reload: async () => {
+      await cluster.reload();
+      return policies.snapshot();
+    },
+    close: () => cluster.stop(),
+  };
 }

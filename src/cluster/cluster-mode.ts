@@ -13,6 +13,7 @@ import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';
 import { LeaderElector } from './leader-election.js';
+import { apiNamespaceReader, ReadThroughNamespaces } from './namespace-reader.js';
 import { subjectAccessReviewAuthorizer } from './sar-authorizer.js';
 import { StatusWriter } from './status-writer.js';
 
@@ -37,6 +38,8 @@ export interface ClusterMode {
   readonly namespaces: NamespaceLookup;
   /** True while the policy source has listed everything (false after stop). */
   ready(): boolean;
+  /** Rebuilds the policy set from the informer caches now. */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,8 +83,11 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
 
   return {
     authorizer,
-    namespaces: source,
+    namespaces: new ReadThroughNamespaces(source, apiNamespaceReader(kubeConfig)),
     ready: () => source.ready,
+    reload: async () => {
+      await source.reloadNow();
+    },
     async stop() {
       clearInterval(resync);
       await leader?.stop();

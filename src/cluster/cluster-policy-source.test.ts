@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kclCompiler } from '../engine/kcl-compiler.js';
-import { PolicySet } from '../engine/policy-set.js';
+import { InProcessExecutor, kclCompiler } from '../engine/index.js';
+import { PolicySet } from '../engine/index.js';
 import { ClusterPolicySource, ClusterSyncError } from './cluster-policy-source.js';
 
 function kubeConfigFor(server: string): KubeConfig {
@@ -42,7 +42,7 @@ async function fakeApiServer(forbidden: (path: string) => boolean): Promise<{ ur
 }
 
 const newSource = (kubeConfig: KubeConfig) =>
-  new ClusterPolicySource({ kubeConfig, policySet: new PolicySet({ compiler: kclCompiler }), syncTimeoutMs: 800 });
+  new ClusterPolicySource({ kubeConfig, policySet: new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) }), syncTimeoutMs: 800 });
 
 describe('ClusterPolicySource start-up', () => {
   const cleanups: Array<() => Promise<void>> = [];

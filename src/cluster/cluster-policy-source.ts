@@ -162,21 +162,26 @@ export class ClusterPolicySource implements NamespaceLookup {
     return { labels: stringMap(ns.metadata?.labels), annotations: stringMap(ns.metadata?.annotations) };
   }
 
+  /** Rebuilds the policy set from the informer caches now. */
+  reloadNow(): Promise<LoadReport> {
+    return this.reload();
+  }
+
   private scheduleReload(): void {
     if (!this.synced) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.reload();
+      void this.reload();
     }, this.options.debounceMs ?? 200);
   }
 
-  private reload(): LoadReport {
+  private async reload(): Promise<LoadReport> {
     const documents = [
       ...this.kclruns.list().map((doc) => ({ doc: withKind(doc, 'KCLRun'), origin: `kclrun ${doc.metadata?.namespace}/${doc.metadata?.name}` })),
       ...this.clusterKclruns.list().map((doc) => ({ doc: withKind(doc, 'ClusterKCLRun'), origin: `clusterkclrun ${doc.metadata?.name}` })),
     ];
-    const report = this.options.policySet.replace(documents);
+    const report = await this.options.policySet.replace(documents);
     for (const problem of report.problems) this.logger.warn({ origin: problem.origin, policy: problem.policy }, problem.message);
     this.options.onReload?.(report);
     return report;

@@ -73,15 +73,32 @@ export interface PolicyOutcome {
   readonly reason?: string;
   /** For `failed`: the failureAction that was applied. */
   readonly action?: FailureAction;
+  /** For a failure with a diagnostic: its code (K9003 for a timeout, E3M38...). */
+  readonly code?: string;
   readonly durationSeconds: number;
+}
+
+/**
+ * Why a request is denied, as what happened — the transport (src/admission/response.ts) chooses
+ * the HTTP-like status code for each kind.
+ * - violation: a policy's assert/check failed (the object breaks the rule);
+ * - failure: a policy could not run and its failureAction is abort;
+ * - invalid_policy: a KCLRun being written does not validate or compile;
+ * - internal: kclguard itself could not evaluate.
+ */
+export interface Denial {
+  readonly kind: 'violation' | 'failure' | 'invalid_policy' | 'internal';
+  readonly message: string;
+  /** The policies that denied (empty for internal errors and invalid policies). */
+  readonly policies: readonly string[];
 }
 
 export interface EngineDecision {
   readonly allowed: boolean;
-  /** Denial: HTTP-like status code (>= 400; 500 for failureAction abort) and message. */
-  readonly status?: { readonly code: number; readonly message: string; readonly reason?: string };
+  /** Set exactly when allowed is false. */
+  readonly denial?: Denial;
   /** RFC 6902 operations transforming the admitted object into the mutated one (mutate phase only). */
-  readonly patch: readonly { op: string; path: string; value?: unknown; from?: string }[];
+  readonly patch: readonly { readonly op: string; readonly path: string; readonly value?: unknown; readonly from?: string }[];
   /** Warnings for the AdmissionResponse (the transport enforces the API server's limits). */
   readonly warnings: readonly string[];
   /** auditAnnotations for the AdmissionResponse (failureAction warn). */

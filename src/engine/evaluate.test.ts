@@ -8,6 +8,7 @@ import jsonpatch from 'fast-json-patch';
 import type { Authorizer } from './authorizer.js';
 import type { FailureAction } from './contract.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { StaticNamespaceLookup } from './namespaces.js';
 import { PolicySet } from './policy-set.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
@@ -15,10 +16,11 @@ import { clusterKclRun, kclRun, pod, request } from './testing/fixtures.js';
 
 type Doc = Record<string, unknown>;
 
-function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
+async function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
   const compiler = new FakeCompiler();
-  const policies = new PolicySet({ compiler });
-  policies.replace(docs.map((doc) => ({ doc })));
+  // The executor's clock is the handler's: deadlines are absolute.
+  const policies = new PolicySet({ executor: new InProcessExecutor({ compiler, ...(options.now ? { clock: { now: options.now } } : {}) }) });
+  await policies.replace(docs.map((doc) => ({ doc })));
   const handler = createAdmissionHandler({ policies, ...options });
   return { handler, compiler, policies };
 }
@@ -29,7 +31,7 @@ const fail = JSON.stringify({ error: 'E3M38' });
 
 describe('mutations', () => {
   it('applies mutations in order, each seeing the previous output, as one patch', async () => {
-    const { handler, compiler } = engine([
+    const { handler, compiler } = await engine([
       clusterKclRun('last', { source: annotate('order', 'cluster') }),
       kclRun('b', 'team-a', { source: annotate('b', 'yes') }),
       kclRun('a', 'team-a', { source: annotate('order', 'a') }),
@@ -52,7 +54,7 @@ describe('mutations', () => {
     await fc.assert(
       fc.asyncProperty(edits, async (steps) => {
         const docs = steps.map((set, i) => kclRun(`p${i}`, 'team-a', { source: JSON.stringify({ set }) }));
-        const { handler } = engine(docs);
+        const { handler } = await engine(docs);
         const req = request();
         const decision = await handler(req);
         const expected = structuredClone(req.object!) as Doc;
@@ -73,7 +75,7 @@ describe('mutations', () => {
 
   it('passes items, params, resource_list and request to the program', async () => {
     const doc = kclRun('p', 'team-a', { source: '{}', params: { x: 1 } });
-    const { handler, compiler } = engine([doc]);
+    const { handler, compiler } = await engine([doc]);
     const req = request();
     await handler(req);
     const options = compiler.runs[0]!.options;
@@ -84,7 +86,7 @@ describe('mutations', () => {
   });
 
   it('gives no patch when nothing changed and never one from the validate phase', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('same', 'team-a', { source: '{}' }),
       kclRun('v', 'team-a', { source: annotate('x', 'y'), mode: 'Validate' }),
     ]);
@@ -98,7 +100,7 @@ describe('mutations', () => {
   });
 
   it('runs Auto policies only in the mutate phase and Validate policies only in the validate phase', async () => {
-    const { handler, compiler } = engine([
+    const { handler, compiler } = await engine([
       kclRun('auto', 'team-a', { source: '{}' }),
       kclRun('check', 'team-a', { source: '{}', mode: 'Validate' }),
     ]);
@@ -109,10 +111,10 @@ describe('mutations', () => {
 
   it('treats a change to a protected field as a policy failure', async () => {
     for (const field of ['apiVersion', 'kind', 'metadata.name', 'metadata.namespace']) {
-      const { handler } = engine([kclRun('p', 'team-a', { source: JSON.stringify({ set: { [field]: 'changed' } }) })]);
+      const { handler } = await engine([kclRun('p', 'team-a', { source: JSON.stringify({ set: { [field]: 'changed' } }) })]);
       const decision = await handler(request());
       expect(decision.allowed).toBe(false);
-      expect(decision.status?.code).toBe(500);
+      expect(decision.denial?.kind).toBe('failure');
       expect(decision.outcomes[0]!.result).toBe('failed');
     }
   });
@@ -126,20 +128,20 @@ describe('mutations', () => {
       [{}, 'passed'],
     ];
     for (const [exports, result] of cases) {
-      const { handler } = engine([kclRun('p', 'team-a', { source: JSON.stringify({ exports }), failureAction: 'skip' })]);
+      const { handler } = await engine([kclRun('p', 'team-a', { source: JSON.stringify({ exports }), failureAction: 'skip' })]);
       expect((await handler(request())).outcomes[0]!.result).toBe(result);
     }
   });
 
   it('accepts a single document as output', async () => {
     const object = { ...pod('web', 'team-a'), extra: true };
-    const { handler } = engine([kclRun('p', 'team-a', { source: JSON.stringify({ exports: object }) })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: JSON.stringify({ exports: object }) })]);
     const decision = await handler(request());
     expect(decision.patch).toEqual([{ op: 'add', path: '/extra', value: true }]);
   });
 
   it('ignores a change on DELETE', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), selector: { operations: ['DELETE'] } })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), selector: { operations: ['DELETE'] } })]);
     const decision = await handler(request({ operation: 'DELETE', oldObject: pod('web', 'team-a') }));
     expect(decision.allowed).toBe(true);
     expect(decision.patch).toEqual([]);
@@ -148,16 +150,16 @@ describe('mutations', () => {
 
 describe('violations', () => {
   it('denies with 403 and the assert message', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: violate('label app is required'), mode: 'Validate' })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: violate('label app is required'), mode: 'Validate' })]);
     const decision = await handler(request({ phase: 'validate' }));
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(403);
-    expect(decision.status?.message).toBe('label app is required');
+    expect(decision.denial?.kind).toBe('violation');
+    expect(decision.denial?.message).toBe('label app is required');
     expect(decision.outcomes[0]!.result).toBe('violated');
   });
 
   it('reports every violation and keeps no patch when denied', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('a', 'team-a', { source: violate('first') }),
       kclRun('b', 'team-a', { source: annotate('x', 'y') }),
       kclRun('c', 'team-a', { source: violate('second') }),
@@ -166,27 +168,27 @@ describe('violations', () => {
     expect(decision.allowed).toBe(false);
     expect(decision.patch).toEqual([]);
     expect(decision.outcomes.map((o) => o.result)).toEqual(['violated', 'mutated', 'violated']);
-    expect(decision.status?.message).toContain('team-a/a');
-    expect(decision.status?.message).toContain('team-a/c');
+    expect(decision.denial?.message).toContain('team-a/a');
+    expect(decision.denial?.message).toContain('team-a/c');
   });
 });
 
 describe('failureAction', () => {
   it('abort denies with 500 naming the policy and the KCL location', async () => {
     const onFailureAction = jest.fn();
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail })], { observer: { onFailureAction } });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })], { observer: { onFailureAction } });
     const decision = await handler(request());
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
-    expect(decision.status?.message).toContain('team-a/p');
-    expect(decision.status?.message).toContain('team-a/p.k:2:3');
-    expect(decision.status?.message).toContain('E3M38');
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toContain('team-a/p');
+    expect(decision.denial?.message).toContain('team-a/p.k:2:3');
+    expect(decision.denial?.message).toContain('E3M38');
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'abort' });
     expect(onFailureAction).toHaveBeenCalledWith('team-a/p', 'abort');
   });
 
   it('warn allows without the effects, with a warning and an audit annotation', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail, failureAction: 'warn' })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail, failureAction: 'warn' })]);
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.warnings).toHaveLength(1);
@@ -198,7 +200,7 @@ describe('failureAction', () => {
 
   it('skip allows silently but still reports the outcome', async () => {
     const onFailureAction = jest.fn();
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail, failureAction: 'skip' })], { observer: { onFailureAction } });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail, failureAction: 'skip' })], { observer: { onFailureAction } });
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.warnings).toEqual([]);
@@ -207,7 +209,7 @@ describe('failureAction', () => {
   });
 
   it('a policy that does not compile fails only the requests it selects', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('broken', 'team-a', { source: 'not json', selector: { resourceKind: 'Deployment' } }),
       kclRun('ok', 'team-a', { source: annotate('a', 'b') }),
     ]);
@@ -217,12 +219,12 @@ describe('failureAction', () => {
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'team-a' } };
     const decision = await handler(request({ object: deployment, kind: { group: 'apps', version: 'v1', kind: 'Deployment' } }));
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
-    expect(decision.status?.message).toContain('E1001');
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toContain('E1001');
   });
 
   it('a policy whose manifest is invalid never acts', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: violate('no'), failureAction: 'explode' })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: violate('no'), failureAction: 'explode' })]);
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes).toEqual([]);
@@ -230,7 +232,7 @@ describe('failureAction', () => {
 
   it('caps the policy budget by the request deadline and fails once the deadline has passed', async () => {
     let now = 10_000;
-    const { handler, compiler } = engine([kclRun('p', 'team-a', { source: '{}', timeoutMillis: 5000 })], { now: () => now });
+    const { handler, compiler } = await engine([kclRun('p', 'team-a', { source: '{}', timeoutMillis: 5000 })], { now: () => now });
     await handler(request({ deadline: now + 300 }));
     expect(compiler.runs[0]!.limits.timeoutMs).toBe(300);
     await handler(request());
@@ -246,7 +248,7 @@ describe('consent', () => {
   const annotated = (annotations: Record<string, string>) => pod('web', 'team-a', { annotations });
 
   it('drops a mutation the object does not consent to, with a warning', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
     const decision = await handler(request({ object: annotated({ canMutate: 'other' }) }));
     expect(decision.allowed).toBe(true);
     expect(decision.patch).toEqual([]);
@@ -255,27 +257,27 @@ describe('consent', () => {
   });
 
   it('drops a violation the object does not consent to', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: violate('no'), mode: 'Validate' })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: violate('no'), mode: 'Validate' })]);
     const decision = await handler(request({ phase: 'validate', object: annotated({ canValidate: '["cluster/other"]' }) }));
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_consented');
   });
 
   it('applies effects of listed policies', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
     const decision = await handler(request({ object: annotated({ canMutate: 'p' }) }));
     expect(decision.outcomes[0]!.result).toBe('mutated');
   });
 
   it('uses Namespace annotations as a default', async () => {
     const namespaces = new StaticNamespaceLookup([{ metadata: { name: 'team-a', annotations: { canMutate: 'cluster/only' } } }]);
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })], { namespaces });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })], { namespaces });
     expect((await handler(request())).outcomes[0]!.result).toBe('not_consented');
     expect((await handler(request({ object: annotated({ canMutate: '*' }) }))).outcomes[0]!.result).toBe('mutated');
   });
 
   it('does not run a strictMode policy the object does not name', async () => {
-    const { handler, compiler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), strictMode: true })]);
+    const { handler, compiler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), strictMode: true })]);
     const decision = await handler(request());
     expect(decision.outcomes[0]!.result).toBe('skipped');
     expect(decision.warnings).toEqual([]);
@@ -284,7 +286,7 @@ describe('consent', () => {
   });
 
   it('does not let a mutation grant consent to a later policy', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('a', 'team-a', { source: annotate('canMutate', '*') }),
       kclRun('b', 'team-a', { source: annotate('x', 'y') }),
     ]);
@@ -293,14 +295,14 @@ describe('consent', () => {
   });
 
   it('treats a malformed annotation as consent to nothing and warns', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
     const decision = await handler(request({ object: annotated({ canMutate: '[broken' }) }));
     expect(decision.outcomes[0]!.result).toBe('not_consented');
     expect(decision.warnings.length).toBeGreaterThanOrEqual(1);
   });
 
   it('does not let a failing policy abort an object that refuses its validation', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })]);
     const decision = await handler(request({ object: annotated({ canValidate: 'other' }) }));
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_consented');
@@ -314,7 +316,7 @@ describe('ServiceAccount authorization', () => {
       calls.push([`${sa.namespace}/${sa.name}`, attrs.verb]);
       return false;
     };
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), serviceAccountName: 'mutater' })], { authorizer });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), serviceAccountName: 'mutater' })], { authorizer });
     const decision = await handler(request());
     expect(decision.outcomes[0]!.result).toBe('not_authorized');
     expect(decision.patch).toEqual([]);
@@ -328,7 +330,7 @@ describe('ServiceAccount authorization', () => {
       seen.push(`${sa.namespace}/${sa.name}:${attrs.verb}`);
       return true;
     };
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('pass', 'team-a', { source: '{}' }),
       kclRun('v', 'team-a', { source: violate('no'), mode: 'Validate' }),
     ], { authorizer });
@@ -341,7 +343,7 @@ describe('ServiceAccount authorization', () => {
 
   it('lets a ClusterKCLRun without ServiceAccount act with kclguard authority', async () => {
     const authorizer = jest.fn<Authorizer>(async () => false);
-    const { handler } = engine([clusterKclRun('c', { source: annotate('a', 'b') })], { authorizer });
+    const { handler } = await engine([clusterKclRun('c', { source: annotate('a', 'b') })], { authorizer });
     expect((await handler(request())).outcomes[0]!.result).toBe('mutated');
     expect(authorizer).not.toHaveBeenCalled();
   });
@@ -350,13 +352,13 @@ describe('ServiceAccount authorization', () => {
     const authorizer: Authorizer = async () => {
       throw new Error('SubjectAccessReview failed');
     };
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('abort', 'team-a', { source: annotate('a', 'b') }),
       kclRun('warn', 'team-a', { source: annotate('c', 'd'), failureAction: 'warn' }),
     ], { authorizer });
     const decision = await handler(request());
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
+    expect(decision.denial?.kind).toBe('failure');
     expect(decision.outcomes.map((o) => [o.result, o.action])).toEqual([['failed', 'abort'], ['failed', 'warn']]);
   });
 });
@@ -368,7 +370,7 @@ describe('authorization of a failure\'s abort', () => {
       calls.push(`${sa.namespace}/${sa.name}:${attrs.verb}`);
       return false;
     };
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail, serviceAccountName: 'nobody' })], { authorizer });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail, serviceAccountName: 'nobody' })], { authorizer });
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_authorized');
@@ -378,10 +380,10 @@ describe('authorization of a failure\'s abort', () => {
 
   it('keeps the abort when the ServiceAccount may validate', async () => {
     const authorizer: Authorizer = async (_sa, attrs) => attrs.verb === 'validate';
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
     const decision = await handler(request());
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
+    expect(decision.denial?.kind).toBe('failure');
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'abort' });
   });
 
@@ -390,7 +392,7 @@ describe('authorization of a failure\'s abort', () => {
       if (attrs.verb === 'create') throw new Error('SubjectAccessReview failed');
       return false;
     };
-    const { handler } = engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })], { authorizer });
     const decision = await handler(request());
     expect(decision.allowed).toBe(false);
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'abort' });
@@ -398,7 +400,7 @@ describe('authorization of a failure\'s abort', () => {
 
   it('asks nothing for warn and skip, nor for a ClusterKCLRun acting with kclguard authority', async () => {
     const authorizer = jest.fn<Authorizer>(async () => false);
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('w', 'team-a', { source: fail, failureAction: 'warn' }),
       kclRun('s', 'team-a', { source: fail, failureAction: 'skip' }),
       clusterKclRun('c', { source: fail }),
@@ -419,17 +421,17 @@ describe('a hung ServiceAccount check', () => {
 
   const cases: [FailureAction, boolean][] = [['skip', true], ['warn', true], ['abort', false]];
   it.each(cases)('times out and is a policy failure handled by failureAction %s', async (failureAction, allowed) => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction })], { authorizer: hung, authorizerTimeoutMs: 20 });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction })], { authorizer: hung, authorizerTimeoutMs: 20 });
     const decision = await handler(request());
     expect(decision.allowed).toBe(allowed);
     expect(decision.patch).toEqual([]);
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: failureAction });
-    if (!allowed) expect(decision.status?.code).toBe(500);
+    if (!allowed) expect(decision.denial?.kind).toBe('failure');
   });
 
   it('is bounded by the request deadline minus a margin, and not asked once none is left', async () => {
     const authorizer = jest.fn<Authorizer>(hung);
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction: 'warn' })], { authorizer, authorizerTimeoutMs: 60_000 });
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b'), failureAction: 'warn' })], { authorizer, authorizerTimeoutMs: 60_000 });
     const started = Date.now();
     const decision = await handler(request({ deadline: Date.now() + 150 }));
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -446,14 +448,14 @@ describe('exclusions', () => {
 
   it('never acts in system namespaces unless a ClusterKCLRun allows it', async () => {
     const system = request({ object: pod('x', 'kube-system') });
-    expect((await engine([everywhere]).handler(system)).outcomes[0]!.result).toBe('not_selected');
+    expect((await (await engine([everywhere])).handler(system)).outcomes[0]!.result).toBe('not_selected');
     const allowed = clusterKclRun('c', { source: annotate('a', 'b'), allowSystemNamespaces: true });
-    expect((await engine([allowed]).handler(system)).outcomes[0]!.result).toBe('mutated');
+    expect((await (await engine([allowed])).handler(system)).outcomes[0]!.result).toBe('mutated');
   });
 
   it('never acts in kclguard\'s own namespace or on excluded kinds, whatever the policy says', async () => {
     const allowed = clusterKclRun('c', { source: annotate('a', 'b'), allowSystemNamespaces: true });
-    const { handler } = engine([allowed], { exclusions: { ownNamespace: 'kclguard' } });
+    const { handler } = await engine([allowed], { exclusions: { ownNamespace: 'kclguard' } });
     expect((await handler(request({ object: pod('x', 'kclguard') }))).outcomes).toEqual([]);
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'team-a' } };
     expect((await handler(request({ object: lease, kind: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' } }))).outcomes).toEqual([]);
@@ -466,7 +468,7 @@ describe('exclusions', () => {
 describe('handler', () => {
   it('reports outcomes to the observer, except not_selected', async () => {
     const onPolicyEvaluated = jest.fn();
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('p', 'team-a', { source: '{}' }),
       kclRun('q', 'team-b', { source: '{}' }),
     ], { observer: { onPolicyEvaluated } });
@@ -475,37 +477,38 @@ describe('handler', () => {
     expect(onPolicyEvaluated.mock.calls[0]!.slice(0, 2)).toEqual(['team-a/p', 'passed']);
   });
 
-  it('never throws: an internal error becomes a 500 denial', async () => {
-    const policies = { snapshot: () => { throw new Error('boom'); } };
-    const handler = createAdmissionHandler({ policies });
-    const decision = await handler(request());
-    expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
+  it('never throws: an internal error becomes an internal denial', async () => {
+    const { policies } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
+    const broken = Object.assign(Object.create(PolicySet.prototype), policies, { acquire: () => { throw new Error('boom'); } }) as PolicySet;
+    const run = jest.spyOn(policies.executor, 'run').mockRejectedValue(new Error('executor broke'));
+    for (const handler of [createAdmissionHandler({ policies }), createAdmissionHandler({ policies: broken })]) {
+      const decision = await handler(request()).catch((error: unknown) => error);
+      expect(decision).toMatchObject({ allowed: false, denial: { kind: 'internal' } });
+    }
+    run.mockRestore();
   });
 
   it('ignores an observer that throws', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })], {
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })], {
       observer: { onPolicyEvaluated: () => { throw new Error('metrics broke'); } },
     });
     expect((await handler(request())).allowed).toBe(true);
   });
 
   it('evaluates against the snapshot taken when the request started', async () => {
-    let release: (v: boolean) => void = () => undefined;
-    const authorizer: Authorizer = () => new Promise<boolean>((r) => (release = r));
-    const { handler, policies } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') }), kclRun('q', 'team-a', { source: annotate('c', 'd') })], { authorizer });
+    const releases: Array<(v: boolean) => void> = [];
+    const authorizer: Authorizer = () => new Promise<boolean>((r) => releases.push(r));
+    const { handler, policies } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') }), kclRun('q', 'team-a', { source: annotate('c', 'd') })], { authorizer });
     const pending = handler(request());
     await new Promise((r) => setImmediate(r));
-    policies.replace([]);
-    release(true);
-    await new Promise((r) => setImmediate(r));
-    release(true);
+    await policies.replace([]);
+    for (const release of releases) release(true);
     const decision = await pending;
     expect(decision.outcomes.map((o) => o.policy)).toEqual(['team-a/p', 'team-a/q']);
   });
 
   it('is the same for dryRun requests (the engine has no side effects besides the authorizer cache)', async () => {
-    const { handler } = engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
+    const { handler } = await engine([kclRun('p', 'team-a', { source: annotate('a', 'b') })]);
     const wet = await handler(request());
     const dry = await handler(request({ dryRun: true }));
     expect(dry.patch).toEqual(wet.patch);

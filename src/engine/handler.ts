@@ -1,23 +1,21 @@
 /**
- * The AdmissionHandler factory: what the transport calls for every review. It takes the current
- * snapshot once per request (so a reload mid-request cannot mix two sets), evaluates, and never
- * throws: an internal error becomes a 500 denial naming no internals, and is logged.
+ * The AdmissionHandler factory: what the transport calls for every review. It holds the current
+ * snapshot for the whole request (so a reload mid-request cannot mix two sets, and the executor
+ * keeps that generation's programs until the request is done), evaluates, and never throws: an
+ * internal error becomes an `internal` denial naming no internals, and is logged.
  */
 import { allowAllAuthorizer, DEFAULT_AUTHORIZER_TIMEOUT_MS, type Authorizer } from './authorizer.js';
 import type { AdmissionHandler, EngineDecision } from './contract.js';
-import { evaluate, FAILURE_CODE } from './evaluate.js';
+import { evaluate } from './evaluate.js';
 import { DEFAULT_EXCLUSIONS, type ExclusionConfig } from './exclusions.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import type { NamespaceLookup } from './namespaces.js';
 import type { EngineObserver } from './observer.js';
-import type { PolicySnapshot } from './policy-set.js';
-
-export interface SnapshotSource {
-  snapshot(): PolicySnapshot;
-}
+import type { PolicySet, SnapshotLease } from './policy-set.js';
+import type { EvaluationContext } from './request-state.js';
 
 export interface AdmissionHandlerOptions {
-  readonly policies: SnapshotSource;
+  readonly policies: PolicySet;
   /** Default: allow every ServiceAccount (local mode without RBAC). Wrap real ones in cachingAuthorizer. */
   readonly authorizer?: Authorizer;
   readonly namespaces?: NamespaceLookup;
@@ -34,9 +32,23 @@ export interface AdmissionHandlerOptions {
   readonly authorizerTimeoutMs?: number;
 }
 
+export const INTERNAL_ERROR_MESSAGE = 'kclguard could not evaluate its policies (internal error)';
+
+export function internalErrorDecision(): EngineDecision {
+  return {
+    allowed: false,
+    denial: { kind: 'internal', message: INTERNAL_ERROR_MESSAGE, policies: [] },
+    patch: [],
+    warnings: [],
+    auditAnnotations: {},
+    outcomes: [],
+  };
+}
+
 export function createAdmissionHandler(options: AdmissionHandlerOptions): AdmissionHandler {
   const logger = options.logger ?? silentLogger;
-  const ctx = {
+  const ctx: EvaluationContext = {
+    executor: options.policies.executor,
     authorizer: options.authorizer ?? allowAllAuthorizer,
     namespaces: options.namespaces,
     exclusions: { ...DEFAULT_EXCLUSIONS, ...options.exclusions },
@@ -46,18 +58,15 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     authorizerTimeoutMs: options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS,
   };
   return async (request): Promise<EngineDecision> => {
+    let lease: SnapshotLease | undefined;
     try {
-      return await evaluate(request, options.policies.snapshot(), ctx);
+      lease = options.policies.acquire();
+      return await evaluate(request, lease.snapshot, ctx);
     } catch (error) {
       logger.error({ uid: request.uid, err: error instanceof Error ? error.message : String(error) }, 'engine error');
-      return {
-        allowed: false,
-        status: { code: FAILURE_CODE, message: 'kclguard could not evaluate its policies (internal error)', reason: 'InternalError' },
-        patch: [],
-        warnings: [],
-        auditAnnotations: {},
-        outcomes: [],
-      };
+      return internalErrorDecision();
+    } finally {
+      lease?.release();
     }
   };
 }

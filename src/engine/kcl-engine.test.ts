@@ -6,15 +6,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { cachingAuthorizer, type Authorizer } from './authorizer.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { kclCompiler } from './kcl-compiler.js';
 import { PolicySet } from './policy-set.js';
 import { clusterKclRun, kclRun, pod, request } from './testing/fixtures.js';
 
 type Doc = Record<string, unknown>;
 
-function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
-  const policies = new PolicySet({ compiler: kclCompiler });
-  policies.replace(docs.map((doc) => ({ doc })));
+async function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
+  const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+  await policies.replace(docs.map((doc) => ({ doc })));
   return { handler: createAdmissionHandler({ policies, ...options }), policies };
 }
 
@@ -54,21 +55,21 @@ describe('real KCL verdicts', () => {
   const WEB_POD = 'apiVersion = "v1"\nkind = "Pod"\nmetadata = {name = "web", namespace = "team-a"}\nspec = {containers = [{name = "app", image = "nginx:1.27"}]}\n';
 
   it('classifies a failed assert as a violation with its message', async () => {
-    const { handler } = engine([kclRun('v', 'team-a', { source: 'assert 1 > 2, "one is not more than two"\n', mode: 'Validate' })]);
+    const { handler } = await engine([kclRun('v', 'team-a', { source: 'assert 1 > 2, "one is not more than two"\n', mode: 'Validate' })]);
     const decision = await handler(request({ phase: 'validate' }));
-    expect(decision.status).toEqual({ code: 403, message: 'one is not more than two', reason: 'Forbidden' });
+    expect(decision.denial).toEqual({ kind: 'violation', message: 'one is not more than two', policies: ['team-a/v'] });
   });
 
   it('classifies a failed schema check as a violation', async () => {
     const source = 'schema L:\n    labels: {str:str}\n    check:\n        "app" in labels, "app label required"\n\n_c = L {labels = {}}\n';
-    const { handler } = engine([kclRun('v', 'team-a', { source, mode: 'Validate' })]);
+    const { handler } = await engine([kclRun('v', 'team-a', { source, mode: 'Validate' })]);
     const decision = await handler(request({ phase: 'validate' }));
     expect(decision.outcomes[0]!.result).toBe('violated');
-    expect(decision.status?.code).toBe(403);
+    expect(decision.denial?.kind).toBe('violation');
   });
 
   it('passes a program that only asserts, and outputs a single document as a mutation', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('a-asserts', 'team-a', { source: 'assert 2 > 1\n' }),
       kclRun('b-document', 'team-a', { source: WEB_POD.replace('{name = "web"', '{labels = {tier = "front"}, name = "web"') }),
     ]);
@@ -79,15 +80,15 @@ describe('real KCL verdicts', () => {
 
   it('stops an endless computation at its time budget and applies failureAction', async () => {
     const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('loop', 'team-a', { source, timeoutMillis: 100 }),
       kclRun('loop-skip', 'team-b', { source, timeoutMillis: 100, failureAction: 'skip' }),
     ]);
     const started = Date.now();
     const decision = await handler(request());
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(decision.status?.code).toBe(500);
-    expect(decision.status?.message).toMatch(/^policy team-a\/loop failed: team-a\/loop\.k:2:1: K900[13] /);
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toMatch(/^policy team-a\/loop failed: team-a\/loop\.k:2:1: K900[13] /);
     const skipped = await handler(request({ object: pod('web', 'team-b') }));
     expect(skipped.allowed).toBe(true);
     expect(skipped.outcomes.find((o) => o.policy === 'team-b/loop-skip')).toMatchObject({ result: 'failed', action: 'skip' });
@@ -95,7 +96,7 @@ describe('real KCL verdicts', () => {
 
   it('stops endless recursion at the depth limit as a failure', async () => {
     const source = '_f = lambda n: int -> int {\n    _f(n + 1)\n}\n_x = _f(0)\n';
-    const { handler } = engine([kclRun('recurse', 'team-a', { source, failureAction: 'warn' })]);
+    const { handler } = await engine([kclRun('recurse', 'team-a', { source, failureAction: 'warn' })]);
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', action: 'warn', reason: expect.stringMatching(/K9002/) });
@@ -103,7 +104,7 @@ describe('real KCL verdicts', () => {
 
   it('caps the budget by the request deadline', async () => {
     const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
-    const { handler } = engine([kclRun('loop', 'team-a', { source, timeoutMillis: 30000 })]);
+    const { handler } = await engine([kclRun('loop', 'team-a', { source, timeoutMillis: 30000 })]);
     const started = Date.now();
     const decision = await handler(request({ deadline: started + 150 }));
     expect(Date.now() - started).toBeLessThan(2000);
@@ -111,23 +112,23 @@ describe('real KCL verdicts', () => {
   });
 
   it('fails on a runtime error naming the KCL location', async () => {
-    const { handler } = engine([kclRun('broken', 'team-a', { source: '_x = {a = 1}\nitems = [_x.b.c]\n' })]);
+    const { handler } = await engine([kclRun('broken', 'team-a', { source: '_x = {a = 1}\nitems = [_x.b.c]\n' })]);
     const decision = await handler(request());
-    expect(decision.status?.code).toBe(500);
-    expect(decision.status?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E3M38 /);
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E3M38 /);
   });
 
   it('fails on output that renames the object', async () => {
-    const { handler } = engine([kclRun('rename', 'team-a', { source: `items = [{${WEB_POD.replace('"web"', '"renamed"').trim().split('\n').join(', ')}}]\n` })]);
+    const { handler } = await engine([kclRun('rename', 'team-a', { source: `items = [{${WEB_POD.replace('"web"', '"renamed"').trim().split('\n').join(', ')}}]\n` })]);
     const decision = await handler(request());
     expect(decision.outcomes[0]!.result).toBe('failed');
-    expect(decision.status?.message).toContain('metadata.name');
+    expect(decision.denial?.message).toContain('metadata.name');
   });
 });
 
 describe('real KCL policies', () => {
   it('mutates, with params, and applies two mutations in order as one patch', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('b-copy', 'team-a', { source: COPY_TEAM_TO_LABEL }),
       kclRun('a-add', 'team-a', { source: ADD_TEAM, params: { team: 'payments' } }),
     ]);
@@ -147,43 +148,43 @@ describe('real KCL policies', () => {
   });
 
   it('passes an unchanged object without a patch', async () => {
-    const { handler } = engine([kclRun('same', 'team-a', { source: 'items = option("items")\n' })]);
+    const { handler } = await engine([kclRun('same', 'team-a', { source: 'items = option("items")\n' })]);
     const decision = await handler(request({ object: pod('web', 'team-a', { labels: { x: '1' }, annotations: { _y: 'kept' } }) }));
     expect(decision.outcomes[0]!.result).toBe('passed');
     expect(decision.patch).toEqual([]);
   });
 
   it('sees the admission request through option("request")', async () => {
-    const { handler } = engine([kclRun('who', 'team-a', { source: READS_REQUEST })]);
+    const { handler } = await engine([kclRun('who', 'team-a', { source: READS_REQUEST })]);
     const decision = await handler(request());
     expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { by: 'alice', op: 'CREATE' } }]);
   });
 
   it('denies a violation with the assert message, and a schema check failure too', async () => {
-    const { handler } = engine([kclRun('require-app', 'team-a', { source: REQUIRE_APP_LABEL, mode: 'Validate' })]);
+    const { handler } = await engine([kclRun('require-app', 'team-a', { source: REQUIRE_APP_LABEL, mode: 'Validate' })]);
     const denied = await handler(request({ phase: 'validate' }));
     expect(denied.allowed).toBe(false);
-    expect(denied.status?.code).toBe(403);
-    expect(denied.status?.message).toBe('label app is required');
+    expect(denied.denial?.kind).toBe('violation');
+    expect(denied.denial?.message).toBe('label app is required');
     const allowed = await handler(request({ phase: 'validate', object: pod('web', 'team-a', { labels: { app: 'web' } }) }));
     expect(allowed.allowed).toBe(true);
 
-    const schema = engine([kclRun('schema', 'team-a', { source: SCHEMA_CHECK, mode: 'Validate' })]);
+    const schema = await engine([kclRun('schema', 'team-a', { source: SCHEMA_CHECK, mode: 'Validate' })]);
     const checked = await schema.handler(request({ phase: 'validate' }));
     expect(checked.outcomes[0]!.result).toBe('violated');
-    expect(checked.status?.code).toBe(403);
+    expect(checked.denial?.kind).toBe('violation');
   });
 
   it('aborts on a runtime error with the policy name and KCL line:col', async () => {
-    const { handler } = engine([kclRun('broken', 'team-a', { source: RUNTIME_ERROR })]);
+    const { handler } = await engine([kclRun('broken', 'team-a', { source: RUNTIME_ERROR })]);
     const decision = await handler(request());
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(500);
-    expect(decision.status?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E\w+ /);
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E\w+ /);
   });
 
   it('handles a compile error with the diagnostics, and only for the requests it selects', async () => {
-    const { handler, policies } = engine([
+    const { handler, policies } = await engine([
       kclRun('syntax', 'team-a', { source: SYNTAX_ERROR, failureAction: 'warn' }),
       kclRun('ok', 'team-a', { source: ADD_TEAM, params: { team: 't' } }),
     ]);
@@ -199,7 +200,7 @@ describe('real KCL policies', () => {
   });
 
   it('stops a policy that loops forever within its budget and applies failureAction', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('loop-abort', 'team-a', { source: LOOP_FOREVER, timeoutMillis: 100 }),
       kclRun('loop-warn', 'team-b', { source: LOOP_FOREVER, timeoutMillis: 100, failureAction: 'warn' }),
     ]);
@@ -207,15 +208,15 @@ describe('real KCL policies', () => {
     const aborted = await handler(request());
     expect(Date.now() - started).toBeLessThan(2000);
     expect(aborted.allowed).toBe(false);
-    expect(aborted.status?.code).toBe(500);
-    expect(aborted.status?.message).toMatch(/K900[1-4]/);
+    expect(aborted.denial?.kind).toBe('failure');
+    expect(aborted.denial?.message).toMatch(/K900[1-4]/);
     const warned = await handler(request({ object: pod('web', 'team-b') }));
     expect(warned.allowed).toBe(true);
     expect(warned.outcomes.find((o) => o.policy === 'team-b/loop-warn')).toMatchObject({ result: 'failed', action: 'warn' });
   });
 
   it('treats a change to metadata.name as a failure', async () => {
-    const { handler } = engine([kclRun('rename', 'team-a', { source: RENAME, failureAction: 'warn' })]);
+    const { handler } = await engine([kclRun('rename', 'team-a', { source: RENAME, failureAction: 'warn' })]);
     const decision = await handler(request());
     expect(decision.allowed).toBe(true);
     expect(decision.patch).toEqual([]);
@@ -223,7 +224,7 @@ describe('real KCL policies', () => {
   });
 
   it('drops a mutation the object does not consent to', async () => {
-    const { handler } = engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' } })]);
+    const { handler } = await engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' } })]);
     const decision = await handler(request({ object: pod('web', 'team-a', { annotations: { canMutate: 'cluster/other' } }) }));
     expect(decision.outcomes[0]!.result).toBe('not_consented');
     expect(decision.patch).toEqual([]);
@@ -239,7 +240,7 @@ describe('real KCL policies', () => {
       return allowed;
     };
     const authorizer = cachingAuthorizer(inner, { allowedTtlMs: 300_000, deniedTtlMs: 30_000, now: () => now });
-    const { handler } = engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' }, serviceAccountName: 'mutater' })], { authorizer });
+    const { handler } = await engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' }, serviceAccountName: 'mutater' })], { authorizer });
     expect((await handler(request())).outcomes[0]!.result).toBe('not_authorized');
     expect(calls).toBe(2); // create, then the custom verb mutate
     allowed = true;
@@ -252,7 +253,7 @@ describe('real KCL policies', () => {
   });
 
   it('lets a cluster policy mutate last', async () => {
-    const { handler } = engine([
+    const { handler } = await engine([
       clusterKclRun('override', { source: ADD_TEAM, params: { team: 'platform' } }),
       kclRun('tenant', 'team-a', { source: ADD_TEAM, params: { team: 'tenant' } }),
     ]);
@@ -281,7 +282,7 @@ describe('object values in failure messages', () => {
 
   it('never logs, annotates, warns or denies with a Secret\'s values', async () => {
     const { lines, logger } = recordingLogger();
-    const { handler } = engine([
+    const { handler } = await engine([
       kclRun('abort', 'team-a', { source: CONFLICT }),
       kclRun('warn', 'team-a', { source: CONFLICT, failureAction: 'warn' }),
     ], { logger });
@@ -291,7 +292,7 @@ describe('object values in failure messages', () => {
     const everything = JSON.stringify({ decision, lines });
     expect(everything).not.toContain(SECRET_VALUE);
     expect(everything).not.toContain(POLICY_VALUE);
-    expect(decision.status?.message).toContain('E3M38');
+    expect(decision.denial?.message).toContain('E3M38');
     expect(decision.warnings.join('\n')).toContain('team-a/warn.k:1:10');
     const failures = lines.filter((l) => (l as [unknown, string])[1] === 'policy failed').map((l) => (l as [Record<string, unknown>])[0]);
     expect(failures.map((f) => f.error)).toEqual(['team-a/abort.k:1:10: E3M38 EvaluationError', 'team-a/warn.k:1:10: E3M38 EvaluationError']);
@@ -300,7 +301,7 @@ describe('object values in failure messages', () => {
 
   it('keeps the full message in the response for other resources, but not in the log or the audit annotation', async () => {
     const { lines, logger } = recordingLogger();
-    const { handler } = engine([kclRun('warn', 'team-a', { source: CONFLICT, failureAction: 'warn' })], { logger });
+    const { handler } = await engine([kclRun('warn', 'team-a', { source: CONFLICT, failureAction: 'warn' })], { logger });
     const decision = await handler(requestFor('configmaps'));
     expect(decision.warnings.join('\n')).toContain(SECRET_VALUE);
     expect(JSON.stringify({ lines, audit: decision.auditAnnotations })).not.toContain(SECRET_VALUE);
@@ -309,7 +310,7 @@ describe('object values in failure messages', () => {
 
 describe('Kubernetes data keys that are special in JavaScript', () => {
   it('passes a ConfigMap with a `__proto__` data key through an identity policy unchanged', async () => {
-    const { handler } = engine([kclRun('identity', 'team-a', { source: 'items = option("items")\n' })]);
+    const { handler } = await engine([kclRun('identity', 'team-a', { source: 'items = option("items")\n' })]);
     const configMap = JSON.parse('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team-a"}, "data": {"__proto__": "x", "k": "v"}}') as Doc;
     const decision = await handler(
       request({ object: configMap, kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' } }),
@@ -326,7 +327,7 @@ describe("a policy's log module messages", () => {
     const sink = (level: string) => (obj: Record<string, unknown>, msg: string) => entries.push({ level, obj, msg });
     const logger = { debug: sink('debug'), info: sink('info'), warn: sink('warn'), error: sink('error') };
     const source = 'import log\nlog.warn("looking at", option("items")[0].metadata.name)\n_n = [log.info("n", i) for i in range(150)]\nitems = option("items")\n';
-    const { handler } = engine([kclRun('chatty', 'team-a', { source, mode: 'Validate' })], { logger });
+    const { handler } = await engine([kclRun('chatty', 'team-a', { source, mode: 'Validate' })], { logger });
     await handler(request({ phase: 'validate' }));
     const policyLogs = entries.filter((e) => e.obj.policyLog === true);
     expect(policyLogs[0]).toMatchObject({ level: 'warn', msg: expect.stringMatching(/^looking at /), obj: { policy: 'team-a/chatty', operation: 'CREATE' } });

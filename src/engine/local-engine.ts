@@ -1,23 +1,28 @@
 /**
- * Wiring for running without a cluster: a policy directory (watched), its Namespaces, the
- * real KCL compiler, an authorizer (allow-all by default) behind the TTL cache, and the
- * AdmissionHandler the transport calls.
+ * The engine runtime without a cluster: a policy directory (watched), its Namespaces, an
+ * executor (the worker pool in the server, in-process by default), an authorizer (allow-all by
+ * default) behind the TTL cache, and the AdmissionHandler the transport calls.
  */
 import { allowAllAuthorizer, cachingAuthorizer, type Authorizer, type AuthorizerCacheOptions } from './authorizer.js';
-import type { AdmissionHandler } from './contract.js';
 import type { ExclusionConfig } from './exclusions.js';
+import type { PolicyExecutor } from './executor.js';
 import { createAdmissionHandler } from './handler.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { kclCompiler } from './kcl-compiler.js';
 import { LocalPolicySource, type LocalLoadReport } from './local-policy-source.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import type { EngineObserver } from './observer.js';
+import { withPolicyValidation } from './policy-admission.js';
 import type { PolicyCompiler } from './policy-compiler.js';
 import { PolicySet } from './policy-set.js';
+import type { EngineRuntime, Readiness } from './runtime.js';
 
 export interface LocalEngineOptions {
   /** The policy directory (KCLRun / ClusterKCLRun / Namespace YAML). */
   readonly dir: string;
-  /** Default: kclguard's KCL interpreter. */
+  /** Compiles and runs the policies. Default: in-process with `compiler`. */
+  readonly executor?: PolicyExecutor;
+  /** For the default executor. Default: kclguard's KCL interpreter. */
   readonly compiler?: PolicyCompiler;
   /** Default: allow every ServiceAccount. Always wrapped in the TTL cache unless `authorizerCache` is false. */
   readonly authorizer?: Authorizer;
@@ -30,29 +35,33 @@ export interface LocalEngineOptions {
   readonly debounceMs?: number;
   /** Called after every reload, the first load included. */
   readonly onReload?: (report: LocalLoadReport) => void;
+  /** Whether the executor can run jobs (the pool has a live worker); default always. */
+  readonly executorHealthy?: () => boolean;
 }
 
-export interface LocalEngine {
-  readonly handler: AdmissionHandler;
+export interface LocalEngine extends EngineRuntime {
   readonly policies: PolicySet;
   readonly source: LocalPolicySource;
   /** The report of the initial load (problems per file, counts). */
   readonly initialReport: LocalLoadReport;
-  /** Re-reads the directory now. */
-  reload(): Promise<LocalLoadReport>;
-  /** Stops watching. In-flight requests finish on their snapshot. */
-  close(): void;
+  /** Re-reads the directory now and reports what loaded. */
+  reloadNow(): Promise<LocalLoadReport>;
 }
 
 export async function createLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
   const logger = options.logger ?? silentLogger;
-  const policies = new PolicySet({ compiler: options.compiler ?? kclCompiler, observer: options.observer, logger });
+  const executor = options.executor ?? new InProcessExecutor({ compiler: options.compiler ?? kclCompiler });
+  const policies = new PolicySet({ executor, observer: options.observer, logger });
+  let loaded = false;
   const source = new LocalPolicySource({
     dir: options.dir,
     policySet: policies,
     logger,
     debounceMs: options.debounceMs,
-    onReload: options.onReload,
+    onReload: (report) => {
+      loaded = true;
+      options.onReload?.(report);
+    },
   });
   const initialReport = await source.load();
   if (options.watch ?? true) source.watch();
@@ -66,12 +75,24 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
     observer: options.observer,
     logger,
   });
+  const readiness = (): Readiness => {
+    if (!loaded) return { ready: false, reason: 'policies not loaded yet' };
+    if (options.executorHealthy && !options.executorHealthy()) return { ready: false, reason: 'no policy worker is running' };
+    return { ready: true };
+  };
   return {
-    handler,
+    handler: withPolicyValidation(handler, executor),
     policies,
     source,
     initialReport,
-    reload: () => source.load(),
-    close: () => source.close(),
+    readiness,
+    describe: () => [
+      `policies from ${options.dir}: ${Object.entries(initialReport.snapshot.counts).map(([state, n]) => `${n} ${state}`).join(', ')}; watching for changes`,
+      ...initialReport.problems.map((problem) => `  ${problem.origin ? `${problem.origin}: ` : ''}${problem.message}`),
+    ],
+    snapshot: () => policies.snapshot(),
+    reload: async () => (await source.load()).snapshot,
+    reloadNow: () => source.load(),
+    close: async () => source.close(),
   };
 }

@@ -6,6 +6,7 @@ import yaml from 'js-yaml';
 import { LocalPolicySource, type LocalLoadReport } from './local-policy-source.js';
 import { PolicySet } from './policy-set.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { clusterKclRun, kclRun } from './testing/fixtures.js';
 
 const dirs: string[] = [];
@@ -23,7 +24,7 @@ async function tempDir(): Promise<string> {
 }
 
 function source(dir: string, onReload?: (r: LocalLoadReport) => void) {
-  const policySet = new PolicySet({ compiler: new FakeCompiler() });
+  const policySet = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
   const local = new LocalPolicySource({ dir, policySet, debounceMs: 20, onReload });
   sources.push(local);
   return { policySet, local };

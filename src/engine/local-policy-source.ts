@@ -211,7 +211,7 @@ export class LocalPolicySource implements NamespaceLookup {
 
     // Namespaces first: a request that sees the new policies must also see their Namespaces.
     this.namespaces = new StaticNamespaceLookup(namespaceDocs);
-    const loaded = policySet.replace(policyDocs);
+    const loaded = await policySet.replace(policyDocs);
     const report: LocalLoadReport = {
       snapshot: loaded.snapshot,
       files: files.length,

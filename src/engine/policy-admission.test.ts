@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { EngineDecision, EngineRequest } from './contract.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { kclCompiler } from './kcl-compiler.js';
-import { INVALID_POLICY_CODE, withPolicyValidation } from './policy-admission.js';
+import { withPolicyValidation } from './policy-admission.js';
 
 const allowed: EngineDecision = { allowed: true, patch: [], warnings: [], auditAnnotations: {}, outcomes: [] };
 
@@ -27,19 +28,19 @@ describe('validation of KCLRun objects on admission', () => {
   const handler = withPolicyValidation(async () => {
     delegated++;
     return allowed;
-  }, kclCompiler);
+  }, new InProcessExecutor({ compiler: kclCompiler }));
 
   it('refuses KCL that does not compile, with the diagnostic and its line:col', async () => {
     const decision = await handler(policyRequest({ source: 'a = 1\nb = [\n' }));
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.code).toBe(INVALID_POLICY_CODE);
-    expect(decision.status?.message).toMatch(/team-a\/p\.k:\d+:\d+: E1001/);
+    expect(decision.denial?.kind).toBe('invalid_policy');
+    expect(decision.denial?.message).toMatch(/team-a\/p\.k:\d+:\d+: E1001/);
   });
 
   it('refuses an invalid spec naming the field', async () => {
     const decision = await handler(policyRequest({ source: 'a = 1', failureAction: 'explode' }));
     expect(decision.allowed).toBe(false);
-    expect(decision.status?.message).toContain('failureAction');
+    expect(decision.denial?.message).toContain('failureAction');
   });
 
   it('passes a valid policy on to the policies', async () => {

@@ -2,16 +2,15 @@
  * kclguard validates its own policies on admission: `kubectl apply` of a KCLRun or
  * ClusterKCLRun whose spec is invalid, or whose KCL does not compile, is refused with the
  * schema errors or the KCL diagnostics (file:line:col) in kubectl's output, instead of being
- * stored and failing later. Every other request goes to the wrapped handler unchanged.
+ * stored and failing later. The source is compiled by the executor — in the server a worker with
+ * a hard deadline and a heap cap, since the source is whatever the writer sent. Every other
+ * request goes to the wrapped handler unchanged.
  */
-import { compilePolicy } from './compiled-policy.js';
+import { programFilename } from './compiled-policy.js';
 import type { AdmissionHandler, EngineDecision, EngineRequest } from './contract.js';
+import type { PolicyExecutor } from './executor.js';
 import { KCLRUN_GROUP } from './model.js';
-import type { PolicyCompiler } from './policy-compiler.js';
 import { parsePolicy } from './schema.js';
-
-/** 422, as the API server answers a spec it cannot accept. */
-export const INVALID_POLICY_CODE = 422;
 
 const POLICY_RESOURCES = new Set(['kclruns', 'clusterkclruns']);
 
@@ -26,17 +25,17 @@ export function isPolicyWrite(request: EngineRequest): boolean {
 }
 
 /** Why the policy object cannot be accepted, or undefined when it can. */
-export function policyObjectProblems(request: EngineRequest, compiler: PolicyCompiler): string[] | undefined {
+export async function policyObjectProblems(request: EngineRequest, executor: PolicyExecutor): Promise<readonly string[] | undefined> {
   const parsed = parsePolicy(request.object, { defaultNamespace: request.namespace || 'default' });
-  const compiled = compilePolicy(parsed, compiler);
-  if (!compiled) return parsed.ok ? undefined : [...parsed.errors];
-  return compiled.state === 'ready' ? undefined : [...compiled.errors];
+  if (!parsed.ok) return parsed.errors;
+  const outcome = await executor.compile({ definition: parsed.policy, filename: programFilename(parsed.policy.identity) }, request.deadline);
+  return outcome.ok ? undefined : outcome.errors;
 }
 
-function refuse(kind: string, name: string | undefined, problems: string[]): EngineDecision {
+function refuse(kind: string, name: string | undefined, problems: readonly string[]): EngineDecision {
   return {
     allowed: false,
-    status: { code: INVALID_POLICY_CODE, reason: 'Invalid', message: `${kind} ${name ?? ''} is invalid: ${problems.join('; ')}` },
+    denial: { kind: 'invalid_policy', message: `${kind} ${name ?? ''} is invalid: ${problems.join('; ')}`, policies: [] },
     patch: [],
     warnings: [],
     auditAnnotations: {},
@@ -44,10 +43,10 @@ function refuse(kind: string, name: string | undefined, problems: string[]): Eng
   };
 }
 
-export function withPolicyValidation(handler: AdmissionHandler, compiler: PolicyCompiler): AdmissionHandler {
+export function withPolicyValidation(handler: AdmissionHandler, executor: PolicyExecutor): AdmissionHandler {
   return async (request) => {
     if (request.phase === 'validate' && isPolicyWrite(request)) {
-      const problems = policyObjectProblems(request, compiler);
+      const problems = await policyObjectProblems(request, executor);
       if (problems) return refuse(request.kind.kind, request.name, problems);
     }
     return handler(request);

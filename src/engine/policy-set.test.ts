@@ -1,12 +1,14 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
+import { InProcessExecutor } from './in-process-executor.js';
 import { PolicySet } from './policy-set.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
 import { clusterKclRun, kclRun } from './testing/fixtures.js';
 
 describe('PolicySet', () => {
-  it('orders KCLRuns by namespace/name, then ClusterKCLRuns by name', () => {
-    const set = new PolicySet({ compiler: new FakeCompiler() });
-    set.replace([
+  it('orders KCLRuns by namespace/name, then ClusterKCLRuns by name', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    await set.replace([
       { doc: clusterKclRun('a-cluster', { source: '{}' }) },
       { doc: kclRun('b', 'team-b', { source: '{}' }) },
       { doc: kclRun('z', 'team-a', { source: '{}' }) },
@@ -17,9 +19,9 @@ describe('PolicySet', () => {
     expect(set.snapshot().policies.map((p) => p.identity.key)).toEqual(['team-a/B', 'team-a/a', 'team-a/z', 'team-b/b', 'cluster/a-cluster']);
   });
 
-  it('keeps invalid and non-compiling policies with their errors, isolated from the others', () => {
-    const set = new PolicySet({ compiler: new FakeCompiler() });
-    const { snapshot } = set.replace([
+  it('keeps invalid and non-compiling policies with their errors, isolated from the others', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const { snapshot } = await set.replace([
       { doc: kclRun('bad-spec', 'a', { source: '{}', mode: 'Sometimes' }) },
       { doc: kclRun('bad-source', 'a', { source: 'not json' }) },
       { doc: kclRun('good', 'a', { source: '{}' }) },
@@ -35,9 +37,9 @@ describe('PolicySet', () => {
     expect(snapshot.counts).toEqual({ ready: 1, invalid: 2 });
   });
 
-  it('reports documents it cannot name and duplicates, keeping the first', () => {
-    const set = new PolicySet({ compiler: new FakeCompiler() });
-    const report = set.replace([
+  it('reports documents it cannot name and duplicates, keeping the first', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const report = await set.replace([
       { doc: { kind: 'KCLRun' }, origin: 'x.yaml' },
       { doc: kclRun('p', 'a', { source: '{"annotate": {"first": "1"}}' }), origin: 'one.yaml' },
       { doc: kclRun('p', 'a', { source: '{}' }), origin: 'two.yaml' },
@@ -47,11 +49,11 @@ describe('PolicySet', () => {
     expect(report.snapshot.policies[0]!.origin).toBe('one.yaml');
   });
 
-  it('swaps immutable snapshots and notifies the observer with counts by state', () => {
+  it('swaps immutable snapshots and notifies the observer with counts by state', async () => {
     const onPoliciesChanged = jest.fn();
-    const set = new PolicySet({ compiler: new FakeCompiler(), observer: { onPoliciesChanged } });
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }), observer: { onPoliciesChanged } });
     const before = set.snapshot();
-    set.replace([{ doc: kclRun('p', 'a', { source: '{}' }) }]);
+    await set.replace([{ doc: kclRun('p', 'a', { source: '{}' }) }]);
     const after = set.snapshot();
     expect(before.policies).toHaveLength(0);
     expect(after.generation).toBe(before.generation + 1);
@@ -59,14 +61,49 @@ describe('PolicySet', () => {
     expect(onPoliciesChanged).toHaveBeenLastCalledWith({ ready: 1, invalid: 0 });
   });
 
-  it('compiles an unchanged source once across reloads', () => {
+  it('compiles an unchanged source once across reloads', async () => {
     const compiler = new FakeCompiler();
-    const set = new PolicySet({ compiler });
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler }) });
     const docs = [{ doc: kclRun('p', 'a', { source: '{}' }) }, { doc: kclRun('q', 'a', { source: '{}' }) }];
-    set.replace(docs);
-    set.replace(docs);
+    await set.replace(docs);
+    await set.replace(docs);
     expect(compiler.compiles).toBe(2);
-    set.replace([{ doc: kclRun('p', 'a', { source: '{"annotate": {}}' }) }]);
+    await set.replace([{ doc: kclRun('p', 'a', { source: '{"annotate": {}}' }) }]);
     expect(compiler.compiles).toBe(3);
+  });
+
+  it('swaps a generation in only once the executor prepared it, and releases it when no request holds it', async () => {
+    const inner = new InProcessExecutor({ compiler: new FakeCompiler() });
+    let unblock: () => void = () => undefined;
+    const released: number[] = [];
+    const gate: PolicyExecutor = {
+      prepare: async (generation: number, policies: readonly ExecutablePolicy[]) => {
+        if (generation === 2) await new Promise<void>((r) => (unblock = r));
+        return inner.prepare(generation, policies);
+      },
+      compile: (policy) => inner.compile(policy),
+      run: (job) => inner.run(job),
+      release: (generation) => {
+        released.push(generation);
+        inner.release(generation);
+      },
+      close: () => inner.close(),
+    };
+    const set = new PolicySet({ executor: gate });
+    await set.replace([{ doc: kclRun('p', 'a', { source: '{}' }) }]);
+    const lease = set.acquire();
+    expect(lease.snapshot.generation).toBe(1);
+    const loading = set.replace([]);
+    await new Promise((r) => setImmediate(r));
+    // Not prepared yet: requests still get generation 1.
+    expect(set.snapshot().generation).toBe(1);
+    unblock();
+    await loading;
+    expect(set.snapshot().generation).toBe(2);
+    // Generation 1 is still held by the lease.
+    expect(released).toEqual([0]);
+    lease.release();
+    lease.release();
+    expect(released).toEqual([0, 1]);
   });
 });

@@ -1,21 +1,22 @@
 /**
  * The set of loaded policies as an immutable, ordered snapshot. A reload builds a complete new
- * snapshot and swaps one reference, so a request that started on the old set finishes on it and
- * no request ever sees half a reload.
+ * snapshot, has the executor compile it everywhere jobs may run, and only then swaps one
+ * reference: a request that started on the old set finishes on it, and no request ever sees half
+ * a reload — not on the main thread, not in any worker.
  *
  * Order (the order mutations apply in): KCLRuns by namespace then name, then ClusterKCLRuns by
  * name — cluster policies run last so a cluster admin's mutation has the final word over a
  * tenant's. Comparison is by UTF-16 code unit, never locale, so the order is the same everywhere.
  */
-import { compilePolicy, POLICY_STATES, type CompiledPolicy, type PolicyState, type ProgramCache } from './compiled-policy.js';
-import type { EngineLogger } from './logger.js';
-import { silentLogger } from './logger.js';
+import { invalidPolicy, loadedPolicy, POLICY_STATES, programFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
+import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
+import { silentLogger, type EngineLogger } from './logger.js';
+import type { PolicyDefinition } from './model.js';
 import { notify, type EngineObserver } from './observer.js';
-import type { PolicyCompiler } from './policy-compiler.js';
 import { parsePolicy } from './schema.js';
 
 export interface PolicySnapshot {
-  /** Increases by one per swap. */
+  /** Increases by one per swap; names the compiled programs in the executor. */
   readonly generation: number;
   readonly policies: readonly CompiledPolicy[];
   readonly counts: Readonly<Record<PolicyState, number>>;
@@ -58,11 +59,18 @@ function countByState(policies: readonly CompiledPolicy[]): Record<PolicyState, 
 }
 
 export interface PolicySetOptions {
-  readonly compiler: PolicyCompiler;
+  /** Compiles and runs the policies: in-process (CLI, tests) or the worker pool (server). */
+  readonly executor: PolicyExecutor;
   readonly observer?: EngineObserver;
   readonly logger?: EngineLogger;
   /** Namespace of a KCLRun document that names none. */
   readonly defaultNamespace?: string;
+}
+
+/** A snapshot held for the length of one request; give it back with `release`. */
+export interface SnapshotLease {
+  readonly snapshot: PolicySnapshot;
+  release(): void;
 }
 
 export class PolicySet {
@@ -71,50 +79,102 @@ export class PolicySet {
     policies: Object.freeze([]) as readonly CompiledPolicy[],
     counts: Object.freeze(countByState([])),
   });
-  private programs: ProgramCache = new Map();
+  /** Requests in flight per generation, so the executor can drop a generation nobody uses. */
+  private readonly leases = new Map<number, number>();
+  private nextGeneration = 1;
+  /** Reloads apply one at a time, in the order they were asked for. */
+  private loading: Promise<unknown> = Promise.resolve();
+  private readonly ready: Promise<void>;
 
-  constructor(private readonly options: PolicySetOptions) {}
+  constructor(private readonly options: PolicySetOptions) {
+    // Generation 0 (no policies) is runnable like any other.
+    this.ready = options.executor.prepare(0, []).then(() => undefined);
+  }
 
-  /** The snapshot to evaluate one request against; take it once per request. */
+  get executor(): PolicyExecutor {
+    return this.options.executor;
+  }
+
+  /** The current snapshot, for readers that run no policy (status, registration, summaries). */
   snapshot(): PolicySnapshot {
     return this.current;
   }
 
+  /** The snapshot to evaluate one request against, held until `release()`. */
+  acquire(): SnapshotLease {
+    const snapshot = this.current;
+    this.leases.set(snapshot.generation, (this.leases.get(snapshot.generation) ?? 0) + 1);
+    let released = false;
+    return {
+      snapshot,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.leases.get(snapshot.generation) ?? 1) - 1;
+        if (left > 0) this.leases.set(snapshot.generation, left);
+        else {
+          this.leases.delete(snapshot.generation);
+          if (snapshot !== this.current) this.options.executor.release(snapshot.generation);
+        }
+      },
+    };
+  }
+
   /** Replaces the whole set with these documents (only KCLRun / ClusterKCLRun documents). */
-  replace(documents: readonly PolicyDocument[]): LoadReport {
+  replace(documents: readonly PolicyDocument[]): Promise<LoadReport> {
+    const next = this.loading.then(() => this.ready).then(() => this.load(documents));
+    this.loading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async load(documents: readonly PolicyDocument[]): Promise<LoadReport> {
     const logger = this.options.logger ?? silentLogger;
-    const problems: LoadProblem[] = [];
-    const byKey = new Map<string, CompiledPolicy>();
-    const nextPrograms: ProgramCache = new Map();
-    for (const { doc, origin } of documents) {
-      const parsed = parsePolicy(doc, { defaultNamespace: this.options.defaultNamespace, origin });
-      if (!parsed.ok && !parsed.identity) {
-        problems.push({ origin, message: parsed.errors.join('; ') });
-        continue;
-      }
-      const key = parsed.ok ? parsed.policy.identity.key : parsed.identity!.key;
-      const earlier = byKey.get(key);
-      if (earlier) {
-        problems.push({ origin, policy: key, message: `duplicate policy ${key} (first defined in ${earlier.origin ?? 'an earlier document'}); ignored` });
-        continue;
-      }
-      const compiled = compilePolicy(parsed, this.options.compiler, this.programs, origin)!;
-      if (compiled.definition && compiled.state === 'ready') {
-        const cacheKey = `${key}.k\u0000${compiled.definition.spec.source}`;
-        nextPrograms.set(cacheKey, this.programs.get(cacheKey)!);
-      }
-      byKey.set(key, compiled);
-      if (compiled.state === 'invalid') {
-        logger.warn({ policy: key, origin, errors: compiled.errors }, 'policy is invalid');
-      }
+    const { definitions, invalid, problems } = parseDocuments(documents, this.options.defaultNamespace);
+    const generation = this.nextGeneration++;
+    const executable: ExecutablePolicy[] = definitions.map((definition) => ({ definition, filename: programFilename(definition.identity) }));
+    const outcomes = await this.options.executor.prepare(generation, executable);
+    const policies: CompiledPolicy[] = [...invalid];
+    for (const definition of definitions) {
+      const outcome = outcomes.get(definition.identity.key) ?? { ok: false, diagnostics: [], errors: ['the policy was not compiled'] };
+      policies.push(loadedPolicy(definition, outcome));
     }
-    // Keep only programs still in use, so a long-running watch does not grow without bound.
-    this.programs = nextPrograms;
-    const policies = Object.freeze([...byKey.values()].sort(comparePolicies));
+    for (const policy of policies) {
+      if (policy.state === 'invalid') logger.warn({ policy: policy.identity.key, origin: policy.origin, errors: policy.errors }, 'policy is invalid');
+    }
+    policies.sort(comparePolicies);
+    const previous = this.current;
     const counts = Object.freeze(countByState(policies));
-    this.current = Object.freeze({ generation: this.current.generation + 1, policies, counts });
+    this.current = Object.freeze({ generation, policies: Object.freeze(policies), counts });
+    if (!this.leases.has(previous.generation)) this.options.executor.release(previous.generation);
     notify(this.options.observer, 'onPoliciesChanged', counts);
-    logger.info({ generation: this.current.generation, ...counts }, 'policy set loaded');
+    logger.info({ generation, ...counts }, 'policy set loaded');
     return { snapshot: this.current, problems };
   }
+}
+
+/** Parses each document once; duplicates and documents that are not policies become problems. */
+function parseDocuments(
+  documents: readonly PolicyDocument[],
+  defaultNamespace: string | undefined,
+): { definitions: PolicyDefinition[]; invalid: CompiledPolicy[]; problems: LoadProblem[] } {
+  const problems: LoadProblem[] = [];
+  const seen = new Map<string, string | undefined>();
+  const definitions: PolicyDefinition[] = [];
+  const invalid: CompiledPolicy[] = [];
+  for (const { doc, origin } of documents) {
+    const parsed = parsePolicy(doc, { defaultNamespace, origin });
+    const identity = parsed.ok ? parsed.policy.identity : parsed.identity;
+    if (!identity) {
+      problems.push({ origin, message: (parsed.ok ? [] : parsed.errors).join('; ') });
+      continue;
+    }
+    if (seen.has(identity.key)) {
+      problems.push({ origin, policy: identity.key, message: `duplicate policy ${identity.key} (first defined in ${seen.get(identity.key) ?? 'an earlier document'}); ignored` });
+      continue;
+    }
+    seen.set(identity.key, origin);
+    if (parsed.ok) definitions.push(parsed.policy);
+    else invalid.push(invalidPolicy(identity, parsed.errors, origin));
+  }
+  return { definitions, invalid, problems };
 }

@@ -3,33 +3,20 @@
  * unchanged, mutated, violated (assert/check failed), or failed (anything else). Pure apart from
  * the clock: no consent, authorization or failureAction here.
  */
-import { ErrorCodes, formatDiagnosticShort, type ErrorCode } from '../kcl/diagnostics.js';
-import { formatSpan } from '../kcl/span.js';
+import { ErrorCodes, formatDiagnosticShort, formatSpan, type ErrorCode } from '../kcl/index.js';
 import type { EngineRequest } from './contract.js';
+import type { PolicyFailure, RunOutcome } from './executor.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry, PolicyProgram, RunSession } from './policy-compiler.js';
 
 type JsonObject = Record<string, unknown>;
 
-export type RunOutcome =
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'mutated'; readonly object: JsonObject }
-  | { readonly kind: 'violated'; readonly message: string; readonly location?: string }
-  | ({ readonly kind: 'failed' } & PolicyFailure);
-
-/**
- * Why a policy failed. `error` is the full text, which may quote the object's values (a KCL
- * message can cite a conflicting value); `summary` names only the diagnostic's location, code and
- * name, so it is safe for logs and audit annotations.
- */
-export interface PolicyFailure {
-  readonly error: string;
-  readonly summary: string;
-}
+/** A run's outcome with the mutated object itself, which stays where the program ran. */
+export type ProgramOutcome = Exclude<RunOutcome, { kind: 'mutated' }> | { readonly kind: 'mutated'; readonly object: JsonObject };
 
 /** A failure whose text quotes no object values (it is its own summary). */
-export function plainFailure(error: string): PolicyFailure {
-  return { error, summary: error };
+export function plainFailure(error: string, code?: string): PolicyFailure {
+  return code === undefined ? { error, summary: error } : { error, summary: error, code };
 }
 
 /** Diagnostics that mean "the object breaks the rule", as opposed to "the rule could not run". */
@@ -132,9 +119,9 @@ export function runPolicy(
   budget: RunBudget,
   onOutput?: OutputSink,
   session?: RunSession,
-): RunOutcome {
+): ProgramOutcome {
   const remaining = budget.deadline === undefined ? Infinity : budget.deadline - budget.now();
-  if (remaining <= 0) return { kind: 'failed', ...plainFailure('the request deadline passed before the policy could run') };
+  if (remaining <= 0) return { kind: 'failed', ...plainFailure('the request deadline passed before the policy could run', 'K9003') };
   const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
   let result;
   try {
@@ -142,7 +129,7 @@ export function runPolicy(
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
     const detail = error instanceof Error ? error.message : String(error);
-    return { kind: 'failed', error: `internal interpreter error: ${detail}`, summary: 'internal interpreter error' };
+    return { kind: 'failed', error: `internal interpreter error: ${detail}`, summary: 'internal interpreter error', code: 'E3M38' };
   }
   if (onOutput && (result.printed || result.logs?.length)) onOutput(result.printed, result.logs ?? []);
   if (!result.ok) {
@@ -151,7 +138,7 @@ export function runPolicy(
       return { kind: 'violated', message: d.message, location: d.span ? `${d.span.file}:${d.span.line}:${d.span.col}` : undefined };
     }
     const where = d.span ? `${formatSpan(d.span)}: ` : '';
-    return { kind: 'failed', error: formatDiagnosticShort(d), summary: `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}` };
+    return { kind: 'failed', error: formatDiagnosticShort(d), summary: `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}`, code: d.code };
   }
   const output = outputObject(result.exports);
   if (output.error) return { kind: 'failed', ...plainFailure(output.error) };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { PolicyDefinition } from './model.js';
-import { StaticNamespaceLookup } from './namespaces.js';
+import { StaticNamespaceLookup, withNameLabel } from './namespaces.js';
 import { parsePolicy } from './schema.js';
 import { matchesLabelSelector, whyNotSelected } from './selector.js';
 import { clusterKclRun, kclRun, pod, request } from './testing/fixtures.js';
@@ -88,12 +88,15 @@ describe('whyNotSelected', () => {
   it('matches namespaceSelector against the Namespace from the lookup', () => {
     const namespaces = new StaticNamespaceLookup([{ metadata: { name: 'team-a', labels: { env: 'prod' } } }]);
     const p = policy(clusterKclRun('c', { source, selector: { namespaceSelector: { matchLabels: { env: 'prod' } } } }));
-    expect(whyNotSelected(p, request(), namespaces)).toBeUndefined();
-    expect(whyNotSelected(p, request({ object: pod('web', 'team-b') }), namespaces)).toBeDefined();
+    const of = (name: string) => withNameLabel(namespaces.get(name), name);
+    expect(whyNotSelected(p, request(), of('team-a'))).toBeUndefined();
+    expect(whyNotSelected(p, request({ object: pod('web', 'team-b') }), of('team-b'))).toBeDefined();
     const byName = policy(
       clusterKclRun('c', { source, selector: { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['team-b'] }] } } }),
     );
-    expect(whyNotSelected(byName, request({ object: pod('web', 'team-b') }), namespaces)).toBeUndefined();
+    expect(whyNotSelected(byName, request({ object: pod('web', 'team-b') }), of('team-b'))).toBeUndefined();
+    // A Namespace that could not be read selects: the engine then fails the policy instead of guessing.
+    expect(whyNotSelected(p, request({ object: pod('web', 'team-b') }), 'unknown')).toBeUndefined();
   });
 
   it('applies namespaceSelector to a Namespace object\'s own labels and ignores it for other cluster-scoped kinds', () => {

@@ -4,7 +4,7 @@
  */
 import type { EngineRequest } from './contract.js';
 import type { LabelSelector, PolicyDefinition, ResourceRule } from './model.js';
-import { namespaceInfo, type NamespaceLookup } from './namespaces.js';
+import { withNameLabel, type NamespaceInfo } from './namespaces.js';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -83,14 +83,14 @@ export function objectNamespace(request: EngineRequest): string {
  * - A KCLRun acts only on namespaced objects of its own namespace.
  * - Labels: like the API server's objectSelector, an UPDATE matches when either the new or the
  *   old object matches; a DELETE uses the old object.
- * - namespaceSelector (ClusterKCLRun): the labels of the object's Namespace; for a Namespace
+ * - namespaceSelector (ClusterKCLRun): the labels of the object's Namespace (`namespaceInfo`); for a Namespace
  *   object, its own labels; other cluster-scoped objects are not filtered by it (the API
  *   server's webhook namespaceSelector rule).
  */
 export function whyNotSelected(
   policy: PolicyDefinition,
   request: EngineRequest,
-  namespaces?: NamespaceLookup,
+  namespaceInfo?: NamespaceInfo | 'unknown',
 ): string | undefined {
   const { selector } = policy.spec;
   const namespace = objectNamespace(request);
@@ -111,7 +111,9 @@ export function whyNotSelected(
   }
   if (selector.namespaceSelector) {
     let nsLabels: Labels | undefined;
-    if (namespace !== '') nsLabels = namespaceInfo(namespaces, namespace).labels;
+    // An unreadable Namespace selects: the caller fails such policies rather than guess.
+    if (namespaceInfo === 'unknown') return undefined;
+    if (namespace !== '') nsLabels = withNameLabel(namespaceInfo, namespace).labels;
     else if (isNamespaceObject(request)) {
       const own = requestName(request);
       nsLabels = { ...labelsOf(request.object ?? request.oldObject), ...(own ? { 'kubernetes.io/metadata.name': own } : {}) };

@@ -11,8 +11,8 @@ import type { Value } from './value.js';
 export { compile } from './program.js';
 export type { CompileResult, LogEntry, LogLevel, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
 export { DEFAULT_LIMITS } from './eval/state.js';
-export { ErrorCodes, KclError, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
-export type { Span } from './span.js';
+export { ErrorCodes, KclError, diagnostic, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
+export { formatSpan, type Span } from './span.js';
 export {
   KDict,
   KFloat,

@@ -1,7 +1,5 @@
-/** The engine's EngineObserver, implemented with kclguard's metrics. */
-import type { FailureAction, PolicyResult } from '../engine/contract.js';
-import type { EngineObserver } from '../engine/observer.js';
-import type { PolicyState } from '../engine/compiled-policy.js';
+/** The engine's EngineObserver and the worker pool's PoolObserver, implemented with kclguard's metrics. */
+import type { EngineObserver, FailureAction, PolicyResult, PolicyState, PoolObserver } from '../engine/index.js';
 import { POLICY_RESULTS, type Metrics, type PolicyResultLabel } from './metrics.js';
 
 const COUNTED_RESULTS: ReadonlySet<string> = new Set(POLICY_RESULTS);
@@ -20,6 +18,20 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
     },
     onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>): void {
       for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);
+    },
+  };
+}
+
+export function poolObserver(metrics: Metrics): PoolObserver {
+  return {
+    onWorkerStopped(cause) {
+      metrics.workerStops.inc({ cause });
+    },
+    onQueueWait(lane, seconds) {
+      metrics.queueWait.observe({ lane }, seconds);
+    },
+    onWorkers(counts) {
+      for (const [state, count] of Object.entries(counts)) metrics.workers.set({ state }, count);
     },
   };
 }

@@ -33,6 +33,9 @@ export interface Metrics {
   readonly policyEvaluationDuration: Histogram<'policy'>;
   readonly policyFailureActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
+  readonly workers: Gauge<'state'>;
+  readonly workerStops: Counter<'cause'>;
+  readonly queueWait: Histogram<'lane'>;
 }
 
 export interface MetricsOptions {
@@ -86,6 +89,25 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       name: 'kclguard_policies',
       help: 'Policies loaded, by state (ready, invalid).',
       labelNames: ['state'],
+      registers,
+    }),
+    workers: new Gauge({
+      name: 'kclguard_policy_workers',
+      help: 'Policy worker threads by state (starting, idle, busy, dead); the pool size is their sum.',
+      labelNames: ['state'],
+      registers,
+    }),
+    workerStops: new Counter({
+      name: 'kclguard_policy_worker_restarts_total',
+      help: 'Policy workers ended and replaced, by cause: deadline (a policy overran its budget), memory (heap limit), crash.',
+      labelNames: ['cause'],
+      registers,
+    }),
+    queueWait: new Histogram({
+      name: 'kclguard_policy_queue_wait_seconds',
+      help: 'Time a job waited for a policy worker, by lane (light, heavy).',
+      labelNames: ['lane'],
+      buckets: ADMISSION_DURATION_BUCKETS,
       registers,
     }),
   };

@@ -5,18 +5,12 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { AdmissionHandler, Phase } from '../engine/contract.js';
+import type { AdmissionHandler, Phase, Readiness } from '../engine/index.js';
 import { AdmissionInputError, errorBody } from '../admission/errors.js';
 import { reviewAdmission, type ReviewResult } from '../admission/review.js';
 import type { Metrics } from '../observability/metrics.js';
 import { InFlightTracker } from './in-flight.js';
 import { ClientGoneError, readJsonBody, type BodyLimits } from './json-body.js';
-
-export interface Readiness {
-  readonly ready: boolean;
-  /** Why not ready, for humans reading /readyz. */
-  readonly reason?: string;
-}
 
 export interface AppOptions {
   readonly handler: AdmissionHandler;

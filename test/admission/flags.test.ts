@@ -3,7 +3,8 @@ import { FlagError, formatUsage, parseFlags, type FlagSpec } from '../../src/cli
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVE_FLAGS, selfSignedHosts, serveConfig } from '../../src/cli/serve.js';
+import { SERVE_FLAGS, selfSignedHosts, serveConfig } from '../../src/cli/serve-config.js';
+import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../../src/engine/index.js';
 
 const SPECS: FlagSpec[] = [
   { name: 'dir', type: 'string', default: './x', description: 'a directory' },
@@ -91,6 +92,8 @@ describe('serveConfig', () => {
       shutdownGraceSeconds: 25,
       shutdownDelaySeconds: 0,
       maxInFlight: 64,
+      workers: defaultPoolSize(),
+      workerHeapMb: DEFAULT_WORKER_HEAP_MB,
       certReloadPollSeconds: 30,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -109,6 +112,8 @@ describe('serveConfig', () => {
       KCLGUARD_SHUTDOWN_DELAY_SECONDS: '3',
       KCLGUARD_MAX_IN_FLIGHT: '8',
       KCLGUARD_CERT_RELOAD_POLL_SECONDS: '0',
+      KCLGUARD_WORKERS: '3',
+      KCLGUARD_WORKER_HEAP_MB: '64',
     });
     expect(config).toEqual({
       policies: dir,
@@ -121,6 +126,8 @@ describe('serveConfig', () => {
       shutdownGraceSeconds: 5,
       shutdownDelaySeconds: 3,
       maxInFlight: 8,
+      workers: 3,
+      workerHeapMb: 64,
       certReloadPollSeconds: 0,
     });
   });

@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { AdmissionHandler } from '../../src/engine/contract.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { createApp, type Readiness } from '../../src/server/app.js';
+import type { Readiness } from '../../src/engine/index.js';
+import { createApp } from '../../src/server/app.js';
 import { InFlightTracker } from '../../src/server/in-flight.js';
 
 export interface Harness {

@@ -10,7 +10,7 @@ const PATCH = [{ op: 'add', path: '/metadata/labels/team', value: 'a' }];
 function scriptedEngine(request: EngineRequest) {
   const name = request.name ?? '';
   if (name === 'explode') throw new Error('boom: evaluator state lost');
-  if (name === 'deny') return decision({ allowed: false, status: { code: 403, message: 'replicas must be <= 3' } });
+  if (name === 'deny') return decision({ allowed: false, denial: { kind: 'violation', message: 'replicas must be <= 3', policies: ['team-a/replicas'] } });
   if (name === 'slow') return new Promise<ReturnType<typeof decision>>((resolve) => setTimeout(() => resolve(decision()), 1000));
   return decision({ patch: PATCH, warnings: ['policy team-a/x: note'] });
 }

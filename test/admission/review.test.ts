@@ -122,7 +122,7 @@ describe('reviewAdmission', () => {
     const uid = fixture(name).request.uid;
     const answers = [
       decision(),
-      decision({ allowed: false, status: { code: 403, message: 'no' } }),
+      decision({ allowed: false, denial: { kind: 'violation', message: 'no', policies: ['p'] } }),
       decision({ patch: [{ op: 'add', path: '/metadata/labels/x', value: 'y' }] }),
     ];
     for (const answer of answers) {
@@ -182,7 +182,7 @@ describe('reviewAdmission', () => {
       phase: 'mutate',
       body: fixture('pod-create'),
       handler: recordingHandler(
-        decision({ allowed: false, status: { code: 403, message: 'no' }, patch: [{ op: 'remove', path: '/spec' }] }),
+        decision({ allowed: false, denial: { kind: 'violation', message: 'no', policies: ['p'] }, patch: [{ op: 'remove', path: '/spec' }] }),
       ).handler,
     });
     if (!('response' in result.body)) throw new Error('expected a review');

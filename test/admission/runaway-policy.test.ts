@@ -85,8 +85,8 @@ describe('runaway policies', () => {
   }
 
   it('loads both policies', async () => {
-    const report = await server.reloadPolicies();
-    expect(report.snapshot.counts).toEqual({ ready: 2, invalid: 0 });
+    const snapshot = await server.reloadPolicies();
+    expect(snapshot.counts).toEqual({ ready: 2, invalid: 0 });
   });
 
   it('stops unbounded recursion at the depth limit (K9002) and denies with 500', async () => {

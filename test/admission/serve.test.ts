@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startServe, type RunningServer, type ServeConfig } from '../../src/cli/serve.js';
+import { InProcessExecutor } from '../../src/engine/index.js';
 import { FakeCompiler } from '../../src/engine/testing/fake-compiler.js';
 import { decodePatch, fixture } from './helpers.js';
 
@@ -46,7 +47,7 @@ async function serve(dir: string, overrides: Partial<ServeConfig> = {}): Promise
       certReloadPollSeconds: 0,
       ...overrides,
     },
-    { compiler: new FakeCompiler(), logger: pino({ level: 'silent' }), print: (line) => lines.push(line), saveGeneratedCertificate: false },
+    { executor: new InProcessExecutor({ compiler: new FakeCompiler() }), logger: pino({ level: 'silent' }), print: (line) => lines.push(line), saveGeneratedCertificate: false },
   );
   cleanups.push(() => server.stop());
   expect(lines[0]).toContain(server.url);
@@ -104,8 +105,8 @@ describe('kclguard serve (local mode)', () => {
     expect(denied.response.status.message).toContain('pods are not allowed here');
 
     writeFileSync(join(dir, 'broken.yaml'), kclRunYaml('broken', 'team-a', { error: 'E3M38' }, 'Validate'));
-    const report = await server.reloadPolicies();
-    expect(report.snapshot.policies.map((p) => p.identity.key)).toEqual(['team-a/broken', 'team-a/no-pods']);
+    const snapshot = await server.reloadPolicies();
+    expect(snapshot.policies.map((p) => p.identity.key)).toEqual(['team-a/broken', 'team-a/no-pods']);
     const failed = JSON.parse((await call(server, 'POST', '/validate', JSON.stringify(body))).text);
     expect(failed.response).toMatchObject({ allowed: false, status: { code: 500 } });
     const metrics = (await call(server, 'GET', '/metrics')).text;

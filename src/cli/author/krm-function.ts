@@ -84,7 +84,7 @@ function fileOf(item: JsonObject): KrmResult['file'] {
 }
 
 export async function runFunction(functionConfig: JsonObject, items: readonly unknown[]): Promise<FunctionOutput> {
-  const engine = new OfflineEngine({ policies: [{ doc: functionConfig, origin: 'functionConfig' }] });
+  const engine = await OfflineEngine.create({ policies: [{ doc: functionConfig, origin: 'functionConfig' }] });
   const outItems: JsonObject[] = [];
   const results: KrmResult[] = [];
   for (const item of items) {

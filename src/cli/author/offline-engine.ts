@@ -10,6 +10,7 @@ import jsonpatch from 'fast-json-patch';
 import {
   allowAllAuthorizer,
   createAdmissionHandler,
+  InProcessExecutor,
   kclCompiler,
   PolicySet,
   StaticNamespaceLookup,
@@ -25,6 +26,7 @@ import {
   type ServiceAccountRef,
 } from '../../engine/index.js';
 import { RbacIndex, rbacAuthorizer } from '../../engine/rbac/index.js';
+import { DENIAL_STATUS } from '../../admission/response.js';
 import type { AdmissionRequest } from '../../admission/types.js';
 import { engineRequestFor } from './request.js';
 import { InputError } from './files.js';
@@ -50,7 +52,8 @@ export interface PolicyReport {
 
 export interface OfflineResult {
   readonly allowed: boolean;
-  readonly status?: EngineDecision['status'];
+  /** A denial as the API server would show it: code, reason, message. */
+  readonly status?: { readonly code: number; readonly reason: string; readonly message: string };
   /** The mutate phase's RFC 6902 patch (empty when denied or nothing changed). */
   readonly patch: EngineDecision['patch'];
   /** The object after the patch (the admitted object when nothing changed or it was denied). */
@@ -82,15 +85,15 @@ export function isNamespaceDocument(doc: unknown): boolean {
 }
 
 /** Compiles the policies; a manifest that fails validation (and so could never act) is an input error. */
-export function compilePolicies(documents: readonly PolicyDocument[]): PolicySnapshot {
-  const set = new PolicySet({ compiler: kclCompiler });
-  const report = set.replace(documents);
+export async function compilePolicies(documents: readonly PolicyDocument[]): Promise<PolicySet> {
+  const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+  const report = await set.replace(documents);
   const problems = report.problems.map((p) => `${p.origin ?? '(policy)'}: ${p.message}`);
   for (const policy of report.snapshot.policies) {
     if (!policy.definition) problems.push(`${policy.origin ?? policy.identity.key}: policy ${policy.identity.key} is invalid: ${policy.errors.join('; ')}`);
   }
   if (problems.length > 0) throw new InputError(problems.join('\n'));
-  return report.snapshot;
+  return set;
 }
 
 function describeAttributes(a: AuthorizationAttributes): string {
@@ -106,11 +109,18 @@ export class OfflineEngine {
   /** Rewrites `<key>.k:L:C` in reasons into the policy file's own line:col. */
   private readonly positions: (text: string) => string;
 
-  constructor(options: OfflineEngineOptions) {
-    this.snapshot = compilePolicies(options.policies);
+  private constructor(
+    private readonly policySet: PolicySet,
+    options: OfflineEngineOptions,
+  ) {
+    this.snapshot = policySet.snapshot();
     this.positions = positionRewriter(this.snapshot.policies);
     this.namespaces = new StaticNamespaceLookup(options.namespaces ?? []);
     this.rbac = options.rbac;
+  }
+
+  static async create(options: OfflineEngineOptions): Promise<OfflineEngine> {
+    return new OfflineEngine(await compilePolicies(options.policies), options);
   }
 
   /** The namespace of the first KCLRun, for objects whose file names none. */
@@ -140,7 +150,7 @@ export class OfflineEngine {
       },
     };
     const authorizer = this.tracingAuthorizer(trace);
-    const handler = createAdmissionHandler({ policies: { snapshot: () => this.snapshot }, authorizer, namespaces: this.namespaces, logger });
+    const handler = createAdmissionHandler({ policies: this.policySet, authorizer, namespaces: this.namespaces, logger });
 
     trace.push(
       this.rbac
@@ -176,7 +186,7 @@ export class OfflineEngine {
     const denied = !mutate.allowed ? mutate : validate && !validate.allowed ? validate : undefined;
     return {
       allowed: denied === undefined,
-      status: denied?.status ? { ...denied.status, message: this.positions(denied.status.message) } : undefined,
+      status: denied?.denial ? { ...DENIAL_STATUS[denied.denial.kind], message: this.positions(denied.denial.message) } : undefined,
       patch: mutate.allowed ? mutate.patch : [],
       object: object,
       warnings: [...new Set([...mutate.warnings, ...(validate?.warnings ?? [])].map(this.positions))],

@@ -108,7 +108,7 @@ export interface TestRunOptions {
 
 async function runCase(ctx: FileContext, testCase: TestCaseSpec, options: TestRunOptions): Promise<string[]> {
   const policies = 'params' in testCase ? withParams(ctx.policies, testCase.params) : ctx.policies;
-  const engine = new OfflineEngine({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac });
+  const engine = await OfflineEngine.create({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac });
   const operation = testCase.operation ?? 'CREATE';
   const object = testCase.resource !== undefined && operation !== 'DELETE' ? readSingleObject(resolveIn(ctx.file, testCase.resource), 'resource') : undefined;
   const old = testCase.oldResource !== undefined ? readSingleObject(resolveIn(ctx.file, testCase.oldResource), 'old resource') : undefined;

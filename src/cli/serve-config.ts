@@ -1,0 +1,242 @@
+/**
+ * `kclguard serve`'s flags and how they resolve into a frozen ServeConfig. The resolution's only
+ * contact with the machine (is --policies a directory? is there a cluster?) goes through
+ * ServeConfigIo, so every rule here is tested without files or clusters.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { ClusterConfigError, connectToCluster, type ClusterConnection } from '../cluster/kube-config.js';
+import { DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/webhook-registration.js';
+import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
+import { FlagError, parseFlags, type FlagSpec } from './flags.js';
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  { name: 'policies', type: 'string', valueName: 'DIR', default: './policies', description: 'directory of KCLRun / ClusterKCLRun / Namespace YAML files, watched and hot-reloaded' },
+  { name: 'host', type: 'string', valueName: 'ADDRESS', default: '127.0.0.1', description: 'address to listen on; use 0.0.0.0 in a Pod' },
+  { name: 'port', type: 'integer', min: 0, max: 65535, default: 8443, description: 'HTTPS port (0 picks a free one)' },
+  { name: 'cert', type: 'string', valueName: 'FILE', description: 'PEM certificate (chain); reloaded when the file changes. Without --cert/--key a self-signed one is generated' },
+  { name: 'key', type: 'string', valueName: 'FILE', description: 'PEM private key for --cert; reloaded when the file changes' },
+  { name: 'kubeconfig', type: 'string', valueName: 'FILE', description: 'run in cluster mode against this cluster (inside a Pod, the in-cluster config is used without it)' },
+  { name: 'register-webhooks', type: 'boolean', default: false, description: 'create/update the webhook configurations at start-up (cluster mode)' },
+  { name: 'webhook-url', type: 'string', valueName: 'URL', description: 'with --register-webhooks outside a cluster: the base URL the API server calls, e.g. https://127.0.0.1:8443' },
+  { name: 'service-name', type: 'string', valueName: 'NAME', default: 'kclguard', description: "kclguard's Service in --namespace (cluster mode: registration target; the status writer's Lease is <NAME>-status-writer)" },
+  { name: 'webhook-name', type: 'string', valueName: 'NAME', default: 'kclguard', description: 'name of the registered webhook configurations' },
+  { name: 'ca-bundle', type: 'string', valueName: 'FILE', description: 'with --register-webhooks: PEM CA that signed --cert (default: --cert itself, or the generated certificate)' },
+  { name: 'failure-policy', type: 'enum', values: ['Fail', 'Ignore'], default: 'Fail', description: 'with --register-webhooks: what the API server does when kclguard is unreachable (the validating webhook, and the mutating one unless --mutate-failure-policy)' },
+  { name: 'mutate-failure-policy', type: 'enum', values: ['Fail', 'Ignore'], description: "with --register-webhooks: the mutating webhook's failurePolicy (default --failure-policy)" },
+  { name: 'service-port', type: 'integer', min: 1, max: 65535, default: 443, description: 'with --register-webhooks in a cluster: the port of --service-name the API server calls' },
+  { name: 'excluded-namespaces', type: 'string', valueName: 'NS,...', description: 'with --register-webhooks: namespaces never sent to kclguard, besides kube-system, kube-node-lease and --namespace' },
+  { name: 'webhook-timeout-seconds', type: 'integer', min: 1, max: 5, default: 5, description: 'with --register-webhooks: how long the API server waits for an answer' },
+  { name: 'webhook-resources', type: 'string', valueName: 'RES,...', default: DEFAULT_WEBHOOK_RESOURCES.join(','), description: 'with --register-webhooks: resources sent to kclguard (add e.g. */scale for subresources)' },
+  { name: 'webhook-operations', type: 'string', valueName: 'OP,...', default: DEFAULT_WEBHOOK_OPERATIONS.join(','), description: 'with --register-webhooks: operations sent to kclguard (CREATE, UPDATE, DELETE, CONNECT or *)' },
+  { name: 'owner-cluster-role', type: 'string', valueName: 'NAME', description: 'with --register-webhooks: make this ClusterRole the owner of the configurations, so deleting it (helm uninstall) deletes them' },
+  { name: 'cluster-sync-timeout-seconds', type: 'integer', min: 1, max: 600, default: 30, description: 'cluster mode: how long start-up waits to list policies and Namespaces before giving up (exit 1)' },
+  { name: 'sar-allowed-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 300, description: 'cluster mode: how long an allowed SubjectAccessReview answer is reused' },
+  { name: 'sar-denied-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 30, description: 'cluster mode: how long a denied SubjectAccessReview answer is reused' },
+  { name: 'pod-name', type: 'string', valueName: 'NAME', description: 'this replica\'s identity for leader election (default $POD_NAME, else the host name)' },
+  { name: 'namespace', type: 'string', valueName: 'NAME', description: "kclguard's own namespace, never acted on (default $POD_NAMESPACE, else kclguard)" },
+  { name: 'log-level', type: 'enum', values: LOG_LEVELS, default: 'info', description: 'JSON log level' },
+  { name: 'shutdown-delay-seconds', type: 'integer', min: 0, max: 60, default: 0, description: 'on SIGTERM/SIGINT, keep serving this long with /readyz failing before closing the listener (in a Pod: until endpoints stop routing here)' },
+  { name: 'shutdown-grace-seconds', type: 'integer', min: 0, max: 300, default: 25, description: 'on SIGTERM/SIGINT, how long to wait for reviews in flight' },
+  { name: 'max-in-flight', type: 'integer', min: 1, max: 10000, default: 64, description: 'admission reviews answered at once; more get HTTP 429 (a webhook failure to the API server: failurePolicy decides)' },
+  { name: 'workers', type: 'integer', min: 1, max: 64, default: defaultPoolSize(), description: 'policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: the CPUs, 2 to 8)' },
+  { name: 'worker-heap-mb', type: 'integer', min: 32, max: 16384, default: DEFAULT_WORKER_HEAP_MB, description: 'heap limit of each policy worker, MiB; a policy that exceeds it fails (K9004) and its worker is replaced' },
+  { name: 'cert-reload-poll-seconds', type: 'integer', min: 0, max: 3600, default: 30, description: 're-read --cert/--key this often in case a file change event was missed (0: only on events)' },
+];
+
+export interface ClusterConfig {
+  readonly connection: ClusterConnection;
+  readonly identity: string;
+  readonly leaseName: string;
+  readonly registration?: {
+    readonly name: string;
+    readonly endpoint: { readonly url: string } | { readonly service: { readonly name: string; readonly namespace: string; readonly port: number } };
+    readonly caBundleFile?: string;
+    readonly failurePolicy: 'Fail' | 'Ignore';
+    readonly mutateFailurePolicy: 'Fail' | 'Ignore';
+    /** Besides the always-excluded system namespaces and kclguard's own. */
+    readonly excludedNamespaces: readonly string[];
+    readonly timeoutSeconds: number;
+    readonly resources: readonly string[];
+    readonly operations: readonly string[];
+    readonly ownerClusterRole?: string;
+  };
+  readonly syncTimeoutMs?: number;
+  readonly allowedTtlMs: number;
+  readonly deniedTtlMs: number;
+}
+
+export interface ServeConfig {
+  /** Local mode's policy directory; undefined in cluster mode. */
+  readonly policies?: string;
+  readonly cluster?: ClusterConfig;
+  readonly host: string;
+  readonly port: number;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly namespace: string;
+  readonly logLevel: LogLevel;
+  readonly shutdownGraceSeconds: number;
+  /** Serve on (readiness failing) this long after a stop request before closing. Default 0. */
+  readonly shutdownDelaySeconds?: number;
+  /** Concurrent admission reviews; more get HTTP 429. Default 64. */
+  readonly maxInFlight?: number;
+  /** Policy worker threads (default: the CPUs, 2 to 8). */
+  readonly workers?: number;
+  /** Heap limit of each policy worker, MiB. */
+  readonly workerHeapMb?: number;
+  readonly certReloadPollSeconds: number;
+}
+
+/**
+ * What resolving the configuration needs from the machine, passed in so the resolution itself is
+ * pure and testable: whether a path is a directory, and how to reach a cluster.
+ */
+export interface ServeConfigIo {
+  isDirectory(path: string): boolean;
+  /** The cluster connection for --kubeconfig (or in-cluster config); undefined: local mode. */
+  connect(kubeconfig: string | undefined, env: Readonly<Record<string, string | undefined>>): ClusterConnection | undefined;
+}
+
+export const systemIo: ServeConfigIo = {
+  isDirectory: (path) => existsSync(path) && statSync(path).isDirectory(),
+  connect: (kubeconfig, env) => connectToCluster(kubeconfig, env as NodeJS.ProcessEnv),
+};
+
+/** Reads flags and environment into a frozen config; FlagError for anything wrong. */
+export function serveConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: ServeConfigIo = systemIo,
+): ServeConfig | 'help' {
+  const parsed = parseFlags(SERVE_FLAGS, argv, env);
+  if (parsed.help) return 'help';
+  if (parsed.positionals.length > 0) throw new FlagError(`unexpected argument '${parsed.positionals[0]}'`);
+  const v = parsed.values;
+  if ((v.cert === undefined) !== (v.key === undefined)) {
+    throw new FlagError('--cert and --key must be given together');
+  }
+  const namespace = v.namespace !== undefined ? String(v.namespace) : env.POD_NAMESPACE || 'kclguard';
+  const cluster = clusterConfig(v, parsed.sources, env, namespace, io);
+  let policies: string | undefined;
+  if (!cluster) {
+    if (v['register-webhooks'] === true) throw new FlagError('--register-webhooks needs cluster mode (--kubeconfig, or running in a Pod)');
+    policies = String(v.policies);
+    if (!io.isDirectory(policies)) {
+      throw new FlagError(`--policies ${policies} is not a directory`);
+    }
+  } else if (parsed.sources.policies === 'flag' || parsed.sources.policies === 'env') {
+    throw new FlagError('--policies is for local mode; in cluster mode policies are KCLRun and ClusterKCLRun objects');
+  }
+  return Object.freeze({
+    ...(policies !== undefined ? { policies } : {}),
+    ...(cluster ? { cluster } : {}),
+    host: String(v.host),
+    port: Number(v.port),
+    ...(v.cert !== undefined ? { cert: String(v.cert), key: String(v.key) } : {}),
+    namespace,
+    logLevel: v['log-level'] as LogLevel,
+    shutdownGraceSeconds: Number(v['shutdown-grace-seconds']),
+    shutdownDelaySeconds: Number(v['shutdown-delay-seconds']),
+    maxInFlight: Number(v['max-in-flight']),
+    workers: Number(v.workers),
+    workerHeapMb: Number(v['worker-heap-mb']),
+    certReloadPollSeconds: Number(v['cert-reload-poll-seconds']),
+  });
+}
+
+function clusterConfig(
+  v: Readonly<Record<string, string | number | boolean | undefined>>,
+  sources: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+  namespace: string,
+  io: ServeConfigIo,
+): ClusterConfig | undefined {
+  let connection: ClusterConnection | undefined;
+  try {
+    connection = io.connect(v.kubeconfig !== undefined ? String(v.kubeconfig) : undefined, env);
+  } catch (error) {
+    if (error instanceof ClusterConfigError) throw new FlagError(error.message);
+    throw error;
+  }
+  if (!connection) return undefined;
+  let registration: ClusterConfig['registration'];
+  if (v['register-webhooks'] === true) {
+    const url = v['webhook-url'] !== undefined ? String(v['webhook-url']) : undefined;
+    if (url !== undefined && !/^https:\/\/[^/]+/.test(url)) throw new FlagError(`--webhook-url ${url} must be an https:// URL`);
+    if (url === undefined && connection.source !== 'in-cluster') {
+      throw new FlagError('--register-webhooks outside a cluster needs --webhook-url (the address the API server calls)');
+    }
+    const failurePolicy = v['failure-policy'] as 'Fail' | 'Ignore';
+    registration = {
+      name: String(v['webhook-name']),
+      endpoint: url !== undefined ? { url } : { service: { name: String(v['service-name']), namespace, port: Number(v['service-port']) } },
+      ...(v['ca-bundle'] !== undefined ? { caBundleFile: String(v['ca-bundle']) } : {}),
+      failurePolicy,
+      mutateFailurePolicy: v['mutate-failure-policy'] !== undefined ? (v['mutate-failure-policy'] as 'Fail' | 'Ignore') : failurePolicy,
+      excludedNamespaces: commaList(v['excluded-namespaces']),
+      timeoutSeconds: Number(v['webhook-timeout-seconds']),
+      resources: nonEmpty('--webhook-resources', commaList(v['webhook-resources'])),
+      operations: operationList(commaList(v['webhook-operations'])),
+      ...(v['owner-cluster-role'] !== undefined ? { ownerClusterRole: String(v['owner-cluster-role']) } : {}),
+    };
+  } else {
+    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations', 'owner-cluster-role'];
+    const given = registrationOnly.find((name) => sources[name] === 'flag');
+    if (given) throw new FlagError(`--${given} only applies with --register-webhooks`);
+  }
+  return {
+    connection,
+    identity: v['pod-name'] !== undefined ? String(v['pod-name']) : env.POD_NAME || hostname(),
+    // The chart grants the Lease <release>-status-writer, and the Service is named <release>.
+    leaseName: `${String(v['service-name'])}-status-writer`,
+    ...(registration ? { registration } : {}),
+    allowedTtlMs: Number(v['sar-allowed-ttl-seconds']) * 1000,
+    deniedTtlMs: Number(v['sar-denied-ttl-seconds']) * 1000,
+    syncTimeoutMs: Number(v['cluster-sync-timeout-seconds']) * 1000,
+  };
+}
+
+function commaList(value: string | number | boolean | undefined): string[] {
+  if (value === undefined) return [];
+  return String(value)
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function nonEmpty(flag: string, list: string[]): string[] {
+  if (list.length === 0) throw new FlagError(`${flag} needs at least one entry`);
+  return list;
+}
+
+const WEBHOOK_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
+
+function operationList(list: string[]): string[] {
+  nonEmpty('--webhook-operations', list);
+  const wrong = list.find((op) => !WEBHOOK_OPERATIONS.includes(op));
+  if (wrong !== undefined) throw new FlagError(`--webhook-operations: '${wrong}' is not one of ${WEBHOOK_OPERATIONS.join(', ')}`);
+  return list;
+}
+
+/**
+ * Names the generated certificate is valid for: loopback, the listen address, and where the API
+ * server is told to call (the Service's DNS names, or the --webhook-url host).
+ */
+export function selfSignedHosts(config: Pick<ServeConfig, 'host' | 'cluster'>): string[] {
+  const hosts = ['localhost', '127.0.0.1'];
+  const add = (host: string) => {
+    if (host !== '' && host !== '0.0.0.0' && host !== '::' && !hosts.includes(host)) hosts.push(host);
+  };
+  add(config.host);
+  const endpoint = config.cluster?.registration?.endpoint;
+  if (endpoint && 'service' in endpoint) {
+    const { name, namespace } = endpoint.service;
+    for (const host of [`${name}.${namespace}.svc`, `${name}.${namespace}`, name]) add(host);
+  } else if (endpoint) {
+    add(new URL(endpoint.url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  }
+  return hosts;
+}
+

@@ -1,0 +1,21 @@
+/**
+ * The engine's own output bounds (docs/performance.md and docs/operations.md name them). The
+ * interpreter bounds what a program may build (src/kcl guardrails); these bound what crosses
+ * back to the API server and to kclguard's log.
+ */
+
+/**
+ * The serialized RFC 6902 patch of one review. The API server refuses request bodies over 3 MiB
+ * and etcd objects over 1.5 MiB, so a larger patch could never be applied; crossing it is a
+ * failure (K9004) of the policy whose mutation made it so.
+ */
+export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
+
+/** What print() may send to the log per policy run. */
+export const MAX_PRINTED_CHARS = 4096;
+
+/** A policy can log once per step; the server log gets at most this many messages per run. */
+export const MAX_POLICY_LOGS = 100;
+
+/** Each logged message is cut to this many characters. */
+export const MAX_POLICY_LOG_CHARS = 1024;

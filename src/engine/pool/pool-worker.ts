@@ -1,0 +1,119 @@
+/**
+ * One worker thread as the pool sees it: its state, the generations it holds, request/reply over
+ * its port, and why it exited. The progress slot outlives the thread, so after a worker dies the
+ * pool can still read which policy it was in.
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { createProgressBuffer, readProgress, type ProgressReading } from './progress.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
+export const WORKER_STATES: readonly WorkerState[] = ['starting', 'idle', 'busy', 'dead'];
+
+/** Why a worker thread ended. */
+export type ExitCause = 'deadline' | 'memory' | 'crash' | 'closing';
+
+/** A worker ended with requests outstanding; `progress` is where it was. */
+export class WorkerExit extends Error {
+  constructor(
+    readonly reason: ExitCause,
+    readonly progress: ProgressReading | undefined,
+  ) {
+    super(`policy worker ended (${reason})`);
+    this.name = 'WorkerExit';
+  }
+}
+
+type Reply = Exclude<FromWorker, { type: 'ready' }>;
+type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+
+export interface PoolWorkerOptions {
+  readonly script: URL;
+  readonly epoch: number;
+  readonly compileBudgetMs: number;
+  readonly compilerModule?: string;
+  readonly resourceLimits: ResourceLimits;
+  readonly onExit: (worker: PoolWorker, cause: ExitCause) => void;
+}
+
+export class PoolWorker {
+  readonly progress = createProgressBuffer();
+  readonly generations = new Set<number>();
+  state: WorkerState = 'starting';
+  /** Set when the pool stops the worker itself, so the exit is attributed to that. */
+  private stopCause: ExitCause | undefined;
+  private readonly thread: Worker;
+  private readonly replies = new Map<number, { resolve: (reply: Reply) => void; reject: (error: WorkerExit) => void }>();
+  private nextId = 1;
+  private exitCause: ExitCause | undefined;
+  readonly ready: Promise<void>;
+  /** Resolves when the thread has ended, for whatever reason. */
+  readonly exited: Promise<void>;
+
+  constructor(private readonly options: PoolWorkerOptions) {
+    const config: WorkerConfig = {
+      progress: this.progress,
+      epoch: options.epoch,
+      compileBudgetMs: options.compileBudgetMs,
+      ...(options.compilerModule ? { compilerModule: options.compilerModule } : {}),
+    };
+    this.thread = new Worker(options.script, { workerData: config, resourceLimits: options.resourceLimits });
+    this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === 'ready') {
+          this.thread.off('message', onMessage);
+          resolve();
+        }
+      };
+      this.thread.on('message', onMessage);
+      this.thread.once('exit', () => reject(new WorkerExit(this.exitCause ?? 'crash', undefined)));
+    });
+    this.ready.catch(() => undefined);
+    this.thread.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') return;
+      const pending = this.replies.get(message.id);
+      if (!pending) return;
+      this.replies.delete(message.id);
+      pending.resolve(message);
+    });
+    this.thread.on('error', (error: Error & { code?: string }) => {
+      this.exitCause ??= error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crash';
+    });
+    this.thread.once('exit', () => {
+      const cause = this.stopCause ?? this.exitCause ?? 'crash';
+      this.exitCause = cause;
+      this.state = 'dead';
+      const failure = new WorkerExit(cause, readProgress(this.progress));
+      for (const pending of this.replies.values()) pending.reject(failure);
+      this.replies.clear();
+      options.onExit(this, cause);
+    });
+  }
+
+  /** Sends a message and resolves with the worker's reply to it; rejects with WorkerExit. */
+  request(message: Request): Promise<Reply> {
+    if (this.state === 'dead') return Promise.reject(new WorkerExit(this.exitCause ?? 'crash', undefined));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, { resolve, reject });
+      this.thread.postMessage({ ...message, id } as ToWorker);
+    });
+  }
+
+  /** Fire and forget (release). */
+  send(message: Extract<ToWorker, { type: 'release' }>): void {
+    if (this.state !== 'dead') this.thread.postMessage(message);
+  }
+
+  /** Where the worker is now (which policy of its current task, since when). */
+  reading(): ProgressReading | undefined {
+    return readProgress(this.progress);
+  }
+
+  stop(cause: ExitCause): void {
+    if (this.state === 'dead') return;
+    this.stopCause ??= cause;
+    void this.thread.terminate();
+  }
+}

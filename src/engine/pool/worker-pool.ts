@@ -1,0 +1,479 @@
+/**
+ * The worker pool: a PolicyExecutor that compiles and runs policies in worker threads, so the
+ * main thread keeps answering health checks, metrics, TLS handshakes and other reviews whatever a
+ * policy does (DESIGN section 6; docs/operations.md, "Isolation").
+ *
+ * - Hard deadlines: each worker reports the policy it is in through a shared progress slot; a
+ *   watchdog stops (terminates) a worker whose policy is still running at its budget plus
+ *   KILL_MARGIN_MS, or whose job outlives the request deadline, and replaces it. The job then runs
+ *   again on another worker with that policy failed (K9003), so the other policies of the
+ *   request still count.
+ * - Heap caps: each worker has a V8 heap limit; a policy that exceeds it ends its worker, and the
+ *   job runs again with that policy failed (K9004). The process never runs out of memory.
+ * - Atomic policy sets: a generation is compiled in every worker before any job names it; a job
+ *   runs wholly on one worker and one generation. New sources are first compiled on one worker
+ *   (the probe) under the same deadline and heap cap, so a source that stops its worker is marked
+ *   invalid instead of being sent to every worker.
+ * - Fairness: lanes.ts.
+ */
+import { availableParallelism } from 'node:os';
+import { diagnostic, formatDiagnosticShort, type ErrorCode } from '../../kcl/index.js';
+import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
+import { silentLogger, type EngineLogger } from '../logger.js';
+import { CostTracker, heavyLimits, type Lane } from './lanes.js';
+import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
+import { workerScriptUrl } from './worker-script.js';
+
+/** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
+export const KILL_MARGIN_MS = 50;
+/** How often the watchdog looks at busy workers and queued jobs while there are any. */
+export const WATCHDOG_INTERVAL_MS = 10;
+/** Compiling one policy source may take this long (a hostile source is stopped like a run). */
+export const DEFAULT_COMPILE_BUDGET_MS = 10_000;
+/** V8 old-generation heap per worker, MiB. */
+export const DEFAULT_WORKER_HEAP_MB = 128;
+/** Restarting a worker that keeps dying at start-up waits at most this long. */
+const MAX_RESPAWN_DELAY_MS = 5_000;
+
+export function defaultPoolSize(): number {
+  return Math.min(8, Math.max(2, availableParallelism()));
+}
+
+/** Pool events, for metrics (src/observability). */
+export interface PoolObserver {
+  onWorkerStopped?(cause: Exclude<ExitCause, 'closing'>): void;
+  onQueueWait?(lane: Lane, seconds: number): void;
+  onWorkers?(counts: Readonly<Record<WorkerState, number>>): void;
+}
+
+export interface WorkerPoolOptions {
+  readonly size?: number;
+  readonly heapMb?: number;
+  readonly compileBudgetMs?: number;
+  /** A module exporting `compiler` to use instead of kclguard's interpreter (tests). */
+  readonly compilerModule?: string;
+  readonly observer?: PoolObserver;
+  readonly logger?: EngineLogger;
+  readonly now?: () => number;
+}
+
+type Task =
+  | { readonly kind: 'run'; job: RunJob; readonly resolve: (report: RunReport) => void }
+  | {
+      readonly kind: 'compile';
+      readonly policies: readonly ExecutablePolicy[];
+      readonly known: Map<number, CompileOutcome>;
+      readonly resolve: (outcomes: CompileOutcome[]) => void;
+    };
+
+interface Entry {
+  readonly task: Task;
+  lane: Lane;
+  /** The heavy policy a per-policy cap counts this job against. */
+  heavyPolicy?: string;
+  readonly deadline?: number;
+  readonly enqueuedAt: number;
+  readonly reject: (error: Error) => void;
+}
+
+function sourceKey(policy: ExecutablePolicy): string {
+  return `${policy.filename}\u0000${policy.definition.spec.source}`;
+}
+
+export class WorkerPool implements PolicyExecutor {
+  readonly size: number;
+  private readonly slots: (PoolWorker | undefined)[];
+  private readonly running = new Map<PoolWorker, Entry>();
+  private readonly queues: Record<Lane, Entry[]> = { light: [], heavy: [] };
+  private readonly live = new Map<number, readonly ExecutablePolicy[]>();
+  /** How each source compiled in the probe, by filename + source. */
+  private readonly probed = new Map<string, CompileOutcome>();
+  private readonly costs: CostTracker;
+  private readonly limits: { readonly lane: number; readonly perPolicy: number };
+  private readonly epoch: number;
+  private readonly now: () => number;
+  private readonly logger: EngineLogger;
+  private readonly respawnDelays: number[];
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: WorkerPoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? defaultPoolSize());
+    this.now = options.now ?? Date.now;
+    this.epoch = this.now();
+    this.logger = options.logger ?? silentLogger;
+    this.costs = new CostTracker(this.now);
+    this.limits = heavyLimits(this.size);
+    this.slots = new Array(this.size).fill(undefined);
+    this.respawnDelays = new Array(this.size).fill(0);
+    for (let i = 0; i < this.size; i++) this.spawn(i);
+  }
+
+  /** Resolves once every worker has started (for start-up readiness). */
+  async started(): Promise<void> {
+    await Promise.all(this.slots.map((worker) => worker?.ready.catch(() => undefined)));
+  }
+
+  /** Whether at least one worker can take a job. */
+  healthy(): boolean {
+    return this.slots.some((w) => w?.state === 'idle' || w?.state === 'busy');
+  }
+
+  workerCounts(): Record<WorkerState, number> {
+    const counts = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<WorkerState, number>;
+    for (const worker of this.slots) counts[worker?.state ?? 'dead'] += 1;
+    return counts;
+  }
+
+  async prepare(generation: number, policies: readonly ExecutablePolicy[]): Promise<ReadonlyMap<string, CompileOutcome>> {
+    const fresh = policies.filter((p) => !this.probed.has(sourceKey(p)));
+    if (fresh.length > 0) {
+      const outcomes = await this.compileAll(fresh);
+      fresh.forEach((policy, i) => this.probed.set(sourceKey(policy), outcomes[i]!));
+    }
+    // A source the probe stopped is loaded as invalid everywhere else, without compiling it again.
+    const prepared = policies.map((policy) => {
+      const outcome = this.probed.get(sourceKey(policy))!;
+      return !outcome.ok && outcome.stopped ? { ...policy, knownOutcome: outcome } : policy;
+    });
+    this.live.set(generation, prepared);
+    await Promise.all(this.slots.map((_, slot) => this.ensureGeneration(slot, generation)));
+    return new Map(policies.map((policy) => [policy.definition.identity.key, this.probed.get(sourceKey(policy))!]));
+  }
+
+  async compile(policy: ExecutablePolicy, deadline?: number): Promise<CompileOutcome> {
+    return (await this.compileAll([policy], deadline))[0]!;
+  }
+
+  run(job: RunJob): Promise<RunReport> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'run', job, resolve }, job.request.deadline, reject));
+  }
+
+  release(generation: number): void {
+    if (!this.live.delete(generation)) return;
+    for (const worker of this.slots) {
+      if (worker?.generations.delete(generation)) worker.send({ type: 'release', generation });
+    }
+    const sources = new Set<string>();
+    const keys = new Set<string>();
+    for (const policies of this.live.values()) {
+      for (const policy of policies) {
+        sources.add(sourceKey(policy));
+        keys.add(policy.definition.identity.key);
+      }
+    }
+    for (const key of this.probed.keys()) if (!sources.has(key)) this.probed.delete(key);
+    this.costs.retain(keys);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    for (const lane of ['light', 'heavy'] as const) {
+      for (const entry of this.queues[lane].splice(0)) entry.reject(new Error('the policy worker pool is closed'));
+    }
+    for (const entry of this.running.values()) entry.reject(new Error('the policy worker pool is closed'));
+    await Promise.all(
+      this.slots.map(async (worker) => {
+        worker?.stop('closing');
+        await worker?.exited;
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ compiling
+
+  private compileAll(policies: readonly ExecutablePolicy[], deadline?: number): Promise<CompileOutcome[]> {
+    return new Promise((resolve, reject) =>
+      this.enqueue({ kind: 'compile', policies, known: new Map(), resolve }, deadline, reject),
+    );
+  }
+
+  /**
+   * Makes the slot's worker hold the generation. A worker that is gone (or goes) is not waited
+   * for: its replacement loads every live generation before it takes a job.
+   */
+  private async ensureGeneration(slot: number, generation: number): Promise<void> {
+    const worker = this.slots[slot];
+    if (!worker || worker.state === 'dead' || worker.generations.has(generation)) return;
+    try {
+      await worker.ready;
+      if (!this.live.has(generation) || worker.generations.has(generation)) return;
+      await worker.request({ type: 'prepare', generation, policies: this.live.get(generation)! });
+      worker.generations.add(generation);
+    } catch (error) {
+      if (!(error instanceof WorkerExit)) throw error;
+    }
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  private spawn(slot: number): void {
+    if (this.closed) return;
+    const heapMb = this.options.heapMb ?? DEFAULT_WORKER_HEAP_MB;
+    const worker = new PoolWorker({
+      script: workerScriptUrl(),
+      epoch: this.epoch,
+      compileBudgetMs: this.options.compileBudgetMs ?? DEFAULT_COMPILE_BUDGET_MS,
+      ...(this.options.compilerModule ? { compilerModule: this.options.compilerModule } : {}),
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(heapMb / 4))) },
+      onExit: (exited, cause) => this.onExit(slot, exited, cause),
+    });
+    this.slots[slot] = worker;
+    this.reportWorkers();
+    void this.initialize(slot, worker);
+  }
+
+  /** A new worker loads every live generation before it takes jobs. */
+  private async initialize(slot: number, worker: PoolWorker): Promise<void> {
+    try {
+      await worker.ready;
+      for (;;) {
+        const missing = [...this.live.keys()].filter((g) => !worker.generations.has(g));
+        if (missing.length === 0) break;
+        for (const generation of missing) {
+          await worker.request({ type: 'prepare', generation, policies: this.live.get(generation)! });
+          worker.generations.add(generation);
+        }
+      }
+    } catch {
+      return; // it died; onExit restarts the slot
+    }
+    this.respawnDelays[slot] = 0;
+    worker.state = 'idle';
+    this.reportWorkers();
+    this.pump();
+  }
+
+  private onExit(slot: number, worker: PoolWorker, cause: ExitCause): void {
+    const entry = this.running.get(worker);
+    this.running.delete(worker);
+    if (this.slots[slot] === worker) this.slots[slot] = undefined;
+    this.reportWorkers();
+    if (cause !== 'closing') this.options.observer?.onWorkerStopped?.(cause);
+    if (entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
+    if (this.closed) return;
+    // A worker that never got to take a job (it died starting) is restarted with a backoff.
+    const delay = worker.generations.size === 0 && !entry ? Math.min(MAX_RESPAWN_DELAY_MS, (this.respawnDelays[slot] || 50) * 2) : 0;
+    this.respawnDelays[slot] = delay;
+    if (delay > 0) this.logger.error({ slot, cause, retryInMs: delay }, 'policy worker died while starting; restarting it');
+    const timer = setTimeout(() => this.spawn(slot), delay);
+    timer.unref();
+  }
+
+  private reportWorkers(): void {
+    this.options.observer?.onWorkers?.(this.workerCounts());
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private enqueue(task: Task, deadline: number | undefined, reject: (error: Error) => void, front = false): void {
+    if (this.closed) {
+      reject(new Error('the policy worker pool is closed'));
+      return;
+    }
+    const entry: Entry = { task, lane: 'light', enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
+    this.classify(entry);
+    if (front) this.queues[entry.lane].unshift(entry);
+    else this.queues[entry.lane].push(entry);
+    this.pump();
+  }
+
+  /** Compiles and jobs with a heavy policy go to the heavy lane (lanes.ts). */
+  private classify(entry: Entry): void {
+    if (entry.task.kind === 'compile') {
+      entry.lane = 'heavy';
+      delete entry.heavyPolicy;
+      return;
+    }
+    const heavy = this.costs.heavyAmong(entry.task.job.policies.map((p) => p.key));
+    entry.lane = heavy.length > 0 ? 'heavy' : 'light';
+    if (heavy[0] !== undefined) entry.heavyPolicy = heavy[0];
+    else delete entry.heavyPolicy;
+  }
+
+  private pump(): void {
+    for (;;) {
+      const worker = this.slots.find((w) => w?.state === 'idle');
+      if (!worker) break;
+      const entry = this.next(worker);
+      if (!entry) break;
+      this.start(worker, entry);
+    }
+    this.armWatchdog();
+  }
+
+  /** The next entry this worker may take: light first, then heavy within the lane's limits. */
+  private next(worker: PoolWorker): Entry | undefined {
+    const runnable = (entry: Entry): boolean => entry.task.kind === 'compile' || worker.generations.has(entry.task.job.generation);
+    const light = this.queues.light.findIndex(runnable);
+    if (light >= 0) return this.queues.light.splice(light, 1)[0];
+    const running = [...this.running.values()].filter((e) => e.lane === 'heavy');
+    if (running.length >= this.limits.lane) return undefined;
+    const index = this.queues.heavy.findIndex(
+      (entry) => runnable(entry) && (!entry.heavyPolicy || running.filter((e) => e.heavyPolicy === entry.heavyPolicy).length < this.limits.perPolicy),
+    );
+    return index >= 0 ? this.queues.heavy.splice(index, 1)[0] : undefined;
+  }
+
+  private start(worker: PoolWorker, entry: Entry): void {
+    worker.state = 'busy';
+    this.running.set(worker, entry);
+    this.reportWorkers();
+    this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
+    const { task } = entry;
+    const reply =
+      task.kind === 'run'
+        ? worker.request({ type: 'run', job: task.job })
+        : worker.request({ type: 'compile', policies: task.policies.filter((_, i) => !task.known.has(i)) });
+    reply.then(
+      (message) => {
+        if (this.running.get(worker) !== entry) return;
+        this.running.delete(worker);
+        worker.state = 'idle';
+        this.reportWorkers();
+        if (message.type === 'ran' && task.kind === 'run') {
+          for (const run of message.report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
+          task.resolve(message.report);
+        } else if (message.type === 'compiled' && task.kind === 'compile') {
+          task.resolve(mergeOutcomes(task, message.outcomes));
+        } else {
+          entry.reject(new Error(message.type === 'failed' ? `policy worker error: ${message.message}` : `unexpected worker reply ${message.type}`));
+        }
+        this.pump();
+      },
+      () => undefined, // the exit is handled in onExit
+    );
+  }
+
+  /** The worker ended under this entry: blame the policy it was in, and run the rest again. */
+  private retryAfterExit(entry: Entry, exit: WorkerExit): void {
+    if (this.closed) {
+      entry.reject(new Error('the policy worker pool is closed'));
+      return;
+    }
+    const { task } = entry;
+    const index = exit.progress?.index;
+    const elapsedMs = exit.progress ? this.now() - this.epoch - exit.progress.startedAt : 0;
+    const failure = stopFailure(exit.reason, exit.progress?.budgetMs ?? 0, elapsedMs, this.options.heapMb ?? DEFAULT_WORKER_HEAP_MB);
+    if (task.kind === 'compile') {
+      const pendingIndexes = task.policies.map((_, i) => i).filter((i) => !task.known.has(i));
+      const culprit = index !== undefined ? pendingIndexes[index] : undefined;
+      const blamed = culprit === undefined ? pendingIndexes : [culprit];
+      for (const i of blamed) {
+        const policy = task.policies[i]!;
+        task.known.set(i, stoppedCompile(policy, failure, 'while compiling'));
+        this.logger.warn({ policy: policy.definition.identity.key, cause: exit.reason }, 'policy worker stopped while compiling a policy');
+      }
+      if (task.known.size === task.policies.length) task.resolve(mergeOutcomes(task, []));
+      else this.requeue(entry);
+      return;
+    }
+    const job = task.job;
+    const known: Record<string, KnownFailure> = { ...job.knownFailures };
+    const culprit = index !== undefined ? job.policies[index]?.key : undefined;
+    if (culprit !== undefined) {
+      known[culprit] = { ...failure, durationSeconds: elapsedMs / 1000 };
+      this.costs.stopped(culprit);
+      this.logger.warn({ policy: culprit, cause: exit.reason, uid: job.request.uid }, 'policy stopped: its worker was ended and replaced');
+    } else {
+      // Not inside any policy (conversions, the patch): every policy not yet known failed.
+      for (const { key } of job.policies) known[key] ??= { ...failure, durationSeconds: 0 };
+    }
+    task.job = { ...job, knownFailures: known };
+    this.requeue(entry);
+  }
+
+  private requeue(entry: Entry): void {
+    this.classify(entry);
+    this.queues[entry.lane].unshift(entry);
+    this.pump();
+  }
+
+  // ------------------------------------------------------------------ watchdog
+
+  private armWatchdog(): void {
+    const active = this.running.size > 0 || this.queues.light.length > 0 || this.queues.heavy.length > 0;
+    if (active && !this.watchdog) {
+      this.watchdog = setInterval(() => this.watch(), WATCHDOG_INTERVAL_MS);
+      this.watchdog.unref();
+    } else if (!active && this.watchdog) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+    }
+  }
+
+  private watch(): void {
+    const now = this.now();
+    for (const [worker, entry] of this.running) {
+      const reading = worker.reading();
+      const overBudget = reading !== undefined && now - this.epoch - reading.startedAt > reading.budgetMs + KILL_MARGIN_MS;
+      const overDeadline = entry.deadline !== undefined && now > entry.deadline + KILL_MARGIN_MS;
+      if (overBudget || overDeadline) worker.stop('deadline');
+    }
+    for (const lane of ['light', 'heavy'] as const) {
+      const queue = this.queues[lane];
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const entry = queue[i]!;
+        if (entry.deadline !== undefined && now > entry.deadline) {
+          queue.splice(i, 1);
+          this.expire(entry);
+        }
+      }
+    }
+    this.armWatchdog();
+  }
+
+  /** The request's deadline passed while it waited for a worker. */
+  private expire(entry: Entry): void {
+    const failure = { error: 'no policy worker was free before the request deadline (the pool is busy with slow policies)', summary: 'no policy worker was free before the request deadline', code: 'K9003' };
+    this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
+    const { task } = entry;
+    if (task.kind === 'compile') {
+      task.policies.forEach((policy, i) => {
+        if (!task.known.has(i)) task.known.set(i, stoppedCompile(policy, failure, 'before compiling', false));
+      });
+      task.resolve(mergeOutcomes(task, []));
+      return;
+    }
+    const known = task.job.knownFailures ?? {};
+    task.resolve({
+      runs: task.job.policies.map(({ key }) => ({
+        key,
+        outcome: { kind: 'failed' as const, ...(known[key] ?? failure) },
+        durationSeconds: known[key]?.durationSeconds ?? 0,
+        carried: false,
+      })),
+      patch: [],
+    });
+  }
+}
+
+/** Why the pool stopped a policy, as the failure its failureAction handles. */
+function stopFailure(cause: ExitCause, budgetMs: number, elapsedMs: number, heapMb: number): KnownFailure & { code: string } {
+  switch (cause) {
+    case 'memory': {
+      const error = `exceeded the policy worker's heap limit of ${heapMb} MiB; the worker was replaced`;
+      return { error, summary: error, code: 'K9004' };
+    }
+    case 'deadline': {
+      const error = `still running ${Math.round(elapsedMs)} ms into a ${budgetMs} ms budget; stopped (hard deadline) and its worker replaced`;
+      return { error, summary: error, code: 'K9003' };
+    }
+    default: {
+      const error = 'its policy worker crashed; the worker was replaced';
+      return { error, summary: error, code: 'E3M38' };
+    }
+  }
+}
+
+/** A compile the pool stopped (or never started), as the diagnostic status and `check` show. */
+function stoppedCompile(policy: ExecutablePolicy, failure: { error: string; code: string }, when: string, stopped = true): CompileOutcome {
+  const found = diagnostic(failure.code as ErrorCode, `${failure.error} (${when})`, { file: policy.filename, line: 1, col: 1, endLine: 1, endCol: 1 });
+  return { ok: false, diagnostics: [found], errors: [formatDiagnosticShort(found)], stopped };
+}
+
+function mergeOutcomes(task: Extract<Task, { kind: 'compile' }>, fresh: readonly CompileOutcome[]): CompileOutcome[] {
+  let next = 0;
+  return task.policies.map((_, i) => task.known.get(i) ?? fresh[next++] ?? { ok: false, diagnostics: [], errors: ['not compiled'] });
+}

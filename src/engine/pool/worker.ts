@@ -1,0 +1,58 @@
+/**
+ * A policy worker: compiles the policy generations the pool sends and runs jobs on them, one
+ * message at a time, writing its progress slot so the pool can stop a policy that overruns. The
+ * pool terminates and replaces a worker that overruns or exceeds its heap cap; nothing here has
+ * to survive that. A message that cannot be handled is answered `failed`, never thrown.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { InProcessExecutor } from '../in-process-executor.js';
+import { kclCompiler } from '../kcl-compiler.js';
+import type { PolicyCompiler } from '../policy-compiler.js';
+import { progressWriter } from './progress.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+
+const config = workerData as WorkerConfig;
+const port = parentPort!;
+
+async function loadCompiler(): Promise<PolicyCompiler> {
+  if (!config.compilerModule) return kclCompiler;
+  return ((await import(config.compilerModule)) as { compiler: PolicyCompiler }).compiler;
+}
+
+const executor = new InProcessExecutor({
+  compiler: await loadCompiler(),
+  progress: progressWriter(config.progress, config.epoch),
+  compileBudgetMs: config.compileBudgetMs,
+});
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+function handle(message: ToWorker): void {
+  switch (message.type) {
+    case 'prepare':
+      executor.prepareNow(message.generation, message.policies);
+      post({ type: 'prepared', id: message.id, generation: message.generation });
+      return;
+    case 'compile':
+      post({ type: 'compiled', id: message.id, outcomes: message.policies.map((policy, index) => executor.compileNow(policy, index)) });
+      return;
+    case 'run':
+      post({ type: 'ran', id: message.id, report: executor.runNow(message.job) });
+      return;
+    case 'release':
+      executor.release(message.generation);
+      return;
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  try {
+    handle(message);
+  } catch (error) {
+    const id = 'id' in message ? message.id : -1;
+    post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+  }
+});
+post({ type: 'ready' });

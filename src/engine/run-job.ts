@@ -1,0 +1,129 @@
+/**
+ * The part of an admission request that runs policy code: each job policy's program in order on
+ * the object (in the mutate phase each seeing the previous carried output), then the one RFC 6902
+ * patch. Runs wherever the executor runs it — in a worker thread in the server — and returns only
+ * plain data. No consent, RBAC or failureAction here: those are decided on the main thread.
+ */
+import jsonpatch from 'fast-json-patch';
+import type { CompiledPolicy } from './compiled-policy.js';
+import type { JsonPatchOperation, KnownFailure, PolicyRun, RunJob, RunOutcome, RunReport } from './executor.js';
+import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_PRINTED_CHARS } from './limits.js';
+import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
+import { plainFailure, runPolicy } from './run-policy.js';
+
+type JsonObject = Record<string, unknown>;
+
+/** The compiled policies of one generation, by key. */
+export interface CompiledGeneration {
+  get(key: string): CompiledPolicy | undefined;
+}
+
+/** Told when each policy starts and ends, so a watchdog can stop one that overruns. */
+export interface RunProgress {
+  started(index: number, budgetMs: number): void;
+  ended(): void;
+}
+
+export interface RunClock {
+  /** Wall clock, ms since epoch (request deadlines are absolute). */
+  readonly now: () => number;
+}
+
+/** The object policies see: the admitted object, or the old one for DELETE. */
+export function subjectOf(request: RunJob['request']): JsonObject | undefined {
+  return request.operation === 'DELETE' ? request.oldObject : (request.object ?? request.oldObject);
+}
+
+/** The time budget a policy gets: its timeoutMillis, cut by what is left of the request. */
+export function policyBudgetMs(timeoutMillis: number, deadline: number | undefined, now: number): number {
+  const remaining = deadline === undefined ? Infinity : deadline - now;
+  return Math.max(0, Math.floor(Math.min(timeoutMillis, remaining)));
+}
+
+export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunClock, progress?: RunProgress): RunReport {
+  let failures = job.knownFailures ?? {};
+  for (;;) {
+    const attempt = runOnce(job, failures, generation, clock, progress);
+    if (!('oversized' in attempt)) return attempt;
+    // The patch would be too large for the API server (and for kclguard's own memory): the last
+    // mutation that made it so fails, and the job runs again without it.
+    failures = { ...failures, [attempt.oversized]: plainFailure(`the patch exceeds ${MAX_PATCH_BYTES} bytes`, 'K9004') };
+  }
+}
+
+function runOnce(
+  job: RunJob,
+  failures: Readonly<Record<string, KnownFailure>>,
+  generation: CompiledGeneration,
+  clock: RunClock,
+  progress: RunProgress | undefined,
+): RunReport | { oversized: string } {
+  const { request } = job;
+  const subject = subjectOf(request);
+  const runs: PolicyRun[] = [];
+  if (!subject) return { runs, patch: [] };
+  // Conversions of the object and the request view are shared by this job's policies.
+  const session: RunSession = {};
+  let current = subject;
+  let lastCarried: string | undefined;
+  job.policies.forEach((jobPolicy, index) => {
+    const known = failures[jobPolicy.key];
+    if (known) {
+      const { durationSeconds = 0, ...failure } = known;
+      runs.push({ key: jobPolicy.key, outcome: { kind: 'failed', ...failure }, durationSeconds, carried: false });
+      return;
+    }
+    const policy = generation.get(jobPolicy.key);
+    const started = performance.now();
+    let outcome: RunOutcome;
+    let output: { printed: string; logs: readonly PolicyLogEntry[] } | undefined;
+    let carried = false;
+    if (!policy?.definition) {
+      outcome = { kind: 'failed', ...plainFailure('the policy is not loaded (internal error)', 'E3M38') };
+    } else if (!policy.program) {
+      outcome = { kind: 'failed', ...plainFailure(`the policy is invalid: ${policy.errors.join('; ')}`) };
+    } else {
+      progress?.started(index, policyBudgetMs(policy.definition.spec.timeoutMillis, request.deadline, clock.now()));
+      const result = runPolicy(
+        policy.definition,
+        policy.program,
+        current,
+        request,
+        { deadline: request.deadline, now: clock.now },
+        (printed, logs) => (output = { printed, logs }),
+        session,
+      );
+      progress?.ended();
+      if (result.kind !== 'mutated') outcome = result;
+      else if (request.phase === 'validate' || request.operation === 'DELETE') {
+        // Validate-mode policies may only violate; DELETE has no object to patch.
+        outcome = { kind: 'unchanged', note: request.phase === 'validate' ? 'a mode Validate policy may not mutate' : 'a DELETE cannot be mutated' };
+      } else {
+        outcome = { kind: 'mutated' };
+        carried = jobPolicy.carry;
+        if (carried) {
+          current = result.object;
+          lastCarried = jobPolicy.key;
+        }
+      }
+    }
+    runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output) });
+  });
+  const patch = request.phase === 'mutate' && current !== subject ? (jsonpatch.compare(subject, current) as JsonPatchOperation[]) : [];
+  if (lastCarried !== undefined && patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES) {
+    return { oversized: lastCarried };
+  }
+  return { runs, patch };
+}
+
+/** print() and log output travel back to the main thread's log: bounded here, at the source. */
+function boundedOutput(output: { printed: string; logs: readonly PolicyLogEntry[] } | undefined): Pick<PolicyRun, 'printed' | 'logs' | 'logsDropped'> {
+  if (!output) return {};
+  const result: { printed?: string; logs?: readonly PolicyLogEntry[]; logsDropped?: number } = {};
+  if (output.printed) result.printed = output.printed.slice(0, MAX_PRINTED_CHARS);
+  if (output.logs.length > 0) {
+    result.logs = output.logs.slice(0, MAX_POLICY_LOGS).map((entry) => ({ level: entry.level, message: entry.message.slice(0, MAX_POLICY_LOG_CHARS) }));
+  }
+  if (output.logs.length > MAX_POLICY_LOGS) result.logsDropped = output.logs.length - MAX_POLICY_LOGS;
+  return result;
+}

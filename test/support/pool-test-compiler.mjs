@@ -1,0 +1,43 @@
+// A PolicyCompiler for worker-pool tests, loaded inside policy workers (plain JavaScript: workers
+// do not go through jest's TypeScript transform). The "source" is a JSON script:
+//   {}                        items unchanged
+//   {"annotate": {"k": "v"}}  add annotations to items[0]
+//   {"spin": true}            never returns and never yields (a builtin stuck in native code)
+//   {"busyMs": 30}            works this long, then returns items unchanged
+//   {"allocate": true}        allocates until the worker's heap cap is exceeded
+//   {"compileSpin": true}     never finishes compiling
+//   {"crash": true}           ends its worker thread with an uncaught error
+export const compiler = {
+  compile(source, filename) {
+    let script;
+    try {
+      script = JSON.parse(source);
+    } catch {
+      return { ok: false, diagnostics: [{ code: 'E1001', message: 'not a test script', span: { file: filename, line: 1, col: 1, endLine: 1, endCol: 2 } }] };
+    }
+    if (script.compileSpin) for (;;);
+    return {
+      ok: true,
+      program: {
+        run(options) {
+          if (script.spin) for (;;);
+          if (script.allocate) {
+            const hoard = [];
+            for (;;) hoard.push(new Array(1e5).fill(hoard.length));
+          }
+          if (script.crash) setImmediate(() => { throw new Error('test crash'); });
+          if (script.busyMs) {
+            const until = Date.now() + script.busyMs;
+            while (Date.now() < until);
+          }
+          const item = structuredClone(options.items[0]);
+          if (script.annotate) {
+            item.metadata ??= {};
+            item.metadata.annotations = { ...(item.metadata.annotations ?? {}), ...script.annotate };
+          }
+          return { ok: true, exports: new Map([['items', [item]]]), printed: '' };
+        },
+      },
+    };
+  },
+};
