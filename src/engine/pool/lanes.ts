@@ -1,7 +1,8 @@
 /**
  * Fairness between policies (docs/operations.md, "Isolation"): a policy that is slow — its
- * recent runs take more than HEAVY_POLICY_MS on average, or the pool had to stop it recently —
- * is "heavy", and every job that includes a heavy policy runs in the heavy lane. The heavy lane
+ * recent runs take more than HEAVY_POLICY_MS on average, or the pool had to stop it recently — or
+ * whose cost is not known yet (new, or its source changed) is "heavy", and every job that
+ * includes a heavy policy runs in the heavy lane. The heavy lane
  * may occupy at most half the workers (at least one), and one heavy policy at most half of
  * those (at least one); light jobs may use every idle worker. So a policy that keeps hitting its
  * budget queues behind itself, while other policies and namespaces keep a share of the pool of
@@ -41,9 +42,15 @@ export class CostTracker {
     this.costs.set(policy, cost);
   }
 
+  /** A policy's source changed: what was measured no longer says anything about it. */
+  forget(policy: string): void {
+    this.costs.delete(policy);
+  }
+
   isHeavy(policy: string): boolean {
     const cost = this.costs.get(policy);
-    if (!cost) return false;
+    // Unknown cost is heavy: a new policy proves itself light before it may use every worker.
+    if (!cost) return true;
     if (cost.stoppedAt !== undefined && this.now() - cost.stoppedAt < HEAVY_AFTER_STOP_MS) return true;
     return cost.averageMs > HEAVY_POLICY_MS;
   }

@@ -94,6 +94,12 @@ export class WorkerPool implements PolicyExecutor {
   private readonly now: () => number;
   private readonly logger: EngineLogger;
   private readonly respawnDelays: number[];
+  /**
+   * Slots whose worker a heavy job's policy ended and that are still starting again: capacity the
+   * heavy lane spent, so it counts against the heavy lane until the replacement is ready — else
+   * a stream of policies that kill their workers would take every worker in turn.
+   */
+  private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -127,6 +133,7 @@ export class WorkerPool implements PolicyExecutor {
 
   async prepare(generation: number, policies: readonly ExecutablePolicy[]): Promise<ReadonlyMap<string, CompileOutcome>> {
     const fresh = policies.filter((p) => !this.probed.has(sourceKey(p)));
+    for (const policy of fresh) this.costs.forget(policy.definition.identity.key);
     if (fresh.length > 0) {
       const outcomes = await this.compileAll(fresh);
       fresh.forEach((policy, i) => this.probed.set(sourceKey(policy), outcomes[i]!));
@@ -240,6 +247,7 @@ export class WorkerPool implements PolicyExecutor {
       return; // it died; onExit restarts the slot
     }
     this.respawnDelays[slot] = 0;
+    this.heavyRestarts.delete(slot);
     worker.state = 'idle';
     this.reportWorkers();
     this.pump();
@@ -251,6 +259,7 @@ export class WorkerPool implements PolicyExecutor {
     if (this.slots[slot] === worker) this.slots[slot] = undefined;
     this.reportWorkers();
     if (cause !== 'closing') this.options.observer?.onWorkerStopped?.(cause);
+    if (entry?.lane === 'heavy') this.heavyRestarts.add(slot);
     if (entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
     if (this.closed) return;
     // A worker that never got to take a job (it died starting) is restarted with a backoff.
@@ -286,7 +295,9 @@ export class WorkerPool implements PolicyExecutor {
       delete entry.heavyPolicy;
       return;
     }
-    const heavy = this.costs.heavyAmong(entry.task.job.policies.map((p) => p.key));
+    // Policies already known to have failed will not run again: they do not make a job heavy.
+    const known = entry.task.job.knownFailures ?? {};
+    const heavy = this.costs.heavyAmong(entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known)));
     entry.lane = heavy.length > 0 ? 'heavy' : 'light';
     if (heavy[0] !== undefined) entry.heavyPolicy = heavy[0];
     else delete entry.heavyPolicy;
@@ -309,7 +320,7 @@ export class WorkerPool implements PolicyExecutor {
     const light = this.queues.light.findIndex(runnable);
     if (light >= 0) return this.queues.light.splice(light, 1)[0];
     const running = [...this.running.values()].filter((e) => e.lane === 'heavy');
-    if (running.length >= this.limits.lane) return undefined;
+    if (running.length + this.heavyRestarts.size >= this.limits.lane) return undefined;
     const index = this.queues.heavy.findIndex(
       (entry) => runnable(entry) && (!entry.heavyPolicy || running.filter((e) => e.heavyPolicy === entry.heavyPolicy).length < this.limits.perPolicy),
     );

@@ -1,0 +1,186 @@
+/**
+ * The worker pool with real worker threads and a scripted test compiler
+ * (test/support/pool-test-compiler.mjs): hard deadlines, heap caps, crashes, probe compiles,
+ * generations and lanes. Assertions are about outcomes and events, never elapsed time.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parsePolicy } from '../schema.js';
+import type { ExecutablePolicy, RunJob } from '../executor.js';
+import { kclRun, request } from '../testing/fixtures.js';
+import { programFilename } from '../compiled-policy.js';
+import { CostTracker, HEAVY_POLICY_MS, heavyLimits } from './lanes.js';
+import { WorkerPool, type PoolObserver } from './worker-pool.js';
+
+const TEST_COMPILER = new URL('../../../test/support/pool-test-compiler.mjs', import.meta.url).href;
+
+const pools: WorkerPool[] = [];
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+function pool(options: { size?: number; heapMb?: number; observer?: PoolObserver } = {}): WorkerPool {
+  const created = new WorkerPool({ size: 2, compilerModule: TEST_COMPILER, compileBudgetMs: 300, ...options });
+  pools.push(created);
+  return created;
+}
+
+function policy(name: string, script: object, spec: Record<string, unknown> = {}): ExecutablePolicy {
+  const parsed = parsePolicy(kclRun(name, 'team-a', { source: JSON.stringify(script), timeoutMillis: 200, ...spec }));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return { definition: parsed.policy, filename: programFilename(parsed.policy.identity) };
+}
+
+function job(generation: number, policies: readonly ExecutablePolicy[]): RunJob {
+  return { generation, request: request(), policies: policies.map((p) => ({ key: p.definition.identity.key, carry: true })) };
+}
+
+describe('WorkerPool', () => {
+  it('runs a job on a prepared generation and returns each policy run and the patch', async () => {
+    const p = pool();
+    const policies = [policy('a', { annotate: { a: '1' } }), policy('b', { annotate: { b: '2' } })];
+    const outcomes = await p.prepare(1, policies);
+    expect([...outcomes.values()].every((o) => o.ok)).toBe(true);
+    const report = await p.run(job(1, policies));
+    expect(report.runs.map((r) => [r.key, r.outcome.kind, r.carried])).toEqual([
+      ['team-a/a', 'mutated', true],
+      ['team-a/b', 'mutated', true],
+    ]);
+    expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { a: '1', b: '2' } }]);
+  });
+
+  it('stops a policy that never yields (K9003), replaces its worker and still runs the policies after it', async () => {
+    const stops: string[] = [];
+    const p = pool({ observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const policies = [policy('a', { annotate: { a: '1' } }), policy('spin', { spin: true }), policy('z', { annotate: { z: '1' } })];
+    await p.prepare(1, policies);
+    const report = await p.run(job(1, policies));
+    expect(report.runs.map((r) => r.outcome.kind)).toEqual(['mutated', 'failed', 'mutated']);
+    expect(report.runs[1]!.outcome).toMatchObject({ kind: 'failed', code: 'K9003' });
+    expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { a: '1', z: '1' } }]);
+    expect(stops).toEqual(['deadline']);
+    // The pool is whole again: the next job runs.
+    const again = await p.run(job(1, [policies[0]!]));
+    expect(again.runs[0]!.outcome.kind).toBe('mutated');
+  });
+
+  it('fails a policy that exceeds the heap cap with K9004, never the process', async () => {
+    const stops: string[] = [];
+    const p = pool({ heapMb: 32, observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const policies = [policy('hog', { allocate: true }, { timeoutMillis: 30_000 }), policy('ok', {})];
+    await p.prepare(1, policies);
+    const report = await p.run(job(1, policies));
+    expect(report.runs[0]!.outcome).toMatchObject({ kind: 'failed', code: 'K9004' });
+    expect(report.runs[1]!.outcome.kind).toBe('unchanged');
+    expect(stops).toEqual(['memory']);
+  });
+
+  it('replaces a worker that crashes and keeps serving', async () => {
+    const stops: string[] = [];
+    const p = pool({ size: 1, observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const crash = policy('crash', { crash: true });
+    const fine = policy('fine', { annotate: { ok: 'yes' } });
+    await p.prepare(1, [crash, fine]);
+    const report = await p.run(job(1, [crash, fine]));
+    expect(report.runs[0]!.outcome).toMatchObject({ kind: 'failed', code: 'E3M38' });
+    expect(report.runs[1]!.outcome.kind).toBe('mutated');
+    expect(stops).toEqual(['crash']);
+    expect((await p.run(job(1, [fine]))).runs[0]!.outcome.kind).toBe('mutated');
+  });
+
+  it('marks a source that never finishes compiling invalid in the probe, without sending it to every worker', async () => {
+    const stops: string[] = [];
+    const p = pool({ observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const outcomes = await p.prepare(1, [policy('hang', { compileSpin: true }), policy('fine', {})]);
+    const hang = outcomes.get('team-a/hang')!;
+    expect(hang.ok).toBe(false);
+    expect(!hang.ok && hang.diagnostics.map((d) => d.code)).toEqual(['K9003']);
+    expect(outcomes.get('team-a/fine')!.ok).toBe(true);
+    // One worker was stopped (the probe); loading the generation everywhere stopped no other.
+    expect(stops).toEqual(['deadline']);
+    const report = await p.run(job(1, [policy('hang', { compileSpin: true }), policy('fine', {})]));
+    expect(report.runs[0]!.outcome).toMatchObject({ kind: 'failed' });
+    expect(report.runs[1]!.outcome.kind).toBe('unchanged');
+  });
+
+  it('compiles one policy for the admission check, reporting diagnostics', async () => {
+    const p = pool();
+    expect(await p.compile(policy('ok', {}))).toEqual({ ok: true });
+    const bad = policy('bad', {});
+    const broken = { ...bad, definition: { ...bad.definition, spec: { ...bad.definition.spec, source: 'not json' } } };
+    const outcome = await p.compile(broken);
+    expect(!outcome.ok && outcome.diagnostics.map((d) => d.code)).toEqual(['E1001']);
+  });
+
+  it('keeps a released generation out of new jobs and runs the current one', async () => {
+    const p = pool();
+    await p.prepare(1, [policy('a', { annotate: { gen: '1' } })]);
+    await p.prepare(2, [policy('a', { annotate: { gen: '2' } })]);
+    p.release(1);
+    const report = await p.run(job(2, [policy('a', {})]));
+    expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { gen: '2' } }]);
+  });
+
+  it('answers K9003 for a job still queued at its deadline', async () => {
+    const p = pool({ size: 1 });
+    const slow = policy('slow', { busyMs: 400 }, { timeoutMillis: 1000 });
+    const quick = policy('quick', {});
+    await p.prepare(1, [slow, quick]);
+    const first = p.run(job(1, [slow]));
+    const queued = await p.run({ ...job(1, [quick]), request: request({ deadline: Date.now() + 50 }) });
+    expect(queued.runs[0]!.outcome).toMatchObject({ kind: 'failed', code: 'K9003' });
+    expect((await first).runs[0]!.outcome.kind).toBe('unchanged');
+  });
+
+  it('reports its workers and closes cleanly', async () => {
+    const counts: Array<Record<string, number>> = [];
+    const p = pool({ observer: { onWorkers: (c) => counts.push({ ...c }) } });
+    await p.started();
+    await p.prepare(1, []);
+    expect(p.healthy()).toBe(true);
+    expect(p.workerCounts()).toMatchObject({ idle: 2 });
+    await p.close();
+    await expect(p.run(job(1, []))).rejects.toThrow('closed');
+  });
+});
+
+describe('lanes', () => {
+  it('counts a policy heavy by its running average or after it was stopped', () => {
+    let now = 0;
+    const costs = new CostTracker(() => now);
+    expect(costs.isHeavy('light')).toBe(true);
+    costs.observe('light', 1);
+    costs.observe('slow', HEAVY_POLICY_MS * 4);
+    expect(costs.isHeavy('light')).toBe(false);
+    expect(costs.isHeavy('slow')).toBe(true);
+    costs.stopped('light');
+    expect(costs.isHeavy('light')).toBe(true);
+    now = 10 * 60_000;
+    expect(costs.isHeavy('light')).toBe(false);
+    expect(costs.heavyAmong(['light', 'slow', 'unknown'])).toEqual(['slow', 'unknown']);
+    costs.forget('slow');
+    expect(costs.isHeavy('slow')).toBe(true);
+  });
+
+  it('gives the heavy lane at most half the workers, and one policy at most half of that', () => {
+    expect(heavyLimits(1)).toEqual({ lane: 1, perPolicy: 1 });
+    expect(heavyLimits(2)).toEqual({ lane: 1, perPolicy: 1 });
+    expect(heavyLimits(8)).toEqual({ lane: 4, perPolicy: 2 });
+  });
+
+  it('keeps a worker for light jobs while a heavy policy saturates its lane', async () => {
+    const p = pool({ size: 2 });
+    const slow = policy('slow', { busyMs: 120 }, { timeoutMillis: 1000 });
+    const light = policy('light', {});
+    await p.prepare(1, [slow, light]);
+    // Teach the pool what each costs, then flood it with the heavy one.
+    await p.run(job(1, [slow]));
+    await p.run(job(1, [light]));
+    const order: string[] = [];
+    const flood = [1, 2, 3].map(() => p.run(job(1, [slow])).then(() => order.push('slow')));
+    const quick = p.run(job(1, [light])).then(() => order.push('light'));
+    await Promise.all([...flood, quick]);
+    // The light job did not wait behind the heavy ones.
+    expect(order.indexOf('light')).toBeLessThan(order.lastIndexOf('slow'));
+    expect(order[0]).toBe('light');
+  });
+});
