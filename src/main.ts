@@ -1,29 +1,22 @@
 #!/usr/bin/env node
 /**
- * kclguard's command line: wiring only. Each subcommand lives in src/cli/<name>.ts and exports
- * `main(argv): Promise<number>` (the exit code); it prints its own errors, never a stack trace.
+ * kclguard's command line: wiring only. Each subcommand prints its own errors, never a stack
+ * trace; this file dispatches and reports what no subcommand could (an unknown command, a module
+ * that failed to load, a bug).
  */
+import { COMMANDS, type CommandModule } from './cli/index.js';
+
 const USAGE = `usage: kclguard <command> [flags]
 
 commands:
-  serve   run the admission webhook server
-  run     run a KCL file like \`kcl run\`
-  eval    evaluate policies against a resource offline
-  test    run kclguard-test.yaml files and *_test.k tests
-  check   compile KCLRun and .k files and print diagnostics
-  fn      KRM function: ResourceList on stdin, ResourceList on stdout
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(7)} ${command.summary}`)
+  .join('\n')}
 `;
 
-type CommandModule = { main(argv: string[]): Promise<number> };
-
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  serve: () => import('./cli/serve.js'),
-  run: () => import('./cli/run.js'),
-  eval: () => import('./cli/eval.js'),
-  test: () => import('./cli/test.js'),
-  check: () => import('./cli/check.js'),
-  fn: () => import('./cli/fn.js'),
-};
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,17 +24,19 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const load = COMMANDS[command];
-  if (!load) {
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!entry) {
     process.stderr.write(`kclguard: unknown command '${command}'\n${USAGE}`);
     return 2;
   }
   let module: CommandModule;
   try {
-    module = await load();
-  } catch {
-    process.stderr.write(`kclguard: command '${command}' is not available in this build\n`);
-    return 2;
+    module = await entry.load();
+  } catch (error) {
+    // A broken installation (a file missing from dist/, a dependency not installed): say which.
+    process.stderr.write(`kclguard: command '${command}' could not be loaded: ${firstLine(error)}\n`);
+    if (process.env.KCLGUARD_DEBUG) console.error(error);
+    return 70;
   }
   return module.main(rest);
 }
@@ -52,7 +47,7 @@ dispatch(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // A bug in kclguard itself, not a user error: say so in one line, keep the detail for debugging.
-    process.stderr.write(`kclguard: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`kclguard: internal error: ${firstLine(err)}\n`);
     if (process.env.KCLGUARD_DEBUG) console.error(err);
     process.exitCode = 70;
   },

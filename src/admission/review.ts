@@ -3,7 +3,7 @@
  * call the handler, build the response. Never throws: bad input becomes an AdmissionInputError
  * answer (HTTP 400) and a failing handler an `errored` AdmissionReview that still echoes the uid.
  */
-import type { AdmissionHandler, EngineDecision, Phase } from '../engine/contract.js';
+import type { AdmissionHandler, EngineDecision, Phase } from '../engine/index.js';
 import { decodeAdmissionReview } from './decode.js';
 import { AdmissionInputError, errorBody } from './errors.js';
 import { errored, fromDecision, review } from './response.js';

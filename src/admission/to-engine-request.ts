@@ -1,5 +1,5 @@
 /** The one place an AdmissionRequest becomes the engine's EngineRequest. */
-import type { EngineRequest, Phase } from '../engine/contract.js';
+import type { EngineRequest, Phase } from '../engine/index.js';
 import type { AdmissionRequest, JsonObject } from './types.js';
 
 export function toEngineRequest(request: AdmissionRequest, phase: Phase, deadline: number): EngineRequest {

@@ -3,7 +3,7 @@
  * kclguard reads or writes are typed; unknown request fields are kept (they reach policies through
  * option("request")).
  */
-import type { GroupVersionKind, GroupVersionResource, Operation, UserInfo } from '../engine/contract.js';
+import type { GroupVersionKind, GroupVersionResource, Operation, UserInfo } from '../engine/index.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 export const ADMISSION_KIND = 'AdmissionReview';

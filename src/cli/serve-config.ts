@@ -5,10 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ClusterConfigError, connectToCluster, type ClusterConnection } from '../cluster/kube-config.js';
-import { DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/webhook-registration.js';
+import { ClusterConfigError, connectToCluster, type ClusterConnection, DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/index.js';
+import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
 import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
-import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { FlagError, parseFlags, type FlagSpec } from './flags.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [

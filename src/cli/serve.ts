@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createClusterEngine } from '../cluster/cluster-engine.js';
-import { registerWebhooks } from '../cluster/webhook-registration.js';
+import { createClusterEngine, registerWebhooks } from '../cluster/index.js';
+import { metricsObserver, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
+import { createApp, startHttpsListener, type HttpsListener, InFlightTracker, gracefulStop, waitForStopSignal, CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/index.js';
 import {
   createLocalEngine,
   DEFAULT_SYSTEM_NAMESPACES,
@@ -18,14 +19,6 @@ import {
   type PolicyExecutor,
   type PolicySnapshot,
 } from '../engine/index.js';
-import { metricsObserver, poolObserver } from '../observability/engine-observer.js';
-import { createLogger, type Logger } from '../observability/logger.js';
-import { createMetrics, type Metrics } from '../observability/metrics.js';
-import { createApp } from '../server/app.js';
-import { startHttpsListener, type HttpsListener } from '../server/https-listener.js';
-import { InFlightTracker } from '../server/in-flight.js';
-import { gracefulStop, waitForStopSignal } from '../server/lifecycle.js';
-import { CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/tls.js';
 import { FlagError, formatUsage } from './flags.js';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ClusterConfig, type ServeConfig } from './serve-config.js';
 

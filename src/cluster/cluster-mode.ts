@@ -4,11 +4,8 @@
  * status. Webhook self-registration is separate: serve registers only once it listens, so the
  * API server is never pointed at an address nobody answers yet.
  */
-import type { Authorizer } from '../engine/authorizer.js';
-import { cachingAuthorizer } from '../engine/authorizer.js';
-import type { EngineLogger } from '../engine/logger.js';
-import type { NamespaceLookup } from '../engine/namespaces.js';
-import type { PolicySet } from '../engine/policy-set.js';
+import type { Authorizer, EngineLogger, NamespaceLookup, PolicySet } from '../engine/index.js';
+import { cachingAuthorizer } from '../engine/index.js';
 import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';

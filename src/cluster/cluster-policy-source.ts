@@ -15,11 +15,8 @@ import {
   type ObjectCache,
   type V1Namespace,
 } from '@kubernetes/client-node';
-import { KCLRUN_API_VERSION, KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/model.js';
-import type { EngineLogger } from '../engine/logger.js';
-import { silentLogger } from '../engine/logger.js';
-import type { NamespaceInfo, NamespaceLookup } from '../engine/namespaces.js';
-import type { LoadReport, PolicySet } from '../engine/policy-set.js';
+import { KCLRUN_API_VERSION, KCLRUN_GROUP, KCLRUN_VERSION, silentLogger } from '../engine/index.js';
+import type { EngineLogger, NamespaceInfo, NamespaceLookup, LoadReport, PolicySet } from '../engine/index.js';
 
 
 const INFORMERS = ['kclruns', 'clusterkclruns', 'namespaces'] as const;

@@ -7,8 +7,8 @@
  * never by comparing the holder's renewTime (another machine's clock) with ours.
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import type { EngineLogger } from '../engine/logger.js';
-import { silentLogger } from '../engine/logger.js';
+import type { EngineLogger } from '../engine/index.js';
+import { silentLogger } from '../engine/index.js';
 import { statusCode } from './api-errors.js';
 
 export interface LeaderElectionOptions {

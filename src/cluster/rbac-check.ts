@@ -3,8 +3,8 @@
  * verbs it needs on the kinds it selects? Per request the authorizer decides again (RBAC can
  * change); this check only tells the author early, in `kubectl get kclrun -o yaml`.
  */
-import { OPERATION_VERBS, type Authorizer, type AuthorizationAttributes } from '../engine/authorizer.js';
-import type { CompiledPolicy } from '../engine/compiled-policy.js';
+import { OPERATION_VERBS, type Authorizer, type AuthorizationAttributes } from '../engine/index.js';
+import type { CompiledPolicy } from '../engine/index.js';
 import type { KindResolver, ResourceRef } from './discovery.js';
 import { serviceAccountUser } from './sar-authorizer.js';
 

@@ -4,7 +4,7 @@
  * resource. Wrap it in the engine's cachingAuthorizer: this function itself always asks.
  */
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Authorizer } from '../engine/authorizer.js';
+import type { Authorizer } from '../engine/index.js';
 
 export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;

@@ -4,12 +4,8 @@
  * writes; a write happens only when the status would change, so a steady cluster sees none.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { Authorizer } from '../engine/authorizer.js';
-import type { CompiledPolicy } from '../engine/compiled-policy.js';
-import type { EngineLogger } from '../engine/logger.js';
-import { silentLogger } from '../engine/logger.js';
-import type { PolicySnapshot } from '../engine/policy-set.js';
-import { KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/model.js';
+import type { Authorizer, CompiledPolicy, EngineLogger, PolicySnapshot } from '../engine/index.js';
+import { silentLogger, KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/index.js';
 import type { KindResolver } from './discovery.js';
 import { checkPolicyRbac, type RbacCheckResult } from './rbac-check.js';
 

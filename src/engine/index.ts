@@ -18,6 +18,7 @@ export {
   withTimeout,
   DEFAULT_AUTHORIZER_TIMEOUT_MS,
   cachingAuthorizer,
+  OPERATION_VERBS,
   requestAttributes,
   type Authorizer,
   type AuthorizationAttributes,

@@ -7,10 +7,9 @@
  * hold such keys (a ConfigMap's `_config`), and dropping them would be an unintended mutation.
  * Top-level `_` variables are still not exported (the interpreter leaves them out).
  */
-import { toKcl, toPlain } from '../kcl/convert.js';
-import { diagnostic } from '../kcl/diagnostics.js';
+import { toKcl, toPlain, diagnostic } from '../kcl/index.js';
+import type { Value } from '../kcl/index.js';
 import { compile } from '../kcl/index.js';
-import type { Value } from '../kcl/value.js';
 import type { PolicyCompiler, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { ConversionMemo } from './shared-conversion.js';
 

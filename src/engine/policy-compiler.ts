@@ -3,7 +3,7 @@
  * with plain-JSON options, get plain-JSON exports back. The real implementation wraps src/kcl
  * (kcl-compiler.ts); tests of engine logic that is not about KCL may inject a fake.
  */
-import type { Diagnostic } from '../kcl/diagnostics.js';
+import type { Diagnostic } from '../kcl/index.js';
 
 export interface PolicyRunLimits {
   /** Wall-clock budget in milliseconds. */

@@ -16,8 +16,7 @@
  * unit numbers, floats with integral values, ints beyond 2^53), `undefined` members,
  * integer-like keys (a JS object reorders them) and objects that are not plain.
  */
-import { isDropped, toKcl, toPlain, type PlainOptions } from '../kcl/convert.js';
-import { KDict, KFloat, type Value } from '../kcl/value.js';
+import { isDropped, toKcl, toPlain, type PlainOptions, KDict, KFloat, type Value } from '../kcl/index.js';
 
 const SHOW_HIDDEN: PlainOptions = { showHidden: true };
 

@@ -27,7 +27,7 @@ export {
   typeName,
   type Value,
 } from './value.js';
-export { plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+export { isDropped, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';
 

@@ -6,9 +6,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AdmissionHandler, Phase, Readiness } from '../engine/index.js';
-import { AdmissionInputError, errorBody } from '../admission/errors.js';
-import { reviewAdmission, type ReviewResult } from '../admission/review.js';
-import type { Metrics } from '../observability/metrics.js';
+import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
+import type { Metrics } from '../observability/index.js';
 import { InFlightTracker } from './in-flight.js';
 import { ClientGoneError, readJsonBody, type BodyLimits } from './json-body.js';
 

@@ -3,7 +3,7 @@
  * refusal is an AdmissionInputError (HTTP 400 with a clear message).
  */
 import type { IncomingMessage } from 'node:http';
-import { AdmissionInputError } from '../admission/errors.js';
+import { AdmissionInputError } from '../admission/index.js';
 
 /**
  * The API server refuses requests bigger than 3 MiB (its max request body size), so an

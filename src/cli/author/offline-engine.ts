@@ -25,9 +25,9 @@ import {
   type PolicySnapshot,
   type ServiceAccountRef,
 } from '../../engine/index.js';
-import { RbacIndex, rbacAuthorizer } from '../../engine/rbac/index.js';
-import { DENIAL_STATUS } from '../../admission/response.js';
-import type { AdmissionRequest } from '../../admission/types.js';
+import { RbacIndex, rbacAuthorizer } from '../../engine/index.js';
+import { DENIAL_STATUS } from '../../admission/index.js';
+import type { AdmissionRequest } from '../../admission/index.js';
 import { engineRequestFor } from './request.js';
 import { InputError } from './files.js';
 import { positionRewriter } from './policy-positions.js';

@@ -1,5 +1,5 @@
 /** Loads `--rbac DIR` (or a test file's `rbac:` list) into an RbacIndex; malformed RBAC objects are input errors. */
-import { RbacIndex } from '../../engine/rbac/index.js';
+import { RbacIndex } from '../../engine/index.js';
 import { InputError, readManifests } from './files.js';
 
 export function loadRbac(paths: readonly string[]): RbacIndex {

@@ -3,8 +3,8 @@
  * turns it into an EngineRequest with the transport's own toEngineRequest, so the offline
  * commands feed the engine exactly what the webhook does.
  */
-import { toEngineRequest } from '../../admission/to-engine-request.js';
-import type { AdmissionRequest } from '../../admission/types.js';
+import { toEngineRequest } from '../../admission/index.js';
+import type { AdmissionRequest } from '../../admission/index.js';
 import type { EngineRequest, Operation, Phase, UserInfo } from '../../engine/index.js';
 
 type JsonObject = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * and judges each against its `expect`, with a readable diff when it does not match.
  */
 import type { PolicyDocument } from '../../engine/index.js';
-import type { RbacIndex } from '../../engine/rbac/index.js';
+import type { RbacIndex } from '../../engine/index.js';
 import { jsonDiff } from './diff.js';
 import { InputError, isObject, readSingleObject, readYamlDocs } from './files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine, type OfflineResult, type PolicyReport } from './offline-engine.js';

@@ -1,0 +1,4 @@
+/** Metrics and logging: one Registry passed in, every metric name, the pino logger. */
+export { metricsObserver, poolObserver } from './engine-observer.js';
+export { LOG_LEVELS, createLogger, type LogLevel, type Logger } from './logger.js';
+export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
