@@ -6,7 +6,7 @@
 import { formatDiagnosticShort, type Diagnostic } from '../kcl/index.js';
 import type { CompileOutcome } from './executor.js';
 import type { PolicyDefinition, PolicyIdentity } from './model.js';
-import type { PolicyCompileResult, PolicyCompiler, PolicyProgram } from './policy-compiler.js';
+import type { PolicyCompiler, PolicyProgram } from './policy-compiler.js';
 
 export type PolicyState = 'ready' | 'invalid';
 export const POLICY_STATES: readonly PolicyState[] = ['ready', 'invalid'];
@@ -25,6 +25,8 @@ export interface CompiledPolicy {
    * whose programs live in the workers.
    */
   readonly program?: PolicyProgram;
+  /** The recovery program (spec.recovery.source), where `program` is. */
+  readonly recovery?: PolicyProgram;
   /** Human-readable problems: schema errors, or diagnostics as `file:line:col: CODE Name: msg`. */
   readonly errors: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
@@ -36,22 +38,41 @@ export function programFilename(identity: PolicyIdentity): string {
   return `${identity.key}.k`;
 }
 
-/** Compiled programs by filename + source: a reload recompiles only what changed. */
-export type ProgramCache = Map<string, PolicyCompileResult>;
-
-function cacheKey(definition: PolicyDefinition): string {
-  return `${programFilename(definition.identity)}\u0000${definition.spec.source}`;
+/** The recovery program's diagnostics name `team-a/add-labels.recovery.k:L:C`. */
+export function recoveryFilename(identity: PolicyIdentity): string {
+  return `${identity.key}.recovery.k`;
 }
 
-/** Compiles a definition's source, through the cache when one is given. */
-export function compileDefinition(definition: PolicyDefinition, compiler: PolicyCompiler, cache?: ProgramCache): PolicyCompileResult {
+/** A policy's programs: the policy itself and, when it has one, its recovery program. */
+export type PolicyPrograms =
+  | { readonly ok: true; readonly program: PolicyProgram; readonly recovery?: PolicyProgram }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+/** Compiled programs by filename + sources: a reload recompiles only what changed. */
+export type ProgramCache = Map<string, PolicyPrograms>;
+
+function cacheKey(definition: PolicyDefinition): string {
+  return `${programFilename(definition.identity)}\u0000${definition.spec.source}\u0000${definition.spec.recoverySource ?? ''}`;
+}
+
+/** Compiles a definition's source (and recovery source), through the cache when one is given. */
+export function compileDefinition(definition: PolicyDefinition, compiler: PolicyCompiler, cache?: ProgramCache): PolicyPrograms {
   const key = cacheKey(definition);
   let result = cache?.get(key);
   if (!result) {
-    result = compiler.compile(definition.spec.source, programFilename(definition.identity));
+    result = compilePrograms(definition, compiler);
     cache?.set(key, result);
   }
   return result;
+}
+
+function compilePrograms(definition: PolicyDefinition, compiler: PolicyCompiler): PolicyPrograms {
+  const main = compiler.compile(definition.spec.source, programFilename(definition.identity));
+  const recoverySource = definition.spec.recoverySource;
+  const recovery = recoverySource === undefined ? undefined : compiler.compile(recoverySource, recoveryFilename(definition.identity));
+  const diagnostics = [...(main.ok ? [] : main.diagnostics), ...(recovery && !recovery.ok ? recovery.diagnostics : [])];
+  if (!main.ok || (recovery && !recovery.ok)) return { ok: false, diagnostics };
+  return { ok: true, program: main.program, ...(recovery?.ok ? { recovery: recovery.program } : {}) };
 }
 
 /** Keeps only the cache entries these definitions use, so a long-running watch does not grow. */
@@ -61,16 +82,17 @@ export function retainPrograms(cache: ProgramCache, definitions: Iterable<Policy
   for (const key of cache.keys()) if (!used.has(key)) cache.delete(key);
 }
 
-export function compileOutcomeOf(result: PolicyCompileResult): CompileOutcome {
+export function compileOutcomeOf(result: PolicyPrograms): CompileOutcome {
   if (result.ok) return { ok: true };
   return { ok: false, diagnostics: result.diagnostics, errors: result.diagnostics.map((d) => formatDiagnosticShort(d)) };
 }
 
-/** The loaded policy for a definition and how its source compiled (here or in an executor). */
-export function loadedPolicy(definition: PolicyDefinition, outcome: CompileOutcome, program?: PolicyProgram): CompiledPolicy {
+/** The loaded policy for a definition and how its sources compiled (here or in an executor). */
+export function loadedPolicy(definition: PolicyDefinition, outcome: CompileOutcome, programs?: PolicyPrograms): CompiledPolicy {
   const base = { identity: definition.identity, definition, origin: definition.origin };
   if (!outcome.ok) return { ...base, state: 'invalid', errors: outcome.errors, diagnostics: outcome.diagnostics };
-  return { ...base, state: 'ready', ...(program ? { program } : {}), errors: [], diagnostics: [] };
+  const runnable = programs?.ok ? { program: programs.program, ...(programs.recovery ? { recovery: programs.recovery } : {}) } : {};
+  return { ...base, state: 'ready', ...runnable, errors: [], diagnostics: [] };
 }
 
 /** A document that named a policy but failed validation: it never acts, its errors are shown. */

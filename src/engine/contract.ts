@@ -75,6 +75,10 @@ export interface PolicyOutcome {
   readonly action?: FailureAction;
   /** For a failure with a diagnostic: its code (K9003 for a timeout, E3M38...). */
   readonly code?: string;
+  /** For `violated`: what the violation did (the policy's validationActions). */
+  readonly actions?: readonly ('Deny' | 'Warn' | 'Audit')[];
+  /** For `failed`: the action came from the policy's recovery program, with its message if any. */
+  readonly recovery?: { readonly message?: string } | { readonly failed: string };
   readonly durationSeconds: number;
 }
 

@@ -18,7 +18,7 @@ import type { ConsentEffect } from './consent.js';
 import type { EngineDecision, EngineRequest } from './contract.js';
 import type { JobPolicy, PolicyRun, RunReport } from './executor.js';
 import { isSystemNamespaceRequest, whyRequestExcluded } from './exclusions.js';
-import { applyFailure, checkFailure, consentDrop, gateEffect, rbacDrop, warnDropped } from './gates.js';
+import { applyFailure, applyViolation, checkFailure, consentDrop, gateViolation, rbacDrop, warnDropped } from './gates.js';
 import type { EngineLogger } from './logger.js';
 import { MAX_POLICY_LOGS } from './limits.js';
 import type { PolicyDefinition } from './model.js';
@@ -122,7 +122,7 @@ async function gateRun(state: RequestState, participant: Participant, run: Polic
         state.record(key, 'passed', seconds, outcome.note ? { reason: `change ignored: ${outcome.note}` } : {});
         return;
       case 'failed':
-        await applyFailure(state, definition, outcome, seconds);
+        await applyFailure(state, definition, outcome, seconds, true, run.recovery);
         return;
       case 'mutated': {
         if (gate instanceof Error) throw gate;
@@ -136,13 +136,12 @@ async function gateRun(state: RequestState, participant: Participant, run: Polic
         return;
       }
       case 'violated': {
-        const dropped = await gateEffect(state, definition, 'validate');
+        const dropped = await gateViolation(state, definition);
         if (dropped) {
           state.record(key, dropped.result, seconds, { reason: dropped.reason });
           return;
         }
-        state.denials.push({ policy: key, message: outcome.message, failure: false });
-        state.record(key, 'violated', seconds, { reason: outcome.location ? `${outcome.location}: ${outcome.message}` : outcome.message });
+        applyViolation(state, definition, outcome.message, outcome.location ? `${outcome.location}: ${outcome.message}` : outcome.message, seconds);
         return;
       }
     }

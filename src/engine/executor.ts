@@ -7,7 +7,7 @@
  * worker_threads message port unchanged.
  */
 import type { Diagnostic } from '../kcl/index.js';
-import type { EngineRequest } from './contract.js';
+import type { EngineRequest, FailureAction } from './contract.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry } from './policy-compiler.js';
 
@@ -17,7 +17,14 @@ export interface PolicyFailure {
   readonly summary: string;
   /** The diagnostic code when there is one (K9003 for a timeout...). */
   readonly code?: string;
+  /** Where in the policy's KCL, when the failure has a position. */
+  readonly location?: { readonly file: string; readonly line: number; readonly col: number };
 }
+
+/** What a policy's recovery program chose when the policy failed, or why it could not choose. */
+export type RecoveryResult =
+  | { readonly action: FailureAction; readonly message?: string }
+  | { readonly failed: PolicyFailure };
 
 /** What one program run did to the object (before consent, RBAC and failureAction). */
 export type RunOutcome =
@@ -37,6 +44,8 @@ export interface PolicyRun {
   readonly logs?: readonly PolicyLogEntry[];
   /** Messages logged beyond the ones kept in `logs`. */
   readonly logsDropped?: number;
+  /** For a failed run of a policy with a recovery program: what that program chose. */
+  readonly recovery?: RecoveryResult;
 }
 
 export interface JobPolicy {
@@ -59,6 +68,8 @@ export interface RunJob {
    * stopped): reported as failed without running again.
    */
   readonly knownFailures?: Readonly<Record<string, KnownFailure>>;
+  /** Policies whose recovery program the executor had to stop: it does not run again. */
+  readonly recoveryStopped?: readonly string[];
 }
 
 /** A failure found outside the run itself (the executor stopped the policy), with its time. */

@@ -5,11 +5,11 @@
  */
 import { AuthorizerTimeoutError, authorizeEffect, DEFAULT_AUTHORIZER_TIMEOUT_MS, withTimeout } from './authorizer.js';
 import type { ConsentEffect } from './consent.js';
-import type { PolicyFailure } from './executor.js';
+import type { PolicyFailure, RecoveryResult } from './executor.js';
 import { auditKey, redactQuotedLiterals, singleLine } from './messages.js';
 import type { PolicyDefinition, ServiceAccountRef } from './model.js';
 import { notify } from './observer.js';
-import type { RequestState } from './request-state.js';
+import type { OutcomeDetail, RequestState } from './request-state.js';
 
 /** Kept back from the request deadline so that after a timed-out check there is time to answer. */
 export const AUTHORIZER_DEADLINE_MARGIN_MS = 100;
@@ -39,10 +39,18 @@ function isSecretRequest(state: RequestState): boolean {
 
 export type DroppedEffect = { readonly result: 'not_consented' | 'not_authorized'; readonly reason: string };
 
-/** The consent half of gateEffect: synchronous, so it can be known before policies run. */
+/**
+ * The consent half of gateEffect for what the object (or its Namespace) says, before any RBAC:
+ * synchronous, so a mutation veto is known before policies run. A policy with `consent: Ignore`
+ * takes no veto at all; strictMode's "not named" is not a veto but the policy not applying.
+ */
 export function consentDrop(state: RequestState, definition: PolicyDefinition, effect: ConsentEffect): DroppedEffect | undefined {
   if (state.permitted(definition, effect)) return undefined;
   const consent = state.consent(effect);
+  if (definition.spec.consent === 'Ignore' && consent.source !== 'none') {
+    state.warn(`kclguard: the ${consent.source} annotation ${consent.key} was not applied to policy ${definition.identity.key}: it accepts no veto (consent: Ignore)`);
+    return undefined;
+  }
   const reason =
     consent.source === 'none'
       ? `strictMode policy is not named in a can${effect === 'mutate' ? 'Mutate' : 'Validate'} annotation`
@@ -51,12 +59,35 @@ export function consentDrop(state: RequestState, definition: PolicyDefinition, e
 }
 
 /**
- * Consent and ServiceAccount check for one effect; the dropped effect's result when it may not
+ * Whether a veto of a violation (or of an abort) stands. Consent protects objects from policies
+ * that would touch them by mistake; it is not a way out of security policy (DESIGN section 2): the
+ * object's own veto counts only if the requesting user may `exempt` from the policy, unless the
+ * policy is Advisory. The Namespace's veto (an admin's tool) and strictMode's opt-in always count.
+ * A failed exempt check counts as "may not": the violation stands.
+ */
+export async function validationVeto(state: RequestState, definition: PolicyDefinition): Promise<DroppedEffect | undefined> {
+  const dropped = consentDrop(state, definition, 'validate');
+  if (!dropped) return undefined;
+  const consent = state.consent('validate');
+  if (consent.source !== 'object' || definition.spec.strictMode || definition.spec.consent === 'Advisory') return dropped;
+  const user = state.request.userInfo;
+  const may = await state.ctx.exempt(user, definition.identity).catch(() => false);
+  if (may) return { result: 'not_consented', reason: `${dropped.reason}, and ${describeUser(user)} may exempt from it` };
+  state.warn(`kclguard: the object's ${consent.key} annotation was not applied to policy ${definition.identity.key}: ${describeUser(user)} may not exempt from it`);
+  return undefined;
+}
+
+function describeUser(user: RequestState['request']['userInfo']): string {
+  return `user ${user.username ?? '(anonymous)'}`;
+}
+
+/**
+ * Consent and ServiceAccount check for a violation; the dropped effect's result when it may not
  * happen, with a warning saying why. Rejects when the ServiceAccount check itself failed.
  */
-export async function gateEffect(state: RequestState, definition: PolicyDefinition, effect: ConsentEffect): Promise<DroppedEffect | undefined> {
-  const dropped = consentDrop(state, definition, effect) ?? (await rbacDrop(state, definition, effect));
-  if (dropped) warnDropped(state, definition, effect, dropped);
+export async function gateViolation(state: RequestState, definition: PolicyDefinition): Promise<DroppedEffect | undefined> {
+  const dropped = (await validationVeto(state, definition)) ?? (await rbacDrop(state, definition, 'validate'));
+  if (dropped) warnDropped(state, definition, 'validate', dropped);
   return dropped;
 }
 
@@ -71,6 +102,18 @@ export function warnDropped(state: RequestState, definition: PolicyDefinition, e
   state.warn(`kclguard: ${noun} by policy ${definition.identity.key} dropped: ${dropped.reason}`);
 }
 
+/** A violation that stands: what each of the policy's validationActions does with it. */
+export function applyViolation(state: RequestState, definition: PolicyDefinition, message: string, reason: string, durationSeconds: number): void {
+  const key = definition.identity.key;
+  const actions = definition.spec.validationActions;
+  const shown = isSecretRequest(state) ? redactQuotedLiterals(message) : message;
+  if (actions.includes('Deny')) state.denials.push({ policy: key, message: shown, failure: false });
+  if (actions.includes('Warn')) state.warn(`kclguard: policy ${key} violated: ${shown}`);
+  if (actions.includes('Audit')) state.auditAnnotations[auditKey(key, 'violated')] = singleLine(`policy ${key} violated: ${shown}`, 1024);
+  notify(state.ctx.observer, 'onViolation', key, actions);
+  state.record(key, 'violated', durationSeconds, { reason, actions });
+}
+
 /**
  * Applies the policy's failureAction to a failure and records the outcome. The log and the audit
  * annotation get only the failure's summary (location, code, name): the full text may quote the
@@ -83,19 +126,29 @@ export async function applyFailure(
   failure: PolicyFailure,
   durationSeconds: number,
   authorizeAbort = true,
+  recovery?: RecoveryResult,
 ): Promise<void> {
   const key = definition.identity.key;
-  const action = definition.spec.failureAction;
+  const chosen = recovery && 'action' in recovery ? recovery : undefined;
+  const action = chosen?.action ?? definition.spec.failureAction;
   const shown = isSecretRequest(state) ? redactQuotedLiterals(failure.error) : failure.error;
-  const message = `policy ${key} failed: ${shown}`;
-  const code = failure.code !== undefined ? { code: failure.code } : {};
+  const message = `policy ${key} failed: ${shown}${chosen?.message ? ` (${chosen.message})` : ''}`;
+  const detail: OutcomeDetail = {
+    ...(failure.code !== undefined ? { code: failure.code } : {}),
+    ...(chosen ? { recovery: chosen.message !== undefined ? { message: chosen.message } : {} } : {}),
+    ...(recovery && 'failed' in recovery ? { recovery: { failed: recovery.failed.summary } } : {}),
+  };
   state.ctx.logger.warn({ uid: state.request.uid, policy: key, action, error: failure.summary }, 'policy failed');
+  if (recovery && 'failed' in recovery) {
+    state.warn(`kclguard: the recovery program of policy ${key} failed (${recovery.failed.summary}); failureAction ${action} applies`);
+  }
   // An abort is a denial, and a denial is a validation: the object must consent to it, and the
   // policy's ServiceAccount must be allowed to validate, exactly as for a violation (DESIGN 4).
-  if (action === 'abort' && !state.permitted(definition, 'validate')) {
-    const reason = `failure not applied: the object does not consent to validation by this policy (${shown})`;
-    state.warn(`kclguard: policy ${key} failed; abort dropped: the object does not consent to its validation`);
-    state.record(key, 'not_consented', durationSeconds, { reason, ...code });
+  const veto = action === 'abort' ? await validationVeto(state, definition) : undefined;
+  if (veto) {
+    const reason = `failure not applied: ${veto.reason} (${shown})`;
+    state.warn(`kclguard: policy ${key} failed; abort dropped: ${veto.reason}`);
+    state.record(key, 'not_consented', durationSeconds, { reason, ...detail });
     return;
   }
   const sa = definition.spec.serviceAccount;
@@ -105,7 +158,7 @@ export async function applyFailure(
     if (!allowed) {
       const why = notAuthorizedReason(state, sa, 'validate');
       state.warn(`kclguard: policy ${key} failed; abort dropped: ${why}`);
-      state.record(key, 'not_authorized', durationSeconds, { reason: `failure not applied: ${why} (${shown})`, ...code });
+      state.record(key, 'not_authorized', durationSeconds, { reason: `failure not applied: ${why} (${shown})`, ...detail });
       return;
     }
   }
@@ -113,9 +166,9 @@ export async function applyFailure(
   if (action === 'abort') state.denials.push({ policy: key, message, failure: true });
   if (action === 'warn') {
     state.warn(`kclguard: ${message}`);
-    state.auditAnnotations[auditKey(key)] = singleLine(`policy ${key} failed: ${failure.summary}`, 1024);
+    state.auditAnnotations[auditKey(key, 'failed')] = singleLine(`policy ${key} failed: ${failure.summary}`, 1024);
   }
-  state.record(key, 'failed', durationSeconds, { reason: shown, action, ...code });
+  state.record(key, 'failed', durationSeconds, { reason: shown, action, ...detail });
 }
 
 /** The ServiceAccount check failed: a policy failure like any other (DESIGN section 4). */

@@ -7,6 +7,7 @@
 import { allowAllAuthorizer, DEFAULT_AUTHORIZER_TIMEOUT_MS, type Authorizer } from './authorizer.js';
 import type { AdmissionHandler, EngineDecision } from './contract.js';
 import { evaluate } from './evaluate.js';
+import { allowAllExempt, type ExemptCheck } from './exempt.js';
 import { DEFAULT_EXCLUSIONS, type ExclusionConfig } from './exclusions.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import type { NamespaceLookup } from './namespaces.js';
@@ -18,6 +19,11 @@ export interface AdmissionHandlerOptions {
   readonly policies: PolicySet;
   /** Default: allow every ServiceAccount (local mode without RBAC). Wrap real ones in cachingAuthorizer. */
   readonly authorizer?: Authorizer;
+  /**
+   * May this user exempt objects from this policy (their own canValidate veto counts)? Default:
+   * everyone may (local mode without RBAC, where every check is allowed).
+   */
+  readonly exempt?: ExemptCheck;
   readonly namespaces?: NamespaceLookup;
   /** Default: kube-system, kube-node-lease; Lease, Event, TokenReview, SubjectAccessReview. */
   readonly exclusions?: Partial<ExclusionConfig>;
@@ -50,6 +56,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   const ctx: EvaluationContext = {
     executor: options.policies.executor,
     authorizer: options.authorizer ?? allowAllAuthorizer,
+    exempt: options.exempt ?? allowAllExempt,
     namespaces: options.namespaces,
     exclusions: { ...DEFAULT_EXCLUSIONS, ...options.exclusions },
     observer: options.observer,

@@ -51,7 +51,7 @@ export class InProcessExecutor implements PolicyExecutor {
       const result = this.compileWatched(index, () => compileDefinition(definition, this.options.compiler, this.programs));
       const outcome = compileOutcomeOf(result);
       outcomes.set(definition.identity.key, outcome);
-      compiled.set(definition.identity.key, loadedPolicy(definition, outcome, result.ok ? result.program : undefined));
+      compiled.set(definition.identity.key, loadedPolicy(definition, outcome, result));
     }
     this.generations.set(generation, compiled);
     this.retainLive();

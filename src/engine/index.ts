@@ -35,5 +35,6 @@ export type { EngineObserver } from './observer.js';
 export { silentLogger, type EngineLogger } from './logger.js';
 export { matchesLabelSelector, whyNotSelected } from './selector.js';
 export { withPolicyValidation, isPolicyWrite } from './policy-admission.js';
-export { rbacAuthorizer, RbacIndex } from './rbac/index.js';
+export { rbacAuthorizer, RbacIndex, serviceAccountUser, type RbacUser } from './rbac/index.js';
 export * from './pool/index.js';
+export { allowAllExempt, exemptAttributes, rbacExemptCheck, EXEMPT_VERB, type ExemptCheck } from './exempt.js';

@@ -16,13 +16,14 @@ export function singleLine(text: string, max = MAX_WARNING_LENGTH): string {
 const AUDIT_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /**
- * `failed.<namespace>.<name>` (or `failed.cluster.<name>`); a key that would be too long or
- * invalid becomes `failed.<hash>` so it is still stable per policy.
+ * `<what>.<namespace>.<name>` (or `<what>.cluster.<name>`): `failed` for a failure under
+ * failureAction warn, `violated` for a violation with validationActions Audit. A key that would
+ * be too long or invalid becomes `<what>.<hash>` so it is still stable per policy.
  */
-export function auditKey(policyKey: string): string {
-  const readable = `failed.${policyKey.replace('/', '.')}`;
+export function auditKey(policyKey: string, what: 'failed' | 'violated'): string {
+  const readable = `${what}.${policyKey.replace('/', '.')}`;
   if (AUDIT_KEY.test(readable)) return readable;
-  return `failed.${createHash('sha256').update(policyKey).digest('hex').slice(0, 16)}`;
+  return `${what}.${createHash('sha256').update(policyKey).digest('hex').slice(0, 16)}`;
 }
 
 /** Double- or single-quoted string literals, with backslash escapes inside. */

@@ -12,6 +12,14 @@ export const KCLRUN_API_VERSION = `${KCLRUN_GROUP}/${KCLRUN_VERSION}`;
 export type PolicyKind = 'KCLRun' | 'ClusterKCLRun';
 export type PolicyMode = 'Auto' | 'Validate';
 export type LabelOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+/** What a violation does (the in-tree ValidatingAdmissionPolicyBinding's names and meaning). */
+export type ValidationAction = 'Deny' | 'Warn' | 'Audit';
+/**
+ * Whose veto the policy honours (docs/policy-semantics.md): Honor — the Namespace's, the object's
+ * own veto of a mutation, and the object's own veto of a violation only when the requesting user
+ * may `exempt` from the policy; Ignore — nobody's; Advisory — anyone's (a rollout aid).
+ */
+export type ConsentMode = 'Honor' | 'Ignore' | 'Advisory';
 
 export interface LabelSelectorRequirement {
   readonly key: string;
@@ -36,6 +44,8 @@ export const ALL_OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE
 export const DEFAULT_OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE'];
 export const DEFAULT_FAILURE_ACTION: FailureAction = 'abort';
 export const DEFAULT_MODE: PolicyMode = 'Auto';
+export const DEFAULT_VALIDATION_ACTIONS: readonly ValidationAction[] = ['Deny'];
+export const DEFAULT_CONSENT: ConsentMode = 'Honor';
 /** Below the API server's default webhook timeout (10 s) so one slow policy cannot eat it all. */
 export const DEFAULT_TIMEOUT_MILLIS = 1000;
 /** The API server never waits longer than 30 s for a webhook. */
@@ -77,7 +87,11 @@ export interface PolicySpec {
   readonly selector: PolicySelector;
   readonly resourceRules: readonly ResourceRule[];
   readonly strictMode: boolean;
+  readonly consent: ConsentMode;
+  readonly validationActions: readonly ValidationAction[];
   readonly failureAction: FailureAction;
+  /** KCL that chooses the action when the policy fails (spec.recovery.source). */
+  readonly recoverySource?: string;
   readonly mode: PolicyMode;
   readonly timeoutMillis: number;
   /** Undefined: a ClusterKCLRun acting with kclguard's own authority (no ServiceAccount check). */

@@ -4,6 +4,7 @@
  * must never change an admission decision).
  */
 import type { FailureAction, PolicyResult } from './contract.js';
+import type { ValidationAction } from './model.js';
 import type { PolicyState } from './compiled-policy.js';
 
 export interface EngineObserver {
@@ -11,6 +12,8 @@ export interface EngineObserver {
   onPolicyEvaluated?(policy: string, result: PolicyResult, seconds: number): void;
   /** A policy failed and its failureAction was applied. */
   onFailureAction?(policy: string, action: FailureAction): void;
+  /** A violation took effect with these validationActions (Deny, Warn, Audit). */
+  onViolation?(policy: string, actions: readonly ValidationAction[]): void;
   /** The policy set was replaced; counts of policies by state (every state present, 0 if none). */
   onPoliciesChanged?(counts: Readonly<Record<PolicyState, number>>): void;
 }

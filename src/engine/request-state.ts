@@ -6,9 +6,10 @@
  */
 import type { Authorizer } from './authorizer.js';
 import { consentFor, permits, type Consent, type ConsentEffect } from './consent.js';
-import type { EngineRequest, FailureAction, PolicyOutcome, PolicyResult } from './contract.js';
+import type { EngineRequest, PolicyOutcome, PolicyResult } from './contract.js';
 import type { PolicyExecutor } from './executor.js';
 import type { ExclusionConfig } from './exclusions.js';
+import type { ExemptCheck } from './exempt.js';
 import type { EngineLogger } from './logger.js';
 import { singleLine } from './messages.js';
 import type { PolicyDefinition } from './model.js';
@@ -29,6 +30,11 @@ export interface EvaluationContext {
   readonly now: () => number;
   /** Upper bound of one ServiceAccount check in ms; the request deadline may shorten it. */
   readonly authorizerTimeoutMs?: number;
+  /**
+   * Whether the requesting user may exempt objects from this policy (the custom verb `exempt` on
+   * kclruns / clusterkclruns, docs/policy-semantics.md). Rejects when the check itself failed.
+   */
+  readonly exempt: ExemptCheck;
 }
 
 /** A denial, before the transport turns it into an AdmissionResponse status. */
@@ -39,11 +45,7 @@ export interface PolicyDenial {
   readonly failure: boolean;
 }
 
-export interface OutcomeDetail {
-  readonly reason?: string;
-  readonly action?: FailureAction;
-  readonly code?: string;
-}
+export type OutcomeDetail = Pick<PolicyOutcome, 'reason' | 'action' | 'code' | 'actions' | 'recovery'>;
 
 export class RequestState {
   readonly outcomes: PolicyOutcome[] = [];

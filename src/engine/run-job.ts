@@ -6,9 +6,10 @@
  */
 import jsonpatch from 'fast-json-patch';
 import type { CompiledPolicy } from './compiled-policy.js';
-import type { JsonPatchOperation, KnownFailure, PolicyRun, RunJob, RunOutcome, RunReport } from './executor.js';
+import type { JsonPatchOperation, KnownFailure, PolicyFailure, PolicyRun, RunJob, RunOutcome, RunReport } from './executor.js';
 import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_PRINTED_CHARS } from './limits.js';
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
+import { runRecovery } from './recovery.js';
 import { plainFailure, runPolicy } from './run-policy.js';
 
 type JsonObject = Record<string, unknown>;
@@ -17,6 +18,12 @@ type JsonObject = Record<string, unknown>;
 export interface CompiledGeneration {
   get(key: string): CompiledPolicy | undefined;
 }
+
+/**
+ * Added to a policy's index in the progress slot while its recovery program runs, so a watchdog
+ * that stops the worker knows it was the recovery program, not the policy, that overran.
+ */
+export const RECOVERY_PROGRESS = 0x40000000;
 
 /** Told when each policy starts and ends, so a watchdog can stop one that overruns. */
 export interface RunProgress {
@@ -67,13 +74,14 @@ function runOnce(
   let current = subject;
   let lastCarried: string | undefined;
   job.policies.forEach((jobPolicy, index) => {
+    const policy = generation.get(jobPolicy.key);
     const known = failures[jobPolicy.key];
     if (known) {
       const { durationSeconds = 0, ...failure } = known;
-      runs.push({ key: jobPolicy.key, outcome: { kind: 'failed', ...failure }, durationSeconds, carried: false });
+      const recovery = recover(job, policy, index, failure, current, clock, progress, session);
+      runs.push({ key: jobPolicy.key, outcome: { kind: 'failed', ...failure }, durationSeconds, carried: false, ...recovery });
       return;
     }
-    const policy = generation.get(jobPolicy.key);
     const started = performance.now();
     let outcome: RunOutcome;
     let output: { printed: string; logs: readonly PolicyLogEntry[] } | undefined;
@@ -107,13 +115,36 @@ function runOnce(
         }
       }
     }
-    runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output) });
+    const recovery = outcome.kind === 'failed' ? recover(job, policy, index, outcome, current, clock, progress, session) : {};
+    runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output), ...recovery });
   });
   const patch = request.phase === 'mutate' && current !== subject ? (jsonpatch.compare(subject, current) as JsonPatchOperation[]) : [];
   if (lastCarried !== undefined && patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES) {
     return { oversized: lastCarried };
   }
   return { runs, patch };
+}
+
+/** Runs the policy's recovery program on its failure, unless it has none or it was stopped before. */
+function recover(
+  job: RunJob,
+  policy: CompiledPolicy | undefined,
+  index: number,
+  failure: PolicyFailure,
+  object: JsonObject,
+  clock: RunClock,
+  progress: RunProgress | undefined,
+  session: RunSession,
+): Pick<PolicyRun, 'recovery'> {
+  if (!policy?.recovery || !policy.definition) return {};
+  const key = policy.identity.key;
+  if (job.recoveryStopped?.includes(key)) {
+    return { recovery: { failed: plainFailure('the recovery program was stopped (hard deadline or heap limit)', 'K9003') } };
+  }
+  progress?.started(RECOVERY_PROGRESS + index, policyBudgetMs(policy.definition.spec.timeoutMillis, job.request.deadline, clock.now()));
+  const recovery = runRecovery(policy.definition, policy.recovery, failure, object, job.request, { deadline: job.request.deadline, now: clock.now }, session);
+  progress?.ended();
+  return { recovery };
 }
 
 /** print() and log output travel back to the main thread's log: bounded here, at the source. */

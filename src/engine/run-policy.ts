@@ -138,7 +138,8 @@ export function runPolicy(
       return { kind: 'violated', message: d.message, location: d.span ? `${d.span.file}:${d.span.line}:${d.span.col}` : undefined };
     }
     const where = d.span ? `${formatSpan(d.span)}: ` : '';
-    return { kind: 'failed', error: formatDiagnosticShort(d), summary: `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}`, code: d.code };
+    const location = d.span ? { location: { file: d.span.file, line: d.span.line, col: d.span.col } } : {};
+    return { kind: 'failed', error: formatDiagnosticShort(d), summary: `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}`, code: d.code, ...location };
   }
   const output = outputObject(result.exports);
   if (output.error) return { kind: 'failed', ...plainFailure(output.error) };

@@ -6,14 +6,18 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FailureAction, Operation } from './contract.js';
 import {
+  DEFAULT_CONSENT,
   DEFAULT_FAILURE_ACTION,
   DEFAULT_MODE,
+  DEFAULT_VALIDATION_ACTIONS,
   DEFAULT_OPERATIONS,
   DEFAULT_TIMEOUT_MILLIS,
   KCLRUN_API_VERSION,
   MAX_TIMEOUT_MILLIS,
   policyIdentity,
+  type ConsentMode,
   type KclRunManifest,
+  type ValidationAction,
   type LabelSelector,
   type PolicyDefinition,
   type PolicyIdentity,
@@ -94,7 +98,10 @@ export const kclRunSchema = {
           },
         },
         strictMode: { type: 'boolean' },
+        consent: { enum: ['Honor', 'Ignore', 'Advisory'] },
+        validationActions: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['Deny', 'Warn', 'Audit'] } },
         failureAction: { enum: ['abort', 'warn', 'skip'] },
+        recovery: { type: 'object', required: ['source'], additionalProperties: false, properties: { source: { type: 'string', minLength: 1 } } },
         recoveryPolicy: { enum: ['panic', 'skip'] },
         serviceAccountName: { type: 'string', minLength: 1 },
         serviceAccountNamespace: { type: 'string', minLength: 1 },
@@ -286,6 +293,15 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
     ? ['CREATE', 'UPDATE', 'DELETE', 'CONNECT']
     : [...new Set(rawOperations as Operation[])];
   const failureAction = failureActionOf(spec, errors);
+  const validationActions = (spec.validationActions as ValidationAction[] | undefined) ?? DEFAULT_VALIDATION_ACTIONS;
+  if (validationActions.includes('Deny') && validationActions.includes('Warn')) {
+    // As the in-tree ValidatingAdmissionPolicyBinding: the warning would repeat the denial.
+    errors.push(issue('spec.validationActions', 'conflict', 'spec.validationActions may not hold both Deny and Warn (a denial already shows the message)'));
+  }
+  const consent = (spec.consent as ConsentMode | undefined) ?? DEFAULT_CONSENT;
+  if (consent === 'Ignore' && spec.strictMode === true) {
+    errors.push(issue('spec.consent', 'conflict', 'spec.consent Ignore has no effect on a strictMode policy, which acts only where an object names it'));
+  }
   const namespace = isCluster ? undefined : (manifest.metadata.namespace ?? defaultNamespace);
 
   if (errors.length > 0) return failed(identity, errors);
@@ -314,7 +330,10 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
       resourceRules:
         ((spec.matchConstraints as { resourceRules?: ResourceRule[] } | undefined)?.resourceRules) ?? [],
       strictMode: (spec.strictMode as boolean | undefined) ?? false,
+      consent,
+      validationActions,
       failureAction,
+      ...(spec.recovery !== undefined ? { recoverySource: (spec.recovery as { source: string }).source } : {}),
       mode: (spec.mode as PolicyMode | undefined) ?? DEFAULT_MODE,
       timeoutMillis: (spec.timeoutMillis as number | undefined) ?? DEFAULT_TIMEOUT_MILLIS,
       serviceAccount,

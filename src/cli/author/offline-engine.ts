@@ -17,6 +17,9 @@ import {
   type AuthorizationAttributes,
   type Authorizer,
   type EngineDecision,
+  type ExemptCheck,
+  type PolicyIdentity,
+  type UserInfo,
   type EngineLogger,
   type FailureAction,
   type Phase,
@@ -25,7 +28,7 @@ import {
   type PolicySnapshot,
   type ServiceAccountRef,
 } from '../../engine/index.js';
-import { RbacIndex, rbacAuthorizer } from '../../engine/index.js';
+import { RbacIndex, rbacAuthorizer, rbacExemptCheck } from '../../engine/index.js';
 import { DENIAL_STATUS } from '../../admission/index.js';
 import type { AdmissionRequest } from '../../admission/index.js';
 import { engineRequestFor } from './request.js';
@@ -150,7 +153,7 @@ export class OfflineEngine {
       },
     };
     const authorizer = this.tracingAuthorizer(trace);
-    const handler = createAdmissionHandler({ policies: this.policySet, authorizer, namespaces: this.namespaces, logger });
+    const handler = createAdmissionHandler({ policies: this.policySet, authorizer, exempt: this.tracingExempt(trace), namespaces: this.namespaces, logger });
 
     trace.push(
       this.rbac
@@ -207,6 +210,20 @@ export class OfflineEngine {
       };
     }
     return rbacAuthorizer(this.rbac, (sa, a, d) => note(sa, a, d.allowed, d.grantedBy));
+  }
+
+  /** The `exempt` check from the same RBAC manifests (allow-all without them), traced. */
+  private tracingExempt(trace: string[]): ExemptCheck {
+    const note = (user: UserInfo, policy: PolicyIdentity, allowed: boolean, by?: string): void => {
+      trace.push(`  user ${user.username ?? '(anonymous)'} may exempt from ${policy.key}: ${allowed ? 'yes' : 'no'}${by ? ` (${by})` : ''}`);
+    };
+    if (!this.rbac) {
+      return async (user, policy) => {
+        note(user, policy, true, 'allow-all');
+        return true;
+      };
+    }
+    return rbacExemptCheck(this.rbac, note);
   }
 
   /** One report per policy, taken from the phase its mode runs in. */

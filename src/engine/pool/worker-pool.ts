@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { diagnostic, formatDiagnosticShort, type ErrorCode } from '../../kcl/index.js';
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
+import { RECOVERY_PROGRESS } from '../run-job.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
 import { workerScriptUrl } from './worker-script.js';
@@ -382,6 +383,17 @@ export class WorkerPool implements PolicyExecutor {
     }
     const job = task.job;
     const known: Record<string, KnownFailure> = { ...job.knownFailures };
+    if (index !== undefined && index >= RECOVERY_PROGRESS) {
+      // The policy's recovery program overran: the policy fails again and its failureAction applies.
+      const owner = job.policies[index - RECOVERY_PROGRESS]?.key;
+      if (owner !== undefined) {
+        this.costs.stopped(owner);
+        this.logger.warn({ policy: owner, cause: exit.reason, uid: job.request.uid }, 'recovery program stopped: its worker was ended and replaced');
+        task.job = { ...job, recoveryStopped: [...(job.recoveryStopped ?? []), owner] };
+        this.requeue(entry);
+        return;
+      }
+    }
     const culprit = index !== undefined ? job.policies[index]?.key : undefined;
     if (culprit !== undefined) {
       known[culprit] = { ...failure, durationSeconds: elapsedMs / 1000 };

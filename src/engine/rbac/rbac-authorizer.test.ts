@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { AuthorizationAttributes } from '../authorizer.js';
-import { RbacIndex, rbacAuthorizer } from './rbac-authorizer.js';
+import { RbacIndex, rbacAuthorizer, serviceAccountUser } from './rbac-authorizer.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 const SA = { namespace: 'team-a', name: 'mutator' };
@@ -47,7 +47,7 @@ describe('rule matching', () => {
     ['resourceNames never match a nameless create', { ...base, verbs: ['create'], resourceNames: ['web'] }, { verb: 'create', name: '' }, false],
     ['nonResourceURLs rules ignored', { verbs: ['*'], nonResourceURLs: ['*'] }, {}, false],
   ])('%s', (_name, rule, over, expected) => {
-    expect(withRule(rule).decide(SA, attrs(over)).allowed).toBe(expected);
+    expect(withRule(rule).decide(serviceAccountUser(SA), attrs(over)).allowed).toBe(expected);
   });
 });
 
@@ -71,12 +71,12 @@ describe('bindings and subjects', () => {
     ['Role of another namespace is not found', [role('Role', 'r', [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], 'team-b'), binding('RoleBinding', { kind: 'Role', name: 'r' }, [saSubject], 'team-a')], {}, false],
     ['binding to a missing role', [binding('ClusterRoleBinding', { kind: 'ClusterRole', name: 'nope' }, [saSubject])], {}, false],
   ])('%s', (_name, docs, over, expected) => {
-    expect(new RbacIndex(docs).decide(SA, attrs(over)).allowed).toBe(expected);
+    expect(new RbacIndex(docs).decide(serviceAccountUser(SA), attrs(over)).allowed).toBe(expected);
   });
 
   test('names the binding that granted access', () => {
     const index = new RbacIndex([editAll, binding('RoleBinding', { kind: 'ClusterRole', name: 'edit' }, [saSubject], 'team-a')]);
-    expect(index.decide(SA, attrs()).grantedBy).toBe('RoleBinding team-a/b-edit -> ClusterRole edit');
+    expect(index.decide(serviceAccountUser(SA), attrs()).grantedBy).toBe('RoleBinding team-a/b-edit -> ClusterRole edit');
   });
 
   test('malformed RBAC documents are reported, other kinds ignored', () => {

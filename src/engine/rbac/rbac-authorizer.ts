@@ -5,7 +5,8 @@
  * ServiceAccount allows:
  *
  * - a ServiceAccount is the user `system:serviceaccount:<ns>:<name>` in the groups
- *   `system:serviceaccounts`, `system:serviceaccounts:<ns>` and `system:authenticated`;
+ *   `system:serviceaccounts`, `system:serviceaccounts:<ns>` and `system:authenticated`; a
+ *   requesting user (the `exempt` check) is its userInfo's name and groups;
  * - a RoleBinding grants its Role or ClusterRole only inside the binding's namespace; a
  *   ClusterRoleBinding grants its ClusterRole everywhere, cluster-scoped resources included;
  * - a rule matches when verbs, apiGroups, resources (`resource` or `resource/subresource`,
@@ -93,15 +94,31 @@ export function ruleAllows(rule: PolicyRule, attributes: AuthorizationAttributes
 }
 
 /** Whether a binding subject is this ServiceAccount (rbac validation appliesToUser). */
-export function subjectMatches(subject: Subject, sa: ServiceAccountRef, bindingNamespace: string | undefined): boolean {
+/** Who is asking, as the RBAC authorizer sees it: a user name and its groups. */
+export interface RbacUser {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
+
+/** A ServiceAccount as the user `system:serviceaccount:<ns>:<name>` with its automatic groups. */
+export function serviceAccountUser(sa: ServiceAccountRef): RbacUser {
+  return {
+    user: `${SERVICE_ACCOUNT_PREFIX}${sa.namespace}:${sa.name}`,
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`, 'system:authenticated'],
+  };
+}
+
+export function subjectMatches(subject: Subject, who: RbacUser, bindingNamespace: string | undefined): boolean {
   switch (subject.kind) {
     case 'ServiceAccount':
       // An empty namespace in a RoleBinding subject means the binding's own namespace.
-      return subject.name === sa.name && (subject.namespace || bindingNamespace || '') === sa.namespace;
+      return who.user === `${SERVICE_ACCOUNT_PREFIX}${subject.namespace || bindingNamespace || ''}:${subject.name}`;
     case 'User':
-      return subject.name === `system:serviceaccount:${sa.namespace}:${sa.name}`;
+      return subject.name === who.user;
     case 'Group':
-      return ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`, 'system:authenticated'].includes(subject.name);
+      return who.groups.includes(subject.name);
   }
 }
 
@@ -164,11 +181,11 @@ export class RbacIndex {
     return { roles: this.roles.size, bindings: this.bindings.length };
   }
 
-  decide(sa: ServiceAccountRef, attributes: AuthorizationAttributes): RbacDecision {
+  decide(who: RbacUser, attributes: AuthorizationAttributes): RbacDecision {
     for (const binding of this.bindings) {
       // A RoleBinding's grant stops at its namespace; cluster-scoped requests have namespace ''.
       if (binding.kind === 'RoleBinding' && binding.namespace !== attributes.namespace) continue;
-      if (!binding.subjects.some((s) => subjectMatches(s, sa, binding.namespace))) continue;
+      if (!binding.subjects.some((s) => subjectMatches(s, who, binding.namespace))) continue;
       const role = this.roles.get(
         roleKey(binding.roleRef.kind, binding.roleRef.name, binding.roleRef.kind === 'Role' ? binding.namespace : undefined),
       );
@@ -193,7 +210,7 @@ export function rbacAuthorizer(
   onDecision?: (sa: ServiceAccountRef, attributes: AuthorizationAttributes, decision: RbacDecision) => void,
 ): Authorizer {
   return async (sa, attributes) => {
-    const decision = index.decide(sa, attributes);
+    const decision = index.decide(serviceAccountUser(sa), attributes);
     onDecision?.(sa, attributes, decision);
     return decision.allowed;
   };
