@@ -47,11 +47,14 @@ export class ModuleScope {
   /** Config values of top-level expression statements, unioned into the output. */
   readonly exprOutputs: Value[] = [];
 
+  private readonly plan: ModulePlan;
+
   constructor(
     readonly st: RunState,
-    private readonly plan: ModulePlan,
+    readonly owner: ModuleOwner,
   ) {
-    this.status = new Uint8Array(plan.statements.length);
+    this.plan = owner.plan!;
+    this.status = new Uint8Array(this.plan.statements.length);
     this.root = new Env(st, this, null, new Map());
   }
 
@@ -59,7 +62,8 @@ export class ModuleScope {
     if (!this.settled.has(name)) this.settle(name);
     // Constants (schemas, imports) are read from the plan: a module with hundreds of schemas
     // (the Kubernetes package) costs nothing per run until one is used.
-    const v = this.values.get(name) ?? this.plan.constants.get(name);
+    let v = this.values.get(name);
+    if (v === undefined) v = this.plan.constants.get(name);
     return v === undefined ? UNDEFINED : v;
   }
 

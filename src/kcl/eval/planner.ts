@@ -206,7 +206,12 @@ export class Planner implements TypeResolver {
       this.report('E2G22', `expected any, got module '${this.imported.get(name)!.owner.pkgpath}'`, span);
       return () => UNDEFINED;
     }
-    if (this.globals.has(name)) return (env) => env.mod.get(name);
+    if (this.globals.has(name)) {
+      // A global of this module even when read from another module's frame (a parent schema's
+      // body runs in its child's instance, which may live in another module).
+      const owner = this.owner;
+      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).get(name);
+    }
     const builtin = this.host.builtin(name);
     if (builtin !== undefined) return () => builtin;
     if (this.isLocal(name)) {

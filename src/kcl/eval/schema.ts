@@ -216,7 +216,8 @@ export class SchemaType implements SchemaTypeRef {
     this.runChecks(frame);
     const instance = new SchemaInstance(this, attrs);
     this.originalConfig.set(instance, config);
-    this.instances.push(instance);
+    // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
+    for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
     st.checkSize(attrs.size, span);
     return instance;
   }

@@ -82,7 +82,7 @@ export class RunState implements BuiltinContext {
     let scope = this.scopes.get(owner);
     if (!scope) {
       if (!owner.plan) throw new Error(`module ${owner.pkgpath} is used before it is planned`);
-      scope = new ModuleScope(this, owner.plan);
+      scope = new ModuleScope(this, owner);
       this.scopes.set(owner, scope);
     }
     return scope;

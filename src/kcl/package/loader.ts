@@ -89,8 +89,8 @@ export function basename(path: string): string {
 
 /** `path` relative to `from` (both normalised), for diagnostics that name files briefly. */
 export function relativePath(from: string, path: string): string {
-  const a = normalizePath(from).split('/').filter(Boolean);
-  const b = normalizePath(path).split('/').filter(Boolean);
+  const a = normalizePath(from).split('/').filter((s) => s !== '' && s !== '.');
+  const b = normalizePath(path).split('/').filter((s) => s !== '' && s !== '.');
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const rel = [...a.slice(i).map(() => '..'), ...b.slice(i)].join('/');
