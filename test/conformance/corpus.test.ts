@@ -85,13 +85,13 @@ error[E2L23]: CompileError
 describe('parseStderrGolden', () => {
   test('reads code, kind and location of a coded error', () => {
     expect(parseStderrGolden(CODED_GOLDEN)).toEqual([
-      { code: 'E2G22', kind: 'TypeError', line: 2, col: 5, locations: [{ line: 2, col: 5 }] },
+      { code: 'E2G22', kind: 'TypeError', line: 2, col: 5, locations: [{ file: 'main.k', line: 2, col: 5 }] },
     ]);
   });
 
   test('reads a runtime error the reference prints without a code', () => {
     expect(parseStderrGolden(RUNTIME_GOLDEN)).toEqual([
-      { kind: 'EvaluationError', line: 3, col: 1, locations: [{ line: 3, col: 1 }] },
+      { kind: 'EvaluationError', line: 3, col: 1, locations: [{ file: 'main.k', line: 3, col: 1 }] },
     ]);
   });
 
@@ -103,8 +103,8 @@ describe('parseStderrGolden', () => {
         line: 2,
         col: 1,
         locations: [
-          { line: 2, col: 1 },
-          { line: 1, col: 1 },
+          { file: 'main.k', line: 2, col: 1 },
+          { file: 'main.k', line: 1, col: 1 },
         ],
       },
     ]);
@@ -152,6 +152,18 @@ describe('judgeError', () => {
     expect(judgeError(golden, err('E3M40', 6, 5)).pass).toBe(true);
     expect(judgeError(golden, err('E3M40', 5, 9)).pass).toBe(true);
     expect(judgeError(golden, err('E3M40', 4, 1)).pass).toBe(false);
+  });
+
+  test('compares the file of a package case: an error in an imported module names that file', () => {
+    const golden = parseStderrGolden(`EvaluationError
+ --> lib/lib.k:2:1
+  |
+2 | assert False, "boom"
+  |  boom
+  |
+`);
+    expect(judgeError(golden, { kind: 'error', error: { code: 'E3M41', file: 'lib/lib.k', line: 2, col: 1 } }).pass).toBe(true);
+    expect(judgeError(golden, { kind: 'error', error: { code: 'E3M41', file: 'main.k', line: 2, col: 1 } }).pass).toBe(false);
   });
 
   test('fails when the program succeeded', () => {
