@@ -10,10 +10,11 @@
  * directory), so their imports and kcl.mod dependencies resolve. Dependencies come from
  * kcl.mod (`path`, `vendor/`, or `$KCL_PKG_PATH`, by default `~/.kcl/kpm`), or `-E name=path`.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { compilePackage, formatDiagnosticWithSource, parseOptionArgument, renderRunOutput, type Diagnostic, type Value } from '../kcl/index.js';
 import { fsLoader, referencePackageHome } from './author/fs-loader.js';
+import { packageRootOf } from './author/kcl-packages.js';
 
 const USAGE =
   'usage: kclguard run [FILE.k ...|DIR] [-D name=value ...] [-E name=path ...] [--sort_keys] [--show_hidden] [-n|--disable_none]\n';
@@ -54,15 +55,6 @@ function parseFlags(argv: string[]): RunFlags | string {
     else flags.paths.push(arg);
   }
   return flags;
-}
-
-/** The package root of a file: the nearest directory above it holding a kcl.mod. */
-export function packageRootOf(file: string): string {
-  const start = dirname(file);
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'kcl.mod'))) return relative(process.cwd(), dir) || '.';
-    if (dirname(dir) === dir) return start;
-  }
 }
 
 /** Where the program is: a package root and, for files, which of its files are the main module. */

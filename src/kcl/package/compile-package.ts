@@ -14,7 +14,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics.js';
 import { ModuleOwner } from '../eval/module-scope.js';
 import { planUnit, programOf, type ModuleUnit } from '../program.js';
 import { defaultHost } from '../eval/host.js';
-import { joinPath, normalizePath, type PackageLoader } from './loader.js';
+import { dirname, joinPath, normalizePath, type PackageLoader } from './loader.js';
 import {
   dependencyRoots,
   kclModDiagnostic,
@@ -169,7 +169,9 @@ function compileUnguarded(root: string, loader: PackageLoader, options: PackageO
   const missing = files.filter((f) => loader.readFile(f) === undefined);
   if (missing.length > 0) return { ok: false, diagnostics: missing.map((f) => kclModDiagnostic(f, `cannot read ${f}`)) };
   const compile = new PackageCompile(loader, main, options);
-  const loc: ModuleLocation = { key: root, pkgpath: '__main__', pkg: main, files, dir: root };
+  // Relative imports of the main module start from its files' directory (a package's subdirectory
+  // when `kclguard check` compiles one).
+  const loc: ModuleLocation = { key: root, pkgpath: '__main__', pkg: main, files, dir: dirname(files[0]!) };
   const unit = compile.unitFor(loc);
   if (Array.isArray(unit)) return { ok: false, diagnostics: unique(unit) };
   return { ok: true, program: programOf(root, unit) };
