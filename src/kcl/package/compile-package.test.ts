@@ -112,6 +112,15 @@ describe('compilePackage', () => {
     expect(errorOf(compilePackage('/p', memoryLoader({ '/p/main.k': 'import lib\nx = lib.v\n', '/p/lib/l.k': 'import os\nv = 1\n' })))).toEqual({ code: 'K9005', file: '/p/lib/l.k', line: 1 });
   });
 
+  test('a chain of imports deeper than the limit ends in K9002, not a stack overflow', () => {
+    const files: Record<string, string> = { '/p/main.k': 'import m0\nx = m0.v\n' };
+    for (let i = 0; i < 150; i++) files[`/p/m${i}/m.k`] = i < 149 ? `import m${i + 1}\nv = m${i + 1}.v\n` : 'v = 1\n';
+    expect(errorOf(compilePackage('/p', memoryLoader(files))).code).toBe('K9002');
+    const shallow: Record<string, string> = { '/p/main.k': 'import m0\nx = m0.v\n' };
+    for (let i = 0; i < 50; i++) shallow[`/p/m${i}/m.k`] = i < 49 ? `import m${i + 1}\nv = m${i + 1}.v\n` : 'v = 1\n';
+    expect(output(program(compilePackage('/p', memoryLoader(shallow))))).toEqual({ x: 1 });
+  });
+
   test('an empty directory or a missing one is a clear error, never a throw', () => {
     expect(errorOf(compilePackage('/nowhere', memoryLoader({})))).toEqual({ code: 'E2F05', file: undefined, line: undefined });
     expect(errorOf(compilePackage('/p', memoryLoader({ '/p/x.txt': '' })))).toEqual({ code: 'E2F05', file: undefined, line: undefined });

@@ -40,6 +40,12 @@ export interface PackageOptions {
   readonly packageHome?: string;
 }
 
+/**
+ * Import chains deeper than this are refused (K9002): each level is a nested plan, and a hostile
+ * package of thousands of chained modules must end in a diagnostic, not a stack overflow.
+ */
+export const MAX_IMPORT_DEPTH = 100;
+
 /** What one compile has resolved so far: shared modules, the modules being planned (cycles). */
 class PackageCompile {
   private readonly done = new Map<string, ModuleUnit | Diagnostic[]>();
@@ -109,6 +115,9 @@ class PackageCompile {
     if (cycleAt >= 0) {
       const names = [...this.planning.slice(cycleAt).map((m) => m.pkgpath)].sort().join(', ');
       return [{ ...diagnostic('E1001', `There is a circular reference between modules ${names}`, via?.span), title: 'RecursiveLoad' }];
+    }
+    if (this.planning.length >= MAX_IMPORT_DEPTH) {
+      return [diagnostic('K9002', `imports nest deeper than ${MAX_IMPORT_DEPTH} modules (at ${loc.pkgpath})`, via?.span)];
     }
     this.planning.push(loc);
     try {

@@ -42,6 +42,7 @@ entries = ["main.k", 'sub/other.k']
     ['a table twice', '[package]\n[package]\n', 2],
     ['garbage after a value', 'x = "a" b\n', 1],
     ['a dependency without a source', '[dependencies]\nk8s = { features = [] }\n', 1],
+    ['arrays nested past the limit', `x = ${'['.repeat(10_000)}\n`, 1],
   ])('%s is an E2F05 at its line', (_name, text, line) => {
     const r = parseKclMod(text, 'pkg/kcl.mod');
     expect(r.ok ? undefined : r.diagnostics.map((d) => [d.code, d.span?.file, d.span?.line])).toEqual([['E2F05', 'pkg/kcl.mod', line]]);

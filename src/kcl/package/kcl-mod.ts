@@ -45,8 +45,12 @@ class TomlError extends Error {
   }
 }
 
+/** Arrays and inline tables nest no deeper than this (a hostile kcl.mod must not overflow the stack). */
+const MAX_NESTING = 32;
+
 /** A minimal TOML reader for the forms kcl.mod uses. */
 class TomlReader {
+  private depth = 0;
   private pos = 0;
   private line = 1;
   private lineStart = 0;
@@ -119,6 +123,15 @@ class TomlReader {
   }
 
   private value(): TomlValue {
+    if (++this.depth > MAX_NESTING) this.fail(`values nest deeper than ${MAX_NESTING} levels`);
+    try {
+      return this.valueInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private valueInner(): TomlValue {
     const c = this.peek();
     if (c === '"' || c === "'") return this.string();
     if (c === '[') {
