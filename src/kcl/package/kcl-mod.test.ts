@@ -35,6 +35,12 @@ entries = ["main.k", 'sub/other.k']
     expect(dependencyDirName(r.mod.dependencies.get('set')!)).toBe('set_0.1.0');
   });
 
+  test('a __proto__ key is data, not a prototype', () => {
+    const r = parseKclMod('[dependencies]\n__proto__ = { path = "x" }\n', 'kcl.mod');
+    expect(r.ok && [...r.mod.dependencies.keys()]).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).path).toBeUndefined();
+  });
+
   test.each<[string, string, number]>([
     ['an unterminated string', '[package]\nname = "app\n', 2],
     ['a missing value', '[dependencies]\nk8s =\n', 2],

@@ -45,6 +45,11 @@ class TomlError extends Error {
   }
 }
 
+/** A table without a prototype: a key such as `__proto__` in a hostile kcl.mod is only data. */
+function emptyTable(): { [key: string]: TomlValue } {
+  return Object.create(null) as { [key: string]: TomlValue };
+}
+
 /** Arrays and inline tables nest no deeper than this (a hostile kcl.mod must not overflow the stack). */
 const MAX_NESTING = 32;
 
@@ -150,7 +155,7 @@ class TomlReader {
     }
     if (c === '{') {
       this.pos++;
-      const table: { [key: string]: TomlValue } = {};
+      const table = emptyTable();
       this.skipSpaces(false);
       if (this.peek() === '}') {
         this.pos++;
@@ -158,13 +163,7 @@ class TomlReader {
       }
       for (;;) {
         this.skipSpaces(false);
-        const k = this.key();
-        this.skipSpaces(false);
-        if (this.peek() !== '=') this.fail(`expected '=' after '${k}'`);
-        this.pos++;
-        this.skipSpaces(false);
-        if (Object.prototype.hasOwnProperty.call(table, k)) this.fail(`duplicate key '${k}'`);
-        table[k] = this.value();
+        this.keyValue(table);
         this.skipSpaces(false);
         if (this.peek() === ',') this.pos++;
         else if (this.peek() === '}') {
@@ -182,8 +181,19 @@ class TomlReader {
     return n;
   }
 
+  /** `key = value` into a table; a key given twice is an error. */
+  private keyValue(table: { [key: string]: TomlValue }): void {
+    const k = this.key();
+    this.skipSpaces(false);
+    if (this.peek() !== '=') this.fail(`expected '=' after '${k}'`);
+    this.pos++;
+    this.skipSpaces(false);
+    if (Object.prototype.hasOwnProperty.call(table, k)) this.fail(`duplicate key '${k}'`);
+    table[k] = this.value();
+  }
+
   read(): Map<string, { [key: string]: TomlValue }> {
-    const tables = new Map<string, { [key: string]: TomlValue }>([['', {}]]);
+    const tables = new Map<string, { [key: string]: TomlValue }>([['', emptyTable()]]);
     let current = tables.get('')!;
     for (;;) {
       this.skipSpaces(true);
@@ -202,17 +212,11 @@ class TomlReader {
         this.pos++;
         const name = parts.join('.');
         if (tables.has(name)) this.fail(`table [${name}] is defined twice`);
-        tables.set(name, (current = {}));
+        tables.set(name, (current = emptyTable()));
         this.endOfLine();
         continue;
       }
-      const k = this.key();
-      this.skipSpaces(false);
-      if (this.peek() !== '=') this.fail(`expected '=' after '${k}'`);
-      this.pos++;
-      this.skipSpaces(false);
-      if (Object.prototype.hasOwnProperty.call(current, k)) this.fail(`duplicate key '${k}'`);
-      current[k] = this.value();
+      this.keyValue(current);
       this.endOfLine();
     }
   }
