@@ -95,6 +95,16 @@ describe('kclguard fn (krm-kcl semantics: one run over every item)', () => {
     expect(list.results.map((r) => r.severity)).toEqual(['warning']);
   });
 
+  test('a source that does not compile fails under failureAction, naming the KCL error', async () => {
+    const broken = (action: string) => KCLRUN('broken', 'items = [\n', { failureAction: action });
+    const abort = await run(listOf(broken('abort'), [load('resources', 'pod.yaml')]));
+    expect(abort.code).toBe(1);
+    expect((yaml.load(abort.out) as { results: any[] }).results[0].message).toContain('E1001');
+    const warn = await run(listOf(broken('warn'), [load('resources', 'pod.yaml')]));
+    expect(warn.code).toBe(0);
+    expect((yaml.load(warn.out) as { results: any[] }).results.map((r) => r.severity)).toEqual(['warning']);
+  });
+
   test('params and resource_list reach the program as in krm-kcl', async () => {
     const echo = KCLRUN('echo', 'items = [{apiVersion = "v1", kind = "ConfigMap", metadata.name = option("params").name, data.fc = option("resource_list").functionConfig.metadata.name}]\n', { params: { name: 'made' } });
     const { out } = await run(listOf(echo, [load('resources', 'pod.yaml')]));

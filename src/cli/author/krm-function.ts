@@ -18,7 +18,8 @@
  * | output differs (mode Validate)   | unchanged                   | warning (output ignored)   |
  */
 import { ErrorCodes, formatDiagnosticShort } from '../../kcl/index.js';
-import { whyNotSelected, type CompiledPolicy, type EngineRequest, type PolicyDefinition, type PolicyProgram } from '../../engine/index.js';
+import { kclCompiler, whyNotSelected, type EngineRequest, type PolicyDefinition, type PolicyProgram } from '../../engine/index.js';
+import { compileDefinition } from '../../engine/compiled-policy.js';
 import { RESOURCE_LIST_API_VERSION } from '../../engine/run-policy.js';
 import { matchesResourceRules } from '../../engine/selector.js';
 import { isObject } from './files.js';
@@ -122,9 +123,11 @@ function changed(a: readonly unknown[], b: readonly unknown[]): boolean {
 }
 
 export async function runFunction(functionConfig: JsonObject, items: readonly unknown[]): Promise<FunctionOutput> {
+  // The engine validates the manifest (an invalid one is an input error, exit 2); the program
+  // runs here, once, rather than per item through the admission handler.
   const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }])).snapshot();
-  const compiled: CompiledPolicy = snapshot.policies[0]!;
-  const policy = compiled.definition!;
+  const policy = snapshot.policies[0]!.definition!;
+  const compiled = compileDefinition(policy, kclCompiler);
   const results: KrmResult[] = [];
   const given: JsonObject[] = [];
   const kept: unknown[] = [];
@@ -141,9 +144,9 @@ export async function runFunction(functionConfig: JsonObject, items: readonly un
   const difference = admissionDifference(policy, given);
   if (difference) results.push(difference);
   // A source that does not compile fails like a program that fails, under failureAction.
-  const { items: produced, result } = compiled.program
+  const { items: produced, result } = compiled.ok
     ? runProgram(policy, compiled.program, given, functionConfig)
-    : { items: undefined, result: failureResult(policy, compiled.errors.join('; ')) };
+    : { items: undefined, result: failureResult(policy, compiled.diagnostics.map((d) => formatDiagnosticShort(d)).join('; ')) };
   if (result) results.push(result);
   let outItems: unknown[] = [...items];
   if (produced && changed(produced, given)) {
