@@ -90,14 +90,23 @@ def package_inputs(api, case_dir):
             for n in os.listdir(case_dir)
             if n.endswith(".k") and not n.endswith("_test.k") and os.path.isfile(os.path.join(case_dir, n))
         )
-    external = []
-    for name, dep in mod.get("dependencies", {}).items():
-        if isinstance(dep, dict) and "path" in dep:
-            root = os.path.join(case_dir, dep["path"])
-        else:
-            version = dep if isinstance(dep, str) else dep.get("version") or dep.get("tag")
-            root = os.path.join(case_dir, "vendor", f"{name}_{version}")
-        external.append(api.ExternalPkg(pkg_name=name, pkg_path=os.path.normpath(root)))
+    # Like the reference's CLI: every dependency, transitive ones too, becomes an external package;
+    # the main package's own entry for a name wins.
+    roots = {}
+    pending = [(case_dir, mod)]
+    while pending:
+        pkg_dir, pkg_mod = pending.pop(0)
+        for name, dep in pkg_mod.get("dependencies", {}).items():
+            if name in roots:
+                continue
+            if isinstance(dep, dict) and "path" in dep:
+                root = os.path.normpath(os.path.join(pkg_dir, dep["path"]))
+            else:
+                version = dep if isinstance(dep, str) else dep.get("version") or dep.get("tag")
+                root = os.path.join(case_dir, "vendor", f"{name}_{version}")
+            roots[name] = root
+            pending.append((root, read_kcl_mod(root)))
+    external = [api.ExternalPkg(pkg_name=name, pkg_path=root) for name, root in roots.items()]
     return files, external
 
 

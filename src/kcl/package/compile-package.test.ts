@@ -50,6 +50,17 @@ describe('compilePackage', () => {
     expect(output(program(compilePackage('/p', memoryLoader({ ...K8S, '/p/main.k': main }), { externalPackages: { k8s: '/deps/k8s' } })))).toEqual(expected);
   });
 
+  test("a dependency's own kcl.mod dependencies resolve (vendored beside it in the main package's vendor/)", () => {
+    const loader = memoryLoader({
+      '/p/kcl.mod': '[dependencies]\nhelper = "0.1.0"\n',
+      '/p/main.k': 'import helper\nx = helper.v\n',
+      '/p/vendor/helper_0.1.0/kcl.mod': '[package]\nname = "helper"\n[dependencies]\nbase = "1.0.0"\n',
+      '/p/vendor/helper_0.1.0/h.k': 'import base\nv = base.b + 1\n',
+      '/p/vendor/base_1.0.0/b.k': 'b = 41\n',
+    });
+    expect(output(program(compilePackage('/p', loader)))).toEqual({ x: 42 });
+  });
+
   test('a dependency that is not on disk is an E2F04 at the import, naming where it was looked for', () => {
     const result = compilePackage('/p', memoryLoader({ '/p/main.k': 'import k8s\nx = 1\n', '/p/kcl.mod': '[dependencies]\nk8s = "1.31"\n' }));
     expect(errorOf(result)).toEqual({ code: 'E2F04', file: '/p/main.k', line: 1 });

@@ -51,19 +51,30 @@ class PackageCompile {
   private readonly done = new Map<string, ModuleUnit | Diagnostic[]>();
   private readonly planning: ModuleLocation[] = [];
   private readonly packages = new Map<string, PackageInfo>();
+  private readonly packageDeps = new Map<PackageInfo, ReadonlyMap<string, string | string[]>>();
   readonly ctx: LocateContext;
 
   constructor(
     readonly loader: PackageLoader,
     readonly main: PackageInfo,
-    options: PackageOptions,
+    private readonly options: PackageOptions,
   ) {
     this.ctx = {
       loader,
       main,
       deps: dependencyRoots(loader, main, options),
+      depsOf: (pkg) => this.depsOf(pkg),
       packageAt: (name, root) => this.packageAt(name, root),
     };
+  }
+
+  private depsOf(pkg: PackageInfo): ReadonlyMap<string, string | string[]> {
+    let deps = this.packageDeps.get(pkg);
+    if (!deps) {
+      deps = dependencyRoots(this.loader, pkg, { ...(this.options.packageHome ? { packageHome: this.options.packageHome } : {}) }, this.main.root);
+      this.packageDeps.set(pkg, deps);
+    }
+    return deps;
   }
 
   private packageAt(name: string, root: string): PackageInfo {

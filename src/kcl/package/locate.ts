@@ -72,7 +72,13 @@ export interface DependencyOptions {
 }
 
 /** The root of each dependency a package's kcl.mod names, or why it is not available. */
-export function dependencyRoots(loader: PackageLoader, pkg: PackageInfo, options: DependencyOptions): Map<string, string | string[]> {
+export function dependencyRoots(
+  loader: PackageLoader,
+  pkg: PackageInfo,
+  options: DependencyOptions,
+  /** The main package's root: `kcl mod vendor` puts transitive dependencies in its vendor/ too. */
+  mainRoot: string = pkg.root,
+): Map<string, string | string[]> {
   const roots = new Map<string, string | string[]>();
   for (const [name, root] of Object.entries(options.externalPackages ?? {})) roots.set(name, root);
   for (const dep of pkg.mod?.dependencies.values() ?? []) {
@@ -82,7 +88,7 @@ export function dependencyRoots(loader: PackageLoader, pkg: PackageInfo, options
       continue;
     }
     const dirName = dependencyDirName(dep);
-    const candidates = [joinPath(pkg.root, 'vendor', dirName)];
+    const candidates = [...new Set([joinPath(mainRoot, 'vendor', dirName), joinPath(pkg.root, 'vendor', dirName)])];
     if (options.packageHome) candidates.push(joinPath(options.packageHome, dirName));
     const found = candidates.find((c) => loader.readDir(c) !== undefined);
     roots.set(dep.name, found ?? candidates);
@@ -112,8 +118,10 @@ function moduleAt(loader: PackageLoader, pkg: PackageInfo, base: string, segment
 export interface LocateContext {
   readonly loader: PackageLoader;
   readonly main: PackageInfo;
-  /** Dependency name -> root, or the places it was looked for. */
+  /** The main package's dependencies: name -> root, or the places it was looked for. */
   readonly deps: ReadonlyMap<string, string | string[]>;
+  /** A dependency package's own kcl.mod dependencies (transitive dependencies). */
+  readonly depsOf: (pkg: PackageInfo) => ReadonlyMap<string, string | string[]>;
   /** The package of a dependency root (its kcl.mod is read once). */
   readonly packageAt: (name: string, root: string) => PackageInfo;
 }
@@ -138,7 +146,10 @@ export function locateImport(ctx: LocateContext, stmt: ast.ImportStmt, from: Pac
   }
   const inMain = moduleAt(ctx.loader, ctx.main, ctx.main.root, segments);
   if (inMain) return inMain;
-  const dep = ctx.deps.get(first);
+  // The main package's dependencies win (the reference's tooling resolves one version of each
+  // for the whole program); a dependency's own kcl.mod supplies what only it needs.
+  let dep = ctx.deps.get(first);
+  if ((dep === undefined || Array.isArray(dep)) && !from.isMain) dep = ctx.depsOf(from).get(first) ?? dep;
   if (dep === undefined) return notFound(`no module ${segments.join('/')} in the package and no dependency named '${first}'`);
   if (Array.isArray(dep)) return notFound(`dependency '${first}' is not available (looked in ${dep.join(', ')})`);
   const pkg = ctx.packageAt(first, dep);
