@@ -18,10 +18,7 @@
  * | output differs (mode Validate)   | unchanged                   | warning (output ignored)   |
  */
 import { ErrorCodes, formatDiagnosticShort } from '../../kcl/index.js';
-import { kclCompiler, whyNotSelected, type EngineRequest, type PolicyDefinition, type PolicyProgram } from '../../engine/index.js';
-import { compileDefinition } from '../../engine/compiled-policy.js';
-import { RESOURCE_LIST_API_VERSION } from '../../engine/run-policy.js';
-import { matchesResourceRules } from '../../engine/selector.js';
+import { kclCompiler, whyNotSelected, type PolicyDefinition, type PolicyProgram, type ResourceRule } from '../../engine/index.js';
 import { isObject } from './files.js';
 import { compilePolicies } from './offline-engine.js';
 import { buildAdmissionRequest, engineRequestFor, splitApiVersion } from './request.js';
@@ -45,6 +42,7 @@ export interface FunctionOutput {
 }
 
 const KCLRUN_API_PREFIX = 'krm.kcl.dev/';
+const RESOURCE_LIST_API_VERSION = 'config.kubernetes.io/v1';
 /** Assert and check failures: the items break the rule (as opposed to the rule not running). */
 const VIOLATIONS = new Set(['E3M41', 'E3M40']);
 
@@ -56,10 +54,16 @@ function isPolicyItem(item: JsonObject): boolean {
   return String(item.apiVersion).startsWith(KCLRUN_API_PREFIX) && (item.kind === 'KCLRun' || item.kind === 'ClusterKCLRun');
 }
 
-/** matchConstraints.resourceRules against an item's apiVersion and kind, as krm-kcl matches. */
-function matchesRules(policy: PolicyDefinition, item: JsonObject): boolean {
+/** One list of a resource rule: absent, empty or `*` matches anything. */
+function ruleListMatches(list: readonly string[] | undefined, value: string): boolean {
+  return list === undefined || list.length === 0 || list.includes('*') || list.includes(value);
+}
+
+/** matchConstraints.resourceRules against an item's apiVersion and kind: no rules match all, else any one rule. */
+function matchesRules(rules: readonly ResourceRule[], item: JsonObject): boolean {
   const { group, version } = splitApiVersion(String(item.apiVersion));
-  return matchesResourceRules(policy.spec.resourceRules, { kind: { group, version, kind: String(item.kind) } } as EngineRequest);
+  const kind = String(item.kind);
+  return rules.length === 0 || rules.some((r) => ruleListMatches(r.apiGroups, group) && ruleListMatches(r.apiVersions, version) && ruleListMatches(r.kinds, kind));
 }
 
 /** Why the webhook would not act on each given item, counted by reason. */
@@ -127,12 +131,12 @@ export async function runFunction(functionConfig: JsonObject, items: readonly un
   // runs here, once, rather than per item through the admission handler.
   const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }])).snapshot();
   const policy = snapshot.policies[0]!.definition!;
-  const compiled = compileDefinition(policy, kclCompiler);
+  const compiled = kclCompiler.compile(policy.spec.source, `${policy.identity.key}.k`);
   const results: KrmResult[] = [];
   const given: JsonObject[] = [];
   const kept: unknown[] = [];
   for (const item of items) {
-    if (isKubeObject(item) && !isPolicyItem(item) && matchesRules(policy, item)) given.push(item);
+    if (isKubeObject(item) && !isPolicyItem(item) && matchesRules(policy.spec.resourceRules, item)) given.push(item);
     else kept.push(item);
   }
   if (kept.length > 0) {
