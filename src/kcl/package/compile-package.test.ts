@@ -111,6 +111,12 @@ describe('compilePackage', () => {
     expect(!r.ok && [r.diagnostic.code, r.diagnostic.span?.file, r.diagnostic.span?.line]).toEqual(['E3M41', '/p/lib/l.k', 2]);
   });
 
+  test("an imported module's evaluation counts against the run's budget and names its file", () => {
+    const loader = memoryLoader({ '/p/main.k': 'import lib\nx = lib.v\n', '/p/lib/l.k': 'v = [i for i in range(10) for j in range(1000)]\n' });
+    const r = program(compilePackage('/p', loader)).run({ limits: { maxSteps: 1000 } });
+    expect(!r.ok && [r.diagnostic.code, r.diagnostic.span?.file]).toEqual(['K9001', '/p/lib/l.k']);
+  });
+
   test('an import cycle is reported at the import that closes it', () => {
     const loader = memoryLoader({ '/p/main.k': 'import a\nx = a.v\n', '/p/a/a.k': 'import b\nv = b.w\n', '/p/b/b.k': 'import a\nw = 1\n' });
     const result = compilePackage('/p', loader);
