@@ -11,15 +11,26 @@
  * loop itself, so process start-up is excluded. Also measured: one `exec_program` per fresh
  * Python process (the `kcl run`-style path a per-request CLI call would take), timed from here.
  *
+ * Packages: a KCL package of the Kubernetes schemas (~700 files, generated from the OpenAPI spec of
+ * the k8s.io/kubernetes Go module by scripts/gen-k8s-kcl-package.mjs, in memory) is compiled the
+ * way policies importing it are: cold (parse + plan of every module a policy imports, and of the
+ * whole package), warm (another policy importing the same modules: the shared module cache), the
+ * heap each costs, the heap per additional importing policy, and one evaluation that builds a
+ * Deployment through the package's schemas.
+ *
  * Environment: BENCH_KCL_ITERATIONS (default 10000), BENCH_KCL_REFERENCE_ITERATIONS (default 300),
- * BENCH_KCL_CLI_RUNS (default 5), KCL_REFERENCE_PYTHON (skip the install script).
+ * BENCH_KCL_CLI_RUNS (default 5), KCL_REFERENCE_PYTHON (skip the install script),
+ * BENCH_KCL_PACKAGE_POLICIES (default 100; policies sharing the package for the per-policy heap).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import yaml from 'js-yaml';
+import { findSwagger, generateK8sPackage } from './gen-k8s-kcl-package.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ITERATIONS = Number(process.env.BENCH_KCL_ITERATIONS ?? 10_000);
@@ -34,6 +45,24 @@ const POLICIES = [
   { name: 'disallow-latest-tag', role: 'validation' },
 ];
 const POD_FILE = join('policies', 'add-safe-to-evict', 'resources', 'pod-empty-dir.yaml');
+const PACKAGE_POLICIES = Number(process.env.BENCH_KCL_PACKAGE_POLICIES ?? 100);
+
+/** A Deployment built through the package's schemas: what a policy importing k8s typically does. */
+const DEPLOYMENT_POLICY = `import k8s.api.apps.v1 as apps
+import k8s.api.core.v1 as core
+
+_name = option("params")?.name or "web"
+deployment = apps.Deployment {
+    metadata.name = _name
+    spec = {
+        selector.matchLabels.app = _name
+        template = {
+            metadata.labels.app = _name
+            spec.containers = [core.Container {name = "app", image = "nginx:1.27", ports = [{containerPort = 80}]}]
+        }
+    }
+}
+`;
 
 function loadPolicy(name) {
   const docs = yaml.loadAll(readFileSync(join(ROOT, 'policies', name, 'policy.yaml'), 'utf8'));
@@ -162,6 +191,90 @@ function referenceCli(python, testCase) {
   return Number(process.hrtime.bigint() - started) / 1000 / CLI_RUNS;
 }
 
+/** A gc() to call between heap readings (node exposes it only behind a flag). */
+function collector() {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc');
+}
+
+function heapMiB(gc) {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / (1024 * 1024);
+}
+
+function timed(fn) {
+  const started = process.hrtime.bigint();
+  const value = fn();
+  return { value, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+function compiled(result, what) {
+  if (!result.ok) throw new Error(`${what} does not compile: ${result.diagnostics.map((d) => `${d.span?.file}:${d.span?.line} ${d.message}`).join('; ')}`);
+  return result.program;
+}
+
+/** Cold and warm compile times and heap of policies importing the Kubernetes package. */
+function packageBench(kcl) {
+  const found = findSwagger();
+  if (found.error) {
+    console.log(`packages: skipped, no Kubernetes OpenAPI spec (${found.error})`);
+    return;
+  }
+  const generated = generateK8sPackage(JSON.parse(readFileSync(found.path, 'utf8')), found.version);
+  const files = {};
+  let bytes = 0;
+  for (const [path, text] of generated) {
+    files[`/k8s/${path}`] = text;
+    bytes += Buffer.byteLength(text);
+  }
+  const modules = [...new Set([...generated.keys()].filter((p) => p.endsWith('.k')).map((p) => p.slice(0, p.lastIndexOf('/'))))].sort();
+  const importAll = `${modules.map((m, i) => `import k8s.${m.replaceAll('/', '.')} as m${i}`).join('\n')}\nn = ${modules.length}\n`;
+  const policyFiles = { '/p/deploy/main.k': DEPLOYMENT_POLICY, '/p/all/main.k': importAll };
+  for (let i = 0; i < PACKAGE_POLICIES; i++) policyFiles[`/p/copy${i}/main.k`] = `${DEPLOYMENT_POLICY}copy = ${i}\n`;
+  const loader = kcl.memoryLoader({ ...files, ...policyFiles });
+  const options = { externalPackages: { k8s: '/k8s' } };
+  const gc = collector();
+
+  console.log('');
+  console.log(`packages: Kubernetes ${found.version} schemas as a KCL package: ${generated.size} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB, ${modules.length} modules`);
+  kcl.clearModuleCache();
+  let before = heapMiB(gc);
+  const cold = timed(() => compiled(kcl.compilePackage('/p/deploy', loader, options), 'the Deployment policy'));
+  const coldHeap = heapMiB(gc) - before;
+  const coldStats = kcl.moduleCacheStats();
+  const warm = timed(() => compiled(kcl.compilePackage('/p/copy0', loader, options), 'a second policy'));
+  before = heapMiB(gc);
+  const all = timed(() => compiled(kcl.compilePackage('/p/all', loader, options), 'the import-everything policy'));
+  const allHeap = heapMiB(gc) - before;
+  const allStats = kcl.moduleCacheStats();
+  kcl.clearModuleCache();
+  const allCold = timed(() => compiled(kcl.compilePackage('/p/all', loader, options), 'the import-everything policy'));
+  before = heapMiB(gc);
+  const programs = [];
+  const many = timed(() => {
+    for (let i = 0; i < PACKAGE_POLICIES; i++) programs.push(compiled(kcl.compilePackage(`/p/copy${i}`, loader, options), `policy copy${i}`));
+  });
+  const perPolicyHeap = ((heapMiB(gc) - before) * 1024) / PACKAGE_POLICIES;
+  const program = cold.value;
+  const runOptions = { params: kcl.toKcl({ name: 'web' }) };
+  const evaluate = () => {
+    const r = program.run({ options: runOptions });
+    if (!r.ok) throw new Error(`the Deployment policy failed: ${r.diagnostic.message}`);
+    return r;
+  };
+  const micros = timeLoop(evaluate, Math.max(1, Math.floor(ITERATIONS / 10)));
+
+  console.log('measure                                               value');
+  console.log(`cold compile, policy importing apps/v1 + core/v1      ${fmt(cold.ms)} ms, +${fmt(coldHeap)} MiB heap, ${coldStats.parsedFiles} files parsed, ${coldStats.modules} modules planned`);
+  console.log(`warm compile, another policy importing the same       ${fmt(warm.ms, 2)} ms (shared modules: cache hits)`);
+  console.log(`compile importing every module (after the above)      ${fmt(all.ms)} ms, +${fmt(allHeap)} MiB heap, ${allStats.parsedFiles} files parsed in all`);
+  console.log(`cold compile importing every module                   ${fmt(allCold.ms)} ms`);
+  console.log(`${PACKAGE_POLICIES} more policies importing apps/v1 + core/v1       ${fmt(many.ms / PACKAGE_POLICIES, 2)} ms and ${fmt(perPolicyHeap)} KiB heap per policy`);
+  console.log(`one evaluation building a Deployment via the package  ${fmt(micros)} µs`);
+  programs.length = 0;
+}
+
 function fmt(n, digits = 1) {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
@@ -231,6 +344,7 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  packageBench(kcl);
   return 0;
 }
 

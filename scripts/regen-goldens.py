@@ -11,6 +11,12 @@ Optional inputs beside main.k:
   options.json   JSON object; each entry becomes `-D name=<json>` (read with option("name"))
   settings.json  JSON object with any of sort_keys, show_hidden, disable_none (booleans)
 
+A case whose directory also holds a kcl.mod, other .k files or subdirectories is a package case
+and runs the way `kcl run DIR` runs a package: every .k file of the directory except *_test.k
+(or kcl.mod's [profile] entries), the directory as the work dir, and kcl.mod [dependencies]
+given to the reference as external packages the way its CLI resolves them: `path = ...`
+relative to the case, other dependencies from `vendor/<name>_<version>` in the case.
+
 Usage:
   scripts/regen-goldens.py                 # every case
   scripts/regen-goldens.py strings/ schema # only cases whose path contains one of the filters
@@ -38,14 +44,70 @@ SETTINGS = ("sort_keys", "show_hidden", "disable_none")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+CASE_FILES = {"main.k", "stdout.golden", "stderr.golden", "options.json", "settings.json"}
+
+
 def find_cases(filters):
     cases = []
-    for root, _dirs, files in os.walk(CORPUS_DIR):
+    for root, dirs, files in os.walk(CORPUS_DIR):
         if "main.k" in files:
+            # The modules of a package case belong to it, even when one has its own main.k.
+            dirs[:] = []
             rel = os.path.relpath(root, CORPUS_DIR).replace(os.sep, "/")
             if not filters or any(f in rel for f in filters):
                 cases.append(rel)
     return sorted(cases)
+
+
+def is_package_case(case_dir):
+    for entry in os.scandir(case_dir):
+        if entry.is_dir() or entry.name == "kcl.mod":
+            return True
+        if entry.name.endswith(".k") and entry.name not in CASE_FILES:
+            return True
+    return False
+
+
+def read_kcl_mod(case_dir):
+    path = os.path.join(case_dir, "kcl.mod")
+    if not os.path.exists(path):
+        return {}
+    import tomllib
+
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def package_inputs(api, case_dir):
+    """The main files and external packages of a package case, as `kcl run DIR` finds them."""
+    mod = read_kcl_mod(case_dir)
+    entries = mod.get("profile", {}).get("entries")
+    if entries:
+        files = [os.path.join(case_dir, e) for e in entries]
+    else:
+        files = sorted(
+            os.path.join(case_dir, n)
+            for n in os.listdir(case_dir)
+            if n.endswith(".k") and not n.endswith("_test.k") and os.path.isfile(os.path.join(case_dir, n))
+        )
+    # Like the reference's CLI: every dependency, transitive ones too, becomes an external package;
+    # the main package's own entry for a name wins.
+    roots = {}
+    pending = [(case_dir, mod)]
+    while pending:
+        pkg_dir, pkg_mod = pending.pop(0)
+        for name, dep in pkg_mod.get("dependencies", {}).items():
+            if name in roots:
+                continue
+            if isinstance(dep, dict) and "path" in dep:
+                root = os.path.normpath(os.path.join(pkg_dir, dep["path"]))
+            else:
+                version = dep if isinstance(dep, str) else dep.get("version") or dep.get("tag")
+                root = os.path.join(case_dir, "vendor", f"{name}_{version}")
+            roots[name] = root
+            pending.append((root, read_kcl_mod(root)))
+    external = [api.ExternalPkg(pkg_name=name, pkg_path=root) for name, root in roots.items()]
+    return files, external
 
 
 def read_json(path):
@@ -64,7 +126,8 @@ def normalise_error(text, case_dir):
     text = text.replace(os.path.join(case_dir, "main.k"), "main.k")
     text = text.replace(case_dir + os.sep, "")
     text = text.replace(case_dir, ".")
-    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    # The reference's advertisement of its package index is not part of the diagnostic.
+    lines = [line.rstrip() for line in text.strip("\n").splitlines() if not line.startswith("suggestion: browse more packages")]
     return "\n".join(lines) + "\n"
 
 
@@ -74,9 +137,11 @@ def run_case(api, case_dir):
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise ValueError(f"{case_dir}/settings.json: unknown settings {sorted(unknown)}")
+    files, external = package_inputs(api, case_dir) if is_package_case(case_dir) else ([os.path.join(case_dir, "main.k")], [])
     args = api.ExecProgramArgs(
         work_dir=case_dir,
-        k_filename_list=[os.path.join(case_dir, "main.k")],
+        k_filename_list=files,
+        external_pkgs=external,
         args=[api.Argument(name=k, value=json.dumps(v)) for k, v in options.items()],
         **{k: bool(settings[k]) for k in SETTINGS if k in settings},
     )

@@ -1,14 +1,15 @@
 /**
  * `kclguard check [PATHS] [--output text|json]`: validates KCLRun manifests and compiles their
- * `spec.source` and `.k` files without running anything. Every diagnostic is printed as
+ * `spec.source` and `.k` files (as the packages they belong to) without running anything. Every diagnostic is printed as
  * `file:line:col: error[CODE] message` (positions inside the file the author edits). Exit codes:
  * 0 no errors, 1 errors found, 2 bad command line or unreadable path.
  */
 import type { FlagSpec } from './flags.js';
 import { parseCommandFlags } from './author/args.js';
-import { checkFile, type CheckDiagnostic } from './author/check-files.js';
+import { checkFile, checkKclDirectory, type CheckDiagnostic } from './author/check-files.js';
 import { InputError, walkFiles } from './author/files.js';
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'output', type: 'enum', values: ['text', 'json'], default: 'text', description: 'output format (json: one document for editors and CI)' },
@@ -29,12 +30,21 @@ export async function main(argv: string[]): Promise<number> {
   const diagnostics: CheckDiagnostic[] = [];
   let files = 0;
   let policies = 0;
+  const kclDirs = new Set<string>();
+  const reported = new Set<string>();
   try {
     for (const root of roots) {
       const named = !statSync(root, { throwIfNoEntry: false })?.isDirectory();
       for (const file of walkFiles(root, (name) => CHECKED.test(name))) {
-        const result = checkFile(file, named);
         files += 1;
+        if (file.endsWith('.k')) {
+          // A .k file is checked with its directory's package, once per directory.
+          const dir = dirname(file);
+          if (!kclDirs.has(dir)) diagnostics.push(...checkKclDirectory(dir, reported));
+          kclDirs.add(dir);
+          continue;
+        }
+        const result = checkFile(file, named);
         policies += result.policies;
         diagnostics.push(...result.diagnostics);
       }

@@ -1,9 +1,9 @@
 /**
  * `kclguard fn`: a KRM function (kpt / kustomize exec function). Reads a ResourceList (YAML or
- * JSON) on stdin whose functionConfig is a KCLRun, runs the policy on every item as the webhook
- * would for a CREATE, and writes the ResourceList with the mutated items and `results` to stdout
- * in the input's format. Exit codes: 0 no error results, 1 a violation or an aborting failure,
- * 2 the input is not a ResourceList with a valid KCLRun functionConfig.
+ * JSON) on stdin whose functionConfig is a KCLRun, runs its program once over every item as
+ * krm-kcl does (author/krm-function.ts), and writes the ResourceList with the resulting items
+ * and `results` to stdout in the input's format. Exit codes: 0 no error results, 1 a violation
+ * or an aborting failure, 2 the input is not a ResourceList with a valid KCLRun functionConfig.
  */
 import yaml from 'js-yaml';
 import { FlagError, formatUsage, parseFlags } from './flags.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture as captureOutput } from '../../test/cli/cli-harness.js';
@@ -16,6 +16,7 @@ afterAll(() => {
 
 function file(name: string, source: string): string {
   const path = join(dir, name);
+  mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, source);
   return path;
 }
@@ -28,10 +29,47 @@ describe('kclguard run', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe('a: 1\nc:\n  x:\n  - 1\n  - 2\n');
   });
-  test('-D options are JSON with a string fallback', async () => {
-    const r = await capture([file('b.k', 'a = option("n")\nb = option("s")\n'), '-D', 'n={"k": [1]}', '-Ds=hello']);
+  test('-D options are parsed as the reference parses them: JSON, KCL name constants, else strings', async () => {
+    const r = await capture([file('b.k', 'a = option("n")\nb = option("s")\nc = option("f")\nd = option("big")\n'), '-D', 'n={"k": [1]}', '-Ds=hello', '-D', 'f=False', '--argument=big=9007199254740993']);
     expect(r.code).toBe(0);
-    expect(r.out).toBe('a:\n  k:\n  - 1\nb: hello\n');
+    expect(r.out).toBe('a:\n  k:\n  - 1\nb: hello\nc: false\nd: 9007199254740993\n');
+  });
+  test('a -D without a single = is a usage error', async () => {
+    expect((await capture([file('b2.k', 'a = 1\n'), '-D', 'k=a=b'])).code).toBe(2);
+  });
+  test('runs a package directory: its files, relative and root imports, kcl.mod path dependencies', async () => {
+    file('pkg/kcl.mod', '[package]\nname = "pkg"\n\n[dependencies]\nhelper = { path = "../helper" }\n');
+    file('pkg/main.k', 'import .sub\nimport helper\nb = sub.v + a\nh = helper.h\n');
+    file('pkg/a.k', 'a = 1\n');
+    file('pkg/sub/s.k', 'v = 10\n');
+    file('helper/kcl.mod', '[package]\nname = "helper"\n');
+    file('helper/h.k', 'h = "from helper"\n');
+    const r = await capture([join(dir, 'pkg')]);
+    expect(r.err).toBe('');
+    expect(r.out).toBe('a: 1\nb: 11\nh: from helper\n');
+    // A file of the package runs alone as the main module, with the package's imports.
+    const one = await capture([join(dir, 'pkg', 'main.k')]);
+    expect(one.err).toContain("name 'a' is not defined");
+    expect((await capture([join(dir, 'pkg', 'main.k'), join(dir, 'pkg', 'a.k')])).out).toBe('b: 11\nh: from helper\na: 1\n');
+  });
+  test('-E maps a dependency name to a directory, as kcl run -E does', async () => {
+    file('ext/lib/l.k', 'v = 5\n');
+    file('uses-ext/main.k', 'import dep.lib\nx = lib.v\n');
+    const r = await capture([join(dir, 'uses-ext'), '-E', `dep=${join(dir, 'ext')}`]);
+    expect(r.out).toBe('x: 5\n');
+  });
+  test('an error inside an imported file is shown with that file, line and source', async () => {
+    file('bad/main.k', 'import lib\nx = lib.v\n');
+    file('bad/lib/l.k', 'v = 1\nassert v > 1, "v too small"\n');
+    const r = await capture([join(dir, 'bad')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${join(dir, 'bad', 'lib', 'l.k')}:2:1`);
+    expect(r.err).toContain('assert v > 1');
+  });
+  test('a missing path exits 1 with its name', async () => {
+    const r = await capture([join(dir, 'nope.k')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nope.k');
   });
   test('--sort_keys and --disable_none', async () => {
     const r = await capture([file('c.k', 'b = 1\na = None\n'), '--sort_keys', '-n']);
@@ -45,6 +83,6 @@ describe('kclguard run', () => {
   });
   test('bad flags exit 2', async () => {
     expect((await capture(['--nope', 'x.k'])).code).toBe(2);
-    expect((await capture([])).code).toBe(2);
+    expect((await capture(['-E', 'novalue', 'x.k'])).code).toBe(2);
   });
 });

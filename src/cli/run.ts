@@ -1,59 +1,80 @@
 /**
- * `kclguard run FILE.k [-D name=value ...] [--sort_keys] [--show_hidden] [-n|--disable_none]`:
- * prints what `kcl run` prints (print() output, then the YAML) and exits 0; a KCL error goes to
- * stderr in the reference's format with exit code 1; a bad command line exits 2.
+ * `kclguard run [FILE.k ...|DIR] [-D name=value ...] [-E name=path ...] [--sort_keys]
+ * [--show_hidden] [-n|--disable_none]`: prints what `kcl run` prints (print() output, then the
+ * YAML) and exits 0; a KCL error goes to stderr in the reference's format with exit code 1; a
+ * bad command line exits 2.
+ *
+ * Like `kcl run`: no path runs the package in the current directory; a directory runs that
+ * package (kcl.mod's `[profile] entries`, else its `.k` files); files run as the main module of
+ * the package they are in (the nearest directory above them with a kcl.mod, else their own
+ * directory), so their imports and kcl.mod dependencies resolve. Dependencies come from
+ * kcl.mod (`path`, `vendor/`, or `$KCL_PKG_PATH`, by default `~/.kcl/kpm`), or `-E name=path`.
  */
-import { readFile } from 'node:fs/promises';
-import { compile, formatDiagnosticWithSource, renderRunOutput, toKcl, type Value } from '../kcl/index.js';
+import { statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { compilePackage, formatDiagnosticWithSource, parseOptionArgument, renderRunOutput, type Diagnostic, type Value } from '../kcl/index.js';
+import { fsLoader, referencePackageHome } from './author/fs-loader.js';
+import { packageRootOf } from './author/kcl-packages.js';
 
-const USAGE = 'usage: kclguard run FILE.k [-D name=value ...] [--sort_keys] [--show_hidden] [-n|--disable_none]\n';
+const USAGE =
+  'usage: kclguard run [FILE.k ...|DIR] [-D name=value ...] [-E name=path ...] [--sort_keys] [--show_hidden] [-n|--disable_none]\n';
 
 interface RunFlags {
-  file: string;
+  paths: string[];
   options: Record<string, Value>;
+  external: Record<string, string>;
   sortKeys: boolean;
   showHidden: boolean;
   disableNone: boolean;
 }
 
-/** `-D` values are JSON when they parse as JSON, otherwise the plain string. */
-function optionValue(text: string): Value {
-  try {
-    return toKcl(JSON.parse(text));
-  } catch {
-    return text;
-  }
-}
-
 function parseFlags(argv: string[]): RunFlags | string {
-  const flags: RunFlags = { file: '', options: {}, sortKeys: false, showHidden: false, disableNone: false };
-  const files: string[] = [];
+  const flags: RunFlags = { paths: [], options: {}, external: {}, sortKeys: false, showHidden: false, disableNone: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '-D' || arg === '--argument') {
-      const next = argv[++i];
-      if (next === undefined) return `${arg} needs a name=value argument`;
-      const err = addOption(flags, next);
-      if (err) return err;
-    } else if (arg.startsWith('-D') && arg.length > 2) {
-      const err = addOption(flags, arg.slice(2));
-      if (err) return err;
-    } else if (arg === '--sort_keys' || arg === '--sort-keys') flags.sortKeys = true;
+    const valued = (short: string, long: string): string | undefined => {
+      if (arg === short || arg === long) return argv[++i] ?? '';
+      if (arg.startsWith(short) && arg.length > short.length && !arg.startsWith('--')) return arg.slice(short.length);
+      if (arg.startsWith(`${long}=`)) return arg.slice(long.length + 1);
+      return undefined;
+    };
+    const option = valued('-D', '--argument');
+    const external = option === undefined ? valued('-E', '--external') : undefined;
+    if (option !== undefined) {
+      const parsed = parseOptionArgument(option);
+      if (!parsed.ok) return parsed.message;
+      flags.options[parsed.name] = parsed.value;
+    } else if (external !== undefined) {
+      const eq = external.indexOf('=');
+      if (eq <= 0 || eq === external.length - 1) return `-E expects name=path, got '${external}'`;
+      flags.external[external.slice(0, eq)] = resolve(external.slice(eq + 1));
+    } else if (arg === '--sort_keys' || arg === '--sort-keys' || arg === '-k') flags.sortKeys = true;
     else if (arg === '--show_hidden' || arg === '--show-hidden' || arg === '-H') flags.showHidden = true;
     else if (arg === '-n' || arg === '--disable_none' || arg === '--disable-none') flags.disableNone = true;
     else if (arg.startsWith('-') && arg !== '-') return `unknown flag '${arg}'`;
-    else files.push(arg);
+    else flags.paths.push(arg);
   }
-  if (files.length !== 1) return files.length === 0 ? 'missing FILE.k' : 'exactly one FILE.k is supported';
-  flags.file = files[0]!;
   return flags;
 }
 
-function addOption(flags: RunFlags, spec: string): string | undefined {
-  const eq = spec.indexOf('=');
-  if (eq <= 0) return `-D expects name=value, got '${spec}'`;
-  flags.options[spec.slice(0, eq)] = optionValue(spec.slice(eq + 1));
-  return undefined;
+/** Where the program is: a package root and, for files, which of its files are the main module. */
+function target(paths: readonly string[]): { root: string; files?: string[] } | string {
+  if (paths.length === 0) return { root: '.' };
+  const kinds = paths.map((p) => statSync(p, { throwIfNoEntry: false }));
+  const missing = paths.find((_, i) => !kinds[i]);
+  if (missing !== undefined) return `cannot read '${missing}' (no such file or directory)`;
+  if (kinds.some((k) => k!.isDirectory())) {
+    if (paths.length > 1) return 'give one package directory, or KCL files';
+    return { root: paths[0]! };
+  }
+  const root = packageRootOf(paths[0]!);
+  // Relative to the root, so diagnostics name the files as the user typed them.
+  return { root, files: paths.map((p) => relative(root, p).split('\\').join('/')) };
+}
+
+function render(d: Diagnostic): string {
+  const source = d.span ? fsLoader.readFile(d.span.file) : undefined;
+  return formatDiagnosticWithSource(d, source ?? '');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,23 +87,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kclguard run: ${flags}\n${USAGE}`);
     return 2;
   }
-  let source: string;
-  try {
-    source = await readFile(flags.file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    process.stderr.write(`kclguard run: cannot read '${flags.file}'${code ? ` (${code})` : ''}\n`);
+  const where = target(flags.paths);
+  if (typeof where === 'string') {
+    process.stderr.write(`kclguard run: ${where}\n`);
     return 1;
   }
-  const compiled = compile(source, flags.file);
+  const compiled = compilePackage(where.root, fsLoader, {
+    ...(where.files ? { files: where.files } : {}),
+    externalPackages: flags.external,
+    packageHome: referencePackageHome(),
+  });
   if (!compiled.ok) {
-    process.stderr.write(compiled.diagnostics.map((d) => formatDiagnosticWithSource(d, source)).join('\n'));
+    process.stderr.write(compiled.diagnostics.map(render).join('\n'));
     return 1;
   }
   const result = compiled.program.run({ options: flags.options });
   if (result.printed) process.stdout.write(result.printed);
   if (!result.ok) {
-    process.stderr.write(formatDiagnosticWithSource(result.diagnostic, source));
+    process.stderr.write(render(result.diagnostic));
     return 1;
   }
   process.stdout.write(

@@ -9,6 +9,11 @@ import { renderExports, renderYamlStream, type YamlOutputOptions } from './yaml-
 import type { Value } from './value.js';
 
 export { compile } from './program.js';
+export { compilePackage, type PackageOptions } from './package/compile-package.js';
+export { memoryLoader, type DirEntry, type PackageLoader } from './package/loader.js';
+export { parseKclMod, type Dependency, type KclMod } from './package/kcl-mod.js';
+export { clearModuleCache, moduleCacheStats } from './package/module-cache.js';
+export { optionValue, parseOptionArgument, type OptionArgument } from './option-args.js';
 export type { CompileResult, LogEntry, LogLevel, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
 export { DEFAULT_LIMITS } from './eval/state.js';
 export { ErrorCodes, KclError, diagnostic, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';

@@ -7,8 +7,8 @@ import type { CompileResult, Program, RunFailure, RunOptions, RunResult, RunSucc
 import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
-import { ModuleScope, type ModulePlan } from './eval/module-scope.js';
-import { Planner } from './eval/planner.js';
+import { ModuleOwner, type ModulePlan } from './eval/module-scope.js';
+import { Planner, type ImportedModule } from './eval/planner.js';
 import { assignedNames } from './eval/plan-stmt.js';
 import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
 import { RunState } from './eval/state.js';
@@ -32,6 +32,8 @@ function checkImmutability(p: Planner, body: readonly ast.Stmt[]): void {
       s.orelse.forEach(visit);
       return;
     }
+    // An import binds its name immutably too (`import lib` then `lib = 1` is an ImmutableError).
+    if (s.kind === 'ImportStmt' && !s.name.startsWith('_') && !firstAssign.has(s.name)) firstAssign.set(s.name, s);
     let targets: ast.Target[] = [];
     let aug = false;
     if (s.kind === 'AssignStmt') targets = s.targets;
@@ -71,17 +73,67 @@ export function compile(source: string, filename: string): CompileResult {
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
   }
   if (parsed.diagnostics.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
+  const unit = planUnit([parsed.module], filename, new ModuleOwner('__main__'));
+  return unit.ok ? { ok: true, program: programOf(filename, unit.unit) } : unit;
+}
+
+/**
+ * A planned module: the unit of sharing. An imported module is planned once and its unit used
+ * by every module (and every program) that imports it; each run evaluates it at most once.
+ */
+export interface ModuleUnit extends ImportedModule {
+  readonly plan: ModulePlan;
+  /** Exported variables in declaration order (for the main module's output). */
+  readonly exportOrder: readonly string[];
+  readonly schemas: ReadonlyMap<string, SchemaType>;
+  /** Imported modules this module's code uses, in import order; they run before it. */
+  readonly uses: readonly ModuleUnit[];
+}
+
+/**
+ * What an import statement names, as the package layer resolves it: a user module, errors (a
+ * missing module, an import cycle, errors inside the imported files), or `undefined` when the
+ * path names no user module (then it must be a system module).
+ */
+export type ImportResolver = (stmt: ast.ImportStmt) => ModuleUnit | Diagnostic[] | undefined;
+
+export type UnitResult = { readonly ok: true; readonly unit: ModuleUnit } | { readonly ok: false; readonly diagnostics: Diagnostic[] };
+
+/** Plans the files of one module (their bodies form one module scope, in file order). */
+export function planUnit(files: readonly ast.Module[], filename: string, owner: ModuleOwner, resolveImport?: ImportResolver): UnitResult {
   try {
-    return planModule(parsed.module, filename);
+    return planModule(files.flatMap((f) => f.body), filename, owner, resolveImport);
   } catch (e) {
     if (e instanceof KclError) return { ok: false, diagnostics: [e.diagnostic] };
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
   }
 }
 
-function planModule(module: ast.Module, filename: string): CompileResult {
-  const p = new Planner(filename, defaultHost);
-  const body = module.body;
+function bindImport(p: Planner, s: ast.ImportStmt, constants: Map<string, Value>, resolveImport: ImportResolver | undefined): void {
+  const root = s.path.replace(/^\.+/, '').split('.')[0]!;
+  if (SANDBOXED_MODULES.has(root) && !s.path.startsWith('.')) {
+    p.report('K9005', `module '${s.path}' is not available: policies run in a sandbox without file or process access`, s.span);
+    return;
+  }
+  // System modules come first, as in the reference: a package directory named `math` is not
+  // reachable by `import math`.
+  const system = s.path.startsWith('.') ? undefined : p.host.systemModule(s.path);
+  if (system) {
+    constants.set(s.name, system);
+    return;
+  }
+  const resolved = resolveImport?.(s);
+  if (resolved === undefined) {
+    p.report('E2F04', `pkgpath ${s.path} not found in the program`, s.span);
+  } else if (Array.isArray(resolved)) {
+    p.diagnostics.push(...resolved);
+  } else {
+    p.imported.set(s.name, resolved);
+  }
+}
+
+function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOwner, resolveImport: ImportResolver | undefined): UnitResult {
+  const p = new Planner(filename, defaultHost, owner);
   const constants = new Map<string, Value>();
   const schemaStmts: (ast.SchemaStmt | ast.RuleStmt)[] = [];
   for (const s of body) {
@@ -91,19 +143,11 @@ function planModule(module: ast.Module, filename: string): CompileResult {
     } else if (s.kind === 'TypeAliasStmt') {
       p.aliases.set(s.name, s.type);
     } else if (s.kind === 'ImportStmt') {
-      const root = s.path.split('.')[0]!;
-      if (SANDBOXED_MODULES.has(root)) {
-        p.report('K9005', `module '${s.path}' is not available: policies run in a sandbox without file or process access`, s.span);
-        continue;
-      }
-      const m = p.host.systemModule(s.path);
-      if (!m) {
-        p.report('E2F04', `pkgpath ${s.path} not found in the program`, s.span);
-        continue;
-      }
-      constants.set(s.name, m);
+      bindImport(p, s, constants, resolveImport);
     }
   }
+  // Errors in imported modules stop here: planning this one against them would only add noise.
+  if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
   for (const n of assignedNames(body)) p.globals.add(n);
   p.globalKinds = globalKinds(body);
   p.globalSchemas = globalSchemaNames(body, p.isSchemaName);
@@ -127,9 +171,48 @@ function planModule(module: ast.Module, filename: string): CompileResult {
     }
   });
   if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
-  const plan: ModulePlan = { statements, spans: body.map((s) => s.span), setters, constants };
-  const schemas = [...p.schemas.values()];
-  return { ok: true, program: new CompiledProgram(filename, plan, exportOrder, schemas) };
+  const plan: ModulePlan = { pkgpath: owner.pkgpath, statements, spans: body.map((s) => s.span), setters, constants };
+  owner.plan = plan;
+  const members = new Set([...setters.keys()].filter((n) => !p.imported.has(n)));
+  const uses = [...p.imported.values()].filter((m) => p.used.has(m)) as ModuleUnit[];
+  return { ok: true, unit: { owner, plan, exportOrder, schemas: p.schemas, members, uses } };
+}
+
+/** The modules a run evaluates before the main one: used imports, dependencies first. */
+function evaluationOrder(main: ModuleUnit): ModuleUnit[] {
+  const order: ModuleUnit[] = [];
+  const seen = new Set<ModuleUnit>([main]);
+  const visit = (unit: ModuleUnit): void => {
+    for (const dep of unit.uses) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      visit(dep);
+      order.push(dep);
+    }
+  };
+  visit(main);
+  return order;
+}
+
+/** Every schema of every module the program can reach (their instance lists are per run). */
+function reachableSchemas(main: ModuleUnit, order: readonly ModuleUnit[]): SchemaType[] {
+  const all = new Set<SchemaType>();
+  const visit = (unit: ModuleUnit, seen: Set<ModuleUnit>): void => {
+    if (seen.has(unit)) return;
+    seen.add(unit);
+    for (const s of unit.schemas.values()) all.add(s);
+    for (const dep of unit.uses) visit(dep, seen);
+  };
+  const seen = new Set<ModuleUnit>();
+  visit(main, seen);
+  for (const unit of order) visit(unit, seen);
+  return [...all];
+}
+
+/** The Program of a planned main module. */
+export function programOf(filename: string, main: ModuleUnit): Program {
+  const order = evaluationOrder(main);
+  return new CompiledProgram(filename, main, order, reachableSchemas(main, order));
 }
 
 function internalDiagnostic(e: unknown): Diagnostic {
@@ -144,8 +227,9 @@ function isExportable(v: Value | undefined): v is Value {
 class CompiledProgram implements Program {
   constructor(
     readonly filename: string,
-    private readonly plan: ModulePlan,
-    private readonly exportOrder: readonly string[],
+    private readonly main: ModuleUnit,
+    /** Imported modules to evaluate first, dependencies before their importers. */
+    private readonly order: readonly ModuleUnit[],
     private readonly schemas: readonly SchemaType[],
   ) {}
 
@@ -158,8 +242,9 @@ class CompiledProgram implements Program {
     const savedStackLimit = Error.stackTraceLimit;
     if (!DEBUG) Error.stackTraceLimit = 0;
     try {
-      const mod = new ModuleScope(st, this.plan);
-      st.rootEnv = mod.root;
+      // Imported modules run first, each once, as the reference evaluates them before the main one.
+      for (const unit of this.order) st.scopeFor(unit.owner).runAll();
+      const mod = st.scopeFor(this.main.owner);
       mod.runAll();
       // Config expression statements come first in the output, then the variables.
       const exports = new Map<string, Value>();
@@ -169,7 +254,7 @@ class CompiledProgram implements Program {
         mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
       }
       const withHidden = new Map(exports);
-      for (const name of this.exportOrder) {
+      for (const name of this.main.exportOrder) {
         const v = mod.values.get(name);
         if (!isExportable(v)) continue;
         mergeInto(withHidden, [[name, v]], st);

@@ -7,6 +7,19 @@ const run = (...argv: string[]) => capture(() => main(argv));
 interface Diag { file: string; line: number; col: number; code: string; policy?: string }
 
 describe('kclguard check', () => {
+  test('.k files are checked as their package: imports, sibling names and kcl.mod dependencies resolve', async () => {
+    const { code, out } = await run(fixture('testdata', 'kcl-pkg-imports'));
+    expect(out).toMatch(/checked \d+ file\(s\), 0 policies: 0 error\(s\)/);
+    expect(code).toBe(0);
+  });
+
+  test('an error inside an imported module is reported at that module file, once', async () => {
+    const { code, out } = await run(fixture('testdata', 'kcl-pkg-broken-import'));
+    expect(code).toBe(1);
+    const lib = fixture('testdata', 'kcl-pkg-broken-import', 'lib', 'l.k');
+    expect(out.split('\n').filter((l) => l.startsWith(`${lib}:2:5: error[E2L23]`))).toHaveLength(1);
+  });
+
   test('KCL diagnostics are mapped into the YAML file: line of spec.source content + KCL line, column + indent', async () => {
     const { code, out } = await run(fixture('testdata', 'check', 'bad-source.yaml'), '--output', 'json');
     expect(code).toBe(1);

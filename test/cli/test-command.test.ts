@@ -26,6 +26,15 @@ describe('kclguard test', () => {
     expect(out).not.toContain('trace:');
   });
 
+  test('*_test.k files run with their package: imports, sibling files and kcl.mod dependencies resolve', async () => {
+    const { code, out } = await run(fixture('testdata', 'kcl-pkg-imports'));
+    expect(summary(out)).toEqual({ passed: 1, failed: 1 });
+    expect(code).toBe(1);
+    expect(out).toMatch(/^PASS .*main_test\.k > test_labels$/m);
+    // The failed check names the instantiation in the test file.
+    expect(out).toContain(`${fixture('testdata', 'kcl-pkg-imports', 'main_test.k')}:9:9: E3M40`);
+  });
+
   test('--trace adds the engine trace to failing cases', async () => {
     const { out } = await run(fixture('testdata', 'failing-suite'), '--trace');
     expect(out).toMatch(/^\s+trace:$/m);

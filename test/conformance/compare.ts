@@ -12,6 +12,8 @@ import type { GoldenError } from './corpus.js';
 
 export interface ActualError {
   readonly code: string;
+  /** Relative to the case directory, when the diagnostic names a file. */
+  readonly file?: string;
   readonly line?: number;
   readonly col?: number;
 }
@@ -176,14 +178,19 @@ function errorMatches(golden: GoldenError, actual: ActualError): boolean {
   if (!codeMatches(golden, actual.code)) return false;
   if (golden.locations.length === 0) return true;
   const checkColumn = COLUMN_CHECKED_KINDS.has(golden.kind);
+  // The file counts too: an error inside an imported module must name that module's file.
   return golden.locations.some(
-    (at) => at.line === actual.line && (!checkColumn || at.col === undefined || at.col === actual.col),
+    (at) =>
+      at.line === actual.line &&
+      (actual.file === undefined || at.file === actual.file) &&
+      (!checkColumn || at.col === undefined || at.col === actual.col),
   );
 }
 
 function describeGolden(g: GoldenError): string {
   const code = g.code ?? `${g.kind} (any E3 code)`;
-  return g.line !== undefined ? `${code} at ${g.line}:${g.col ?? '?'}` : code;
+  const file = g.locations[0]?.file;
+  return g.line !== undefined ? `${code} at ${file ? `${file}:` : ''}${g.line}:${g.col ?? '?'}` : code;
 }
 
 /**
@@ -198,6 +205,6 @@ export function judgeError(goldenErrors: readonly GoldenError[], actual: ActualO
   const sameKind = goldenErrors.filter((g) => g.code === first.code && g.kind === first.kind);
   if (sameKind.some((g) => errorMatches(g, actual.error))) return PASS;
   const got = actual.error;
-  const where = got.line !== undefined ? ` at ${got.line}:${got.col ?? '?'}` : ' (no location)';
+  const where = got.line !== undefined ? ` at ${got.file ? `${got.file}:` : ''}${got.line}:${got.col ?? '?'}` : ' (no location)';
   return fail(`expected ${describeGolden(first)}, got ${got.code}${where}`);
 }

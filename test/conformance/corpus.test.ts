@@ -3,7 +3,8 @@
  * must not depend on whether our evaluator happens to work.
  */
 import { describe, expect, test } from '@jest/globals';
-import { dirname } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { judgeError, judgeStdout, parseYamlStream } from './compare.js';
 import {
@@ -15,6 +16,14 @@ import {
 } from './corpus.js';
 
 const CORPUS_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** The text of every `.k` file of a case (a package case's modules included). */
+function packageSources(dir: string, isPackage: boolean): string[] {
+  if (!isPackage) return [readFileSync(join(dir, 'main.k'), 'utf8')];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.k'))
+    .map((name) => readFileSync(join(dir, name), 'utf8'));
+}
 
 const CODED_GOLDEN = `error[E2G22]: TypeError
  --> main.k:2:5
@@ -85,13 +94,13 @@ error[E2L23]: CompileError
 describe('parseStderrGolden', () => {
   test('reads code, kind and location of a coded error', () => {
     expect(parseStderrGolden(CODED_GOLDEN)).toEqual([
-      { code: 'E2G22', kind: 'TypeError', line: 2, col: 5, locations: [{ line: 2, col: 5 }] },
+      { code: 'E2G22', kind: 'TypeError', line: 2, col: 5, locations: [{ file: 'main.k', line: 2, col: 5 }] },
     ]);
   });
 
   test('reads a runtime error the reference prints without a code', () => {
     expect(parseStderrGolden(RUNTIME_GOLDEN)).toEqual([
-      { kind: 'EvaluationError', line: 3, col: 1, locations: [{ line: 3, col: 1 }] },
+      { kind: 'EvaluationError', line: 3, col: 1, locations: [{ file: 'main.k', line: 3, col: 1 }] },
     ]);
   });
 
@@ -103,8 +112,8 @@ describe('parseStderrGolden', () => {
         line: 2,
         col: 1,
         locations: [
-          { line: 2, col: 1 },
-          { line: 1, col: 1 },
+          { file: 'main.k', line: 2, col: 1 },
+          { file: 'main.k', line: 1, col: 1 },
         ],
       },
     ]);
@@ -152,6 +161,18 @@ describe('judgeError', () => {
     expect(judgeError(golden, err('E3M40', 6, 5)).pass).toBe(true);
     expect(judgeError(golden, err('E3M40', 5, 9)).pass).toBe(true);
     expect(judgeError(golden, err('E3M40', 4, 1)).pass).toBe(false);
+  });
+
+  test('compares the file of a package case: an error in an imported module names that file', () => {
+    const golden = parseStderrGolden(`EvaluationError
+ --> lib/lib.k:2:1
+  |
+2 | assert False, "boom"
+  |  boom
+  |
+`);
+    expect(judgeError(golden, { kind: 'error', error: { code: 'E3M41', file: 'lib/lib.k', line: 2, col: 1 } }).pass).toBe(true);
+    expect(judgeError(golden, { kind: 'error', error: { code: 'E3M41', file: 'main.k', line: 2, col: 1 } }).pass).toBe(false);
   });
 
   test('fails when the program succeeded', () => {
@@ -248,7 +269,7 @@ describe('the corpus on disk', () => {
   test('every stdout golden parses as YAML after its print() lines', () => {
     const unparsable = ids.filter((id) => {
       const c = loadCase(CORPUS_DIR, id);
-      if (c.expected.kind !== 'stdout' || c.source.includes('print(')) return false;
+      if (c.expected.kind !== 'stdout' || packageSources(c.dir, c.isPackage).some((text) => text.includes('print('))) return false;
       try {
         parseYamlStream(c.expected.text);
         return false;

@@ -22,7 +22,14 @@ export interface GoldenError {
    * Every location printed under this header, first one included: a failed `check` names the
    * instantiation and the condition, an ImmutableError the assignment and the declaration.
    */
-  readonly locations: readonly { readonly line: number; readonly col?: number }[];
+  readonly locations: readonly GoldenLocation[];
+}
+
+/** A place the reference printed: the file (relative to the case directory), line and column. */
+export interface GoldenLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col?: number;
 }
 
 export type Expectation =
@@ -38,9 +45,26 @@ export interface ConformanceCase {
   readonly options: Readonly<Record<string, unknown>>;
   readonly settings: CorpusSettings;
   readonly expected: Expectation;
+  /**
+   * A package case: the directory holds a kcl.mod, other `.k` files or subdirectories besides
+   * main.k. It runs as `kcl run` runs a package (every `.k` file of the directory, imports,
+   * kcl.mod dependencies); other cases run main.k alone.
+   */
+  readonly isPackage: boolean;
 }
 
-/** Every directory below `root` holding a main.k, sorted by id. */
+const CASE_FILES = new Set(['main.k', 'stdout.golden', 'stderr.golden', 'options.json', 'settings.json']);
+
+export function isPackageCase(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some(
+    (e) => e.isDirectory() || e.name === 'kcl.mod' || (e.name.endsWith('.k') && !CASE_FILES.has(e.name)),
+  );
+}
+
+/**
+ * Every directory below `root` holding a main.k, sorted by id. The walk does not enter a case:
+ * the modules of a package case (which may have their own main.k) are part of that case.
+ */
 export function findCaseIds(root: string): string[] {
   const ids: string[] = [];
   const walk = (dir: string): void => {
@@ -48,7 +72,7 @@ export function findCaseIds(root: string): string[] {
       const full = join(dir, name);
       if (!statSync(full).isDirectory()) continue;
       if (existsSync(join(full, 'main.k'))) ids.push(relative(root, full).split(sep).join('/'));
-      walk(full);
+      else walk(full);
     }
   };
   walk(root);
@@ -101,6 +125,7 @@ export function loadCase(root: string, id: string): ConformanceCase {
     options: readJsonObject(join(dir, 'options.json')),
     settings: readSettings(join(dir, 'settings.json')),
     expected,
+    isPackage: isPackageCase(dir),
   };
 }
 
@@ -116,7 +141,7 @@ const LOCATION = /^\s*--> (.+?):(\d+)(?::(\d+))?\s*$/;
  */
 export function parseStderrGolden(text: string): GoldenError[] {
   const errors: GoldenError[] = [];
-  type Building = { code?: string; kind: string; line?: number; col?: number; locations: { line: number; col?: number }[] };
+  type Building = { code?: string; kind: string; line?: number; col?: number; locations: GoldenLocation[] };
   let current: Building | undefined;
   const flush = (): void => {
     if (current) errors.push({ ...current });
@@ -132,9 +157,10 @@ export function parseStderrGolden(text: string): GoldenError[] {
     }
     const location = LOCATION.exec(line);
     if (location && current) {
+      const file = location[1]!;
       const place = location[3] !== undefined
-        ? { line: Number(location[2]), col: Number(location[3]) }
-        : { line: Number(location[2]) };
+        ? { file, line: Number(location[2]), col: Number(location[3]) }
+        : { file, line: Number(location[2]) };
       current.locations.push(place);
       if (current.line === undefined) {
         current.line = place.line;

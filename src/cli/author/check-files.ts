@@ -1,12 +1,16 @@
 /**
- * What `kclguard check` finds in one file: schema problems of KCLRun manifests (at the line of
- * the offending field), YAML syntax errors, and KCL compile diagnostics mapped into the file the
- * author edits (for a KCLRun, the line of `spec.source`'s content plus the KCL line).
+ * What `kclguard check` finds: schema problems of KCLRun manifests (at the line of the offending
+ * field), YAML syntax errors, KCL compile diagnostics mapped into the file the author edits (for
+ * a KCLRun, the line of `spec.source`'s content plus the KCL line), and the diagnostics of `.k`
+ * files compiled as the packages they belong to.
  */
 import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
 import { parsePolicy } from '../../engine/index.js';
 import { InputError, parseYamlDocs, readText } from './files.js';
-import { KCL_TEST_SUFFIX, packageSource } from './kcl-tests.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileKclFiles, KCL_TEST_SUFFIX, moduleFilesOf } from './kcl-packages.js';
+import { testPackageFiles } from './kcl-tests.js';
 import { isPolicyDocument } from './offline-engine.js';
 import { remapDiagnostic, sourceSegments, splitYamlDocuments, type YamlDocument } from './source-map.js';
 
@@ -94,17 +98,32 @@ function checkYaml(file: string, named: boolean): FileCheck {
   return { diagnostics, policies: documents.length };
 }
 
-function checkKcl(file: string): FileCheck {
-  if (file.endsWith(KCL_TEST_SUFFIX)) {
-    const pkg = packageSource(file);
-    const compiled = compile(pkg.source, file);
-    return { diagnostics: compiled.ok ? [] : compiled.diagnostics.map((d) => fromKcl(remapDiagnostic(d, pkg.segments), file)), policies: 0 };
-  }
-  const compiled = compile(readText(file), file);
-  return { diagnostics: compiled.ok ? [] : compiled.diagnostics.map((d) => fromKcl(d, file)), policies: 0 };
+/**
+ * The `.k` files of a directory, checked as the package module they form (so names defined in a
+ * sibling file and imports resolve), and each `*_test.k` with its package. Diagnostics name the
+ * file they are in (an imported module's too); each is reported once per `seen` set (a module
+ * imported by several checked directories is also checked as a directory of its own).
+ */
+export function checkKclDirectory(dir: string, seen: Set<string> = new Set()): CheckDiagnostic[] {
+  const modules = moduleFilesOf(dir);
+  const tests = readdirSync(dir).filter((n) => n.endsWith(KCL_TEST_SUFFIX)).sort().map((n) => join(dir, n));
+  const out: CheckDiagnostic[] = [];
+  const add = (files: string[]): void => {
+    const compiled = compileKclFiles(files);
+    if (compiled.ok) return;
+    for (const d of compiled.diagnostics) {
+      const c = fromKcl(d, files[0]!);
+      const key = `${c.file}:${c.line}:${c.col}:${c.code}:${c.message}`;
+      if (!seen.has(key)) out.push(c);
+      seen.add(key);
+    }
+  };
+  if (modules.length > 0) add(modules);
+  for (const test of tests) add(testPackageFiles(test));
+  return out;
 }
 
-/** `named`: the user gave this file explicitly (a YAML file without a policy is then an error). */
+/** A KCLRun / YAML file. `named`: the user gave it explicitly (then a file without a policy is an error). */
 export function checkFile(file: string, named: boolean): FileCheck {
-  return file.endsWith('.k') ? checkKcl(file) : checkYaml(file, named);
+  return checkYaml(file, named);
 }

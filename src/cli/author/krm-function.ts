@@ -1,21 +1,27 @@
 /**
- * The KRM function (`kclguard fn`): the functionConfig is a KCLRun or ClusterKCLRun; every item
- * of the ResourceList is admitted as a CREATE request through the offline engine (selector,
- * consent, failureAction — exactly as the webhook would), and the outcome becomes the item's new
- * content and `results` entries:
+ * The KRM function (`kclguard fn`), with krm-kcl's semantics: the program runs ONCE and sees
+ * every item of the ResourceList — `option("items")` (all items but KCLRun documents, filtered
+ * only by `spec.matchConstraints.resourceRules`, as krm-kcl filters), `option("params")` and
+ * `option("resource_list")` — and its output (`items`, or a single document) becomes the items.
  *
- * | engine result                    | item              | result severity            |
- * | mutated                          | the mutated item  | info                       |
- * | violated                         | unchanged         | error (exit 1)             |
- * | failed, failureAction abort      | unchanged         | error (exit 1)             |
- * | failed, failureAction warn       | unchanged         | warning                    |
- * | failed, failureAction skip       | unchanged         | info                       |
- * | not_consented / not_authorized   | unchanged         | warning (an effect dropped)|
- * | passed / skipped / not_selected  | unchanged         | none                       |
+ * Admission scoping is for admission: `spec.selector`, a KCLRun's own-namespace scope, consent
+ * annotations and the ServiceAccount check decide what the webhook acts on, not what a function
+ * run over files sees. Where the webhook would have acted differently, an `info` result says so
+ * (how many items it would not have selected, and why), so the difference is never silent.
+ *
+ * | program outcome                  | items                       | result severity            |
+ * | output differs (mode Auto)       | the output items            | info                       |
+ * | assert / check failed            | unchanged                   | error (exit 1)             |
+ * | failed, failureAction abort      | unchanged                   | error (exit 1)             |
+ * | failed, failureAction warn       | unchanged                   | warning                    |
+ * | failed, failureAction skip       | unchanged                   | info                       |
+ * | output differs (mode Validate)   | unchanged                   | warning (output ignored)   |
  */
+import { ErrorCodes, formatDiagnosticShort } from '../../kcl/index.js';
+import { kclCompiler, whyNotSelected, type PolicyDefinition, type PolicyProgram, type ResourceRule } from '../../engine/index.js';
 import { isObject } from './files.js';
-import { OfflineEngine, type PolicyReport } from './offline-engine.js';
-import { buildAdmissionRequest } from './request.js';
+import { compilePolicies } from './offline-engine.js';
+import { buildAdmissionRequest, engineRequestFor, splitApiVersion } from './request.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -29,78 +35,130 @@ export interface KrmResult {
 }
 
 export interface FunctionOutput {
-  readonly items: JsonObject[];
+  readonly items: unknown[];
   readonly results: KrmResult[];
   /** Whether any result is an error: the function exits 1. */
   readonly failed: boolean;
 }
 
-function severityOf(report: PolicyReport): Severity | undefined {
-  switch (report.result) {
-    case 'mutated':
-      return 'info';
-    case 'violated':
-      return 'error';
-    case 'failed':
-      return report.action === 'abort' ? 'error' : report.action === 'warn' ? 'warning' : 'info';
-    case 'not_consented':
-    case 'not_authorized':
-      return 'warning';
-    default:
-      return undefined;
-  }
+const KCLRUN_API_PREFIX = 'krm.kcl.dev/';
+const RESOURCE_LIST_API_VERSION = 'config.kubernetes.io/v1';
+/** Assert and check failures: the items break the rule (as opposed to the rule not running). */
+const VIOLATIONS = new Set(['E3M41', 'E3M40']);
+
+function isKubeObject(item: unknown): item is JsonObject {
+  return isObject(item) && typeof item.apiVersion === 'string' && typeof item.kind === 'string';
 }
 
-function messageOf(report: PolicyReport): string {
-  switch (report.result) {
-    case 'mutated':
-      return `mutated by policy ${report.policy}`;
-    case 'violated':
-      return report.reason ?? `violates policy ${report.policy}`;
-    case 'failed':
-      return `policy ${report.policy} failed (failureAction ${report.action ?? 'abort'}): ${report.reason ?? ''}`;
-    default:
-      return `effect of policy ${report.policy} dropped (${report.result}): ${report.reason ?? ''}`;
-  }
+function isPolicyItem(item: JsonObject): boolean {
+  return String(item.apiVersion).startsWith(KCLRUN_API_PREFIX) && (item.kind === 'KCLRun' || item.kind === 'ClusterKCLRun');
 }
 
-function resourceRef(item: JsonObject): KrmResult['resourceRef'] {
-  const metadata = isObject(item.metadata) ? item.metadata : {};
+/** One list of a resource rule: absent, empty or `*` matches anything. */
+function ruleListMatches(list: readonly string[] | undefined, value: string): boolean {
+  return list === undefined || list.length === 0 || list.includes('*') || list.includes(value);
+}
+
+/** matchConstraints.resourceRules against an item's apiVersion and kind: no rules match all, else any one rule. */
+function matchesRules(rules: readonly ResourceRule[], item: JsonObject): boolean {
+  const { group, version } = splitApiVersion(String(item.apiVersion));
+  const kind = String(item.kind);
+  return rules.length === 0 || rules.some((r) => ruleListMatches(r.apiGroups, group) && ruleListMatches(r.apiVersions, version) && ruleListMatches(r.kinds, kind));
+}
+
+/** Why the webhook would not act on each given item, counted by reason. */
+function admissionDifference(policy: PolicyDefinition, items: readonly JsonObject[]): KrmResult | undefined {
+  const reasons = new Map<string, number>();
+  const namespace = policy.identity.namespace ?? 'default';
+  for (const item of items) {
+    const request = engineRequestFor(buildAdmissionRequest({ operation: 'CREATE', object: item, defaultNamespace: namespace }), 'mutate');
+    const why = whyNotSelected(policy, request);
+    if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
+  if (reasons.size === 0) return undefined;
+  const count = [...reasons.values()].reduce((a, b) => a + b, 0);
+  const detail = [...reasons].map(([why, n]) => `${n}: ${why}`).join('; ');
   return {
-    apiVersion: String(item.apiVersion ?? ''),
-    kind: String(item.kind ?? ''),
-    name: String(metadata.name ?? ''),
-    ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+    severity: 'info',
+    message:
+      `policy ${policy.identity.key} saw all ${items.length} items (krm-kcl semantics); as a webhook it would not act on ` +
+      `${count} of them (${detail})`,
   };
 }
 
-/** kpt/kustomize record where an item came from in these annotations. */
-function fileOf(item: JsonObject): KrmResult['file'] {
-  const annotations = isObject(item.metadata) && isObject(item.metadata.annotations) ? item.metadata.annotations : {};
-  const path = annotations['internal.config.kubernetes.io/path'] ?? annotations['config.kubernetes.io/path'];
-  if (typeof path !== 'string') return undefined;
-  const index = Number(annotations['internal.config.kubernetes.io/index'] ?? annotations['config.kubernetes.io/index']);
-  return Number.isInteger(index) ? { path, index } : { path };
+/** The items a program produced: `items`, a single document, or nothing (a pure validation). */
+function outputItems(exports: ReadonlyMap<string, unknown>): unknown[] | string | undefined {
+  if (exports.has('items')) {
+    const items = exports.get('items');
+    if (!Array.isArray(items)) return 'output items is not a list';
+    const bad = items.findIndex((i) => !isKubeObject(i));
+    return bad >= 0 ? `output items[${bad}] is not a Kubernetes object (apiVersion and kind)` : items;
+  }
+  if (exports.size === 0) return undefined;
+  if (exports.has('apiVersion') && exports.has('kind')) return [Object.fromEntries(exports)];
+  return 'output has no items list and is not a single document';
+}
+
+function failureResult(policy: PolicyDefinition, reason: string): KrmResult {
+  const action = policy.spec.failureAction;
+  const severity: Severity = action === 'abort' ? 'error' : action === 'warn' ? 'warning' : 'info';
+  return { severity, message: `policy ${policy.identity.key} failed (failureAction ${action}): ${reason}` };
+}
+
+function runProgram(policy: PolicyDefinition, program: PolicyProgram, given: JsonObject[], manifest: JsonObject): { items?: unknown[]; result?: KrmResult } {
+  const options = {
+    items: given,
+    params: policy.spec.params,
+    resource_list: { apiVersion: RESOURCE_LIST_API_VERSION, kind: 'ResourceList', items: given, functionConfig: manifest },
+  };
+  const run = program.run(options, { timeoutMs: policy.spec.timeoutMillis });
+  if (!run.ok) {
+    const d = run.diagnostic;
+    if (VIOLATIONS.has(d.code)) return { result: { severity: 'error', message: `${d.message} (policy ${policy.identity.key}, ${d.code} ${ErrorCodes[d.code]})` } };
+    return { result: failureResult(policy, formatDiagnosticShort(d)) };
+  }
+  const out = outputItems(run.exports);
+  if (typeof out === 'string') return { result: failureResult(policy, out) };
+  return { items: out };
+}
+
+function changed(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return JSON.stringify(a) !== JSON.stringify(b);
 }
 
 export async function runFunction(functionConfig: JsonObject, items: readonly unknown[]): Promise<FunctionOutput> {
-  const engine = await OfflineEngine.create({ policies: [{ doc: functionConfig, origin: 'functionConfig' }] });
-  const outItems: JsonObject[] = [];
+  // The engine validates the manifest (an invalid one is an input error, exit 2); the program
+  // runs here, once, rather than per item through the admission handler.
+  const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }])).snapshot();
+  const policy = snapshot.policies[0]!.definition!;
+  const compiled = kclCompiler.compile(policy.spec.source, `${policy.identity.key}.k`);
   const results: KrmResult[] = [];
+  const given: JsonObject[] = [];
+  const kept: unknown[] = [];
   for (const item of items) {
-    if (!isObject(item) || typeof item.apiVersion !== 'string' || typeof item.kind !== 'string') {
-      results.push({ message: 'item is not a Kubernetes object (apiVersion and kind); passed through unchanged', severity: 'warning' });
-      outItems.push(item as JsonObject);
-      continue;
-    }
-    const admission = buildAdmissionRequest({ operation: 'CREATE', object: item, defaultNamespace: engine.defaultNamespace() });
-    const outcome = await engine.evaluate(admission);
-    outItems.push(outcome.allowed && outcome.object ? outcome.object : item);
-    for (const report of outcome.policies) {
-      const severity = severityOf(report);
-      if (!severity) continue;
-      const file = fileOf(item);
-      results.push({ message: messageOf(report), severity, resourceRef: resourceRef(item), ...(file ? { file } : {}) });
+    if (isKubeObject(item) && !isPolicyItem(item) && matchesRules(policy.spec.resourceRules, item)) given.push(item);
+    else kept.push(item);
+  }
+  if (kept.length > 0) {
+    results.push({
+      severity: 'info',
+      message: `${kept.length} item(s) were not given to policy ${policy.identity.key} (KCLRun documents, non-objects, or outside spec.matchConstraints) and are passed through unchanged`,
+    });
+  }
+  const difference = admissionDifference(policy, given);
+  if (difference) results.push(difference);
+  // A source that does not compile fails like a program that fails, under failureAction.
+  const { items: produced, result } = compiled.ok
+    ? runProgram(policy, compiled.program, given, functionConfig)
+    : { items: undefined, result: failureResult(policy, compiled.diagnostics.map((d) => formatDiagnosticShort(d)).join('; ')) };
+  if (result) results.push(result);
+  let outItems: unknown[] = [...items];
+  if (produced && changed(produced, given)) {
+    if (policy.spec.mode === 'Validate') {
+      results.push({ severity: 'warning', message: `policy ${policy.identity.key} has mode Validate: its changed output is ignored` });
+    } else {
+      outItems = [...produced, ...kept];
+      results.push({ severity: 'info', message: `policy ${policy.identity.key} changed the items (${given.length} in, ${produced.length} out)` });
     }
   }
   return { items: outItems, results, failed: results.some((r) => r.severity === 'error') };

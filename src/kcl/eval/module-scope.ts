@@ -13,12 +13,23 @@ import type { Exec } from './schema.js';
 import type { RunState } from './state.js';
 
 export interface ModulePlan {
+  /** The module's package path: `__main__`, or e.g. `k8s.api.core.v1` for an imported one. */
+  readonly pkgpath: string;
   readonly statements: readonly Exec[];
   readonly spans: readonly Span[];
   /** Statement indexes that assign each global, in source order. */
   readonly setters: ReadonlyMap<string, readonly number[]>;
   /** Values known at plan time (schemas, imported modules). */
   readonly constants: ReadonlyMap<string, Value>;
+}
+
+/**
+ * Who a module's schemas and functions belong to. Created before the module is planned (its
+ * schemas need it) and given its plan when planning ends; a run keeps one ModuleScope per owner.
+ */
+export class ModuleOwner {
+  plan: ModulePlan | undefined;
+  constructor(readonly pkgpath: string) {}
 }
 
 const PENDING = 0;
@@ -36,23 +47,28 @@ export class ModuleScope {
   /** Config values of top-level expression statements, unioned into the output. */
   readonly exprOutputs: Value[] = [];
 
+  private readonly plan: ModulePlan;
+
   constructor(
     readonly st: RunState,
-    private readonly plan: ModulePlan,
+    readonly owner: ModuleOwner,
   ) {
-    this.status = new Uint8Array(plan.statements.length);
+    this.plan = owner.plan!;
+    this.status = new Uint8Array(this.plan.statements.length);
     this.root = new Env(st, this, null, new Map());
-    for (const [k, v] of plan.constants) this.values.set(k, v);
   }
 
   get(name: string): Value {
     if (!this.settled.has(name)) this.settle(name);
-    const v = this.values.get(name);
+    // Constants (schemas, imports) are read from the plan: a module with hundreds of schemas
+    // (the Kubernetes package) costs nothing per run until one is used.
+    let v = this.values.get(name);
+    if (v === undefined) v = this.plan.constants.get(name);
     return v === undefined ? UNDEFINED : v;
   }
 
   has(name: string): boolean {
-    return this.values.has(name);
+    return this.values.has(name) || this.plan.constants.has(name);
   }
 
   set(name: string, value: Value): void {

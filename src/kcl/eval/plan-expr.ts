@@ -13,7 +13,7 @@ import { binaryOp, unaryOp } from './operators.js';
 import { planConfig, planList } from './plan-config.js';
 import { planDictComp, planListComp, planQuant } from './plan-comp.js';
 import { callValue, planLambda } from './plan-lambda.js';
-import type { Planner } from './planner.js';
+import type { ImportedModule, Planner } from './planner.js';
 import { SchemaType } from './schema.js';
 import { NO_MATCH } from './types.js';
 import { asRuntimeError, binaryDefined, compareDefined, isStaticSchema, staticKind } from './static-kinds.js';
@@ -154,6 +154,10 @@ export function selectAttr(p: Planner, value: Value, attr: string, span: Span): 
 }
 
 function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
+  if (node.value.kind === 'Identifier') {
+    const imported = p.importedModule(node.value.name);
+    if (imported) return planModuleMember(p, imported, node.attr, node.span);
+  }
   const value = p.expr(node.value);
   const attr = node.attr;
   const span = node.span;
@@ -173,6 +177,18 @@ function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
       throw asRuntimeError(e);
     }
   };
+}
+
+/**
+ * `mod.name` on an imported KCL module: checked at compile time as the reference's resolver
+ * does (private `_` names are not reachable), read from the module's scope in the run.
+ */
+function planModuleMember(p: Planner, imported: ImportedModule, attr: string, span: Span): Ev {
+  const path = imported.owner.pkgpath;
+  if (attr.startsWith('_')) p.report('E2L23', `cannot reference private member '${attr}' from module '${path}'`, span);
+  else if (!imported.members.has(attr)) p.report('E2G22', `attribute '${attr}' not found in 'module '${path}''`, span);
+  const owner = imported.owner;
+  return (env) => env.st.scopeFor(owner).get(attr);
 }
 
 /**
@@ -382,7 +398,7 @@ function planAs(p: Planner, node: ast.BinaryExpr, left: Ev): Ev {
     return left;
   }
   const t = p.type(tn);
-  const targetSchema = tn.kind === 'NamedType' ? p.schemas.get(tn.name) : undefined;
+  const targetSchema = tn.kind === 'NamedType' ? p.lookupSchema(tn.name) : undefined;
   return (env) => {
     const v = left(env);
     let r = t.check(v, env, span);

@@ -14,7 +14,7 @@ import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
   const isSchema = s.kind === 'SchemaStmt';
-  const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema);
+  const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema, p.owner);
   p.schemas.set(s.name, t);
   return t;
 }
@@ -49,7 +49,7 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
 
 function lookupParent(p: Planner, id: ast.Identifier | undefined, what: string): SchemaType | undefined {
   if (!id) return undefined;
-  const t = p.schemas.get(id.name);
+  const t = p.lookupSchema(id.name);
   if (!t) p.report('E2L23', `${what} '${id.name}' is not defined`, id.span);
   return t;
 }

@@ -16,6 +16,7 @@ import { planStmtNode, type StmtMode } from './plan-stmt.js';
 import { SchemaEnv, type Exec, type SchemaType } from './schema.js';
 import { planType, type RuntimeType, type TypeResolver } from './types.js';
 import type { StaticKind } from './static-kinds.js';
+import { ModuleOwner } from './module-scope.js';
 
 /** What the evaluator needs from the builtins: looked up at plan time, never per run. */
 export interface Host {
@@ -27,6 +28,14 @@ export interface Host {
   display(v: Value): string;
   /** `${x: #json}` / `${x: #yaml}`. */
   formatSpec(v: Value, spec: '#json' | '#yaml'): string;
+}
+
+/** A KCL module (a package directory or file) imported by the module being planned. */
+export interface ImportedModule {
+  readonly owner: ModuleOwner;
+  /** Its top-level names (schemas, variables, functions), for compile-time `mod.name` checks. */
+  readonly members: ReadonlySet<string>;
+  readonly schemas: ReadonlyMap<string, SchemaType>;
 }
 
 export interface LocalScope {
@@ -49,12 +58,35 @@ export class Planner implements TypeResolver {
   globalKinds: ReadonlyMap<string, StaticKind> = new Map();
   /** Globals known to hold schema instances (see isStaticSchema); filled by program.ts. */
   globalSchemas: ReadonlySet<string> = new Set();
+  /** User modules bound by `import` (package-wide, as in the reference), by local name. */
+  readonly imported = new Map<string, ImportedModule>();
+  /** Imported modules the code refers to: only those are evaluated in a run. */
+  readonly used = new Set<ImportedModule>();
   private readonly scopes: LocalScope[] = [];
 
   constructor(
     readonly filename: string,
     readonly host: Host,
+    readonly owner: ModuleOwner = new ModuleOwner('__main__'),
   ) {}
+
+  /** The imported module a name refers to where it is read (a local of that name shadows it). */
+  importedModule(name: string): ImportedModule | undefined {
+    const m = this.imported.get(name);
+    if (!m) return undefined;
+    for (const s of this.scopes) if (s.names.has(name)) return undefined;
+    this.used.add(m);
+    return m;
+  }
+
+  /** A schema by name: `S` of this module or `mod.S` of an imported one. */
+  lookupSchema(name: string): SchemaType | undefined {
+    const own = this.schemas.get(name);
+    if (own) return own;
+    const dot = name.indexOf('.');
+    if (dot <= 0) return undefined;
+    return this.importedModule(name.slice(0, dot))?.schemas.get(name.slice(dot + 1));
+  }
 
   report(code: ErrorCode, message: string, span: Span): void {
     this.diagnostics.push(diagnostic(code, message, span));
@@ -63,7 +95,7 @@ export class Planner implements TypeResolver {
   // ---------------------------------------------------------------- TypeResolver
 
   schema(name: string): (() => SchemaType) | undefined {
-    const s = this.schemas.get(name);
+    const s = this.lookupSchema(name);
     return s ? () => s : undefined;
   }
 
@@ -97,7 +129,7 @@ export class Planner implements TypeResolver {
         if (t.ret) this.checkTypeNames(t.ret);
         return;
       case 'NamedType':
-        if (!this.schemas.has(t.name) && !this.aliases.has(t.name) && !BUILTIN_TYPE_NAMES.has(t.name)) {
+        if (!this.lookupSchema(t.name) && !this.aliases.has(t.name) && !BUILTIN_TYPE_NAMES.has(t.name)) {
           this.report('E2L23', `name '${t.name}' is not defined`, t.span);
         }
         return;
@@ -146,7 +178,7 @@ export class Planner implements TypeResolver {
   };
 
   /** Whether `name` is a declared schema (for typeHasSchema). */
-  readonly isSchemaName = (name: string): boolean => this.schemas.has(name);
+  readonly isSchemaName = (name: string): boolean => this.lookupSchema(name) !== undefined;
 
   get inLocalScope(): boolean {
     return this.scopes.length > 0;
@@ -169,7 +201,17 @@ export class Planner implements TypeResolver {
   }
 
   private globalLookup(name: string, span: Span): Ev {
-    if (this.globals.has(name)) return (env) => env.mod.get(name);
+    if (this.imported.has(name) && this.importedModule(name)) {
+      // The reference types a module name on its own as `module`, which no value accepts.
+      this.report('E2G22', `expected any, got module '${this.imported.get(name)!.owner.pkgpath}'`, span);
+      return () => UNDEFINED;
+    }
+    if (this.globals.has(name)) {
+      // A global of this module even when read from another module's frame (a parent schema's
+      // body runs in its child's instance, which may live in another module).
+      const owner = this.owner;
+      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).get(name);
+    }
     const builtin = this.host.builtin(name);
     if (builtin !== undefined) return () => builtin;
     if (this.isLocal(name)) {

@@ -20,6 +20,7 @@ import { KDict, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from
 import { Env } from './env.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { RunState } from './state.js';
+import type { ModuleOwner } from './module-scope.js';
 import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
 import type { StaticKind } from './static-kinds.js';
 import { copyDict, isConfig, opsOf, unionValues } from './union.js';
@@ -120,7 +121,6 @@ let nextSchemaId = 0;
 
 export class SchemaType implements SchemaTypeRef {
   readonly __kcl = 'SchemaType' as const;
-  readonly pkgpath = '__main__';
   readonly instances: SchemaInstance[] = [];
   readonly id = nextSchemaId++;
   /** Every declared attribute, parents and mixins included, in output order. */
@@ -143,7 +143,13 @@ export class SchemaType implements SchemaTypeRef {
     readonly isMixin: boolean,
     readonly isProtocol: boolean,
     readonly isRule: boolean,
+    /** The module the schema is declared in: its body reads that module's globals. */
+    readonly owner: ModuleOwner,
   ) {}
+
+  get pkgpath(): string {
+    return this.owner.pkgpath;
+  }
 
   isSuperOf(other: SchemaTypeRef): boolean {
     for (let t: SchemaType | undefined = other as SchemaType; t; t = t.parent) if (t === this) return true;
@@ -171,7 +177,7 @@ export class SchemaType implements SchemaTypeRef {
     if (this.isMixin || this.isProtocol) {
       throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
     }
-    const argFrame = env.mod.root.child(this.bindArgs(env, args, kwargs, span));
+    const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
@@ -210,7 +216,8 @@ export class SchemaType implements SchemaTypeRef {
     this.runChecks(frame);
     const instance = new SchemaInstance(this, attrs);
     this.originalConfig.set(instance, config);
-    this.instances.push(instance);
+    // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
+    for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
     st.checkSize(attrs.size, span);
     return instance;
   }
@@ -287,5 +294,5 @@ export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState
   unionValues(new KDict(left.attrs), extra, st, span, true);
   // ...then the instance is rebuilt so derived attributes and checks see the new values.
   const merged = unionValues(copyDict(base), extra, st, span, false) as KDict;
-  return schema.instantiate(st.rootEnv!, merged, [], new Map(), span);
+  return schema.instantiate(st.rootOf(schema.owner), merged, [], new Map(), span);
 }

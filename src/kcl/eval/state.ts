@@ -8,6 +8,7 @@ import type { LogEntry, LogLevel, RunLimits } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import type { Env } from './env.js';
+import { ModuleScope, type ModuleOwner } from './module-scope.js';
 import type { CallArgs, KFunction, Value } from '../value.js';
 
 export const DEFAULT_LIMITS: Required<RunLimits> = {
@@ -39,8 +40,8 @@ export class RunState implements BuiltinContext {
   readonly logEntries: LogEntry[] = [];
   /** What the last `manifests.yaml_stream()` call asked to print instead of the exports. */
   outputStream: { docs: readonly Value[]; text: string } | undefined;
-  /** The module's root environment, set once the module scope exists. */
-  rootEnv: Env | undefined;
+  /** The scope of each module used in this run, made on first use (once per run). */
+  private readonly scopes = new Map<ModuleOwner, ModuleScope>();
 
   constructor(
     limits: RunLimits | undefined,
@@ -74,6 +75,22 @@ export class RunState implements BuiltinContext {
     // At least one step, so the step after the budget is used up fails on its own check.
     this.chunk = Math.max(1, Math.min(CLOCK_EVERY, this.maxSteps - this.stepsTaken + 1));
     this.countdown = this.chunk;
+  }
+
+  /** The module's scope in this run: a module is evaluated at most once per run. */
+  scopeFor(owner: ModuleOwner): ModuleScope {
+    let scope = this.scopes.get(owner);
+    if (!scope) {
+      if (!owner.plan) throw new Error(`module ${owner.pkgpath} is used before it is planned`);
+      scope = new ModuleScope(this, owner);
+      this.scopes.set(owner, scope);
+    }
+    return scope;
+  }
+
+  /** The root environment of a module in this run. */
+  rootOf(owner: ModuleOwner): Env {
+    return this.scopeFor(owner).root;
   }
 
   enter(span: Span | undefined): void {

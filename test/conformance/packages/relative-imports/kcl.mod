@@ -1,0 +1,3 @@
+[package]
+name = "relative_imports"
+version = "0.0.1"

@@ -1,0 +1,3 @@
+[package]
+name = "labels"
+version = "0.0.1"
