@@ -3,10 +3,10 @@
  * the source compiled) and, when either step failed, why. Invalid policies are kept so their
  * errors are visible (status, logs, metrics) and so they fail only their own requests.
  */
-import { formatDiagnosticShort, type Diagnostic } from '../kcl/index.js';
+import { diagnostic, formatDiagnosticShort, type Diagnostic } from '../kcl/index.js';
 import type { CompileOutcome } from './executor.js';
-import type { PolicyDefinition, PolicyIdentity } from './model.js';
-import type { PolicyCompiler, PolicyProgram } from './policy-compiler.js';
+import { needsResolution, type PolicyDefinition, type PolicyIdentity } from './model.js';
+import type { PolicyCompileResult, PolicyCompiler, PolicyProgram } from './policy-compiler.js';
 
 export type PolicyState = 'ready' | 'invalid';
 export const POLICY_STATES: readonly PolicyState[] = ['ready', 'invalid'];
@@ -31,6 +31,8 @@ export interface CompiledPolicy {
   readonly errors: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
   readonly origin?: string;
+  /** For an oci:// source (or one with dependencies): the digest acting, and why it is stale if so. */
+  readonly source?: { readonly digest: string; readonly stale?: string };
 }
 
 /** The name diagnostics carry, so `team-a/add-labels.k:3:5` says which policy and where. */
@@ -52,7 +54,8 @@ export type PolicyPrograms =
 export type ProgramCache = Map<string, PolicyPrograms>;
 
 function cacheKey(definition: PolicyDefinition): string {
-  return `${programFilename(definition.identity)}\u0000${definition.spec.source}\u0000${definition.spec.recoverySource ?? ''}`;
+  const program = definition.resolved ? `${definition.resolved.root}\u0000${definition.resolved.digest}` : definition.spec.source;
+  return `${programFilename(definition.identity)}\u0000${program}\u0000${definition.spec.recoverySource ?? ''}`;
 }
 
 /** Compiles a definition's source (and recovery source), through the cache when one is given. */
@@ -66,8 +69,21 @@ export function compileDefinition(definition: PolicyDefinition, compiler: Policy
   return result;
 }
 
+function compileMain(definition: PolicyDefinition, compiler: PolicyCompiler): PolicyCompileResult {
+  const { resolved } = definition;
+  if (resolved) {
+    if (compiler.compilePackage) return compiler.compilePackage(resolved);
+    return { ok: false, diagnostics: [diagnostic('E2L23', 'this compiler cannot compile KCL packages', { file: resolved.root, line: 1, col: 1, endLine: 1, endCol: 1 })] };
+  }
+  if (needsResolution(definition.spec)) {
+    // Without a resolved package the source is an oci:// reference, not KCL: never compile it as such.
+    return { ok: false, diagnostics: [diagnostic('E2F04', `the source ${definition.spec.source.slice(0, 200)} has not been resolved`, { file: programFilename(definition.identity), line: 1, col: 1, endLine: 1, endCol: 1 })] };
+  }
+  return compiler.compile(definition.spec.source, programFilename(definition.identity));
+}
+
 function compilePrograms(definition: PolicyDefinition, compiler: PolicyCompiler): PolicyPrograms {
-  const main = compiler.compile(definition.spec.source, programFilename(definition.identity));
+  const main = compileMain(definition, compiler);
   const recoverySource = definition.spec.recoverySource;
   const recovery = recoverySource === undefined ? undefined : compiler.compile(recoverySource, recoveryFilename(definition.identity));
   const diagnostics = [...(main.ok ? [] : main.diagnostics), ...(recovery && !recovery.ok ? recovery.diagnostics : [])];

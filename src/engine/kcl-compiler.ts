@@ -7,10 +7,8 @@
  * hold such keys (a ConfigMap's `_config`), and dropping them would be an unintended mutation.
  * Top-level `_` variables are still not exported (the interpreter leaves them out).
  */
-import { toKcl, toPlain, diagnostic } from '../kcl/index.js';
-import type { Value } from '../kcl/index.js';
-import { compile } from '../kcl/index.js';
-import type { PolicyCompiler, PolicyRunResult, RunSession } from './policy-compiler.js';
+import { compile, compilePackage, diagnostic, memoryLoader, toKcl, toPlain, type CompileResult, type Program, type Value } from '../kcl/index.js';
+import type { PolicyCompileResult, PolicyCompiler, PolicyProgram, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { ConversionMemo } from './shared-conversion.js';
 
 /** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
@@ -66,39 +64,46 @@ function bigIntSteps(plain: unknown): string[] | undefined {
   return undefined;
 }
 
+/** A compiled KCL program as the engine runs it: options in through the memo, exports out. */
+function policyProgram(program: Program): PolicyProgram {
+  return {
+    run(options, limits, session): PolicyRunResult {
+      const memo = memoFor(session);
+      const kclOptions = toKclOptions(options, memo);
+      const result = program.run({
+        options: kclOptions,
+        limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth },
+      });
+      if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
+      const exports = new Map<string, unknown>();
+      for (const [name, value] of result.exports) {
+        const plain = memo.toJson(value);
+        const where = bigIntPath(plain, name);
+        if (where !== undefined) {
+          return {
+            ok: false,
+            printed: result.printed,
+            logs: result.logs,
+            diagnostic: diagnostic('E3K09', `${where} is an integer beyond ±2^53, which kclguard cannot pass back to the API server exactly`),
+          };
+        }
+        exports.set(name, plain);
+      }
+      return { ok: true, exports, printed: result.printed, logs: result.logs };
+    },
+  };
+}
+
+function fromCompileResult(compiled: CompileResult): PolicyCompileResult {
+  return compiled.ok ? { ok: true, program: policyProgram(compiled.program) } : { ok: false, diagnostics: compiled.diagnostics };
+}
+
 export const kclCompiler: PolicyCompiler = {
   compile(source, filename) {
-    const compiled = compile(source, filename);
-    if (!compiled.ok) return { ok: false, diagnostics: compiled.diagnostics };
-    const { program } = compiled;
-    return {
-      ok: true,
-      program: {
-        run(options, limits, session): PolicyRunResult {
-          const memo = memoFor(session);
-          const kclOptions = toKclOptions(options, memo);
-          const result = program.run({
-            options: kclOptions,
-            limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth },
-          });
-          if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
-          const exports = new Map<string, unknown>();
-          for (const [name, value] of result.exports) {
-            const plain = memo.toJson(value);
-            const where = bigIntPath(plain, name);
-            if (where !== undefined) {
-              return {
-                ok: false,
-                printed: result.printed,
-                logs: result.logs,
-                diagnostic: diagnostic('E3K09', `${where} is an integer beyond ±2^53, which kclguard cannot pass back to the API server exactly`),
-              };
-            }
-            exports.set(name, plain);
-          }
-          return { ok: true, exports, printed: result.printed, logs: result.logs };
-        },
-      },
-    };
+    return fromCompileResult(compile(source, filename));
+  },
+  compilePackage(resolved) {
+    const externalPackages = resolved.externalPackages ? { externalPackages: resolved.externalPackages } : {};
+    return fromCompileResult(compilePackage(resolved.root, memoryLoader(resolved.files), externalPackages));
   },
 };

@@ -92,6 +92,10 @@ export interface PolicySpec {
   readonly failureAction: FailureAction;
   /** KCL that chooses the action when the policy fails (spec.recovery.source). */
   readonly recoverySource?: string;
+  /** kcl.mod `[dependencies]` text for an inline source (krm-kcl's spec.dependencies). */
+  readonly dependencies?: string;
+  /** A dockerconfigjson Secret (in the policy's namespace) for pulling oci:// sources. */
+  readonly credentialsSecret?: string;
   readonly mode: PolicyMode;
   readonly timeoutMillis: number;
   /** Undefined: a ClusterKCLRun acting with kclguard's own authority (no ServiceAccount check). */
@@ -108,13 +112,41 @@ export interface PolicyIdentity {
   readonly key: string;
 }
 
+/**
+ * A policy program that is a KCL package rather than one inline file: an `oci://` source pulled
+ * and unpacked, or an inline source with `spec.dependencies`, as the files the compiler reads
+ * (src/sources resolves it; the engine never touches a registry).
+ */
+export interface ResolvedSource {
+  /** Every file of the main package and its dependencies, by absolute POSIX path. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The main package's directory among `files`. */
+  readonly root: string;
+  /** Dependency name -> its package root among `files` (kcl.mod dependencies). */
+  readonly externalPackages?: Readonly<Record<string, string>>;
+  /** What identifies this content: the OCI digest (sha256:...) of the source and its dependencies. */
+  readonly digest: string;
+}
+
 export interface PolicyDefinition {
   readonly identity: PolicyIdentity;
   readonly spec: PolicySpec;
+  /** Set once an oci:// source (or spec.dependencies) is resolved; absent for plain inline source. */
+  readonly resolved?: ResolvedSource;
   /** The document as loaded; programs receive it as resource_list.functionConfig. */
   readonly manifest: KclRunManifest;
   /** Where it came from (a file path in local mode), for messages. */
   readonly origin?: string;
+}
+
+/** Whether a source names a package in an OCI registry rather than being KCL itself. */
+export function isOciSource(source: string): boolean {
+  return source.startsWith('oci://');
+}
+
+/** Whether the policy's program must be resolved (pulled, or given dependencies) before it compiles. */
+export function needsResolution(spec: PolicySpec): boolean {
+  return isOciSource(spec.source) || spec.dependencies !== undefined;
 }
 
 export function policyKey(kind: PolicyKind, name: string, namespace?: string): string {

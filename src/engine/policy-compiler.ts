@@ -4,6 +4,7 @@
  * (kcl-compiler.ts); tests of engine logic that is not about KCL may inject a fake.
  */
 import type { Diagnostic } from '../kcl/index.js';
+import type { ResolvedSource } from './model.js';
 
 export interface PolicyRunLimits {
   /** Wall-clock budget in milliseconds. */
@@ -53,4 +54,6 @@ export type PolicyCompileResult =
 export interface PolicyCompiler {
   /** Never throws. `filename` is what diagnostics name (e.g. `team-a/add-labels.k`). */
   compile(source: string, filename: string): PolicyCompileResult;
+  /** Compiles a KCL package (an oci:// source, or a source with dependencies). Never throws. */
+  compilePackage?(resolved: ResolvedSource): PolicyCompileResult;
 }

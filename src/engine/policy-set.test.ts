@@ -1,7 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
 import { InProcessExecutor } from './in-process-executor.js';
-import { PolicySet } from './policy-set.js';
+import { kclCompiler } from './kcl-compiler.js';
+import { PolicySet, type SourceResolution } from './policy-set.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
 import { clusterKclRun, kclRun } from './testing/fixtures.js';
 
@@ -105,5 +106,35 @@ describe('PolicySet', () => {
     lease.release();
     lease.release();
     expect(released).toEqual([0, 1]);
+  });
+
+  it('compiles a resolved package source, and keeps a source that never resolved from acting', async () => {
+    const resolutions: Record<string, SourceResolution> = {
+      'oci://registry.example/pkg:1': {
+        ok: true,
+        resolved: { root: '/pkg', files: { '/pkg/main.k': 'import .lib\nitems = [lib.stamp(i) for i in option("items")]\n', '/pkg/lib.k': 'stamp = lambda i { i | {metadata.annotations.pulled = "yes"} }\n' }, digest: 'sha256:abc' },
+        stale: 'registry unreachable; using the last good content',
+      },
+      'oci://registry.example/missing:1': { ok: false, error: 'manifest unknown' },
+    };
+    const set = new PolicySet({
+      executor: new InProcessExecutor({ compiler: kclCompiler }),
+      resolver: { resolve: async (definition) => resolutions[definition.spec.source]! },
+    });
+    const report = await set.replace([
+      { doc: kclRun('pulled', 'a', { source: 'oci://registry.example/pkg:1' }) },
+      { doc: kclRun('missing', 'a', { source: 'oci://registry.example/missing:1' }) },
+    ]);
+    const [missing, pulled] = report.snapshot.policies;
+    expect(pulled).toMatchObject({ state: 'ready', source: { digest: 'sha256:abc', stale: 'registry unreachable; using the last good content' } });
+    expect(missing!.state).toBe('invalid');
+    expect(missing!.definition).toBeUndefined();
+    expect(missing!.errors[0]).toContain('manifest unknown');
+  });
+
+  it('never compiles an oci:// reference as KCL when there is no resolver', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+    const report = await set.replace([{ doc: kclRun('pulled', 'a', { source: 'oci://registry.example/pkg:1' }) }]);
+    expect(report.snapshot.policies[0]!.state).toBe('invalid');
   });
 });

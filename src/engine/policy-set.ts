@@ -11,7 +11,7 @@
 import { invalidPolicy, loadedPolicy, POLICY_STATES, programFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
 import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
 import { silentLogger, type EngineLogger } from './logger.js';
-import type { PolicyDefinition } from './model.js';
+import { needsResolution, type PolicyDefinition, type ResolvedSource } from './model.js';
 import { notify, type EngineObserver } from './observer.js';
 import { parsePolicy } from './schema.js';
 
@@ -58,9 +58,26 @@ function countByState(policies: readonly CompiledPolicy[]): Record<PolicyState, 
   return counts;
 }
 
+/** How an oci:// source (or an inline source with dependencies) became files to compile. */
+export type SourceResolution =
+  | {
+      readonly ok: true;
+      readonly resolved: ResolvedSource;
+      /** Set when the source could not be refreshed and the last good content is used: why. */
+      readonly stale?: string;
+    }
+  | { readonly ok: false; readonly error: string };
+
+/** Pulls and unpacks policy packages (src/sources); the engine itself never touches a registry. */
+export interface SourceResolver {
+  resolve(definition: PolicyDefinition): Promise<SourceResolution>;
+}
+
 export interface PolicySetOptions {
   /** Compiles and runs the policies: in-process (CLI, tests) or the worker pool (server). */
   readonly executor: PolicyExecutor;
+  /** Resolves oci:// sources and dependencies; without one such policies are invalid. */
+  readonly resolver?: SourceResolver;
   readonly observer?: EngineObserver;
   readonly logger?: EngineLogger;
   /** Namespace of a KCLRun document that names none. */
@@ -129,14 +146,19 @@ export class PolicySet {
 
   private async load(documents: readonly PolicyDocument[]): Promise<LoadReport> {
     const logger = this.options.logger ?? silentLogger;
-    const { definitions, invalid, problems } = parseDocuments(documents, this.options.defaultNamespace);
+    const parsed = parseDocuments(documents, this.options.defaultNamespace);
+    const { problems } = parsed;
+    const { definitions, invalid, sources } = await resolveSources(parsed.definitions, this.options.resolver);
+    invalid.push(...parsed.invalid);
     const generation = this.nextGeneration++;
     const executable: ExecutablePolicy[] = definitions.map((definition) => ({ definition, filename: programFilename(definition.identity) }));
     const outcomes = await this.options.executor.prepare(generation, executable);
     const policies: CompiledPolicy[] = [...invalid];
     for (const definition of definitions) {
       const outcome = outcomes.get(definition.identity.key) ?? { ok: false, diagnostics: [], errors: ['the policy was not compiled'] };
-      policies.push(loadedPolicy(definition, outcome));
+      const loaded = loadedPolicy(definition, outcome);
+      const source = sources.get(definition.identity.key);
+      policies.push(source ? { ...loaded, source } : loaded);
     }
     for (const policy of policies) {
       if (policy.state === 'invalid') logger.warn({ policy: policy.identity.key, origin: policy.origin, errors: policy.errors }, 'policy is invalid');
@@ -150,6 +172,37 @@ export class PolicySet {
     logger.info({ generation, ...counts }, 'policy set loaded');
     return { snapshot: this.current, problems };
   }
+}
+
+/** What resolving sources gave: definitions to compile, policies that cannot act, source states. */
+interface Resolved {
+  readonly definitions: PolicyDefinition[];
+  readonly invalid: CompiledPolicy[];
+  readonly sources: Map<string, NonNullable<CompiledPolicy['source']>>;
+}
+
+/** Pulls what needs pulling before anything compiles; one source that cannot be resolved fails alone. */
+async function resolveSources(definitions: readonly PolicyDefinition[], resolver: SourceResolver | undefined): Promise<Resolved> {
+  const result: Resolved = { definitions: [], invalid: [], sources: new Map() };
+  const resolutions = await Promise.all(
+    definitions.map(async (definition): Promise<SourceResolution | undefined> => {
+      if (!needsResolution(definition.spec)) return undefined;
+      if (!resolver) return { ok: false, error: 'oci:// sources and spec.dependencies are not available here (no source resolver)' };
+      return resolver.resolve(definition).catch((error: unknown) => ({ ok: false as const, error: error instanceof Error ? error.message : String(error) }));
+    }),
+  );
+  definitions.forEach((definition, i) => {
+    const resolution = resolutions[i];
+    if (!resolution) result.definitions.push(definition);
+    else if (!resolution.ok) {
+      // A policy whose source never resolved acts nowhere (it has no definition to select with).
+      result.invalid.push(invalidPolicy(definition.identity, [`the source could not be resolved: ${resolution.error}`], definition.origin));
+    } else {
+      result.definitions.push({ ...definition, resolved: resolution.resolved });
+      result.sources.set(definition.identity.key, { digest: resolution.resolved.digest, ...(resolution.stale ? { stale: resolution.stale } : {}) });
+    }
+  });
+  return result;
 }
 
 /** Parses each document once; duplicates and documents that are not policies become problems. */
