@@ -46,7 +46,7 @@ function specSchema(clusterScoped) {
     },
   });
   const properties = {
-    source: { type: 'string', minLength: 1, description: 'Inline KCL source of the policy.' },
+    source: { type: 'string', minLength: 1, description: 'Inline KCL source of the policy, or oci://REGISTRY/REPO[:TAG|@sha256:DIGEST] (a KCL package).' },
     params: {
       type: 'object',
       'x-kubernetes-preserve-unknown-fields': true,
@@ -64,6 +64,34 @@ function specSchema(clusterScoped) {
       },
     },
     strictMode: { type: 'boolean', description: 'Act only on objects whose canMutate/canValidate annotations name this policy.' },
+    consent: {
+      type: 'string',
+      enum: ['Honor', 'Ignore', 'Advisory'],
+      default: 'Honor',
+      description:
+        "Whose veto counts. Honor: the Namespace's, an object's veto of a mutation, and an object's veto of a violation only when the requesting user may 'exempt' from this policy. Ignore: nobody's. Advisory: anyone's.",
+    },
+    validationActions: {
+      type: 'array',
+      items: { type: 'string', enum: ['Deny', 'Warn', 'Audit'] },
+      minItems: 1,
+      'x-kubernetes-list-type': 'set',
+      default: ['Deny'],
+      description: 'What a violation does: Deny the request, Warn (a warning), Audit (an audit annotation and a metric). Deny and Warn may not be combined.',
+    },
+    recovery: {
+      type: 'object',
+      required: ['source'],
+      properties: { source: { type: 'string', minLength: 1, description: 'KCL that sets action (abort, warn or skip) and optionally message when the policy fails.' } },
+      description: 'Chooses the failure action when the policy fails; if it fails itself, failureAction applies.',
+    },
+    dependencies: { type: 'string', description: 'kcl.mod [dependencies] text, resolved from OCI when the policy loads.' },
+    credentials: {
+      type: 'object',
+      required: ['secretRef'],
+      properties: { secretRef: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+      description: "A dockerconfigjson Secret in the policy's namespace for pulling oci:// sources, read as the policy's ServiceAccount.",
+    },
     failureAction: { type: 'string', enum: ['abort', 'warn', 'skip'], description: 'What a broken policy does to the request. Default abort.' },
     recoveryPolicy: { type: 'string', enum: ['panic', 'skip'], description: 'kcl-operator alias: panic = abort, skip = skip.' },
     serviceAccountName: { type: 'string', description: 'ServiceAccount whose RBAC bounds what the policy may touch.' },
@@ -107,6 +135,7 @@ const statusSchema = {
 const printerColumns = [
   { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
   { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+  { name: 'Actions', type: 'string', jsonPath: '.spec.validationActions' },
   { name: 'FailureAction', type: 'string', jsonPath: '.spec.failureAction' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];

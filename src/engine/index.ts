@@ -8,7 +8,7 @@ export type { EngineRuntime, Readiness } from './runtime.js';
 export { InProcessExecutor, type InProcessExecutorOptions } from './in-process-executor.js';
 export { runJob, type CompiledGeneration, type RunProgress } from './run-job.js';
 export { PolicySet, type PolicySnapshot, type PolicyDocument, type LoadReport, type LoadProblem, type SnapshotLease, type SourceResolution, type SourceResolver } from './policy-set.js';
-export { POLICY_STATES, programFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
+export { POLICY_STATES, programFilename, recoveryFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
 export { parsePolicy, kclRunSchema, type ParsedPolicy, type SchemaIssue } from './schema.js';
 export * from './model.js';
 export {

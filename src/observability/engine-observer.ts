@@ -16,6 +16,9 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
     onFailureAction(policy: string, action: FailureAction): void {
       metrics.policyFailureActions.inc({ policy, action });
     },
+    onViolation(policy, actions): void {
+      for (const action of actions) metrics.policyViolationActions.inc({ policy, action });
+    },
     onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>): void {
       for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);
     },

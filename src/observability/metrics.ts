@@ -32,6 +32,7 @@ export interface Metrics {
   readonly policyEvaluations: Counter<'policy' | 'result'>;
   readonly policyEvaluationDuration: Histogram<'policy'>;
   readonly policyFailureActions: Counter<'policy' | 'action'>;
+  readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
@@ -82,6 +83,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     policyFailureActions: new Counter({
       name: 'kclguard_policy_failure_actions_total',
       help: 'failureAction applied when a policy could not run (abort, warn, skip).',
+      labelNames: ['policy', 'action'],
+      registers,
+    }),
+    policyViolationActions: new Counter({
+      name: 'kclguard_policy_violation_actions_total',
+      help: 'Violations that took effect, by policy and validationAction (Deny, Warn, Audit); one per action.',
       labelNames: ['policy', 'action'],
       registers,
     }),

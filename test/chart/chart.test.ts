@@ -242,7 +242,7 @@ describe('CRDs', () => {
     for (const crd of crds) {
       const version = crd.spec.versions[0];
       expect(version.subresources.status).toEqual({});
-      expect(version.additionalPrinterColumns.map((c: any) => c.name)).toEqual(['Ready', 'Mode', 'FailureAction', 'Age']);
+      expect(version.additionalPrinterColumns.map((c: any) => c.name)).toEqual(['Ready', 'Mode', 'Actions', 'FailureAction', 'Age']);
       const spec = version.schema.openAPIV3Schema.properties.spec;
       expect(spec.required).toContain('source');
       expect(spec.properties.params['x-kubernetes-preserve-unknown-fields']).toBe(true);

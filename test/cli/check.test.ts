@@ -30,6 +30,16 @@ describe('kclguard check', () => {
     ]);
   });
 
+  test('a recovery program is compiled too, its diagnostics mapped to spec.recovery.source even when it comes first', async () => {
+    const { code, out } = await run(fixture('testdata', 'check', 'bad-recovery.yaml'), '--output', 'json');
+    expect(code).toBe(1);
+    const doc = JSON.parse(out) as { diagnostics: Diag[] };
+    expect(doc.diagnostics.map((d) => [d.line, d.col, d.code])).toEqual([
+      [13, 9, 'E1001'],
+      [10, 11, 'E1001'],
+    ]);
+  });
+
   test('schema problems point at the field', async () => {
     const { code, out } = await run(fixture('testdata', 'check', 'bad-schema.yaml'), '--output', 'json');
     expect(code).toBe(1);
@@ -67,7 +77,7 @@ describe('kclguard check', () => {
 
   test('a directory: YAML files without a policy and testdata/ are skipped', async () => {
     const { code, out } = await run(fixture(), '--output', 'json');
-    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 7 });
+    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 11 });
     expect(code).toBe(0);
   });
 

@@ -18,6 +18,12 @@ describe('kclguard test', () => {
     expect(code).toBe(0);
   });
 
+  test('guardrails: validationActions, the exempt rule through RBAC manifests, recovery programs', async () => {
+    const { code, out } = await run(fixture('guardrails'));
+    expect(summary(out)).toEqual({ passed: 5, failed: 0 });
+    expect(code).toBe(0);
+  });
+
   test('failures show what differed; the summary counts them; exit 1', async () => {
     const { code, out } = await run(fixture('testdata', 'failing-suite'));
     expect(code).toBe(1);
@@ -56,7 +62,7 @@ describe('kclguard test', () => {
 
   test('testdata/ directories below the path are skipped (fixtures meant to fail)', async () => {
     const { code, out } = await run(fixture());
-    expect(summary(out)).toEqual({ passed: 5, failed: 0 });
+    expect(summary(out)).toEqual({ passed: 10, failed: 0 });
     expect(code).toBe(0);
   });
 

@@ -5,7 +5,7 @@
  * files compiled as the packages they belong to.
  */
 import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
-import { parsePolicy } from '../../engine/index.js';
+import { isOciSource, parsePolicy } from '../../engine/index.js';
 import { InputError, parseYamlDocs, readText } from './files.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,10 +90,19 @@ function checkYaml(file: string, named: boolean): FileCheck {
       continue;
     }
     const { policy } = parsed;
-    const compiled = compile(policy.spec.source, file);
-    if (compiled.ok) continue;
-    const segments = sourceSegments(file, document, policy.spec.source);
-    for (const d of compiled.diagnostics) diagnostics.push(fromKcl(remapDiagnostic(d, segments), file, policy.identity.key));
+    // The policy's source, and its recovery program (spec.recovery.source), each mapped back to
+    // where it sits in the file.
+    const programs: [string | undefined, readonly string[]][] = [
+      [policy.spec.source, ['source']],
+      [policy.spec.recoverySource, ['recovery', 'source']],
+    ];
+    for (const [source, path] of programs) {
+      if (source === undefined || isOciSource(source)) continue;
+      const compiled = compile(source, file);
+      if (compiled.ok) continue;
+      const segments = sourceSegments(file, document, source, path);
+      for (const d of compiled.diagnostics) diagnostics.push(fromKcl(remapDiagnostic(d, segments), file, policy.identity.key));
+    }
   }
   return { diagnostics, policies: documents.length };
 }

@@ -11,7 +11,9 @@
  *
  * | program outcome                  | items                       | result severity            |
  * | output differs (mode Auto)       | the output items            | info                       |
- * | assert / check failed            | unchanged                   | error (exit 1)             |
+ * | assert / check failed            | unchanged                   | error (exit 1) with Deny;  |
+ * |                                  |                             | warning with Warn; info    |
+ * |                                  |                             | with Audit alone           |
  * | failed, failureAction abort      | unchanged                   | error (exit 1)             |
  * | failed, failureAction warn       | unchanged                   | warning                    |
  * | failed, failureAction skip       | unchanged                   | info                       |
@@ -105,6 +107,17 @@ function failureResult(policy: PolicyDefinition, reason: string): KrmResult {
   return { severity, message: `policy ${policy.identity.key} failed (failureAction ${action}): ${reason}` };
 }
 
+/**
+ * A violation is an error only when the policy denies (validationActions Deny); a policy rolled
+ * out with Warn reports a warning and one with Audit alone an info result, as the webhook would
+ * admit the object with a warning or an audit annotation.
+ */
+function violationResult(policy: PolicyDefinition, message: string): KrmResult {
+  const actions = policy.spec.validationActions;
+  const severity: Severity = actions.includes('Deny') ? 'error' : actions.includes('Warn') ? 'warning' : 'info';
+  return { severity, message: actions.includes('Deny') ? message : `${message} [validationActions ${actions.join(', ')}]` };
+}
+
 function runProgram(policy: PolicyDefinition, program: PolicyProgram, given: JsonObject[], manifest: JsonObject): { items?: unknown[]; result?: KrmResult } {
   const options = {
     items: given,
@@ -114,7 +127,7 @@ function runProgram(policy: PolicyDefinition, program: PolicyProgram, given: Jso
   const run = program.run(options, { timeoutMs: policy.spec.timeoutMillis });
   if (!run.ok) {
     const d = run.diagnostic;
-    if (VIOLATIONS.has(d.code)) return { result: { severity: 'error', message: `${d.message} (policy ${policy.identity.key}, ${d.code} ${ErrorCodes[d.code]})` } };
+    if (VIOLATIONS.has(d.code)) return { result: violationResult(policy, `${d.message} (policy ${policy.identity.key}, ${d.code} ${ErrorCodes[d.code]})`) };
     return { result: failureResult(policy, formatDiagnosticShort(d)) };
   }
   const out = outputItems(run.exports);

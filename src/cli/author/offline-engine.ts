@@ -17,6 +17,8 @@ import {
   type AuthorizationAttributes,
   type Authorizer,
   type EngineDecision,
+  type PolicyOutcome,
+  type ValidationAction,
   type ExemptCheck,
   type PolicyIdentity,
   type UserInfo,
@@ -47,6 +49,10 @@ export interface PolicyReport {
   readonly result: PolicyResult;
   readonly reason?: string;
   readonly action?: FailureAction;
+  /** For `violated`: the policy's validationActions, i.e. what the violation did. */
+  readonly validationActions?: readonly ValidationAction[];
+  /** For `failed`: whether the action came from the recovery program (and its message), or why that failed. */
+  readonly recovery?: PolicyOutcome['recovery'];
   /** What the policy print()ed during this request. */
   readonly printed?: string;
   /** What the policy logged with kclguard's `log` module, as `[level] message` lines. */
@@ -248,7 +254,14 @@ export class OfflineEngine {
         return { ...base, result: 'not_selected', reason };
       }
       const reason = outcome.reason === undefined ? undefined : this.positions(outcome.reason);
-      return { ...base, result: outcome.result, reason, action: outcome.action };
+      return {
+        ...base,
+        result: outcome.result,
+        reason,
+        action: outcome.action,
+        ...(outcome.actions ? { validationActions: outcome.actions } : {}),
+        ...(outcome.recovery ? { recovery: outcome.recovery } : {}),
+      };
     });
   }
 }

@@ -1,10 +1,10 @@
 /**
- * The engine names a policy's program `<namespace>/<name>.k` (`cluster/<name>.k`), so its
- * reasons say `team-a/p.k:3:5`. Offline, the author has the YAML file open: this rewrites those
+ * The engine names a policy's program `<namespace>/<name>.k` (`cluster/<name>.k`) and its
+ * recovery program `<namespace>/<name>.recovery.k`, so its reasons say `team-a/p.k:3:5`. Offline, the author has the YAML file open: this rewrites those
  * positions into `policy.yaml:21:9` (the line of spec.source's content plus the KCL line).
  */
 import { existsSync } from 'node:fs';
-import type { CompiledPolicy } from '../../engine/index.js';
+import { programFilename, recoveryFilename, type CompiledPolicy } from '../../engine/index.js';
 import { readText } from './files.js';
 import { remapSpan, sourceSegments, splitYamlDocuments, type Segment } from './source-map.js';
 
@@ -14,11 +14,12 @@ function sameIdentity(doc: unknown, policy: CompiledPolicy): boolean {
   return policy.identity.kind === 'ClusterKCLRun' || (d.metadata?.namespace ?? 'default') === policy.identity.namespace;
 }
 
-function segmentsFor(policy: CompiledPolicy): Segment[] | undefined {
+function segmentsFor(policy: CompiledPolicy, program: 'source' | 'recovery'): Segment[] | undefined {
   const origin = policy.origin;
-  if (!origin || !policy.definition || !existsSync(origin)) return undefined;
+  const source = program === 'source' ? policy.definition?.spec.source : policy.definition?.spec.recoverySource;
+  if (!origin || source === undefined || !existsSync(origin)) return undefined;
   const document = splitYamlDocuments(readText(origin)).find((d) => sameIdentity(d.doc, policy));
-  return document ? sourceSegments(origin, document, policy.definition.spec.source) : undefined;
+  return document ? sourceSegments(origin, document, source, program === 'source' ? ['source'] : ['recovery', 'source']) : undefined;
 }
 
 function escapeRegExp(text: string): string {
@@ -29,8 +30,10 @@ function escapeRegExp(text: string): string {
 export function positionRewriter(policies: readonly CompiledPolicy[]): (text: string) => string {
   const rules: { pattern: RegExp; segments: Segment[] }[] = [];
   for (const policy of policies) {
-    const segments = segmentsFor(policy);
-    if (segments) rules.push({ pattern: new RegExp(`${escapeRegExp(`${policy.identity.key}.k`)}:(\\d+):(\\d+)`, 'g'), segments });
+    for (const [program, filename] of [['source', programFilename(policy.identity)], ['recovery', recoveryFilename(policy.identity)]] as const) {
+      const segments = segmentsFor(policy, program);
+      if (segments) rules.push({ pattern: new RegExp(`${escapeRegExp(filename)}:(\\d+):(\\d+)`, 'g'), segments });
+    }
   }
   return (text) =>
     rules.reduce(

@@ -19,6 +19,8 @@ export function resultDocument(result: OfflineResult, withTrace: boolean): Recor
       phase: p.phase,
       result: p.result,
       ...(p.action ? { failureAction: p.action } : {}),
+      ...(p.validationActions ? { validationActions: p.validationActions } : {}),
+      ...(p.recovery ? { recovery: p.recovery } : {}),
       ...(p.reason ? { reason: p.reason } : {}),
       ...(p.printed ? { printed: p.printed } : {}),
       ...(p.logs ? { logs: p.logs } : {}),
@@ -39,9 +41,22 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
+/** What each validationAction does with a violation, as the API server would see it. */
+const ACTION_EFFECTS: Readonly<Record<string, string>> = {
+  Deny: 'denies the request',
+  Warn: 'adds a warning',
+  Audit: 'adds an audit annotation',
+};
+
 function policyLine(p: PolicyReport): string {
-  const result = p.result === 'failed' ? `failed (failureAction ${p.action ?? 'abort'})` : p.result.replace('_', ' ');
-  return `${p.policy}: ${result}`;
+  if (p.result === 'failed') {
+    const chosenBy = p.recovery && 'failed' in p.recovery ? ', recovery program failed' : p.recovery ? ', chosen by the recovery program' : '';
+    return `${p.policy}: failed (failureAction ${p.action ?? 'abort'}${chosenBy})`;
+  }
+  if (p.result === 'violated' && p.validationActions) {
+    return `${p.policy}: violated (validationActions ${p.validationActions.join(', ')}: ${p.validationActions.map((a) => ACTION_EFFECTS[a] ?? a).join(', ')})`;
+  }
+  return `${p.policy}: ${p.result.replace('_', ' ')}`;
 }
 
 export function renderText(result: OfflineResult, withTrace: boolean): string {

@@ -68,22 +68,36 @@ export function splitYamlDocuments(text: string): YamlDocument[] {
 }
 
 /**
- * Where `spec.source` of a KCLRun document lives: exact for a literal block scalar (`source: |`),
- * whose content lines are the KCL lines with the block's indentation; otherwise every position
- * maps to the `source:` line (or the document's first line).
+ * The line of `key:` among the children of the mapping whose key is on line `parent` (the first
+ * child's indentation is the children's), or -1.
  */
-export function sourceSegments(file: string, document: YamlDocument, source: string): Segment[] {
+function childKeyLine(lines: readonly string[], parent: number, key: string): number {
+  const parentIndent = lines[parent]!.length - lines[parent]!.trimStart().length;
+  let childIndent = -1;
+  for (let i = parent + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const indent = line.length - line.trimStart().length;
+    if (indent <= parentIndent) break;
+    if (childIndent < 0) childIndent = indent;
+    if (indent === childIndent && line.slice(indent).startsWith(`${key}:`)) return i;
+  }
+  return -1;
+}
+
+/**
+ * Where a KCL source string of a KCLRun document lives — `spec.source` by default, or
+ * `spec.recovery.source` (`path` ['recovery', 'source']): exact for a literal block scalar
+ * (`source: |`), whose content lines are the KCL lines with the block's indentation; otherwise
+ * every position maps to the `source:` line (or the document's first line).
+ */
+export function sourceSegments(file: string, document: YamlDocument, source: string, path: readonly string[] = ['source']): Segment[] {
   const { lines, startLine } = document;
   const specLine = lines.findIndex((l) => /^spec:\s*(#.*)?$/.test(l));
-  let keyLine = -1;
-  if (specLine >= 0) {
-    for (let i = specLine + 1; i < lines.length; i++) {
-      if (/^\S/.test(lines[i]!)) break;
-      if (/^\s+source:/.test(lines[i]!)) {
-        keyLine = i;
-        break;
-      }
-    }
+  let keyLine = specLine;
+  for (const key of path) {
+    if (keyLine < 0) break;
+    keyLine = childKeyLine(lines, keyLine, key);
   }
   const fallback = (line: number): Segment[] => [{ file, firstLine: 1, lineCount: Number.MAX_SAFE_INTEGER, targetLine: line, colOffset: 0, collapsed: true }];
   if (keyLine < 0) return fallback(startLine);
