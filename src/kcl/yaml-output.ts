@@ -73,6 +73,9 @@ export function renderDocuments(docs: readonly Value[], separator: string, opts:
 
 type Entries = [string, Value][];
 
+/** Characters of a string analysed for quoting per step charged. */
+const ANALYSIS_CHARS_PER_STEP = 16;
+
 /** Lines of output, each counted (with its line break) against the budget as it is added. */
 class Lines {
   readonly lines: string[] = [];
@@ -176,6 +179,8 @@ class Emitter {
       // Checked before the string is analysed and its lines indented (a literal block adds
       // the indent to each of its lines); the lines are counted exactly when pushed.
       this.budget.ensure(v.length + countLines(v) * contentIndent);
+      // libyaml's scalar analysis looks at every character (about 100 ns each here).
+      this.budget.work(Math.ceil(v.length / ANALYSIS_CHARS_PER_STEP));
       return formatString(v, contentIndent);
     }
     if (v === null) return { head: 'null', body: [] };

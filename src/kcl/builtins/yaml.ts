@@ -118,7 +118,8 @@ class YamlValues {
   }
 }
 
-const LOAD_OPTIONS = { schema: SCHEMA, json: true } as const;
+// js-yaml's own nesting limit (100) is below the reference's: the conversion applies that one.
+const LOAD_OPTIONS = { schema: SCHEMA, json: true, maxDepth: 1000 } as const;
 
 /** Parses a YAML stream and converts its documents within the run's budgets. */
 function parseDocuments(a: Args, text: string): Value[] {
