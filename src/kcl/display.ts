@@ -24,7 +24,8 @@ import {
   typeName,
   type Value,
 } from './value.js';
-import { unlimitedText, type TextBudget } from './budget.js';
+import { TextBudget, unlimitedText } from './budget.js';
+import { KclError } from './diagnostics.js';
 
 /**
  * The `str(v)` / interpolation form. With a budget the text is measured while it is written
@@ -43,6 +44,24 @@ export function displayValue(v: Value, budget?: TextBudget): string {
   }
   const out: string[] = [];
   writeDisplay(v, false, out, budget ?? unlimitedText());
+  return out.join('');
+}
+
+/** Characters of a value an error message shows before it is cut short (`...`). */
+const MESSAGE_CHARS = 1024;
+
+/**
+ * The `str()` form of a value inside an error message: cut short after MESSAGE_CHARS
+ * characters, so a message never holds (or costs) a whole huge value.
+ */
+export function displayForMessage(v: Value): string {
+  const out: string[] = [];
+  try {
+    writeDisplay(v, false, out, new TextBudget(MESSAGE_CHARS));
+  } catch (e) {
+    if (!(e instanceof KclError)) throw e;
+    return `${out.join('').slice(0, MESSAGE_CHARS)}...`;
+  }
   return out.join('');
 }
 

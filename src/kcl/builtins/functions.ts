@@ -227,11 +227,17 @@ const sum = builtin('sum', ['iterable', 'start'], (a) => {
   let result: Value = a.get(1) ?? 0;
   if (typeof result === 'string') throw a.fail("sum() can't sum strings");
   a.ctx.step(items.length);
+  if (Array.isArray(result)) {
+    // The list built is checked (and charged) once, before any copying.
+    let total = result.length;
+    for (const item of items) if (Array.isArray(item)) total += item.length;
+    a.ctx.checkSize(total);
+    a.ctx.step(total);
+  }
   let owned = false;
   for (const item of items) {
     if (Array.isArray(result) && Array.isArray(item)) {
       // Appended in place to one fresh list: concatenating copies would be quadratic.
-      a.ctx.checkSize(result.length + item.length);
       if (!owned) {
         result = result.slice();
         owned = true;

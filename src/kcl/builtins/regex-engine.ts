@@ -48,6 +48,17 @@ function unsupported(what: string): never {
   throw new RegexUnsupported(`${what} is not supported: kclguard runs regular expressions in linear time (RE2 semantics)`);
 }
 
+/**
+ * The start of a character class at `i`: `[`, an optional `^`, and a `]` right after them,
+ * which is a literal (in Rust and RE2 alike), not the end of the class.
+ */
+function classOpening(p: string, i: number): string {
+  let end = i + 1;
+  if (p[end] === '^') end++;
+  if (p[end] === ']') end++;
+  return p.slice(i, end);
+}
+
 /** Strips `(?x)` verbose-mode whitespace and comments (outside classes and escapes). */
 function stripVerbose(p: string): string {
   let out = '';
@@ -65,9 +76,9 @@ function stripVerbose(p: string): string {
     }
     if (c === '[') {
       inClass = true;
-      out += c;
-      if (p[i + 1] === '^') out += p[++i];
-      if (p[i + 1] === ']') out += p[++i];
+      const open = classOpening(p, i);
+      out += open;
+      i += open.length - 1;
       continue;
     }
     if (c === '#') {
@@ -174,13 +185,9 @@ export function translate(pattern: string): Translation {
     }
     if (c === '[') {
       inClass = true;
-      out += c;
-      if (p[i + 1] === '^') out += p[++i];
-      // A `]` first in a class is a literal.
-      if (p[i + 1] === ']') {
-        out += '\\]';
-        i++;
-      }
+      const open = classOpening(p, i);
+      out += open;
+      i += open.length - 1;
       continue;
     }
     if (c === '(' && p[i + 1] === '?') {

@@ -7,6 +7,7 @@
  * valid (and raises K9006 for one kclguard cannot run, rather than call it invalid), matches
  * are found Rust's way (an empty match right after a match is skipped).
  */
+import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { RegexInvalid, RegexUnsupported, compileRegex, regexGroupCount, regexMatches, regexTest, type RegexMatch } from './regex-engine.js';
@@ -16,8 +17,8 @@ function withPattern<T>(a: Args, pattern: string, body: () => T): T {
   try {
     return body();
   } catch (e) {
-    if (e instanceof RegexUnsupported) throw a.error('K9006', `regular expression '${pattern}': ${e.message}`);
-    if (e instanceof RegexInvalid) throw a.fail(`invalid regular expression '${pattern}': ${e.message}`);
+    if (e instanceof RegexUnsupported) throw a.error('K9006', `regular expression '${displayForMessage(pattern)}': ${e.message}`);
+    if (e instanceof RegexInvalid) throw a.fail(`invalid regular expression '${displayForMessage(pattern)}': ${e.message}`);
     throw e;
   }
 }
@@ -103,7 +104,7 @@ function compile(a: Args): boolean {
     return true;
   } catch (e) {
     if (e instanceof RegexInvalid) return false;
-    if (e instanceof RegexUnsupported) throw a.error('K9006', `regular expression '${pattern}': ${e.message}`);
+    if (e instanceof RegexUnsupported) throw a.error('K9006', `regular expression '${displayForMessage(pattern)}': ${e.message}`);
     throw e;
   }
 }

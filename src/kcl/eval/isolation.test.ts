@@ -118,6 +118,20 @@ describe('output is counted in bytes and stops at the limit', () => {
   });
 });
 
+describe('error messages stay small whatever the value', () => {
+  test('a huge or shared value is cut short in a message', () => {
+    const big = 'x'.repeat(3_000_000);
+    for (const src of ['a = float(option("v"))', 'a = int(option("v"))', 'import base64\na = base64.decode(option("v") + "!")', 'a = option("v", type="int")']) {
+      const r = runWith(src, { v: big });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostic.message.length).toBeLessThan(2_000);
+    }
+    const dag = ['_a0 = ["x", "y"]', ...Array.from({ length: 40 }, (_, i) => `_a${i + 1} = [_a${i}, _a${i}]`)].join('\n');
+    const r = runWith(`${dag}\na: int = _a40`);
+    expect(!r.ok && r.diagnostic.message.length).toBeLessThan(2_000);
+  });
+});
+
 describe('memory bombs end as K9004 before the heap fills', () => {
   test('many medium strings add up to the allocation budget', () => {
     expect(code('_s = "x" * 1000000\na = [(_s + str(i)).upper() for i in range(100)]')).toBe('K9004');
@@ -157,6 +171,12 @@ describe('budgets count the work builtins do', () => {
   test('a quadratic regex scan is metered: K9001 long before it would finish', () => {
     const src = 'import regex\n_s = "x" * 20000\na = regex.findall(_s, r"(?:.*y)|x")';
     expect(code(src, {}, { maxSteps: 100_000 })).toBe('K9001');
+  });
+
+  test('folding many big dicts and parsing a million-digit int are bounded', () => {
+    expect(code('import collection\n_d = {str(i): i for i in range(100000)}\na = collection.union_all([_d] * 100)')).toBe('K9001');
+    // Fails like any int beyond i64, without first building a million-digit BigInt.
+    expect(code('a = int("1" * 1000000)', {}, { maxSteps: 50_000 })).toBe(code('a = int("1" * 30)'));
   });
 
   test('datetime.validate formats run on the linear-time engine', () => {
