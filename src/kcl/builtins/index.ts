@@ -33,6 +33,7 @@ import { manifestsModule } from './manifests.js';
 import { mathModule } from './math.js';
 import { netModule } from './net.js';
 import { regexModule } from './regex.js';
+import { RegexUnsupported, compileRegex } from './regex-engine.js';
 import { runtimeModule } from './runtime.js';
 import { unitsModule } from './units.js';
 import { yamlModule } from './yaml.js';
@@ -87,4 +88,18 @@ export { STRING_METHOD_NAMES } from './string-methods.js';
  */
 export function formatInterpolation(value: Value, spec: '#json' | '#yaml', budget?: TextBudget): string {
   return spec === '#json' ? encodeJson(value, {}, budget) : renderYaml(value, { showHidden: true }, budget);
+}
+
+/**
+ * Why a regular expression written as a literal in a policy cannot run on the linear-time
+ * engine (the K9006 message), or undefined when it can (or is merely invalid: that stays the
+ * reference's run-time error).
+ */
+export function unsupportedPattern(pattern: string): string | undefined {
+  try {
+    compileRegex(pattern);
+  } catch (e) {
+    if (e instanceof RegexUnsupported) return e.message;
+  }
+  return undefined;
 }

@@ -36,12 +36,16 @@ describe('regular expressions follow the reference on the linear-time engine', (
     expect(r.ok && Object.fromEntries(r.exports)).toEqual({ a: false, b: false, c: 1 });
   });
 
-  test('constructs that need backtracking are K9006 at the call, with its position', () => {
+  test('constructs that need backtracking are K9006, with their position', () => {
     for (const p of ['(a)\\1', 'a(?=b)', 'a(?!b)', '(?>a+)', 'a++', 'a*+', '(?P<x>a)(?P=x)', '\\k<x>', '[a-z&&[^b]]', '[a[bc]]', '[\\W]', '(?-u)a', 'a(?x)b']) {
       expect([p, code(`import regex\n\na = regex.match("ab", r"${p}")`)]).toEqual([p, 'K9006']);
     }
+    // A literal pattern is refused when the policy compiles, at the literal...
     const c = compile('import regex\na = 1\nb = regex.compile(r"(a)\\1")', 'main.k');
-    const r = c.ok ? c.program.run() : undefined;
+    expect(!c.ok && [c.diagnostics[0]!.code, c.diagnostics[0]!.span?.line, c.diagnostics[0]!.span?.col]).toEqual(['K9006', 3, 19]);
+    // ...and one that comes from data when it runs, at the call.
+    const d = compile('import regex\na = 1\nb = regex.match("aa", option("p"))', 'main.k');
+    const r = d.ok ? d.program.run({ options: { p: '(a)\\1' } }) : undefined;
     expect(r && !r.ok && [r.diagnostic.code, r.diagnostic.span?.line, r.diagnostic.span?.col]).toEqual(['K9006', 3, 5]);
   });
 

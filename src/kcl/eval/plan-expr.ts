@@ -341,6 +341,7 @@ export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readon
 function planCall(p: Planner, node: ast.CallExpr): Ev {
   const func = p.expr(node.func);
   checkLenArgument(p, node);
+  checkRegexLiteral(p, node);
   const args = planArgs(p, node.args, node.keywords);
   const span = node.span;
   return (env) => {
@@ -348,6 +349,26 @@ function planCall(p: Planner, node: ast.CallExpr): Ev {
     const a = args(env);
     return callValue(env, f, a, span);
   };
+}
+
+/** The position of the pattern among the parameters of each `regex` function. */
+const REGEX_PATTERN_ARG: Readonly<Record<string, number>> = { match: 1, search: 1, replace: 1, findall: 1, split: 1, compile: 0 };
+
+/**
+ * A literal pattern the linear-time engine cannot run is reported when the policy compiles
+ * (K9006 at the literal), so `kclguard check` and the KCLRun status show it before any request.
+ */
+function checkRegexLiteral(p: Planner, node: ast.CallExpr): void {
+  const f = node.func;
+  if (f.kind !== 'SelectorExpr' || f.value.kind !== 'Identifier') return;
+  const name = f.value.name;
+  if (p.isLocal(name) || p.modules.get(name)?.name !== 'regex') return;
+  const at = REGEX_PATTERN_ARG[f.attr];
+  if (at === undefined) return;
+  const arg = node.args[at] ?? node.keywords.find((k) => k.name === 'pattern')?.value;
+  if (arg?.kind !== 'StringLit') return;
+  const why = p.host.unsupportedPattern(arg.value);
+  if (why !== undefined) p.report('K9006', `regular expression '${arg.value.slice(0, 200)}': ${why}`, arg.span);
 }
 
 /** `len()` of a value the reference's checker types as a schema is a compile-time TypeError. */

@@ -29,6 +29,8 @@ export interface Host {
   display(v: Value, budget?: TextBudget): string;
   /** `${x: #json}` / `${x: #yaml}`, counted the same way. */
   formatSpec(v: Value, spec: '#json' | '#yaml', budget?: TextBudget): string;
+  /** Why a regular expression cannot run here (a K9006 message), or undefined when it can. */
+  unsupportedPattern(pattern: string): string | undefined;
 }
 
 /** A KCL module (a package directory or file) imported by the module being planned. */
