@@ -12,8 +12,24 @@ export interface RunLimits {
   readonly maxDepth?: number;
   /** Wall-clock budget in milliseconds before K9003. Default 1,000. */
   readonly timeoutMs?: number;
-  /** Elements a single list/dict/string may hold before K9004. Default 1,000,000. */
+  /** Elements a single list or dict may hold before K9004. Default 1,000,000. */
   readonly maxValueSize?: number;
+  /**
+   * Bytes (UTF-16 code units) a single string may hold before K9004: every string a program
+   * builds, and every text a builtin writes (json.encode, yaml.encode, str(), interpolation).
+   * Default 4 MiB.
+   */
+  readonly maxStringBytes?: number;
+  /**
+   * Bytes of strings, list elements and dict entries (16 bytes each) a run may create in all
+   * before K9004, so that many medium values cannot add up to a memory bomb. Default 64 MiB.
+   */
+  readonly maxAllocBytes?: number;
+  /**
+   * The clock the time budget reads (milliseconds, like Date.now, which is the default). Tests
+   * inject a fake one; it is read once per 1,024 steps.
+   */
+  readonly clock?: () => number;
 }
 
 /** Levels of kclguard's `log` builtin, lowest first. */

@@ -5,21 +5,33 @@
 import type { CallArgs, KFunction, Value } from './value.js';
 import type { Span } from './span.js';
 import type { LogLevel } from './api-types.js';
+import type { Meter, TextBudget } from './budget.js';
 
-export interface BuiltinContext {
+export interface BuiltinContext extends Meter {
   /** `option(name)`: the value given for it, or undefined when none was. */
   option(name: string): Value | undefined;
   /** `print(...)`: one finished line of output (the builtin formats it). */
   print(text: string): void;
   /** Call a KCL function (a lambda or builtin) from inside a builtin (e.g. runtime.catch). */
   callFunction(fn: KFunction, args: CallArgs): Value;
-  /** Count work done inside a builtin against the step budget (e.g. per element sorted). */
+  /**
+   * Count work done inside a builtin against the step budget: one step per element touched and
+   * one per BYTES_PER_STEP bytes scanned (budget.ts). Also where the clock is read.
+   */
   step(count?: number): void;
   /**
-   * Check the size of a value a builtin is about to build (list elements, string length)
-   * against the run's value-size limit, before building it: raises K9004 when too large.
+   * Check the element count of a list or dict a builtin is about to build against the run's
+   * value-size limit and allocation budget, before building it: raises K9004 when too large.
    */
   checkSize(size: number): void;
+  /**
+   * Check the length of a string a builtin is about to build against the string limit and the
+   * allocation budget (and charge the copying), before building it: K9004 when too large.
+   * Every string a builtin returns is also checked after the fact (builtin() in args.ts).
+   */
+  checkBytes(bytes: number): void;
+  /** A budget for text a builtin writes piece by piece (json.encode, str()): K9004 past it. */
+  textBudget(what?: string): TextBudget;
   /**
    * `manifests.yaml_stream(...)`: the documents and the exact text that replace the run's YAML
    * output (the last call wins, as in the reference).

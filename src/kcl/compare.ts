@@ -9,8 +9,11 @@
  *   - any two functions are equal;
  *   - `<` orders numbers, strings (by code point) and lists (element-wise); anything else is an
  *     EvaluationError "'<' not supported between instances of 'A' and 'B'".
+ * Inside a run every element compared is a step charged to the `meter` (the run), so comparing
+ * huge or deeply shared values ends with K9001/K9003 instead of stalling.
  */
 import type { Span } from './span.js';
+import { NO_METER, stepsForBytes, type Meter } from './budget.js';
 import { kclError } from './diagnostics.js';
 import { intToFloat } from './int64.js';
 import { KDict, KFloat, KFunction, KUnit, SchemaInstance, UNDEFINED, typeName, type Value } from './value.js';
@@ -22,7 +25,7 @@ function numericValue(v: Value): number | undefined {
   return undefined;
 }
 
-export function equals(a: Value, b: Value): boolean {
+export function equals(a: Value, b: Value, meter: Meter = NO_METER): boolean {
   if (a === b) return !(a instanceof KUnit);
   if (typeof a === 'string' || typeof b === 'string') return false;
   if (typeof a === 'boolean' || typeof b === 'boolean') return false;
@@ -38,27 +41,31 @@ export function equals(a: Value, b: Value): boolean {
   if (a === null || b === null || a === UNDEFINED || b === UNDEFINED) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!equals(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) {
+      meter.step();
+      if (!equals(a[i], b[i], meter)) return false;
+    }
     return true;
   }
-  if (a instanceof KDict) return b instanceof KDict && entriesEqual(a.entries, b.entries);
+  if (a instanceof KDict) return b instanceof KDict && entriesEqual(a.entries, b.entries, meter);
   if (a instanceof SchemaInstance) {
     return (
       b instanceof SchemaInstance &&
       a.schema.name === b.schema.name &&
       a.schema.pkgpath === b.schema.pkgpath &&
-      entriesEqual(a.attrs, b.attrs)
+      entriesEqual(a.attrs, b.attrs, meter)
     );
   }
   if (a instanceof KFunction) return b instanceof KFunction;
   return false;
 }
 
-function entriesEqual(a: Map<string, Value>, b: Map<string, Value>): boolean {
+function entriesEqual(a: Map<string, Value>, b: Map<string, Value>, meter: Meter): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) {
+    meter.step();
     const other = b.get(k);
-    if (other === undefined || !equals(v, other)) return false;
+    if (other === undefined || !equals(v, other, meter)) return false;
   }
   return true;
 }
@@ -92,19 +99,23 @@ export function compareStrings(a: string, b: string): number {
  * Three-way comparison for `<`, `<=`, `>`, `>=` (and sorted/max/min): negative, zero or positive.
  * `op` only shapes the error message.
  */
-export function compare(a: Value, b: Value, op = '<', span?: Span): number {
+export function compare(a: Value, b: Value, op = '<', span?: Span, meter: Meter = NO_METER): number {
   if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) {
     return a < b ? -1 : a > b ? 1 : 0;
   }
   const na = orderingNumber(a);
   const nb = orderingNumber(b);
   if (na !== undefined && nb !== undefined) return na < nb ? -1 : na > nb ? 1 : 0;
-  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (typeof a === 'string' && typeof b === 'string') {
+    meter.step(stepsForBytes(Math.min(a.length, b.length)));
+    return compareStrings(a, b);
+  }
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i++) {
-      if (equals(a[i], b[i])) continue;
-      return compare(a[i], b[i], op, span);
+      meter.step();
+      if (equals(a[i], b[i], meter)) continue;
+      return compare(a[i], b[i], op, span, meter);
     }
     return a.length - b.length < 0 ? -1 : a.length === b.length ? 0 : 1;
   }
@@ -116,9 +127,18 @@ export function compare(a: Value, b: Value, op = '<', span?: Span): number {
 }
 
 /** `item in container`. Strings: substring; lists: an equal element; dicts/schemas: a key. */
-export function contains(container: Value, item: Value, span?: Span): boolean {
-  if (typeof container === 'string') return typeof item === 'string' && container.includes(item);
-  if (Array.isArray(container)) return container.some((x) => equals(x, item));
+export function contains(container: Value, item: Value, span?: Span, meter: Meter = NO_METER): boolean {
+  if (typeof container === 'string') {
+    if (typeof item !== 'string') return false;
+    meter.step(stepsForBytes(container.length));
+    return container.includes(item);
+  }
+  if (Array.isArray(container)) {
+    return container.some((x) => {
+      meter.step();
+      return equals(x, item, meter);
+    });
+  }
   if (container instanceof KDict) return typeof item === 'string' && container.has(item);
   if (container instanceof SchemaInstance) return typeof item === 'string' && container.attrs.has(item);
   throw kclError(

@@ -4,6 +4,7 @@
  */
 import { floatToInt, normInt } from './int64.js';
 import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
+import type { TextBudget } from './budget.js';
 
 /**
  * JSON data -> KCL value. Objects become KDicts in key order, integral numbers ints, other
@@ -39,6 +40,13 @@ export interface PlainOptions {
   readonly showHidden?: boolean;
   /** Drop None values inside dicts and lists (the reference's disable_none). */
   readonly dropNone?: boolean;
+  /**
+   * Counts the output as it is built, in bytes of its JSON text (`plainJsonBytes` of each
+   * piece), so an output that would serialize past the budget's limit stops with K9004 before
+   * it is built or serialized (the policy's 400 annotations of 1 MB each). Shared values are
+   * counted every time they appear, as the JSON would repeat them.
+   */
+  readonly budget?: TextBudget;
 }
 
 /**
@@ -50,25 +58,36 @@ export interface PlainOptions {
  * rejects those, so a caller writing JSON serialises them itself (see `plainToJson`).
  */
 export function toPlain(v: Value, opts: PlainOptions = {}): unknown {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
-  if (typeof v === 'bigint') return v;
+  const budget = opts.budget;
+  if (budget) budget.node();
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') {
+    budget?.add(plainJsonBytes(v));
+    return v;
+  }
   if (v === UNDEFINED) return undefined;
-  if (v instanceof KFloat) return v.value;
-  if (v instanceof KUnit) return v.value * v.multiplier;
+  if (v instanceof KFloat || v instanceof KUnit) {
+    const n = v instanceof KFloat ? v.value : v.value * v.multiplier;
+    budget?.add(plainJsonBytes(n));
+    return n;
+  }
   if (Array.isArray(v)) {
+    budget?.add(2);
     const out: unknown[] = [];
     for (const item of v) {
       if (isDropped(item, opts)) continue;
+      budget?.add(1);
       out.push(toPlain(item, opts));
     }
     return out;
   }
   if (v instanceof KDict || v instanceof SchemaInstance) {
+    budget?.add(2);
     const entries = v instanceof KDict ? v.entries : v.attrs;
     const out: Record<string, unknown> = {};
     for (const [k, item] of entries) {
       if (isDropped(item, opts)) continue;
       if (!opts.showHidden && k.startsWith('_')) continue;
+      budget?.add(plainJsonBytes(k) + 2);
       // `__proto__` is an ordinary key in Kubernetes data (a ConfigMap may hold one); plain
       // assignment would set the prototype instead and silently drop the key.
       if (k === '__proto__') Object.defineProperty(out, k, { value: toPlain(item, opts), enumerable: true, writable: true, configurable: true });
@@ -77,6 +96,19 @@ export function toPlain(v: Value, opts: PlainOptions = {}): unknown {
     return out;
   }
   return undefined;
+}
+
+/**
+ * The length of a plain scalar (or key) as JSON text, without building it: a string's length
+ * plus its quotes (escapes not counted), a number's digits. What toPlain's budget counts, and
+ * what a caller converting by other means (the engine's shared conversion) should count too.
+ */
+export function plainJsonBytes(v: unknown): number {
+  if (typeof v === 'string') return v.length + 2;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
+  if (typeof v === 'bigint') return v.toString().length;
+  if (typeof v === 'boolean') return v ? 4 : 5;
+  return 4;
 }
 
 /** Values that never reach output: Undefined, functions, types, modules (and None when asked). */

@@ -52,6 +52,7 @@ export const ErrorCodes = {
   K9003: 'TimeoutExceeded',
   K9004: 'ValueSizeLimitExceeded',
   K9005: 'SandboxViolation',
+  K9006: 'UnsupportedRegex',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

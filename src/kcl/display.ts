@@ -24,13 +24,48 @@ import {
   typeName,
   type Value,
 } from './value.js';
+import { TextBudget, unlimitedText } from './budget.js';
+import { KclError } from './diagnostics.js';
 
-/** The `str(v)` / interpolation form. */
-export function displayValue(v: Value): string {
-  return display(v, false);
+/**
+ * The `str(v)` / interpolation form. With a budget the text is measured while it is written
+ * (K9004 at the first byte past the limit, one step per value and per BYTES_PER_STEP bytes);
+ * without one it is unbounded, for callers outside a run.
+ */
+export function displayValue(v: Value, budget?: TextBudget): string {
+  if (typeof v === 'string') {
+    budget?.add(v.length);
+    return v;
+  }
+  if (!Array.isArray(v) && !(v instanceof KDict) && !(v instanceof SchemaInstance)) {
+    const s = displayScalar(v, false);
+    budget?.add(s.length);
+    return s;
+  }
+  const out: string[] = [];
+  writeDisplay(v, false, out, budget ?? unlimitedText());
+  return out.join('');
 }
 
-function display(v: Value, insideDict: boolean): string {
+/** Characters of a value an error message shows before it is cut short (`...`). */
+const MESSAGE_CHARS = 1024;
+
+/**
+ * The `str()` form of a value inside an error message: cut short after MESSAGE_CHARS
+ * characters, so a message never holds (or costs) a whole huge value.
+ */
+export function displayForMessage(v: Value): string {
+  const out: string[] = [];
+  try {
+    writeDisplay(v, false, out, new TextBudget(MESSAGE_CHARS));
+  } catch (e) {
+    if (!(e instanceof KclError)) throw e;
+    return `${out.join('').slice(0, MESSAGE_CHARS)}...`;
+  }
+  return out.join('');
+}
+
+function displayScalar(v: Value, insideDict: boolean): string {
   if (typeof v === 'string') return insideDict ? quoteForDisplay(v) : v;
   if (v === null) return 'None';
   if (v === UNDEFINED) return 'Undefined';
@@ -38,19 +73,45 @@ function display(v: Value, insideDict: boolean): string {
   if (typeof v === 'number' || typeof v === 'bigint') return formatInt(v);
   if (v instanceof KFloat) return displayFloat(v.value);
   if (v instanceof KUnit) return v.toString();
-  if (Array.isArray(v)) return `[${v.map((x) => display(x, false)).join(', ')}]`;
-  if (v instanceof KDict) return displayEntries(v.entries);
-  if (v instanceof SchemaInstance) return displayEntries(v.attrs);
   if (v instanceof KFunction || isSchemaType(v)) return 'function';
   // The reference interpolates a module as Undefined.
   if (v instanceof KModule) return 'Undefined';
   return String(v);
 }
 
-function displayEntries(entries: Map<string, Value>): string {
-  const parts: string[] = [];
-  for (const [k, val] of entries) parts.push(`${quoteForDisplay(k)}: ${display(val, true)}`);
-  return `{${parts.join(', ')}}`;
+/** Appends the display of `v` to `out`, counting every piece against `budget` first. */
+function writeDisplay(v: Value, insideDict: boolean, out: string[], budget: TextBudget): void {
+  budget.node();
+  if (Array.isArray(v)) {
+    budget.add(2);
+    out.push('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) {
+        budget.add(2);
+        out.push(', ');
+      }
+      writeDisplay(v[i]!, false, out, budget);
+    }
+    out.push(']');
+    return;
+  }
+  if (v instanceof KDict || v instanceof SchemaInstance) {
+    budget.add(2);
+    out.push('{');
+    let first = true;
+    for (const [k, val] of v instanceof KDict ? v.entries : v.attrs) {
+      const key = quoteForDisplay(k);
+      budget.add(key.length + (first ? 2 : 4));
+      out.push(first ? '' : ', ', key, ': ');
+      first = false;
+      writeDisplay(val, true, out, budget);
+    }
+    out.push('}');
+    return;
+  }
+  const s = displayScalar(v, insideDict);
+  budget.add(s.length);
+  out.push(s);
 }
 
 /** An int in decimal, never in exponent form (JS would print 1e21 for large values). */
@@ -120,23 +181,49 @@ export function shortDisplay(v: Value): string {
   return typeName(v);
 }
 
+/** Values an error message describes before it abbreviates the rest (`...`). */
+const TYPED_DISPLAY_NODES = 256;
+/** Characters of one scalar an error message shows. */
+const TYPED_DISPLAY_CHARS = 256;
+
 /**
  * The `type(value)` form of type-mismatch messages (`expected int, got str(x)`), e.g.
  * `int(1)`, `bool(True)`, `number_multiplier(1Gi)`, `[int(1) | str(x)]`, `{str(k):str(v)}`.
+ * A message stays small whatever the value: after TYPED_DISPLAY_NODES values the rest is `...`,
+ * and a long scalar is cut at TYPED_DISPLAY_CHARS characters.
  */
 export function typedDisplay(v: Value): string {
-  if (Array.isArray(v)) return `[${uniqueJoin(v.map(typedDisplay), ' | ')}]`;
+  const left = { nodes: TYPED_DISPLAY_NODES };
+  return typed(v, left);
+}
+
+function typed(v: Value, left: { nodes: number }): string {
+  if (--left.nodes < 0) return '...';
+  if (Array.isArray(v)) return `[${uniqueJoin(v, (x) => typed(x, left), left)}]`;
   if (v instanceof KDict) {
-    const keys = uniqueJoin([...v.keys()].map((k) => `str(${k})`), ' | ');
-    const vals = uniqueJoin([...v.entries.values()].map(typedDisplay), ' | ');
+    const keys = uniqueJoin(v.keys(), (k) => `str(${cut(k)})`, left);
+    const vals = uniqueJoin(v.entries.values(), (x) => typed(x, left), left);
     return `{${keys}:${vals}}`;
   }
   if (v instanceof SchemaInstance) return v.schema.name;
   if (v === null || v === UNDEFINED) return typeName(v);
   if (v instanceof KFunction || v instanceof KModule || isSchemaType(v)) return typeName(v);
-  return `${typeName(v)}(${displayValue(v)})`;
+  return `${typeName(v)}(${cut(displayScalar(v, false))})`;
 }
 
-function uniqueJoin(parts: string[], sep: string): string {
-  return [...new Set(parts)].join(sep);
+function cut(s: string): string {
+  return s.length > TYPED_DISPLAY_CHARS ? `${s.slice(0, TYPED_DISPLAY_CHARS)}...` : s;
+}
+
+/** The distinct forms of `items`, joined by ` | `, until the node allowance runs out. */
+function uniqueJoin<T>(items: Iterable<T>, form: (x: T) => string, left: { nodes: number }): string {
+  const parts = new Set<string>();
+  for (const item of items) {
+    if (left.nodes <= 0) {
+      parts.add('...');
+      break;
+    }
+    parts.add(form(item));
+  }
+  return [...parts].join(' | ');
 }

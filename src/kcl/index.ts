@@ -32,7 +32,8 @@ export {
   typeName,
   type Value,
 } from './value.js';
-export { isDropped, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+export { isDropped, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+export { BYTES_PER_STEP, ELEMENT_BYTES, NO_METER, TextBudget, type Meter } from './budget.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';
 

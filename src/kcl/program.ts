@@ -120,6 +120,7 @@ function bindImport(p: Planner, s: ast.ImportStmt, constants: Map<string, Value>
   const system = s.path.startsWith('.') ? undefined : p.host.systemModule(s.path);
   if (system) {
     constants.set(s.name, system);
+    p.modules.set(s.name, system);
     return;
   }
   const resolved = resolveImport?.(s);

@@ -19,6 +19,7 @@ import { compareStrings } from './compare.js';
 import { formatFloatForOutput, formatInt } from './display.js';
 import { isDropped } from './convert.js';
 import { KDict, KFloat, KUnit, SchemaInstance, UNDEFINED, type Value } from './value.js';
+import { unlimitedText, type TextBudget } from './budget.js';
 
 export interface YamlOutputOptions {
   /** Sort the keys of every mapping (`--sort_keys`). */
@@ -29,9 +30,13 @@ export interface YamlOutputOptions {
   readonly disableNone?: boolean;
 }
 
-/** One YAML document for a value, ending in a newline (`yaml.encode`). */
-export function renderYaml(value: Value, opts: YamlOutputOptions = {}): string {
-  const e = new Emitter(opts);
+/**
+ * One YAML document for a value, ending in a newline (`yaml.encode`). The text is measured
+ * while it is written: past the budget's limit it stops with K9004 (the default has no limit,
+ * for output printed after a run).
+ */
+export function renderYaml(value: Value, opts: YamlOutputOptions = {}, budget: TextBudget = unlimitedText()): string {
+  const e = new Emitter(opts, budget);
   return e.document(value);
 }
 
@@ -47,34 +52,66 @@ export function renderExports(exports: Map<string, Value>, opts: YamlOutputOptio
  * A stream of documents separated by `---`, as `kcl run` prints a top-level list of configs.
  * An empty stream is the empty string.
  */
-export function renderYamlStream(docs: readonly Value[], opts: YamlOutputOptions = {}): string {
-  return docs.map((d) => renderYaml(d, opts)).join('---\n');
+export function renderYamlStream(docs: readonly Value[], opts: YamlOutputOptions = {}, budget?: TextBudget): string {
+  return renderDocuments(docs, '---\n', opts, budget);
 }
 
 /** `yaml.encode_all`: like a stream, with a blank line before each separator. */
-export function renderYamlAll(docs: readonly Value[], opts: YamlOutputOptions = {}): string {
-  return docs.map((d) => renderYaml(d, opts)).join('\n---\n');
+export function renderYamlAll(docs: readonly Value[], opts: YamlOutputOptions = {}, budget?: TextBudget): string {
+  return renderDocuments(docs, '\n---\n', opts, budget);
+}
+
+/** Documents joined by `separator`, all of it counted against one budget. */
+export function renderDocuments(docs: readonly Value[], separator: string, opts: YamlOutputOptions, budget: TextBudget = unlimitedText()): string {
+  const parts: string[] = [];
+  for (const d of docs) {
+    if (parts.length > 0) budget.add(separator.length);
+    parts.push(renderYaml(d, opts, budget));
+  }
+  return parts.join(separator);
 }
 
 type Entries = [string, Value][];
 
+/** Characters of a string analysed for quoting per step charged. */
+const ANALYSIS_CHARS_PER_STEP = 16;
+
+/** Lines of output, each counted (with its line break) against the budget as it is added. */
+class Lines {
+  readonly lines: string[] = [];
+  constructor(private readonly budget: TextBudget) {}
+  push(...lines: string[]): void {
+    for (const line of lines) {
+      this.budget.add(line.length + 1);
+      this.lines.push(line);
+    }
+  }
+}
+
 class Emitter {
-  constructor(private readonly opts: YamlOutputOptions) {}
+  constructor(
+    private readonly opts: YamlOutputOptions,
+    private readonly budget: TextBudget,
+  ) {}
 
   document(value: Value): string {
-    const lines: string[] = [];
-    if (value === UNDEFINED) return 'null\n';
+    if (value === UNDEFINED) {
+      this.budget.add(5);
+      return 'null\n';
+    }
+    const out = new Lines(this.budget);
     if (this.isBlockCollection(value)) {
-      this.block(value, 0, lines);
+      this.block(value, 0, out);
     } else {
       const s = this.scalar(value, 2);
-      lines.push(s.head, ...s.body);
+      out.push(s.head, ...s.body);
     }
-    return lines.join('\n') + '\n';
+    return out.lines.join('\n') + '\n';
   }
 
   private entries(v: KDict | SchemaInstance): Entries {
     const source = v instanceof KDict ? v.entries : v.attrs;
+    this.budget.work(source.size);
     const out: Entries = [];
     for (const [k, item] of source) {
       if (isDropped(item, { dropNone: this.opts.disableNone })) continue;
@@ -86,6 +123,7 @@ class Emitter {
   }
 
   private items(v: Value[]): Value[] {
+    this.budget.work(v.length);
     return v.filter((x) => !isDropped(x, { dropNone: this.opts.disableNone }));
   }
 
@@ -97,15 +135,15 @@ class Emitter {
   }
 
   /** Appends the lines of a block collection whose entries start at column `indent`. */
-  private block(v: Value, indent: number, out: string[]): void {
+  private block(v: Value, indent: number, out: Lines): void {
     const pad = ' '.repeat(indent);
     if (Array.isArray(v)) {
       for (const item of this.items(v)) {
         if (this.isBlockCollection(item)) {
-          const inner: string[] = [];
-          this.block(item, indent + 2, inner);
-          inner[0] = `${pad}- ${inner[0].slice(indent + 2)}`;
-          out.push(...inner);
+          // The first line of the nested block moves up onto the `- ` line: same length.
+          const at = out.lines.length;
+          this.block(item, indent + 2, out);
+          out.lines[at] = `${pad}- ${out.lines[at].slice(indent + 2)}`;
         } else {
           const s = this.scalar(item, indent + 2);
           out.push(`${pad}- ${s.head}`, ...s.body);
@@ -137,7 +175,14 @@ class Emitter {
 
   /** A scalar (or empty collection): its first line and, for literal blocks, the content lines. */
   private scalar(v: Value, contentIndent: number): { head: string; body: string[] } {
-    if (typeof v === 'string') return formatString(v, contentIndent);
+    if (typeof v === 'string') {
+      // Checked before the string is analysed and its lines indented (a literal block adds
+      // the indent to each of its lines); the lines are counted exactly when pushed.
+      this.budget.ensure(v.length + countLines(v) * contentIndent);
+      // libyaml's scalar analysis looks at every character (about 100 ns each here).
+      this.budget.work(Math.ceil(v.length / ANALYSIS_CHARS_PER_STEP));
+      return formatString(v, contentIndent);
+    }
     if (v === null) return { head: 'null', body: [] };
     if (typeof v === 'boolean') return { head: v ? 'true' : 'false', body: [] };
     if (typeof v === 'number' || typeof v === 'bigint') return { head: formatInt(v), body: [] };
@@ -159,6 +204,12 @@ function looksLikeOtherType(s: string): boolean {
   if (s === '' || s === '~') return true;
   if (AMBIGUOUS_WORDS.has(s.toLowerCase())) return true;
   return /^[0-9.+-]/.test(s);
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let at = s.indexOf('\n'); at >= 0; at = s.indexOf('\n', at + 1)) n++;
+  return n;
 }
 
 function isBreak(c: number): boolean {

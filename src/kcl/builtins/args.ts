@@ -4,6 +4,7 @@
  * and wrapping unexpected JavaScript exceptions so nothing but a KclError leaves a builtin.
  */
 import type { BuiltinContext } from '../builtin-context.js';
+import { BYTES_PER_STEP } from '../budget.js';
 import { KclError, kclError, type ErrorCode } from '../diagnostics.js';
 import { typedDisplay } from '../display.js';
 import { KDict, KFloat, KFunction, SchemaInstance, UNDEFINED, typeName, type CallArgs, type Value } from '../value.js';
@@ -138,7 +139,7 @@ export type BuiltinImpl = (a: Args) => Value;
  * Declares a builtin. `params` names the parameters in order so keyword calls work
  * (`sorted(x, reverse=True)`); more positional arguments than that are the reference's
  * CompileError (E2L23) unless the builtin is `variadic`. Errors thrown inside become KclErrors
- * at the call span.
+ * at the call span; a string result is recorded with ctx.checkBytes.
  */
 export function builtin(name: string, params: readonly string[], impl: BuiltinImpl, variadic = false): KFunction {
   return new KFunction(name, (call, ctx) => {
@@ -150,11 +151,23 @@ export function builtin(name: string, params: readonly string[], impl: BuiltinIm
         context.callSpan,
       );
     }
+    // Builtins scan their string arguments (hashing, encoding, parsing): that work is charged
+    // up front, one step per BYTES_PER_STEP bytes, so a call on a huge string moves the clock.
+    let bytes = 0;
+    for (const v of call.args) if (typeof v === 'string') bytes += v.length;
+    for (const v of call.kwargs.values()) if (typeof v === 'string') bytes += v.length;
+    if (bytes > BYTES_PER_STEP) context.step(Math.floor(bytes / BYTES_PER_STEP));
+    let result: Value;
     try {
-      return impl(new Args(name, params, call, context));
+      result = impl(new Args(name, params, call, context));
     } catch (e) {
       throw asKclError(e, name, context);
     }
+    // Every string a builtin hands back counts against the string limit and the allocation
+    // budget; builtins that build large text check as they write (ctx.textBudget), so this
+    // only records what they made.
+    if (typeof result === 'string') context.checkBytes(result.length);
+    return result;
   });
 }
 

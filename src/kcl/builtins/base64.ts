@@ -1,4 +1,5 @@
 /** The `base64` system module: standard alphabet, padding optional on decode, UTF-8 text. */
+import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 
@@ -16,7 +17,7 @@ export function utf8Text(a: Args, bytes: Uint8Array): string {
 function decode(a: Args): string {
   const text = a.str(0);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.replace(/=+$/, '').length % 4 === 1) {
-    throw a.fail(`invalid base64 input '${text}'`);
+    throw a.fail(`invalid base64 input '${displayForMessage(text)}'`);
   }
   return utf8Text(a, Buffer.from(text, 'base64'));
 }

@@ -23,22 +23,39 @@ function resolve(callee: string, receiver: Value): KFunction {
   return member as KFunction;
 }
 
+/**
+ * Captured calls where kclguard deliberately gives an error code instead of the reference's
+ * result (docs/kcl-builtins.md, "Regular expressions"): constructs that need a backtracking
+ * engine are refused (K9006) by the linear-time one. Only shrinks.
+ */
+const DEVIATIONS: Readonly<Record<string, string>> = {
+  'regex.match("aa", "(a)\\\\1")': 'K9006',
+  'regex.match("ab", "a(?=b)")': 'K9006',
+};
+
 describe('builtins agree with the reference (kcl-lib 0.13.2)', () => {
+  test('every listed deviation is a captured call the reference answered', () => {
+    for (const call of Object.keys(DEVIATIONS)) {
+      expect(BUILTIN_CASES.find((c) => c.call === call)?.yaml).toBeDefined();
+    }
+  });
   for (const c of BUILTIN_CASES) {
+    const deviation = DEVIATIONS[c.call];
     test(c.call, () => {
       let args = c.args.map(fromSpec);
       const fn = resolve(c.callee, args[0]);
       if (c.callee.startsWith('str.')) args = args.slice(1);
       const kwargs = new Map(Object.entries(c.kwargs).map(([k, v]) => [k, fromSpec(v)]));
       const run = () => fn.call({ args, kwargs }, new TestContext());
-      if (c.error) {
+      const error = deviation ?? c.error;
+      if (error) {
         let code: string | undefined;
         try {
           run();
         } catch (e) {
           code = e instanceof KclError ? e.diagnostic.code : `non-KclError: ${String(e)}`;
         }
-        expect(code).toBe(c.error);
+        expect(code).toBe(error);
         return;
       }
       const yaml = renderExports(new Map([['r', run()]]));

@@ -6,6 +6,8 @@
  *   validate(date, fmt) whether `date` parses with `fmt` (and is a real calendar date)
  * Policies that call these are not deterministic; tests check shapes only.
  */
+import { NO_METER, type Meter } from '../budget.js';
+import { regexFullMatch } from './regex-engine.js';
 import { KFloat, KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 
@@ -73,32 +75,35 @@ interface Field {
 }
 
 const PARSE_FIELDS: Record<string, Field> = {
-  Y: { pattern: '([+-]?\\d{4,})', key: 'Y' },
-  y: { pattern: '(\\d{2})', key: 'y' },
-  m: { pattern: '(\\d{1,2})', key: 'm' },
-  d: { pattern: '(\\d{1,2})', key: 'd' },
-  e: { pattern: ' ?(\\d{1,2})', key: 'd' },
-  H: { pattern: '(\\d{1,2})', key: 'H' },
-  I: { pattern: '(\\d{1,2})', key: 'I' },
-  M: { pattern: '(\\d{1,2})', key: 'M' },
-  S: { pattern: '(\\d{1,2})', key: 'S' },
-  j: { pattern: '(\\d{1,3})', key: 'j' },
+  Y: { pattern: '([+-]?[0-9]{4,})', key: 'Y' },
+  y: { pattern: '([0-9]{2})', key: 'y' },
+  m: { pattern: '([0-9]{1,2})', key: 'm' },
+  d: { pattern: '([0-9]{1,2})', key: 'd' },
+  e: { pattern: ' ?([0-9]{1,2})', key: 'd' },
+  H: { pattern: '([0-9]{1,2})', key: 'H' },
+  I: { pattern: '([0-9]{1,2})', key: 'I' },
+  M: { pattern: '([0-9]{1,2})', key: 'M' },
+  S: { pattern: '([0-9]{1,2})', key: 'S' },
+  j: { pattern: '([0-9]{1,3})', key: 'j' },
   b: { pattern: '([A-Za-z]{3})', key: 'b' },
   h: { pattern: '([A-Za-z]{3})', key: 'b' },
   B: { pattern: '([A-Za-z]+)', key: 'b' },
   a: { pattern: '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)' },
   A: { pattern: '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)' },
   p: { pattern: '(?:AM|PM|am|pm)' },
-  z: { pattern: '(?:[+-]\\d{2}:?\\d{2}|Z)' },
+  z: { pattern: '(?:[+-][0-9]{2}:?[0-9]{2}|Z)' },
   Z: { pattern: '(?:[A-Za-z]+)' },
-  f: { pattern: '(?:\\d{1,9})' },
+  f: { pattern: '(?:[0-9]{1,9})' },
   '%': { pattern: '%' },
 };
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Whether `text` matches `format` exactly and names a real date/time. */
-export function validateDate(text: string, format: string): boolean {
+/**
+ * Whether `text` matches `format` exactly and names a real date/time. The format comes from the
+ * policy or the object, so its pattern runs on the linear-time engine, charged to `meter`.
+ */
+export function validateDate(text: string, format: string, meter: Meter = NO_METER): boolean {
   const expanded = format.replace(/%T/g, '%H:%M:%S').replace(/%F/g, '%Y-%m-%d').replace(/%D/g, '%m/%d/%y').replace(/%R/g, '%H:%M');
   const keys: (Field['key'] | undefined)[] = [];
   let source = '';
@@ -113,7 +118,7 @@ export function validateDate(text: string, format: string): boolean {
       source += escapeRe(expanded[i]);
     }
   }
-  const m = new RegExp(`^${source}$`).exec(text);
+  const m = regexFullMatch(source, text, meter);
   if (!m) return false;
   const v: Partial<Record<NonNullable<Field['key']>, string>> = {};
   keys.forEach((k, i) => {
@@ -161,7 +166,7 @@ export function datetimeModule(): KModule {
       member('datetime', 'now', ['format'], (a: Args) => strftime(now(), a.optStr(0, '%a %b %e %H:%M:%S %Y'))),
       member('datetime', 'ticks', [], () => new KFloat(Math.floor(Date.now() / 1000))),
       member('datetime', 'date', [], () => strftime(now(), '%Y-%m-%d %H:%M:%S')),
-      member('datetime', 'validate', ['date', 'format'], (a) => validateDate(a.str(0), a.str(1))),
+      member('datetime', 'validate', ['date', 'format'], (a) => validateDate(a.str(0), a.str(1), a.ctx)),
     ]),
   );
 }

@@ -7,6 +7,7 @@
  * and padding applied twice, nested fields (`{0:{1}}`) are rejected.
  */
 import { displayValue } from '../display.js';
+import type { TextBudget } from '../budget.js';
 import { KDict, KFloat, SchemaInstance, type Value } from '../value.js';
 import { toExponentialExact, toFixedExact } from './numbers.js';
 
@@ -269,12 +270,15 @@ function formatStr(spec: Spec, s: string): string {
   return signAndAlign(spec, text, '', '<');
 }
 
-/** A value formatted with a spec (`format(v, spec)` in Python terms). */
-export function formatWithSpec(v: Value, specText: string): string {
-  if (typeof v === 'number' || typeof v === 'bigint') return formatInt(parseSpec(specText), v);
-  if (v instanceof KFloat) return formatFloat(parseSpec(specText), v.value);
-  if (typeof v === 'string') return formatStr(parseSpec(specText), v);
-  return displayValue(v);
+/** A value formatted with a spec (`format(v, spec)` in Python terms), counted against `budget`. */
+export function formatWithSpec(v: Value, specText: string, budget?: TextBudget): string {
+  let out: string;
+  if (typeof v === 'number' || typeof v === 'bigint') out = formatInt(parseSpec(specText), v);
+  else if (v instanceof KFloat) out = formatFloat(parseSpec(specText), v.value);
+  else if (typeof v === 'string') out = formatStr(parseSpec(specText), v);
+  else return displayValue(v, budget);
+  budget?.add(out.length);
+  return out;
 }
 
 type Part = { literal: string } | { field: string; spec: string };
@@ -337,12 +341,13 @@ function lookupPart(arg: Value, key: string, isIndex: boolean): Value {
   return v;
 }
 
-/** `"...".format(*args, **kwargs)`. */
-export function formatString(template: string, args: readonly Value[], kwargs: ReadonlyMap<string, Value>): string {
+/** `"...".format(*args, **kwargs)`, the result counted against `budget` as it is built. */
+export function formatString(template: string, args: readonly Value[], kwargs: ReadonlyMap<string, Value>, budget?: TextBudget): string {
   let out = '';
   let auto = 0;
   for (const part of parseFormatString(template)) {
     if ('literal' in part) {
+      budget?.add(part.literal.length);
       out += part.literal;
       continue;
     }
@@ -376,7 +381,7 @@ export function formatString(template: string, args: readonly Value[], kwargs: R
         throw new FormatError('format error');
       }
     }
-    out += formatWithSpec(arg, part.spec);
+    out += formatWithSpec(arg, part.spec, budget);
   }
   return out;
 }

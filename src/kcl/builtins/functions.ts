@@ -6,6 +6,7 @@
  * docs/kcl-builtins.md.
  */
 import { compare, compareStrings, equals } from '../compare.js';
+import { stepsForBytes } from '../budget.js';
 import { displayValue } from '../display.js';
 import { floatToInt, intAbs, intMod, intPowSaturating, isInt, normInt, toBigInt } from '../int64.js';
 import {
@@ -28,9 +29,18 @@ import { addValues, checkedInt, floatOf, intFromString, isNumeric, numberOf, rou
 /** The elements `for x in v` visits: list items, string characters, dict/schema keys. */
 export function iterate(v: Value, a: Args): Value[] {
   if (Array.isArray(v)) return v;
-  if (typeof v === 'string') return Array.from(v);
-  if (v instanceof KDict) return [...v.keys()];
-  if (v instanceof SchemaInstance) return [...v.attrs.keys()];
+  if (typeof v === 'string') {
+    a.ctx.checkSize(v.length);
+    return Array.from(v);
+  }
+  if (v instanceof KDict) {
+    a.ctx.checkSize(v.size);
+    return [...v.keys()];
+  }
+  if (v instanceof SchemaInstance) {
+    a.ctx.checkSize(v.attrs.size);
+    return [...v.attrs.keys()];
+  }
   throw a.fail(`'${typeName(v)}' object is not iterable`);
 }
 
@@ -47,7 +57,10 @@ const len = builtin('len', ['inst'], (a) => {
 const print = builtin('print', [], (a) => {
   // The reference ignores `sep`; only `end` is honoured.
   const end = a.kw('end');
-  const text = a.positional.map(displayValue).join(' ') + (typeof end === 'string' ? end : '\n');
+  const budget = a.ctx.textBudget('print output');
+  const text = a.positional.map((v) => displayValue(v, budget)).join(' ') + (typeof end === 'string' ? end : '\n');
+  // Printed text stays in memory until the run ends: it counts against the run's budgets.
+  a.ctx.checkBytes(text.length);
   a.ctx.print(text);
   return null;
 }, true);
@@ -59,8 +72,16 @@ const abs = builtin('abs', ['x'], (a) => {
   return UNDEFINED;
 });
 
-const allTrue = builtin('all_true', ['inst'], (a) => a.list(0).every(truthy));
-const anyTrue = builtin('any_true', ['inst'], (a) => a.list(0).some(truthy));
+const allTrue = builtin('all_true', ['inst'], (a) => {
+  const items = a.list(0);
+  a.ctx.step(items.length);
+  return items.every(truthy);
+});
+const anyTrue = builtin('any_true', ['inst'], (a) => {
+  const items = a.list(0);
+  a.ctx.step(items.length);
+  return items.some(truthy);
+});
 
 const isunique = builtin('isunique', ['inst'], (a) => {
   const items = a.list(0);
@@ -74,7 +95,8 @@ const isunique = builtin('isunique', ['inst'], (a) => {
       if (seenScalars.has(key)) return false;
       seenScalars.add(key);
     } else {
-      if (seenOthers.some((x) => equals(x, item))) return false;
+      // Pairwise: each comparison is charged, so a long list of containers is bounded work.
+      if (seenOthers.some((x) => equals(x, item, a.ctx))) return false;
       seenOthers.push(item);
     }
   }
@@ -109,7 +131,10 @@ function sortOrder(x: Value, y: Value, a: Args): number {
     const d = numberOf(x) - numberOf(y);
     return d < 0 ? -1 : d > 0 ? 1 : 0;
   }
-  if (typeof x === 'string' && typeof y === 'string') return compareStrings(x, y);
+  if (typeof x === 'string' && typeof y === 'string') {
+    a.ctx.step(stepsForBytes(Math.min(x.length, y.length)));
+    return compareStrings(x, y);
+  }
   throw a.fail(`cannot compare ${typeName(x)} and ${typeName(y)}`);
 }
 
@@ -120,7 +145,9 @@ const sorted = builtin('sorted', ['inst', 'reverse'], (a) => {
   }
   const items = iterate(v, a).slice();
   const reverse = a.bool(1, false);
-  a.ctx.step(items.length);
+  a.ctx.checkSize(items.length);
+  // A sort compares about n log n pairs.
+  a.ctx.step(items.length * Math.ceil(Math.log2(items.length + 1)));
   items.sort((x, y) => (reverse ? sortOrder(y, x, a) : sortOrder(x, y, a)));
   return items;
 });
@@ -186,7 +213,7 @@ function extreme(a: Args, op: '>' | '<'): Value {
   a.ctx.step(items.length);
   let result = items[0];
   for (const item of items) {
-    const c = compare(item, result, op, a.ctx.callSpan);
+    const c = compare(item, result, op, a.ctx.callSpan, a.ctx);
     if (op === '>' ? c > 0 : c < 0) result = item;
   }
   return result;
@@ -200,11 +227,17 @@ const sum = builtin('sum', ['iterable', 'start'], (a) => {
   let result: Value = a.get(1) ?? 0;
   if (typeof result === 'string') throw a.fail("sum() can't sum strings");
   a.ctx.step(items.length);
+  if (Array.isArray(result)) {
+    // The list built is checked (and charged) once, before any copying.
+    let total = result.length;
+    for (const item of items) if (Array.isArray(item)) total += item.length;
+    a.ctx.checkSize(total);
+    a.ctx.step(total);
+  }
   let owned = false;
   for (const item of items) {
     if (Array.isArray(result) && Array.isArray(item)) {
       // Appended in place to one fresh list: concatenating copies would be quadratic.
-      a.ctx.checkSize(result.length + item.length);
       if (!owned) {
         result = result.slice();
         owned = true;
@@ -283,8 +316,9 @@ const round = builtin('round', ['number', 'ndigits'], (a) => {
 const zip = builtin('zip', [], (a) => {
   const lists = a.positional.map((v) => iterate(v, a));
   if (lists.length === 0) return [];
-  const n = Math.min(...lists.map((l) => l.length));
-  a.ctx.step(n);
+  const n = lists.reduce((m, l) => Math.min(m, l.length), Infinity);
+  a.ctx.checkSize(n * (lists.length + 1));
+  a.ctx.step(n * lists.length);
   const out: Value[] = [];
   for (let i = 0; i < n; i++) out.push(lists.map((l) => l[i]));
   return out;
@@ -304,17 +338,24 @@ const float = builtin('float', ['number'], (a) => new KFloat(floatOf(a.need(0), 
 const bool = builtin('bool', ['x'], (a) => truthy(a.get(0) ?? false));
 const str = builtin('str', ['x'], (a) => {
   const v = a.get(0);
-  return v === undefined ? '' : displayValue(v);
+  return v === undefined ? '' : displayValue(v, a.ctx.textBudget());
 });
 
 const list = builtin('list', ['x'], (a) => {
   const v = a.get(0);
-  return v === undefined ? [] : iterate(v, a).slice();
+  if (v === undefined) return [];
+  const items = iterate(v, a);
+  a.ctx.checkSize(items.length);
+  a.ctx.step(items.length);
+  return items.slice();
 });
 
 const dict = builtin('dict', ['x'], (a) => {
   const out = new KDict();
   const v = a.get(0);
+  const size = v instanceof KDict ? v.size : v instanceof SchemaInstance ? v.attrs.size : Array.isArray(v) ? v.length : 0;
+  a.ctx.checkSize(size);
+  a.ctx.step(size);
   if (v instanceof KDict) for (const [k, x] of v) out.set(k, x);
   else if (v instanceof SchemaInstance) for (const [k, x] of v.attrs) out.set(k, x);
   else if (Array.isArray(v)) {
@@ -323,7 +364,7 @@ const dict = builtin('dict', ['x'], (a) => {
       if (kv.length !== 2) {
         throw a.fail(`dictionary update sequence element #${i} has length ${kv.length}; 2 is required`);
       }
-      out.set(displayValue(kv[0]), kv[1]);
+      out.set(displayValue(kv[0], a.ctx.textBudget('dict key')), kv[1]);
     });
   } else if (v !== undefined && !isNullish(v)) {
     throw a.fail(`'${typeName(v)}' object is not iterable`);

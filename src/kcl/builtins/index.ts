@@ -16,6 +16,7 @@
  * `runtime.catch` calls back through ctx.callFunction and never catches K9xxx guardrail errors.
  */
 import type { KFunction, KModule, Value } from '../value.js';
+import type { TextBudget } from '../budget.js';
 import { encodeJson } from './json.js';
 import { BUILTIN_FUNCTIONS } from './functions.js';
 import { stringMethod as boundStringMethod } from './string-methods.js';
@@ -32,6 +33,7 @@ import { manifestsModule } from './manifests.js';
 import { mathModule } from './math.js';
 import { netModule } from './net.js';
 import { regexModule } from './regex.js';
+import { RegexUnsupported, compileRegex } from './regex-engine.js';
 import { runtimeModule } from './runtime.js';
 import { unitsModule } from './units.js';
 import { yamlModule } from './yaml.js';
@@ -80,7 +82,24 @@ export function stringMethod(receiver: string, name: string): KFunction | undefi
 
 export { STRING_METHOD_NAMES } from './string-methods.js';
 
-/** `${x: #json}` is json.encode(x); `${x: #yaml}` is yaml.encode(x) (private keys kept). */
-export function formatInterpolation(value: Value, spec: '#json' | '#yaml'): string {
-  return spec === '#json' ? encodeJson(value) : renderYaml(value, { showHidden: true });
+/**
+ * `${x: #json}` is json.encode(x); `${x: #yaml}` is yaml.encode(x) (private keys kept). The
+ * text is counted against `budget` while it is written.
+ */
+export function formatInterpolation(value: Value, spec: '#json' | '#yaml', budget?: TextBudget): string {
+  return spec === '#json' ? encodeJson(value, {}, budget) : renderYaml(value, { showHidden: true }, budget);
+}
+
+/**
+ * Why a regular expression written as a literal in a policy cannot run on the linear-time
+ * engine (the K9006 message), or undefined when it can (or is merely invalid: that stays the
+ * reference's run-time error).
+ */
+export function unsupportedPattern(pattern: string): string | undefined {
+  try {
+    compileRegex(pattern);
+  } catch (e) {
+    if (e instanceof RegexUnsupported) return e.message;
+  }
+  return undefined;
 }

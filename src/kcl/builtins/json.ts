@@ -7,6 +7,7 @@
  * `ignore_none` applied at every level. decode keeps key order (integer-like keys included)
  * and the int/float distinction of the text (`1.0` stays a float), which JSON.parse cannot.
  */
+import { unlimitedText, type TextBudget } from '../budget.js';
 import { formatFloatForOutput } from '../display.js';
 import { compareStrings } from '../compare.js';
 import { isDropped } from '../convert.js';
@@ -36,43 +37,90 @@ function scalarJson(v: Value): string | undefined {
   return undefined;
 }
 
-/** A value as JSON text, the way `json.encode` writes it. */
-export function encodeJson(v: Value, opts: JsonEncodeOptions = {}): string {
+/**
+ * A value as JSON text, the way `json.encode` writes it. The text is measured while it is
+ * written: past the budget's limit it stops with K9004 before the oversized text exists.
+ */
+export function encodeJson(v: Value, opts: JsonEncodeOptions = {}, budget: TextBudget = unlimitedText()): string {
   const indent = opts.indent && opts.indent > 0 ? opts.indent : 0;
   const keep = (x: Value) => !isDropped(x, { dropNone: opts.ignoreNone });
-  const walk = (x: Value, depth: number): string => {
-    const scalar = scalarJson(x);
-    if (scalar !== undefined) return scalar;
-    let parts: string[];
-    let open: string;
-    let close: string;
-    if (Array.isArray(x)) {
-      parts = x.filter(keep).map((item) => walk(item, depth + 1));
-      [open, close] = ['[', ']'];
-    } else if (x instanceof KDict || x instanceof SchemaInstance) {
-      let entries = [...(x instanceof KDict ? x.entries : x.attrs)].filter(
-        ([k, item]) => keep(item) && !(opts.ignorePrivate && k.startsWith('_')),
-      );
-      if (opts.sortKeys) entries = entries.sort((p, q) => compareStrings(p[0], q[0]));
-      parts = entries.map(([k, item]) => `${quote(k)}: ${walk(item, depth + 1)}`);
-      [open, close] = ['{', '}'];
-    } else {
-      return 'null';
-    }
-    if (parts.length === 0) return open + close;
-    if (!indent) return open + parts.join(', ') + close;
-    const pad = ' '.repeat(indent * (depth + 1));
-    return `${open}\n${pad}${parts.join(`,\n${pad}`)}\n${' '.repeat(indent * depth)}${close}`;
+  const out: string[] = [];
+  const emit = (piece: string): void => {
+    budget.add(piece.length);
+    out.push(piece);
   };
-  return walk(v, 0);
+  /** The line break and padding before an item at `depth` (nothing without indent). */
+  const newline = (depth: number): void => {
+    if (!indent) return;
+    // Counted before the padding exists: a huge indent stops here, not in String.repeat.
+    budget.add(1 + indent * depth);
+    out.push(`\n${' '.repeat(indent * depth)}`);
+  };
+  const walk = (x: Value, depth: number): void => {
+    budget.node();
+    const scalar = scalarJson(x);
+    if (scalar !== undefined) return emit(scalar);
+    if (Array.isArray(x)) {
+      emit('[');
+      let first = true;
+      for (const item of x) {
+        if (!keep(item)) continue;
+        if (!first) emit(indent ? ',' : ', ');
+        first = false;
+        newline(depth + 1);
+        walk(item, depth + 1);
+      }
+      if (!first) newline(depth);
+      return emit(']');
+    }
+    if (x instanceof KDict || x instanceof SchemaInstance) {
+      let entries: Iterable<[string, Value]> = x instanceof KDict ? x.entries : x.attrs;
+      if (opts.sortKeys) {
+        const sorted = [...entries];
+        budget.work(sorted.length);
+        entries = sorted.sort((p, q) => compareStrings(p[0], q[0]));
+      }
+      emit('{');
+      let first = true;
+      for (const [k, item] of entries) {
+        if (!keep(item) || (opts.ignorePrivate && k.startsWith('_'))) continue;
+        if (!first) emit(indent ? ',' : ', ');
+        first = false;
+        newline(depth + 1);
+        emit(`${quote(k)}: `);
+        walk(item, depth + 1);
+      }
+      if (!first) newline(depth);
+      return emit('}');
+    }
+    emit('null');
+  };
+  walk(v, 0);
+  return out.join('');
 }
+
+/** A JSON number at a position (sticky: it never scans past the number). */
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 /** Thrown by decodeJson with a serde_json-like message. */
 export class JsonSyntaxError extends Error {}
 
-/** Parses JSON text into KCL values (key order and int/float kept). */
-export function decodeJson(text: string): Value {
+/** serde_json's recursion limit, which the reference hits at the 128th nested container. */
+const MAX_NESTING = 127;
+
+/** Where decodeJson charges its work: a step per value, the size of each container built. */
+export interface DecodeMeter {
+  step(n?: number): void;
+  checkSize(size: number): void;
+}
+
+/**
+ * Parses JSON text into KCL values (key order and int/float kept), with the reference's
+ * nesting limit; every value costs a step and every container is size-checked before use.
+ */
+export function decodeJson(text: string, meter?: DecodeMeter): Value {
   let i = 0;
+  let depth = 0;
   const where = () => {
     const before = text.slice(0, i);
     const line = before.split('\n').length;
@@ -88,12 +136,15 @@ export function decodeJson(text: string): Value {
     ws();
     if (i >= text.length) fail('EOF while parsing a value');
     const c = text[i];
+    meter?.step(1);
+    if ((c === '{' || c === '[') && depth++ >= MAX_NESTING) fail('recursion limit exceeded');
     if (c === '{') {
       i++;
       const d = new KDict();
       ws();
       if (text[i] === '}') {
         i++;
+        depth--;
         return d;
       }
       for (;;) {
@@ -113,6 +164,8 @@ export function decodeJson(text: string): Value {
         }
         if (text[i] === '}') {
           i++;
+          depth--;
+          meter?.checkSize(d.size);
           return d;
         }
         fail("expected ',' or '}'");
@@ -124,6 +177,7 @@ export function decodeJson(text: string): Value {
       ws();
       if (text[i] === ']') {
         i++;
+        depth--;
         return list;
       }
       for (;;) {
@@ -137,6 +191,8 @@ export function decodeJson(text: string): Value {
         }
         if (text[i] === ']') {
           i++;
+          depth--;
+          meter?.checkSize(list.length);
           return list;
         }
         fail("expected ',' or ']'");
@@ -149,7 +205,8 @@ export function decodeJson(text: string): Value {
         return v;
       }
     }
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) return fail('expected value');
     i += m[0].length;
     const n = Number(m[0]);
@@ -202,8 +259,6 @@ export function decodeJson(text: string): Value {
 
 function encodeOptions(a: Args): JsonEncodeOptions {
   const indent = a.get(2);
-  // Every nested line repeats the indent: a huge one is refused before it is built.
-  if (typeof indent === 'number') a.ctx.checkSize(indent);
   return {
     sortKeys: a.bool(1, false),
     indent: typeof indent === 'number' ? indent : 0,
@@ -213,8 +268,11 @@ function encodeOptions(a: Args): JsonEncodeOptions {
 }
 
 function decode(a: Args): Value {
+  const text = a.str(0);
+  // The strings decoded are at most the text: charged once, up front.
+  a.ctx.checkBytes(text.length);
   try {
-    return decodeJson(a.str(0));
+    return decodeJson(text, a.ctx);
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw a.fail(e.message);
     throw e;
@@ -226,12 +284,12 @@ export function jsonModule(): KModule {
     'json',
     new Map<string, Value>([
       member('json', 'encode', ['data', 'sort_keys', 'indent', 'ignore_private', 'ignore_none'], (a) =>
-        encodeJson(a.need(0), encodeOptions(a)),
+        encodeJson(a.need(0), encodeOptions(a), a.ctx.textBudget('json.encode output')),
       ),
       member('json', 'decode', ['value'], decode),
       member('json', 'validate', ['value'], (a) => {
         try {
-          decodeJson(a.str(0));
+          decodeJson(a.str(0), a.ctx);
           return true;
         } catch (e) {
           if (e instanceof JsonSyntaxError) return false;

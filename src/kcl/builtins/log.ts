@@ -8,6 +8,7 @@
  * it fails on the reference KCL with E2F04 CannotFindModule.
  */
 import type { LogLevel } from '../api-types.js';
+import type { TextBudget } from '../budget.js';
 import { displayValue } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
@@ -15,17 +16,19 @@ import { member, type Args } from './args.js';
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** A logfmt value: bare when it is one plain word, JSON-quoted otherwise. */
-function fieldValue(v: Value): string {
-  const text = displayValue(v);
+function fieldValue(v: Value, budget: TextBudget): string {
+  const text = displayValue(v, budget);
   return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
 }
 
 function logAt(level: LogLevel): (a: Args) => Value {
   return (a) => {
-    const parts = a.positional.map(displayValue);
-    for (const [k, v] of a.call.kwargs) parts.push(`${k}=${fieldValue(v)}`);
+    const budget = a.ctx.textBudget('log message');
+    const parts = a.positional.map((v) => displayValue(v, budget));
+    for (const [k, v] of a.call.kwargs) parts.push(`${k}=${fieldValue(v, budget)}`);
     const message = parts.join(' ');
-    a.ctx.checkSize(message.length);
+    // Collected messages stay in memory until the run ends: they count against its budgets.
+    a.ctx.checkBytes(message.length);
     a.ctx.log(level, message);
     return null;
   };

@@ -6,7 +6,7 @@
  * line (default `---`), written between documents followed by a line break.
  */
 import { KDict, KModule, UNDEFINED, truthy, type Value } from '../value.js';
-import { renderYaml } from '../yaml-output.js';
+import { renderDocuments } from '../yaml-output.js';
 import { member, type Args } from './args.js';
 
 function option(opts: Value | undefined, name: string): Value | undefined {
@@ -24,11 +24,9 @@ function yamlStream(a: Args): Value {
     showHidden: !truthy(option(opts, 'ignore_private') ?? false),
     disableNone: truthy(option(opts, 'ignore_none') ?? false),
   };
-  const parts = docs.map((d) => renderYaml(d, render));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  a.ctx.checkSize(size);
-  a.ctx.setOutputStream(docs, parts.join(`${typeof sep === 'string' ? sep : '---'}\n`));
+  const text = renderDocuments(docs, `${typeof sep === 'string' ? sep : '---'}\n`, render, a.ctx.textBudget('manifests.yaml_stream output'));
+  a.ctx.checkBytes(text.length);
+  a.ctx.setOutputStream(docs, text);
   return UNDEFINED;
 }
 

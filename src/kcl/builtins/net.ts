@@ -4,6 +4,7 @@
  * longest zero run as `::`, IPv4-mapped as `::ffff:a.b.c.d`). The `is_*` predicates follow
  * Rust's definitions, which is why private ranges are not "global unicast".
  */
+import { displayForMessage } from '../display.js';
 import { KDict, KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 
@@ -164,13 +165,13 @@ function splitHostPort(a: Args): string[] {
   let port: string;
   if (s.startsWith('[')) {
     const end = s.indexOf(']');
-    if (end < 0 || s[end + 1] !== ':') throw a.fail(`ip_end_point "${s}" missing port`);
+    if (end < 0 || s[end + 1] !== ':') throw a.fail(`ip_end_point "${displayForMessage(s)}" missing port`);
     host = s.slice(1, end);
     port = s.slice(end + 2);
   } else {
     const colon = s.lastIndexOf(':');
-    if (colon < 0) throw a.fail(`ip_end_point "${s}" missing port`);
-    if (s.indexOf(':') !== colon) throw a.fail(`ip_end_point "${s}" too many colons`);
+    if (colon < 0) throw a.fail(`ip_end_point "${displayForMessage(s)}" missing port`);
+    if (s.indexOf(':') !== colon) throw a.fail(`ip_end_point "${displayForMessage(s)}" too many colons`);
     host = s.slice(0, colon);
     port = s.slice(colon + 1);
   }
@@ -188,7 +189,7 @@ function parseCidr(a: Args, text: string): { ip: Ip; bits: number } {
   const slash = text.indexOf('/');
   const ip = slash >= 0 ? parseIp(text.slice(0, slash)) : undefined;
   const bits = slash >= 0 && /^\d+$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : NaN;
-  if (!ip || !(bits >= 0 && bits <= ip.length * 8)) throw a.fail(`invalid CIDR '${text}'`);
+  if (!ip || !(bits >= 0 && bits <= ip.length * 8)) throw a.fail(`invalid CIDR '${displayForMessage(text)}'`);
   return { ip, bits };
 }
 

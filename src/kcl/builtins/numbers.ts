@@ -4,8 +4,8 @@
  * which must round like Rust's `format!`: exact value, ties to even).
  */
 import { kclError } from '../diagnostics.js';
-import { displayValue } from '../display.js';
-import { checkedInt as checkedI64, floatToInt, intAdd, isInt, wrapInt, type Int } from '../int64.js';
+import { displayForMessage } from '../display.js';
+import { I64_MAX, checkedInt as checkedI64, floatToInt, intAdd, isInt, wrapInt, type Int } from '../int64.js';
 import type { Span } from '../span.js';
 import { parseUnitString, unitMultiplier } from '../units-core.js';
 import { KDict, KFloat, KUnit, typeName, type Value } from '../value.js';
@@ -148,7 +148,7 @@ export function copyDict(d: KDict): KDict {
 const RADIX_PREFIX: Record<number, RegExp> = { 16: /^0x/i, 8: /^0o/i, 2: /^0b/i };
 
 export function intFromString(text: string, base: number, a: Args): Int {
-  const invalid = () => a.fail(`invalid literal for int() with base ${base}: '${text}'`);
+  const invalid = () => a.fail(`invalid literal for int() with base ${base}: '${displayForMessage(text)}'`);
   if (base < 2 || base > 36) throw a.fail(`int() base must be >= 2 and <= 36, got ${base}`);
   const quantity = base === 10 ? parseUnitString(text) : undefined;
   if (quantity !== undefined) {
@@ -169,7 +169,12 @@ export function intFromString(text: string, base: number, a: Args): Int {
   const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base);
   if (body === '' || ![...body.toLowerCase()].every((c) => digits.includes(c))) throw invalid();
   let n = 0n;
-  for (const c of body.toLowerCase()) n = n * BigInt(base) + BigInt(digits.indexOf(c));
+  for (const c of body.toLowerCase()) {
+    n = n * BigInt(base) + BigInt(digits.indexOf(c));
+    // Past the i64 range the result is an error anyway: stop before the number grows without
+    // bound (a million digits would take quadratic BigInt time).
+    if (n > I64_MAX + 1n) break;
+  }
   // The reference parses into i64 and fails beyond it.
   return checkedI64(sign < 0 ? -n : n, a.ctx.callSpan);
 }
@@ -182,12 +187,12 @@ export function floatOf(v: Value, a: Args): number {
   if (v instanceof KUnit) return v.value * v.multiplier;
   if (typeof v === 'string') {
     const f = parseRustFloat(v);
-    if (f === undefined) throw a.fail(`invalid literal for float() with base 10: '${v}'`);
+    if (f === undefined) throw a.fail(`invalid literal for float() with base 10: '${displayForMessage(v)}'`);
     if (!Number.isFinite(f) && !Number.isNaN(f)) {
       throw a.error('E3K04', 'inf: A 64-bit floating point number overflow');
     }
     return f;
   }
-  throw a.fail(`invalid literal for float() with base 10: '${displayValue(v)}'`);
+  throw a.fail(`invalid literal for float() with base 10: '${displayForMessage(v)}'`);
 }
 

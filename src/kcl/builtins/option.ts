@@ -5,7 +5,7 @@
  * a non-numeric string is 0.0, `type="bool"` of a container is Undefined, None is never
  * convertible, and `default=` goes through the same conversion.
  */
-import { displayValue, formatFloatForOutput } from '../display.js';
+import { displayForMessage, formatFloatForOutput } from '../display.js';
 import { KDict, KFloat, UNDEFINED, type Value } from '../value.js';
 import { builtin, type Args } from './args.js';
 import { parseRustFloat } from './numbers.js';
@@ -13,7 +13,7 @@ import { floatToInt, parseDecimalI64 } from '../int64.js';
 
 function convert(v: Value, type: string, a: Args): Value {
   if (type === '') return v;
-  const cannot = () => a.fail(`cannot use '${displayValue(v)}' as type '${type}'`);
+  const cannot = () => a.fail(`cannot use '${displayForMessage(v)}' as type '${type}'`);
   if (!['bool', 'int', 'float', 'str', 'list', 'dict'].includes(type)) throw a.fail(`unknown type '${type}'`);
   if (v === null || v === UNDEFINED) throw cannot();
   switch (type) {

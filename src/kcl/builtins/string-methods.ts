@@ -4,6 +4,7 @@
  * startswith/endswith are UTF-8 byte offsets, `splitlines` breaks only at \n, \r\n and \r,
  * `split("")` splits around every character, `join` displays non-string items.
  */
+import { stepsForBytes } from '../budget.js';
 import { displayValue } from '../display.js';
 import { KFunction, type Value } from '../value.js';
 import { builtin, type Args } from './args.js';
@@ -240,13 +241,12 @@ const METHODS: Record<string, [readonly string[], Method]> = {
     return i;
   }],
   format: [[], (s, a) => {
+    const budget = a.ctx.textBudget('str.format output');
     // A field width is a lower bound on the result's length: refuse a huge one before padding.
-    for (const m of s.matchAll(FORMAT_WIDTH)) a.ctx.checkSize(Number(m[1]));
-    for (const m of s.matchAll(FORMAT_PRECISION)) a.ctx.checkSize(Number(m[1]));
+    for (const m of s.matchAll(FORMAT_WIDTH)) budget.ensure(Number(m[1]));
+    for (const m of s.matchAll(FORMAT_PRECISION)) budget.ensure(Number(m[1]));
     try {
-      const out = formatString(s, a.positional, a.call.kwargs);
-      a.ctx.checkSize(out.length);
-      return out;
+      return formatString(s, a.positional, a.call.kwargs, budget);
     } catch (e) {
       if (e instanceof FormatError) throw a.fail(e.message);
       throw e;
@@ -260,11 +260,10 @@ const METHODS: Record<string, [readonly string[], Method]> = {
   isspace: [[], (s) => /^\s+$/u.test(s)],
   istitle: [[], istitle],
   join: [['iter'], (s, a) => {
-    const parts = a.list(0).map((x) => (typeof x === 'string' ? x : displayValue(x)));
-    let size = Math.max(0, parts.length - 1) * s.length;
-    for (const p of parts) size += p.length;
-    a.ctx.checkSize(size);
-    return parts.join(s);
+    const items = a.list(0);
+    const budget = a.ctx.textBudget('str.join output');
+    budget.add(Math.max(0, items.length - 1) * s.length);
+    return items.map((x) => displayValue(x, budget)).join(s);
   }],
   lower: [[], (s) => s.toLowerCase()],
   upper: [[], (s) => s.toUpperCase()],
@@ -275,7 +274,8 @@ const METHODS: Record<string, [readonly string[], Method]> = {
     const old = a.str(0);
     const replacement = a.str(1);
     const count = a.optInt(2) ?? -1;
-    a.ctx.checkSize(s.length + replacementCount(s, old, count) * (replacement.length - old.length));
+    a.ctx.step(stepsForBytes(s.length));
+    a.ctx.textBudget('str.replace output').ensure(s.length + replacementCount(s, old, count) * (replacement.length - old.length));
     return replace(s, old, replacement, count);
   }],
   removeprefix: [['prefix'], (s, a) => {
@@ -298,5 +298,11 @@ export const STRING_METHOD_NAMES: readonly string[] = Object.keys(METHODS);
 export function stringMethod(self: string, name: string): KFunction | undefined {
   if (!Object.prototype.hasOwnProperty.call(METHODS, name)) return undefined;
   const [params, impl] = METHODS[name];
-  return builtin(name, params, (a) => impl(self, a), name === 'format');
+  return builtin(name, params, (a) => {
+    // Every method scans its receiver at least once; lists it returns are new containers.
+    a.ctx.step(stepsForBytes(self.length));
+    const result = impl(self, a);
+    if (Array.isArray(result)) a.ctx.checkSize(result.length);
+    return result;
+  }, name === 'format');
 }

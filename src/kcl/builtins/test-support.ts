@@ -5,6 +5,7 @@
 import type { BuiltinContext } from '../builtin-context.js';
 import type { LogLevel } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
+import { ELEMENT_BYTES, TextBudget, sizeError } from '../budget.js';
 import { span } from '../span.js';
 import { KDict, KFloat, KFunction, UNDEFINED, type CallArgs, type Value } from '../value.js';
 import { makeUnit } from '../units-core.js';
@@ -34,10 +35,21 @@ export class TestContext implements BuiltinContext {
   log(level: LogLevel, message: string): void {
     this.logs.push({ level, message });
   }
-  /** The default value-size limit of a run (DEFAULT_LIMITS.maxValueSize). */
+  /** The default limits of a run (DEFAULT_LIMITS). */
   maxValueSize = 1_000_000;
+  maxStringBytes = 4 * 1024 * 1024;
+  /** Bytes recorded by checkSize/checkBytes (no budget: tests read it). */
+  allocated = 0;
   checkSize(size: number): void {
     if (size > this.maxValueSize) throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, this.callSpan);
+    this.allocated += size * ELEMENT_BYTES;
+  }
+  checkBytes(bytes: number): void {
+    if (bytes > this.maxStringBytes) throw sizeError('string', bytes, this.maxStringBytes, this.callSpan);
+    this.allocated += bytes;
+  }
+  textBudget(what = 'string'): TextBudget {
+    return new TextBudget(this.maxStringBytes, this, what, this.callSpan);
   }
 }
 

@@ -12,6 +12,8 @@ import { member, type Args } from './args.js';
 import { sandboxRefusal } from './file.js';
 import { parseRustFloat } from './numbers.js';
 import { I64_MAX, I64_MIN, normInt } from '../int64.js';
+import { stepsForBytes } from '../budget.js';
+import { KclError } from '../diagnostics.js';
 
 const nullType = new yaml.Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
@@ -66,34 +68,88 @@ const floatType = new yaml.Type('tag:yaml.org,2002:float', {
 
 const SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [nullType, boolType, intType, floatType] });
 
-/** js-yaml output (with KFloat leaves) -> KCL values. */
-function toValue(x: unknown): Value {
-  if (x === null || x === undefined) return null;
-  if (x instanceof KFloat) return x;
-  if (typeof x === 'string' || typeof x === 'boolean' || typeof x === 'number' || typeof x === 'bigint') return x;
-  if (Array.isArray(x)) return x.map(toValue);
-  const d = new KDict();
-  for (const [k, v] of Object.entries(x as Record<string, unknown>)) d.set(k, toValue(v));
-  return d;
+/**
+ * serde_yaml's limits, which the reference applies while it builds the value: nesting deeper
+ * than 127 collections is "recursion limit exceeded", and expanding aliases more than 100 times
+ * per event of the document is "repetition limit exceeded" (both E3M38 there and here).
+ */
+const MAX_NESTING = 127;
+const ALIAS_EXPANSIONS_PER_EVENT = 100;
+
+/**
+ * js-yaml output -> KCL values. js-yaml shares one object for an anchor and all its aliases;
+ * this walk expands them, so it is where a "billion laughs" document would explode: it counts
+ * alias expansions (serde_yaml's rule above), charges a step per value and ELEMENT_BYTES per
+ * element to the run (K9001/K9003/K9004 before memory runs out).
+ */
+class YamlValues {
+  private readonly visited = new Set<object>();
+  private expansions = 0;
+
+  constructor(
+    private readonly a: Args,
+    private readonly events: number,
+  ) {}
+
+  value(x: unknown, depth: number): Value {
+    if (x === null || x === undefined) return null;
+    if (x instanceof KFloat) return x;
+    if (typeof x !== 'object') return x as Value;
+    if (depth >= MAX_NESTING) throw this.a.fail('recursion limit exceeded');
+    if (this.visited.has(x)) {
+      if (++this.expansions > this.events * ALIAS_EXPANSIONS_PER_EVENT) throw this.a.fail('repetition limit exceeded');
+    } else {
+      this.visited.add(x);
+    }
+    const ctx = this.a.ctx;
+    if (Array.isArray(x)) {
+      ctx.checkSize(x.length);
+      ctx.step(x.length + 1);
+      const out: Value[] = new Array(x.length);
+      for (let i = 0; i < x.length; i++) out[i] = this.value(x[i], depth + 1);
+      return out;
+    }
+    const keys = Object.keys(x);
+    ctx.checkSize(keys.length);
+    ctx.step(keys.length + 1);
+    const d = new KDict();
+    for (const k of keys) d.set(k, this.value((x as Record<string, unknown>)[k], depth + 1));
+    return d;
+  }
 }
 
-const LOAD_OPTIONS = { schema: SCHEMA, json: true } as const;
+// js-yaml's own nesting limit (100) is below the reference's: the conversion applies that one.
+const LOAD_OPTIONS = { schema: SCHEMA, json: true, maxDepth: 1000 } as const;
 
-function load(a: Args, text: string): Value {
+/** Parses a YAML stream and converts its documents within the run's budgets. */
+function parseDocuments(a: Args, text: string): Value[] {
+  // Parsing is linear in the text (aliases stay shared objects); the text is charged up front.
+  a.ctx.step(stepsForBytes(text.length));
+  a.ctx.checkBytes(text.length);
+  let events = 0;
+  const listener = (kind: string): void => {
+    if (kind === 'open') events++;
+  };
+  let docs: unknown[];
   try {
-    return toValue(yaml.load(text, LOAD_OPTIONS));
+    docs = yaml.loadAll(text, undefined, { ...LOAD_OPTIONS, listener });
   } catch (e) {
     throw a.fail(e instanceof Error ? e.message.split('\n')[0] : String(e));
   }
+  // serde_yaml counts a collection's start and end events; js-yaml opens each node once.
+  const values = new YamlValues(a, events * 2);
+  return docs.map((d) => values.value(d, 0));
+}
+
+function load(a: Args, text: string): Value {
+  const docs = parseDocuments(a, text);
+  if (docs.length > 1) throw a.fail('deserializing from YAML containing more than one document is not supported');
+  return docs.length === 0 ? null : docs[0]!;
 }
 
 function loadAll(a: Args, text: string): Value[] {
-  try {
-    const docs = yaml.loadAll(text, undefined, LOAD_OPTIONS).map(toValue);
-    return docs.length === 0 ? [null] : docs;
-  } catch (e) {
-    throw a.fail(e instanceof Error ? e.message.split('\n')[0] : String(e));
-  }
+  const docs = parseDocuments(a, text);
+  return docs.length === 0 ? [null] : docs;
 }
 
 /** yaml.encode's keyword options in yaml-output terms. */
@@ -111,15 +167,19 @@ export function yamlModule(): KModule {
   return new KModule(
     'yaml',
     new Map<string, Value>([
-      member('yaml', 'encode', encodeParams, (a) => renderYaml(a.need(0), outputOptions(a))),
-      member('yaml', 'encode_all', encodeParams, (a) => renderYamlAll(a.list(0), outputOptions(a))),
+      member('yaml', 'encode', encodeParams, (a) => renderYaml(a.need(0), outputOptions(a), a.ctx.textBudget('yaml.encode output'))),
+      member('yaml', 'encode_all', encodeParams, (a) =>
+        renderYamlAll(a.list(0), outputOptions(a), a.ctx.textBudget('yaml.encode_all output')),
+      ),
       member('yaml', 'decode', ['value'], (a) => load(a, a.str(0))),
       member('yaml', 'decode_all', ['value'], (a) => loadAll(a, a.str(0))),
       member('yaml', 'validate', ['value'], (a) => {
+        // Valid means it decodes, within the same limits (a bomb is not valid YAML here either).
         try {
-          yaml.loadAll(a.str(0), undefined, LOAD_OPTIONS);
+          parseDocuments(a, a.str(0));
           return true;
-        } catch {
+        } catch (e) {
+          if (e instanceof KclError && e.diagnostic.code.startsWith('K9')) throw e;
           return false;
         }
       }),

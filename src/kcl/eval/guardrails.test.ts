@@ -17,7 +17,7 @@ describe('guardrails end runaway policies quickly', () => {
     expect(code(src, {}, { timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
   });
   test('the value size limit', () => {
-    expect(code('a = "x" * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
+    expect(code('a = "x" * 100000', {}, { maxStringBytes: 1000 })).toBe('K9004');
     expect(code('a = [1] * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
   });
   test('builtins check the size of what they build before building it', () => {

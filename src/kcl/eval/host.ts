@@ -3,7 +3,7 @@
  * all from the builtins' public surface (src/kcl/builtins/index.ts). Looked up at plan time only.
  */
 import { displayValue } from '../display.js';
-import { builtinFunction, formatInterpolation, stringMethod, systemModule } from '../builtins/index.js';
+import { builtinFunction, formatInterpolation, stringMethod, systemModule, unsupportedPattern } from '../builtins/index.js';
 import type { Host } from './planner.js';
 
 export const defaultHost: Host = {
@@ -12,4 +12,5 @@ export const defaultHost: Host = {
   stringMethod,
   display: displayValue,
   formatSpec: formatInterpolation,
+  unsupportedPattern,
 };

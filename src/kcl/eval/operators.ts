@@ -39,8 +39,9 @@ function repeatCount(times: Int): number {
 
 function repeat<T>(items: T[], times: Int, st: RunState, span: Span | undefined): T[] {
   const n = repeatCount(times);
+  if (items.length === 0) return [];
   st.checkSize(items.length * n, span);
-  st.step(n);
+  st.step(items.length * n);
   const out: T[] = [];
   for (let i = 0; i < n; i++) for (const x of items) out.push(x);
   return out;
@@ -48,7 +49,7 @@ function repeat<T>(items: T[], times: Int, st: RunState, span: Span | undefined)
 
 function repeatStr(s: string, times: Int, st: RunState, span: Span | undefined): string {
   const n = repeatCount(times);
-  st.checkSize(s.length * n, span);
+  st.checkBytes(s.length * n, span);
   return s.repeat(n);
 }
 
@@ -75,11 +76,12 @@ export function binaryOp(op: BinOp, a: Value, b: Value, st: RunState, span: Span
         if (Number.isSafeInteger(r)) return r;
       }
       if (typeof a === 'string' && typeof b === 'string') {
-        st.checkSize(a.length + b.length, span);
+        st.checkBytes(a.length + b.length, span);
         return a + b;
       }
       if (Array.isArray(a) && Array.isArray(b)) {
         st.checkSize(a.length + b.length, span);
+        st.step(a.length + b.length);
         return a.concat(b);
       }
       return arith(op, a, b, span);

@@ -10,9 +10,10 @@ import type { Env, Ev } from './env.js';
 import { compileError, evalError } from './errors.js';
 import type { Planner } from './planner.js';
 import { putEntry } from './union.js';
+import { NO_METER, stepsForBytes, type Meter } from '../budget.js';
 
 /** Calls `each(first, second)` per element: (item) or (index|key, item|value). */
-export function iterate(v: Value, twoVars: boolean, span: Span, each: (a: Value, b: Value) => boolean | void): void {
+export function iterate(v: Value, twoVars: boolean, span: Span, each: (a: Value, b: Value) => boolean | void, meter: Meter = NO_METER): void {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) if (each(twoVars ? i : v[i]!, twoVars ? v[i]! : UNDEFINED) === false) return;
     return;
@@ -23,6 +24,7 @@ export function iterate(v: Value, twoVars: boolean, span: Span, each: (a: Value,
     return;
   }
   if (typeof v === 'string') {
+    meter.step(stepsForBytes(v.length));
     const chars = Array.from(v);
     for (let i = 0; i < chars.length; i++) if (each(twoVars ? i : chars[i]!, twoVars ? chars[i]! : UNDEFINED) === false) return;
     return;
@@ -88,7 +90,7 @@ function runClauses(clauses: readonly PlannedClause[], root: Env, emit: (frame: 
       if (two) frame.vars.set(c.second!, b);
       for (const cond of c.ifs) if (!truthy(cond(frame))) return;
       loop(level + 1);
-    });
+    }, st);
   };
   loop(0);
 }
@@ -107,7 +109,10 @@ export function planListComp(p: Planner, node: ast.ListComp): Ev {
         if (elt) out.push(elt(f));
         else {
           const v = starred!(f);
-          if (Array.isArray(v)) out.push(...v);
+          if (Array.isArray(v)) {
+            env.st.step(v.length);
+            for (const x of v) out.push(x);
+          }
           else if (v !== null && v !== UNDEFINED) out.push(v);
         }
       }, fresh);
@@ -137,7 +142,7 @@ export function planDictComp(p: Planner, node: ast.DictComp): Ev {
           return;
         }
         const k = key(f);
-        putEntry(out, typeof k === 'string' ? k : display(k), value(f), op, env.st, span);
+        putEntry(out, typeof k === 'string' ? k : display(k, env.st.textBudget('dict key')), value(f), op, env.st, span);
       }, fresh);
       env.st.checkSize(out.size, span);
       return out;
@@ -173,7 +178,7 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
             if (!bind(a, b)) return true;
             if (!truthy(test(frame))) return (result = false);
             return true;
-          });
+          }, st);
           return result;
         }
         case 'any': {
@@ -185,14 +190,14 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
               return false;
             }
             return true;
-          });
+          }, st);
           return result;
         }
         case 'map': {
           const out: Value[] = [];
           iterate(coll, two, span, (a, b) => {
             if (bind(a, b)) out.push(test(frame));
-          });
+          }, st);
           return out;
         }
         case 'filter': {
@@ -201,13 +206,13 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
             const out = new KDict();
             iterate(coll, two, span, (a, b) => {
               if (bind(a, b) && truthy(test(frame))) out.set(a as string, b);
-            });
+            }, st);
             return out;
           }
           const out: Value[] = [];
           iterate(coll, two, span, (a, b) => {
             if (bind(a, b) && truthy(test(frame))) out.push(two ? b : a);
-          });
+          }, st);
           return out;
         }
       }

@@ -9,11 +9,13 @@ import type { Env, Ev } from './env.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Planner } from './planner.js';
 import { opsOf, putEntry, setOp } from './union.js';
+import type { Meter } from '../budget.js';
 
 type Pusher = (env: Env, out: Value[]) => void;
 
-function spreadInto(v: Value, out: Value[], span: Span): void {
+function spreadInto(v: Value, out: Value[], span: Span, meter: Meter): void {
   if (Array.isArray(v)) {
+    meter.step(v.length);
     for (const x of v) out.push(x);
   } else if (v instanceof KDict) {
     for (const k of v.keys()) out.push(k);
@@ -28,7 +30,7 @@ function planItem(p: Planner, e: ast.Expr): Pusher {
   if (e.kind === 'StarredExpr') {
     const ev = p.expr(e.value);
     const span = e.span;
-    return (env, out) => spreadInto(ev(env), out, span);
+    return (env, out) => spreadInto(ev(env), out, span, env.st);
   }
   if (e.kind === 'ListIfItemExpr') {
     const cond = p.expr(e.cond);
@@ -140,7 +142,7 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
   const display = p.host.display;
   return (env, target) => {
     const k = keyEv(env);
-    putEntry(target, typeof k === 'string' ? k : display(k), value(env), op, env.st, span);
+    putEntry(target, typeof k === 'string' ? k : display(k, env.st.textBudget('dict key')), value(env), op, env.st, span);
   };
 }
 
@@ -157,6 +159,8 @@ function planIndexEntry(key: string, index: Ev, value: Ev, op: ast.ConfigEntryOp
     }
     const j = i < 0 ? i + list.length : i;
     if (j < 0 || j > list.length || (op !== '+=' && j === list.length)) throw evalError(`list index out of range: ${i}`, span);
+    env.st.checkSize(list.length + (Array.isArray(v) ? v.length : 1), span);
+    env.st.step(list.length);
     const out = list.slice();
     if (op === '+=') {
       if (!Array.isArray(v)) throw evalError(`only list type can be inserted, got '${typeName(v)}'`, span);

@@ -9,6 +9,7 @@ import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, is
 import { containsValue, compareValues, makeUnit, typedDisplay, valuesEqual } from './interop.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Env, Ev } from './env.js';
+import { NO_METER, stepsForBytes, type Meter, type TextBudget } from '../budget.js';
 import { binaryOp, unaryOp } from './operators.js';
 import { planConfig, planList } from './plan-config.js';
 import { planDictComp, planListComp, planQuant } from './plan-comp.js';
@@ -103,17 +104,28 @@ function numberValue(p: Planner, node: ast.NumberLit): Value {
 
 function planJoinedString(p: Planner, node: ast.JoinedString): Ev {
   const host = p.host;
-  const parts = node.parts.map((part): Ev | string => {
+  type Piece = string | ((env: Env, budget: TextBudget) => string);
+  const parts = node.parts.map((part): Piece => {
     if (typeof part === 'string') return part;
     const value = p.expr(part.value);
     const spec = part.formatSpec;
-    if (spec) return (env) => host.formatSpec(value(env), spec);
-    return (env) => host.display(value(env));
+    if (spec) return (env, budget) => host.formatSpec(value(env), spec, budget);
+    return (env, budget) => host.display(value(env), budget);
   });
+  const span = node.span;
   return (env) => {
+    // Measured while it is built: `"${huge_list}"` stops at the limit, before the text exists.
+    const budget = env.st.textBudget('string', span);
     let out = '';
-    for (const part of parts) out += typeof part === 'string' ? part : (part(env) as string);
-    env.st.checkSize(out.length);
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        budget.add(part.length);
+        out += part;
+      } else {
+        out += part(env, budget);
+      }
+    }
+    env.st.allocate(out.length, span);
     return out;
   };
 }
@@ -204,7 +216,7 @@ function normIndex(i: number, len: number): number {
   return i < 0 ? i + len : i;
 }
 
-export function subscriptValue(v: Value, index: Value, span: Span): Value {
+export function subscriptValue(v: Value, index: Value, span: Span, meter: Meter = NO_METER): Value {
   if (Array.isArray(v)) {
     const i = toIndex(index, span);
     const j = normIndex(i, v.length);
@@ -222,6 +234,7 @@ export function subscriptValue(v: Value, index: Value, span: Span): Value {
     return r === undefined ? UNDEFINED : r;
   }
   if (typeof v === 'string') {
+    meter.step(stepsForBytes(v.length));
     const chars = Array.from(v);
     const i = toIndex(index, span);
     const j = normIndex(i, chars.length);
@@ -279,8 +292,18 @@ function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
     return (env) => {
       const v = value(env);
       if (q && !truthy(v)) return null;
-      if (Array.isArray(v)) return sliceItems(v, lower(env), upper(env), step(env), span);
-      if (typeof v === 'string') return sliceItems(Array.from(v), lower(env), upper(env), step(env), span).join('');
+      if (Array.isArray(v)) {
+        const out = sliceItems(v, lower(env), upper(env), step(env), span);
+        env.st.checkSize(out.length, span);
+        env.st.step(out.length);
+        return out;
+      }
+      if (typeof v === 'string') {
+        env.st.step(stepsForBytes(v.length));
+        const out = sliceItems(Array.from(v), lower(env), upper(env), step(env), span).join('');
+        env.st.checkBytes(out.length, span);
+        return out;
+      }
       throw typeError(`'${typeName(v)}' object is not sliceable`, span);
     };
   }
@@ -289,9 +312,9 @@ function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
   return (env) => {
     const v = value(env);
     if (q && !truthy(v)) return null;
-    if (isStatic) return subscriptValue(v, index(env), span);
+    if (isStatic) return subscriptValue(v, index(env), span, env.st);
     try {
-      return subscriptValue(v, index(env), span);
+      return subscriptValue(v, index(env), span, env.st);
     } catch (e) {
       throw asRuntimeError(e);
     }
@@ -318,6 +341,7 @@ export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readon
 function planCall(p: Planner, node: ast.CallExpr): Ev {
   const func = p.expr(node.func);
   checkLenArgument(p, node);
+  checkRegexLiteral(p, node);
   const args = planArgs(p, node.args, node.keywords);
   const span = node.span;
   return (env) => {
@@ -325,6 +349,26 @@ function planCall(p: Planner, node: ast.CallExpr): Ev {
     const a = args(env);
     return callValue(env, f, a, span);
   };
+}
+
+/** The position of the pattern among the parameters of each `regex` function. */
+const REGEX_PATTERN_ARG: Readonly<Record<string, number>> = { match: 1, search: 1, replace: 1, findall: 1, split: 1, compile: 0 };
+
+/**
+ * A literal pattern the linear-time engine cannot run is reported when the policy compiles
+ * (K9006 at the literal), so `kclguard check` and the KCLRun status show it before any request.
+ */
+function checkRegexLiteral(p: Planner, node: ast.CallExpr): void {
+  const f = node.func;
+  if (f.kind !== 'SelectorExpr' || f.value.kind !== 'Identifier') return;
+  const name = f.value.name;
+  if (p.isLocal(name) || p.modules.get(name)?.name !== 'regex') return;
+  const at = REGEX_PATTERN_ARG[f.attr];
+  if (at === undefined) return;
+  const arg = node.args[at] ?? node.keywords.find((k) => k.name === 'pattern')?.value;
+  if (arg?.kind !== 'StringLit') return;
+  const why = p.host.unsupportedPattern(arg.value);
+  if (why !== undefined) p.report('K9006', `regular expression '${arg.value.slice(0, 200)}': ${why}`, arg.span);
 }
 
 /** `len()` of a value the reference's checker types as a schema is a compile-time TypeError. */
@@ -432,25 +476,25 @@ function checkOrderable(op: string, a: Value, b: Value, span: Span): void {
   }
 }
 
-export function compareOp(op: ast.CmpOp, a: Value, b: Value, span: Span): boolean {
+export function compareOp(op: ast.CmpOp, a: Value, b: Value, span: Span, meter: Meter): boolean {
   if (op === '<' || op === '<=' || op === '>' || op === '>=') checkOrderable(op, a, b, span);
   switch (op) {
     case '==':
-      return valuesEqual(a, b);
+      return valuesEqual(a, b, meter);
     case '!=':
-      return !valuesEqual(a, b);
+      return !valuesEqual(a, b, meter);
     case '<':
-      return compareValues(a, b, '<', span) < 0;
+      return compareValues(a, b, '<', span, meter) < 0;
     case '<=':
-      return compareValues(a, b, '<=', span) <= 0;
+      return compareValues(a, b, '<=', span, meter) <= 0;
     case '>':
-      return compareValues(a, b, '>', span) > 0;
+      return compareValues(a, b, '>', span, meter) > 0;
     case '>=':
-      return compareValues(a, b, '>=', span) >= 0;
+      return compareValues(a, b, '>=', span, meter) >= 0;
     case 'in':
-      return containsValue(b, a, span);
+      return containsValue(b, a, span, meter);
     case 'not in':
-      return !containsValue(b, a, span);
+      return !containsValue(b, a, span, meter);
     case 'is':
       return isSame(a, b, span);
     case 'is not':
@@ -474,15 +518,15 @@ function planCompare(p: Planner, node: ast.CompareExpr): Ev {
   if (ops.length === 1) {
     const op = ops[0]!;
     const right = rights[0]!;
-    if (op === '==') return (env) => valuesEqual(left(env), right(env));
-    if (op === '!=') return (env) => !valuesEqual(left(env), right(env));
-    return (env) => compareOp(op, left(env), right(env), span);
+    if (op === '==') return (env) => valuesEqual(left(env), right(env), env.st);
+    if (op === '!=') return (env) => !valuesEqual(left(env), right(env), env.st);
+    return (env) => compareOp(op, left(env), right(env), span, env.st);
   }
   return (env) => {
     let a = left(env);
     for (let i = 0; i < ops.length; i++) {
       const b = rights[i]!(env);
-      if (!compareOp(ops[i]!, a, b, span)) return false;
+      if (!compareOp(ops[i]!, a, b, span, env.st)) return false;
       a = b;
     }
     return true;

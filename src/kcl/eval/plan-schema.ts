@@ -31,7 +31,7 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
         if (ifCond && !truthy(ifCond(env))) return;
         if (truthy(test(env))) return;
         const m = msg ? msg(env) : undefined;
-        const text = m === undefined ? '' : typeof m === 'string' ? m : display(m);
+        const text = m === undefined ? '' : typeof m === 'string' ? m : display(m, env.st.textBudget('check message', span));
         // Like the reference, point at the instantiation (the check line when there is none)
         // and name the failed condition; the message is the check's own, so an admission
         // denial can show it as is.

@@ -158,7 +158,7 @@ function planAssert(p: Planner, s: ast.AssertStmt): Exec {
     if (ifCond && !truthy(ifCond(env))) return;
     if (truthy(test(env))) return;
     const m = msg ? msg(env) : '';
-    throw kclError('E3M41', typeof m === 'string' ? m : display(m), span);
+    throw kclError('E3M41', typeof m === 'string' ? m : display(m, env.st.textBudget('assert message', span)), span);
   };
 }
 
@@ -176,6 +176,11 @@ function updatePath(p: Planner, root: Value, path: readonly { step: ast.TargetSt
   const last = i === path.length - 1;
   const key: Value = step.kind === 'attr' ? step.name : index!(env);
   const child = (cur: Value): Value => (last ? value : updatePath(p, cur, path, i + 1, value, env));
+  // Each level copied costs its size in steps and allocation (a loop of assignments into a
+  // huge dict would otherwise copy it for free each time).
+  const size = root instanceof KDict ? root.size : root instanceof SchemaInstance ? root.attrs.size : Array.isArray(root) ? root.length : 0;
+  env.st.checkSize(size, step.span);
+  env.st.step(size);
   if (root instanceof KDict) {
     if (typeof key !== 'string') throw typeError(`dict key must be str`, step.span);
     const out = new KDict(new Map(root.entries));

@@ -17,6 +17,7 @@ import { SchemaEnv, type Exec, type SchemaType } from './schema.js';
 import { planType, type RuntimeType, type TypeResolver } from './types.js';
 import type { StaticKind } from './static-kinds.js';
 import { ModuleOwner } from './module-scope.js';
+import type { TextBudget } from '../budget.js';
 
 /** What the evaluator needs from the builtins: looked up at plan time, never per run. */
 export interface Host {
@@ -24,10 +25,12 @@ export interface Host {
   systemModule(name: string): KModule | undefined;
   /** A string method bound to its receiver (`"a".upper`), or undefined. */
   stringMethod(receiver: string, name: string): KFunction | undefined;
-  /** `str()` / interpolation display form. */
-  display(v: Value): string;
-  /** `${x: #json}` / `${x: #yaml}`. */
-  formatSpec(v: Value, spec: '#json' | '#yaml'): string;
+  /** `str()` / interpolation display form, counted against the budget while it is written. */
+  display(v: Value, budget?: TextBudget): string;
+  /** `${x: #json}` / `${x: #yaml}`, counted the same way. */
+  formatSpec(v: Value, spec: '#json' | '#yaml', budget?: TextBudget): string;
+  /** Why a regular expression cannot run here (a K9006 message), or undefined when it can. */
+  unsupportedPattern(pattern: string): string | undefined;
 }
 
 /** A KCL module (a package directory or file) imported by the module being planned. */

@@ -183,6 +183,8 @@ export class SchemaType implements SchemaTypeRef {
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
     const frame = new SchemaEnv(argFrame, attrs, this, config, span);
     frame.runAll();
+    // Every entry of the config is looked at (and checked against the index signature).
+    st.step(config.size);
     for (const [key, value] of config) {
       if (this.attrs.has(key) || attrs.has(key)) {
         // A declared attribute no statement assigned (a mixin or protocol declaration).

@@ -6,27 +6,43 @@
 import type { BuiltinContext } from '../builtin-context.js';
 import type { LogEntry, LogLevel, RunLimits } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
+import { ELEMENT_BYTES, TextBudget, sizeError, stepsForBytes } from '../budget.js';
 import type { Span } from '../span.js';
 import type { Env } from './env.js';
 import { ModuleScope, type ModuleOwner } from './module-scope.js';
 import type { CallArgs, KFunction, Value } from '../value.js';
 
-export const DEFAULT_LIMITS: Required<RunLimits> = {
+export const DEFAULT_LIMITS: Required<Omit<RunLimits, 'clock'>> = {
   maxSteps: 1_000_000,
   maxDepth: 200,
   timeoutMs: 1_000,
   maxValueSize: 1_000_000,
+  // Kubernetes stores objects of at most ~1.5 MiB (etcd's request limit): a policy may need to
+  // encode a whole object, indented YAML included, with room to spare, and nothing more.
+  maxStringBytes: 4 * 1024 * 1024,
+  // Sixteen of the largest strings, or millions of elements: far beyond any real policy, and
+  // well below the heap a worker is given (so a memory bomb ends as K9004, not as a kill).
+  maxAllocBytes: 64 * 1024 * 1024,
 };
 
-/** Steps between two looks at the clock: Date.now() is too slow to call on every step. */
+/**
+ * Steps between two looks at the clock. Date.now() is too slow to call on every step; every
+ * builtin and operator charges steps for the elements and bytes it touches (budget.ts), so 1,024
+ * steps stay well under a millisecond of work and K9003 comes close to the budget.
+ */
 const CLOCK_EVERY = 1024;
 
 export class RunState implements BuiltinContext {
   readonly maxSteps: number;
   readonly maxDepth: number;
   readonly maxValueSize: number;
+  readonly maxStringBytes: number;
+  readonly maxAllocBytes: number;
+  /** Bytes of strings and containers created so far (an estimate: see budget.ts). */
+  private allocated = 0;
   private readonly deadline: number;
   private readonly timeoutMs: number;
+  private readonly now: () => number;
   /** Steps left before the next slow check (budget or clock). */
   private countdown: number;
   private chunk: number;
@@ -52,8 +68,11 @@ export class RunState implements BuiltinContext {
     this.maxSteps = limits?.maxSteps ?? DEFAULT_LIMITS.maxSteps;
     this.maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
     this.maxValueSize = limits?.maxValueSize ?? DEFAULT_LIMITS.maxValueSize;
+    this.maxStringBytes = limits?.maxStringBytes ?? DEFAULT_LIMITS.maxStringBytes;
+    this.maxAllocBytes = limits?.maxAllocBytes ?? DEFAULT_LIMITS.maxAllocBytes;
     this.timeoutMs = limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
-    this.deadline = Date.now() + this.timeoutMs;
+    this.deadline = (limits?.clock ?? Date.now)() + this.timeoutMs;
+    this.now = limits?.clock ?? Date.now;
     this.chunk = Math.max(1, Math.min(CLOCK_EVERY, this.maxSteps));
     this.countdown = this.chunk;
   }
@@ -69,7 +88,7 @@ export class RunState implements BuiltinContext {
     if (this.stepsTaken > this.maxSteps) {
       throw kclError('K9001', `evaluation exceeded the step budget of ${this.maxSteps} steps`, this.here());
     }
-    if (Date.now() > this.deadline) {
+    if (this.now() > this.deadline) {
       throw kclError('K9003', `evaluation exceeded the time budget of ${this.timeoutMs} ms`, this.here());
     }
     // At least one step, so the step after the budget is used up fails on its own check.
@@ -104,11 +123,43 @@ export class RunState implements BuiltinContext {
     this.depth--;
   }
 
-  /** Guards a list/dict/string about to be created with `size` elements. */
+  /**
+   * Guards a list or dict about to be created with `size` elements: the per-value limit, and
+   * the run's allocation budget (ELEMENT_BYTES each).
+   */
   checkSize(size: number, span?: Span): void {
     if (size > this.maxValueSize) {
       throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, span ?? this.here());
     }
+    this.allocate(size * ELEMENT_BYTES, span);
+  }
+
+  /**
+   * Guards a string about to be created with `bytes` bytes: the string limit and the allocation
+   * budget, and one step per BYTES_PER_STEP bytes for the copying.
+   */
+  checkBytes(bytes: number, span?: Span): void {
+    if (bytes > this.maxStringBytes) throw sizeError('string', bytes, this.maxStringBytes, span ?? this.here());
+    this.allocate(bytes, span);
+    this.step(stepsForBytes(bytes));
+  }
+
+  /** Counts `bytes` more against the run's allocation budget (K9004 beyond it). */
+  allocate(bytes: number, span?: Span): void {
+    this.allocated += bytes;
+    if (this.allocated > this.maxAllocBytes) {
+      throw kclError('K9004', `the run allocated ${this.allocated} bytes, beyond its budget of ${this.maxAllocBytes} bytes`, span ?? this.here());
+    }
+  }
+
+  /**
+   * The budget of a string a writer is about to produce (str(), JSON, YAML): the string limit,
+   * or what is left of the allocation budget if that is less. The caller records the finished
+   * string with checkBytes.
+   */
+  textBudget(what = 'string', span?: Span): TextBudget {
+    const left = Math.max(0, this.maxAllocBytes - this.allocated);
+    return new TextBudget(Math.min(this.maxStringBytes, left), this, what, span ?? this.here());
   }
 
   here(): Span | undefined {

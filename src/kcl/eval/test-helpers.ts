@@ -29,6 +29,6 @@ export function value(source: string, options: Record<string, Value> = {}): Reco
 /** The error code of a program that must fail. */
 export function code(source: string, options: Record<string, Value> = {}, limits?: RunLimits): string {
   const o = run(source, options, limits);
-  if (!o.code) throw new Error(`expected an error, got ${plainToJson(o.value)}`);
+  if (!o.code) throw new Error(`expected an error, got ${plainToJson(o.value).slice(0, 200)}`);
   return o.code;
 }

@@ -78,6 +78,8 @@ function planInner(t: Type, resolver: TypeResolver, seen: Set<string>): RuntimeT
           if (!Array.isArray(v)) return NO_MATCH;
           let out: Value[] | undefined;
           for (let i = 0; i < v.length; i++) {
+            // Checking is work: a list shared many times over would otherwise be free to check.
+            env.st.step();
             const r = elem.check(v[i]!, env, span);
             if (r === NO_MATCH) return NO_MATCH;
             if (r !== v[i]) (out ??= v.slice())[i] = r;
@@ -97,6 +99,7 @@ function planInner(t: Type, resolver: TypeResolver, seen: Set<string>): RuntimeT
           if (!(v instanceof KDict)) return NO_MATCH;
           let out: KDict | undefined;
           for (const [k, item] of v) {
+            env.st.step();
             if (key !== ANY && key.check(k, env, span) === NO_MATCH) return NO_MATCH;
             const r = value.check(item, env, span);
             if (r === NO_MATCH) return NO_MATCH;
@@ -133,7 +136,7 @@ function planInner(t: Type, resolver: TypeResolver, seen: Set<string>): RuntimeT
     }
     case 'LiteralType': {
       const lit: Value = t.valueKind === 'float' ? new KFloat(t.value as number) : (t.value as Value);
-      return { name: t.raw, check: (v) => (valuesEqual(v, lit) ? v : NO_MATCH) };
+      return { name: t.raw, check: (v, env) => (valuesEqual(v, lit, env.st) ? v : NO_MATCH) };
     }
     case 'FunctionType':
       return { name: 'function', check: (v) => (v instanceof KFunction ? v : NO_MATCH) };

@@ -40,7 +40,10 @@ export function isConfig(v: Value): v is KDict | SchemaInstance {
   return v instanceof KDict || v instanceof SchemaInstance;
 }
 
-export function copyDict(d: KDict): KDict {
+export function copyDict(d: KDict, st?: RunState): KDict {
+  // Copy-on-write costs a step and an allocation per entry copied.
+  st?.checkSize(d.size);
+  st?.step(d.size);
   const out = new KDict(new Map(d.entries));
   const ops = entryOps.get(d);
   if (ops) entryOps.set(out, new Map(ops));
@@ -73,6 +76,7 @@ export function putEntry(
       target.set(key, value);
     } else if (Array.isArray(existing) && Array.isArray(value)) {
       st.checkSize(existing.length + value.length, span);
+      st.step(existing.length + value.length);
       target.set(key, existing.concat(value));
     } else {
       throw evalError(`only list type can in inserted, got '${shortDisplay(existing)}' and '${shortDisplay(value)}'`, span);
@@ -98,7 +102,7 @@ function unionAtKey(key: string, left: Value, right: Value, st: RunState, span: 
   if (Array.isArray(left) && Array.isArray(right)) {
     const merged = left.length === right.length ? unionLists(left, right, st, span) : undefined;
     if (merged) return merged;
-  } else if (valuesEqual(left, right)) {
+  } else if (valuesEqual(left, right, st)) {
     return right;
   }
   // The reference points at the conflicting entry itself.
@@ -108,8 +112,10 @@ function unionAtKey(key: string, left: Value, right: Value, st: RunState, span: 
 }
 
 function unionLists(left: Value[], right: Value[], st: RunState, span: Span | undefined): Value[] | undefined {
+  st.checkSize(left.length, span);
   const out = new Array<Value>(left.length);
   for (let i = 0; i < left.length; i++) {
+    st.step();
     const l = left[i]!;
     const r = right[i]!;
     if (isConfig(l) && isConfig(r)) out[i] = unionValues(l, r, st, span, true);
@@ -117,7 +123,7 @@ function unionLists(left: Value[], right: Value[], st: RunState, span: Span | un
       const inner = l.length === r.length ? unionLists(l, r, st, span) : undefined;
       if (!inner) return undefined;
       out[i] = inner;
-    } else if (valuesEqual(l, r)) out[i] = r;
+    } else if (valuesEqual(l, r, st)) out[i] = r;
     else return undefined;
   }
   return out;
@@ -130,7 +136,7 @@ export function unionValues(left: Value, right: Value, st: RunState, span: Span 
   if (right === null || right === UNDEFINED) return left;
   if (left instanceof SchemaInstance) return unionIntoSchema(left, right, st, span);
   if (left instanceof KDict && isConfig(right)) {
-    const out = copyDict(left);
+    const out = copyDict(left, st);
     const rightOps = entryOps.get(right);
     const entries = right instanceof KDict ? right.entries : right.attrs;
     for (const [k, v] of entries) {
@@ -151,6 +157,8 @@ export function unionValues(left: Value, right: Value, st: RunState, span: Span 
     throw typeError(`unsupported operand type(s) for |: '${typedDisplay(left)}' and '${typedDisplay(right)}'`, span);
   }
   if (Array.isArray(left) && Array.isArray(right)) {
+    st.checkSize(Math.max(left.length, right.length), span);
+    st.step(left.length);
     const out = left.slice();
     for (let i = 0; i < right.length; i++) {
       out[i] = i < left.length ? unionValues(left[i]!, right[i]!, st, span, idempotent) : right[i]!;

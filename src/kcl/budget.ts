@@ -1,0 +1,91 @@
+/**
+ * Work and size accounting for code that walks or builds values: the evaluator's operators, the
+ * builtins and the text writers (display, JSON, YAML, plain output). A policy runs inside the
+ * admission path, so every loop over elements or bytes charges the run, and every string is
+ * measured *while* it is written, never after: a writer stops at the first byte past its limit.
+ *
+ * Units: a "byte" is a UTF-16 code unit (JavaScript's string length): one per ASCII character,
+ * which is what Kubernetes objects are mostly made of, and what the string occupies in V8's
+ * memory (one or two bytes per unit). Work is charged in steps: one per element visited and one
+ * per BYTES_PER_STEP bytes written or scanned (see docs/kcl-language.md, "Guardrails").
+ */
+import { kclError, type KclError } from './diagnostics.js';
+import type { Span } from './span.js';
+
+/** What a walker charges its work to: the run (RunState, a builtin's context) or nothing. */
+export interface Meter {
+  /** Counts `n` steps of work; throws K9001 or K9003 when the step or time budget is spent. */
+  step(n?: number): void;
+}
+
+/** A meter that counts nothing, for code running outside an evaluation (CLI output, tests). */
+export const NO_METER: Meter = { step() {} };
+
+/** Bytes of string work (copying, scanning, escaping) that cost one step. */
+export const BYTES_PER_STEP = 256;
+
+/** Bytes charged to the allocation budget for each list element or dict entry created. */
+export const ELEMENT_BYTES = 16;
+
+/** The steps for scanning or copying `bytes` bytes (at least one). */
+export function stepsForBytes(bytes: number): number {
+  return bytes < BYTES_PER_STEP ? 1 : Math.ceil(bytes / BYTES_PER_STEP);
+}
+
+export function sizeError(what: string, size: number, limit: number, span?: Span): KclError {
+  return kclError('K9004', `${what} of ${size} bytes exceeds the limit of ${limit} bytes`, span);
+}
+
+/**
+ * The running size of one piece of text being written (a `str()`, a JSON or YAML document, the
+ * plain output of a run). Writers call `add(n)` before appending n bytes; past `limit` it throws
+ * K9004, so the oversized text is never built. One step is charged per BYTES_PER_STEP bytes and
+ * one per `node()` (a value visited), so writing also counts against the step and time budgets.
+ */
+export class TextBudget {
+  private used = 0;
+  private unchargedBytes = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly meter: Meter = NO_METER,
+    private readonly what = 'string',
+    private readonly span?: Span,
+  ) {}
+
+  /** Bytes counted so far. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  add(n: number): void {
+    this.used += n;
+    if (this.used > this.limit) throw sizeError(this.what, this.used, this.limit, this.span);
+    this.unchargedBytes += n;
+    if (this.unchargedBytes >= BYTES_PER_STEP) {
+      const steps = Math.floor(this.unchargedBytes / BYTES_PER_STEP);
+      this.unchargedBytes -= steps * BYTES_PER_STEP;
+      this.meter.step(steps);
+    }
+  }
+
+  /** Checks that `n` more bytes would fit, without counting them (before costly formatting). */
+  ensure(n: number): void {
+    if (this.used + n > this.limit) throw sizeError(this.what, this.used + n, this.limit, this.span);
+  }
+
+  /** One value visited (a list element, a dict entry). */
+  node(): void {
+    this.meter.step(1);
+  }
+
+  /** Other work of the writer (sorting keys): `n` steps. */
+  work(n: number): void {
+    this.meter.step(n);
+  }
+}
+
+/** A budget without a limit (output of `kclguard run` once the run is over, tests). */
+export function unlimitedText(): TextBudget {
+  return new TextBudget(Infinity);
+}

@@ -1,0 +1,186 @@
+/**
+ * The attacks of issue 9 against the interpreter itself: each must end with its guardrail's
+ * code, within a bounded amount of work. Work is bounded by counting (a step budget the attack
+ * must not need, a fake clock), never by wall-clock time.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { compile } from '../program.js';
+import { toPlain } from '../convert.js';
+import { TextBudget } from '../budget.js';
+import type { RunLimits, RunResult } from '../api-types.js';
+import { KDict, type Value } from '../value.js';
+import { code } from './test-helpers.js';
+
+function runWith(source: string, options: Record<string, Value> = {}, limits?: RunLimits): RunResult {
+  const c = compile(source, 'main.k');
+  if (!c.ok) throw new Error(c.diagnostics[0]!.message);
+  return c.program.run({ options, limits });
+}
+
+function failure(r: RunResult): [string, number | undefined] {
+  if (r.ok) throw new Error('expected a failure');
+  return [r.diagnostic.code, r.diagnostic.span?.line];
+}
+
+/** The 294-byte document of the issue: nine levels of nine aliases (9^9 leaves). */
+const BILLION_LAUGHS = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+  'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+  'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+  'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+  'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
+  'g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
+  'h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]',
+  'i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]',
+].join('\n');
+
+describe('YAML and JSON decoding are bounded', () => {
+  test('a billion-laughs document stops at the reference\'s alias limit, within 500,000 steps', () => {
+    const src = 'import yaml\n_v = yaml.decode(option("data"))\nn = len(_v)';
+    // The reference fails it the same way: "repetition limit exceeded" (E3M38).
+    expect(failure(runWith(src, { data: BILLION_LAUGHS }, { maxSteps: 500_000 }))).toEqual(['E3M38', 2]);
+    expect(code('import yaml\na = yaml.decode_all(option("data"))', { data: BILLION_LAUGHS }, { maxSteps: 500_000 })).toBe('E3M38');
+    // validate means "decodes": a bomb is not valid.
+    const v = runWith('import yaml\na = yaml.validate(option("data"))', { data: BILLION_LAUGHS }, { maxSteps: 500_000 });
+    expect(v.ok && v.exports.get('a')).toBe(false);
+  });
+
+  test('a wide alias expansion within the reference\'s rule meets the allocation budget (K9004)', () => {
+    const item = `[${Array.from({ length: 500 }, () => '"x"').join(',')}]`;
+    const doc = `a: &a ${item}\nb: [${Array.from({ length: 2000 }, () => '*a').join(',')}]`;
+    expect(code('import yaml\n_v = yaml.decode(option("data"))', { data: doc }, { maxAllocBytes: 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
+    // With the default budgets the same document stops on steps first: never on memory.
+    expect(['K9001', 'K9004']).toContain(code('import yaml\n_v = yaml.decode(option("data"))', { data: doc }));
+  });
+
+  test('nesting beyond the reference\'s limit is an error, never a stack overflow', () => {
+    for (const module of ['json', 'yaml']) {
+      const ok = `import ${module}\na = len(${module}.decode("[" * 127 + "]" * 127))`;
+      expect(runWith(ok).ok).toBe(true);
+      expect(code(`import ${module}\na = ${module}.decode("[" * 128 + "]" * 128)`)).toBe('E3M38');
+      expect(code(`import ${module}\na = ${module}.decode("[" * 100000 + "]" * 100000)`)).toBe('E3M38');
+    }
+  });
+});
+
+describe('output is counted in bytes and stops at the limit', () => {
+  const bigList = '_l = ["x" * 1000] * 10000\n';
+  test('json.encode, yaml.encode and str() of a 10 MB value: K9004 after a bounded number of steps', () => {
+    const limits = { maxSteps: 50_000, timeoutMs: 1e9 };
+    expect(code(`import json\n${bigList}a = json.encode(_l)`, {}, limits)).toBe('K9004');
+    expect(code(`${bigList}a = str(_l)`, {}, limits)).toBe('K9004');
+    // YAML looks at every character to choose its quoting: more steps per byte.
+    const yamlLimits = { maxSteps: 400_000, timeoutMs: 1e9 };
+    expect(code(`import yaml\n${bigList}a = yaml.encode(_l)`, {}, yamlLimits)).toBe('K9004');
+    expect(code(`import manifests\n${bigList}a = manifests.yaml_stream([{a = _l}])`, {}, yamlLimits)).toBe('K9004');
+  });
+
+  test('interpolation of a huge list stops before the string is built', () => {
+    expect(code(`${bigList}a = "\${_l}"`, {}, { maxSteps: 50_000 })).toBe('K9004');
+    expect(code(`${bigList}a = "\${_l: #json}"`, {}, { maxSteps: 50_000 })).toBe('K9004');
+  });
+
+  test('repetition, concatenation, join, format and replace count bytes', () => {
+    expect(code('a = "x" * 5000000')).toBe('K9004');
+    expect(code('_s = "x" * 3000000\na = _s + _s')).toBe('K9004');
+    expect(code('_l = ["x" * 100000] * 50\na = ",".join(_l)')).toBe('K9004');
+    expect(code('_s = "x" * 1000000\na = "{}{}{}{}{}".format(_s, _s, _s, _s, _s)')).toBe('K9004');
+    expect(code('_s = "ab" * 1000000\na = _s.replace("a", "aaaa")')).toBe('K9004');
+    expect(code('import json\na = json.encode([[1]], indent=100000000)')).toBe('K9004');
+    expect(code('import base64\n_s = "x" * 3500000\na = base64.encode(_s)')).toBe('K9004');
+  });
+
+  test('values shared many times over (a DAG) cannot make exponential work free', () => {
+    const dag = ['_a0 = ["x", "y"]', ...Array.from({ length: 40 }, (_, i) => `_a${i + 1} = [_a${i}, _a${i}]`)].join('\n');
+    const other = dag.replace(/_a/g, '_b');
+    expect(code(`${dag}\n${other}\na = _a40 == _b40`)).toBe('K9001');
+    // Writing a DAG costs a step per value written: the step budget or the string limit ends it.
+    expect(['K9001', 'K9004']).toContain(code(`${dag}\na = str(_a40)`));
+    expect(['K9001', 'K9004']).toContain(code(`import json\n${dag}\na = json.encode(_a40)`));
+    expect(code(`${dag}\na: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[str]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] = _a40`)).toBe('K9001');
+  });
+
+  test('toPlain counts the output it builds: 400 annotations of 1 MB stop at the budget', () => {
+    const r = runWith('_v = "x" * 1000000\nannotations = {"a${i}": _v for i in range(400)}');
+    if (!r.ok) throw new Error(r.diagnostic.message);
+    const budget = new TextBudget(3 * 1024 * 1024, undefined, 'output');
+    let thrown: unknown;
+    try {
+      toPlain(new KDict(r.exports), { budget });
+    } catch (e) {
+      thrown = e;
+    }
+    expect((thrown as { diagnostic?: { code: string } }).diagnostic?.code).toBe('K9004');
+    expect(budget.bytes).toBeLessThan(5 * 1024 * 1024);
+    // Without a budget it converts, as before (for callers that bound the output otherwise).
+    expect(Object.keys((toPlain(new KDict(r.exports)) as { annotations: object }).annotations)).toHaveLength(400);
+  });
+});
+
+describe('error messages stay small whatever the value', () => {
+  test('a huge or shared value is cut short in a message', () => {
+    const big = 'x'.repeat(3_000_000);
+    for (const src of ['a = float(option("v"))', 'a = int(option("v"))', 'import base64\na = base64.decode(option("v") + "!")', 'a = option("v", type="int")']) {
+      const r = runWith(src, { v: big });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostic.message.length).toBeLessThan(2_000);
+    }
+    const dag = ['_a0 = ["x", "y"]', ...Array.from({ length: 40 }, (_, i) => `_a${i + 1} = [_a${i}, _a${i}]`)].join('\n');
+    const r = runWith(`${dag}\na: int = _a40`);
+    expect(!r.ok && r.diagnostic.message.length).toBeLessThan(2_000);
+  });
+});
+
+describe('memory bombs end as K9004 before the heap fills', () => {
+  test('many medium strings add up to the allocation budget', () => {
+    expect(code('_s = "x" * 1000000\na = [(_s + str(i)).upper() for i in range(100)]')).toBe('K9004');
+    expect(code('_s = "x" * 4000000\na = [_s.lower() for _ in range(100)]')).toBe('K9004');
+  });
+
+  test('printed and logged text counts too', () => {
+    expect(code('_s = "x" * 1000000\na = [print(_s) for _ in range(100)]')).toBe('K9004');
+    expect(code('import log\n_s = "x" * 1000000\na = [log.info(_s) for _ in range(100)]')).toBe('K9004');
+  });
+
+  test('copy-on-write of a huge dict is charged per entry', () => {
+    const src = '_d = {str(i): i for i in range(100000)}\nf = lambda k { _e = _d\n_e.x = k\n_e }\na = [f(i) for i in range(1000)]';
+    expect(code(src)).toBe('K9001');
+  });
+});
+
+describe('budgets count the work builtins do', () => {
+  test('a loop over an expensive builtin ends on the step budget', () => {
+    expect(code('import json\n_v = [1] * 1000\na = [len(json.encode(_v)) for _ in range(1000)]')).toBe('K9001');
+    expect(code('_a = [1] * 500000\n_b = [1] * 500000\na = [_a == _b for _ in range(100)]')).toBe('K9001');
+    expect(code('_l = [[i] for i in range(2000)]\na = isunique(_l)')).toBe('K9001');
+  });
+
+  test('the clock is read inside a long builtin call, not only between steps', () => {
+    // A fake clock that moves 1 ms per reading: the run reads it once per 1,024 steps.
+    let now = 0;
+    const clock = () => (now += 1);
+    const src = 'import regex\n_s = "x" * 4000000\na = regex.findall(_s, r"(?:.*y)|x")';
+    const r = runWith(src, {}, { clock, timeoutMs: 50, maxSteps: 1e12 });
+    expect(failure(r)).toEqual(['K9003', 3]);
+    // Readings were taken while the engine ran: the deadline passed inside the one call.
+    expect(now).toBeGreaterThan(50);
+    expect(now).toBeLessThan(80);
+  });
+
+  test('a quadratic regex scan is metered: K9001 long before it would finish', () => {
+    const src = 'import regex\n_s = "x" * 20000\na = regex.findall(_s, r"(?:.*y)|x")';
+    expect(code(src, {}, { maxSteps: 100_000 })).toBe('K9001');
+  });
+
+  test('folding many big dicts and parsing a million-digit int are bounded', () => {
+    expect(code('import collection\n_d = {str(i): i for i in range(100000)}\na = collection.union_all([_d] * 100)')).toBe('K9001');
+    // Fails like any int beyond i64, without first building a million-digit BigInt.
+    expect(code('a = int("1" * 1000000)', {}, { maxSteps: 50_000 })).toBe(code('a = int("1" * 30)'));
+  });
+
+  test('datetime.validate formats run on the linear-time engine', () => {
+    const src = `import datetime\na = datetime.validate("1" * 5000 + "x", "${'%Y'.repeat(40)}")`;
+    expect(runWith(src).ok).toBe(true);
+  });
+});
