@@ -9,6 +9,7 @@
  */
 import { compile, compilePackage, diagnostic, memoryLoader, toKcl, toPlain, type CompileResult, type Program, type Value } from '../kcl/index.js';
 import type { PolicyCompileResult, PolicyCompiler, PolicyProgram, PolicyRunResult, RunSession } from './policy-compiler.js';
+import { checkOutput } from './output-check.js';
 import { ConversionMemo } from './shared-conversion.js';
 
 /** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
@@ -36,34 +37,6 @@ function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<Con
   return kclOptions;
 }
 
-/**
- * Where the output holds a bigint (an int beyond ±2^53, exact inside KCL), or undefined. Such an
- * output is a policy failure rather than a silently rounded number: the JSON patch and every
- * consumer of the resulting object work with JavaScript numbers.
- */
-function bigIntPath(plain: unknown, path: string): string | undefined {
-  const steps = bigIntSteps(plain);
-  return steps === undefined ? undefined : path + steps.reverse().join('');
-}
-
-/** The steps to a bigint, innermost first; the path text is built only when one is found. */
-function bigIntSteps(plain: unknown): string[] | undefined {
-  if (typeof plain === 'bigint') return [];
-  if (plain === null || typeof plain !== 'object') return undefined;
-  if (Array.isArray(plain)) {
-    for (let i = 0; i < plain.length; i++) {
-      const found = bigIntSteps(plain[i]);
-      if (found !== undefined) return (found.push(`[${i}]`), found);
-    }
-    return undefined;
-  }
-  for (const key in plain) {
-    const found = bigIntSteps((plain as Record<string, unknown>)[key]);
-    if (found !== undefined) return (found.push(`.${key}`), found);
-  }
-  return undefined;
-}
-
 /** A compiled KCL program as the engine runs it: options in through the memo, exports out. */
 function policyProgram(program: Program): PolicyProgram {
   return {
@@ -76,19 +49,10 @@ function policyProgram(program: Program): PolicyProgram {
       });
       if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
       const exports = new Map<string, unknown>();
-      for (const [name, value] of result.exports) {
-        const plain = memo.toJson(value);
-        const where = bigIntPath(plain, name);
-        if (where !== undefined) {
-          return {
-            ok: false,
-            printed: result.printed,
-            logs: result.logs,
-            diagnostic: diagnostic('E3K09', `${where} is an integer beyond ±2^53, which kclguard cannot pass back to the API server exactly`),
-          };
-        }
-        exports.set(name, plain);
-      }
+      for (const [name, value] of result.exports) exports.set(name, memo.toJson(value));
+      // The admitted object (and the options list holding it) come back unchanged by identity.
+      const problem = checkOutput(exports, new Set([options.items, ...((options.items as unknown[] | undefined) ?? [])]));
+      if (problem) return { ok: false, printed: result.printed, logs: result.logs, diagnostic: diagnostic(problem.code, problem.message) };
       return { ok: true, exports, printed: result.printed, logs: result.logs };
     },
   };

@@ -11,6 +11,13 @@
  */
 export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
 
+/**
+ * One policy run's exports as JSON text. Kubernetes objects are at most ~1.5 MiB (etcd) and a
+ * request at most 3 MiB; an output beyond this could never be admitted, and converting, diffing
+ * and serializing it would only cost time and memory. Crossing it is a failure (K9004).
+ */
+export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
+
 /** What print() may send to the log per policy run. */
 export const MAX_PRINTED_CHARS = 4096;
 

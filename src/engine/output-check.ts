@@ -1,0 +1,74 @@
+/**
+ * What a program's exports must be before they leave the interpreter (issue 9, issue 11 item 4):
+ * - at most MAX_OUTPUT_BYTES as JSON text — counted with every occurrence of a shared value, as
+ *   the JSON (and the patch) would repeat it, and stopping as soon as the limit is crossed; parts
+ *   that are the admitted object itself (unchanged, and bounded by the request size) are not
+ *   counted again;
+ * - integers exact as JavaScript numbers. An int beyond ±2^53 that a double holds exactly — every
+ *   such int that came in through the API server's JSON (it was parsed into a double), so an
+ *   unchanged int64 field — goes back as that number; one that a double cannot hold (a value the
+ *   policy computed) is a failure rather than a silently rounded number.
+ */
+import { plainJsonBytes } from '../kcl/index.js';
+import { MAX_OUTPUT_BYTES } from './limits.js';
+
+export type OutputProblem = { readonly code: 'K9004' | 'E3K09'; readonly message: string };
+
+type Container = Record<string, unknown> | unknown[];
+
+class OutputWalk {
+  bytes = 0;
+
+  constructor(
+    private readonly unchanged: ReadonlySet<unknown>,
+    private readonly limit: number,
+  ) {}
+
+  /** Walks one value; returns a problem, or undefined. May replace representable bigints in place. */
+  visit(value: unknown, path: () => string, parent?: Container, key?: string | number): OutputProblem | undefined {
+    if (this.unchanged.has(value)) return undefined;
+    if (typeof value === 'bigint') {
+      const asNumber = Number(value);
+      if (BigInt(asNumber) !== value) {
+        return { code: 'E3K09', message: `${path()} is an integer beyond ±2^53 that a JSON number cannot hold exactly, so kclguard cannot pass it back to the API server` };
+      }
+      // Only containers the conversion built afresh hold bigints (see the module comment).
+      if (parent !== undefined) (parent as Record<string | number, unknown>)[key!] = asNumber;
+      return this.add(plainJsonBytes(asNumber));
+    }
+    if (value === null || typeof value !== 'object') return this.add(plainJsonBytes(value));
+    if (Array.isArray(value)) {
+      let problem = this.add(2);
+      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visit(value[i], () => `${path()}[${i}]`, value, i);
+      return problem;
+    }
+    let problem = this.add(2);
+    const record = value as Record<string, unknown>;
+    for (const name in record) {
+      if (problem) break;
+      if (!Object.hasOwn(record, name)) continue;
+      problem = this.add(plainJsonBytes(name) + 2) ?? this.visit(record[name], () => `${path()}.${name}`, record, name);
+    }
+    return problem;
+  }
+
+  private add(n: number): OutputProblem | undefined {
+    this.bytes += n;
+    return this.bytes > this.limit ? { code: 'K9004', message: `the output is larger than ${this.limit} bytes as JSON` } : undefined;
+  }
+}
+
+/**
+ * Checks the exports of one run (and makes representable bigints numbers). `unchanged` holds
+ * values that are the admitted object or parts of it, which are not counted.
+ */
+export function checkOutput(exports: ReadonlyMap<string, unknown>, unchanged: ReadonlySet<unknown>, limit = MAX_OUTPUT_BYTES): OutputProblem | undefined {
+  const walk = new OutputWalk(unchanged, limit);
+  for (const [name, value] of exports) {
+    const holder = { [name]: value };
+    const problem = walk.visit(value, () => name, holder, name);
+    if (problem) return problem;
+    if (holder[name] !== value) (exports as Map<string, unknown>).set(name, holder[name]);
+  }
+  return undefined;
+}
