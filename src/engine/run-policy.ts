@@ -14,9 +14,15 @@ type JsonObject = Record<string, unknown>;
 /** A run's outcome with the mutated object itself, which stays where the program ran. */
 export type ProgramOutcome = Exclude<RunOutcome, { kind: 'mutated' }> | { readonly kind: 'mutated'; readonly object: JsonObject };
 
-/** A failure whose text quotes no object values (it is its own summary). */
-export function plainFailure(error: string, code?: string): PolicyFailure {
-  return code === undefined ? { error, summary: error } : { error, summary: error, code };
+/**
+ * A failure whose text quotes no object values (it is its own summary). With a code, the text
+ * starts with it as a diagnostic's does (`K9003 TimeoutExceeded: ...`), so users, logs and
+ * tests find the code in one place whatever produced the failure.
+ */
+export function plainFailure(error: string, code?: ErrorCode): PolicyFailure {
+  if (code === undefined) return { error, summary: error };
+  const text = `${code} ${ErrorCodes[code]}: ${error}`;
+  return { error: text, summary: text, code };
 }
 
 /** Diagnostics that mean "the object breaks the rule", as opposed to "the rule could not run". */
@@ -129,7 +135,7 @@ export function runPolicy(
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
     const detail = error instanceof Error ? error.message : String(error);
-    return { kind: 'failed', error: `internal interpreter error: ${detail}`, summary: 'internal interpreter error', code: 'E3M38' };
+    return { kind: 'failed', ...plainFailure(`internal interpreter error: ${detail}`, 'E3M38'), summary: 'E3M38 internal interpreter error' };
   }
   if (onOutput && (result.printed || result.logs?.length)) onOutput(result.printed, result.logs ?? []);
   if (!result.ok) {

@@ -1,12 +1,14 @@
 /**
  * Fairness between policies (docs/operations.md, "Isolation"): a policy that is slow — its
- * recent runs take more than HEAVY_POLICY_MS on average, or the pool had to stop it recently — or
- * whose cost is not known yet (new, or its source changed) is "heavy", and every job that
- * includes a heavy policy runs in the heavy lane. The heavy lane
- * may occupy at most half the workers (at least one), and one heavy policy at most half of
- * those (at least one); light jobs may use every idle worker. So a policy that keeps hitting its
- * budget queues behind itself, while other policies and namespaces keep a share of the pool of
- * their own.
+ * recent runs take more than HEAVY_POLICY_MS on average, or the pool had to stop it recently — is
+ * "heavy", and every job that includes a heavy policy runs in the heavy lane. The heavy lane may
+ * occupy at most half the workers (at least one), and one heavy policy at most half of those (at
+ * least one); light jobs may use every idle worker. A policy whose cost is not known yet (new, or
+ * its source changed) is on probation: its jobs run in the light lane, but no more of them at once
+ * than one heavy policy may have, until its first run is measured — so a burst of requests for a
+ * new slow policy cannot take every worker before the pool knows it is slow. So a policy that
+ * keeps hitting its budget queues behind itself, while other policies and namespaces keep a share
+ * of the pool of their own.
  */
 
 /** Average run time above which a policy counts as heavy. */
@@ -47,10 +49,14 @@ export class CostTracker {
     this.costs.delete(policy);
   }
 
+  /** Whether the policy has been measured (or stopped) since it loaded. */
+  isKnown(policy: string): boolean {
+    return this.costs.has(policy);
+  }
+
   isHeavy(policy: string): boolean {
     const cost = this.costs.get(policy);
-    // Unknown cost is heavy: a new policy proves itself light before it may use every worker.
-    if (!cost) return true;
+    if (!cost) return false;
     if (cost.stoppedAt !== undefined && this.now() - cost.stoppedAt < HEAVY_AFTER_STOP_MS) return true;
     return cost.averageMs > HEAVY_POLICY_MS;
   }

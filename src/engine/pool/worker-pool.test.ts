@@ -147,7 +147,8 @@ describe('lanes', () => {
   it('counts a policy heavy by its running average or after it was stopped', () => {
     let now = 0;
     const costs = new CostTracker(() => now);
-    expect(costs.isHeavy('light')).toBe(true);
+    expect(costs.isHeavy('light')).toBe(false);
+    expect(costs.isKnown('light')).toBe(false);
     costs.observe('light', 1);
     costs.observe('slow', HEAVY_POLICY_MS * 4);
     expect(costs.isHeavy('light')).toBe(false);
@@ -156,15 +157,28 @@ describe('lanes', () => {
     expect(costs.isHeavy('light')).toBe(true);
     now = 10 * 60_000;
     expect(costs.isHeavy('light')).toBe(false);
-    expect(costs.heavyAmong(['light', 'slow', 'unknown'])).toEqual(['slow', 'unknown']);
+    expect(costs.heavyAmong(['light', 'slow', 'unknown'])).toEqual(['slow']);
     costs.forget('slow');
-    expect(costs.isHeavy('slow')).toBe(true);
+    expect(costs.isKnown('slow')).toBe(false);
   });
 
   it('gives the heavy lane at most half the workers, and one policy at most half of that', () => {
     expect(heavyLimits(1)).toEqual({ lane: 1, perPolicy: 1 });
     expect(heavyLimits(2)).toEqual({ lane: 1, perPolicy: 1 });
     expect(heavyLimits(8)).toEqual({ lane: 4, perPolicy: 2 });
+  });
+
+  it('runs at most one job of a policy on probation (cost unknown) at once, and others beside it', async () => {
+    const p = pool({ size: 2 });
+    const fresh = policy('fresh', { busyMs: 60 }, { timeoutMillis: 1000 });
+    const other = policy('other', {});
+    await p.prepare(1, [fresh, other]);
+    const order: string[] = [];
+    const burst = [1, 2, 3].map((i) => p.run(job(1, [fresh])).then(() => order.push(`fresh${i}`)));
+    const beside = p.run(job(1, [other])).then(() => order.push('other'));
+    await Promise.all([...burst, beside]);
+    // The burst waited for the first run to be measured; the other policy did not wait at all.
+    expect(order[0]).toBe('other');
   });
 
   it('keeps a worker for light jobs while a heavy policy saturates its lane', async () => {

@@ -21,6 +21,7 @@ import { diagnostic, formatDiagnosticShort, type ErrorCode } from '../../kcl/ind
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
+import { plainFailure } from '../run-policy.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
 import { workerScriptUrl } from './worker-script.js';
@@ -72,6 +73,8 @@ interface Entry {
   lane: Lane;
   /** The heavy policy a per-policy cap counts this job against. */
   heavyPolicy?: string;
+  /** Policies of this job whose cost is not known yet (each capped like a heavy policy). */
+  probation: readonly string[];
   readonly deadline?: number;
   readonly enqueuedAt: number;
   readonly reject: (error: Error) => void;
@@ -282,7 +285,7 @@ export class WorkerPool implements PolicyExecutor {
       reject(new Error('the policy worker pool is closed'));
       return;
     }
-    const entry: Entry = { task, lane: 'light', enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
+    const entry: Entry = { task, lane: 'light', probation: [], enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
     this.classify(entry);
     if (front) this.queues[entry.lane].unshift(entry);
     else this.queues[entry.lane].push(entry);
@@ -293,12 +296,15 @@ export class WorkerPool implements PolicyExecutor {
   private classify(entry: Entry): void {
     if (entry.task.kind === 'compile') {
       entry.lane = 'heavy';
+      entry.probation = [];
       delete entry.heavyPolicy;
       return;
     }
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
-    const heavy = this.costs.heavyAmong(entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known)));
+    const keys = entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known));
+    const heavy = this.costs.heavyAmong(keys);
+    entry.probation = keys.filter((key) => !this.costs.isKnown(key));
     entry.lane = heavy.length > 0 ? 'heavy' : 'light';
     if (heavy[0] !== undefined) entry.heavyPolicy = heavy[0];
     else delete entry.heavyPolicy;
@@ -317,13 +323,17 @@ export class WorkerPool implements PolicyExecutor {
 
   /** The next entry this worker may take: light first, then heavy within the lane's limits. */
   private next(worker: PoolWorker): Entry | undefined {
-    const runnable = (entry: Entry): boolean => entry.task.kind === 'compile' || worker.generations.has(entry.task.job.generation);
+    const running = [...this.running.values()];
+    const onProbation = (entry: Entry): boolean =>
+      entry.probation.some((key) => running.filter((e) => e.probation.includes(key)).length >= this.limits.perPolicy);
+    const runnable = (entry: Entry): boolean =>
+      (entry.task.kind === 'compile' || worker.generations.has(entry.task.job.generation)) && !onProbation(entry);
     const light = this.queues.light.findIndex(runnable);
     if (light >= 0) return this.queues.light.splice(light, 1)[0];
-    const running = [...this.running.values()].filter((e) => e.lane === 'heavy');
-    if (running.length + this.heavyRestarts.size >= this.limits.lane) return undefined;
+    const heavyRunning = running.filter((e) => e.lane === 'heavy');
+    if (heavyRunning.length + this.heavyRestarts.size >= this.limits.lane) return undefined;
     const index = this.queues.heavy.findIndex(
-      (entry) => runnable(entry) && (!entry.heavyPolicy || running.filter((e) => e.heavyPolicy === entry.heavyPolicy).length < this.limits.perPolicy),
+      (entry) => runnable(entry) && (!entry.heavyPolicy || heavyRunning.filter((e) => e.heavyPolicy === entry.heavyPolicy).length < this.limits.perPolicy),
     );
     return index >= 0 ? this.queues.heavy.splice(index, 1)[0] : undefined;
   }
@@ -449,7 +459,7 @@ export class WorkerPool implements PolicyExecutor {
 
   /** The request's deadline passed while it waited for a worker. */
   private expire(entry: Entry): void {
-    const failure = { error: 'no policy worker was free before the request deadline (the pool is busy with slow policies)', summary: 'no policy worker was free before the request deadline', code: 'K9003' };
+    const failure = { ...plainFailure('no policy worker was free before the request deadline (the pool is busy with slow policies)', 'K9003'), code: 'K9003' as ErrorCode };
     this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
     const { task } = entry;
     if (task.kind === 'compile') {
@@ -473,26 +483,20 @@ export class WorkerPool implements PolicyExecutor {
 }
 
 /** Why the pool stopped a policy, as the failure its failureAction handles. */
-function stopFailure(cause: ExitCause, budgetMs: number, elapsedMs: number, heapMb: number): KnownFailure & { code: string } {
+function stopFailure(cause: ExitCause, budgetMs: number, elapsedMs: number, heapMb: number): KnownFailure & { code: ErrorCode } {
   switch (cause) {
-    case 'memory': {
-      const error = `exceeded the policy worker's heap limit of ${heapMb} MiB; the worker was replaced`;
-      return { error, summary: error, code: 'K9004' };
-    }
-    case 'deadline': {
-      const error = `still running ${Math.round(elapsedMs)} ms into a ${budgetMs} ms budget; stopped (hard deadline) and its worker replaced`;
-      return { error, summary: error, code: 'K9003' };
-    }
-    default: {
-      const error = 'its policy worker crashed; the worker was replaced';
-      return { error, summary: error, code: 'E3M38' };
-    }
+    case 'memory':
+      return { ...plainFailure(`exceeded the policy worker's heap limit of ${heapMb} MiB; the worker was replaced`, 'K9004'), code: 'K9004' };
+    case 'deadline':
+      return { ...plainFailure(`still running ${Math.round(elapsedMs)} ms into a ${budgetMs} ms budget; stopped (hard deadline) and its worker replaced`, 'K9003'), code: 'K9003' };
+    default:
+      return { ...plainFailure('its policy worker crashed; the worker was replaced', 'E3M38'), code: 'E3M38' };
   }
 }
 
 /** A compile the pool stopped (or never started), as the diagnostic status and `check` show. */
-function stoppedCompile(policy: ExecutablePolicy, failure: { error: string; code: string }, when: string, stopped = true): CompileOutcome {
-  const found = diagnostic(failure.code as ErrorCode, `${failure.error} (${when})`, { file: policy.filename, line: 1, col: 1, endLine: 1, endCol: 1 });
+function stoppedCompile(policy: ExecutablePolicy, failure: { error: string; code: ErrorCode }, when: string, stopped = true): CompileOutcome {
+  const found = diagnostic(failure.code, `${failure.error.replace(/^\w+ \w+: /, '')} (${when})`, { file: policy.filename, line: 1, col: 1, endLine: 1, endCol: 1 });
   return { ok: false, diagnostics: [found], errors: [formatDiagnosticShort(found)], stopped };
 }
 
