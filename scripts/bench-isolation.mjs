@@ -46,17 +46,7 @@ const POLICIES = (slow) => [
   policy('redos', 'redos', 'import regex\nv = option("items")[0].metadata.labels.version\nassert regex.match(v, r"^([a-z0-9]+-?)+$"), "bad version label"\n', { timeoutMillis: 100 }),
 ];
 
-const BILLION_LAUGHS = [
-  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
-  'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
-  'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
-  'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
-  'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
-  'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
-  'g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
-  'h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]',
-  'i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]',
-].join('\n');
+const BILLION_LAUGHS = readFileSync(join(ROOT, 'test', 'support', 'billion-laughs.yaml'), 'utf8');
 
 function review(namespace, object, uid) {
   const base = JSON.parse(readFileSync(join(ROOT, 'test', 'admission', 'fixtures', 'pod-create.json'), 'utf8'));

@@ -6,7 +6,7 @@
  * attack), never about elapsed time: `npm run bench:isolation` measures that.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { startServe, type RunningServer } from '../../src/cli/serve.js';
 import { WorkerPool } from '../../src/engine/index.js';
 import { fixture } from './helpers.js';
 
-const BILLION_LAUGHS = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+const BILLION_LAUGHS = readFileSync(new URL('../support/billion-laughs.yaml', import.meta.url), 'utf8');
 
 function policy(name: string, source: string, extra: string[] = []): string {
   return [

@@ -12,7 +12,7 @@
  */
 
 /** Average run time above which a policy counts as heavy. */
-export const HEAVY_POLICY_MS = 50;
+export const HEAVY_POLICY_MS = 5;
 /** How long a policy the pool had to stop (deadline or heap cap) stays heavy. */
 export const HEAVY_AFTER_STOP_MS = 5 * 60_000;
 /** Weight of the newest run in the running average. */

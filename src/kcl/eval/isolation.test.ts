@@ -3,6 +3,7 @@
  * code, within a bounded amount of work. Work is bounded by counting (a step budget the attack
  * must not need, a fake clock), never by wall-clock time.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { compile } from '../program.js';
 import { toPlain } from '../convert.js';
@@ -23,17 +24,8 @@ function failure(r: RunResult): [string, number | undefined] {
 }
 
 /** The 294-byte document of the issue: nine levels of nine aliases (9^9 leaves). */
-const BILLION_LAUGHS = [
-  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
-  'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
-  'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
-  'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
-  'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
-  'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
-  'g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
-  'h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]',
-  'i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]',
-].join('\n');
+/** The classic alias bomb, shared with the server tests and bench:isolation. */
+const BILLION_LAUGHS = readFileSync(new URL('../../../test/support/billion-laughs.yaml', import.meta.url), 'utf8');
 
 describe('YAML and JSON decoding are bounded', () => {
   test('a billion-laughs document stops at the reference\'s alias limit, within 500,000 steps', () => {
