@@ -17,6 +17,8 @@ export type ReviewDecision = 'allowed' | 'patched' | 'denied' | 'errored' | 'rej
 export interface ReviewInput {
   readonly phase: Phase;
   readonly body: unknown;
+  /** The JSON text `body` was parsed from, passed on to the engine (see EngineRequest.reviewText). */
+  readonly text?: string;
   /** The raw `?timeout=` query value, if any. */
   readonly timeout?: string;
   readonly handler: AdmissionHandler;
@@ -50,7 +52,7 @@ export async function reviewAdmission(input: ReviewInput): Promise<ReviewResult>
   const base = { operation: request.operation, request };
   let decision: EngineDecision;
   try {
-    decision = await withDeadline(input.handler(toEngineRequest(request, input.phase, deadline)), deadline);
+    decision = await withDeadline(input.handler(toEngineRequest(request, input.phase, deadline, input.text)), deadline);
     assertDecisionShape(decision);
   } catch (error) {
     return {

@@ -1,11 +1,9 @@
 /** The one place an AdmissionRequest becomes the engine's EngineRequest. */
-import type { EngineRequest, Phase } from '../engine/index.js';
+import { admissionParts, type EngineRequest, type Phase } from '../engine/index.js';
 import type { AdmissionRequest, JsonObject } from './types.js';
 
-export function toEngineRequest(request: AdmissionRequest, phase: Phase, deadline: number): EngineRequest {
-  // Policies see the request through option("request") without the two objects, which they get
-  // separately; copying the objects again would double the per-request conversion cost.
-  const { object, oldObject, ...requestView } = request;
+export function toEngineRequest(request: AdmissionRequest, phase: Phase, deadline: number, reviewText?: string): EngineRequest {
+  const { object, oldObject, requestView } = admissionParts(request as unknown as Record<string, unknown>);
   const engineRequest: {
     -readonly [K in keyof EngineRequest]: EngineRequest[K];
   } = {
@@ -24,6 +22,7 @@ export function toEngineRequest(request: AdmissionRequest, phase: Phase, deadlin
     requestView: requestView as JsonObject,
     deadline,
   };
+  if (reviewText !== undefined) engineRequest.reviewText = reviewText;
   if (request.subResource) engineRequest.subResource = request.subResource;
   if (request.name) engineRequest.name = request.name;
   if (object) engineRequest.object = object;

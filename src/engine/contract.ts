@@ -50,6 +50,30 @@ export interface EngineRequest {
   readonly requestView: JsonObject;
   /** Absolute deadline (ms since epoch, from `?timeout=`) the whole evaluation must end by. */
   readonly deadline?: number;
+  /**
+   * The AdmissionReview JSON text this request was decoded from, when the transport has it: an
+   * executor that runs policies in another thread sends this text (a copy of a string) instead
+   * of cloning the objects, and the objects and request view are taken from it there
+   * (`admissionParts`). Must decode to exactly `object`, `oldObject` and `requestView`.
+   */
+  readonly reviewText?: string;
+}
+
+/**
+ * An AdmissionRequest split the way policies see it: the objects, and option("request") — the
+ * request without the two objects (copying them again would double the conversion cost).
+ */
+export function admissionParts(request: Readonly<Record<string, unknown>>): {
+  object?: Record<string, unknown>;
+  oldObject?: Record<string, unknown>;
+  requestView: Record<string, unknown>;
+} {
+  const { object, oldObject, ...requestView } = request;
+  return {
+    ...(object ? { object: object as Record<string, unknown> } : {}),
+    ...(oldObject ? { oldObject: oldObject as Record<string, unknown> } : {}),
+    requestView,
+  };
 }
 
 /** The result of one policy for one request, as data (Kyverno-style rule result). */

@@ -1,5 +1,6 @@
 /** The engine's public surface: what the transport, the cluster integration and the CLI use. */
 export type * from './contract.js';
+export { admissionParts } from './contract.js';
 export { createAdmissionHandler, internalErrorDecision, type AdmissionHandlerOptions } from './handler.js';
 export { createLocalEngine, type LocalEngine, type LocalEngineOptions } from './local-engine.js';
 export { evaluate } from './evaluate.js';

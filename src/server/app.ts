@@ -9,7 +9,7 @@ import type { AdmissionHandler, Phase, Readiness } from '../engine/index.js';
 import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
 import { InFlightTracker } from './in-flight.js';
-import { ClientGoneError, readJsonBody, type BodyLimits } from './json-body.js';
+import { ClientGoneError, readJsonBodyText, type BodyLimits } from './json-body.js';
 
 export interface AppOptions {
   readonly handler: AdmissionHandler;
@@ -93,8 +93,8 @@ async function admissionRoute(
   try {
     let result: ReviewResult;
     try {
-      const body = await readJsonBody(req, options.limits);
-      result = await reviewAdmission({ phase, body, timeout: firstString(req.query.timeout), handler: options.handler });
+      const { body, text } = await readJsonBodyText(req, options.limits);
+      result = await reviewAdmission({ phase, body, text, timeout: firstString(req.query.timeout), handler: options.handler });
     } catch (error) {
       if (error instanceof ClientGoneError || (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
         logger.debug({ webhook: phase }, 'client disconnected before sending the whole review');

@@ -37,6 +37,11 @@ export function checkContentType(header: string | undefined): void {
 }
 
 export async function readJsonBody(req: IncomingMessage, limits: BodyLimits = {}): Promise<unknown> {
+  return (await readJsonBodyText(req, limits)).body;
+}
+
+/** readJsonBody, keeping the text too (the engine may send it to a worker instead of the objects). */
+export async function readJsonBodyText(req: IncomingMessage, limits: BodyLimits = {}): Promise<{ body: unknown; text: string }> {
   const maxBytes = limits.maxBytes ?? MAX_BODY_BYTES;
   try {
     checkContentType(req.headers['content-type']);
@@ -51,7 +56,7 @@ export async function readJsonBody(req: IncomingMessage, limits: BodyLimits = {}
   }
   const text = await readText(req, maxBytes);
   if (text.trim() === '') throw new AdmissionInputError('A4007', 'request body is empty; expected an AdmissionReview');
-  return parseJson(text, limits.maxDepth ?? MAX_JSON_DEPTH);
+  return { body: parseJson(text, limits.maxDepth ?? MAX_JSON_DEPTH), text };
 }
 
 export function parseJson(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {

@@ -2,6 +2,7 @@
  * Messages between the pool (main thread) and a policy worker. Plain data only: everything
  * crosses a MessagePort by structured clone.
  */
+import { admissionParts } from '../contract.js';
 import type { CompileOutcome, ExecutablePolicy, RunJob, RunReport } from '../executor.js';
 
 export type ToWorker =
@@ -27,4 +28,25 @@ export interface WorkerConfig {
   readonly epoch: number;
   /** Budget reported for compiling one policy. */
   readonly compileBudgetMs: number;
+}
+
+/**
+ * A job's request as it crosses to a worker: when the transport kept the AdmissionReview text,
+ * that text (a cheap string copy) travels instead of the objects and the request view, whose
+ * structured clone was the main thread's largest cost per review. The worker parses the text back.
+ */
+export function slimJob(job: RunJob): RunJob {
+  const { request } = job;
+  if (request.reviewText === undefined) return job;
+  const { object: _object, oldObject: _oldObject, requestView: _view, ...rest } = request;
+  return { ...job, request: { ...rest, requestView: {} } };
+}
+
+/** The job as the engine built it, on the worker side of slimJob. */
+export function restoreJob(job: RunJob): RunJob {
+  const { request } = job;
+  if (request.reviewText === undefined) return job;
+  const review = JSON.parse(request.reviewText) as { request?: Record<string, unknown> };
+  const parts = admissionParts(review.request ?? {});
+  return { ...job, request: { ...request, ...parts } };
 }

@@ -48,6 +48,16 @@ describe('WorkerPool', () => {
     expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { a: '1', b: '2' } }]);
   });
 
+  it('sends the review text instead of cloning the objects, and gets the same result', async () => {
+    const p = pool();
+    const policies = [policy('a', { annotate: { a: '1' } })];
+    await p.prepare(1, policies);
+    const plain = job(1, policies);
+    const review = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { ...plain.request.requestView, object: plain.request.object } };
+    const withText = { ...plain, request: { ...plain.request, reviewText: JSON.stringify(review) } };
+    expect((await p.run(withText)).patch).toEqual((await p.run(plain)).patch);
+  });
+
   it('stops a policy that never yields (K9003), replaces its worker and still runs the policies after it', async () => {
     const stops: string[] = [];
     const p = pool({ observer: { onWorkerStopped: (cause) => stops.push(cause) } });

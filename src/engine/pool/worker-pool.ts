@@ -24,6 +24,7 @@ import { RECOVERY_PROGRESS } from '../run-job.js';
 import { plainFailure } from '../run-policy.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
+import { slimJob } from './protocol.js';
 import { workerScriptUrl } from './worker-script.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -70,14 +71,21 @@ type Task =
 
 interface Entry {
   readonly task: Task;
+  /** The lane it ran in (set when it starts: costs are read when it is scheduled, not queued). */
   lane: Lane;
-  /** The heavy policy a per-policy cap counts this job against. */
+  /** The heavy policy a per-policy cap counts this job against, when it runs in the heavy lane. */
   heavyPolicy?: string;
-  /** Policies of this job whose cost is not known yet (each capped like a heavy policy). */
-  probation: readonly string[];
   readonly deadline?: number;
   readonly enqueuedAt: number;
   readonly reject: (error: Error) => void;
+}
+
+/** How a job is scheduled, from what is known about its policies' costs right now. */
+interface Placement {
+  readonly lane: Lane;
+  readonly heavyPolicy?: string;
+  /** Its policies whose cost is not known yet. */
+  readonly probation: readonly string[];
 }
 
 function sourceKey(policy: ExecutablePolicy): string {
@@ -88,7 +96,8 @@ export class WorkerPool implements PolicyExecutor {
   readonly size: number;
   private readonly slots: (PoolWorker | undefined)[];
   private readonly running = new Map<PoolWorker, Entry>();
-  private readonly queues: Record<Lane, Entry[]> = { light: [], heavy: [] };
+  /** Jobs and compiles waiting for a worker, oldest first. */
+  private readonly queue: Entry[] = [];
   private readonly live = new Map<number, readonly ExecutablePolicy[]>();
   /** How each source compiled in the probe, by filename + source. */
   private readonly probed = new Map<string, CompileOutcome>();
@@ -180,9 +189,7 @@ export class WorkerPool implements PolicyExecutor {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    for (const lane of ['light', 'heavy'] as const) {
-      for (const entry of this.queues[lane].splice(0)) entry.reject(new Error('the policy worker pool is closed'));
-    }
+    for (const entry of this.queue.splice(0)) entry.reject(new Error('the policy worker pool is closed'));
     for (const entry of this.running.values()) entry.reject(new Error('the policy worker pool is closed'));
     await Promise.all(
       this.slots.map(async (worker) => {
@@ -285,29 +292,21 @@ export class WorkerPool implements PolicyExecutor {
       reject(new Error('the policy worker pool is closed'));
       return;
     }
-    const entry: Entry = { task, lane: 'light', probation: [], enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
-    this.classify(entry);
-    if (front) this.queues[entry.lane].unshift(entry);
-    else this.queues[entry.lane].push(entry);
+    const entry: Entry = { task, lane: 'light', enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
+    if (front) this.queue.unshift(entry);
+    else this.queue.push(entry);
     this.pump();
   }
 
   /** Compiles and jobs with a heavy policy go to the heavy lane (lanes.ts). */
-  private classify(entry: Entry): void {
-    if (entry.task.kind === 'compile') {
-      entry.lane = 'heavy';
-      entry.probation = [];
-      delete entry.heavyPolicy;
-      return;
-    }
+  private placement(entry: Entry): Placement {
+    if (entry.task.kind === 'compile') return { lane: 'heavy', probation: [] };
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
     const keys = entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known));
     const heavy = this.costs.heavyAmong(keys);
-    entry.probation = keys.filter((key) => !this.costs.isKnown(key));
-    entry.lane = heavy.length > 0 ? 'heavy' : 'light';
-    if (heavy[0] !== undefined) entry.heavyPolicy = heavy[0];
-    else delete entry.heavyPolicy;
+    const probation = keys.filter((key) => !this.costs.isKnown(key));
+    return heavy[0] !== undefined ? { lane: 'heavy', heavyPolicy: heavy[0], probation } : { lane: 'light', probation };
   }
 
   private pump(): void {
@@ -321,21 +320,36 @@ export class WorkerPool implements PolicyExecutor {
     this.armWatchdog();
   }
 
-  /** The next entry this worker may take: light first, then heavy within the lane's limits. */
+  /**
+   * The next entry this worker may take, oldest first: a light job, or else a heavy job or compile
+   * within the heavy lane's limits; a job with a policy on probation only while that policy has
+   * fewer jobs running than one heavy policy may have.
+   */
   private next(worker: PoolWorker): Entry | undefined {
     const running = [...this.running.values()];
-    const onProbation = (entry: Entry): boolean =>
-      entry.probation.some((key) => running.filter((e) => e.probation.includes(key)).length >= this.limits.perPolicy);
-    const runnable = (entry: Entry): boolean =>
-      (entry.task.kind === 'compile' || worker.generations.has(entry.task.job.generation)) && !onProbation(entry);
-    const light = this.queues.light.findIndex(runnable);
-    if (light >= 0) return this.queues.light.splice(light, 1)[0];
+    const runningWith = (key: string): number => running.filter((e) => e.task.kind === 'run' && e.task.job.policies.some((p) => p.key === key)).length;
     const heavyRunning = running.filter((e) => e.lane === 'heavy');
-    if (heavyRunning.length + this.heavyRestarts.size >= this.limits.lane) return undefined;
-    const index = this.queues.heavy.findIndex(
-      (entry) => runnable(entry) && (!entry.heavyPolicy || heavyRunning.filter((e) => e.heavyPolicy === entry.heavyPolicy).length < this.limits.perPolicy),
-    );
-    return index >= 0 ? this.queues.heavy.splice(index, 1)[0] : undefined;
+    const heavyFull = heavyRunning.length + this.heavyRestarts.size >= this.limits.lane;
+    let heavyCandidate: { index: number; placement: Placement } | undefined;
+    for (let index = 0; index < this.queue.length; index++) {
+      const entry = this.queue[index]!;
+      if (entry.task.kind === 'run' && !worker.generations.has(entry.task.job.generation)) continue;
+      const placement = this.placement(entry);
+      if (placement.probation.some((key) => runningWith(key) >= this.limits.perPolicy)) continue;
+      if (placement.lane === 'light') return this.take(index, placement);
+      if (heavyCandidate || heavyFull) continue;
+      if (placement.heavyPolicy && heavyRunning.filter((e) => e.heavyPolicy === placement.heavyPolicy).length >= this.limits.perPolicy) continue;
+      heavyCandidate = { index, placement };
+    }
+    return heavyCandidate ? this.take(heavyCandidate.index, heavyCandidate.placement) : undefined;
+  }
+
+  private take(index: number, placement: Placement): Entry {
+    const entry = this.queue.splice(index, 1)[0]!;
+    entry.lane = placement.lane;
+    if (placement.heavyPolicy !== undefined) entry.heavyPolicy = placement.heavyPolicy;
+    else delete entry.heavyPolicy;
+    return entry;
   }
 
   private start(worker: PoolWorker, entry: Entry): void {
@@ -346,7 +360,7 @@ export class WorkerPool implements PolicyExecutor {
     const { task } = entry;
     const reply =
       task.kind === 'run'
-        ? worker.request({ type: 'run', job: task.job })
+        ? worker.request({ type: 'run', job: slimJob(task.job) })
         : worker.request({ type: 'compile', policies: task.policies.filter((_, i) => !task.known.has(i)) });
     reply.then(
       (message) => {
@@ -418,15 +432,14 @@ export class WorkerPool implements PolicyExecutor {
   }
 
   private requeue(entry: Entry): void {
-    this.classify(entry);
-    this.queues[entry.lane].unshift(entry);
+    this.queue.unshift(entry);
     this.pump();
   }
 
   // ------------------------------------------------------------------ watchdog
 
   private armWatchdog(): void {
-    const active = this.running.size > 0 || this.queues.light.length > 0 || this.queues.heavy.length > 0;
+    const active = this.running.size > 0 || this.queue.length > 0;
     if (active && !this.watchdog) {
       this.watchdog = setInterval(() => this.watch(), WATCHDOG_INTERVAL_MS);
       this.watchdog.unref();
@@ -444,14 +457,11 @@ export class WorkerPool implements PolicyExecutor {
       const overDeadline = entry.deadline !== undefined && now > entry.deadline + KILL_MARGIN_MS;
       if (overBudget || overDeadline) worker.stop('deadline');
     }
-    for (const lane of ['light', 'heavy'] as const) {
-      const queue = this.queues[lane];
-      for (let i = queue.length - 1; i >= 0; i--) {
-        const entry = queue[i]!;
-        if (entry.deadline !== undefined && now > entry.deadline) {
-          queue.splice(i, 1);
-          this.expire(entry);
-        }
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const entry = this.queue[i]!;
+      if (entry.deadline !== undefined && now > entry.deadline) {
+        this.queue.splice(i, 1);
+        this.expire(entry);
       }
     }
     this.armWatchdog();
@@ -460,7 +470,7 @@ export class WorkerPool implements PolicyExecutor {
   /** The request's deadline passed while it waited for a worker. */
   private expire(entry: Entry): void {
     const failure = { ...plainFailure('no policy worker was free before the request deadline (the pool is busy with slow policies)', 'K9003'), code: 'K9003' as ErrorCode };
-    this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
+    this.options.observer?.onQueueWait?.(this.placement(entry).lane, (this.now() - entry.enqueuedAt) / 1000);
     const { task } = entry;
     if (task.kind === 'compile') {
       task.policies.forEach((policy, i) => {

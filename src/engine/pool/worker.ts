@@ -9,7 +9,7 @@ import { InProcessExecutor } from '../in-process-executor.js';
 import { kclCompiler } from '../kcl-compiler.js';
 import type { PolicyCompiler } from '../policy-compiler.js';
 import { progressWriter } from './progress.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { restoreJob, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
@@ -39,7 +39,7 @@ function handle(message: ToWorker): void {
       post({ type: 'compiled', id: message.id, outcomes: message.policies.map((policy, index) => executor.compileNow(policy, index)) });
       return;
     case 'run':
-      post({ type: 'ran', id: message.id, report: executor.runNow(message.job) });
+      post({ type: 'ran', id: message.id, report: executor.runNow(restoreJob(message.job)) });
       return;
     case 'release':
       executor.release(message.generation);
