@@ -515,3 +515,28 @@ describe('handler', () => {
   });
 });
 
+describe('the Namespace of a request', () => {
+  const namespaced = clusterKclRun('prod-only', { source: annotate('a', 'b'), selector: { namespaceSelector: { matchLabels: { env: 'prod' } } } });
+
+  it('is read once when the cache does not have it yet (a Namespace created a moment ago)', async () => {
+    const reads: string[] = [];
+    const namespaces = { get: () => undefined, fetch: async (name: string) => (reads.push(name), { labels: { env: 'prod' }, annotations: {} }) };
+    const { handler } = await engine([namespaced], { namespaces });
+    const decision = await handler(request());
+    expect(decision.outcomes[0]!.result).toBe('mutated');
+    expect(reads).toEqual(['team-a']);
+  });
+
+  it('when it cannot be read, every policy that could take part fails with its failureAction, never a guess', async () => {
+    const namespaces = { get: () => undefined, fetch: async () => Promise.reject(new Error('the API server is unavailable')) };
+    const { handler } = await engine([namespaced, kclRun('lenient', 'team-a', { source: annotate('c', 'd'), failureAction: 'skip' })], { namespaces });
+    const decision = await handler(request());
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.denial?.message).toContain('cannot read Namespace team-a');
+    expect(decision.outcomes.map((o) => [o.policy, o.result, o.action])).toEqual([
+      ['team-a/lenient', 'failed', 'skip'],
+      ['cluster/prod-only', 'failed', 'abort'],
+    ]);
+  });
+});
+
