@@ -89,7 +89,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   let listener: HttpsListener;
   try {
-    listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, reloadPollMs: config.certReloadPollSeconds * 1000 });
+    listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, metrics, reloadPollMs: config.certReloadPollSeconds * 1000 });
   } catch (error) {
     await runtime.close();
     await executor.close();

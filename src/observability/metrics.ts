@@ -37,6 +37,9 @@ export interface Metrics {
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
   readonly queueWait: Histogram<'lane'>;
+  readonly tlsCertificateReloads: Counter<'result'>;
+  readonly tlsCertificateFilesUsable: Gauge;
+  readonly tlsCertificateExpiration: Gauge;
 }
 
 export interface MetricsOptions {
@@ -115,6 +118,22 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       help: 'Time a job waited for a policy worker, by lane (light, heavy).',
       labelNames: ['lane'],
       buckets: ADMISSION_DURATION_BUCKETS,
+      registers,
+    }),
+    tlsCertificateReloads: new Counter({
+      name: 'kclguard_tls_certificate_reloads_total',
+      help: 'Attempts to reload --cert/--key after a change: reloaded (a new pair is served) or not_usable (empty, partial or mismatched files; the previous pair keeps serving).',
+      labelNames: ['result'],
+      registers,
+    }),
+    tlsCertificateFilesUsable: new Gauge({
+      name: 'kclguard_tls_certificate_files_usable',
+      help: '1 when the certificate files last read form the pair being served (or no files are used), 0 while they are not usable.',
+      registers,
+    }),
+    tlsCertificateExpiration: new Gauge({
+      name: 'kclguard_tls_certificate_expiration_timestamp_seconds',
+      help: 'notAfter of the certificate being served, as a Unix timestamp.',
       registers,
     }),
   };
