@@ -238,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
   const received = await waitForStopSignal();
   const delay = config.shutdownDelaySeconds ?? 0;
   process.stderr.write(
-    `kclguard serve: ${received} received; ${delay > 0 ? `still serving for ${delay}s while endpoints update, then ` : ''}finishing reviews in flight (up to ${config.shutdownGraceSeconds}s)\n`,
+    `kclguard serve: ${received} received; ${delay > 0 ? `still serving for ${delay}s while endpoints update, then ` : ''}finishing reviews in flight (up to ${config.shutdownGraceSeconds}s); send it again to stop at once\n`,
   );
   await server.stop();
   return 0;
