@@ -24,6 +24,9 @@ export const POLICY_RESULTS = [
 ] as const;
 export type PolicyResultLabel = (typeof POLICY_RESULTS)[number];
 
+export const FAILURE_ACTIONS = ['abort', 'warn', 'skip'] as const;
+export const VALIDATION_ACTIONS = ['Deny', 'Warn', 'Audit'] as const;
+
 export interface Metrics {
   readonly registry: Registry;
   readonly admissionRequests: Counter<'webhook' | 'operation' | 'decision'>;
@@ -34,6 +37,7 @@ export interface Metrics {
   readonly policyFailureActions: Counter<'policy' | 'action'>;
   readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
+  readonly policyStale: Gauge<'policy'>;
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
   readonly queueWait: Histogram<'lane'>;
@@ -99,6 +103,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       name: 'kclguard_policies',
       help: 'Policies loaded, by state (ready, invalid).',
       labelNames: ['state'],
+      registers,
+    }),
+    policyStale: new Gauge({
+      name: 'kclguard_policy_stale',
+      help: '1 while a policy acts on its last valid revision because a newer one was rejected (empty, unparsable or failing the schema), else 0. Series go when the policy is deleted.',
+      labelNames: ['policy'],
       registers,
     }),
     workers: new Gauge({
