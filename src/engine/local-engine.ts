@@ -33,6 +33,9 @@ export interface LocalEngineOptions {
   /** Watch the directory and hot-reload (default true). */
   readonly watch?: boolean;
   readonly debounceMs?: number;
+  /** See LocalPolicySourceOptions. */
+  readonly settleMs?: number;
+  readonly rescanMs?: number;
   /** Called after every reload, the first load included. */
   readonly onReload?: (report: LocalLoadReport) => void;
   /** Whether the executor can run jobs (the pool has a live worker); default always. */
@@ -58,6 +61,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
     policySet: policies,
     logger,
     debounceMs: options.debounceMs,
+    settleMs: options.settleMs,
+    rescanMs: options.rescanMs,
     onReload: (report) => {
       loaded = true;
       options.onReload?.(report);
@@ -70,6 +75,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   const handler = createAdmissionHandler({
     policies,
     authorizer,
+    // The source answers from the Namespaces of the snapshot in force, which swap together with
+    // its policies: a review sees both from one reload.
     namespaces: source,
     exclusions: options.exclusions,
     observer: options.observer,

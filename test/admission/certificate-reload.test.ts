@@ -16,7 +16,7 @@ import { CertificateProblem, readKeyPair, validateKeyPair } from '../../src/serv
 import { startHttpsListener, type HttpsListener } from '../../src/server/https-listener.js';
 import { InFlightTracker } from '../../src/server/in-flight.js';
 import { generateSelfSigned, type KeyPair } from '../../src/server/self-signed.js';
-import { capturingLogger, handshake, loadUntil, trackDeaths, yieldTurns } from './churn-harness.js';
+import { capturingLogger, handshake, startLoad, trackDeaths, yieldTurns } from './churn-harness.js';
 import { decision } from './helpers.js';
 
 let first: KeyPair;
@@ -150,21 +150,21 @@ describe('certificate pairs that are not usable yet', () => {
       }
     };
     const reloadsSoFar = (): number => log.lines.filter((line) => line.msg === 'serving reloaded certificate').length;
-    const writer = (async () => {
-      for (let round = 1; round <= 12; round++) {
-        const pair = round % 2 === 1 ? second : first;
-        await rewrite(files.certFile, pair.cert);
-        await rewrite(files.keyFile, pair.key);
-        // Wait until this pair is served before the next round: each round is a real rotation.
-        await log.waitFor((line) => line.msg === 'serving reloaded certificate' && line.fingerprint === fingerprint(pair) && reloadsSoFar() >= round);
-      }
-    })();
-
-    const tally = await loadUntil(writer, 4, async () => {
+    const load = startLoad(4, async () => {
       const served = await handshake(listener.port, [first.cert, second.cert]);
       seen.add(served);
       return expected.has(served) ? ['ok', served] : ['wrong', served];
     });
+    cleanups.push(() => load.stop());
+    for (let round = 1; round <= 12; round++) {
+      const pair = round % 2 === 1 ? second : first;
+      await rewrite(files.certFile, pair.cert);
+      await rewrite(files.keyFile, pair.key);
+      // Wait until this pair is served before the next round: each round is a real rotation.
+      await log.waitFor((line) => line.msg === 'serving reloaded certificate' && line.fingerprint === fingerprint(pair) && reloadsSoFar() >= round);
+      await load.callsAfter(4);
+    }
+    const tally = await load.stop();
     expect(tally.samples).toEqual([]);
     expect({ wrong: tally.wrong, reset: tally.reset, error: tally.error }).toEqual({ wrong: 0, reset: 0, error: 0 });
     expect(tally.ok).toBeGreaterThan(0);

@@ -77,14 +77,23 @@ function classifyError(error: unknown): Outcome {
   return code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/.test(String(error)) ? 'reset' : 'error';
 }
 
+export interface Load {
+  /** Stops the loops, waits for the calls in flight, and returns the tally (idempotent). */
+  stop(): Promise<LoadTally>;
+  /** Resolves once `n` more calls have finished. */
+  callsAfter(n: number): Promise<void>;
+}
+
 /**
- * Runs `workers` loops of `call` until `stop` resolves, then waits for the calls in flight.
- * Each call resolves to an outcome and a description (kept for non-ok outcomes).
+ * Runs `workers` loops of `call` until stopped. Each call resolves to an outcome and a
+ * description (kept for non-ok outcomes). Register `stop` as a cleanup so that a failed test
+ * never leaves loops running.
  */
-export async function loadUntil(stop: Promise<unknown>, workers: number, call: () => Promise<[Outcome, string]>): Promise<LoadTally> {
+export function startLoad(workers: number, call: () => Promise<[Outcome, string]>): Load {
   const tally: LoadTally = { ok: 0, wrong: 0, reset: 0, error: 0, samples: [] };
   let stopped = false;
-  void stop.then(() => (stopped = true));
+  let finished = 0;
+  const waiting: { at: number; resolve: () => void }[] = [];
   const loop = async (): Promise<void> => {
     while (!stopped) {
       let outcome: Outcome;
@@ -97,10 +106,24 @@ export async function loadUntil(stop: Promise<unknown>, workers: number, call: (
       }
       tally[outcome] += 1;
       if (outcome !== 'ok' && tally.samples.length < 10) tally.samples.push(`${outcome}: ${detail}`);
+      finished += 1;
+      for (const waiter of waiting.filter((w) => finished >= w.at)) {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     }
   };
-  await Promise.all(Array.from({ length: workers }, loop));
-  return tally;
+  const loops = Promise.all(Array.from({ length: workers }, loop));
+  return {
+    async stop() {
+      stopped = true;
+      await loops;
+      return tally;
+    },
+    callsAfter(n) {
+      return new Promise((resolve) => waiting.push({ at: finished + n, resolve }));
+    },
+  };
 }
 
 /** A fresh TLS connection: the fingerprint of the certificate served (GET /healthz must be 200). */
