@@ -71,7 +71,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   const initialReport = await source.load();
   if (options.watch ?? true) source.watch();
   const inner = options.authorizer ?? allowAllAuthorizer;
-  const authorizer = options.authorizerCache === false ? inner : cachingAuthorizer(inner, options.authorizerCache);
+  const authorizer =
+    options.authorizerCache === false ? inner : cachingAuthorizer(inner, { logger, ...(options.observer ? { observer: options.observer } : {}), ...options.authorizerCache });
   const handler = createAdmissionHandler({
     policies,
     authorizer,

@@ -20,6 +20,11 @@ export interface EngineObserver {
    * go with it.
    */
   onPoliciesChanged?(counts: Readonly<Record<PolicyState, number>>, policies: readonly PolicySummary[]): void;
+  /**
+   * A ServiceAccount effect check was answered: from the cache, by asking, by a last known answer
+   * standing in while asking failed (stale), or not at all (failed).
+   */
+  onServiceAccountCheck?(answer: 'cached' | 'asked' | 'stale' | 'failed'): void;
 }
 
 /** One loaded policy as the observer sees it. */

@@ -35,6 +35,9 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
       if (isDeleted(policy)) return;
       for (const action of actions) metrics.policyViolationActions.inc({ policy, action });
     },
+    onServiceAccountCheck(answer): void {
+      metrics.serviceAccountChecks.inc({ answer });
+    },
     onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>, policies: readonly PolicySummary[]): void {
       for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);
       const next = new Set(policies.map((p) => p.key));

@@ -38,6 +38,7 @@ export interface Metrics {
   readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
   readonly policyStale: Gauge<'policy'>;
+  readonly serviceAccountChecks: Counter<'answer'>;
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
   readonly queueWait: Histogram<'lane'>;
@@ -109,6 +110,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       name: 'kclguard_policy_stale',
       help: '1 while a policy acts on its last valid revision because a newer one was rejected (empty, unparsable or failing the schema), else 0. Series go when the policy is deleted.',
       labelNames: ['policy'],
+      registers,
+    }),
+    serviceAccountChecks: new Counter({
+      name: 'kclguard_serviceaccount_checks_total',
+      help: "ServiceAccount checks of policies' effects by where the answer came from: cached, asked (a SubjectAccessReview), stale (a last known answer standing in while the API server fails), failed (no usable answer: a policy failure).",
+      labelNames: ['answer'],
       registers,
     }),
     workers: new Gauge({
