@@ -3,7 +3,7 @@
  * The previous pair keeps serving, a metric and a log line say so, no timer throws, and an
  * in-place (non-atomic) rewrite under a load of TLS handshakes fails none of them.
  */
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -26,6 +26,9 @@ beforeAll(() => {
   first = generateSelfSigned({ hosts: ['localhost', '127.0.0.1'] });
   second = generateSelfSigned({ hosts: ['127.0.0.1', 'localhost'] });
 });
+
+// Loads and rotations take seconds; a busy machine must not fail them on jest's 5 s default.
+jest.setTimeout(60_000);
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {

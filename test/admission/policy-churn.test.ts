@@ -83,16 +83,28 @@ function deniedLoad(server: RunningServer, agent: Agent, policies: () => readonl
 
 const fileProblem = (file: string, what: RegExp) => (line: LogLine) => line.level === 40 && line.origin === file && what.test(line.msg);
 
+/** A server on a directory holding one policy that denies every Pod review, under a load of them. */
+async function deniedUnderLoad(expected: () => readonly string[]) {
+  const deaths = trackDeaths();
+  cleanups.push(() => deaths.dispose());
+  const { dir } = tempPolicyDir();
+  const file = join(dir, 'deny.yaml');
+  writeFileSync(file, denyPods('no-pods'));
+  const { server, log, agent } = await serveDir(dir);
+  const load = deniedLoad(server, agent, expected);
+  /** Stops the load: no wrong answer, reset, error or death. */
+  const expectAllRight = async (): Promise<void> => {
+    const tally = await load.stop();
+    expect(tally.samples).toEqual([]);
+    expect(tally.wrong + tally.reset + tally.error).toBe(0);
+    expect(deaths.count()).toBe(0);
+  };
+  return { dir, file, server, log, agent, load, expectAllRight };
+}
+
 describe('policy files under churn (local mode)', () => {
   it('keeps denying while the policy file is truncated and rewritten, and marks the policy stale meanwhile', async () => {
-    const deaths = trackDeaths();
-    cleanups.push(() => deaths.dispose());
-    const { dir } = tempPolicyDir();
-    const file = join(dir, 'deny.yaml');
-    writeFileSync(file, denyPods('no-pods'));
-    const { server, log, agent } = await serveDir(dir);
-    const load = deniedLoad(server, agent, () => ['no-pods']);
-
+    const { file, server, log, load, expectAllRight } = await deniedUnderLoad(() => ['no-pods']);
     for (let round = 0; round < 3; round++) {
       await load.callsAfter(20);
       log.lines.length = 0;
@@ -105,21 +117,12 @@ describe('policy files under churn (local mode)', () => {
       await log.waitFor((line) => line.msg === 'valid policy revision accepted; no longer stale');
     }
     await load.callsAfter(20);
-    const tally = await load.stop();
-    expect(tally.samples).toEqual([]);
-    expect(tally.wrong + tally.reset + tally.error).toBe(0);
+    await expectAllRight();
     expect(await fetchMetrics(server)).toContain('kclguard_policy_stale{policy="team-a/no-pods"} 0');
-    expect(deaths.count()).toBe(0);
   });
 
   it('keeps denying while a revision with a schema typo is in the file', async () => {
-    const deaths = trackDeaths();
-    cleanups.push(() => deaths.dispose());
-    const { dir } = tempPolicyDir();
-    const file = join(dir, 'deny.yaml');
-    writeFileSync(file, denyPods('no-pods'));
-    const { server, log, agent } = await serveDir(dir);
-    const load = deniedLoad(server, agent, () => ['no-pods']);
+    const { file, log, load, expectAllRight } = await deniedUnderLoad(() => ['no-pods']);
     await load.callsAfter(20);
     writeFileSync(file, denyPods('no-pods', 'abrot'));
     await log.waitFor((line) => line.msg.startsWith('policy revision rejected'));
@@ -127,20 +130,12 @@ describe('policy files under churn (local mode)', () => {
     writeFileSync(file, denyPods('no-pods'));
     await log.waitFor((line) => line.msg === 'valid policy revision accepted; no longer stale');
     await load.callsAfter(20);
-    const tally = await load.stop();
-    expect(tally.samples).toEqual([]);
-    expect(tally.wrong + tally.reset + tally.error).toBe(0);
-    expect(deaths.count()).toBe(0);
+    await expectAllRight();
   });
 
   it('keeps enforcing while the directory is deleted and re-created, then follows the new content and a file removal', async () => {
-    const deaths = trackDeaths();
-    cleanups.push(() => deaths.dispose());
-    const { dir } = tempPolicyDir();
-    writeFileSync(join(dir, 'deny.yaml'), denyPods('no-pods'));
-    const { server, log, agent } = await serveDir(dir);
     let expected: string[] = ['no-pods'];
-    const load = deniedLoad(server, agent, () => expected);
+    const { dir, server, log, agent, load, expectAllRight } = await deniedUnderLoad(() => expected);
     await load.callsAfter(20);
 
     rmSync(dir, { recursive: true });
@@ -154,16 +149,13 @@ describe('policy files under churn (local mode)', () => {
     await log.waitFor((line) => line.msg === 'policy file removed; what it defined is deleted');
     expected = ['no-pods-v2'];
     await load.callsAfter(20);
-    const tally = await load.stop();
-    expect(tally.samples).toEqual([]);
-    expect(tally.wrong + tally.reset + tally.error).toBe(0);
+    await expectAllRight();
 
     // The emergency step works again: removing the policy's file turns it off.
     rmSync(join(dir, 'deny-v2.yaml'));
     await log.waitFor((line) => line.msg === 'policy file removed; what it defined is deleted' && line.file === join(dir, 'deny-v2.yaml'));
     const answer = await postReview(server.url, '/validate', fixtureText('pod-create'), server.selfSignedCert!, agent);
     expect(answer.json.response.allowed).toBe(true);
-    expect(deaths.count()).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@
  * are answered, with `Connection: close`, for the shutdown delay; the default delay is safe
  * without the chart's preStop.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,9 @@ import { InProcessExecutor } from '../../src/engine/index.js';
 import { FakeCompiler } from '../../src/engine/testing/fake-compiler.js';
 import { postReview, trackDeaths, yieldTurns, type ReviewAnswer } from './churn-harness.js';
 import { fixtureText } from './helpers.js';
+
+// Loads and rotations take seconds; a busy machine must not fail them on jest's 5 s default.
+jest.setTimeout(60_000);
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
