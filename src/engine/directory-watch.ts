@@ -21,6 +21,7 @@ export class TreeWatcher {
   private parent: FSWatcher | undefined;
   private rescan: NodeJS.Timeout | undefined;
   private closed = false;
+  private syncing: Promise<boolean> = Promise.resolve(false);
 
   /**
    * @param onChange called for any change event (the caller debounces) and on every rescan tick.
@@ -44,7 +45,14 @@ export class TreeWatcher {
    * Resolves true when a directory was newly watched: changes made in it between the walk and
    * now were not seen, so the caller should walk once more.
    */
-  async sync(dirs: readonly string[]): Promise<boolean> {
+  sync(dirs: readonly string[]): Promise<boolean> {
+    // One at a time: two interleaved passes could both watch a directory and leak a watcher.
+    const pass = this.syncing.then(() => this.syncOnce(dirs));
+    this.syncing = pass.catch(() => false);
+    return pass;
+  }
+
+  private async syncOnce(dirs: readonly string[]): Promise<boolean> {
     if (this.closed) return false;
     const wanted = new Set(dirs);
     for (const [dir, { watcher }] of this.watched) {
