@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { Metrics } from '../observability/metrics.js';
+import type { Metrics } from '../observability/index.js';
 import { CertificateProblem, readCertificateFiles, validateKeyPair, type CertificateFiles } from './certificate-pair.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { KeyPair } from './self-signed.js';
