@@ -25,6 +25,11 @@ describe('policy status', () => {
     expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'CompileFailed' });
   });
 
+  it('reports a policy compiled in the workers (no program on the main thread) as Compiled', () => {
+    const inWorkers: CompiledPolicy = { identity, state: 'ready', definition, errors: [], diagnostics: [] };
+    expect(compiledCondition(inWorkers)).toMatchObject({ status: 'True', reason: 'Compiled' });
+  });
+
   it('is Ready only when compiled and RBAC is not refused', () => {
     expect(desiredStatus(ready, granted, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!.status).toBe('True');
     const refused = desiredStatus(ready, denied, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!;

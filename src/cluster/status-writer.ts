@@ -34,7 +34,8 @@ type BareCondition = Omit<Condition, 'observedGeneration' | 'lastTransitionTime'
 export function compiledCondition(policy: CompiledPolicy): BareCondition {
   if (policy.stale) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.stale.errors.join('; ')) };
   if (!policy.definition) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.errors.join('; ')) };
-  if (!policy.program) return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
+  // The state, not `program`: in a worker-pool server programs live in the workers only.
+  if (policy.state !== 'ready') return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
   return { type: 'Compiled', status: 'True', reason: 'Compiled', message: 'the KCL source compiled' };
 }
 
