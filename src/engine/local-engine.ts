@@ -36,7 +36,7 @@ export interface LocalEngineOptions {
   /** See LocalPolicySourceOptions. */
   readonly settleMs?: number;
   readonly rescanMs?: number;
-  /** Called after every reload, the first load included. */
+  /** Called after every reload that changed what is in force, the first load included. */
   readonly onReload?: (report: LocalLoadReport) => void;
   /** Whether the executor can run jobs (the pool has a live worker); default always. */
   readonly executorHealthy?: () => boolean;
