@@ -10,6 +10,15 @@ import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
 import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
 import { FlagError, parseFlags, type FlagSpec } from './flags.js';
 
+/**
+ * Kubernetes takes a terminating Pod out of the Service endpoints at the same time as it sends
+ * SIGTERM, and API servers and kube-proxy notice a few seconds later. Closing at once would reset
+ * the requests they still send, among them every request on an idle keep-alive connection. Ten
+ * seconds covers that without a preStop hook (the chart's preStop sleep 5 + delay 5 is the same
+ * window); a second signal stops at once.
+ */
+export const DEFAULT_SHUTDOWN_DELAY_SECONDS = 10;
+
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'policies', type: 'string', valueName: 'DIR', default: './policies', description: 'directory of KCLRun / ClusterKCLRun / Namespace YAML files, watched and hot-reloaded' },
   { name: 'host', type: 'string', valueName: 'ADDRESS', default: '127.0.0.1', description: 'address to listen on; use 0.0.0.0 in a Pod' },
@@ -36,7 +45,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'pod-name', type: 'string', valueName: 'NAME', description: 'this replica\'s identity for leader election (default $POD_NAME, else the host name)' },
   { name: 'namespace', type: 'string', valueName: 'NAME', description: "kclguard's own namespace, never acted on (default $POD_NAMESPACE, else kclguard)" },
   { name: 'log-level', type: 'enum', values: LOG_LEVELS, default: 'info', description: 'JSON log level' },
-  { name: 'shutdown-delay-seconds', type: 'integer', min: 0, max: 60, default: 0, description: 'on SIGTERM/SIGINT, keep serving this long with /readyz failing before closing the listener (in a Pod: until endpoints stop routing here)' },
+  { name: 'shutdown-delay-seconds', type: 'integer', min: 0, max: 60, default: DEFAULT_SHUTDOWN_DELAY_SECONDS, description: 'on SIGTERM/SIGINT, keep serving this long with /readyz failing and every answer closing its connection, before closing the listener (in a Pod: until endpoints stop routing here)' },
   { name: 'shutdown-grace-seconds', type: 'integer', min: 0, max: 300, default: 25, description: 'on SIGTERM/SIGINT, how long to wait for reviews in flight' },
   { name: 'max-in-flight', type: 'integer', min: 1, max: 10000, default: 64, description: 'admission reviews answered at once; more get HTTP 429 (a webhook failure to the API server: failurePolicy decides)' },
   { name: 'workers', type: 'integer', min: 1, max: 64, default: defaultPoolSize(), description: 'policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: the CPUs, 2 to 8)' },

@@ -89,7 +89,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   let listener: HttpsListener;
   try {
-    listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, reloadPollMs: config.certReloadPollSeconds * 1000 });
+    listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, metrics, reloadPollMs: config.certReloadPollSeconds * 1000 });
   } catch (error) {
     await runtime.close();
     await executor.close();
@@ -238,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
   const received = await waitForStopSignal();
   const delay = config.shutdownDelaySeconds ?? 0;
   process.stderr.write(
-    `kclguard serve: ${received} received; ${delay > 0 ? `still serving for ${delay}s while endpoints update, then ` : ''}finishing reviews in flight (up to ${config.shutdownGraceSeconds}s)\n`,
+    `kclguard serve: ${received} received; ${delay > 0 ? `still serving for ${delay}s while endpoints update, then ` : ''}finishing reviews in flight (up to ${config.shutdownGraceSeconds}s); send it again to stop at once\n`,
   );
   await server.stop();
   return 0;

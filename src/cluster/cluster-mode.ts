@@ -4,7 +4,7 @@
  * status. Webhook self-registration is separate: serve registers only once it listens, so the
  * API server is never pointed at an address nobody answers yet.
  */
-import type { Authorizer, EngineLogger, NamespaceLookup, PolicySet } from '../engine/index.js';
+import type { Authorizer, EngineLogger, EngineObserver, NamespaceLookup, PolicySet } from '../engine/index.js';
 import { cachingAuthorizer } from '../engine/index.js';
 import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
@@ -23,7 +23,9 @@ export interface ClusterModeOptions {
   /** This replica's name, for leader election. */
   readonly identity: string;
   readonly leaseName?: string;
-  readonly authorizerCache?: { readonly allowedTtlMs?: number; readonly deniedTtlMs?: number };
+  readonly authorizerCache?: { readonly allowedTtlMs?: number; readonly deniedTtlMs?: number; readonly outageGraceMs?: number };
+  /** Told how ServiceAccount checks were answered (metrics). */
+  readonly observer?: EngineObserver;
   /** How often the elected replica re-checks every policy's RBAC condition. Default 60 s. */
   readonly statusResyncMs?: number;
   /** How long start-up waits for the informers' first LIST (default 30 s); then it throws. */
@@ -42,7 +44,11 @@ export interface ClusterMode {
 
 export async function startClusterMode(options: ClusterModeOptions): Promise<ClusterMode> {
   const { kubeConfig } = options.connection;
-  const authorizer = cachingAuthorizer(subjectAccessReviewAuthorizer(kubeConfig), options.authorizerCache);
+  const authorizer = cachingAuthorizer(subjectAccessReviewAuthorizer(kubeConfig), {
+    ...options.authorizerCache,
+    logger: options.logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
   let leader: LeaderElector | undefined;
   let status: StatusWriter | undefined;
   const source = new ClusterPolicySource({

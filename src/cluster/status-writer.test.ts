@@ -25,6 +25,11 @@ describe('policy status', () => {
     expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'CompileFailed' });
   });
 
+  it('reports a policy compiled in the workers (no program on the main thread) as Compiled', () => {
+    const inWorkers: CompiledPolicy = { identity, state: 'ready', definition, errors: [], diagnostics: [] };
+    expect(compiledCondition(inWorkers)).toMatchObject({ status: 'True', reason: 'Compiled' });
+  });
+
   it('is Ready only when compiled and RBAC is not refused', () => {
     expect(desiredStatus(ready, granted, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!.status).toBe('True');
     const refused = desiredStatus(ready, denied, 1, undefined, 't').conditions.find((c) => c.type === 'Ready')!;
@@ -50,5 +55,22 @@ describe('policy status', () => {
     expect(generationOf(compiledAt3, { metadata: { name: 'p', generation: 4 } })).toBe(3);
     const invalid: CompiledPolicy = { identity, state: 'invalid', errors: ['bad spec'], diagnostics: [] };
     expect(generationOf(invalid, { metadata: { name: 'p', generation: 4 } })).toBe(4);
+  });
+
+  it('marks a policy whose newest revision was rejected: Stale, Ready False, Compiled about the rejected revision', () => {
+    const acting = { ...ready, definition: { identity, manifest: { metadata: { name: 'p', generation: 3 } } } } as unknown as CompiledPolicy;
+    const stale: CompiledPolicy = { ...acting, stale: { errors: ['spec.recoveryPolicy skip contradicts spec.failureAction abort'], generation: 4 } };
+    expect(generationOf(stale, { metadata: { name: 'p', generation: 4 } })).toBe(4);
+    const status = desiredStatus(stale, granted, generationOf(stale, undefined), undefined, 't');
+    const byType = Object.fromEntries(status.conditions.map((c) => [c.type, c]));
+    expect(status.observedGeneration).toBe(4);
+    expect(byType.Stale).toMatchObject({ status: 'True', reason: 'InvalidRevision' });
+    expect(byType.Stale!.message).toContain('generation 4 is invalid');
+    expect(byType.Stale!.message).toContain('generation 3 stays in force');
+    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'StaleRevision' });
+    expect(byType.Compiled).toMatchObject({ status: 'False', reason: 'SpecInvalid', message: 'spec.recoveryPolicy skip contradicts spec.failureAction abort' });
+    // Fixed: the Stale condition goes away.
+    const fixed = desiredStatus(acting, granted, 5, status, 't2');
+    expect(fixed.conditions.map((c) => c.type)).toEqual(['Compiled', 'RBACPermissionsGranted', 'Ready']);
   });
 });

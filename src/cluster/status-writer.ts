@@ -1,7 +1,8 @@
 /**
  * Writes each policy's status: observedGeneration and the conditions Compiled (with the KCL
- * diagnostic and its line:col), RBACPermissionsGranted and Ready. Only the elected replica
- * writes; a write happens only when the status would change, so a steady cluster sees none.
+ * diagnostic and its line:col), RBACPermissionsGranted and Ready, plus Stale while a newer
+ * revision was rejected and the last valid one still acts. Only the elected replica writes; a
+ * write happens only when the status would change, so a steady cluster sees none.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Authorizer, CompiledPolicy, EngineLogger, PolicySnapshot } from '../engine/index.js';
@@ -10,7 +11,7 @@ import type { KindResolver } from './discovery.js';
 import { checkPolicyRbac, type RbacCheckResult } from './rbac-check.js';
 
 export interface Condition {
-  readonly type: 'Compiled' | 'RBACPermissionsGranted' | 'Ready';
+  readonly type: 'Compiled' | 'RBACPermissionsGranted' | 'Ready' | 'Stale';
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason: string;
   readonly message: string;
@@ -27,22 +28,48 @@ export interface PolicyStatus {
 const MAX_MESSAGE = 1024;
 const clip = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text);
 
-export function compiledCondition(policy: CompiledPolicy): Omit<Condition, 'observedGeneration' | 'lastTransitionTime'> {
+type BareCondition = Omit<Condition, 'observedGeneration' | 'lastTransitionTime'>;
+
+/** Compiled describes the newest revision: for a stale policy, the one that was rejected. */
+export function compiledCondition(policy: CompiledPolicy): BareCondition {
+  if (policy.stale) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.stale.errors.join('; ')) };
   if (!policy.definition) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.errors.join('; ')) };
-  if (!policy.program) return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
+  // The state, not `program`: in a worker-pool server programs live in the workers only.
+  if (policy.state !== 'ready') return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
   return { type: 'Compiled', status: 'True', reason: 'Compiled', message: 'the KCL source compiled' };
+}
+
+/**
+ * Stale (present only while true, as kstatus' abnormal-true conditions): the newest revision was
+ * rejected and the last valid one is enforced in its place. Ready is False meanwhile, like a
+ * Flux Kustomization whose latest revision failed: what was asked for is not what acts.
+ */
+function staleConditions(policy: CompiledPolicy): { stale: BareCondition; ready: BareCondition } | undefined {
+  if (!policy.stale) return undefined;
+  const acting = policy.definition?.manifest?.metadata?.generation;
+  const rejected = policy.stale.generation;
+  const message = clip(
+    `${rejected !== undefined ? `generation ${rejected}` : 'the newest revision'} is invalid (see Compiled); ` +
+      `${acting !== undefined ? `generation ${acting}` : 'the last valid revision'} stays in force until a valid revision or a deletion`,
+  );
+  return {
+    stale: { type: 'Stale', status: 'True', reason: 'InvalidRevision', message },
+    ready: { type: 'Ready', status: 'False', reason: 'StaleRevision', message },
+  };
 }
 
 export function desiredStatus(policy: CompiledPolicy, rbac: RbacCheckResult, generation: number | undefined, previous: PolicyStatus | undefined, now: string): PolicyStatus {
   const compiled = compiledCondition(policy);
   const rbacCondition = { type: 'RBACPermissionsGranted' as const, ...rbac, message: clip(rbac.message) };
-  const ready =
-    compiled.status !== 'True'
-      ? { type: 'Ready' as const, status: 'False' as const, reason: compiled.reason, message: compiled.message }
+  const stale = staleConditions(policy);
+  const ready: BareCondition =
+    stale?.ready ??
+    (compiled.status !== 'True'
+      ? { type: 'Ready', status: 'False', reason: compiled.reason, message: compiled.message }
       : rbac.status === 'False'
-        ? { type: 'Ready' as const, status: 'False' as const, reason: rbac.reason, message: rbacCondition.message }
-        : { type: 'Ready' as const, status: 'True' as const, reason: 'Ready', message: 'the policy is active' };
-  const conditions = [compiled, rbacCondition, ready].map((c) => {
+        ? { type: 'Ready', status: 'False', reason: rbac.reason, message: rbacCondition.message }
+        : { type: 'Ready', status: 'True', reason: 'Ready', message: 'the policy is active' });
+  const conditions = [compiled, rbacCondition, ready, ...(stale ? [stale.stale] : [])].map((c) => {
     const before = previous?.conditions?.find((p) => p.type === c.type);
     // lastTransitionTime moves only when the status flips, as metav1.Condition requires.
     const lastTransitionTime = before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
@@ -52,12 +79,14 @@ export function desiredStatus(policy: CompiledPolicy, rbac: RbacCheckResult, gen
 }
 
 /**
- * The generation the status describes: that of the manifest that was compiled, not of the
- * informer's current object, which may already be newer than the snapshot being reported.
- * A manifest that failed validation has no definition; then the stored object's is the best known.
+ * The generation the status describes: that of the manifest that was compiled (or rejected),
+ * not of the informer's current object, which may already be newer than the snapshot being
+ * reported. A manifest that failed validation has no definition; then the stored object's is the
+ * best known.
  */
 export function generationOf(policy: CompiledPolicy, object: KubernetesObject | undefined): number | undefined {
-  return policy.definition?.manifest?.metadata?.generation ?? object?.metadata?.generation;
+  // A stale policy acts on an older manifest, but the rejected one is the newest seen.
+  return policy.stale?.generation ?? policy.definition?.manifest?.metadata?.generation ?? object?.metadata?.generation;
 }
 
 function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {

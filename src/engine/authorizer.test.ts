@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { AuthorityUnavailableError } from './answer-cache.js';
 import { authorizeEffect, AuthorizerTimeoutError, cachingAuthorizer, withTimeout, requestAttributes, type AuthorizationAttributes, type Authorizer } from './authorizer.js';
 import type { ServiceAccountRef } from './model.js';
 import { request } from './testing/fixtures.js';
@@ -15,20 +16,20 @@ function recording(answer: (attrs: AuthorizationAttributes) => boolean | Promise
 }
 
 describe('authorizeEffect', () => {
-  it('asks for the request verb first, then the custom verb', async () => {
-    const { authorizer, calls } = recording((a) => a.verb === 'mutate');
+  it('asks for the custom verb first, then the request verb', async () => {
+    const { authorizer, calls } = recording((a) => a.verb === 'create');
     expect(await authorizeEffect(authorizer, sa, request({ subResource: 'status' }), 'mutate')).toBe(true);
-    expect(calls.map((c) => c.verb)).toEqual(['create', 'mutate']);
-    expect(calls[0]).toEqual({ verb: 'create', group: '', resource: 'pods', subresource: 'status', namespace: 'team-a', name: 'web' });
+    expect(calls.map((c) => c.verb)).toEqual(['mutate', 'create']);
+    expect(calls[1]).toEqual({ verb: 'create', group: '', resource: 'pods', subresource: 'status', namespace: 'team-a', name: 'web' });
   });
 
-  it('stops at the request verb when it is allowed, and denies when neither is', async () => {
-    const allowCreate = recording((a) => a.verb === 'create');
-    expect(await authorizeEffect(allowCreate.authorizer, sa, request(), 'validate')).toBe(true);
-    expect(allowCreate.calls).toHaveLength(1);
+  it('stops at the custom verb when it is allowed, and denies when neither is', async () => {
+    const allowValidate = recording((a) => a.verb === 'validate');
+    expect(await authorizeEffect(allowValidate.authorizer, sa, request(), 'validate')).toBe(true);
+    expect(allowValidate.calls).toHaveLength(1);
     const none = recording(() => false);
     expect(await authorizeEffect(none.authorizer, sa, request(), 'validate')).toBe(false);
-    expect(none.calls.map((c) => c.verb)).toEqual(['create', 'validate']);
+    expect(none.calls.map((c) => c.verb)).toEqual(['validate', 'create']);
   });
 });
 
@@ -83,8 +84,12 @@ describe('cachingAuthorizer', () => {
       return true;
     });
     const cached = cachingAuthorizer(inner.authorizer);
-    await expect(cached(sa, attrs)).rejects.toThrow();
+    await expect(cached(sa, attrs)).rejects.toThrow('apiserver unreachable');
     fail = false;
+    // Failing now, with nothing known: this check fails at once, but asks again, and its
+    // answer serves the next one.
+    await expect(cached(sa, attrs)).rejects.toBeInstanceOf(AuthorityUnavailableError);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await cached(sa, attrs)).toBe(true);
     expect(inner.calls).toHaveLength(2);
   });
@@ -94,11 +99,13 @@ describe('cachingAuthorizer', () => {
     const inner = recording(() => new Promise<boolean>((r) => releases.push(r)));
     const cached = cachingAuthorizer(inner.authorizer, { callTimeoutMs: 20 });
     await expect(cached(sa, attrs)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
-    const second = cached(sa, attrs);
+    // The API server is now known to be failing: with nothing known, the check fails at once,
+    // while the question goes out again.
+    await expect(cached(sa, attrs)).rejects.toBeInstanceOf(AuthorityUnavailableError);
     expect(inner.calls).toHaveLength(2);
     releases[0]!(false);
     releases[1]!(true);
-    expect(await second).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await cached(sa, attrs)).toBe(true);
     expect(inner.calls).toHaveLength(2);
   });
@@ -120,5 +127,135 @@ describe('withTimeout', () => {
     expect(await withTimeout(Promise.resolve(true), 50)).toBe(true);
     await expect(withTimeout(new Promise<boolean>(() => undefined), 10)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
     await expect(withTimeout(Promise.resolve(true), 0)).rejects.toBeInstanceOf(AuthorizerTimeoutError);
+  });
+});
+
+describe('the effect check behind cachingAuthorizer', () => {
+  /** An authorizer whose RBAC is `granted` verbs (namespace-wide) and which the test can break. */
+  function cluster(granted: string[], namedGrants: { verb: string; name: string }[] = []) {
+    const state = { outage: undefined as undefined | 'refuse' | 'hang' };
+    const calls: AuthorizationAttributes[] = [];
+    const authorizer: Authorizer = (_sa, attrs) => {
+      calls.push(attrs);
+      if (state.outage === 'refuse') return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      if (state.outage === 'hang') return new Promise<boolean>(() => undefined);
+      return Promise.resolve(granted.includes(attrs.verb) || namedGrants.some((g) => g.verb === attrs.verb && g.name === attrs.name));
+    };
+    return { state, calls, authorizer };
+  }
+  const clock = () => {
+    const c = { now: 1_000_000 };
+    return { c, now: () => c.now };
+  };
+
+  it('asks the namespace-wide custom verb first: a least-privilege ServiceAccount costs one question for every object, cached as allowed', async () => {
+    const { calls, authorizer } = cluster(['validate']);
+    const { c, now } = clock();
+    const cached = cachingAuthorizer(authorizer, { now, allowedTtlMs: 300_000, deniedTtlMs: 30_000 });
+    for (const name of ['a', 'b', 'c']) expect(await authorizeEffect(cached, sa, request({ name }), 'validate')).toBe(true);
+    expect(calls).toEqual([{ verb: 'validate', group: '', resource: 'pods', subresource: '', namespace: 'team-a', name: '' }]);
+    c.now += 299_000;
+    expect(await authorizeEffect(cached, sa, request({ name: 'd' }), 'validate')).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('caches the combined answer: a ServiceAccount allowed only by the request verb is not asked again after the denied TTL', async () => {
+    const { calls, authorizer } = cluster(['create']);
+    const { c, now } = clock();
+    const cached = cachingAuthorizer(authorizer, { now, allowedTtlMs: 300_000, deniedTtlMs: 30_000 });
+    const req = request();
+    expect(await authorizeEffect(cached, sa, req, 'mutate')).toBe(true);
+    expect(calls.map((a) => a.verb)).toEqual(['mutate', 'create']);
+    c.now += 60_000;
+    expect(await authorizeEffect(cached, sa, req, 'mutate')).toBe(true);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('honours a grant limited to the object name', async () => {
+    const { calls, authorizer } = cluster([], [{ verb: 'validate', name: 'web' }]);
+    const cached = cachingAuthorizer(authorizer);
+    expect(await authorizeEffect(cached, sa, request({ name: 'web' }), 'validate')).toBe(true);
+    expect(await authorizeEffect(cached, sa, request({ name: 'other' }), 'validate')).toBe(false);
+    expect(calls.map((a) => `${a.verb}:${a.name}`)).toEqual(['validate:', 'create:', 'validate:web', 'validate:other', 'create:other']);
+  });
+
+  it('during an outage, uses the last known answers for the grace period at once, then fails', async () => {
+    const { state, calls, authorizer } = cluster(['validate']);
+    const none = cluster([]);
+    const { c, now } = clock();
+    const sources: string[] = [];
+    const options = { now, allowedTtlMs: 300_000, deniedTtlMs: 30_000, outageGraceMs: 300_000, observer: { onServiceAccountCheck: (s: string) => sources.push(s) } };
+    const allowed = cachingAuthorizer(authorizer, options);
+    const noRights = cachingAuthorizer(none.authorizer, options);
+    const req = request();
+    expect(await authorizeEffect(allowed, sa, req, 'validate')).toBe(true);
+    expect(await authorizeEffect(noRights, sa, req, 'validate')).toBe(false);
+
+    state.outage = 'refuse';
+    none.state.outage = 'refuse';
+    c.now += 310_000; // past both TTLs, within the grace period
+    expect(await authorizeEffect(allowed, sa, req, 'validate')).toBe(true);
+    expect(await authorizeEffect(noRights, sa, req, 'validate')).toBe(false);
+    // Now known to be failing: answered without waiting for the (background) refresh.
+    expect(await authorizeEffect(allowed, sa, req, 'validate')).toBe(true);
+    expect(sources).toEqual(['asked', 'asked', 'stale', 'stale', 'stale']);
+
+    c.now += 300_000; // past the grace period
+    await expect(authorizeEffect(allowed, sa, req, 'validate')).rejects.toBeInstanceOf(AuthorityUnavailableError);
+    expect(sources.at(-1)).toBe('failed');
+
+    // The API server answers again: the questions sent meanwhile end the outage, and checks
+    // answer again, freshly.
+    state.outage = undefined;
+    const before = calls.length;
+    await authorizeEffect(allowed, sa, req, 'validate').catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await authorizeEffect(allowed, sa, req, 'validate')).toBe(true);
+    expect(calls.length).toBeGreaterThan(before);
+    expect(sources.at(-1)).toMatch(/^(asked|cached)$/);
+  });
+
+  it('does not wait out a hung API server when a last known answer exists', async () => {
+    const { state, authorizer } = cluster(['validate']);
+    const { c, now } = clock();
+    const cached = cachingAuthorizer(authorizer, { now, allowedTtlMs: 1_000, outageGraceMs: 300_000, staleAfterMs: 5, callTimeoutMs: 60_000 });
+    const req = request();
+    expect(await authorizeEffect(cached, sa, req, 'validate')).toBe(true);
+    state.outage = 'hang';
+    c.now += 2_000;
+    // The first check waits staleAfterMs for the refresh, then uses the known answer.
+    expect(await authorizeEffect(cached, sa, req, 'validate')).toBe(true);
+  });
+
+  it('answers "not allowed" for a new object when the ServiceAccount is known to hold neither verb namespace-wide', async () => {
+    const { state, authorizer } = cluster([]);
+    const { c, now } = clock();
+    const cached = cachingAuthorizer(authorizer, { now });
+    expect(await authorizeEffect(cached, sa, request({ name: 'seen' }), 'validate')).toBe(false);
+    state.outage = 'refuse';
+    c.now += 40_000;
+    expect(await authorizeEffect(cached, sa, request({ name: 'never-seen' }), 'validate')).toBe(false);
+  });
+
+  it('fails when nothing is known about the ServiceAccount, at once once the outage is known', async () => {
+    const { state, calls, authorizer } = cluster(['validate']);
+    state.outage = 'hang';
+    const cached = cachingAuthorizer(authorizer, { callTimeoutMs: 10 });
+    await expect(authorizeEffect(cached, sa, request(), 'validate')).rejects.toBeInstanceOf(AuthorizerTimeoutError);
+    await expect(authorizeEffect(cached, { ...sa, name: 'other' }, request(), 'validate')).rejects.toBeInstanceOf(AuthorityUnavailableError);
+    // Each check still sends its question: the first answer ends the outage.
+    expect(calls).toHaveLength(2);
+  });
+
+  it('during an outage, a ServiceAccount known to have no rights does not wait for the API server on a new object', async () => {
+    const { state, authorizer } = cluster([]);
+    const { c, now } = clock();
+    const cached = cachingAuthorizer(authorizer, { now, callTimeoutMs: 10, staleAfterMs: 5 });
+    expect(await authorizeEffect(cached, sa, request({ name: 'seen' }), 'validate')).toBe(false);
+    state.outage = 'hang';
+    c.now += 40_000;
+    await expect(authorizeEffect(cached, { ...sa, name: 'unknown' }, request(), 'validate')).rejects.toBeInstanceOf(AuthorizerTimeoutError);
+    // The outage is known now: answered from what is known, without waiting for any timeout.
+    expect(await authorizeEffect(cached, sa, request({ name: 'new-1' }), 'validate')).toBe(false);
   });
 });

@@ -33,6 +33,22 @@ export interface CompiledPolicy {
   readonly origin?: string;
   /** For an oci:// source (or one with dependencies): the digest acting, and why it is stale if so. */
   readonly source?: { readonly digest: string; readonly stale?: string };
+  /**
+   * Set when a newer revision of this policy was rejected (it failed the schema, or its file could
+   * not be used) and this, the last valid revision, still acts in its place until a valid revision
+   * or a deletion arrives.
+   */
+  readonly stale?: StaleRevision;
+}
+
+/** The rejected revision a stale policy stands in for. */
+export interface StaleRevision {
+  /** Why the newer revision was rejected (schema errors, each naming its field; or the file's problem). */
+  readonly errors: readonly string[];
+  /** Where the rejected revision came from (a file, an object). */
+  readonly origin?: string;
+  /** metadata.generation of the rejected revision, when it has one (cluster mode). */
+  readonly generation?: number;
 }
 
 /** The name diagnostics carry, so `team-a/add-labels.k:3:5` says which policy and where. */

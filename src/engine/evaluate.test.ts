@@ -321,7 +321,7 @@ describe('ServiceAccount authorization', () => {
     expect(decision.outcomes[0]!.result).toBe('not_authorized');
     expect(decision.patch).toEqual([]);
     expect(decision.warnings).toHaveLength(1);
-    expect(calls).toEqual([['team-a/mutater', 'create'], ['team-a/mutater', 'mutate']]);
+    expect(calls).toEqual([['team-a/mutater', 'mutate'], ['team-a/mutater', 'create']]);
   });
 
   it('uses the namespace default ServiceAccount, and asks only when there is an effect', async () => {
@@ -338,7 +338,7 @@ describe('ServiceAccount authorization', () => {
     expect(seen).toEqual([]);
     const decision = await handler(request({ phase: 'validate' }));
     expect(decision.allowed).toBe(false);
-    expect(seen).toEqual(['team-a/default:create']);
+    expect(seen).toEqual(['team-a/default:validate']);
   });
 
   it('lets a ClusterKCLRun without ServiceAccount act with kclguard authority', async () => {
@@ -375,7 +375,7 @@ describe('authorization of a failure\'s abort', () => {
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_authorized');
     expect(decision.warnings).toHaveLength(1);
-    expect(calls).toEqual(['team-a/nobody:create', 'team-a/nobody:validate']);
+    expect(calls).toEqual(['team-a/nobody:validate', 'team-a/nobody:create']);
   });
 
   it('keeps the abort when the ServiceAccount may validate', async () => {

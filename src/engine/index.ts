@@ -9,7 +9,7 @@ export type { EngineRuntime, Readiness } from './runtime.js';
 export { InProcessExecutor, type InProcessExecutorOptions } from './in-process-executor.js';
 export { runJob, type CompiledGeneration, type RunProgress } from './run-job.js';
 export { PolicySet, type PolicySnapshot, type PolicyDocument, type LoadReport, type LoadProblem, type SnapshotLease, type SourceResolution, type SourceResolver } from './policy-set.js';
-export { POLICY_STATES, programFilename, recoveryFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
+export { POLICY_STATES, programFilename, recoveryFilename, type CompiledPolicy, type PolicyState, type StaleRevision } from './compiled-policy.js';
 export { parsePolicy, kclRunSchema, type ParsedPolicy, type SchemaIssue } from './schema.js';
 export * from './model.js';
 export {
@@ -32,7 +32,7 @@ export { LocalPolicySource, type LocalLoadReport, type LocalPolicySourceOptions 
 export { StaticNamespaceLookup, NAMESPACE_FETCH_TIMEOUT_MS, type NamespaceInfo, type NamespaceLookup } from './namespaces.js';
 export { kclCompiler } from './kcl-compiler.js';
 export type { PolicyCompiler, PolicyProgram, PolicyRunResult, PolicyRunLimits } from './policy-compiler.js';
-export type { EngineObserver } from './observer.js';
+export type { EngineObserver, PolicySummary } from './observer.js';
 export { silentLogger, type EngineLogger } from './logger.js';
 export { matchesLabelSelector, matchesResourceRules, whyNotSelected } from './selector.js';
 export { withPolicyValidation, isPolicyWrite } from './policy-admission.js';

@@ -242,14 +242,15 @@ describe('real KCL policies', () => {
     const authorizer = cachingAuthorizer(inner, { allowedTtlMs: 300_000, deniedTtlMs: 30_000, now: () => now });
     const { handler } = await engine([kclRun('add', 'team-a', { source: ADD_TEAM, params: { team: 't' }, serviceAccountName: 'mutater' })], { authorizer });
     expect((await handler(request())).outcomes[0]!.result).toBe('not_authorized');
-    expect(calls).toBe(2); // create, then the custom verb mutate
+    // The custom verb mutate, then create: namespace-wide, then for the object's name.
+    expect(calls).toBe(4);
     allowed = true;
     now += 29_000;
     expect((await handler(request())).outcomes[0]!.result).toBe('not_authorized');
-    expect(calls).toBe(2);
+    expect(calls).toBe(4);
     now += 2_000; // past the denied TTL
     expect((await handler(request())).outcomes[0]!.result).toBe('mutated');
-    expect(calls).toBe(3);
+    expect(calls).toBe(5);
   });
 
   it('lets a cluster policy mutate last', async () => {

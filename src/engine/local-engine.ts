@@ -33,7 +33,10 @@ export interface LocalEngineOptions {
   /** Watch the directory and hot-reload (default true). */
   readonly watch?: boolean;
   readonly debounceMs?: number;
-  /** Called after every reload, the first load included. */
+  /** See LocalPolicySourceOptions. */
+  readonly settleMs?: number;
+  readonly rescanMs?: number;
+  /** Called after every reload that changed what is in force, the first load included. */
   readonly onReload?: (report: LocalLoadReport) => void;
   /** Whether the executor can run jobs (the pool has a live worker); default always. */
   readonly executorHealthy?: () => boolean;
@@ -58,6 +61,8 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
     policySet: policies,
     logger,
     debounceMs: options.debounceMs,
+    settleMs: options.settleMs,
+    rescanMs: options.rescanMs,
     onReload: (report) => {
       loaded = true;
       options.onReload?.(report);
@@ -66,10 +71,13 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   const initialReport = await source.load();
   if (options.watch ?? true) source.watch();
   const inner = options.authorizer ?? allowAllAuthorizer;
-  const authorizer = options.authorizerCache === false ? inner : cachingAuthorizer(inner, options.authorizerCache);
+  const authorizer =
+    options.authorizerCache === false ? inner : cachingAuthorizer(inner, { logger, ...(options.observer ? { observer: options.observer } : {}), ...options.authorizerCache });
   const handler = createAdmissionHandler({
     policies,
     authorizer,
+    // The source answers from the Namespaces of the snapshot in force, which swap together with
+    // its policies: a review sees both from one reload.
     namespaces: source,
     exclusions: options.exclusions,
     observer: options.observer,

@@ -23,11 +23,29 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function source(dir: string, onReload?: (r: LocalLoadReport) => void) {
+/** A source with a clock the test moves (settle periods) and a way to wait for reloads. */
+function source(dir: string, options: { settleMs?: number; onReload?: (r: LocalLoadReport) => void } = {}) {
   const policySet = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
-  const local = new LocalPolicySource({ dir, policySet, debounceMs: 20, onReload });
+  const clock = { now: 1_000_000 };
+  const waiters: (() => void)[] = [];
+  const local = new LocalPolicySource({
+    dir,
+    policySet,
+    debounceMs: 20,
+    settleMs: options.settleMs ?? 1_000,
+    now: options.settleMs === undefined ? () => clock.now : Date.now,
+    onReload: (report) => {
+      options.onReload?.(report);
+      for (const wake of waiters.splice(0)) wake();
+    },
+  });
   sources.push(local);
-  return { policySet, local };
+  const keys = () => policySet.snapshot().policies.map((p) => p.identity.key);
+  /** Resolves once a reload (by the watcher) leaves the set satisfying `check`. */
+  const until = async (check: () => boolean): Promise<void> => {
+    while (!check()) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { policySet, local, clock, keys, until };
 }
 
 const dump = (...docs: unknown[]) => docs.map((d) => yaml.dump(d)).join('---\n');
@@ -67,11 +85,11 @@ describe('LocalPolicySource', () => {
     expect(policySet.snapshot().policies.map((p) => p.identity.key)).toEqual(['a/p']);
   });
 
-  it('reports an unreadable file and drops a deleted one', async () => {
+  it("keeps an unreadable file's last content, and drops a deleted file once it has stayed deleted for the settle period", async () => {
     const dir = await tempDir();
     const file = join(dir, 'p.yaml');
     await writeFile(file, dump(kclRun('p', 'a', { source: '{}' })));
-    const { local, policySet } = source(dir);
+    const { local, policySet, clock } = source(dir);
     await local.load();
     // A symlink to a directory is listed as a file but reading it fails (EISDIR), like a file
     // without read permission would (which root could still read).
@@ -81,13 +99,20 @@ describe('LocalPolicySource', () => {
     const report = await local.load();
     expect(report.problems.map((p) => p.origin)).toEqual([file]);
     expect(policySet.snapshot().policies).toHaveLength(1);
+    expect(policySet.snapshot().policies[0]!.stale?.errors).toEqual([expect.stringContaining('EISDIR')]);
     await rm(file);
     await rm(join(dir, 'elsewhere'), { recursive: true });
     expect((await local.load()).problems).toEqual([]);
+    expect(policySet.snapshot().policies).toHaveLength(1);
+    clock.now += 999;
+    await local.load();
+    expect(policySet.snapshot().policies).toHaveLength(1);
+    clock.now += 1;
+    await local.load();
     expect(policySet.snapshot().policies).toHaveLength(0);
   });
 
-  it('keeps the current set when the directory itself is unreadable', async () => {
+  it('keeps the current set, stale, while the directory itself is unreadable', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'p.yaml'), dump(kclRun('p', 'a', { source: '{}' })));
     const { local, policySet } = source(dir);
@@ -96,26 +121,122 @@ describe('LocalPolicySource', () => {
     const report = await local.load();
     expect(report.problems).toHaveLength(1);
     expect(policySet.snapshot().policies).toHaveLength(1);
+    expect(policySet.snapshot().stale).toBe(1);
+  });
+
+  it("keeps a file's last content in force, marked stale, while the file is empty or cut off mid-document", async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.yaml');
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { env: 'prod' } } };
+    const full = dump(kclRun('p', 'a', { source: '{"assert": "no"}' }), namespace);
+    await writeFile(file, full);
+    const { local, policySet } = source(dir);
+    await local.load();
+    for (const text of ['', '\n# nothing yet\n', full.slice(0, full.indexOf('kind:')), full.slice(0, full.indexOf('name:')), 'apiVers']) {
+      await writeFile(file, text);
+      const report = await local.load();
+      expect(report.problems.map((p) => p.origin)).toEqual([file]);
+      const [policy] = policySet.snapshot().policies;
+      expect(policy?.identity.key).toBe('a/p');
+      expect(policy?.definition?.spec.source).toBe('{"assert": "no"}');
+      expect(policy?.stale).toBeDefined();
+      expect(local.get('a')?.labels).toEqual({ env: 'prod' });
+    }
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}' }), namespace));
+    await local.load();
+    expect(policySet.snapshot().policies[0]!.definition!.spec.source).toBe('{}');
+    expect(policySet.snapshot().stale).toBe(0);
+  });
+
+  it('keeps the last valid revision of a policy whose new revision fails the schema', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.yaml');
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}', failureAction: 'abort' })));
+    const { local, policySet } = source(dir);
+    await local.load();
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}', failureAction: 'abrot' })));
+    await local.load();
+    const [policy] = policySet.snapshot().policies;
+    expect(policy!.definition!.spec.failureAction).toBe('abort');
+    expect(policy!.stale!.errors).toEqual([expect.stringContaining('spec.failureAction')]);
+  });
+
+  it('removes policies and Namespaces a file no longer defines only once that has held for the settle period', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.yaml');
+    const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { env: 'prod' } } };
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}' }), kclRun('q', 'a', { source: '{}' }), namespace));
+    const { local, keys, clock } = source(dir);
+    await local.load();
+    // Cut at a document boundary: a valid file that defines less.
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}' })));
+    await local.load();
+    expect(keys()).toEqual(['a/p', 'a/q']);
+    clock.now += 600;
+    await local.load();
+    expect(keys()).toEqual(['a/p', 'a/q']);
+    // Rewritten in full after all: nothing is removed.
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}' }), kclRun('q', 'a', { source: '{"annotate": {}}' }), namespace));
+    clock.now += 600;
+    await local.load();
+    expect(keys()).toEqual(['a/p', 'a/q']);
+    await writeFile(file, dump(kclRun('p', 'a', { source: '{}' })));
+    await local.load();
+    clock.now += 1_000;
+    await local.load();
+    expect(keys()).toEqual(['a/p']);
+    expect(local.get('a')).toBeUndefined();
+  });
+
+  it('swaps nothing when a reload finds what is already in force', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'p.yaml'), dump(kclRun('p', 'a', { source: '{}' })));
+    let reloads = 0;
+    const { local, policySet } = source(dir, { onReload: () => (reloads += 1) });
+    await local.load();
+    const before = policySet.snapshot();
+    await local.load();
+    expect(policySet.snapshot()).toBe(before);
+    expect(reloads).toBe(1);
   });
 
   it('hot-reloads on change, including files in new subdirectories', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'p.yaml'), dump(kclRun('p', 'a', { source: '{}' })));
-    let waiter: ((r: LocalLoadReport) => void) | undefined;
-    const next = () => new Promise<LocalLoadReport>((resolve) => (waiter = resolve));
-    const { local, policySet } = source(dir, (r) => waiter?.(r));
+    const { local, keys, until } = source(dir, { settleMs: 30 });
     await local.load();
     local.watch();
-    let reloaded = next();
     await writeFile(join(dir, 'q.yaml'), dump(kclRun('q', 'a', { source: '{}' })));
-    await reloaded;
-    expect(policySet.snapshot().policies.map((p) => p.identity.key)).toEqual(['a/p', 'a/q']);
-    reloaded = next();
+    await until(() => keys().length === 2);
+    expect(keys()).toEqual(['a/p', 'a/q']);
     await mkdir(join(dir, 'sub'));
-    await reloaded;
-    reloaded = next();
     await writeFile(join(dir, 'sub', 'r.yaml'), dump(kclRun('r', 'a', { source: '{}' })));
-    await reloaded;
-    expect(policySet.snapshot().policies.map((p) => p.identity.key)).toEqual(['a/p', 'a/q', 'a/r']);
+    await until(() => keys().length === 3);
+    expect(keys()).toEqual(['a/p', 'a/q', 'a/r']);
+  });
+
+  it('keeps watching after the directory is deleted and created again', async () => {
+    const parent = await tempDir();
+    const dir = join(parent, 'policies');
+    await mkdir(dir);
+    await writeFile(join(dir, 'p.yaml'), dump(kclRun('p', 'a', { source: '{}' })));
+    const problems: string[] = [];
+    const { local, keys, until, policySet } = source(dir, { settleMs: 30, onReload: (r) => problems.push(...r.problems.map((p) => p.message)) });
+    await local.load();
+    local.watch();
+    await rm(dir, { recursive: true });
+    await until(() => problems.some((m) => m.startsWith('cannot read policy directory')));
+    expect(keys()).toEqual(['a/p']);
+    expect(policySet.snapshot().stale).toBe(1);
+    // As `kubectl cp` or rsync would: the directory comes back with other content.
+    await mkdir(dir);
+    await writeFile(join(dir, 'q.yaml'), dump(kclRun('q', 'a', { source: '{}' })));
+    await until(() => keys().join() === 'a/q');
+    expect(policySet.snapshot().stale).toBe(0);
+    // And the emergency step works again: removing a policy's file removes the policy.
+    await writeFile(join(dir, 'r.yaml'), dump(kclRun('r', 'a', { source: '{}' })));
+    await until(() => keys().join() === 'a/q,a/r');
+    await rm(join(dir, 'q.yaml'));
+    await until(() => keys().join() === 'a/r');
   });
 });

@@ -1,26 +1,27 @@
 /**
  * Local mode: policies and Namespaces from a directory of YAML files, watched and hot-reloaded.
  *
- * - Every `*.yaml` / `*.yml` below the directory, recursively; hidden directories,
- *   `node_modules` and `testdata` directories and `kclguard-test.yaml` files (test fixtures,
- *   which may hold Namespaces meant only for a test) are skipped.
- * - Documents of kind KCLRun / ClusterKCLRun (krm.kcl.dev) become policies; core/v1 Namespace
- *   documents feed the Namespace lookup; every other kind is ignored.
- * - A reload rebuilds the whole set. A file that cannot be read or parsed keeps its last good
- *   content (so a half-saved file does not remove its policies) and is reported with its path.
+ * - Every `*.yaml` / `*.yml` below the directory, recursively (see listPolicyFiles for what is
+ *   skipped). KCLRun / ClusterKCLRun documents become policies; core/v1 Namespace documents feed
+ *   the Namespace lookup; every other kind is ignored.
+ * - A reload swaps policies and Namespaces together, as one snapshot.
+ * - Nothing a writer can leave behind turns enforcement off silently. A file revision that
+ *   cannot be read, is not YAML, is empty, or holds a document cut off before its kind or name
+ *   never replaces the file's last usable content: that content stays in force, its policies
+ *   marked stale, until a usable revision or the file's deletion. A usable revision that removes
+ *   policies or Namespaces, and the removal of a file, take effect once they have held for the
+ *   settle period (1 s): a non-atomic save passes through such states only briefly. The
+ *   directory itself vanishing keeps everything, stale, until it is back.
+ * - The watch survives the directory being deleted and re-created, and a periodic full rescan
+ *   catches whatever change events missed.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import yaml from 'js-yaml';
+import { relative } from 'node:path';
+import { TreeWatcher } from './directory-watch.js';
 import type { EngineLogger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { KCLRUN_GROUP } from './model.js';
 import { StaticNamespaceLookup, type NamespaceInfo, type NamespaceLookup } from './namespaces.js';
+import { definedKeys, isNamespaceDocument, isPolicyDocument, listPolicyFiles, readRevision, type FileRevision } from './policy-files.js';
 import type { LoadProblem, PolicyDocument, PolicySet, PolicySnapshot } from './policy-set.js';
-
-const SKIPPED_DIRS = new Set(['node_modules', 'testdata']);
-const SKIPPED_FILES = new Set(['kclguard-test.yaml', 'kclguard-test.yml']);
 
 export interface LocalLoadReport {
   readonly snapshot: PolicySnapshot;
@@ -36,36 +37,70 @@ export interface LocalPolicySourceOptions {
   readonly logger?: EngineLogger;
   /** Quiet period after the last file event before reloading. Default 100 ms. */
   readonly debounceMs?: number;
-  /** Called after every reload (initial load included). */
+  /** How long a removal (of a file, or of documents from a file) must hold to apply. Default 1 s. */
+  readonly settleMs?: number;
+  /** Full rescan period while watching, in case change events were missed. Default 30 s; 0 disables. */
+  readonly rescanMs?: number;
+  /** Called after every reload that changed what is in force (the initial load included). */
   readonly onReload?: (report: LocalLoadReport) => void;
+  /** Clock in ms (tests inject one). */
+  readonly now?: () => number;
 }
 
-function isPolicyDocument(doc: Record<string, unknown>): boolean {
-  return (
-    (doc.kind === 'KCLRun' || doc.kind === 'ClusterKCLRun') &&
-    typeof doc.apiVersion === 'string' &&
-    doc.apiVersion.startsWith(`${KCLRUN_GROUP}/`)
-  );
+export const DEFAULT_SETTLE_MS = 1_000;
+export const DEFAULT_RESCAN_MS = 30_000;
+
+interface Content {
+  readonly text: string;
+  readonly docs: readonly unknown[];
 }
 
-function isNamespaceDocument(doc: Record<string, unknown>): boolean {
-  return doc.kind === 'Namespace' && doc.apiVersion === 'v1';
+interface FileState {
+  /** The revision in force: the last usable one. */
+  readonly effective: Content;
+  /** A usable revision that removes something, waiting to hold for the settle period. */
+  readonly pending?: { readonly text: string; readonly since: number };
+  /** When the file was first found missing. */
+  readonly missingSince?: number;
+}
+
+/** What one file contributes to a reload. */
+interface FileStep {
+  /** Absent: the file is forgotten. */
+  readonly state?: FileState;
+  /** Why its newest revision is not in force (its policies are then stale). */
+  readonly staleBecause?: string;
+  /** When a pending removal may apply. */
+  readonly wakeAt?: number;
 }
 
 export class LocalPolicySource implements NamespaceLookup {
-  private namespaces = new StaticNamespaceLookup();
-  /** Last successfully parsed documents per file. */
-  private lastGood = new Map<string, unknown[]>();
-  private watchers = new Map<string, FSWatcher>();
-  private timer: NodeJS.Timeout | undefined;
+  private files = new Map<string, FileState>();
+  private watcher: TreeWatcher | undefined;
+  private lastDirs: string[] = [];
+  private debounce: NodeJS.Timeout | undefined;
+  private wake: NodeJS.Timeout | undefined;
   private loading: Promise<LocalLoadReport> | undefined;
   private reloadAgain = false;
   private closed = false;
+  private directoryProblem: string | undefined;
+  /** What the last applied reload was made of; an identical reload swaps nothing. */
+  private lastSignature: string | undefined;
+  private lastReport: LocalLoadReport | undefined;
 
   constructor(private readonly options: LocalPolicySourceOptions) {}
 
+  private get logger(): EngineLogger {
+    return this.options.logger ?? silentLogger;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** The Namespaces of the snapshot in force. */
   get(name: string): NamespaceInfo | undefined {
-    return this.namespaces.get(name);
+    return this.options.policySet.snapshot().namespaces?.get(name);
   }
 
   /** Reads the directory and replaces the policy set. Concurrent calls are coalesced. */
@@ -92,135 +127,160 @@ export class LocalPolicySource implements NamespaceLookup {
   /** Starts watching; changes reload the set after the debounce period. */
   watch(): void {
     this.closed = false;
-    this.syncWatchers([this.options.dir, ...this.lastDirs]);
+    this.watcher ??= new TreeWatcher(this.options.dir, () => this.scheduleReload(), this.logger, this.options.rescanMs ?? DEFAULT_RESCAN_MS);
+    void this.syncWatcher();
   }
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    for (const w of this.watchers.values()) w.close();
-    this.watchers.clear();
+    clearTimeout(this.debounce);
+    clearTimeout(this.wake);
+    this.watcher?.close();
+    this.watcher = undefined;
   }
-
-  private lastDirs: string[] = [];
 
   private scheduleReload(): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.load().catch((error: unknown) => {
-        (this.options.logger ?? silentLogger).error({ err: String(error) }, 'policy reload failed');
-      });
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.load().catch((error: unknown) => this.logger.error({ err: String(error) }, 'policy reload failed'));
     }, this.options.debounceMs ?? 100);
+    this.debounce.unref();
   }
 
-  /** One watcher per directory: portable, and new subdirectories are picked up on reload. */
-  private syncWatchers(dirs: readonly string[]): void {
-    if (this.closed) return;
-    const wanted = new Set(dirs);
-    for (const [dir, w] of this.watchers) {
-      if (!wanted.has(dir)) {
-        w.close();
-        this.watchers.delete(dir);
-      }
-    }
-    for (const dir of wanted) {
-      if (this.watchers.has(dir)) continue;
-      try {
-        const w = watch(dir, () => this.scheduleReload());
-        w.on('error', () => {
-          w.close();
-          this.watchers.delete(dir);
-          this.scheduleReload();
-        });
-        this.watchers.set(dir, w);
-      } catch {
-        // The directory vanished between the walk and the watch; the next reload sees that.
-      }
-    }
-  }
-
-  private async walk(dir: string, files: string[], dirs: string[]): Promise<void> {
-    dirs.push(dir);
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) await this.walk(path, files, dirs);
-      } else if (/\.ya?ml$/.test(entry.name) && !SKIPPED_FILES.has(entry.name)) {
-        files.push(path);
-      }
-    }
-  }
-
-  private async readDocuments(path: string, problems: LoadProblem[]): Promise<unknown[]> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return []; // deleted between the walk and the read
-      problems.push({ origin: path, message: `cannot read ${path}: ${code ?? String(error)}${this.lastGood.has(path) ? '; keeping its last good content' : ''}` });
-      return this.lastGood.get(path) ?? [];
-    }
-    try {
-      const docs = yaml.loadAll(text, undefined, { filename: path, schema: yaml.CORE_SCHEMA }).filter((d) => d !== null && d !== undefined);
-      this.lastGood.set(path, docs);
-      return docs;
-    } catch (error) {
-      const e = error as { reason?: string; mark?: { line: number; column: number } };
-      const where = e.mark ? `${path}:${e.mark.line + 1}:${e.mark.column + 1}` : path;
-      const kept = this.lastGood.has(path) ? '; keeping its last good content' : '';
-      problems.push({ origin: path, message: `${where}: invalid YAML: ${e.reason ?? String(error)}${kept}` });
-      return this.lastGood.get(path) ?? [];
-    }
+  /** A directory newly watched may have changed between the walk and the watch: walk again. */
+  private async syncWatcher(): Promise<void> {
+    if (this.watcher && (await this.watcher.sync(this.lastDirs))) this.scheduleReload();
   }
 
   private async loadOnce(): Promise<LocalLoadReport> {
-    const { dir, policySet } = this.options;
-    const logger = this.options.logger ?? silentLogger;
+    const { dir } = this.options;
+    const now = this.now();
     const problems: LoadProblem[] = [];
-    const files: string[] = [];
-    const dirs: string[] = [];
+    const stale = new Map<string, string>();
+    let listing: { files: string[]; dirs: string[] };
     try {
-      await this.walk(dir, files, dirs);
+      listing = await listPolicyFiles(dir);
     } catch (error) {
+      // Gone (deleted to be re-created, unmounted) or unreadable: nothing here says the policies
+      // were deleted, so all of them stay in force, stale, until the directory is back.
       const message = `cannot read policy directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; keeping the current policies`;
-      logger.error({ dir }, message);
-      const report = { snapshot: policySet.snapshot(), files: 0, namespaces: 0, problems: [{ origin: dir, message }] };
-      this.options.onReload?.(report);
+      if (this.directoryProblem !== message) this.logger.error({ dir }, message);
+      this.directoryProblem = message;
+      problems.push({ origin: dir, message });
+      for (const path of this.files.keys()) stale.set(path, message);
+      this.lastDirs = [];
+      const report = await this.apply(problems, stale, 0);
+      await this.syncWatcher();
       return report;
     }
+    if (this.directoryProblem !== undefined) this.logger.info({ dir }, 'policy directory readable again');
+    this.directoryProblem = undefined;
+
+    let wakeAt = Infinity;
+    const listed = new Set(listing.files);
+    const next = new Map<string, FileState>();
+    const record = (path: string, step: FileStep): void => {
+      if (step.state) next.set(path, step.state);
+      if (step.staleBecause !== undefined && step.state) stale.set(path, step.staleBecause);
+      if (step.wakeAt !== undefined) wakeAt = Math.min(wakeAt, step.wakeAt);
+    };
+    for (const path of listing.files) {
+      const revision = await readRevision(path);
+      record(path, revision.kind === 'missing' ? this.missing(path, now) : this.advance(path, revision, now, problems));
+    }
+    for (const path of this.files.keys()) if (!listed.has(path)) record(path, this.missing(path, now));
+    this.files = next;
+    this.lastDirs = listing.dirs;
+    this.scheduleWake(wakeAt, now);
+    const report = await this.apply(problems, stale, listing.files.length);
+    await this.syncWatcher();
+    return report;
+  }
+
+  /** A file that is not there (any more): it stays in force until it has been gone a while. */
+  private missing(path: string, now: number): FileStep {
+    const state = this.files.get(path);
+    if (!state) return {};
+    const since = state.missingSince ?? now;
+    if (now - since >= this.settleMs) {
+      this.logger.info({ file: path }, 'policy file removed; what it defined is deleted');
+      return {};
+    }
+    return { state: { effective: state.effective, missingSince: since }, wakeAt: since + this.settleMs };
+  }
+
+  private get settleMs(): number {
+    return this.options.settleMs ?? DEFAULT_SETTLE_MS;
+  }
+
+  /** The next state of a file that is there, given its newest revision. */
+  private advance(path: string, revision: Exclude<FileRevision, { kind: 'missing' }>, now: number, problems: LoadProblem[]): FileStep {
+    const state = this.files.get(path);
+    const keep = (reason: string): FileStep => {
+      problems.push({ origin: path, message: state ? `${reason}; keeping its last content` : reason });
+      return state ? { state: { effective: state.effective }, staleBecause: reason } : {};
+    };
+    if (revision.kind !== 'parsed') return keep(revision.reason);
+    const definesSomething = state !== undefined && definedKeys(state.effective.docs).size > 0;
+    if (definesSomething && revision.docs.length === 0) {
+      return keep(`${path}: the file is empty (delete it to remove what it defines)`);
+    }
+    if (definesSomething && revision.incomplete !== undefined) return keep(`${path}: ${revision.incomplete} (written in part?)`);
+    const content = { text: revision.text, docs: revision.docs };
+    if (!state || revision.text === state.effective.text) return { state: state ? { effective: state.effective } : { effective: content } };
+    const kept = definedKeys(revision.docs);
+    const removes = [...definedKeys(state.effective.docs)].some((key) => !kept.has(key));
+    if (!removes) return { state: { effective: content } };
+    const since = state.pending?.text === revision.text ? state.pending.since : now;
+    if (now - since >= this.settleMs) return { state: { effective: content } };
+    this.logger.debug({ file: path }, 'policy file no longer defines some policies or Namespaces; removing them once it stays so');
+    return { state: { effective: state.effective, pending: { text: revision.text, since } }, wakeAt: since + this.settleMs };
+  }
+
+  private scheduleWake(at: number, now: number): void {
+    clearTimeout(this.wake);
+    if (at === Infinity || this.closed) return;
+    this.wake = setTimeout(() => this.scheduleReload(), Math.max(0, at - now) + 1);
+    this.wake.unref();
+  }
+
+  /** Swaps in what the files now hold in force, unless it is what is already in force. */
+  private async apply(problems: LoadProblem[], stale: ReadonlyMap<string, string>, fileCount: number): Promise<LocalLoadReport> {
+    const { dir, policySet } = this.options;
+    const paths = [...this.files.keys()].sort();
+    const signature = JSON.stringify([
+      paths.map((path) => [path, this.files.get(path)!.effective.text, stale.get(path) ?? '']),
+      problems.map((p) => p.message),
+    ]);
+    if (signature === this.lastSignature && this.lastReport) return { ...this.lastReport, files: fileCount, snapshot: policySet.snapshot() };
+
     const policyDocs: PolicyDocument[] = [];
     const namespaceDocs: unknown[] = [];
-    const seen = new Set<string>();
-    for (const path of files) {
-      seen.add(path);
-      const docs = await this.readDocuments(path, problems);
-      for (const doc of docs) {
+    for (const path of paths) {
+      const because = stale.get(path);
+      for (const doc of this.files.get(path)!.effective.docs) {
         if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) continue;
         const record = doc as Record<string, unknown>;
-        if (isPolicyDocument(record)) policyDocs.push({ doc, origin: relative(dir, path) || path });
-        else if (isNamespaceDocument(record)) namespaceDocs.push(doc);
+        if (isPolicyDocument(record)) {
+          policyDocs.push({ doc, origin: relative(dir, path) || path, ...(because !== undefined ? { staleBecause: [because] } : {}) });
+        } else if (isNamespaceDocument(record)) {
+          namespaceDocs.push(doc);
+        }
       }
     }
-    for (const path of this.lastGood.keys()) if (!seen.has(path)) this.lastGood.delete(path);
-
-    // Namespaces first: a request that sees the new policies must also see their Namespaces.
-    this.namespaces = new StaticNamespaceLookup(namespaceDocs);
-    const loaded = await policySet.replace(policyDocs);
+    const namespaces = new StaticNamespaceLookup(namespaceDocs);
+    const loaded = await policySet.replace(policyDocs, { namespaces });
     const report: LocalLoadReport = {
       snapshot: loaded.snapshot,
-      files: files.length,
-      namespaces: this.namespaces.size,
+      files: fileCount,
+      namespaces: namespaces.size,
       problems: [...problems, ...loaded.problems],
     };
-    for (const problem of report.problems) logger.warn({ origin: problem.origin, policy: problem.policy }, problem.message);
-    this.lastDirs = dirs;
-    if (this.watchers.size > 0) this.syncWatchers(dirs);
+    for (const problem of report.problems) this.logger.warn({ origin: problem.origin, policy: problem.policy }, problem.message);
+    this.lastSignature = signature;
+    this.lastReport = report;
     this.options.onReload?.(report);
     return report;
   }

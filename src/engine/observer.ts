@@ -14,8 +14,25 @@ export interface EngineObserver {
   onFailureAction?(policy: string, action: FailureAction): void;
   /** A violation took effect with these validationActions (Deny, Warn, Audit). */
   onViolation?(policy: string, actions: readonly ValidationAction[]): void;
-  /** The policy set was replaced; counts of policies by state (every state present, 0 if none). */
-  onPoliciesChanged?(counts: Readonly<Record<PolicyState, number>>): void;
+  /**
+   * The policy set was replaced: counts of policies by state (every state present, 0 if none)
+   * and every loaded policy. A policy missing from `policies` was deleted, and its metric series
+   * go with it.
+   */
+  onPoliciesChanged?(counts: Readonly<Record<PolicyState, number>>, policies: readonly PolicySummary[]): void;
+  /**
+   * A ServiceAccount effect check was answered: from the cache, by asking, by a last known answer
+   * standing in while asking failed (stale), or not at all (failed).
+   */
+  onServiceAccountCheck?(answer: 'cached' | 'asked' | 'stale' | 'failed'): void;
+}
+
+/** One loaded policy as the observer sees it. */
+export interface PolicySummary {
+  readonly key: string;
+  readonly state: PolicyState;
+  /** A newer revision was rejected and this one still acts (see CompiledPolicy.stale). */
+  readonly stale: boolean;
 }
 
 /** Calls a hook and swallows whatever it throws. */

@@ -2,6 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
 import { InProcessExecutor } from './in-process-executor.js';
 import { kclCompiler } from './kcl-compiler.js';
+import { StaticNamespaceLookup } from './namespaces.js';
 import { PolicySet, type SourceResolution } from './policy-set.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
 import { clusterKclRun, kclRun } from './testing/fixtures.js';
@@ -59,7 +60,7 @@ describe('PolicySet', () => {
     expect(before.policies).toHaveLength(0);
     expect(after.generation).toBe(before.generation + 1);
     expect(Object.isFrozen(after.policies)).toBe(true);
-    expect(onPoliciesChanged).toHaveBeenLastCalledWith({ ready: 1, invalid: 0 });
+    expect(onPoliciesChanged).toHaveBeenLastCalledWith({ ready: 1, invalid: 0 }, [{ key: 'a/p', state: 'ready', stale: false }]);
   });
 
   it('compiles an unchanged source once across reloads', async () => {
@@ -136,5 +137,54 @@ describe('PolicySet', () => {
     const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
     const report = await set.replace([{ doc: kclRun('pulled', 'a', { source: 'oci://registry.example/pkg:1' }) }]);
     expect(report.snapshot.policies[0]!.state).toBe('invalid');
+  });
+
+  it('keeps the last valid revision acting, marked stale, when a newer one fails the schema', async () => {
+    const onPoliciesChanged = jest.fn();
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }), observer: { onPoliciesChanged } });
+    const valid = kclRun('p', 'a', { source: '{"assert": "no"}', failureAction: 'abort' });
+    await set.replace([{ doc: valid, origin: 'p.yaml' }]);
+    const typo = kclRun('p', 'a', { source: '{}', failureAction: 'abrot' });
+    (typo.metadata as Record<string, unknown>).generation = 7;
+    const { snapshot } = await set.replace([{ doc: typo, origin: 'p.yaml' }]);
+    const [kept] = snapshot.policies;
+    expect(kept!.state).toBe('ready');
+    expect(kept!.definition!.spec.failureAction).toBe('abort');
+    expect(kept!.definition!.spec.source).toBe('{"assert": "no"}');
+    expect(kept!.stale).toEqual({ errors: [expect.stringContaining('spec.failureAction')], origin: 'p.yaml', generation: 7 });
+    expect(snapshot.stale).toBe(1);
+    expect(onPoliciesChanged).toHaveBeenLastCalledWith({ ready: 1, invalid: 0 }, [{ key: 'a/p', state: 'ready', stale: true }]);
+
+    // Still rejected on the next reload: still the same valid revision.
+    expect((await set.replace([{ doc: typo, origin: 'p.yaml' }])).snapshot.policies[0]!.definition!.spec.source).toBe('{"assert": "no"}');
+    // A valid revision replaces it and clears the mark; a deletion removes it.
+    const fixed = (await set.replace([{ doc: kclRun('p', 'a', { source: '{}', failureAction: 'skip' }) }])).snapshot;
+    expect(fixed.policies[0]!.stale).toBeUndefined();
+    expect(fixed.policies[0]!.definition!.spec.failureAction).toBe('skip');
+    expect(fixed.stale).toBe(0);
+    await set.replace([{ doc: typo }]);
+    expect((await set.replace([])).snapshot.policies).toEqual([]);
+  });
+
+  it('does not invent a revision for a policy that was never valid', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const { snapshot } = await set.replace([{ doc: kclRun('p', 'a', { source: '{}', failureAction: 'abrot' }) }]);
+    expect(snapshot.policies[0]!.state).toBe('invalid');
+    expect(snapshot.policies[0]!.definition).toBeUndefined();
+    expect(snapshot.policies[0]!.stale).toBeUndefined();
+  });
+
+  it('marks stale a policy whose source could not provide a newer revision', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const { snapshot } = await set.replace([{ doc: kclRun('p', 'a', { source: '{}' }), origin: 'p.yaml', staleBecause: ['p.yaml: the file is empty'] }]);
+    expect(snapshot.policies[0]!.stale).toEqual({ errors: ['p.yaml: the file is empty'], origin: 'p.yaml' });
+  });
+
+  it('swaps Namespaces in the same snapshot as the policies', async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const namespaces = new StaticNamespaceLookup([{ metadata: { name: 'a', labels: { env: 'prod' } } }]);
+    const { snapshot } = await set.replace([{ doc: kclRun('p', 'a', { source: '{}' }) }], { namespaces });
+    expect(snapshot.namespaces?.get('a')?.labels).toEqual({ env: 'prod' });
+    expect(set.snapshot()).toBe(snapshot);
   });
 });

@@ -7,11 +7,17 @@
  * Order (the order mutations apply in): KCLRuns by namespace then name, then ClusterKCLRuns by
  * name — cluster policies run last so a cluster admin's mutation has the final word over a
  * tenant's. Comparison is by UTF-16 code unit, never locale, so the order is the same everywhere.
+ *
+ * A revision that fails the schema never replaces a valid one: a policy whose manifest is
+ * invalid cannot say what it selects or how it fails, so it would never act, and a typo (or a
+ * file caught half-written) would silently turn enforcement off. The last valid revision keeps
+ * acting, marked stale, until a valid revision or a deletion (the document's absence) arrives.
  */
-import { invalidPolicy, loadedPolicy, POLICY_STATES, programFilename, type CompiledPolicy, type PolicyState } from './compiled-policy.js';
+import { invalidPolicy, loadedPolicy, POLICY_STATES, programFilename, type CompiledPolicy, type PolicyState, type StaleRevision } from './compiled-policy.js';
 import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import { needsResolution, type PolicyDefinition, type ResolvedSource } from './model.js';
+import type { NamespaceLookup } from './namespaces.js';
 import { notify, type EngineObserver } from './observer.js';
 import { parsePolicy } from './schema.js';
 
@@ -20,12 +26,30 @@ export interface PolicySnapshot {
   readonly generation: number;
   readonly policies: readonly CompiledPolicy[];
   readonly counts: Readonly<Record<PolicyState, number>>;
+  /** Policies acting on their last valid revision because a newer one was rejected. */
+  readonly stale: number;
+  /**
+   * The Namespaces loaded together with these policies (local mode), so that a request sees
+   * policies and Namespaces of one and the same reload. Absent when Namespaces come from a live
+   * cache (cluster mode).
+   */
+  readonly namespaces?: NamespaceLookup;
 }
 
 export interface PolicyDocument {
   readonly doc: unknown;
   /** Where it came from, e.g. a file path. */
   readonly origin?: string;
+  /**
+   * Set when this document is the last usable content of a source whose newest revision could
+   * not be used (an empty or unparsable file): why. Its policy is marked stale.
+   */
+  readonly staleBecause?: readonly string[];
+}
+
+export interface ReplaceOptions {
+  /** Namespaces to swap in together with the policies (see PolicySnapshot.namespaces). */
+  readonly namespaces?: NamespaceLookup;
 }
 
 export interface LoadProblem {
@@ -95,6 +119,7 @@ export class PolicySet {
     generation: 0,
     policies: Object.freeze([]) as readonly CompiledPolicy[],
     counts: Object.freeze(countByState([])),
+    stale: 0,
   });
   /** Requests in flight per generation, so the executor can drop a generation nobody uses. */
   private readonly leases = new Map<number, number>();
@@ -137,41 +162,113 @@ export class PolicySet {
     };
   }
 
-  /** Replaces the whole set with these documents (only KCLRun / ClusterKCLRun documents). */
-  replace(documents: readonly PolicyDocument[]): Promise<LoadReport> {
-    const next = this.loading.then(() => this.ready).then(() => this.load(documents));
+  /**
+   * Replaces the whole set with these documents (only KCLRun / ClusterKCLRun documents). A key
+   * absent from `documents` is deleted; a document that fails the schema keeps the key's last
+   * valid revision, marked stale.
+   */
+  replace(documents: readonly PolicyDocument[], options: ReplaceOptions = {}): Promise<LoadReport> {
+    const next = this.loading.then(() => this.ready).then(() => this.load(documents, options));
     this.loading = next.catch(() => undefined);
     return next;
   }
 
-  private async load(documents: readonly PolicyDocument[]): Promise<LoadReport> {
+  private async load(documents: readonly PolicyDocument[], options: ReplaceOptions): Promise<LoadReport> {
     const logger = this.options.logger ?? silentLogger;
     const parsed = parseDocuments(documents, this.options.defaultNamespace);
     const { problems } = parsed;
+    const previous = this.current;
+    const kept = this.keepLastValid(parsed.rejected, previous, logger);
     const { definitions, invalid, sources } = await resolveSources(parsed.definitions, this.options.resolver);
-    invalid.push(...parsed.invalid);
+    invalid.push(...kept.invalid);
+    // The last valid revisions are compiled again for this generation (the executor's cache makes
+    // that cheap), exactly as they were resolved before.
+    for (const { policy } of kept.stale.values()) {
+      definitions.push(policy.definition!);
+      if (policy.source) sources.set(policy.identity.key, policy.source);
+    }
     const generation = this.nextGeneration++;
     const executable: ExecutablePolicy[] = definitions.map((definition) => ({ definition, filename: programFilename(definition.identity) }));
     const outcomes = await this.options.executor.prepare(generation, executable);
     const policies: CompiledPolicy[] = [...invalid];
     for (const definition of definitions) {
-      const outcome = outcomes.get(definition.identity.key) ?? { ok: false, diagnostics: [], errors: ['the policy was not compiled'] };
-      const loaded = loadedPolicy(definition, outcome);
-      const source = sources.get(definition.identity.key);
-      policies.push(source ? { ...loaded, source } : loaded);
+      const key = definition.identity.key;
+      const outcome = outcomes.get(key) ?? { ok: false, diagnostics: [], errors: ['the policy was not compiled'] };
+      let loaded = loadedPolicy(definition, outcome);
+      const source = sources.get(key);
+      if (source) loaded = { ...loaded, source };
+      const stale = kept.stale.get(key)?.stale ?? staleFromSource(parsed.hints.get(key), definition.origin);
+      if (stale) loaded = { ...loaded, stale };
+      else if (previous.policies.find((p) => p.identity.key === key)?.stale) logger.info({ policy: key, origin: definition.origin }, 'valid policy revision accepted; no longer stale');
+      policies.push(loaded);
     }
     for (const policy of policies) {
       if (policy.state === 'invalid') logger.warn({ policy: policy.identity.key, origin: policy.origin, errors: policy.errors }, 'policy is invalid');
     }
     policies.sort(comparePolicies);
-    const previous = this.current;
     const counts = Object.freeze(countByState(policies));
-    this.current = Object.freeze({ generation, policies: Object.freeze(policies), counts });
+    const stale = policies.filter((p) => p.stale).length;
+    this.current = Object.freeze({
+      generation,
+      policies: Object.freeze(policies),
+      counts,
+      stale,
+      ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+    });
     if (!this.leases.has(previous.generation)) this.options.executor.release(previous.generation);
-    notify(this.options.observer, 'onPoliciesChanged', counts);
-    logger.info({ generation, ...counts }, 'policy set loaded');
+    notify(
+      this.options.observer,
+      'onPoliciesChanged',
+      counts,
+      policies.map((p) => ({ key: p.identity.key, state: p.state, stale: p.stale !== undefined })),
+    );
+    logger.info({ generation, ...counts, stale }, 'policy set loaded');
     return { snapshot: this.current, problems };
   }
+
+  /** Rejected revisions of keys that had a valid one: that one stays, stale; the rest are invalid. */
+  private keepLastValid(rejected: readonly Rejected[], previous: PolicySnapshot, logger: EngineLogger): { stale: Map<string, { policy: CompiledPolicy; stale: StaleRevision }>; invalid: CompiledPolicy[] } {
+    const before = new Map(previous.policies.map((p) => [p.identity.key, p]));
+    const stale = new Map<string, { policy: CompiledPolicy; stale: StaleRevision }>();
+    const invalid: CompiledPolicy[] = [];
+    for (const { policy, generation, staleBecause } of rejected) {
+      const key = policy.identity.key;
+      const valid = before.get(key);
+      if (!valid?.definition) {
+        invalid.push(policy);
+        continue;
+      }
+      const revision: StaleRevision = {
+        errors: [...policy.errors, ...(staleBecause ?? [])],
+        ...(policy.origin !== undefined ? { origin: policy.origin } : {}),
+        ...(generation !== undefined ? { generation } : {}),
+      };
+      if (valid.stale?.errors.join('\n') !== revision.errors.join('\n') || valid.stale?.generation !== revision.generation) {
+        logger.warn({ policy: key, origin: policy.origin, errors: policy.errors }, 'policy revision rejected; its last valid revision stays in force (stale)');
+      }
+      stale.set(key, { policy: valid, stale: revision });
+    }
+    return { stale, invalid };
+  }
+}
+
+/** The mark of a valid revision whose source's newest content could not be used. */
+function staleFromSource(because: readonly string[] | undefined, origin: string | undefined): StaleRevision | undefined {
+  if (!because) return undefined;
+  return { errors: because, ...(origin !== undefined ? { origin } : {}) };
+}
+
+/** A document that names a policy but failed the schema. */
+interface Rejected {
+  readonly policy: CompiledPolicy;
+  /** metadata.generation of the document, when it has one. */
+  readonly generation?: number;
+  readonly staleBecause?: readonly string[];
+}
+
+function generationOf(doc: unknown): number | undefined {
+  const generation = (doc as { metadata?: { generation?: unknown } } | null)?.metadata?.generation;
+  return typeof generation === 'number' ? generation : undefined;
 }
 
 /** What resolving sources gave: definitions to compile, policies that cannot act, source states. */
@@ -209,12 +306,13 @@ async function resolveSources(definitions: readonly PolicyDefinition[], resolver
 function parseDocuments(
   documents: readonly PolicyDocument[],
   defaultNamespace: string | undefined,
-): { definitions: PolicyDefinition[]; invalid: CompiledPolicy[]; problems: LoadProblem[] } {
+): { definitions: PolicyDefinition[]; rejected: Rejected[]; hints: Map<string, readonly string[]>; problems: LoadProblem[] } {
   const problems: LoadProblem[] = [];
   const seen = new Map<string, string | undefined>();
   const definitions: PolicyDefinition[] = [];
-  const invalid: CompiledPolicy[] = [];
-  for (const { doc, origin } of documents) {
+  const rejected: Rejected[] = [];
+  const hints = new Map<string, readonly string[]>();
+  for (const { doc, origin, staleBecause } of documents) {
     const parsed = parsePolicy(doc, { defaultNamespace, origin });
     const identity = parsed.ok ? parsed.policy.identity : parsed.identity;
     if (!identity) {
@@ -226,8 +324,12 @@ function parseDocuments(
       continue;
     }
     seen.set(identity.key, origin);
+    if (staleBecause) hints.set(identity.key, staleBecause);
     if (parsed.ok) definitions.push(parsed.policy);
-    else invalid.push(invalidPolicy(identity, parsed.errors, origin));
+    else {
+      const generation = generationOf(doc);
+      rejected.push({ policy: invalidPolicy(identity, parsed.errors, origin), ...(generation !== undefined ? { generation } : {}), ...(staleBecause ? { staleBecause } : {}) });
+    }
   }
-  return { definitions, invalid, problems };
+  return { definitions, rejected, hints, problems };
 }

@@ -1,26 +1,49 @@
 /** The engine's EngineObserver and the worker pool's PoolObserver, implemented with kclguard's metrics. */
-import type { EngineObserver, FailureAction, PolicyResult, PolicyState, PoolObserver } from '../engine/index.js';
-import { POLICY_RESULTS, type Metrics, type PolicyResultLabel } from './metrics.js';
+import type { EngineObserver, FailureAction, PolicyResult, PolicyState, PolicySummary, PoolObserver } from '../engine/index.js';
+import { FAILURE_ACTIONS, POLICY_RESULTS, VALIDATION_ACTIONS, type Metrics, type PolicyResultLabel } from './metrics.js';
 
 const COUNTED_RESULTS: ReadonlySet<string> = new Set(POLICY_RESULTS);
 
 export function metricsObserver(metrics: Metrics): EngineObserver {
+  /** Policies of the current set; undefined until the first set is loaded. */
+  let loaded: ReadonlySet<string> | undefined;
+  // A review still running on the previous snapshot may report a policy just deleted; counting
+  // it would bring the removed series back, to stay until restart.
+  const isDeleted = (policy: string): boolean => loaded !== undefined && !loaded.has(policy);
+
+  const removeSeries = (policy: string): void => {
+    for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove({ policy, result });
+    metrics.policyEvaluationDuration.remove({ policy });
+    for (const action of FAILURE_ACTIONS) metrics.policyFailureActions.remove({ policy, action });
+    for (const action of VALIDATION_ACTIONS) metrics.policyViolationActions.remove({ policy, action });
+    metrics.policyStale.remove({ policy });
+  };
+
   return {
     onPolicyEvaluated(policy: string, result: PolicyResult, seconds: number): void {
       // not_selected is by far the most common result and says nothing about the policy's health;
       // counting it would multiply series by every policy for every request.
-      if (!COUNTED_RESULTS.has(result)) return;
+      if (!COUNTED_RESULTS.has(result) || isDeleted(policy)) return;
       metrics.policyEvaluations.inc({ policy, result: result as PolicyResultLabel });
       metrics.policyEvaluationDuration.observe({ policy }, seconds);
     },
     onFailureAction(policy: string, action: FailureAction): void {
+      if (isDeleted(policy)) return;
       metrics.policyFailureActions.inc({ policy, action });
     },
     onViolation(policy, actions): void {
+      if (isDeleted(policy)) return;
       for (const action of actions) metrics.policyViolationActions.inc({ policy, action });
     },
-    onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>): void {
+    onServiceAccountCheck(answer): void {
+      metrics.serviceAccountChecks.inc({ answer });
+    },
+    onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>, policies: readonly PolicySummary[]): void {
       for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);
+      const next = new Set(policies.map((p) => p.key));
+      for (const policy of loaded ?? []) if (!next.has(policy)) removeSeries(policy);
+      for (const { key, stale } of policies) metrics.policyStale.set({ policy: key }, stale ? 1 : 0);
+      loaded = next;
     },
   };
 }

@@ -24,6 +24,9 @@ export const POLICY_RESULTS = [
 ] as const;
 export type PolicyResultLabel = (typeof POLICY_RESULTS)[number];
 
+export const FAILURE_ACTIONS = ['abort', 'warn', 'skip'] as const;
+export const VALIDATION_ACTIONS = ['Deny', 'Warn', 'Audit'] as const;
+
 export interface Metrics {
   readonly registry: Registry;
   readonly admissionRequests: Counter<'webhook' | 'operation' | 'decision'>;
@@ -34,9 +37,14 @@ export interface Metrics {
   readonly policyFailureActions: Counter<'policy' | 'action'>;
   readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
+  readonly policyStale: Gauge<'policy'>;
+  readonly serviceAccountChecks: Counter<'answer'>;
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
   readonly queueWait: Histogram<'lane'>;
+  readonly tlsCertificateReloads: Counter<'result'>;
+  readonly tlsCertificateFilesUsable: Gauge;
+  readonly tlsCertificateExpiration: Gauge;
 }
 
 export interface MetricsOptions {
@@ -98,6 +106,18 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       labelNames: ['state'],
       registers,
     }),
+    policyStale: new Gauge({
+      name: 'kclguard_policy_stale',
+      help: '1 while a policy acts on its last valid revision because a newer one was rejected (empty, unparsable or failing the schema), else 0. Series go when the policy is deleted.',
+      labelNames: ['policy'],
+      registers,
+    }),
+    serviceAccountChecks: new Counter({
+      name: 'kclguard_serviceaccount_checks_total',
+      help: "ServiceAccount checks of policies' effects by where the answer came from: cached, asked (a SubjectAccessReview), stale (a last known answer standing in while the API server fails), failed (no usable answer: a policy failure).",
+      labelNames: ['answer'],
+      registers,
+    }),
     workers: new Gauge({
       name: 'kclguard_policy_workers',
       help: 'Policy worker threads by state (starting, idle, busy, dead); the pool size is their sum.',
@@ -115,6 +135,22 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       help: 'Time a job waited for a policy worker, by lane (light, heavy).',
       labelNames: ['lane'],
       buckets: ADMISSION_DURATION_BUCKETS,
+      registers,
+    }),
+    tlsCertificateReloads: new Counter({
+      name: 'kclguard_tls_certificate_reloads_total',
+      help: 'Attempts to reload --cert/--key after a change: reloaded (a new pair is served) or not_usable (empty, partial or mismatched files; the previous pair keeps serving).',
+      labelNames: ['result'],
+      registers,
+    }),
+    tlsCertificateFilesUsable: new Gauge({
+      name: 'kclguard_tls_certificate_files_usable',
+      help: '1 when the certificate files last read form the pair being served (or no files are used), 0 while they are not usable.',
+      registers,
+    }),
+    tlsCertificateExpiration: new Gauge({
+      name: 'kclguard_tls_certificate_expiration_timestamp_seconds',
+      help: 'notAfter of the certificate being served, as a Unix timestamp.',
       registers,
     }),
   };

@@ -2,23 +2,27 @@
  * The HTTPS listener: serves the app with a certificate from files (reloaded when they change, so
  * a rotated Secret needs no restart) or from memory (the generated self-signed one), and shuts
  * down gracefully.
+ *
+ * Certificate files are hostile input: a rotation half done, a file cut off mid-write or left
+ * empty is "not usable yet". The pair being served changes only to another complete, matching
+ * pair that read the same twice in a row; until then the previous pair keeps serving, and a
+ * metric and a log line say why. No timer here ever throws.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { RequestListener } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { Metrics } from '../observability/index.js';
+import { CertificateProblem, readCertificateFiles, validateKeyPair, type CertificateFiles } from './certificate-pair.js';
 import type { InFlightTracker } from './in-flight.js';
 import type { KeyPair } from './self-signed.js';
 
-export interface CertificateFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-}
+export { readKeyPair, type CertificateFiles } from './certificate-pair.js';
+
+export type CertificateMetrics = Pick<Metrics, 'tlsCertificateReloads' | 'tlsCertificateFilesUsable' | 'tlsCertificateExpiration'>;
 
 export interface HttpsListenerOptions {
   readonly app: RequestListener;
@@ -28,8 +32,15 @@ export interface HttpsListenerOptions {
   readonly tls: CertificateFiles | KeyPair;
   readonly logger: Logger;
   readonly inFlight: InFlightTracker;
+  readonly metrics?: CertificateMetrics;
   /** Events from a Secret update come in bursts; reload once they settle. */
   readonly reloadDebounceMs?: number;
+  /**
+   * A changed pair is served only when a second read this much later finds the same bytes: a
+   * writer that pauses between writes can leave a file that validates but is not finished (a
+   * chain cut between two certificates). Default: the debounce.
+   */
+  readonly reloadSettleMs?: number;
   /** A safety net for file systems whose change events are unreliable. 0 disables. */
   readonly reloadPollMs?: number;
   /**
@@ -46,7 +57,7 @@ export interface HttpsListener {
   readonly url: string;
   /** SHA-256 fingerprint of the certificate being served. */
   fingerprint(): string;
-  /** Re-reads the certificate files; true when a new certificate is now served. */
+  /** Re-reads the certificate files; true when a new certificate is now served. Never rejects. */
   reloadCertificate(): Promise<boolean>;
   /**
    * Stops accepting connections, waits up to graceMs for reviews in flight, then closes every
@@ -59,21 +70,13 @@ function isFiles(tls: CertificateFiles | KeyPair): tls is CertificateFiles {
   return 'certFile' in tls;
 }
 
-export async function readKeyPair(files: CertificateFiles): Promise<KeyPair> {
-  const [cert, key] = await Promise.all([readFile(files.certFile, 'utf8'), readFile(files.keyFile, 'utf8')]);
-  // Throws on unreadable PEM or a key that does not match the certificate: better now than at
-  // the first handshake.
-  createSecureContext({ cert, key });
-  return { cert, key };
-}
-
-function fingerprintOf(pair: KeyPair): string {
-  return new X509Certificate(pair.cert).fingerprint256;
-}
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export async function startHttpsListener(options: HttpsListenerOptions): Promise<HttpsListener> {
-  const { logger } = options;
-  let current = isFiles(options.tls) ? await readKeyPair(options.tls) : options.tls;
+  const { logger, metrics } = options;
+  let { pair: current, leaf } = isFiles(options.tls)
+    ? await readCertificateFiles(options.tls)
+    : { pair: options.tls, leaf: validateKeyPair(options.tls) };
   const server = createServer({ cert: current.cert, key: current.key }, options.app);
   // The API server keeps connections open; a short keep-alive would make it reconnect needlessly.
   server.keepAliveTimeout = 60_000;
@@ -92,30 +95,65 @@ export async function startHttpsListener(options: HttpsListenerOptions): Promise
     });
   });
   const address = server.address() as AddressInfo;
+  metrics?.tlsCertificateFilesUsable.set(1);
+  metrics?.tlsCertificateExpiration.set(expirationSeconds(leaf));
 
-  const reloadCertificate = async (): Promise<boolean> => {
-    if (!isFiles(options.tls)) return false;
-    let next: KeyPair;
+  const debounceMs = options.reloadDebounceMs ?? 200;
+  const settleMs = options.reloadSettleMs ?? debounceMs;
+  let lastProblem: string | undefined;
+
+  const attemptReload = async (files: CertificateFiles): Promise<boolean> => {
     try {
-      next = await readKeyPair(options.tls);
+      const { pair: next, leaf: nextLeaf } = await readCertificateFiles(files);
+      if (next.cert === current.cert && next.key === current.key) {
+        if (lastProblem !== undefined) logger.info({ certFile: files.certFile }, 'certificate files usable again; serving them unchanged');
+        lastProblem = undefined;
+        metrics?.tlsCertificateFilesUsable.set(1);
+        return false;
+      }
+      if (settleMs > 0) {
+        await delay(settleMs);
+        const { pair: again } = await readCertificateFiles(files);
+        if (again.cert !== next.cert || again.key !== next.key) {
+          // Still being written: the change events of those writes schedule the next attempt.
+          logger.debug({ certFile: files.certFile }, 'certificate files still changing; waiting');
+          return false;
+        }
+      }
+      server.setSecureContext({ cert: next.cert, key: next.key });
+      current = next;
+      leaf = nextLeaf;
+      lastProblem = undefined;
+      metrics?.tlsCertificateReloads.inc({ result: 'reloaded' });
+      metrics?.tlsCertificateFilesUsable.set(1);
+      metrics?.tlsCertificateExpiration.set(expirationSeconds(leaf));
+      logger.info({ fingerprint: leaf.fingerprint256, validTo: leaf.validTo, subject: leaf.subject }, 'serving reloaded certificate');
+      return true;
     } catch (error) {
-      // Mid-rotation the two files can briefly disagree; the next event or poll retries.
-      logger.warn({ err: error, certFile: options.tls.certFile }, 'certificate files not usable yet; still serving the previous certificate');
+      const code = error instanceof CertificateProblem ? error.code : 'invalid-certificate';
+      const reason = error instanceof Error ? error.message : String(error);
+      metrics?.tlsCertificateReloads.inc({ result: 'not_usable' });
+      metrics?.tlsCertificateFilesUsable.set(0);
+      // One warning per distinct problem: the poll would otherwise repeat it every interval.
+      const problem = `${code}: ${reason}`;
+      const log = problem === lastProblem ? logger.debug.bind(logger) : logger.warn.bind(logger);
+      lastProblem = problem;
+      log({ code, reason, certFile: files.certFile, keyFile: files.keyFile, fingerprint: leaf.fingerprint256 }, 'certificate files not usable yet; still serving the previous certificate');
       return false;
     }
-    if (next.cert === current.cert && next.key === current.key) return false;
-    server.setSecureContext({ cert: next.cert, key: next.key });
-    current = next;
-    const certificate = new X509Certificate(next.cert);
-    logger.info(
-      { fingerprint: certificate.fingerprint256, validTo: certificate.validTo, subject: certificate.subject },
-      'serving reloaded certificate',
-    );
-    return true;
+  };
+
+  // One attempt at a time: a watch event and a poll tick must not interleave their reads.
+  let reloading: Promise<boolean> = Promise.resolve(false);
+  const reloadCertificate = (): Promise<boolean> => {
+    const tls = options.tls;
+    if (!isFiles(tls)) return Promise.resolve(false);
+    reloading = reloading.then(() => attemptReload(tls), () => attemptReload(tls));
+    return reloading;
   };
 
   const stopWatching = isFiles(options.tls)
-    ? watchCertificateFiles(options.tls, reloadCertificate, options.reloadDebounceMs ?? 200, options.reloadPollMs ?? 30_000, logger)
+    ? watchCertificateFiles(options.tls, reloadCertificate, debounceMs, options.reloadPollMs ?? 30_000, logger)
     : () => undefined;
 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -124,18 +162,26 @@ export async function startHttpsListener(options: HttpsListenerOptions): Promise
     host: address.address,
     port: address.port,
     url: `https://${host}:${address.port}`,
-    fingerprint: () => fingerprintOf(current),
+    fingerprint: () => leaf.fingerprint256,
     reloadCertificate,
     async close(graceMs: number): Promise<boolean> {
       stopWatching();
+      // server.close() also closes the connections it sees as idle. A request that has reached
+      // this process but is not read yet (the poll phase has not run) would be reset with its
+      // connection; one turn of the event loop lets it be read, and a connection with a request
+      // being answered is never idle.
+      await new Promise((resolve) => setImmediate(resolve));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       const drained = await options.inFlight.waitForIdle(graceMs);
       server.closeAllConnections();
       await closed;
       return drained;
     },
   };
+}
+
+function expirationSeconds(certificate: X509Certificate): number {
+  return Math.floor(Date.parse(certificate.validTo) / 1000);
 }
 
 /**
@@ -150,9 +196,13 @@ function watchCertificateFiles(
   logger: Logger,
 ): () => void {
   let timer: NodeJS.Timeout | undefined;
+  // reload() never rejects; the catch is a guard so that no timer can ever end the process.
+  const run = (): void => {
+    reload().catch((error: unknown) => logger.error({ err: error }, 'certificate reload failed'));
+  };
   const schedule = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => void reload(), debounceMs);
+    timer = setTimeout(run, debounceMs);
     timer.unref();
   };
   const watchers: FSWatcher[] = [];
@@ -165,7 +215,7 @@ function watchCertificateFiles(
       logger.warn({ err: error, directory }, 'cannot watch certificate directory; relying on polling');
     }
   }
-  const poll = pollMs > 0 ? setInterval(() => void reload(), pollMs) : undefined;
+  const poll = pollMs > 0 ? setInterval(run, pollMs) : undefined;
   poll?.unref();
   return () => {
     clearTimeout(timer);

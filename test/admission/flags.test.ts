@@ -90,7 +90,7 @@ describe('serveConfig', () => {
       namespace: 'kclguard',
       logLevel: 'info',
       shutdownGraceSeconds: 25,
-      shutdownDelaySeconds: 0,
+      shutdownDelaySeconds: 10,
       maxInFlight: 64,
       workers: defaultPoolSize(),
       workerHeapMb: DEFAULT_WORKER_HEAP_MB,

@@ -21,7 +21,7 @@ describe('metrics', () => {
     observer.onPolicyEvaluated?.('team-a/labels', 'not_selected', 0);
     observer.onPolicyEvaluated?.('cluster/limits', 'failed', 0.002);
     observer.onFailureAction?.('cluster/limits', 'warn');
-    observer.onPoliciesChanged?.({ ready: 4, invalid: 1 });
+    observer.onPoliciesChanged?.({ ready: 4, invalid: 1 }, []);
     const text = await metrics.registry.metrics();
     expect(text).toContain('kclguard_policy_evaluations_total{policy="team-a/labels",result="violated"} 1');
     expect(text).not.toContain('not_selected');
@@ -29,6 +29,31 @@ describe('metrics', () => {
     expect(text).toContain('kclguard_policy_failure_actions_total{policy="cluster/limits",action="warn"} 1');
     expect(text).toContain('kclguard_policies{state="ready"} 4');
     expect(text).toContain('kclguard_policies{state="invalid"} 1');
+  });
+
+  it('removes the series of a deleted policy, and does not bring them back for reviews still on the old set', async () => {
+    const metrics = createMetrics(new Registry(), { processMetrics: false });
+    const observer = metricsObserver(metrics);
+    const summary = (key: string, stale = false) => ({ key, state: 'ready' as const, stale });
+    observer.onPoliciesChanged?.({ ready: 2, invalid: 0 }, [summary('team-a/gone'), summary('team-a/kept', true)]);
+    observer.onPolicyEvaluated?.('team-a/gone', 'failed', 0.001);
+    observer.onFailureAction?.('team-a/gone', 'abort');
+    observer.onViolation?.('team-a/gone', ['Deny', 'Audit']);
+    observer.onPolicyEvaluated?.('team-a/kept', 'passed', 0.001);
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('kclguard_policy_evaluations_total{policy="team-a/gone",result="failed"} 1');
+    expect(text).toContain('kclguard_policy_stale{policy="team-a/kept"} 1');
+    expect(text).toContain('kclguard_policy_stale{policy="team-a/gone"} 0');
+    expect(text).toContain('kclguard_policy_violation_actions_total{policy="team-a/gone",action="Audit"} 1');
+
+    observer.onPoliciesChanged?.({ ready: 1, invalid: 0 }, [summary('team-a/kept')]);
+    observer.onPolicyEvaluated?.('team-a/gone', 'passed', 0.001);
+    observer.onFailureAction?.('team-a/gone', 'warn');
+    observer.onViolation?.('team-a/gone', ['Warn']);
+    text = await metrics.registry.metrics();
+    expect(text).not.toContain('team-a/gone');
+    expect(text).toContain('kclguard_policy_evaluations_total{policy="team-a/kept",result="passed"} 1');
+    expect(text).toContain('kclguard_policy_stale{policy="team-a/kept"} 0');
   });
 });
 

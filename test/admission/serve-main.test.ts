@@ -82,7 +82,7 @@ describe('kclguard serve main', () => {
 
   it('serves until SIGTERM, then shuts down and exits 0', async () => {
     const before = new Set(process.listeners('SIGTERM'));
-    const exit = main(['--policies', cacheDir, '--port', '0', '--log-level', 'silent', '--shutdown-grace-seconds', '1']);
+    const exit = main(['--policies', cacheDir, '--port', '0', '--log-level', 'silent', '--shutdown-grace-seconds', '1', '--shutdown-delay-seconds', '0']);
     const deadline = Date.now() + 10_000;
     let url: string | undefined;
     while (!url && Date.now() < deadline) {
