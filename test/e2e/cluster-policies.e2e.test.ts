@@ -56,14 +56,14 @@ afterAll(async () => {
 });
 
 describe('CRDs', () => {
-  it('apply server-side and `kubectl get kclruns` shows Ready, Mode, FailureAction and Age', async () => {
+  it('apply server-side and `kubectl get kclruns` shows Ready, Mode, Actions, FailureAction and Age', async () => {
     await installCrds();
     const namespace = await policyNamespace('e2e-crd');
     await applyPolicies(kclRun(namespace, 'columns', { mode: 'Validate', failureAction: 'warn', source: 'a = 1\n' }));
     const table = await kubectl(['get', 'kclruns', '-n', namespace]);
     const [header, row] = table.stdout.trim().split('\n');
-    expect(header!.split(/\s+/)).toEqual(['NAME', 'READY', 'MODE', 'FAILUREACTION', 'AGE']);
-    expect(row!.split(/\s+/).slice(0, 4)).toEqual(['columns', 'True', 'Validate', 'warn']);
+    expect(header!.split(/\s+/)).toEqual(['NAME', 'READY', 'MODE', 'ACTIONS', 'FAILUREACTION', 'AGE']);
+    expect(row!.split(/\s+/).slice(0, 5)).toEqual(['columns', 'True', 'Validate', '["Deny"]', 'warn']);
     const clusterTable = await kubectl(['get', 'clusterkclruns']);
     expect(clusterTable.code).toBe(0);
   });

@@ -10,7 +10,6 @@ import { toPlain } from '../convert.js';
 import { TextBudget } from '../budget.js';
 import type { RunLimits, RunResult } from '../api-types.js';
 import { KDict, type Value } from '../value.js';
-import { code } from './test-helpers.js';
 
 function runWith(source: string, options: Record<string, Value> = {}, limits?: RunLimits): RunResult {
   const c = compile(source, 'main.k');
@@ -23,8 +22,17 @@ function failure(r: RunResult): [string, number | undefined] {
   return [r.diagnostic.code, r.diagnostic.span?.line];
 }
 
-/** The 294-byte document of the issue: nine levels of nine aliases (9^9 leaves). */
-/** The classic alias bomb, shared with the server tests and bench:isolation. */
+/**
+ * The diagnostic code of a run whose clock never moves: what stops it is the work it does (steps,
+ * sizes), never how fast this machine happens to be — a loaded CI machine must not turn an
+ * expected K9001 into K9003.
+ */
+function code(source: string, options: Record<string, Value> = {}, limits: RunLimits = {}): string | undefined {
+  const r = runWith(source, options, { clock: () => 0, ...limits });
+  return r.ok ? undefined : r.diagnostic.code;
+}
+
+/** The 294-byte document of the issue (nine levels of nine aliases, 9^9 leaves), shared with the server tests and bench:isolation. */
 const BILLION_LAUGHS = readFileSync(new URL('../../../test/support/billion-laughs.yaml', import.meta.url), 'utf8');
 
 describe('YAML and JSON decoding are bounded', () => {
