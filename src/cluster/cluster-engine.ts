@@ -34,6 +34,7 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
   const handler = createAdmissionHandler({
     policies,
     authorizer: cluster.authorizer,
+    exempt: cluster.exempt,
     namespaces: cluster.namespaces,
     exclusions: options.exclusions,
     observer: options.observer,

@@ -4,14 +4,14 @@
  * status. Webhook self-registration is separate: serve registers only once it listens, so the
  * API server is never pointed at an address nobody answers yet.
  */
-import type { Authorizer, EngineLogger, EngineObserver, NamespaceLookup, PolicySet } from '../engine/index.js';
-import { cachingAuthorizer } from '../engine/index.js';
+import type { Authorizer, EngineLogger, EngineObserver, ExemptCheck, NamespaceLookup, PolicySet } from '../engine/index.js';
+import { cachingAuthorizer, cachingExemptCheck } from '../engine/index.js';
 import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';
 import { LeaderElector } from './leader-election.js';
 import { apiNamespaceReader, ReadThroughNamespaces } from './namespace-reader.js';
-import { subjectAccessReviewAuthorizer } from './sar-authorizer.js';
+import { subjectAccessReviewAuthorizer, subjectAccessReviewUserAuthorizer } from './sar-authorizer.js';
 import { StatusWriter } from './status-writer.js';
 
 export interface ClusterModeOptions {
@@ -34,6 +34,8 @@ export interface ClusterModeOptions {
 
 export interface ClusterMode {
   readonly authorizer: Authorizer;
+  /** The exempt check for requesting users (SubjectAccessReview, cached like the ServiceAccount checks). */
+  readonly exempt: ExemptCheck;
   readonly namespaces: NamespaceLookup;
   /** True while the policy source has listed everything (false after stop). */
   ready(): boolean;
@@ -49,6 +51,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     logger: options.logger,
     ...(options.observer ? { observer: options.observer } : {}),
   });
+  const exempt = cachingExemptCheck(subjectAccessReviewUserAuthorizer(kubeConfig), options.authorizerCache);
   let leader: LeaderElector | undefined;
   let status: StatusWriter | undefined;
   const source = new ClusterPolicySource({
@@ -86,6 +89,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
 
   return {
     authorizer,
+    exempt,
     namespaces: new ReadThroughNamespaces(source, apiNamespaceReader(kubeConfig)),
     ready: () => source.ready,
     reload: async () => {

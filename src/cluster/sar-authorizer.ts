@@ -4,7 +4,7 @@
  * resource. Wrap it in the engine's cachingAuthorizer: this function itself always asks.
  */
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Authorizer } from '../engine/index.js';
+import type { Authorizer, UserAuthorizer } from '../engine/index.js';
 
 export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;
@@ -30,6 +30,37 @@ export function subjectAccessReviewAuthorizer(kubeConfig: KubeConfig): Authorize
             group: attributes.group,
             resource: attributes.resource,
             subresource: attributes.subresource || undefined,
+            namespace: attributes.namespace || undefined,
+            name: attributes.name || undefined,
+          },
+        },
+      },
+    });
+    return review.status?.allowed === true;
+  };
+}
+
+/**
+ * Asks whether a requesting user may do something — the `exempt` check (src/engine/exempt.ts) —
+ * with the user's name, uid, groups and extra exactly as the AdmissionRequest's userInfo gives
+ * them, so that the answer is the one the API server's authorizer would give that user.
+ */
+export function subjectAccessReviewUserAuthorizer(kubeConfig: KubeConfig): UserAuthorizer {
+  const api = kubeConfig.makeApiClient(AuthorizationV1Api);
+  return async (user, attributes) => {
+    const review = await api.createSubjectAccessReview({
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: user.username,
+          uid: user.uid,
+          groups: user.groups ? [...user.groups] : undefined,
+          extra: user.extra ? Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) : undefined,
+          resourceAttributes: {
+            verb: attributes.verb,
+            group: attributes.group,
+            resource: attributes.resource,
             namespace: attributes.namespace || undefined,
             name: attributes.name || undefined,
           },

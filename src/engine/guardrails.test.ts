@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { UserInfo } from './contract.js';
-import type { ExemptCheck } from './exempt.js';
+import { cachingExemptCheck, type ExemptCheck } from './exempt.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
 import { InProcessExecutor } from './in-process-executor.js';
 import { StaticNamespaceLookup } from './namespaces.js';
@@ -225,5 +225,29 @@ describe('recovery programs', () => {
     const report = await policies.replace([{ doc: kclRun('p', 'team-a', { source: '{}', recovery: { source: 'not json' } }) }]);
     expect(report.snapshot.policies[0]!.state).toBe('invalid');
     expect(report.snapshot.policies[0]!.errors[0]).toMatch(/^team-a\/p\.recovery\.k:1:1: E1001/);
+  });
+});
+
+describe('the cached exempt check', () => {
+  it('asks once per user and policy, keys on groups and extra, and keeps answers for their TTL', async () => {
+    const asked: string[] = [];
+    let now = 0;
+    const check = cachingExemptCheck(
+      async (user, attributes) => {
+        asked.push(`${user.username} ${attributes.verb} ${attributes.resource}/${attributes.name} in ${attributes.namespace || '-'}`);
+        return (user.groups ?? []).includes('platform:oncall');
+      },
+      { now: () => now, allowedTtlMs: 1000, deniedTtlMs: 100 },
+    );
+    const guard = { kind: 'ClusterKCLRun' as const, name: 'guard', key: 'cluster/guard' };
+    const local = { kind: 'KCLRun' as const, name: 'p', namespace: 'team-a', key: 'team-a/p' };
+    expect(await check({ username: 'carol', groups: ['platform:oncall'] }, guard)).toBe(true);
+    expect(await check({ username: 'carol', groups: ['platform:oncall'] }, guard)).toBe(true);
+    expect(await check({ username: 'carol', groups: [] }, guard)).toBe(false);
+    expect(await check({ username: 'carol', groups: [] }, local)).toBe(false);
+    expect(asked).toEqual(['carol exempt clusterkclruns/guard in -', 'carol exempt clusterkclruns/guard in -', 'carol exempt kclruns/p in team-a']);
+    now = 2000;
+    await check({ username: 'carol', groups: ['platform:oncall'] }, guard);
+    expect(asked).toHaveLength(4);
   });
 });

@@ -38,4 +38,4 @@ export { matchesLabelSelector, matchesResourceRules, whyNotSelected } from './se
 export { withPolicyValidation, isPolicyWrite } from './policy-admission.js';
 export { rbacAuthorizer, RbacIndex, serviceAccountUser, type RbacUser } from './rbac/index.js';
 export * from './pool/index.js';
-export { allowAllExempt, exemptAttributes, rbacExemptCheck, EXEMPT_VERB, type ExemptCheck } from './exempt.js';
+export { allowAllExempt, cachingExemptCheck, exemptAttributes, rbacExemptCheck, EXEMPT_VERB, type ExemptCheck, type UserAuthorizer } from './exempt.js';

@@ -117,6 +117,7 @@ export async function startKclguard(options: KclguardOptions): Promise<RunningKc
     ...(options.serviceName ? ['--service-name', options.serviceName] : []),
     '--pod-name', options.webhookName,
     '--shutdown-grace-seconds', '2',
+    '--shutdown-delay-seconds', '0',
     '--log-level', 'info',
     ...(options.extraArgs ?? []),
   ];
