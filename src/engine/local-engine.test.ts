@@ -50,3 +50,32 @@ describe('createLocalEngine', () => {
     expect((await engine.handler(request({ object: pod('web', 'locked') }))).outcomes[0]!.result).toBe('not_consented');
   });
 });
+
+describe('RBAC manifests in the policy directory (local mode)', () => {
+  it("answer the ServiceAccount and exempt checks, so a tenant's veto counts only with exempt", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kclguard-local-rbac-'));
+    const guard = clusterKclRun('guard', { source: JSON.stringify({ assert: 'not allowed' }), mode: 'Validate' });
+    const rbac = [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'exempt-guard' },
+        rules: [{ apiGroups: ['krm.kcl.dev'], resources: ['clusterkclruns'], resourceNames: ['guard'], verbs: ['exempt'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'oncall-exempt-guard' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'exempt-guard' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oncall' }],
+      },
+    ];
+    await writeFile(join(dir, 'policies.yaml'), [guard, ...rbac].map((d) => yaml.dump(d)).join('---\n'));
+    engine = await createLocalEngine({ dir, compiler: new FakeCompiler(), watch: false });
+    const vetoed = pod('web', 'team-a', { annotations: { canValidate: '' } });
+    const tenant = await engine.handler({ ...request({ phase: 'validate', object: vetoed }), userInfo: { username: 'alice', groups: ['team-a'] } });
+    expect(tenant.allowed).toBe(false);
+    const oncall = await engine.handler({ ...request({ phase: 'validate', object: vetoed }), userInfo: { username: 'bob', groups: ['oncall'] } });
+    expect(oncall.allowed).toBe(true);
+  });
+});

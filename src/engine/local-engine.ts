@@ -1,9 +1,12 @@
 /**
- * The engine runtime without a cluster: a policy directory (watched), its Namespaces, an
- * executor (the worker pool in the server, in-process by default), an authorizer (allow-all by
- * default) behind the TTL cache, and the AdmissionHandler the transport calls.
+ * The engine runtime without a cluster: a policy directory (watched), its Namespaces and RBAC
+ * manifests, an executor (the worker pool in the server, in-process by default), the
+ * ServiceAccount and exempt checks answered from those manifests (allow-all without any, or a
+ * given authorizer behind the TTL cache), and the AdmissionHandler the transport calls.
  */
 import { allowAllAuthorizer, cachingAuthorizer, type Authorizer, type AuthorizerCacheOptions } from './authorizer.js';
+import { allowAllExempt, exemptAttributes, type ExemptCheck } from './exempt.js';
+import { serviceAccountUser } from './rbac/index.js';
 import type { ExclusionConfig } from './exclusions.js';
 import type { PolicyExecutor } from './executor.js';
 import { createAdmissionHandler } from './handler.js';
@@ -24,7 +27,11 @@ export interface LocalEngineOptions {
   readonly executor?: PolicyExecutor;
   /** For the default executor. Default: kclguard's KCL interpreter. */
   readonly compiler?: PolicyCompiler;
-  /** Default: allow every ServiceAccount. Always wrapped in the TTL cache unless `authorizerCache` is false. */
+  /**
+   * Default: the RBAC manifests in the directory (Role, ClusterRole, RoleBinding,
+   * ClusterRoleBinding), else allow every ServiceAccount. One given here is wrapped in the TTL
+   * cache unless `authorizerCache` is false.
+   */
   readonly authorizer?: Authorizer;
   readonly authorizerCache?: AuthorizerCacheOptions | false;
   readonly exclusions?: Partial<ExclusionConfig>;
@@ -70,12 +77,25 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   });
   const initialReport = await source.load();
   if (options.watch ?? true) source.watch();
-  const inner = options.authorizer ?? allowAllAuthorizer;
-  const authorizer =
-    options.authorizerCache === false ? inner : cachingAuthorizer(inner, { logger, ...(options.observer ? { observer: options.observer } : {}), ...options.authorizerCache });
+  // Without an authorizer given, the RBAC manifests of the directory answer (cheap and local, so
+  // not cached: an RBAC edit applies with the reload), and without manifests every check passes.
+  const fromDirectory: Authorizer = async (sa, attributes) => {
+    const rbac = policies.snapshot().rbac;
+    return rbac ? rbac.decide(serviceAccountUser(sa), attributes).allowed : allowAllAuthorizer(sa, attributes);
+  };
+  const exempt: ExemptCheck = async (user, policy) => {
+    const rbac = policies.snapshot().rbac;
+    return rbac ? rbac.decide({ user: user.username ?? '', groups: user.groups ?? [] }, exemptAttributes(policy)).allowed : allowAllExempt(user, policy);
+  };
+  const authorizer = !options.authorizer
+    ? fromDirectory
+    : options.authorizerCache === false
+      ? options.authorizer
+      : cachingAuthorizer(options.authorizer, { logger, ...(options.observer ? { observer: options.observer } : {}), ...options.authorizerCache });
   const handler = createAdmissionHandler({
     policies,
     authorizer,
+    exempt,
     // The source answers from the Namespaces of the snapshot in force, which swap together with
     // its policies: a review sees both from one reload.
     namespaces: source,

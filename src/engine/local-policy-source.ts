@@ -3,7 +3,8 @@
  *
  * - Every `*.yaml` / `*.yml` below the directory, recursively (see listPolicyFiles for what is
  *   skipped). KCLRun / ClusterKCLRun documents become policies; core/v1 Namespace documents feed
- *   the Namespace lookup; every other kind is ignored.
+ *   the Namespace lookup; RBAC documents answer the ServiceAccount and exempt checks; every other
+ *   kind is ignored.
  * - A reload swaps policies and Namespaces together, as one snapshot.
  * - Nothing a writer can leave behind turns enforcement off silently. A file revision that
  *   cannot be read, is not YAML, is empty, or holds a document cut off before its kind or name
@@ -20,7 +21,8 @@ import { TreeWatcher } from './directory-watch.js';
 import type { EngineLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { StaticNamespaceLookup, type NamespaceInfo, type NamespaceLookup } from './namespaces.js';
-import { definedKeys, isNamespaceDocument, isPolicyDocument, listPolicyFiles, readRevision, type FileRevision } from './policy-files.js';
+import { definedKeys, isNamespaceDocument, isPolicyDocument, isRbacDocument, listPolicyFiles, readRevision, type FileRevision } from './policy-files.js';
+import { RbacIndex } from './rbac/index.js';
 import type { LoadProblem, PolicyDocument, PolicySet, PolicySnapshot } from './policy-set.js';
 
 export interface LocalLoadReport {
@@ -258,6 +260,7 @@ export class LocalPolicySource implements NamespaceLookup {
 
     const policyDocs: PolicyDocument[] = [];
     const namespaceDocs: unknown[] = [];
+    const rbacDocs: unknown[] = [];
     for (const path of paths) {
       const because = stale.get(path);
       for (const doc of this.files.get(path)!.effective.docs) {
@@ -267,11 +270,15 @@ export class LocalPolicySource implements NamespaceLookup {
           policyDocs.push({ doc, origin: relative(dir, path) || path, ...(because !== undefined ? { staleBecause: [because] } : {}) });
         } else if (isNamespaceDocument(record)) {
           namespaceDocs.push(doc);
+        } else if (isRbacDocument(record)) {
+          rbacDocs.push(doc);
         }
       }
     }
     const namespaces = new StaticNamespaceLookup(namespaceDocs);
-    const loaded = await policySet.replace(policyDocs, { namespaces });
+    const rbac = rbacDocs.length > 0 ? new RbacIndex(rbacDocs) : undefined;
+    for (const problem of rbac?.problems ?? []) problems.push({ message: `RBAC manifest: ${problem.message}` });
+    const loaded = await policySet.replace(policyDocs, { namespaces, ...(rbac ? { rbac } : {}) });
     const report: LocalLoadReport = {
       snapshot: loaded.snapshot,
       files: fileCount,

@@ -4,6 +4,7 @@
  * cut off mid-document, or not YAML at all. This module says which revisions can be used; the
  * policy source decides what to keep (local-policy-source.ts).
  */
+import { RBAC_API_GROUP } from './rbac/index.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -22,6 +23,11 @@ export function isPolicyDocument(doc: Record<string, unknown>): boolean {
 
 export function isNamespaceDocument(doc: Record<string, unknown>): boolean {
   return doc.kind === 'Namespace' && doc.apiVersion === 'v1';
+}
+
+/** Role, ClusterRole, RoleBinding, ClusterRoleBinding: local mode answers RBAC checks from them. */
+export function isRbacDocument(doc: Record<string, unknown>): boolean {
+  return typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith(`${RBAC_API_GROUP}/`);
 }
 
 /**

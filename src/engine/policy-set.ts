@@ -18,6 +18,7 @@ import type { ExecutablePolicy, PolicyExecutor } from './executor.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import { needsResolution, type PolicyDefinition, type ResolvedSource } from './model.js';
 import type { NamespaceLookup } from './namespaces.js';
+import type { RbacIndex } from './rbac/index.js';
 import { notify, type EngineObserver } from './observer.js';
 import { parsePolicy } from './schema.js';
 
@@ -34,6 +35,12 @@ export interface PolicySnapshot {
    * cache (cluster mode).
    */
   readonly namespaces?: NamespaceLookup;
+  /**
+   * The RBAC manifests loaded together with these policies (local mode), answering the
+   * ServiceAccount and exempt checks. Absent: local mode allows every check; cluster mode asks
+   * the API server.
+   */
+  readonly rbac?: RbacIndex;
 }
 
 export interface PolicyDocument {
@@ -50,6 +57,8 @@ export interface PolicyDocument {
 export interface ReplaceOptions {
   /** Namespaces to swap in together with the policies (see PolicySnapshot.namespaces). */
   readonly namespaces?: NamespaceLookup;
+  /** RBAC manifests to swap in together with the policies (see PolicySnapshot.rbac). */
+  readonly rbac?: RbacIndex;
 }
 
 export interface LoadProblem {
@@ -214,6 +223,7 @@ export class PolicySet {
       counts,
       stale,
       ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+      ...(options.rbac ? { rbac: options.rbac } : {}),
     });
     if (!this.leases.has(previous.generation)) this.options.executor.release(previous.generation);
     notify(
