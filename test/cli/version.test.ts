@@ -1,5 +1,5 @@
-import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatVersion, main, readVersionInfo } from '../../src/cli/version.js';
@@ -7,8 +7,12 @@ import { capture } from './cli-harness.js';
 
 const run = (...argv: string[]) => capture(() => main(argv));
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function files(packageJson: string | undefined, buildInfo: string | undefined): { packageJson: string; buildInfo: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kclguard-version-'));
+  made.push(dir);
   const paths = { packageJson: join(dir, 'package.json'), buildInfo: join(dir, 'build-info.json') };
   if (packageJson !== undefined) writeFileSync(paths.packageJson, packageJson);
   if (buildInfo !== undefined) writeFileSync(paths.buildInfo, buildInfo);
