@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCa } from './lib/certs.mjs';
 import { apiClient, applyYaml, helm, kubectl, run, sleep, waitFor } from './lib/kube.mjs';
-import { recoverySeconds, runLoad, summarize } from './lib/load.mjs';
+import { badSeconds, recoverySeconds, runLoad, summarize } from './lib/load.mjs';
 import { churnPolicy, loadPolicies } from './lib/policies.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -191,9 +191,12 @@ async function runScenario(scenario, context) {
   const load = runLoad(context.client, LOAD_NS, { ratePerSecond: rate, stop, maxSeconds: 600, churn: true, label: scenario.name });
   let extra;
   let error;
+  const loadStarted = Date.now();
   try {
     await sleep(3000);
+    const faultAt = Date.now();
     extra = await scenario.act(context);
+    extra = { faultAtSecond: seconds(faultAt - loadStarted), faultOverAtSecond: seconds(Date.now() - loadStarted), ...extra };
     await sleep(SETTLE_MS);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
@@ -204,17 +207,18 @@ async function runScenario(scenario, context) {
   const summary = summarize(records);
   extra = extra ?? {};
   const met = !error && (scenario.judge ? scenario.judge(summary, extra, records) : summary.failed === 0 && summary.wrong === 0);
-  return { name: scenario.name, goal: scenario.goal, met, error, ...summary, ...extra };
+  return { name: scenario.name, goal: scenario.goal, met, error, ...summary, ...extra, badSeconds: badSeconds(records) };
 }
 
 function printResult(r) {
   const head = `${r.met ? 'PASS' : 'FAIL'} ${r.name}: ${r.writes} writes in ${r.seconds}s, ok ${r.ok}, failed ${r.failed}, wrong ${r.wrong}` +
     `, latency p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms max ${r.maxMs} ms`;
   process.stdout.write(`${head}\n  goal: ${r.goal}\n`);
-  const { name, goal, met, error, writes, seconds: s, ok, failed, wrong, p50Ms, p99Ms, maxMs, reasons, ...extra } = r;
+  const { name, goal, met, error, writes, seconds: s, ok, failed, wrong, p50Ms, p99Ms, maxMs, reasons, badSeconds: bad, ...extra } = r;
   void [name, goal, met, writes, s, ok, failed, wrong, p50Ms, p99Ms, maxMs];
   if (Object.keys(extra).length) process.stdout.write(`  ${Object.entries(extra).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
   for (const [reason, n] of Object.entries(reasons)) process.stdout.write(`  ${n} x ${reason}\n`);
+  if (bad.length) process.stdout.write(`  seconds with failed/wrong writes [second, ok, failed, wrong]: ${JSON.stringify(bad)}\n`);
   if (error) process.stdout.write(`  error: ${error}\n`);
 }
 

@@ -10,8 +10,13 @@
 //          out, refused the connection, throttled (429)...
 import { CHURN_ANNOTATION, DENY_LABEL, DENY_MESSAGE, MUTATION_LABEL } from './policies.mjs';
 
+/** A reason without what differs between otherwise equal failures (addresses, ports), so equal ones count together. */
+export function normalizeReason(text) {
+  return text.replace(/\d{1,3}(\.\d{1,3}){3}(:\d+)?/g, 'ADDR').replace(/->ADDR/g, '').slice(0, 240);
+}
+
 export function classify(expectDenied, answer, { churn = false } = {}) {
-  if (answer.error) return { outcome: 'failed', reason: `connection: ${answer.error}` };
+  if (answer.error) return { outcome: 'failed', reason: normalizeReason(`connection: ${answer.error}`) };
   const { status, body } = answer;
   const message = String(body?.message ?? '');
   const deniedByPolicy = status >= 400 && status < 500 && message.includes('denied the request') && message.includes(DENY_MESSAGE);
@@ -23,7 +28,7 @@ export function classify(expectDenied, answer, { churn = false } = {}) {
     return { outcome: 'ok' };
   }
   if (deniedByPolicy) return expectDenied ? { outcome: 'ok' } : { outcome: 'wrong', reason: 'refused by the policy although allowed' };
-  return { outcome: 'failed', reason: `HTTP ${status}: ${message.slice(0, 200)}` };
+  return { outcome: 'failed', reason: normalizeReason(`HTTP ${status}: ${message}`) };
 }
 
 /**
@@ -77,6 +82,23 @@ export function summarize(records) {
     maxMs: latencies.length ? latencies[latencies.length - 1] : 0,
     reasons,
   };
+}
+
+/**
+ * Per second of the run (by the time each write was sent): [second, ok, failed, wrong]; only
+ * seconds with a failed or wrong write, to keep the printout short.
+ */
+export function badSeconds(records) {
+  if (records.length === 0) return [];
+  const start = records[0].sentAt;
+  const buckets = new Map();
+  for (const r of records) {
+    const second = Math.floor((r.sentAt - start) / 1000);
+    const bucket = buckets.get(second) ?? [second, 0, 0, 0];
+    bucket[r.outcome === 'ok' ? 1 : r.outcome === 'failed' ? 2 : 3] += 1;
+    buckets.set(second, bucket);
+  }
+  return [...buckets.values()].filter((b) => b[2] + b[3] > 0);
 }
 
 /** Seconds from `sinceMs` until the first write that starts a run of `streak` ok answers. */
