@@ -65,12 +65,20 @@ start_daemon() {
   echo $! >"$dir/pids/$name"
 }
 
+# A daemon whose starter has exited is reaped by init, which may take its time: a zombie has
+# stopped all the same.
+running() {
+  local state
+  state="$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
 stop_pid() {
   local pid="$1" grace="${2:-10}"
   kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 $(( grace * 5 ))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  for _ in $(seq 1 $(( grace * 5 ))); do running "$pid" || return 0; sleep 0.2; done
   kill -KILL "$pid" 2>/dev/null || true
-  for _ in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  for _ in $(seq 1 25); do running "$pid" || return 0; sleep 0.2; done
 }
 
 # Every cgroup v1 hierarchy and the cgroup2 mount, as mount points.
@@ -120,6 +128,15 @@ pids_in_netns() {
     pid="${link#/proc/}"
     pid="${pid%%/*}"
     [[ "$(readlink "$link" 2>/dev/null)" == "$inode" ]] && echo "$pid"
+  done
+  return 0
+}
+
+# containerd's shims outlive containerd; each names the node's containerd socket.
+kill_shims() {
+  local dir="$1" pid
+  for pid in $(grep -lsF -- "$dir/containerd/containerd.sock" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+    [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] || kill -KILL "$pid" 2>/dev/null || true
   done
   return 0
 }
@@ -316,7 +333,9 @@ cmd_up() {
   # The namespaces, held by one process.
   setsid unshare --net --mount --propagation private sleep infinity </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/holder.pid"
-  wait_for "the namespace holder" 10 test "$(readlink "/proc/$(holder_pid "$dir")/ns/net")" != "$(readlink /proc/self/ns/net)"
+  # Evaluated on every try: the holder has its namespaces only once unshare has run.
+  holder_unshared() { [[ "$(readlink "/proc/$(holder_pid "$dir")/ns/net")" != "$(readlink "/proc/$$/ns/net")" ]]; }
+  wait_for "the namespace holder" 30 holder_unshared
   readlink "/proc/$(holder_pid "$dir")/ns/net" >"$dir/netns"
   in_ns "$dir" ip link set lo up
   in_ns "$dir" ip link add "$bridge" type bridge
@@ -423,10 +442,9 @@ cmd_down() {
   # The containers: every process in the cgroup root; then the shims, then containerd.
   [[ -f "$dir/cgroup-root" ]] && remove_cgroup_root "$(cat "$dir/cgroup-root")"
   local pid
-  for pid in $(grep -lsF -- "$dir/containerd/containerd.sock" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-    [[ "$pid" == "$$" ]] || kill -KILL "$pid" 2>/dev/null || true
-  done
   [[ -f "$dir/pids/containerd" ]] && stop_pid "$(cat "$dir/pids/containerd")" 10
+  # After containerd: it starts shims of its own while it runs (also to clean up killed ones).
+  kill_shims "$dir"
   if [[ -f "$dir/control-plane.dir" && -n "$(holder_pid "$dir")" ]] && kill -0 "$(holder_pid "$dir")" 2>/dev/null; then
     in_ns "$dir" "$here/cluster.sh" down "$(cat "$dir/control-plane.dir")" >/dev/null 2>&1 || true
   fi
@@ -438,6 +456,11 @@ cmd_down() {
     done
   fi
   [[ -n "$(holder_pid "$dir")" ]] && stop_pid "$(holder_pid "$dir")" 2
+  # Whatever still holds the namespace now (a process started while the above ran) goes too.
+  kill_shims "$dir"
+  if [[ -f "$dir/netns" ]]; then
+    for pid in $(pids_in_netns "$(cat "$dir/netns")"); do kill -KILL "$pid" 2>/dev/null || true; done
+  fi
   # A control plane whose namespace could not be entered any more: its own down stops it by pid.
   if [[ -f "$dir/control-plane.dir" && -d "$(cat "$dir/control-plane.dir")" ]]; then
     "$here/cluster.sh" down "$(cat "$dir/control-plane.dir")" >/dev/null 2>&1 || true

@@ -78,7 +78,7 @@ chainsaw_tests() {
   counts="$(node -e '
     const report = require(process.argv[1]);
     const tests = report.tests ?? [];
-    const failed = tests.filter((t) => (t.steps ?? []).some((s) => (s.operations ?? []).some((o) => o.err))).length;
+    const failed = tests.filter((t) => (t.steps ?? []).some((s) => (s.operations ?? []).some((o) => o.failure))).length;
     console.log(`${tests.length - failed} ${failed}`);' "$results/chainsaw.json" 2>/dev/null || echo "0 1")"
   passed=$(( passed + ${counts% *} ))
   failed=$(( failed + ${counts#* } ))
