@@ -58,10 +58,13 @@ in_ns() {
   nsenter --target "$(holder_pid "$dir")" --net --mount --wd="$PWD" -- "$@"
 }
 
+# nsenter and setsid exec what they run (no fork: nothing here enters a pid namespace, and a
+# background job is no process group leader), so $! is the daemon's own pid. Calling in_ns here
+# would record the pid of the subshell running the function instead.
 start_daemon() {
   local dir="$1" name="$2"
   shift 2
-  in_ns "$dir" setsid "$@" </dev/null >"$dir/logs/$name.log" 2>&1 &
+  nsenter --target "$(holder_pid "$dir")" --net --mount --wd="$PWD" -- setsid "$@" </dev/null >"$dir/logs/$name.log" 2>&1 &
   echo $! >"$dir/pids/$name"
 }
 
@@ -122,13 +125,11 @@ remove_cgroup_root() {
 }
 
 # Processes whose network namespace is the cluster's (stray shims, a killed test's children).
+# One find instead of a readlink per process: that loop took seconds on a busy machine.
 pids_in_netns() {
-  local inode="$1" link pid
-  for link in /proc/[0-9]*/ns/net; do
-    pid="${link#/proc/}"
-    pid="${pid%%/*}"
-    [[ "$(readlink "$link" 2>/dev/null)" == "$inode" ]] && echo "$pid"
-  done
+  local pattern="${1//\[/\\[}"
+  pattern="${pattern//\]/\\]}"
+  find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -lname "$pattern" 2>/dev/null | cut -d/ -f3
   return 0
 }
 
