@@ -7,10 +7,23 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/write-build-info.mjs ./scripts/
 COPY src ./src
+# The git commit `kclguard version` reports; the build context has no .git, so the image build
+# passes it (scripts/image/build.sh does). Declared after npm ci so a new commit keeps that layer.
+ARG KCLGUARD_BUILD_COMMIT=unknown
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
+# The release version: equal to package.json's version and the chart's appVersion (a unit test,
+# test/release-version.test.ts, keeps the three in sync).
+ARG KCLGUARD_VERSION=0.1.0
+ARG KCLGUARD_BUILD_COMMIT=unknown
+LABEL org.opencontainers.image.title="kclguard" \
+      org.opencontainers.image.description="Kubernetes admission controller whose policies are KCLRun resources written in KCL" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${KCLGUARD_VERSION}" \
+      org.opencontainers.image.revision="${KCLGUARD_BUILD_COMMIT}"
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules

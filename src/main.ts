@@ -19,7 +19,8 @@ function firstLine(error: unknown): string {
 }
 
 async function dispatch(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [first, ...rest] = argv;
+  const command = first === '--version' ? 'version' : first;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;

@@ -38,18 +38,9 @@ trap 'rm -rf "$staging"' EXIT
 export CGO_ENABLED=0
 export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"
 
-kube_minor="${kube_version#v1.}"
-kube_minor="${kube_minor%%.*}"
-build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-# The same variables hack/lib/version.sh sets, in both places Kubernetes reads them from;
-# without them the binary reports v0.0.0-master and kubectl warns about the version skew.
-kube_ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kube_ldflags+=" -X $pkg.gitVersion=$kube_version"
-  kube_ldflags+=" -X $pkg.gitMajor=1 -X $pkg.gitMinor=$kube_minor"
-  kube_ldflags+=" -X $pkg.gitCommit= -X $pkg.gitTreeState=archive"
-  kube_ldflags+=" -X $pkg.buildDate=$build_date"
-done
+# shellcheck source=kube-ldflags.sh
+source "$here/kube-ldflags.sh"
+kube_ldflags="$(kube_ldflags "$kube_version")"
 
 timed_build() {
   local name="$1" dir="$2" package="$3" ldflags="$4" started elapsed

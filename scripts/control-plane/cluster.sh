@@ -4,6 +4,8 @@
 #
 #   cluster.sh up           build if needed, start, wait for /readyz, print `export` lines
 #   cluster.sh env [DIR]    print the `export` lines of a running control plane
+#   cluster.sh restart-apiserver [DIR]   stop kube-apiserver and start it again with the same
+#                           flags (etcd keeps the data), wait for /readyz
 #   cluster.sh down [DIR]   stop it and delete its directory (DIR defaults to $KCLGUARD_E2E_DIR)
 #
 # Typical shell use:  eval "$(scripts/control-plane/cluster.sh up)"; ...; scripts/control-plane/cluster.sh down
@@ -12,6 +14,10 @@
 #   KCLGUARD_E2E_OWNER_PID  when set, a watchdog tears the control plane down once that process
 #                           is gone, so a killed test runner does not leave servers behind.
 #   KCLGUARD_E2E_READY_TIMEOUT  seconds to wait for /readyz (default 120).
+#   KCLGUARD_E2E_ADVERTISE_ADDRESS  an address of this network namespace for kube-apiserver to
+#                           listen on and advertise instead of 127.0.0.1, so that Pods can reach
+#                           it (scripts/control-plane/node.sh sets it to its bridge's address,
+#                           inside a network namespace of its own; never the machine's uplink).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,13 +44,13 @@ free_ports() {
         return;
       }
       const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => { servers.push(s); next(); });
+      s.listen(0, process.argv[2], () => { servers.push(s); next(); });
     };
-    next();' "$1"
+    next();' "$1" "${2:-127.0.0.1}"
 }
 
 generate_certificates() {
-  local dir="$1"
+  local dir="$1" advertise="$2"
   local pki="$dir/pki"
   mkdir -p "$pki"
   (
@@ -69,14 +75,17 @@ generate_certificates() {
         -out "$name.crt" -days 2 -extfile "$ext"
       rm -f "$name.csr" "$ext"
     }
-    local loopback="IP:127.0.0.1,DNS:localhost"
+    local loopback="IP:127.0.0.1,DNS:localhost" extra_san=""
+    if [[ "$advertise" != 127.0.0.1 ]]; then extra_san=",IP:$advertise"; fi
     # etcd dials its own client port (gRPC gateway) with the serving certificate, so it is both.
     issue etcd-server "/CN=etcd" serverAuth,clientAuth "$loopback"
     issue etcd-client "/CN=kube-apiserver-etcd-client" clientAuth ""
     issue apiserver "/CN=kube-apiserver" serverAuth \
-      "$loopback,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+      "$loopback$extra_san,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
     # system:masters is the group RBAC always allows; it stands for the cluster admin.
     issue admin "/O=system:masters/CN=kclguard-e2e-admin" clientAuth ""
+    # kube-apiserver's identity towards kubelets (kubectl logs/exec on a real node).
+    issue kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth ""
     # A serving certificate for a webhook (kclguard, or a test's own server) on 127.0.0.1;
     # its caBundle is ca.crt.
     issue webhook "/CN=kclguard-e2e-webhook" serverAuth "$loopback"
@@ -119,6 +128,24 @@ start_daemon() {
   shift 2
   setsid "$@" </dev/null >"$dir/$name.log" 2>&1 &
   echo $! >"$dir/$name.pid"
+}
+
+start_apiserver() {
+  local dir="$1" args
+  mapfile -d '' -t args <"$dir/kube-apiserver.args"
+  start_daemon "$dir" kube-apiserver "${args[@]}"
+}
+
+cmd_restart_apiserver() {
+  local dir="${1:-${KCLGUARD_E2E_DIR:-}}" started
+  [[ -f "$dir/$marker" ]] || die "$dir is not a control-plane directory made by this script"
+  started=$(date +%s)
+  stop_group "$dir/kube-apiserver.pid"
+  mv -f "$dir/kube-apiserver.log" "$dir/kube-apiserver.previous.log"
+  start_apiserver "$dir"
+  wait_ready "$dir" "$(cat "$dir/server-url")" "${KCLGUARD_E2E_READY_TIMEOUT:-120}" ||
+    die "kube-apiserver did not become ready after the restart"
+  log "kube-apiserver restarted in $(( $(date +%s) - started ))s"
 }
 
 print_env() {
@@ -170,10 +197,11 @@ cmd_up() {
   up_dir="$dir"
   trap '[[ -n "$up_dir" ]] && cmd_down "$up_dir" >/dev/null 2>&1' EXIT
 
-  generate_certificates "$dir"
+  local advertise="${KCLGUARD_E2E_ADVERTISE_ADDRESS:-127.0.0.1}"
+  generate_certificates "$dir" "$advertise"
   local etcd_port etcd_peer_port api_port
-  read -r etcd_port etcd_peer_port api_port <<<"$(free_ports 3)"
-  local server="https://127.0.0.1:$api_port" pki="$dir/pki"
+  read -r etcd_port etcd_peer_port api_port <<<"$(free_ports 3 "$advertise")"
+  local server="https://$advertise:$api_port" pki="$dir/pki"
   echo "$server" >"$dir/server-url"
   write_kubeconfig "$dir" "$server"
 
@@ -191,19 +219,23 @@ cmd_up() {
 
   # MutatingAdmissionWebhook and ValidatingAdmissionWebhook are on by default; they are named
   # here because the e2e tests depend on them. NodeRestriction goes with the Node authorizer.
-  start_daemon "$dir" kube-apiserver "$bin_dir/kube-apiserver" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+  # The flags are kept in a file so that `restart-apiserver` starts the same server again.
+  printf '%s\0' "$bin_dir/kube-apiserver" \
+    --bind-address="$advertise" --advertise-address="$advertise" --secure-port="$api_port" \
     --etcd-servers="https://127.0.0.1:$etcd_port" \
     --etcd-cafile="$pki/ca.crt" --etcd-certfile="$pki/etcd-client.crt" --etcd-keyfile="$pki/etcd-client.key" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" \
+    --kubelet-client-certificate="$pki/kubelet-client.crt" --kubelet-client-key="$pki/kubelet-client.key" \
+    --kubelet-preferred-address-types=InternalIP \
     --authorization-mode=Node,RBAC \
     --enable-admission-plugins=NodeRestriction,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 \
-    --allow-privileged=true --profiling=false --v=1
+    --allow-privileged=true --profiling=false --v=1 >"$dir/kube-apiserver.args"
+  start_apiserver "$dir"
 
   if [[ -n "${KCLGUARD_E2E_OWNER_PID:-}" ]]; then
     local owner="$KCLGUARD_E2E_OWNER_PID"
@@ -257,9 +289,10 @@ up_dir=""
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down "${2:-}" ;;
+  restart-apiserver) cmd_restart_apiserver "${2:-}" ;;
   env) print_env "${2:-${KCLGUARD_E2E_DIR:-}}" ;;
   *)
-    echo "usage: $0 up | env [DIR] | down [DIR]" >&2
+    echo "usage: $0 up | env [DIR] | restart-apiserver [DIR] | down [DIR]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Removes what install.sh made, whatever state a failed test left: the release, then the
+# namespace (kept by helm uninstall: helm did not create it as part of the release).
+set -u
+if helm status kclguard --namespace kclguard >/dev/null 2>&1; then
+  helm uninstall kclguard --namespace kclguard --wait --timeout 3m
+fi
+kubectl delete namespace kclguard --ignore-not-found --wait --timeout=3m
