@@ -38,7 +38,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'webhook-timeout-seconds', type: 'integer', min: 1, max: 5, default: 5, description: 'with --register-webhooks: how long the API server waits for an answer' },
   { name: 'webhook-resources', type: 'string', valueName: 'RES,...', default: DEFAULT_WEBHOOK_RESOURCES.join(','), description: 'with --register-webhooks: resources sent to kclguard (add e.g. */scale for subresources)' },
   { name: 'webhook-operations', type: 'string', valueName: 'OP,...', default: DEFAULT_WEBHOOK_OPERATIONS.join(','), description: 'with --register-webhooks: operations sent to kclguard (CREATE, UPDATE, DELETE, CONNECT or *)' },
-  { name: 'owner-cluster-role', type: 'string', valueName: 'NAME', description: 'with --register-webhooks: make this ClusterRole the owner of the configurations, so deleting it (helm uninstall) deletes them' },
+  { name: 'owner-cluster-role', type: 'string', valueName: 'NAME', description: 'cluster mode: make this ClusterRole the owner of what kclguard creates itself (the status Lease, and with --register-webhooks the webhook configurations), so deleting it (helm uninstall) deletes them' },
   { name: 'cluster-sync-timeout-seconds', type: 'integer', min: 1, max: 600, default: 30, description: 'cluster mode: how long start-up waits to list policies and Namespaces before giving up (exit 1)' },
   { name: 'sar-allowed-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 300, description: 'cluster mode: how long an allowed SubjectAccessReview answer is reused' },
   { name: 'sar-denied-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 30, description: 'cluster mode: how long a denied SubjectAccessReview answer is reused' },
@@ -68,9 +68,10 @@ export interface ClusterConfig {
     readonly timeoutSeconds: number;
     readonly resources: readonly string[];
     readonly operations: readonly string[];
-    readonly ownerClusterRole?: string;
   };
   readonly syncTimeoutMs?: number;
+  /** Owner (for garbage collection) of the Lease and of registered webhook configurations. */
+  readonly ownerClusterRole?: string;
   readonly allowedTtlMs: number;
   readonly deniedTtlMs: number;
 }
@@ -187,10 +188,9 @@ function clusterConfig(
       timeoutSeconds: Number(v['webhook-timeout-seconds']),
       resources: nonEmpty('--webhook-resources', commaList(v['webhook-resources'])),
       operations: operationList(commaList(v['webhook-operations'])),
-      ...(v['owner-cluster-role'] !== undefined ? { ownerClusterRole: String(v['owner-cluster-role']) } : {}),
     };
   } else {
-    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations', 'owner-cluster-role'];
+    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations'];
     const given = registrationOnly.find((name) => sources[name] === 'flag');
     if (given) throw new FlagError(`--${given} only applies with --register-webhooks`);
   }
@@ -203,6 +203,7 @@ function clusterConfig(
     allowedTtlMs: Number(v['sar-allowed-ttl-seconds']) * 1000,
     deniedTtlMs: Number(v['sar-denied-ttl-seconds']) * 1000,
     syncTimeoutMs: Number(v['cluster-sync-timeout-seconds']) * 1000,
+    ...(v['owner-cluster-role'] !== undefined ? { ownerClusterRole: String(v['owner-cluster-role']) } : {}),
   };
 }
 

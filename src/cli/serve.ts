@@ -172,6 +172,7 @@ async function startRuntime(
       logger,
       namespace: config.namespace,
       identity: cluster.identity,
+      ...(cluster.ownerClusterRole !== undefined ? { ownerClusterRole: cluster.ownerClusterRole } : {}),
       leaseName: cluster.leaseName,
       exclusions,
       authorizerCache: { allowedTtlMs: cluster.allowedTtlMs, deniedTtlMs: cluster.deniedTtlMs },
@@ -196,7 +197,7 @@ async function register(config: ServeConfig, cluster: ClusterConfig, registratio
     timeoutSeconds: registration.timeoutSeconds,
     resources: registration.resources,
     operations: registration.operations,
-    ...(registration.ownerClusterRole !== undefined ? { ownerClusterRole: registration.ownerClusterRole } : {}),
+    ...(cluster.ownerClusterRole !== undefined ? { ownerClusterRole: cluster.ownerClusterRole } : {}),
   });
 }
 

@@ -9,7 +9,9 @@ import { cachingAuthorizer, cachingExemptCheck } from '../engine/index.js';
 import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';
+import type { KubeConfig, V1OwnerReference } from '@kubernetes/client-node';
 import { LeaderElector } from './leader-election.js';
+import { clusterRoleOwner } from './webhook-registration.js';
 import { apiNamespaceReader, ReadThroughNamespaces } from './namespace-reader.js';
 import { subjectAccessReviewAuthorizer, subjectAccessReviewUserAuthorizer } from './sar-authorizer.js';
 import { StatusWriter } from './status-writer.js';
@@ -28,6 +30,8 @@ export interface ClusterModeOptions {
   readonly observer?: EngineObserver;
   /** How often the elected replica re-checks every policy's RBAC condition. Default 60 s. */
   readonly statusResyncMs?: number;
+  /** The ClusterRole that owns the Lease (and what else kclguard creates), for garbage collection. */
+  readonly ownerClusterRole?: string;
   /** How long start-up waits for the informers' first LIST (default 30 s); then it throws. */
   readonly syncTimeoutMs?: number;
 }
@@ -76,6 +80,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     leaseName: options.leaseName ?? 'kclguard-status-writer',
     identity: options.identity,
     logger: options.logger,
+    ...(options.ownerClusterRole !== undefined ? { owner: leaseOwner(kubeConfig, options.ownerClusterRole, options.logger) } : {}),
     onStartedLeading: () => void status?.sync(options.policySet.snapshot()),
   });
 
@@ -101,4 +106,15 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
       await source.stop();
     },
   };
+}
+
+/** The owner reference to the ClusterRole, read once; a Lease without it is still usable. */
+function leaseOwner(kubeConfig: KubeConfig, clusterRole: string, logger: EngineLogger): () => Promise<V1OwnerReference | undefined> {
+  let owner: Promise<V1OwnerReference | undefined> | undefined;
+  return () =>
+    (owner ??= clusterRoleOwner(kubeConfig, clusterRole).catch((error: unknown) => {
+      logger.warn({ clusterRole, err: error instanceof Error ? error.message : String(error) }, 'cannot read the owner ClusterRole; the status Lease is created without an owner');
+      owner = undefined;
+      return undefined;
+    }));
 }

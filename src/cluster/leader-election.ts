@@ -6,7 +6,7 @@
  * local clock only: a Lease expires leaseDuration after this replica last saw its record change,
  * never by comparing the holder's renewTime (another machine's clock) with ours.
  */
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
 import type { EngineLogger } from '../engine/index.js';
 import { silentLogger } from '../engine/index.js';
 import { statusCode } from './api-errors.js';
@@ -25,6 +25,11 @@ export interface LeaderElectionOptions {
   readonly now?: () => Date;
   /** The Lease API (tests pass a fake); default from kubeConfig. */
   readonly leaseApi?: LeaseApi;
+  /**
+   * Who owns the Lease kclguard creates (the release's ClusterRole), so that the garbage collector
+   * deletes it with the release instead of leaving it behind. Resolved lazily: it is read once.
+   */
+  readonly owner?: () => Promise<V1OwnerReference | undefined>;
 }
 
 export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
@@ -113,9 +118,10 @@ export class LeaderElector {
     if (!lease) {
       try {
         const spec = { ...mine, acquireTime: now };
+        const owner = await this.options.owner?.();
         await this.api.createNamespacedLease({
           namespace: this.options.namespace,
-          body: { metadata: { name: this.options.leaseName, namespace: this.options.namespace }, spec },
+          body: { metadata: { name: this.options.leaseName, namespace: this.options.namespace, ...(owner ? { ownerReferences: [owner] } : {}) }, spec },
         });
         this.observedRecord = recordOf(spec);
         this.observedTime = now.getTime();

@@ -137,7 +137,7 @@ export async function registerWebhooks(options: WebhookRegistrationOptions): Pro
 }
 
 /** An ownerReference to a ClusterRole; its uid is required, so the role is read first. */
-async function clusterRoleOwner(kubeConfig: KubeConfig, name: string): Promise<V1OwnerReference> {
+export async function clusterRoleOwner(kubeConfig: KubeConfig, name: string): Promise<V1OwnerReference> {
   const role = await kubeConfig.makeApiClient(RbacAuthorizationV1Api).readClusterRole({ name });
   const uid = role.metadata?.uid;
   if (!uid) throw new Error(`ClusterRole ${name} has no uid`);

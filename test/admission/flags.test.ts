@@ -173,7 +173,15 @@ describe('serveConfig for --register-webhooks', () => {
       resources: ['*'],
       operations: ['CREATE', 'UPDATE', 'DELETE'],
     });
-    expect(registration([]).ownerClusterRole).toBeUndefined();
+    const config = serveConfig(base, {});
+    expect(config !== 'help' && config.cluster?.ownerClusterRole).toBeUndefined();
+  });
+
+  it('takes --owner-cluster-role in cluster mode with or without registration (it owns the status Lease too)', () => {
+    for (const argv of [[...base, '--owner-cluster-role', 'kclguard'], ['--kubeconfig', kubeconfig, '--owner-cluster-role', 'kclguard']]) {
+      const config = serveConfig(argv, {});
+      expect(config !== 'help' && config.cluster?.ownerClusterRole).toBe('kclguard');
+    }
   });
 
   it('takes every chart webhook value as a flag or its twin', () => {
@@ -185,7 +193,6 @@ describe('serveConfig for --register-webhooks', () => {
           '--excluded-namespaces', 'team-a, team-b',
           '--webhook-timeout-seconds', '2',
           '--webhook-resources', 'pods,deployments/scale',
-          '--owner-cluster-role', 'kclguard',
         ],
         { KCLGUARD_WEBHOOK_OPERATIONS: 'CREATE,CONNECT' },
       ),
@@ -196,7 +203,6 @@ describe('serveConfig for --register-webhooks', () => {
       timeoutSeconds: 2,
       resources: ['pods', 'deployments/scale'],
       operations: ['CREATE', 'CONNECT'],
-      ownerClusterRole: 'kclguard',
     });
     expect(registration(['--failure-policy', 'Ignore']).mutateFailurePolicy).toBe('Ignore');
   });
@@ -218,6 +224,5 @@ describe('serveConfig for --register-webhooks', () => {
     flagError(() => registration(['--webhook-resources', ',']));
     flagError(() => registration(['--webhook-timeout-seconds', '6']));
     flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--excluded-namespaces', 'a'], {}));
-    flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--owner-cluster-role', 'kclguard'], {}));
   });
 });
