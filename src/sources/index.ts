@@ -1,6 +1,6 @@
 /** Where policy code comes from: `oci://` packages and kcl.mod dependencies (pull, verify, cache, credentials). */
 export { createSourceResolver, DEFAULT_CACHE_MAX_BYTES, DEFAULT_REFRESH_SECONDS, DEFAULT_RETRY_SECONDS, type SourceConfig, type SourceResolverHandle } from './create-resolver.js';
-export { OciSourceResolver, type CredentialProvider, type ResolvableDefinition, type Resolution, type ResolvedPackage, type SourceLogger } from './source-resolver.js';
+export { OciSourceResolver, sourceProblems, type CredentialProvider, type ResolvableDefinition, type Resolution, type ResolvedPackage, type SourceLogger } from './source-resolver.js';
 export { parseDockerConfig, normaliseRegistryKey, credentialFingerprint, type CredentialStore, type RegistryCredential } from './credentials.js';
 export { defaultDockerConfigPath, dockerConfigCredentials } from './docker-config-file.js';
 export { DEFAULT_KCL_REGISTRY, parseKclRegistry, type KclRegistry } from './dependencies.js';

@@ -272,3 +272,30 @@ function specFingerprint(definition: ResolvableDefinition): string {
   const { source, dependencies, credentialsSecret, serviceAccount } = definition.spec;
   return JSON.stringify([source, dependencies ?? null, credentialsSecret ?? null, serviceAccount ? `${serviceAccount.namespace}/${serviceAccount.name}` : null]);
 }
+
+/**
+ * What can be said about a policy's source without a registry: the oci:// reference and the
+ * dependency entries parse, and every dependency is one kclguard can fetch. For the admission
+ * check of a policy being written (the request path never pulls).
+ */
+export function sourceProblems(definition: ResolvableDefinition, kclRegistry: KclRegistry): string[] | undefined {
+  const problems: string[] = [];
+  const attempt = (run: () => unknown): void => {
+    try {
+      run();
+    } catch (error) {
+      problems.push(asSourceError(error).message);
+    }
+  };
+  const { source, dependencies } = definition.spec;
+  if (isOciReference(source)) attempt(() => parseOciReference(source));
+  if (dependencies !== undefined) {
+    attempt(() => {
+      for (const dep of parseDependencyText(dependencies)) {
+        if (dep.path !== undefined && !isOciReference(source)) throw new SourceError('S1002', `dependency '${dep.name}' is a path; an inline source has no files beside it`);
+        dependencyReference(dep, kclRegistry);
+      }
+    });
+  }
+  return problems.length > 0 ? problems : undefined;
+}
