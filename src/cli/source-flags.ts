@@ -35,7 +35,7 @@ export function defaultSourceCacheDir(env: Readonly<Record<string, string | unde
 }
 
 export const SOURCE_FLAGS: readonly FlagSpec[] = [
-  { name: 'source-cache-dir', type: 'string', valueName: 'DIR', description: 'oci:// sources: on-disk cache of pulled packages, by digest (default $XDG_CACHE_HOME/kclguard/sources); "" keeps them in memory only' },
+  { name: 'source-cache-dir', type: 'string', valueName: 'DIR', description: 'oci:// sources: on-disk cache of pulled packages, by digest (default $XDG_CACHE_HOME/kclguard/sources); none keeps them in memory only' },
   { name: 'source-refresh-seconds', type: 'integer', min: 10, max: 86400, default: DEFAULT_REFRESH_SECONDS, description: 'oci:// sources: how often a tag is checked again for a new digest' },
   { name: 'source-retry-seconds', type: 'integer', min: 1, max: 86400, default: DEFAULT_RETRY_SECONDS, description: 'oci:// sources: how soon a failed pull is tried again' },
   { name: 'source-load-budget-seconds', type: 'integer', min: 1, max: 600, default: 10, description: 'serve: the longest a policy load waits for a pull; a slower pull finishes in the background and loads then' },
@@ -101,7 +101,7 @@ export function sourceSetup(
     dockerConfigCredentials(dockerConfig !== undefined ? String(dockerConfig) : defaultDockerConfigPath(env), dockerConfig !== undefined);
   const allowed = commaList(values['allowed-registries']);
   const config: SourceConfig = {
-    ...(cacheDir !== '' ? { cacheDir } : {}),
+    ...(cacheDir !== 'none' ? { cacheDir } : {}),
     refreshSeconds: Number(values['source-refresh-seconds'] ?? DEFAULT_REFRESH_SECONDS),
     retrySeconds: Number(values['source-retry-seconds'] ?? DEFAULT_RETRY_SECONDS),
     kclRegistry,
