@@ -10,15 +10,12 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[oci-registry build] %s\n' "$*" >&2; }
+# shellcheck source=../lib/go-tools.sh
+source "$here/../lib/go-tools.sh"
+require_go "crane and oras"
 
-if ! command -v go >/dev/null 2>&1; then
-  log "Go is required to build crane and oras (any Go >= 1.26); it was not found on PATH."
-  exit 2
-fi
-
-module_version() { (cd "$here/tools/$1" && GOFLAGS=-mod=readonly go list -m -f '{{.Version}}' "$2"); }
-crane_version="$(module_version crane github.com/google/go-containerregistry)"
-oras_version="$(module_version oras oras.land/oras)"
+crane_version="$(module_version "$here/tools/crane" github.com/google/go-containerregistry)"
+oras_version="$(module_version "$here/tools/oras" oras.land/oras)"
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/kclguard/oci-registry"
 bin_dir="$cache_root/crane-${crane_version}-oras-${oras_version}/bin"

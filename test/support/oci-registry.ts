@@ -13,11 +13,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSigned } from '../../src/server/index.js';
+import { freePort } from './free-port.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,6 +31,8 @@ export interface TestRegistry {
   /** The front's certificate (a CA for itself): trust it with --registry-ca-file. */
   readonly caPem: string;
   readonly caFile: string;
+  /** The front's certificate and key (hand them to another registry to share one CA file). */
+  readonly keyPair: { readonly cert: string; readonly key: string };
   /** Publishes a package directory's files as `kcl mod push` would; returns the manifest digest. */
   push(repository: string, tag: string, files: Readonly<Record<string, string>>): string;
   /** Takes the HTTPS front down (connections refused) or brings it back on the same port. */
@@ -48,17 +50,6 @@ export function ociTools(): { crane: string; oras: string } {
   return { crane: join(toolsDir, 'crane'), oras: join(toolsDir, 'oras') };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -75,7 +66,7 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`the test registry did not start at ${url}`);
 }
 
-export async function startRegistry(auth: RegistryAuth = { scheme: 'none' }): Promise<TestRegistry> {
+export async function startRegistry(auth: RegistryAuth = { scheme: 'none' }, keyPair?: { readonly cert: string; readonly key: string }): Promise<TestRegistry> {
   const tools = ociTools();
   const work = mkdtempSync(join(tmpdir(), 'kclguard-registry-'));
   const cranePort = await freePort();
@@ -83,7 +74,7 @@ export async function startRegistry(auth: RegistryAuth = { scheme: 'none' }): Pr
   const plainHost = `127.0.0.1:${cranePort}`;
   await waitFor(`http://${plainHost}/v2/`);
 
-  const pair = generateSelfSigned({ hosts: ['127.0.0.1', 'localhost'] });
+  const pair = keyPair ?? generateSelfSigned({ hosts: ['127.0.0.1', 'localhost'] });
   const caFile = join(work, 'registry-ca.pem');
   writeFileSync(caFile, pair.cert);
   const frontPort = await freePort();
@@ -141,6 +132,7 @@ export async function startRegistry(auth: RegistryAuth = { scheme: 'none' }): Pr
     plainHost,
     caPem: pair.cert,
     caFile,
+    keyPair: pair,
     served,
     push(repository, tag, files) {
       const dir = join(work, `push-${++pushes}`);
