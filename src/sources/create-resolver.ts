@@ -84,6 +84,8 @@ export function createSourceResolver(config: SourceConfig): SourceResolverHandle
     ...(config.loadBudgetMs !== undefined ? { loadBudgetMs: config.loadBudgetMs } : {}),
     maxPackages: limits.maxPackages,
     maxProgramBytes: limits.maxUnpackedBytes * 4,
+    retryMs: retrySeconds * 1000,
+    ...(config.now ? { now: config.now } : {}),
     ...(logger ? { logger } : {}),
   });
   return { resolver, refreshSeconds, retrySeconds };

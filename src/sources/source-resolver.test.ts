@@ -239,4 +239,33 @@ describe('OciSourceResolver', () => {
     expect(errorCode(await resolver.resolve(policy('oci://registry.test/team/policy:1.0.0', {}, 'team-b/p')))).toBe('S3003');
     expect(packageTar({ 'main.k': MAIN }).length).toBeGreaterThan(0);
   });
+
+  it('asks for a reload when a failing policy is due for another try (what fixes it, a Secret or a grant, is outside the policy)', async () => {
+    jest.useFakeTimers();
+    const registry = new FakeRegistry();
+    registry.push('team/policy', '1.0.0', { 'main.k': MAIN });
+    let granted = false;
+    const { resolver, advance } = setup(registry, {
+      credentials: async () => {
+        if (!granted) throw new Error('forbidden');
+        return undefined;
+      },
+    });
+    let reloads = 0;
+    resolver.onChange(() => reloads++);
+    resolver.watch(1000);
+    const source = policy('oci://registry.test/team/policy:1.0.0', { credentialsSecret: 'regcred' });
+    expect(errorCode(await resolver.resolve(source))).toBe('S4001');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(reloads).toBe(0);
+    advance(30_000);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(reloads).toBe(1);
+    granted = true;
+    ok(await resolver.resolve(source));
+    advance(60_000);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(reloads).toBe(1);
+    resolver.close();
+  });
 });

@@ -62,6 +62,13 @@ export interface SourceResolverOptions {
   /** The KCL text of one program, all its packages together. */
   readonly maxProgramBytes: number;
   readonly logger?: SourceLogger;
+  /**
+   * How soon a policy whose source failed (or is stale) is resolved again: the watch timer then
+   * asks for a reload, because what fixes it (a Secret, an RBAC grant, a registry back up) does
+   * not change the policy itself. Default 30 s.
+   */
+  readonly retryMs?: number;
+  readonly now?: () => number;
 }
 
 /** Where pulled packages sit among the compiler's files (diagnostics show these paths). */
@@ -83,6 +90,8 @@ interface Remembered {
 
 export class OciSourceResolver {
   private readonly lastGood = new Map<string, Remembered>();
+  /** Policies whose last resolution failed or was stale: when they were last tried. */
+  private readonly failing = new Map<string, number>();
   private changeListener: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -98,7 +107,7 @@ export class OciSourceResolver {
     this.close();
     this.timer = setInterval(() => {
       void this.options.puller.checkForUpdates().then((changed) => {
-        if (changed) this.changeListener?.();
+        if (changed || this.failingDue()) this.changeListener?.();
       });
     }, intervalMs);
     this.timer.unref();
@@ -109,7 +118,33 @@ export class OciSourceResolver {
     this.timer = undefined;
   }
 
+  /**
+   * Whether a failing (or stale) policy is due for another try. A policy that is gone is not
+   * tried any more: nothing resolves it again, so it ages out after three retry intervals.
+   */
+  private failingDue(): boolean {
+    const now = this.now();
+    const retry = this.options.retryMs ?? 30_000;
+    let due = false;
+    for (const [key, at] of this.failing) {
+      if (now - at >= 3 * retry) this.failing.delete(key);
+      else if (now - at >= retry) due = true;
+    }
+    return due;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   async resolve(definition: ResolvableDefinition): Promise<Resolution> {
+    const outcome = await this.resolveWithBudget(definition);
+    if (outcome.ok && outcome.stale === undefined) this.failing.delete(definition.identity.key);
+    else this.failing.set(definition.identity.key, this.now());
+    return outcome;
+  }
+
+  private async resolveWithBudget(definition: ResolvableDefinition): Promise<Resolution> {
     const key = definition.identity.key;
     const spec = specFingerprint(definition);
     const work = this.resolveNow(definition).then(
