@@ -109,9 +109,11 @@ describe('a KCLRun with an oci:// source', () => {
     expect(stale.source?.digest).toBe(first);
     expect(await stamped(namespace)).toBe('v1');
 
-    // A policy that never resolved: not Ready, acts nowhere, and says why.
+    // A policy that never resolved (a reference nothing pulled before): not Ready, acts nowhere,
+    // and says why. (The same reference as above would act on the digest already confirmed.)
+    registry.push('policies/other', '1.0.0', STAMP('other'));
     const other = await namespaceWithMutate('e2e-oci-never');
-    await apply(manifests(kclRun(other, 'never', { selector: { resourceKind: 'ConfigMap' }, source: `oci://${registry.host}/policies/stamp:1.0.0` })));
+    await apply(manifests(kclRun(other, 'never', { selector: { resourceKind: 'ConfigMap' }, source: `oci://${registry.host}/policies/other:1.0.0` })));
     const never = await waitForStatus('never', other, (s) => ready(s)?.reason === 'SourceUnavailable');
     expect(ready(never)).toMatchObject({ status: 'False' });
     expect(ready(never)!.message).toContain('S2003');
@@ -121,7 +123,8 @@ describe('a KCLRun with an oci:// source', () => {
     const moved = await waitForStatus('stamp', namespace, (s) => s.source?.digest === second && ready(s)?.reason === 'Ready', (REFRESH_SECONDS + RETRY_SECONDS) * 1000 + 60_000);
     expect(moved.source?.digest).toBe(second);
     expect(await eventually(async () => (await stamped(namespace)) === 'v2', { timeoutMs: 20_000 })).toBe(true);
-    await waitForStatus('never', other, (s) => ready(s)?.status === 'True');
+    await waitForStatus('never', other, (s) => ready(s)?.status === 'True', (RETRY_SECONDS + 5) * 1000 + 60_000);
+    expect(await eventually(async () => (await stamped(other)) === 'other', { timeoutMs: 20_000 })).toBe(true);
   });
 
   it('refuses an invalid reference at kubectl apply, without touching a registry', async () => {
