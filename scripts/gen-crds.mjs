@@ -46,7 +46,22 @@ function specSchema(clusterScoped) {
     },
   });
   const properties = {
-    source: { type: 'string', minLength: 1, description: 'Inline KCL source of the policy, or oci://REGISTRY/REPO[:TAG|@sha256:DIGEST] (a KCL package).' },
+    source: {
+      type: 'string',
+      minLength: 1,
+      description: 'Inline KCL source of the policy, or oci://REGISTRY/REPOSITORY[:TAG|@sha256:DIGEST] naming a KCL package (kcl mod push) pulled when the policy loads.',
+    },
+    dependencies: {
+      type: 'string',
+      minLength: 1,
+      description: 'kcl.mod [dependencies] entries (k8s = "1.31", name = { oci = "oci://...", tag = "..." }), pulled from OCI registries when the policy loads.',
+    },
+    credentials: {
+      type: 'object',
+      description: "Registry credentials for the source and dependencies: a kubernetes.io/dockerconfigjson Secret, read as the policy's ServiceAccount.",
+      required: ['secretRef'],
+      properties: { secretRef: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
+    },
     params: {
       type: 'object',
       'x-kubernetes-preserve-unknown-fields': true,
@@ -112,6 +127,12 @@ const statusSchema = {
   type: 'object',
   properties: {
     observedGeneration: { type: 'integer', format: 'int64' },
+    source: {
+      type: 'object',
+      nullable: true,
+      description: 'What an oci:// source (with its dependencies) resolved to.',
+      properties: { digest: { type: 'string', description: 'The manifest digest acting (for a program with dependencies: one digest over all of its packages).' } },
+    },
     conditions: {
       type: 'array',
       'x-kubernetes-list-type': 'map',
@@ -137,6 +158,7 @@ const printerColumns = [
   { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
   { name: 'Actions', type: 'string', jsonPath: '.spec.validationActions' },
   { name: 'FailureAction', type: 'string', jsonPath: '.spec.failureAction' },
+  { name: 'Digest', type: 'string', jsonPath: '.status.source.digest', priority: 1, description: 'What an oci:// source resolved to (kubectl get -o wide).' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

@@ -9,16 +9,13 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[control-plane build] %s\n' "$*" >&2; }
-
-if ! command -v go >/dev/null 2>&1; then
-  log "Go is required to build kube-apiserver and etcd (any Go >= 1.26); it was not found on PATH."
-  exit 2
-fi
+# shellcheck source=../lib/go-tools.sh
+source "$here/../lib/go-tools.sh"
+require_go "kube-apiserver and etcd"
 
 # The versions come from the tool modules so that go.mod stays the single place to bump them.
-module_version() { (cd "$here/tools/$1" && GOFLAGS=-mod=readonly go list -m -f '{{.Version}}' "$2"); }
-kube_version="$(module_version kube-apiserver k8s.io/kubernetes)"
-etcd_version="$(module_version etcd go.etcd.io/etcd/server/v3)"
+kube_version="$(module_version "$here/tools/kube-apiserver" k8s.io/kubernetes)"
+etcd_version="$(module_version "$here/tools/etcd" go.etcd.io/etcd/server/v3)"
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/kclguard/control-plane"
 bin_dir="$cache_root/${kube_version}-${etcd_version}/bin"

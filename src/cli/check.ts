@@ -9,10 +9,13 @@ import { parseCommandFlags } from './author/args.js';
 import { checkFile, checkKclDirectory, type CheckDiagnostic } from './author/check-files.js';
 import { InputError, walkFiles } from './author/files.js';
 import { statSync } from 'node:fs';
+import { FlagError } from './flags.js';
+import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 import { dirname } from 'node:path';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'output', type: 'enum', values: ['text', 'json'], default: 'text', description: 'output format (json: one document for editors and CI)' },
+  ...OFFLINE_SOURCE_FLAGS,
 ];
 
 const CHECKED = /\.(ya?ml|k)$/i;
@@ -33,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   const kclDirs = new Set<string>();
   const reported = new Set<string>();
   try {
+    const resolver = offlineResolver(flags.values);
     for (const root of roots) {
       const named = !statSync(root, { throwIfNoEntry: false })?.isDirectory();
       for (const file of walkFiles(root, (name) => CHECKED.test(name))) {
@@ -44,13 +48,13 @@ export async function main(argv: string[]): Promise<number> {
           kclDirs.add(dir);
           continue;
         }
-        const result = checkFile(file, named);
+        const result = await checkFile(file, named, resolver);
         policies += result.policies;
         diagnostics.push(...result.diagnostics);
       }
     }
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (!(error instanceof InputError) && !(error instanceof FlagError)) throw error;
     process.stderr.write(`kclguard check: ${error.message}\n`);
     return 2;
   }

@@ -11,6 +11,7 @@ import { loadRbac } from './author/rbac-files.js';
 import { renderResult, type OutputFormat } from './author/render.js';
 import { buildAdmissionRequest, DEFAULT_USER } from './author/request.js';
 import type { Operation, PolicyDocument, UserInfo } from '../engine/index.js';
+import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 
 export const EXIT_ALLOWED = 0;
 export const EXIT_DENIED = 1;
@@ -26,6 +27,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'rbac', type: 'string', valueName: 'DIR', description: 'Role/ClusterRole/RoleBinding/ClusterRoleBinding manifests for the ServiceAccount check (default: allow all)', env: false },
   { name: 'output', type: 'enum', values: ['text', 'yaml', 'json'], default: 'text', description: 'output format' },
   { name: 'trace', type: 'boolean', default: false, description: 'show which policies were selected or skipped and why, and every ServiceAccount check', env: false },
+  ...OFFLINE_SOURCE_FLAGS,
 ];
 
 const REPEATED_USAGE = `repeatable flags:
@@ -101,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       old: v.old as string | undefined,
     });
     const rbac = v.rbac === undefined ? undefined : loadRbac([v.rbac as string]);
-    const engine = await OfflineEngine.create({ policies: input.policies, namespaces: input.namespaces, rbac });
+    const engine = await OfflineEngine.create({ policies: input.policies, namespaces: input.namespaces, rbac, resolver: offlineResolver(v) });
     const userInfo: UserInfo = {
       username: (v.user as string | undefined) ?? DEFAULT_USER.username,
       groups: repeated.group!.length > 0 ? repeated.group! : DEFAULT_USER.groups,
@@ -118,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(renderResult(result, v.output as OutputFormat, v.trace === true));
     return result.allowed ? EXIT_ALLOWED : EXIT_DENIED;
   } catch (error) {
-    if (error instanceof InputError) {
+    if (error instanceof InputError || error instanceof FlagError) {
       process.stderr.write(`kclguard eval: ${error.message}\n`);
       return EXIT_USAGE;
     }

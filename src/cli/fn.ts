@@ -10,6 +10,8 @@ import { FlagError, formatUsage, parseFlags } from './flags.js';
 import { InputError, isObject, parseYamlDocs } from './author/files.js';
 import { runFunction } from './author/krm-function.js';
 import { isPolicyDocument } from './author/offline-engine.js';
+import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
+import type { SourceResolver } from '../engine/index.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -19,13 +21,15 @@ async function readStdin(): Promise<string> {
 
 /** Reads the input (tests pass it directly instead of stdin). */
 export async function main(argv: string[], input?: string): Promise<number> {
+  let resolver: SourceResolver;
   try {
-    const flags = parseFlags([], argv);
+    const flags = parseFlags(OFFLINE_SOURCE_FLAGS, argv);
     if (flags.help) {
-      process.stdout.write(`${formatUsage('fn', [])}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\nexit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`);
+      process.stdout.write(`${formatUsage('fn', OFFLINE_SOURCE_FLAGS)}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\nexit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`);
       return 0;
     }
     if (flags.positionals.length > 0) throw new FlagError(`unexpected argument ${flags.positionals[0]}`);
+    resolver = offlineResolver(flags.values);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
     process.stderr.write(`kclguard fn: ${error.message}\n`);
@@ -42,7 +46,7 @@ export async function main(argv: string[], input?: string): Promise<number> {
       throw new InputError('<stdin>: functionConfig must be a KCLRun or ClusterKCLRun (apiVersion krm.kcl.dev/v1alpha1)');
     }
     const items = Array.isArray(list.items) ? list.items : [];
-    const output = await runFunction(list.functionConfig as Record<string, unknown>, items);
+    const output = await runFunction(list.functionConfig as Record<string, unknown>, items, resolver);
     const resultList = { ...list, items: output.items, results: output.results };
     const json = text.trimStart().startsWith('{');
     process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : yaml.dump(resultList, { lineWidth: -1, noRefs: true }));

@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { ClusterConfigError, connectToCluster, type ClusterConnection, DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/index.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
 import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
-import { FlagError, parseFlags, type FlagSpec } from './flags.js';
+import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
+import { SOURCE_FLAG_NAMES, SOURCE_FLAGS } from './source-flags.js';
 
 /**
  * Kubernetes takes a terminating Pod out of the Service endpoints at the same time as it sends
@@ -51,6 +52,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'workers', type: 'integer', min: 1, max: 64, default: defaultPoolSize(), description: 'policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: the CPUs, 2 to 8)' },
   { name: 'worker-heap-mb', type: 'integer', min: 32, max: 16384, default: DEFAULT_WORKER_HEAP_MB, description: 'heap limit of each policy worker, MiB; a policy that exceeds it fails (K9004) and its worker is replaced' },
   { name: 'cert-reload-poll-seconds', type: 'integer', min: 0, max: 3600, default: 30, description: 're-read --cert/--key this often in case a file change event was missed (0: only on events)' },
+  ...SOURCE_FLAGS,
 ];
 
 export interface ClusterConfig {
@@ -96,6 +98,8 @@ export interface ServeConfig {
   /** Heap limit of each policy worker, MiB. */
   readonly workerHeapMb?: number;
   readonly certReloadPollSeconds: number;
+  /** The oci:// source flags as given (src/cli/source-flags.ts turns them into the resolver's configuration). */
+  readonly sourceFlags?: Readonly<Record<string, FlagValue | undefined>>;
 }
 
 /**
@@ -137,6 +141,8 @@ export function serveConfig(
     }
   } else if (parsed.sources.policies === 'flag' || parsed.sources.policies === 'env') {
     throw new FlagError('--policies is for local mode; in cluster mode policies are KCLRun and ClusterKCLRun objects');
+  } else if (parsed.sources['docker-config'] === 'flag') {
+    throw new FlagError('--docker-config is for local mode; in cluster mode a policy names a dockerconfigjson Secret in spec.credentials');
   }
   return Object.freeze({
     ...(policies !== undefined ? { policies } : {}),
@@ -152,6 +158,7 @@ export function serveConfig(
     workers: Number(v.workers),
     workerHeapMb: Number(v['worker-heap-mb']),
     certReloadPollSeconds: Number(v['cert-reload-poll-seconds']),
+    sourceFlags: Object.freeze(Object.fromEntries(Object.entries(v).filter(([name]) => SOURCE_FLAG_NAMES.has(name)))),
   });
 }
 

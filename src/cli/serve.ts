@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createClusterEngine, registerWebhooks } from '../cluster/index.js';
+import { createClusterEngine, noRegistryCredentials, registerWebhooks, registrySecretCredentials } from '../cluster/index.js';
 import { metricsObserver, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
 import { createApp, startHttpsListener, type HttpsListener, InFlightTracker, gracefulStop, waitForStopSignal, CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/index.js';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../engine/index.js';
 import { FlagError, formatUsage } from './flags.js';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ClusterConfig, type ServeConfig } from './serve-config.js';
+import { buildResolver, sourceCheckFor, sourceSetup } from './source-flags.js';
 
 export { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfig } from './serve-config.js';
 
@@ -66,14 +67,20 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   const pool = deps.executor ? undefined : new WorkerPool({ size: config.workers, heapMb: config.workerHeapMb, observer: poolObserver(metrics), logger });
   const executor = deps.executor ?? pool!;
+  const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
   try {
     await pool?.started();
-    runtime = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined);
+    runtime = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined, sources);
   } catch (error) {
     await executor.close();
     throw error;
   }
+  // Registries are asked again on a timer, never on the request path; what changed reloads.
+  const { resolver } = sources.handle;
+  resolver.onChange(() => void runtime.reload().catch((error: unknown) => logger.warn({ err: describe(error) }, 'policy reload after a source change failed')));
+  resolver.watch(sources.handle.retrySeconds * 1000);
+  const sourceRefresh = { close: async () => resolver.close() };
 
   const inFlight = new InFlightTracker();
   let draining = false;
@@ -91,6 +98,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   try {
     listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, metrics, reloadPollMs: config.certReloadPollSeconds * 1000 });
   } catch (error) {
+    await sourceRefresh.close();
     await runtime.close();
     await executor.close();
     throw new ServeStartError(`cannot listen on ${config.host}:${config.port}: ${describe(error)}`);
@@ -99,6 +107,9 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
   if (pool) print(`policies run in ${pool.size} worker threads (heap limit ${config.workerHeapMb ?? 'default'} MiB each)`);
+  print(
+    `oci:// sources: checked every ${sources.handle.refreshSeconds}s (failures retried every ${sources.handle.retrySeconds}s), cache ${sources.setup.config.cacheDir ?? 'in memory only'}, KCL registry ${sources.setup.kclRegistry.registry}/${sources.setup.kclRegistry.repository}`,
+  );
   const registration = config.cluster?.registration;
   if (registration) {
     try {
@@ -106,6 +117,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
       print(`registered MutatingWebhookConfiguration and ValidatingWebhookConfiguration ${registration.name}`);
     } catch (error) {
       await listener.close(0);
+      await sourceRefresh.close();
       await runtime.close();
       await executor.close();
       throw new ServeStartError(`cannot register the webhook configurations: ${describe(error)}`);
@@ -120,7 +132,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   const stop = gracefulStop({
     listener,
-    after: [runtime, executor],
+    after: [sourceRefresh, runtime, executor],
     delayMs: (config.shutdownDelaySeconds ?? 0) * 1000,
     graceMs: config.shutdownGraceSeconds * 1000,
     logger,
@@ -141,6 +153,27 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   };
 }
 
+interface Sources {
+  readonly setup: ReturnType<typeof sourceSetup>;
+  readonly handle: ReturnType<typeof buildResolver>;
+}
+
+/**
+ * The resolver for oci:// sources and dependencies: credentials from docker config in local
+ * mode; in cluster mode from each policy's Secret, read as its ServiceAccount (or none).
+ */
+function sourcesFor(config: ServeConfig, logger: Logger): Sources {
+  const cluster = config.cluster;
+  const flags = config.sourceFlags ?? {};
+  const credentials = !cluster
+    ? undefined
+    : flags['source-credentials'] === 'none'
+      ? noRegistryCredentials
+      : registrySecretCredentials({ kubeConfig: cluster.connection.kubeConfig, ownNamespace: config.namespace });
+  const setup = sourceSetup(flags, process.env, 'serve', { logger, ...(credentials ? { credentials } : {}) });
+  return { setup, handle: buildResolver(setup) };
+}
+
 /** The local or the cluster runtime, as the configuration says. */
 async function startRuntime(
   config: ServeConfig,
@@ -148,9 +181,10 @@ async function startRuntime(
   observer: EngineObserver,
   logger: Logger,
   executorHealthy: (() => boolean) | undefined,
+  sources: Sources,
 ): Promise<EngineRuntime> {
   const exclusions = { ownNamespace: config.namespace };
-  const health = executorHealthy ? { executorHealthy } : {};
+  const health = { ...(executorHealthy ? { executorHealthy } : {}), resolver: sources.handle.resolver, sourceCheck: sourceCheckFor(sources.setup.kclRegistry) };
   if (!config.cluster) {
     const dir = config.policies!;
     return createLocalEngine({

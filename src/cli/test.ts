@@ -10,10 +10,13 @@ import { InputError, walkFiles } from './author/files.js';
 import { KCL_TEST_SUFFIX, runKclTestFile } from './author/kcl-tests.js';
 import { TEST_FILE_NAME } from './author/test-file.js';
 import { runTestFile, type CaseReport } from './author/test-runner.js';
+import { FlagError } from './flags.js';
+import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'quiet', type: 'boolean', default: false, description: 'print only failures and the summary', env: false },
   { name: 'trace', type: 'boolean', default: false, description: 'with a failing kclguard-test.yaml case, also print the engine trace (selection, ServiceAccount checks)', env: false },
+  ...OFFLINE_SOURCE_FLAGS,
 ];
 
 export async function main(argv: string[]): Promise<number> {
@@ -21,16 +24,18 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof flags === 'number') return flags;
   const roots = flags.positionals.length > 0 ? flags.positionals : ['.'];
   let files: string[];
+  let resolver;
   try {
+    resolver = offlineResolver(flags.values);
     files = roots.flatMap((root) => walkFiles(root, (name) => name === TEST_FILE_NAME || name.endsWith(KCL_TEST_SUFFIX)));
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (!(error instanceof InputError) && !(error instanceof FlagError)) throw error;
     process.stderr.write(`kclguard test: ${error.message}\n`);
     return 2;
   }
   const reports: CaseReport[] = [];
   for (const file of files) {
-    const fileReports = file.endsWith(KCL_TEST_SUFFIX) ? runKclTestFile(file) : await runTestFile(file, { trace: flags.values.trace === true });
+    const fileReports = file.endsWith(KCL_TEST_SUFFIX) ? runKclTestFile(file) : await runTestFile(file, { trace: flags.values.trace === true, resolver });
     for (const report of fileReports) {
       reports.push(report);
       if (report.ok && flags.values.quiet) continue;

@@ -12,6 +12,8 @@ import {
   type ExclusionConfig,
   type PolicyExecutor,
   type Readiness,
+  type SourceCheck,
+  type SourceResolver,
 } from '../engine/index.js';
 import { startClusterMode, type ClusterModeOptions } from './cluster-mode.js';
 
@@ -21,6 +23,10 @@ export interface ClusterEngineOptions extends Omit<ClusterModeOptions, 'policySe
   readonly exclusions?: Partial<ExclusionConfig>;
   /** Whether the executor can run jobs (the pool has a live worker); default always. */
   readonly executorHealthy?: () => boolean;
+  /** Resolves oci:// sources and spec.dependencies; without one such policies are invalid. */
+  readonly resolver?: SourceResolver;
+  /** Checks oci:// references and spec.dependencies of a policy being written (syntax only). */
+  readonly sourceCheck?: SourceCheck;
 }
 
 export interface ClusterEngine extends EngineRuntime {
@@ -29,7 +35,7 @@ export interface ClusterEngine extends EngineRuntime {
 
 export async function createClusterEngine(options: ClusterEngineOptions): Promise<ClusterEngine> {
   const { logger } = options;
-  const policies = new PolicySet({ executor: options.executor, observer: options.observer, logger });
+  const policies = new PolicySet({ executor: options.executor, observer: options.observer, logger, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const cluster = await startClusterMode({ ...options, policySet: policies });
   const handler = createAdmissionHandler({
     policies,
@@ -46,7 +52,7 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
     return { ready: true };
   };
   return {
-    handler: withPolicyValidation(handler, options.executor),
+    handler: withPolicyValidation(handler, options.executor, options.sourceCheck),
     policies,
     readiness,
     describe: () => {

@@ -73,4 +73,23 @@ describe('policy status', () => {
     const fixed = desiredStatus(acting, granted, 5, status, 't2');
     expect(fixed.conditions.map((c) => c.type)).toEqual(['Compiled', 'RBACPermissionsGranted', 'Ready']);
   });
+
+  it('shows the digest an oci:// source acts on, and stays Ready with reason SourceStale when it could not be refreshed', () => {
+    const pulled: CompiledPolicy = { ...ready, source: { digest: `sha256:${'a'.repeat(64)}` } };
+    const fresh = desiredStatus(pulled, granted, 1, undefined, 't');
+    expect(fresh.source).toEqual({ digest: `sha256:${'a'.repeat(64)}` });
+    expect(fresh.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+    const stale = desiredStatus({ ...pulled, source: { ...pulled.source!, stale: 'S2003 RegistryUnavailable: registry.test refused the connection' } }, granted, 1, fresh, 't');
+    const readyCondition = stale.conditions.find((c) => c.type === 'Ready')!;
+    expect(readyCondition).toMatchObject({ status: 'True', reason: 'SourceStale' });
+    expect(readyCondition.message).toContain('S2003');
+    expect(desiredStatus(ready, granted, 1, undefined, 't').source).toBeNull();
+  });
+
+  it('says SourceUnavailable for a source that never resolved (not Ready)', () => {
+    const unresolved: CompiledPolicy = { identity, state: 'invalid', errors: ['the source could not be resolved: S2002 NotFound: x'], diagnostics: [], sourceError: 'S2002 NotFound: x' };
+    const status = desiredStatus(unresolved, granted, 1, undefined, 't');
+    expect(status.conditions.find((c) => c.type === 'Compiled')).toMatchObject({ status: 'False', reason: 'SourceUnavailable' });
+    expect(status.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'SourceUnavailable' });
+  });
 });

@@ -22,6 +22,8 @@ export interface Condition {
 export interface PolicyStatus {
   readonly observedGeneration?: number;
   readonly conditions: Condition[];
+  /** What an oci:// source (or spec.dependencies) resolved to; null once there is none. */
+  readonly source?: { readonly digest: string } | null;
 }
 
 /** Status messages end up in kubectl output; keep them readable. */
@@ -33,6 +35,7 @@ type BareCondition = Omit<Condition, 'observedGeneration' | 'lastTransitionTime'
 /** Compiled describes the newest revision: for a stale policy, the one that was rejected. */
 export function compiledCondition(policy: CompiledPolicy): BareCondition {
   if (policy.stale) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.stale.errors.join('; ')) };
+  if (policy.sourceError !== undefined) return { type: 'Compiled', status: 'False', reason: 'SourceUnavailable', message: clip(policy.sourceError) };
   if (!policy.definition) return { type: 'Compiled', status: 'False', reason: 'SpecInvalid', message: clip(policy.errors.join('; ')) };
   // The state, not `program`: in a worker-pool server programs live in the workers only.
   if (policy.state !== 'ready') return { type: 'Compiled', status: 'False', reason: 'CompileFailed', message: clip(policy.errors.join('; ')) };
@@ -68,14 +71,16 @@ export function desiredStatus(policy: CompiledPolicy, rbac: RbacCheckResult, gen
       ? { type: 'Ready', status: 'False', reason: compiled.reason, message: compiled.message }
       : rbac.status === 'False'
         ? { type: 'Ready', status: 'False', reason: rbac.reason, message: rbacCondition.message }
-        : { type: 'Ready', status: 'True', reason: 'Ready', message: 'the policy is active' });
+        : policy.source?.stale
+          ? { type: 'Ready', status: 'True', reason: 'SourceStale', message: clip(`the policy is active on ${policy.source.digest}, which could not be refreshed: ${policy.source.stale}`) }
+          : { type: 'Ready', status: 'True', reason: 'Ready', message: 'the policy is active' });
   const conditions = [compiled, rbacCondition, ready, ...(stale ? [stale.stale] : [])].map((c) => {
     const before = previous?.conditions?.find((p) => p.type === c.type);
     // lastTransitionTime moves only when the status flips, as metav1.Condition requires.
     const lastTransitionTime = before && before.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now;
     return { ...c, observedGeneration: generation, lastTransitionTime };
   });
-  return { observedGeneration: generation, conditions };
+  return { observedGeneration: generation, conditions, source: policy.source ? { digest: policy.source.digest } : null };
 }
 
 /**
@@ -91,6 +96,7 @@ export function generationOf(policy: CompiledPolicy, object: KubernetesObject | 
 
 function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
   if (!a || a.observedGeneration !== b.observedGeneration) return false;
+  if ((a.source?.digest ?? null) !== (b.source?.digest ?? null)) return false;
   const strip = (s: PolicyStatus) =>
     JSON.stringify([...(s.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)).map(({ lastTransitionTime: _t, ...c }) => c));
   return strip(a) === strip(b);

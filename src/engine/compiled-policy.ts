@@ -33,6 +33,8 @@ export interface CompiledPolicy {
   readonly origin?: string;
   /** For an oci:// source (or one with dependencies): the digest acting, and why it is stale if so. */
   readonly source?: { readonly digest: string; readonly stale?: string };
+  /** Why an oci:// source (or spec.dependencies) could not be resolved: the policy acts nowhere. */
+  readonly sourceError?: string;
   /**
    * Set when a newer revision of this policy was rejected (it failed the schema, or its file could
    * not be used) and this, the last valid revision, still acts in its place until a valid revision

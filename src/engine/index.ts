@@ -35,7 +35,7 @@ export type { PolicyCompiler, PolicyProgram, PolicyRunResult, PolicyRunLimits } 
 export type { EngineObserver, PolicySummary } from './observer.js';
 export { silentLogger, type EngineLogger } from './logger.js';
 export { matchesLabelSelector, matchesResourceRules, whyNotSelected } from './selector.js';
-export { withPolicyValidation, isPolicyWrite } from './policy-admission.js';
+export { withPolicyValidation, isPolicyWrite, type SourceCheck } from './policy-admission.js';
 export { rbacAuthorizer, RbacIndex, serviceAccountUser, type RbacUser } from './rbac/index.js';
 export * from './pool/index.js';
 export { allowAllExempt, cachingExemptCheck, exemptAttributes, rbacExemptCheck, EXEMPT_VERB, type ExemptCheck, type UserAuthorizer } from './exempt.js';

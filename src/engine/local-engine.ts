@@ -15,9 +15,9 @@ import { kclCompiler } from './kcl-compiler.js';
 import { LocalPolicySource, type LocalLoadReport } from './local-policy-source.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import type { EngineObserver } from './observer.js';
-import { withPolicyValidation } from './policy-admission.js';
+import { withPolicyValidation, type SourceCheck } from './policy-admission.js';
 import type { PolicyCompiler } from './policy-compiler.js';
-import { PolicySet } from './policy-set.js';
+import { PolicySet, type SourceResolver } from './policy-set.js';
 import type { EngineRuntime, Readiness } from './runtime.js';
 
 export interface LocalEngineOptions {
@@ -47,6 +47,10 @@ export interface LocalEngineOptions {
   readonly onReload?: (report: LocalLoadReport) => void;
   /** Whether the executor can run jobs (the pool has a live worker); default always. */
   readonly executorHealthy?: () => boolean;
+  /** Resolves oci:// sources and spec.dependencies (src/sources); without one such policies are invalid. */
+  readonly resolver?: SourceResolver;
+  /** Checks oci:// references and spec.dependencies of a policy being written (syntax only). */
+  readonly sourceCheck?: SourceCheck;
 }
 
 export interface LocalEngine extends EngineRuntime {
@@ -61,7 +65,7 @@ export interface LocalEngine extends EngineRuntime {
 export async function createLocalEngine(options: LocalEngineOptions): Promise<LocalEngine> {
   const logger = options.logger ?? silentLogger;
   const executor = options.executor ?? new InProcessExecutor({ compiler: options.compiler ?? kclCompiler });
-  const policies = new PolicySet({ executor, observer: options.observer, logger });
+  const policies = new PolicySet({ executor, observer: options.observer, logger, ...(options.resolver ? { resolver: options.resolver } : {}) });
   let loaded = false;
   const source = new LocalPolicySource({
     dir: options.dir,
@@ -109,7 +113,7 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
     return { ready: true };
   };
   return {
-    handler: withPolicyValidation(handler, executor),
+    handler: withPolicyValidation(handler, executor, options.sourceCheck),
     policies,
     source,
     initialReport,

@@ -56,4 +56,22 @@ describe('validation of KCLRun objects on admission', () => {
     expect(decision.allowed).toBe(true);
     expect(delegated).toBe(1);
   });
+
+  it('accepts an oci:// source without pulling it (the request path never touches a registry), and checks its syntax when told how', async () => {
+    const pulls: string[] = [];
+    const check = (definition: { spec: { source: string } }) => {
+      pulls.push(definition.spec.source);
+      return definition.spec.source.includes('..') ? ['S1001 InvalidReference: not an OCI reference'] : undefined;
+    };
+    const checked = withPolicyValidation(async () => allowed, new InProcessExecutor({ compiler: kclCompiler }), check);
+    expect((await checked(policyRequest({ source: 'oci://registry.example/team/p:1.0.0' }))).allowed).toBe(true);
+    const refused = await checked(policyRequest({ source: 'oci://registry.example/../p' }));
+    expect(refused.allowed).toBe(false);
+    expect(refused.denial?.message).toContain('S1001');
+    // An inline source with dependencies is not compiled without them either.
+    expect((await checked(policyRequest({ source: 'import k8s\na = 1\n', dependencies: 'k8s = "1.31"' }))).allowed).toBe(true);
+    expect(pulls).toHaveLength(3);
+    // Without a check (no resolver configured) the source is not compiled as KCL either.
+    expect((await handler(policyRequest({ source: 'oci://registry.example/team/p:1.0.0' }))).allowed).toBe(true);
+  });
 });

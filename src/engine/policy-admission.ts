@@ -9,7 +9,7 @@
 import { programFilename } from './compiled-policy.js';
 import type { AdmissionHandler, EngineDecision, EngineRequest } from './contract.js';
 import type { PolicyExecutor } from './executor.js';
-import { KCLRUN_GROUP } from './model.js';
+import { KCLRUN_GROUP, needsResolution, type PolicyDefinition } from './model.js';
 import { parsePolicy } from './schema.js';
 
 const POLICY_RESOURCES = new Set(['kclruns', 'clusterkclruns']);
@@ -24,10 +24,18 @@ export function isPolicyWrite(request: EngineRequest): boolean {
   );
 }
 
+/**
+ * Checks an oci:// reference or spec.dependencies without touching a registry (the request path
+ * never does): their syntax only. The package itself is pulled when the policy loads, and what
+ * goes wrong then is in the policy's status.
+ */
+export type SourceCheck = (definition: PolicyDefinition) => readonly string[] | undefined;
+
 /** Why the policy object cannot be accepted, or undefined when it can. */
-export async function policyObjectProblems(request: EngineRequest, executor: PolicyExecutor): Promise<readonly string[] | undefined> {
+export async function policyObjectProblems(request: EngineRequest, executor: PolicyExecutor, sourceCheck?: SourceCheck): Promise<readonly string[] | undefined> {
   const parsed = parsePolicy(request.object, { defaultNamespace: request.namespace || 'default' });
   if (!parsed.ok) return parsed.errors;
+  if (needsResolution(parsed.policy.spec)) return sourceCheck?.(parsed.policy);
   const outcome = await executor.compile({ definition: parsed.policy, filename: programFilename(parsed.policy.identity) }, request.deadline);
   return outcome.ok ? undefined : outcome.errors;
 }
@@ -43,10 +51,10 @@ function refuse(kind: string, name: string | undefined, problems: readonly strin
   };
 }
 
-export function withPolicyValidation(handler: AdmissionHandler, executor: PolicyExecutor): AdmissionHandler {
+export function withPolicyValidation(handler: AdmissionHandler, executor: PolicyExecutor, sourceCheck?: SourceCheck): AdmissionHandler {
   return async (request) => {
     if (request.phase === 'validate' && isPolicyWrite(request)) {
-      const problems = await policyObjectProblems(request, executor);
+      const problems = await policyObjectProblems(request, executor, sourceCheck);
       if (problems) return refuse(request.kind.kind, request.name, problems);
     }
     return handler(request);

@@ -303,7 +303,10 @@ async function resolveSources(definitions: readonly PolicyDefinition[], resolver
     if (!resolution) result.definitions.push(definition);
     else if (!resolution.ok) {
       // A policy whose source never resolved acts nowhere (it has no definition to select with).
-      result.invalid.push(invalidPolicy(definition.identity, [`the source could not be resolved: ${resolution.error}`], definition.origin));
+      result.invalid.push({
+        ...invalidPolicy(definition.identity, [`the source could not be resolved: ${resolution.error}`], definition.origin),
+        sourceError: resolution.error,
+      });
     } else {
       result.definitions.push({ ...definition, resolved: resolution.resolved });
       result.sources.set(definition.identity.key, { digest: resolution.resolved.digest, ...(resolution.stale ? { stale: resolution.stale } : {}) });

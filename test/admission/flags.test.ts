@@ -95,6 +95,17 @@ describe('serveConfig', () => {
       workers: defaultPoolSize(),
       workerHeapMb: DEFAULT_WORKER_HEAP_MB,
       certReloadPollSeconds: 30,
+      // oci:// sources: resolved into the resolver's configuration by src/cli/source-flags.ts.
+      sourceFlags: {
+        'kcl-registry': 'ghcr.io/kcl-lang',
+        'source-credentials': 'secrets',
+        'source-load-budget-seconds': 10,
+        'source-max-files': 5000,
+        'source-max-layer-mb': 32,
+        'source-max-unpacked-mb': 64,
+        'source-refresh-seconds': 300,
+        'source-retry-seconds': 30,
+      },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -114,6 +125,9 @@ describe('serveConfig', () => {
       KCLGUARD_CERT_RELOAD_POLL_SECONDS: '0',
       KCLGUARD_WORKERS: '3',
       KCLGUARD_WORKER_HEAP_MB: '64',
+      KCLGUARD_KCL_REGISTRY: '127.0.0.1:5000/kcl',
+      KCLGUARD_SOURCE_REFRESH_SECONDS: '60',
+      KCLGUARD_REGISTRY_PLAIN_HTTP: '127.0.0.1:5000',
     });
     expect(config).toEqual({
       policies: dir,
@@ -129,6 +143,17 @@ describe('serveConfig', () => {
       workers: 3,
       workerHeapMb: 64,
       certReloadPollSeconds: 0,
+      sourceFlags: {
+        'kcl-registry': '127.0.0.1:5000/kcl',
+        'registry-plain-http': '127.0.0.1:5000',
+        'source-credentials': 'secrets',
+        'source-load-budget-seconds': 10,
+        'source-max-files': 5000,
+        'source-max-layer-mb': 32,
+        'source-max-unpacked-mb': 64,
+        'source-refresh-seconds': 60,
+        'source-retry-seconds': 30,
+      },
     });
   });
 
@@ -224,5 +249,7 @@ describe('serveConfig for --register-webhooks', () => {
     flagError(() => registration(['--webhook-resources', ',']));
     flagError(() => registration(['--webhook-timeout-seconds', '6']));
     flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--excluded-namespaces', 'a'], {}));
+    // In cluster mode registry credentials are Secrets named by the policies, not a docker config.
+    expect(flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--docker-config', 'config.json'], {})).message).toContain('--docker-config');
   });
 });

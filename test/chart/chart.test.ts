@@ -184,6 +184,28 @@ describe('scenario specifics', () => {
     expect(container.args).toContain('--max-in-flight=64');
   });
 
+  it('gives the source cache an emptyDir (the root file system is read-only) and passes the source settings', () => {
+    const docs = render();
+    const deployment = one(docs, 'Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.args).toEqual(expect.arrayContaining(['--source-cache-dir=/var/cache/kclguard/sources', '--source-credentials=secrets', '--kcl-registry=ghcr.io/kcl-lang']));
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/var/cache/kclguard');
+    const volume = deployment.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
+    expect(volume.emptyDir.sizeLimit).toBe('256Mi');
+  });
+
+  it('reads registry credentials as the policy\'s ServiceAccount (impersonate), and grants none of that with sources.credentials false', () => {
+    const rules = (docs: Manifest[]) => [...byKind(docs, 'ClusterRole'), ...byKind(docs, 'Role')].flatMap((r) => r.rules);
+    const on = rules(render());
+    expect(on).toContainEqual({ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] });
+    expect(on).toContainEqual({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] });
+    const offDocs = render(join(chart, 'ci', 'no-registry-credentials-values.yaml'));
+    const off = rules(offDocs);
+    expect(off.some((r: { verbs: string[] }) => r.verbs.includes('impersonate'))).toBe(false);
+    expect(off.some((r: { resources: string[] }) => r.resources.includes('secrets'))).toBe(false);
+    expect(one(offDocs, 'Deployment').spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--source-credentials=none', '--allowed-registries=registry.example.com']));
+  });
+
   it('with one replica, renders no PodDisruptionBudget (it would block every drain)', () => {
     const docs = render(join(chart, 'ci', 'single-replica-values.yaml'));
     expect(one(docs, 'Deployment').spec.replicas).toBe(1);
@@ -242,8 +264,13 @@ describe('CRDs', () => {
     for (const crd of crds) {
       const version = crd.spec.versions[0];
       expect(version.subresources.status).toEqual({});
-      expect(version.additionalPrinterColumns.map((c: any) => c.name)).toEqual(['Ready', 'Mode', 'Actions', 'FailureAction', 'Age']);
+      expect(version.additionalPrinterColumns.map((c: any) => c.name)).toEqual(['Ready', 'Mode', 'Actions', 'FailureAction', 'Digest', 'Age']);
+      // The digest is long: `kubectl get kclruns -o wide` shows it.
+      expect(version.additionalPrinterColumns.find((c: any) => c.name === 'Digest')).toMatchObject({ jsonPath: '.status.source.digest', priority: 1 });
+      expect(version.schema.openAPIV3Schema.properties.status.properties.source.properties.digest.type).toBe('string');
       const spec = version.schema.openAPIV3Schema.properties.spec;
+      // Without these in the schema the API server would prune them.
+      expect(Object.keys(spec.properties)).toEqual(expect.arrayContaining(['dependencies', 'credentials']));
       expect(spec.required).toContain('source');
       expect(spec.properties.params['x-kubernetes-preserve-unknown-fields']).toBe(true);
     }

@@ -5,7 +5,7 @@
  * files compiled as the packages they belong to.
  */
 import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
-import { isOciSource, parsePolicy } from '../../engine/index.js';
+import { isOciSource, kclCompiler, needsResolution, parsePolicy, type PolicyDefinition, type SourceResolver } from '../../engine/index.js';
 import { InputError, parseYamlDocs, readText } from './files.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +68,24 @@ export function fieldLine(document: YamlDocument, field: string): number {
   return document.startLine + Math.max(found, 0);
 }
 
-function checkYaml(file: string, named: boolean): FileCheck {
+/**
+ * An oci:// source or one with dependencies: resolved (pulled) as the webhook would, then
+ * compiled as the package it is. Diagnostics in pulled files name them (`/oci/<registry>/...`);
+ * those in an inline source name the policy file's own lines.
+ */
+async function checkResolved(file: string, document: YamlDocument, policy: PolicyDefinition, resolver: SourceResolver | undefined): Promise<CheckDiagnostic[]> {
+  const sourceLine = fieldLine(document, 'spec.source');
+  if (!resolver) return [at(file, sourceLine, 1, 'source', 'oci:// sources and spec.dependencies need a source resolver', policy.identity.key)];
+  const resolution = await resolver.resolve(policy);
+  if (!resolution.ok) return [at(file, sourceLine, 1, `source/${resolution.error.slice(0, 5)}`, resolution.error, policy.identity.key)];
+  const compiled = kclCompiler.compilePackage!(resolution.resolved);
+  if (compiled.ok) return [];
+  const inline = Object.keys(resolution.resolved.files).find((path) => path.endsWith(`/${policy.identity.key}.k`));
+  const segments = inline ? sourceSegments(file, document, policy.spec.source) : undefined;
+  return compiled.diagnostics.map((d) => fromKcl(segments && d.span?.file === inline ? remapDiagnostic(d, segments) : d, file, policy.identity.key));
+}
+
+async function checkYaml(file: string, named: boolean, resolver: SourceResolver | undefined): Promise<FileCheck> {
   const text = readText(file);
   try {
     parseYamlDocs(text, file);
@@ -90,10 +107,11 @@ function checkYaml(file: string, named: boolean): FileCheck {
       continue;
     }
     const { policy } = parsed;
-    // The policy's source, and its recovery program (spec.recovery.source), each mapped back to
-    // where it sits in the file.
+    if (needsResolution(policy.spec)) diagnostics.push(...(await checkResolved(file, document, policy, resolver)));
+    // The policy's source (unless it is a package, checked above), and its recovery program
+    // (spec.recovery.source), each mapped back to where it sits in the file.
     const programs: [string | undefined, readonly string[]][] = [
-      [policy.spec.source, ['source']],
+      [needsResolution(policy.spec) ? undefined : policy.spec.source, ['source']],
       [policy.spec.recoverySource, ['recovery', 'source']],
     ];
     for (const [source, path] of programs) {
@@ -133,6 +151,6 @@ export function checkKclDirectory(dir: string, seen: Set<string> = new Set()): C
 }
 
 /** A KCLRun / YAML file. `named`: the user gave it explicitly (then a file without a policy is an error). */
-export function checkFile(file: string, named: boolean): FileCheck {
-  return checkYaml(file, named);
+export function checkFile(file: string, named: boolean, resolver?: SourceResolver): Promise<FileCheck> {
+  return checkYaml(file, named, resolver);
 }

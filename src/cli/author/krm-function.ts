@@ -20,10 +20,10 @@
  * | output differs (mode Validate)   | unchanged                   | warning (output ignored)   |
  */
 import { ErrorCodes, formatDiagnosticShort } from '../../kcl/index.js';
-import { kclCompiler, whyNotSelected, type PolicyDefinition, type PolicyProgram, type ResourceRule } from '../../engine/index.js';
+import { kclCompiler, matchesResourceRules, programFilename, whyNotSelected, type EngineRequest, type PolicyDefinition, type PolicyProgram, type SourceResolver } from '../../engine/index.js';
 import { isObject } from './files.js';
 import { compilePolicies } from './offline-engine.js';
-import { buildAdmissionRequest, engineRequestFor, splitApiVersion } from './request.js';
+import { buildAdmissionRequest, engineRequestFor } from './request.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -56,24 +56,16 @@ function isPolicyItem(item: JsonObject): boolean {
   return String(item.apiVersion).startsWith(KCLRUN_API_PREFIX) && (item.kind === 'KCLRun' || item.kind === 'ClusterKCLRun');
 }
 
-/** One list of a resource rule: absent, empty or `*` matches anything. */
-function ruleListMatches(list: readonly string[] | undefined, value: string): boolean {
-  return list === undefined || list.length === 0 || list.includes('*') || list.includes(value);
-}
-
-/** matchConstraints.resourceRules against an item's apiVersion and kind: no rules match all, else any one rule. */
-function matchesRules(rules: readonly ResourceRule[], item: JsonObject): boolean {
-  const { group, version } = splitApiVersion(String(item.apiVersion));
-  const kind = String(item.kind);
-  return rules.length === 0 || rules.some((r) => ruleListMatches(r.apiGroups, group) && ruleListMatches(r.apiVersions, version) && ruleListMatches(r.kinds, kind));
+/** An item as the webhook would see it: a CREATE of the object in the policy's namespace. */
+function requestFor(policy: PolicyDefinition, item: JsonObject): EngineRequest {
+  return engineRequestFor(buildAdmissionRequest({ operation: 'CREATE', object: item, defaultNamespace: policy.identity.namespace ?? 'default' }), 'mutate');
 }
 
 /** Why the webhook would not act on each given item, counted by reason. */
 function admissionDifference(policy: PolicyDefinition, items: readonly JsonObject[]): KrmResult | undefined {
   const reasons = new Map<string, number>();
-  const namespace = policy.identity.namespace ?? 'default';
   for (const item of items) {
-    const request = engineRequestFor(buildAdmissionRequest({ operation: 'CREATE', object: item, defaultNamespace: namespace }), 'mutate');
+    const request = requestFor(policy, item);
     const why = whyNotSelected(policy, request);
     if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
   }
@@ -139,17 +131,17 @@ function changed(a: readonly unknown[], b: readonly unknown[]): boolean {
   return JSON.stringify(a) !== JSON.stringify(b);
 }
 
-export async function runFunction(functionConfig: JsonObject, items: readonly unknown[]): Promise<FunctionOutput> {
-  // The engine validates the manifest (an invalid one is an input error, exit 2); the program
-  // runs here, once, rather than per item through the admission handler.
-  const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }])).snapshot();
+export async function runFunction(functionConfig: JsonObject, items: readonly unknown[], resolver?: SourceResolver): Promise<FunctionOutput> {
+  // The engine validates the manifest and resolves an oci:// source (either failing is an input
+  // error, exit 2); the program runs here, once, rather than per item through the admission handler.
+  const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }], resolver)).snapshot();
   const policy = snapshot.policies[0]!.definition!;
-  const compiled = kclCompiler.compile(policy.spec.source, `${policy.identity.key}.k`);
+  const compiled = policy.resolved ? kclCompiler.compilePackage!(policy.resolved) : kclCompiler.compile(policy.spec.source, programFilename(policy.identity));
   const results: KrmResult[] = [];
   const given: JsonObject[] = [];
   const kept: unknown[] = [];
   for (const item of items) {
-    if (isKubeObject(item) && !isPolicyItem(item) && matchesRules(policy.spec.resourceRules, item)) given.push(item);
+    if (isKubeObject(item) && !isPolicyItem(item) && matchesResourceRules(policy.spec.resourceRules, requestFor(policy, item))) given.push(item);
     else kept.push(item);
   }
   if (kept.length > 0) {

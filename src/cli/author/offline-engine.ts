@@ -29,6 +29,7 @@ import {
   type PolicyResult,
   type PolicySnapshot,
   type ServiceAccountRef,
+  type SourceResolver,
 } from '../../engine/index.js';
 import { RbacIndex, rbacAuthorizer, rbacExemptCheck } from '../../engine/index.js';
 import { DENIAL_STATUS } from '../../admission/index.js';
@@ -79,6 +80,8 @@ export interface OfflineEngineOptions {
   readonly namespaces?: readonly unknown[];
   /** RBAC manifests; undefined = allow every ServiceAccount everything. */
   readonly rbac?: RbacIndex;
+  /** Pulls oci:// sources and spec.dependencies (the registries are asked, as when the webhook loads them). */
+  readonly resolver?: SourceResolver;
 }
 
 const POLICY_API_PREFIX = 'krm.kcl.dev/';
@@ -93,9 +96,12 @@ export function isNamespaceDocument(doc: unknown): boolean {
   return d?.apiVersion === 'v1' && d.kind === 'Namespace';
 }
 
-/** Compiles the policies; a manifest that fails validation (and so could never act) is an input error. */
-export async function compilePolicies(documents: readonly PolicyDocument[]): Promise<PolicySet> {
-  const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+/**
+ * Compiles the policies; a manifest that fails validation, or whose oci:// source or
+ * dependencies cannot be resolved (so it could never act), is an input error.
+ */
+export async function compilePolicies(documents: readonly PolicyDocument[], resolver?: SourceResolver): Promise<PolicySet> {
+  const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }), ...(resolver ? { resolver } : {}) });
   const report = await set.replace(documents);
   const problems = report.problems.map((p) => `${p.origin ?? '(policy)'}: ${p.message}`);
   for (const policy of report.snapshot.policies) {
@@ -129,7 +135,7 @@ export class OfflineEngine {
   }
 
   static async create(options: OfflineEngineOptions): Promise<OfflineEngine> {
-    return new OfflineEngine(await compilePolicies(options.policies), options);
+    return new OfflineEngine(await compilePolicies(options.policies, options.resolver), options);
   }
 
   /** The namespace of the first KCLRun, for objects whose file names none. */

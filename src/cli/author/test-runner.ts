@@ -3,7 +3,7 @@
  * and judges each against its `expect`, with a readable diff when it does not match.
  */
 import type { PolicyDocument } from '../../engine/index.js';
-import type { RbacIndex } from '../../engine/index.js';
+import type { RbacIndex, SourceResolver } from '../../engine/index.js';
 import { jsonDiff } from './diff.js';
 import { InputError, isObject, readSingleObject, readYamlDocs } from './files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine, type OfflineResult, type PolicyReport } from './offline-engine.js';
@@ -104,11 +104,13 @@ function judge(ctx: FileContext, testCase: TestCaseSpec, result: OfflineResult):
 export interface TestRunOptions {
   /** Append the engine's trace (selection, ServiceAccount checks) to a failing case's details. */
   readonly trace?: boolean;
+  /** Pulls oci:// sources and dependencies. */
+  readonly resolver?: SourceResolver;
 }
 
 async function runCase(ctx: FileContext, testCase: TestCaseSpec, options: TestRunOptions): Promise<string[]> {
   const policies = 'params' in testCase ? withParams(ctx.policies, testCase.params) : ctx.policies;
-  const engine = await OfflineEngine.create({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac });
+  const engine = await OfflineEngine.create({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const operation = testCase.operation ?? 'CREATE';
   const object = testCase.resource !== undefined && operation !== 'DELETE' ? readSingleObject(resolveIn(ctx.file, testCase.resource), 'resource') : undefined;
   const old = testCase.oldResource !== undefined ? readSingleObject(resolveIn(ctx.file, testCase.oldResource), 'old resource') : undefined;

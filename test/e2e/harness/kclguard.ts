@@ -5,8 +5,8 @@
 // removes them again, so one test file's kclguard never sees another file's requests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { freePort } from '../../support/free-port.js';
 import { REPO_ROOT } from './repo.js';
 import { apply, eventually, kubectl, manifests } from './kubectl.js';
 
@@ -46,17 +46,6 @@ function requireEnv(name: string): string {
   return value;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Children still running when the worker exits (a failed beforeAll, a crash) are killed. */
 const running = new Set<ChildProcess>();

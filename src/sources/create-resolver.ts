@@ -1,0 +1,92 @@
+/**
+ * Builds the source resolver from one configuration (what `kclguard serve` and the offline
+ * commands resolve from their flags): transport, registry client, caches, puller, resolver.
+ */
+import { DEFAULT_KCL_REGISTRY, type KclRegistry } from './dependencies.js';
+import { DiskCache } from './disk-cache.js';
+import { SourceError } from './errors.js';
+import { nodeTransport, type HttpTransport } from './http-transport.js';
+import { DEFAULT_SOURCE_LIMITS, type SourceLimits } from './limits.js';
+import { PackagePuller } from './package-puller.js';
+import { isLoopbackHost, registryHost } from './reference.js';
+import { RegistryClient } from './registry-client.js';
+import { OciSourceResolver, type CredentialProvider, type SourceLogger } from './source-resolver.js';
+
+export interface SourceConfig {
+  /** On-disk cache directory; undefined: memory only. */
+  readonly cacheDir?: string;
+  readonly cacheMaxBytes?: number;
+  /** How often a tag is asked about again (a moved tag is picked up within this). */
+  readonly refreshSeconds?: number;
+  /** How soon a failed pull is tried again. */
+  readonly retrySeconds?: number;
+  readonly kclRegistry?: KclRegistry;
+  /** host:port of loopback registries spoken to over plain HTTP. */
+  readonly plainHttpRegistries?: readonly string[];
+  /** host[:port] sources and dependencies may come from; undefined: any. */
+  readonly allowedRegistries?: readonly string[];
+  /** PEM CAs trusted for registries, beside the built-in roots. */
+  readonly caPem?: readonly string[];
+  readonly limits?: Partial<SourceLimits>;
+  /** The longest a policy load waits for a pull; undefined: as long as it takes. */
+  readonly loadBudgetMs?: number;
+  readonly credentials?: CredentialProvider;
+  readonly logger?: SourceLogger;
+  /** Tests hand in a transport; default node:http(s). */
+  readonly transport?: HttpTransport;
+  readonly now?: () => number;
+}
+
+export const DEFAULT_REFRESH_SECONDS = 300;
+export const DEFAULT_RETRY_SECONDS = 30;
+export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024 * 1024;
+/** Unpacked packages kept in memory (their text), shared by every policy that uses them. */
+const MEMORY_CACHE_BYTES = 256 * 1024 * 1024;
+
+export interface SourceResolverHandle {
+  readonly resolver: OciSourceResolver;
+  readonly refreshSeconds: number;
+  readonly retrySeconds: number;
+}
+
+/** Checks the configuration (plain HTTP only to loopback) and builds the resolver. */
+export function createSourceResolver(config: SourceConfig): SourceResolverHandle {
+  for (const registry of config.plainHttpRegistries ?? []) {
+    if (!isLoopbackHost(registryHost(registry))) {
+      throw new SourceError('S1003', `plain HTTP is allowed only for registries on this machine (localhost, 127.0.0.0/8, ::1), not ${registry}`);
+    }
+  }
+  const limits: SourceLimits = { ...DEFAULT_SOURCE_LIMITS, ...config.limits };
+  const refreshSeconds = config.refreshSeconds ?? DEFAULT_REFRESH_SECONDS;
+  const retrySeconds = Math.min(config.retrySeconds ?? DEFAULT_RETRY_SECONDS, refreshSeconds);
+  const client = new RegistryClient({
+    transport: config.transport ?? nodeTransport({ ...(config.caPem ? { extraCaPem: config.caPem } : {}) }),
+    limits,
+    plainHttpRegistries: new Set((config.plainHttpRegistries ?? []).map((r) => r.toLowerCase())),
+    ...(config.now ? { now: config.now } : {}),
+  });
+  const logger = config.logger;
+  const puller = new PackagePuller({
+    client,
+    limits,
+    ...(config.cacheDir !== undefined ? { disk: new DiskCache(config.cacheDir, config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES) } : {}),
+    refreshMs: refreshSeconds * 1000,
+    retryMs: retrySeconds * 1000,
+    memoryBytes: MEMORY_CACHE_BYTES,
+    ...(config.now ? { now: config.now } : {}),
+    onCacheError: (error) => logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'source cache unusable; continuing without it'),
+  });
+  const resolver = new OciSourceResolver({
+    puller,
+    kclRegistry: config.kclRegistry ?? DEFAULT_KCL_REGISTRY,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(config.allowedRegistries ? { allowedRegistries: new Set(config.allowedRegistries.map((r) => r.toLowerCase())) } : {}),
+    ...(config.loadBudgetMs !== undefined ? { loadBudgetMs: config.loadBudgetMs } : {}),
+    maxPackages: limits.maxPackages,
+    maxProgramBytes: limits.maxUnpackedBytes * 4,
+    retryMs: retrySeconds * 1000,
+    ...(config.now ? { now: config.now } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  return { resolver, refreshSeconds, retrySeconds };
+}

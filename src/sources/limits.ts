@@ -1,0 +1,34 @@
+/**
+ * Bounds on what a registry can make kclguard download and hold. A policy's source is whatever
+ * its author (or a compromised registry) publishes: every size is checked while reading, before
+ * more is read, so a hostile answer costs at most these amounts.
+ */
+export interface SourceLimits {
+  /** A manifest, a tag list or a token answer. Real KCL package manifests are about 1 KiB. */
+  readonly maxManifestBytes: number;
+  /** The package layer as downloaded (a tar, or a gzip-compressed tar). */
+  readonly maxLayerBytes: number;
+  /** The package's files once unpacked, all together (and a gzip layer once decompressed). */
+  readonly maxUnpackedBytes: number;
+  /** Tar entries in one package (files and directories). */
+  readonly maxFiles: number;
+  /** Packages in one program: the source and its dependencies, transitive ones included. */
+  readonly maxPackages: number;
+  /** One HTTP exchange, from connecting to the last byte. */
+  readonly requestTimeoutMs: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The Kubernetes schema package (about 600 files) is a 5 MiB tar; these leave room for a few
+ * times that and still stop a hostile package long before memory matters.
+ */
+export const DEFAULT_SOURCE_LIMITS: SourceLimits = Object.freeze({
+  maxManifestBytes: 1 * MiB,
+  maxLayerBytes: 32 * MiB,
+  maxUnpackedBytes: 64 * MiB,
+  maxFiles: 5000,
+  maxPackages: 32,
+  requestTimeoutMs: 30_000,
+});

@@ -1,0 +1,220 @@
+/**
+ * Pulls KCL packages by reference, with the caches that keep registries off the hot path:
+ *
+ * - which digest a reference points to, per credential identity (a reference is re-checked
+ *   with the registry once per refresh interval; a digest reference, whose content cannot
+ *   change, once). The identity matters: content another policy pulled with its credentials is
+ *   served to a policy only after the registry let THAT policy's credentials (or anonymous
+ *   access) read the manifest;
+ * - the unpacked packages by manifest digest, in memory (LRU by size);
+ * - manifests and layers on disk (disk-cache.ts), verified when read, which is what a restarted
+ *   kclguard falls back on while its registry is down.
+ *
+ * When the registry cannot be reached (or refuses) and a digest is known for the reference, the
+ * pull succeeds with that digest, marked stale with the reason. Pulls of the same reference
+ * with the same credentials share one request.
+ */
+import { credentialFingerprint, type RegistryCredential } from './credentials.js';
+import type { DiskCache } from './disk-cache.js';
+import { asSourceError, SourceError } from './errors.js';
+import { latestVersionTag } from './latest-tag.js';
+import type { SourceLimits } from './limits.js';
+import { parsePackageManifest } from './manifest.js';
+import { SizedLru } from './memory-cache.js';
+import { unpackPackage, type PackageContent } from './package-content.js';
+import { formatReference, type OciReference } from './reference.js';
+import type { RegistryClient } from './registry-client.js';
+
+export interface PulledPackage {
+  readonly reference: OciReference;
+  /** The manifest digest the content came from. */
+  readonly digest: string;
+  /** The tag the digest was found under (the latest version's, for a reference without one). */
+  readonly tag?: string;
+  readonly content: PackageContent;
+  /** Set when the registry could not confirm the digest now: why. */
+  readonly stale?: string;
+}
+
+export interface PullerOptions {
+  readonly client: RegistryClient;
+  readonly limits: SourceLimits;
+  readonly disk?: DiskCache;
+  /** How long a reference's digest is trusted before the registry is asked again. */
+  readonly refreshMs: number;
+  /** How long after a failed check the registry is asked again. */
+  readonly retryMs: number;
+  /** Memory for unpacked packages (characters). */
+  readonly memoryBytes: number;
+  readonly now?: () => number;
+  /** Told about cache problems (a read-only disk): they never fail a pull. */
+  readonly onCacheError?: (error: unknown) => void;
+}
+
+/** What is known about one reference for one credential identity. */
+interface RefEntry {
+  readonly reference: OciReference;
+  readonly text: string;
+  readonly credential: RegistryCredential | undefined;
+  readonly fingerprint: string;
+  digest?: string;
+  tag?: string;
+  /** When the registry was last asked (successfully or not). */
+  checkedAt: number;
+  /** When the registry last confirmed the digest (a previous run's time for a digest from disk). */
+  confirmedAt?: number;
+  /** Why the last check failed; undefined after a success. */
+  error?: SourceError;
+  lastUsed: number;
+}
+
+export class PackagePuller {
+  private readonly refs = new Map<string, RefEntry>();
+  private readonly packages: SizedLru<PackageContent>;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: PullerOptions) {
+    this.packages = new SizedLru(options.memoryBytes);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Pulls the package a reference names, with these credentials (undefined: anonymous). */
+  async pull(reference: OciReference, credential: RegistryCredential | undefined): Promise<PulledPackage> {
+    const entry = await this.entry(reference, credential);
+    entry.lastUsed = this.now();
+    await this.once(`digest\u0000${entry.text}\u0000${entry.fingerprint}`, () => this.ensureDigest(entry));
+    const digest = entry.digest!;
+    const content = await this.once(`content\u0000${digest}\u0000${entry.fingerprint}`, () => this.content(reference, digest, credential));
+    return {
+      reference,
+      digest,
+      ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
+      content,
+      ...(entry.error ? { stale: `${entry.error.message}; acting on ${digest}${entry.confirmedAt !== undefined ? `, last confirmed ${new Date(entry.confirmedAt).toISOString()}` : ''}` } : {}),
+    };
+  }
+
+  /**
+   * Asks the registry again about every reference whose refresh (or retry, after a failure) is
+   * due. True when a digest moved, or a reference started or stopped failing: the policies
+   * should be loaded again. References no pull used for three refresh intervals are forgotten.
+   */
+  async checkForUpdates(): Promise<boolean> {
+    let changed = false;
+    const now = this.now();
+    for (const [key, entry] of this.refs) {
+      if (now - entry.lastUsed > 3 * this.options.refreshMs) {
+        this.refs.delete(key);
+        continue;
+      }
+      const before = { digest: entry.digest, failing: entry.error !== undefined };
+      await this.once(`digest\u0000${entry.text}\u0000${entry.fingerprint}`, () => this.ensureDigest(entry)).catch(() => undefined);
+      if (entry.digest !== before.digest || (entry.error !== undefined) !== before.failing) changed = true;
+    }
+    return changed;
+  }
+
+  private async entry(reference: OciReference, credential: RegistryCredential | undefined): Promise<RefEntry> {
+    const text = formatReference(reference);
+    const fingerprint = credentialFingerprint(credential);
+    const key = `${text}\u0000${fingerprint}`;
+    let entry = this.refs.get(key);
+    if (!entry) {
+      entry = { reference, text, credential, fingerprint, checkedAt: Number.NEGATIVE_INFINITY, lastUsed: this.now() };
+      // A digest confirmed before a restart is a fallback while the registry is down, never a
+      // reason not to ask: checkedAt stays in the past.
+      const record = await this.options.disk?.getRef(text, fingerprint).catch((error: unknown) => this.cacheError(error));
+      if (record) {
+        entry.digest = record.digest;
+        entry.confirmedAt = record.resolvedAt;
+      }
+      this.refs.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Makes sure entry.digest is known and, unless it is still fresh, confirmed by the registry. */
+  private async ensureDigest(entry: RefEntry): Promise<void> {
+    const age = this.now() - entry.checkedAt;
+    const confirmedDigestReference = entry.reference.digest !== undefined && entry.error === undefined && entry.checkedAt > Number.NEGATIVE_INFINITY;
+    if (confirmedDigestReference || (entry.error === undefined && age < this.options.refreshMs)) return;
+    if (entry.error !== undefined && age < this.options.retryMs) {
+      if (entry.digest) return;
+      throw entry.error;
+    }
+    try {
+      const found = await this.resolveDigest(entry);
+      entry.digest = found.digest;
+      if (found.tag !== undefined) entry.tag = found.tag;
+      entry.error = undefined;
+      entry.checkedAt = this.now();
+      entry.confirmedAt = entry.checkedAt;
+      await this.options.disk?.putRef({ reference: entry.text, fingerprint: entry.fingerprint, digest: found.digest, resolvedAt: entry.checkedAt }).catch((error: unknown) => this.cacheError(error));
+    } catch (error) {
+      entry.error = asSourceError(error);
+      entry.checkedAt = this.now();
+      if (!entry.digest) throw entry.error;
+    }
+  }
+
+  /** Asks the registry which manifest the reference names (and proves these credentials may read it). */
+  private async resolveDigest(entry: RefEntry): Promise<{ digest: string; tag?: string }> {
+    const { reference, credential } = entry;
+    const target = { registry: reference.registry, repository: reference.repository };
+    let tag = reference.tag;
+    if (reference.digest === undefined && tag === undefined) {
+      const tags = await this.options.client.tags(target, credential);
+      tag = latestVersionTag(tags);
+      if (tag === undefined) throw new SourceError('S2002', `${entry.text} has no version tag to take as its latest version (tags: ${tags.slice(0, 5).join(', ') || 'none'})`);
+    }
+    const manifest = await this.options.client.manifest(target, reference.digest ?? tag!, credential);
+    await this.options.disk?.putBlob(manifest.digest, manifest.bytes).catch((error: unknown) => this.cacheError(error));
+    this.manifests.set(manifest.digest, manifest, manifest.bytes.length);
+    return { digest: manifest.digest, ...(tag !== undefined ? { tag } : {}) };
+  }
+
+  /** Manifests fetched while resolving a digest, kept briefly so the content step needs no second GET. */
+  private readonly manifests = new SizedLru<{ bytes: Buffer; contentType?: string }>(4 * 1024 * 1024);
+
+  private async content(reference: OciReference, digest: string, credential: RegistryCredential | undefined): Promise<PackageContent> {
+    const cached = this.packages.get(digest);
+    if (cached) return cached;
+    const describe = `${reference.registry}/${reference.repository}@${digest}`;
+    const target = { registry: reference.registry, repository: reference.repository };
+    const manifest: { bytes: Buffer; contentType?: string } =
+      this.manifests.get(digest) ??
+      (await this.diskBlob(digest).then((bytes) => (bytes ? { bytes } : undefined))) ??
+      (await this.options.client.manifest(target, digest, credential));
+    const parsed = parsePackageManifest(manifest.bytes, manifest.contentType, describe);
+    let layer = await this.diskBlob(parsed.layer.digest);
+    if (!layer) {
+      layer = await this.options.client.blob(target, parsed.layer, credential);
+      await this.options.disk?.putBlob(parsed.layer.digest, layer).catch((error: unknown) => this.cacheError(error));
+    }
+    const content = unpackPackage(layer, this.options.limits, describe);
+    this.packages.set(digest, content, content.size);
+    return content;
+  }
+
+  private async diskBlob(digest: string): Promise<Buffer | undefined> {
+    return this.options.disk?.getBlob(digest).catch((error: unknown) => {
+      this.cacheError(error);
+      return undefined;
+    });
+  }
+
+  private cacheError(error: unknown): undefined {
+    this.options.onCacheError?.(error);
+    return undefined;
+  }
+
+  /** Runs `work` once for concurrent callers with the same key. */
+  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const started = work().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+}
