@@ -240,7 +240,7 @@ function identityOf(doc: unknown, defaultNamespace: string): PolicyIdentity | un
 
 const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);

@@ -11,7 +11,22 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
   // it would bring the removed series back, to stay until restart.
   const isDeleted = (policy: string): boolean => loaded !== undefined && !loaded.has(policy);
 
+  // Children bound to their labels, per policy: every review reports each selected policy, and
+  // prom-client hashes the label set on every labelled inc/observe.
+  const evaluated = new Map<string, { count: (result: PolicyResultLabel) => void; time: (seconds: number) => void }>();
+  const childrenOf = (policy: string) => {
+    let children = evaluated.get(policy);
+    if (!children) {
+      const counters = new Map(POLICY_RESULTS.map((result) => [result, metrics.policyEvaluations.labels({ policy, result })]));
+      const duration = metrics.policyEvaluationDuration.labels({ policy });
+      children = { count: (result) => counters.get(result)!.inc(), time: (seconds) => duration.observe(seconds) };
+      evaluated.set(policy, children);
+    }
+    return children;
+  };
+
   const removeSeries = (policy: string): void => {
+    evaluated.delete(policy);
     for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove({ policy, result });
     metrics.policyEvaluationDuration.remove({ policy });
     for (const action of FAILURE_ACTIONS) metrics.policyFailureActions.remove({ policy, action });
@@ -24,8 +39,9 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
       // not_selected is by far the most common result and says nothing about the policy's health;
       // counting it would multiply series by every policy for every request.
       if (!COUNTED_RESULTS.has(result) || isDeleted(policy)) return;
-      metrics.policyEvaluations.inc({ policy, result: result as PolicyResultLabel });
-      metrics.policyEvaluationDuration.observe({ policy }, seconds);
+      const children = childrenOf(policy);
+      children.count(result as PolicyResultLabel);
+      children.time(seconds);
     },
     onFailureAction(policy: string, action: FailureAction): void {
       if (isDeleted(policy)) return;

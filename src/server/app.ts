@@ -1,9 +1,12 @@
 /**
- * The express app: routes only, never listens itself (the HTTPS listener or a test does). The
- * admission routes do the wire work (content type, body limit, JSON) and hand the parsed body to
- * reviewAdmission; everything about AdmissionReview semantics lives in src/admission.
+ * The HTTP app: routes only, never listens itself (the HTTPS listener or a test does). The
+ * admission routes — every API write comes through them — are answered by a plain node handler
+ * that does the wire work (content type, body limit, JSON) and hands the parsed body to
+ * reviewAdmission; everything about AdmissionReview semantics lives in src/admission. Every
+ * other route (health, readiness, metrics, 404) is express's.
  */
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AdmissionHandler, Phase, Readiness } from '../engine/index.js';
 import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
@@ -29,15 +32,13 @@ export interface AppOptions {
   readonly maxInFlight?: number;
 }
 
-export function createApp(options: AppOptions): Express {
+const ADMISSION_PATHS: Readonly<Record<string, Phase>> = { '/mutate': 'mutate', '/validate': 'validate' };
+
+export function createApp(options: AppOptions): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   const inFlight = options.inFlight ?? new InFlightTracker();
-
-  for (const phase of ['mutate', 'validate'] as const) {
-    app.post(`/${phase}`, (req, res) => admissionRoute(phase, req, res, options, inFlight));
-  }
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -67,13 +68,28 @@ export function createApp(options: AppOptions): Express {
     if (!res.headersSent) res.status(500).json({ message: 'internal error' });
   });
 
-  return app;
+  return (req, res) => {
+    const query = req.url?.indexOf('?') ?? -1;
+    const phase = req.method === 'POST' ? ADMISSION_PATHS[query < 0 ? (req.url ?? '') : req.url!.slice(0, query)] : undefined;
+    if (!phase) return void app(req, res);
+    admissionRoute(phase, req, res, query < 0 ? undefined : new URLSearchParams(req.url!.slice(query + 1)).get('timeout') ?? undefined, options, inFlight).catch((error: unknown) => {
+      options.logger.error({ err: error, path: req.url }, 'unhandled error in the admission route');
+      if (!res.headersSent) send(res, 500, { message: 'internal error' });
+    });
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 async function admissionRoute(
   phase: Phase,
-  req: Request,
-  res: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
+  timeout: string | undefined,
   options: AppOptions,
   inFlight: InFlightTracker,
 ): Promise<void> {
@@ -82,9 +98,7 @@ async function admissionRoute(
     logger.warn({ webhook: phase, inFlight: inFlight.size, maxInFlight: options.maxInFlight }, 'too many admission reviews in flight; refused with 429');
     metrics.admissionRequests.inc({ webhook: phase, operation: 'unknown', decision: 'rejected' });
     // The body is not read; closing the connection keeps its unread bytes from poisoning it.
-    res.setHeader('Connection', 'close');
-    res.setHeader('Retry-After', '1');
-    res.status(429).json({ message: `kclguard is answering ${options.maxInFlight} admission reviews already; try again` });
+    send(res, 429, { message: `kclguard is answering ${options.maxInFlight} admission reviews already; try again` }, { connection: 'close', 'retry-after': '1' });
     return;
   }
   const finished = inFlight.start();
@@ -94,7 +108,7 @@ async function admissionRoute(
     let result: ReviewResult;
     try {
       const { body, text } = await readJsonBodyText(req, options.limits);
-      result = await reviewAdmission({ phase, body, text, timeout: firstString(req.query.timeout), handler: options.handler });
+      result = await reviewAdmission({ phase, body, text, timeout, handler: options.handler });
     } catch (error) {
       if (error instanceof ClientGoneError || (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
         logger.debug({ webhook: phase }, 'client disconnected before sending the whole review');
@@ -109,8 +123,7 @@ async function admissionRoute(
         inputError: error,
       };
     }
-    if (options.isDraining?.() || result.decision === 'rejected') res.setHeader('Connection', 'close');
-    res.status(result.httpStatus).type('application/json').send(JSON.stringify(result.body));
+    send(res, result.httpStatus, result.body, options.isDraining?.() || result.decision === 'rejected' ? { connection: 'close' } : {});
     metrics.admissionRequests.inc({ webhook: phase, operation: result.operation, decision: result.decision });
     logReview(logger, phase, result, stopTimer());
   } finally {
@@ -149,8 +162,3 @@ function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: 
   }
 }
 
-function firstString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return undefined;
-}

@@ -24,7 +24,7 @@ import { RECOVERY_PROGRESS } from '../run-job.js';
 import { plainFailure } from '../run-policy.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
-import { slimJob } from './protocol.js';
+import { encodeJob } from './protocol.js';
 import { workerScriptUrl } from './worker-script.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -360,7 +360,7 @@ export class WorkerPool implements PolicyExecutor {
     const { task } = entry;
     const reply =
       task.kind === 'run'
-        ? worker.request({ type: 'run', job: slimJob(task.job) })
+        ? worker.request({ type: 'run', ...encodeJob(task.job) })
         : worker.request({ type: 'compile', policies: task.policies.filter((_, i) => !task.known.has(i)) });
     reply.then(
       (message) => {
@@ -369,8 +369,9 @@ export class WorkerPool implements PolicyExecutor {
         worker.state = 'idle';
         this.reportWorkers();
         if (message.type === 'ran' && task.kind === 'run') {
-          for (const run of message.report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
-          task.resolve(message.report);
+          const report = JSON.parse(message.report) as RunReport;
+          for (const run of report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
+          task.resolve(report);
         } else if (message.type === 'compiled' && task.kind === 'compile') {
           task.resolve(mergeOutcomes(task, message.outcomes));
         } else {

@@ -6,10 +6,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InProcessExecutor } from '../in-process-executor.js';
+import { deepFreeze } from '../schema.js';
 import { kclCompiler } from '../kcl-compiler.js';
 import type { PolicyCompiler } from '../policy-compiler.js';
 import { progressWriter } from './progress.js';
-import { restoreJob, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
+import { decodeJob, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
 
 const config = workerData as WorkerConfig;
 const port = parentPort!;
@@ -32,6 +33,9 @@ function post(message: FromWorker): void {
 function handle(message: ToWorker): void {
   switch (message.type) {
     case 'prepare':
+      // A structured clone is not frozen; frozen definitions let each policy's params and
+      // manifest cross into KCL once instead of on every request (shared-conversion.ts).
+      for (const policy of message.policies) deepFreeze(policy.definition);
       executor.prepareNow(message.generation, message.policies);
       post({ type: 'prepared', id: message.id, generation: message.generation });
       return;
@@ -39,7 +43,7 @@ function handle(message: ToWorker): void {
       post({ type: 'compiled', id: message.id, outcomes: message.policies.map((policy, index) => executor.compileNow(policy, index)) });
       return;
     case 'run':
-      post({ type: 'ran', id: message.id, report: executor.runNow(restoreJob(message.job)) });
+      post({ type: 'ran', id: message.id, report: JSON.stringify(executor.runNow(decodeJob(message.job, message.reviewText))) });
       return;
     case 'release':
       executor.release(message.generation);
