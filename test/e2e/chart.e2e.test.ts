@@ -242,7 +242,7 @@ describe('the Helm chart', () => {
       (error: unknown) => error,
     )) as { code?: number; stderr?: string } | undefined;
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toMatch(/^kclguard serve: cannot reach the cluster \(kubeconfig\): could not list [^\n]*forbidden/im);
+    expect(failure?.stderr).toMatch(/^kclguard serve: error C3002: [^\n]*forbidden/im);
     expect(failure?.stderr).not.toContain('kclguard serving');
   });
 });
