@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AdmissionErrorCodes } from '../../src/admission/errors.js';
 import { CLI_ERRORS } from '../../src/cli/errors.js';
+import { ErrorCodes } from '../../src/kcl/diagnostics.js';
 import { envName } from '../../src/cli/flags.js';
 import { SERVE_FLAGS } from '../../src/cli/serve.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -30,6 +31,13 @@ describe('docs stay in sync with the code', () => {
     }
     const documented = [...doc.matchAll(/\| `(C\d{4})` \|/g)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(CLI_ERRORS).sort());
+  });
+
+  it('docs/kcl-language.md lists exactly the KCL error codes, with their names', () => {
+    const doc = read('docs/kcl-language.md');
+    const section = doc.slice(doc.indexOf('## Error codes'), doc.indexOf('\n## ', doc.indexOf('## Error codes') + 1));
+    const documented = [...section.matchAll(/^\| `([EK][0-9A-Z]{4})` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(documented.sort()).toEqual(Object.entries(ErrorCodes).sort());
   });
 
   it('docs/operations.md lists every serve flag with its environment twin', () => {
