@@ -6,7 +6,7 @@
  *
  *   C1xxx  the command line itself (flags, arguments)        exit 2
  *   C2xxx  input the command reads (files, stdin, the kubeconfig, the certificate)
- *   C3xxx  `serve` could not start (port, cluster, registration, workers)   exit 1
+ *   C3xxx  `serve` could not start (port, cluster, registration)   exit 1
  *   C7xxx  kclguard itself is broken (a bug, an incomplete installation)  exit 70
  *
  * KCL diagnostics (E/K codes, src/kcl/diagnostics.ts) and the admission transport's A codes are
@@ -58,7 +58,6 @@ export const CLI_ERRORS = {
   C3001: { name: 'CannotListen', exitCode: 1, template: 'cannot listen on {address}: {reason}' },
   C3002: { name: 'ClusterUnreachable', exitCode: 1, template: 'cannot reach the cluster ({source}): {reason}' },
   C3003: { name: 'RegistrationFailed', exitCode: 1, template: 'cannot register the webhook configurations: {reason}' },
-  C3004: { name: 'WorkersFailed', exitCode: 1, template: 'cannot start the policy workers: {reason}' },
 
   C7001: { name: 'CommandLoadFailed', exitCode: 70, template: "command '{command}' could not be loaded: {reason}" },
   C7002: { name: 'InternalError', exitCode: 70, template: 'internal error: {reason}' },

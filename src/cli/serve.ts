@@ -68,6 +68,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
   try {
+    // Never rejects: a worker that fails to start is retried, and /readyz fails until one runs.
     await pool?.started();
     runtime = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined, sources);
   } catch (error) {
@@ -238,7 +239,23 @@ function describe(error: unknown): string {
   if (code === 'EADDRINUSE') return 'address already in use';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'ENOENT') return 'no such file';
-  return firstLine(error);
+  return apiServerMessage(error) ?? firstLine(error);
+}
+
+/**
+ * A failed @kubernetes/client-node call: the API server's own message (what is forbidden to
+ * whom) and the HTTP status, rather than the exception's first line, which is only the status.
+ */
+function apiServerMessage(error: unknown): string | undefined {
+  const { code, body } = (error ?? {}) as { code?: unknown; body?: unknown };
+  if (typeof code !== 'number' || typeof body !== 'string') return undefined;
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    if (typeof message === 'string' && message !== '') return `${message.split('\n')[0]} (HTTP ${code})`;
+  } catch {
+    // Not a Status object: the status code is all there is.
+  }
+  return `HTTP ${code}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
