@@ -40,8 +40,9 @@ const PRODUCERS: Record<ErrorCode, () => string> = {
     jest.spyOn(Date, 'now').mockImplementation(() => (now += 1));
     return program('a = [x for x in range(100000)]\n', { timeoutMs: 5 })();
   },
-  K9004: program('a = "x" * 10000\n', { maxValueSize: 100 }),
+  K9004: program('a = [1] * 10000\n', { maxValueSize: 100 }),
   K9005: program('import file\n'),
+  K9006: program('import regex\na = regex.match("aa", r"(a)\\1")\n'),
 };
 
 describe('the KCL error catalogue', () => {
