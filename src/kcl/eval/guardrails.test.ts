@@ -1,16 +1,13 @@
 /**
  * The guardrails end runaway programs by counting, not by timing: the step budget and the depth
- * limit are counters, and the clock budget is tested with a scripted clock. That builtins check
- * the size of a value before building it: test/kcl/size-before-building.test.ts.
+ * limit are counters, and the clock budget is tested with a scripted clock (the helpers' runs
+ * otherwise read a clock that never moves). That builtins check the size of a value before
+ * building it: test/kcl/size-before-building.test.ts.
  */
-import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { code } from './test-helpers.js';
 
 const RECURSE = 'f = lambda n { f(n + 1) }\na = f(0)';
-
-afterEach(() => {
-  jest.restoreAllMocks();
-});
 
 describe('guardrails end runaway policies', () => {
   test('unbounded recursion hits the depth limit long before a small step budget', () => {
@@ -26,9 +23,9 @@ describe('guardrails end runaway policies', () => {
   test('the wall clock budget, read from the clock every so many steps', () => {
     // Each look at the clock finds it 1 ms later: 20 ms are used up after about 20 looks.
     let now = 1_000_000;
-    jest.spyOn(Date, 'now').mockImplementation(() => (now += 1));
+    const clock = (): number => (now += 1);
     const src = 'f = lambda n { [g(i) for i in range(200)] }\ng = lambda i { [i for _ in range(200)] }\na = [f(j) for j in range(1000)]';
-    expect(code(src, {}, { timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
+    expect(code(src, {}, { clock, timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
     expect(now - 1_000_000).toBeLessThan(30);
   });
 
