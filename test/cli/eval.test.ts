@@ -143,6 +143,10 @@ describe('kclguard eval', () => {
     ['namespace file without a Namespace', ['--policy', ADD, '--resource', POD, '--namespace', POD], 'C2007'],
     ['invalid manifest', ['--policy', fixture('testdata', 'check', 'bad-schema.yaml'), '--resource', POD], 'C2008'],
     ['invalid RBAC manifests', ['--policy', ADD, '--resource', POD, '--rbac', fixture('testdata', 'rbac-broken')], 'C2009'],
+    ['a --kcl-registry with a tag', ['--policy', ADD, '--resource', POD, '--kcl-registry', 'ghcr.io/kcl-lang:1.0'], 'C1013'],
+    ['plain HTTP to a registry off this machine', ['--policy', ADD, '--resource', POD, '--registry-plain-http', 'registry.example.com:5000'], 'C1013'],
+    ['a --registry-ca-file that does not exist', ['--policy', ADD, '--resource', POD, '--registry-ca-file', fixture('nope.pem')], 'C2001'],
+    ['a --registry-ca-file without a certificate', ['--policy', ADD, '--resource', POD, '--registry-ca-file', POD], 'C2019'],
   ])('usage or input error (%s): one coded line, exit 2, nothing on stdout', async (_name, argv, expected) => {
     const captured = await run(...argv);
     expect(cliErrorCode(captured, 'eval')).toBe(expected);
