@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * kclguard's command line: wiring only. Each subcommand prints its own errors, never a stack
- * trace; this file dispatches and reports what no subcommand could (an unknown command, a module
- * that failed to load, a bug).
+ * trace; this file dispatches and reports what no subcommand could (no or an unknown command, a
+ * module that failed to load, a bug), with the codes of src/cli/errors.ts.
  */
-import { COMMANDS, type CommandModule } from './cli/index.js';
+import { CliError, COMMANDS, firstLine, reportCliError, type CommandModule } from './cli/index.js';
 
 const USAGE = `usage: kclguard <command> [flags]
 
@@ -14,30 +14,32 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 `;
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+/** Reports an error of kclguard itself; KCLGUARD_DEBUG=1 adds the stack for a bug report. */
+function reportBug(error: CliError, cause: unknown): number {
+  const exitCode = reportCliError(undefined, error);
+  if (process.env.KCLGUARD_DEBUG) console.error(cause);
+  return exitCode;
 }
 
 async function dispatch(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   const command = first === '--version' ? 'version' : first;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  if (command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
-  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  const entry = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!entry) {
-    process.stderr.write(`kclguard: unknown command '${command}'\n${USAGE}`);
-    return 2;
+    const exitCode = reportCliError(undefined, command === undefined ? new CliError('C1002', {}) : new CliError('C1001', { command }));
+    process.stderr.write(USAGE);
+    return exitCode;
   }
   let module: CommandModule;
   try {
     module = await entry.load();
   } catch (error) {
     // A broken installation (a file missing from dist/, a dependency not installed): say which.
-    process.stderr.write(`kclguard: command '${command}' could not be loaded: ${firstLine(error)}\n`);
-    if (process.env.KCLGUARD_DEBUG) console.error(error);
-    return 70;
+    return reportBug(new CliError('C7001', { command: command!, reason: firstLine(error) }), error);
   }
   return module.main(rest);
 }
@@ -46,10 +48,8 @@ dispatch(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  (error: unknown) => {
     // A bug in kclguard itself, not a user error: say so in one line, keep the detail for debugging.
-    process.stderr.write(`kclguard: internal error: ${firstLine(err)}\n`);
-    if (process.env.KCLGUARD_DEBUG) console.error(err);
-    process.exitCode = 70;
+    process.exitCode = reportBug(new CliError('C7002', { reason: firstLine(error) }), error);
   },
 );

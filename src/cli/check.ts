@@ -7,9 +7,9 @@
 import type { FlagSpec } from './flags.js';
 import { parseCommandFlags } from './author/args.js';
 import { checkFile, checkKclDirectory, type CheckDiagnostic } from './author/check-files.js';
-import { InputError, walkFiles } from './author/files.js';
+import { CliError, reportCliError } from './errors.js';
+import { walkFiles } from './author/files.js';
 import { statSync } from 'node:fs';
-import { FlagError } from './flags.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 import { dirname } from 'node:path';
 
@@ -54,9 +54,8 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    if (!(error instanceof InputError) && !(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard check: ${error.message}\n`);
-    return 2;
+    if (!(error instanceof CliError)) throw error;
+    return reportCliError('check', error);
   }
   if (flags.values.output === 'json') {
     process.stdout.write(`${JSON.stringify({ files, policies, errors: diagnostics.length, diagnostics }, null, 2)}\n`);

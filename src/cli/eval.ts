@@ -3,9 +3,10 @@
  * request, offline, on the same engine. Exit codes: 0 allowed, 1 denied (a violation or a
  * failureAction abort), 2 bad command line or unreadable/invalid input.
  */
-import { FlagError, formatUsage, parseFlags, type FlagSpec } from './flags.js';
+import { CliError, FlagError, InputError, reportCliError } from './errors.js';
+import { formatUsage, parseFlags, type FlagSpec } from './flags.js';
 import { takeRepeated } from './author/args.js';
-import { InputError, isObject, readSingleObject, readYamlDocs } from './author/files.js';
+import { isObject, readSingleObject, readYamlDocs } from './author/files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine } from './author/offline-engine.js';
 import { loadRbac } from './author/rbac-files.js';
 import { renderResult, type OutputFormat } from './author/render.js';
@@ -15,7 +16,6 @@ import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 
 export const EXIT_ALLOWED = 0;
 export const EXIT_DENIED = 1;
-export const EXIT_USAGE = 2;
 
 const REPEATED = ['policy', 'namespace', 'group'];
 
@@ -55,14 +55,14 @@ function readInputs(files: { policies: string[]; namespaces: string[]; resource?
   for (const path of files.policies) {
     const docs = readYamlDocs(path);
     const found = docs.filter(isPolicyDocument);
-    if (found.length === 0) throw new InputError(`${path}: no KCLRun or ClusterKCLRun (apiVersion krm.kcl.dev/v1alpha1) in this file`);
+    if (found.length === 0) throw new InputError('C2006', { path });
     policies.push(...found.map((doc) => ({ doc, origin: path })));
     namespaces.push(...docs.filter(isNamespaceDocument));
   }
   for (const path of files.namespaces) {
     const docs = readYamlDocs(path);
     const found = docs.filter(isNamespaceDocument);
-    if (found.length === 0) throw new InputError(`${path}: no v1 Namespace documents in this file`);
+    if (found.length === 0) throw new InputError('C2007', { path });
     namespaces.push(...found);
   }
   const object = files.resource === undefined ? undefined : readSingleObject(files.resource, 'resource');
@@ -81,16 +81,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(usage());
       return 0;
     }
-    if (flags.positionals.length > 0) throw new FlagError(`unexpected argument ${flags.positionals[0]}`);
-    if (repeated.policy!.length === 0) throw new FlagError('--policy FILE is required');
+    if (flags.positionals.length > 0) throw new FlagError('C1007', { argument: flags.positionals[0]! });
+    if (repeated.policy!.length === 0) throw new FlagError('C1008', { flag: '--policy FILE', when: '' });
     const op = flags.values.operation as Operation;
-    if (op === 'DELETE' && flags.values.old === undefined) throw new FlagError('--operation DELETE needs --old FILE (the object being deleted)');
-    if (op !== 'DELETE' && flags.values.resource === undefined) throw new FlagError('--resource FILE is required');
+    if (op === 'DELETE' && flags.values.old === undefined) throw new FlagError('C1008', { flag: '--old FILE', when: ' with --operation DELETE (the object being deleted)' });
+    if (op !== 'DELETE' && flags.values.resource === undefined) throw new FlagError('C1008', { flag: '--resource FILE', when: '' });
   } catch (error) {
-    if (error instanceof FlagError) {
-      process.stderr.write(`kclguard eval: ${error.message}\n(see kclguard eval --help)\n`);
-      return EXIT_USAGE;
-    }
+    if (error instanceof FlagError) return reportCliError('eval', error);
     throw error;
   }
   const v = flags.values;
@@ -120,10 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(renderResult(result, v.output as OutputFormat, v.trace === true));
     return result.allowed ? EXIT_ALLOWED : EXIT_DENIED;
   } catch (error) {
-    if (error instanceof InputError || error instanceof FlagError) {
-      process.stderr.write(`kclguard eval: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
+    if (error instanceof CliError) return reportCliError('eval', error);
     throw error;
   }
 }

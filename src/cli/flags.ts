@@ -2,8 +2,9 @@
  * A small command-line flag parser shared by the kclguard subcommands. Every flag has an
  * environment-variable twin (KCLGUARD_<FLAG>, dashes as underscores); a flag on the command line
  * wins over its twin, which wins over the default. Values are checked here, so a command gets a
- * typed, frozen configuration or a FlagError with a one-line message.
+ * typed, frozen configuration or a FlagError (src/cli/errors.ts) with a code and a one-line message.
  */
+import { FlagError } from './errors.js';
 
 export type FlagValue = string | number | boolean;
 
@@ -33,13 +34,6 @@ export interface ParsedFlags {
   readonly help: boolean;
 }
 
-export class FlagError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FlagError';
-  }
-}
-
 export function envName(spec: FlagSpec): string | undefined {
   if (spec.env === false) return undefined;
   return spec.env ?? `KCLGUARD_${spec.name.toUpperCase().replaceAll('-', '_')}`;
@@ -67,14 +61,14 @@ export function parseFlags(
       continue;
     }
     if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg.length > 1) throw new FlagError(`unknown flag ${arg}`);
+      if (arg.startsWith('-') && arg.length > 1) throw new FlagError('C1003', { flag: arg });
       positionals.push(arg);
       continue;
     }
     const equals = arg.indexOf('=');
     const name = arg.slice(2, equals === -1 ? undefined : equals);
     const spec = byName.get(name);
-    if (!spec) throw new FlagError(`unknown flag --${name}`);
+    if (!spec) throw new FlagError('C1003', { flag: `--${name}` });
     let raw: string;
     if (equals !== -1) {
       raw = arg.slice(equals + 1);
@@ -83,12 +77,12 @@ export function parseFlags(
     } else {
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-        throw new FlagError(`flag --${name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}`);
+        throw new FlagError('C1004', { flag: `--${name}`, valueName: valueName(spec) });
       }
       raw = next;
       i++;
     }
-    if (sources[name] === 'flag') throw new FlagError(`flag --${name} is given more than once`);
+    if (sources[name] === 'flag') throw new FlagError('C1005', { flag: `--${name}` });
     values[name] = convert(spec, raw, `--${name}`);
     sources[name] = 'flag';
   }
@@ -108,29 +102,33 @@ export function parseFlags(
   return { values, sources, positionals, help };
 }
 
+/** The placeholder of a flag's value in messages and the usage text: DIR, FILE, N... */
+function valueName(spec: FlagSpec): string {
+  return spec.valueName ?? (spec.type === 'integer' ? 'N' : 'VALUE');
+}
+
 function convert(spec: FlagSpec, raw: string, where: string): FlagValue {
+  const invalid = (expected: string) => new FlagError('C1006', { where, expected, actual: JSON.stringify(raw) });
   switch (spec.type) {
     case 'string':
-      if (raw === '') throw new FlagError(`${where} must not be empty`);
+      if (raw === '') throw invalid('non-empty');
       return raw;
     case 'boolean': {
       const lowered = raw.toLowerCase();
       if (['true', '1', 'yes'].includes(lowered)) return true;
       if (['false', '0', 'no'].includes(lowered)) return false;
-      throw new FlagError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+      throw invalid('true or false');
     }
     case 'integer': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new FlagError(`${where} must be an integer, got ${JSON.stringify(raw)}`);
+      if (!/^-?\d+$/.test(raw.trim())) throw invalid('an integer');
       const n = Number(raw);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-        throw new FlagError(`${where} must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}, got ${n}`);
+        throw invalid(`between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}`);
       }
       return n;
     }
     case 'enum':
-      if (!spec.values.includes(raw)) {
-        throw new FlagError(`${where} must be one of ${spec.values.join(', ')}, got ${JSON.stringify(raw)}`);
-      }
+      if (!spec.values.includes(raw)) throw invalid(`one of ${spec.values.join(', ')}`);
       return raw;
   }
 }
@@ -138,7 +136,7 @@ function convert(spec: FlagSpec, raw: string, where: string): FlagValue {
 export function formatUsage(command: string, specs: readonly FlagSpec[]): string {
   const lines = [`usage: kclguard ${command} [flags]`, '', 'flags (each also read from the environment variable shown):'];
   for (const spec of specs) {
-    const placeholder = spec.type === 'boolean' ? '' : ` ${spec.valueName ?? (spec.type === 'integer' ? 'N' : 'VALUE')}`;
+    const placeholder = spec.type === 'boolean' ? '' : ` ${valueName(spec)}`;
     const variable = envName(spec);
     const extra = [
       spec.type === 'enum' ? `one of ${spec.values.join('|')}` : undefined,

@@ -6,8 +6,9 @@
  * or an aborting failure, 2 the input is not a ResourceList with a valid KCLRun functionConfig.
  */
 import yaml from 'js-yaml';
-import { FlagError, formatUsage, parseFlags } from './flags.js';
-import { InputError, isObject, parseYamlDocs } from './author/files.js';
+import { CliError, FlagError, InputError, reportCliError } from './errors.js';
+import { formatUsage, parseFlags } from './flags.js';
+import { isObject, parseYamlDocs } from './author/files.js';
 import { runFunction } from './author/krm-function.js';
 import { isPolicyDocument } from './author/offline-engine.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
@@ -28,22 +29,21 @@ export async function main(argv: string[], input?: string): Promise<number> {
       process.stdout.write(`${formatUsage('fn', OFFLINE_SOURCE_FLAGS)}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\nexit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`);
       return 0;
     }
-    if (flags.positionals.length > 0) throw new FlagError(`unexpected argument ${flags.positionals[0]}`);
+    if (flags.positionals.length > 0) throw new FlagError('C1007', { argument: flags.positionals[0]! });
     resolver = offlineResolver(flags.values);
   } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard fn: ${error.message}\n`);
-    return 2;
+    if (!(error instanceof CliError)) throw error;
+    return reportCliError('fn', error);
   }
   try {
     const text = input ?? (await readStdin());
     const docs = parseYamlDocs(text, '<stdin>');
     const list = docs[0];
     if (docs.length !== 1 || !isObject(list) || list.kind !== 'ResourceList') {
-      throw new InputError('<stdin>: expected one ResourceList (config.kubernetes.io/v1)');
+      throw new InputError('C2014', { source: '<stdin>' });
     }
     if (!isPolicyDocument(list.functionConfig)) {
-      throw new InputError('<stdin>: functionConfig must be a KCLRun or ClusterKCLRun (apiVersion krm.kcl.dev/v1alpha1)');
+      throw new InputError('C2015', { source: '<stdin>' });
     }
     const items = Array.isArray(list.items) ? list.items : [];
     const output = await runFunction(list.functionConfig as Record<string, unknown>, items, resolver);
@@ -52,8 +52,7 @@ export async function main(argv: string[], input?: string): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : yaml.dump(resultList, { lineWidth: -1, noRefs: true }));
     return output.failed ? 1 : 0;
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    process.stderr.write(`kclguard fn: ${error.message}\n`);
-    return 2;
+    if (!(error instanceof CliError)) throw error;
+    return reportCliError('fn', error);
   }
 }

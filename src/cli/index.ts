@@ -14,3 +14,5 @@ export const COMMANDS: Readonly<Record<string, { readonly summary: string; reado
   fn: { summary: 'KRM function: ResourceList on stdin, ResourceList on stdout', load: () => import('./fn.js') },
   version: { summary: 'print the version and the build (also: kclguard --version)', load: () => import('./version.js') },
 };
+
+export { CliError, firstLine, reportCliError } from './errors.js';

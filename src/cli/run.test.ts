@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capture as captureOutput } from '../../test/cli/cli-harness.js';
+import { capture as captureOutput, cliErrorCode } from '../../test/cli/cli-harness.js';
 import { main } from './run.js';
 
 let dir: string;
@@ -35,7 +35,7 @@ describe('kclguard run', () => {
     expect(r.out).toBe('a:\n  k:\n  - 1\nb: hello\nc: false\nd: 9007199254740993\n');
   });
   test('a -D without a single = is a usage error', async () => {
-    expect((await capture([file('b2.k', 'a = 1\n'), '-D', 'k=a=b'])).code).toBe(2);
+    expect(cliErrorCode(await capture([file('b2.k', 'a = 1\n'), '-D', 'k=a=b']), 'run')).toBe('C1006');
   });
   test('runs a package directory: its files, relative and root imports, kcl.mod path dependencies', async () => {
     file('pkg/kcl.mod', '[package]\nname = "pkg"\n\n[dependencies]\nhelper = { path = "../helper" }\n');
@@ -66,10 +66,13 @@ describe('kclguard run', () => {
     expect(r.err).toContain(`${join(dir, 'bad', 'lib', 'l.k')}:2:1`);
     expect(r.err).toContain('assert v > 1');
   });
-  test('a missing path exits 1 with its name', async () => {
+  test('a missing path exits 1, as kcl run does, naming it', async () => {
     const r = await capture([join(dir, 'nope.k')]);
-    expect(r.code).toBe(1);
+    expect(cliErrorCode(r, 'run')).toBe('C2018');
     expect(r.err).toContain('nope.k');
+  });
+  test('a directory with other paths is a usage error', async () => {
+    expect(cliErrorCode(await capture([dir, file('e.k', 'a = 1\n')]), 'run')).toBe('C1012');
   });
   test('--sort_keys and --disable_none', async () => {
     const r = await capture([file('c.k', 'b = 1\na = None\n'), '--sort_keys', '-n']);
@@ -81,8 +84,8 @@ describe('kclguard run', () => {
     expect(r.err).toContain('E2G22');
     expect(r.err).toContain('d.k:2:');
   });
-  test('bad flags exit 2', async () => {
-    expect((await capture(['--nope', 'x.k'])).code).toBe(2);
-    expect((await capture(['-E', 'novalue', 'x.k'])).code).toBe(2);
+  test('bad flags are one coded line, exit 2', async () => {
+    expect(cliErrorCode(await capture(['--nope', 'x.k']), 'run')).toBe('C1003');
+    expect(cliErrorCode(await capture(['-E', 'novalue', 'x.k']), 'run')).toBe('C1006');
   });
 });

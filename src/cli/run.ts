@@ -1,8 +1,8 @@
 /**
  * `kclguard run [FILE.k ...|DIR] [-D name=value ...] [-E name=path ...] [--sort_keys]
  * [--show_hidden] [-n|--disable_none]`: prints what `kcl run` prints (print() output, then the
- * YAML) and exits 0; a KCL error goes to stderr in the reference's format with exit code 1; a
- * bad command line exits 2.
+ * YAML) and exits 0; a KCL error goes to stderr in the reference's format with exit code 1, as
+ * does a path that does not exist; a bad command line exits 2 (codes: src/cli/errors.ts).
  *
  * Like `kcl run`: no path runs the package in the current directory; a directory runs that
  * package (kcl.mod's `[profile] entries`, else its `.k` files); files run as the main module of
@@ -15,6 +15,7 @@ import { relative, resolve } from 'node:path';
 import { compilePackage, formatDiagnosticWithSource, parseOptionArgument, renderRunOutput, type Diagnostic, type Value } from '../kcl/index.js';
 import { fsLoader, referencePackageHome } from './author/fs-loader.js';
 import { packageRootOf } from './author/kcl-packages.js';
+import { CliError, FlagError, InputError, reportCliError } from './errors.js';
 
 const USAGE =
   'usage: kclguard run [FILE.k ...|DIR] [-D name=value ...] [-E name=path ...] [--sort_keys] [--show_hidden] [-n|--disable_none]\n';
@@ -28,7 +29,7 @@ interface RunFlags {
   disableNone: boolean;
 }
 
-function parseFlags(argv: string[]): RunFlags | string {
+function parseFlags(argv: string[]): RunFlags {
   const flags: RunFlags = { paths: [], options: {}, external: {}, sortKeys: false, showHidden: false, disableNone: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -42,29 +43,29 @@ function parseFlags(argv: string[]): RunFlags | string {
     const external = option === undefined ? valued('-E', '--external') : undefined;
     if (option !== undefined) {
       const parsed = parseOptionArgument(option);
-      if (!parsed.ok) return parsed.message;
+      if (!parsed.ok) throw new FlagError('C1006', { where: '-D', expected: "name=value with a single '='", actual: `'${option}'` });
       flags.options[parsed.name] = parsed.value;
     } else if (external !== undefined) {
       const eq = external.indexOf('=');
-      if (eq <= 0 || eq === external.length - 1) return `-E expects name=path, got '${external}'`;
+      if (eq <= 0 || eq === external.length - 1) throw new FlagError('C1006', { where: '-E', expected: 'name=path', actual: `'${external}'` });
       flags.external[external.slice(0, eq)] = resolve(external.slice(eq + 1));
     } else if (arg === '--sort_keys' || arg === '--sort-keys' || arg === '-k') flags.sortKeys = true;
     else if (arg === '--show_hidden' || arg === '--show-hidden' || arg === '-H') flags.showHidden = true;
     else if (arg === '-n' || arg === '--disable_none' || arg === '--disable-none') flags.disableNone = true;
-    else if (arg.startsWith('-') && arg !== '-') return `unknown flag '${arg}'`;
+    else if (arg.startsWith('-') && arg !== '-') throw new FlagError('C1003', { flag: arg });
     else flags.paths.push(arg);
   }
   return flags;
 }
 
 /** Where the program is: a package root and, for files, which of its files are the main module. */
-function target(paths: readonly string[]): { root: string; files?: string[] } | string {
+function target(paths: readonly string[]): { root: string; files?: string[] } {
   if (paths.length === 0) return { root: '.' };
   const kinds = paths.map((p) => statSync(p, { throwIfNoEntry: false }));
   const missing = paths.find((_, i) => !kinds[i]);
-  if (missing !== undefined) return `cannot read '${missing}' (no such file or directory)`;
+  if (missing !== undefined) throw new InputError('C2018', { path: missing });
   if (kinds.some((k) => k!.isDirectory())) {
-    if (paths.length > 1) return 'give one package directory, or KCL files';
+    if (paths.length > 1) throw new FlagError('C1012', {});
     return { root: paths[0]! };
   }
   const root = packageRootOf(paths[0]!);
@@ -82,15 +83,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const flags = parseFlags(argv);
-  if (typeof flags === 'string') {
-    process.stderr.write(`kclguard run: ${flags}\n${USAGE}`);
-    return 2;
-  }
-  const where = target(flags.paths);
-  if (typeof where === 'string') {
-    process.stderr.write(`kclguard run: ${where}\n`);
-    return 1;
+  let flags: RunFlags;
+  let where: { root: string; files?: string[] };
+  try {
+    flags = parseFlags(argv);
+    where = target(flags.paths);
+  } catch (error) {
+    if (error instanceof CliError) return reportCliError('run', error);
+    throw error;
   }
   const compiled = compilePackage(where.root, fsLoader, {
     ...(where.files ? { files: where.files } : {}),

@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { ClusterConfigError, connectToCluster, type ClusterConnection, DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/index.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
 import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
-import { FlagError, parseFlags, type FlagSpec, type FlagValue } from './flags.js';
+import { FlagError, InputError } from './errors.js';
+import { parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 import { SOURCE_FLAG_NAMES, SOURCE_FLAGS } from './source-flags.js';
 
 /**
@@ -117,7 +118,7 @@ export const systemIo: ServeConfigIo = {
   connect: (kubeconfig, env) => connectToCluster(kubeconfig, env as NodeJS.ProcessEnv),
 };
 
-/** Reads flags and environment into a frozen config; FlagError for anything wrong. */
+/** Reads flags and environment into a frozen config; a FlagError or InputError for anything wrong. */
 export function serveConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -125,24 +126,21 @@ export function serveConfig(
 ): ServeConfig | 'help' {
   const parsed = parseFlags(SERVE_FLAGS, argv, env);
   if (parsed.help) return 'help';
-  if (parsed.positionals.length > 0) throw new FlagError(`unexpected argument '${parsed.positionals[0]}'`);
+  if (parsed.positionals.length > 0) throw new FlagError('C1007', { argument: parsed.positionals[0]! });
   const v = parsed.values;
-  if ((v.cert === undefined) !== (v.key === undefined)) {
-    throw new FlagError('--cert and --key must be given together');
-  }
+  if (v.cert !== undefined && v.key === undefined) throw new FlagError('C1009', { flag: '--cert', other: '--key' });
+  if (v.key !== undefined && v.cert === undefined) throw new FlagError('C1009', { flag: '--key', other: '--cert' });
   const namespace = v.namespace !== undefined ? String(v.namespace) : env.POD_NAMESPACE || 'kclguard';
   const cluster = clusterConfig(v, parsed.sources, env, namespace, io);
   let policies: string | undefined;
   if (!cluster) {
-    if (v['register-webhooks'] === true) throw new FlagError('--register-webhooks needs cluster mode (--kubeconfig, or running in a Pod)');
+    if (v['register-webhooks'] === true) throw new FlagError('C1010', { flag: '--register-webhooks' });
     policies = String(v.policies);
-    if (!io.isDirectory(policies)) {
-      throw new FlagError(`--policies ${policies} is not a directory`);
-    }
+    if (!io.isDirectory(policies)) throw new InputError('C2002', { flag: '--policies', path: policies });
   } else if (parsed.sources.policies === 'flag' || parsed.sources.policies === 'env') {
-    throw new FlagError('--policies is for local mode; in cluster mode policies are KCLRun and ClusterKCLRun objects');
+    throw new FlagError('C1011', { flag: '--policies', instead: 'policies are KCLRun and ClusterKCLRun objects' });
   } else if (parsed.sources['docker-config'] === 'flag') {
-    throw new FlagError('--docker-config is for local mode; in cluster mode a policy names a dockerconfigjson Secret in spec.credentials');
+    throw new FlagError('C1011', { flag: '--docker-config', instead: 'a policy names a dockerconfigjson Secret in spec.credentials' });
   }
   return Object.freeze({
     ...(policies !== undefined ? { policies } : {}),
@@ -173,16 +171,16 @@ function clusterConfig(
   try {
     connection = io.connect(v.kubeconfig !== undefined ? String(v.kubeconfig) : undefined, env);
   } catch (error) {
-    if (error instanceof ClusterConfigError) throw new FlagError(error.message);
+    if (error instanceof ClusterConfigError) throw new InputError('C2016', { reason: error.message });
     throw error;
   }
   if (!connection) return undefined;
   let registration: ClusterConfig['registration'];
   if (v['register-webhooks'] === true) {
     const url = v['webhook-url'] !== undefined ? String(v['webhook-url']) : undefined;
-    if (url !== undefined && !/^https:\/\/[^/]+/.test(url)) throw new FlagError(`--webhook-url ${url} must be an https:// URL`);
+    if (url !== undefined && !/^https:\/\/[^/]+/.test(url)) throw new FlagError('C1006', { where: '--webhook-url', expected: 'an https:// URL', actual: JSON.stringify(url) });
     if (url === undefined && connection.source !== 'in-cluster') {
-      throw new FlagError('--register-webhooks outside a cluster needs --webhook-url (the address the API server calls)');
+      throw new FlagError('C1008', { flag: '--webhook-url URL', when: ' with --register-webhooks outside a cluster (the address the API server calls)' });
     }
     const failurePolicy = v['failure-policy'] as 'Fail' | 'Ignore';
     registration = {
@@ -193,13 +191,13 @@ function clusterConfig(
       mutateFailurePolicy: v['mutate-failure-policy'] !== undefined ? (v['mutate-failure-policy'] as 'Fail' | 'Ignore') : failurePolicy,
       excludedNamespaces: commaList(v['excluded-namespaces']),
       timeoutSeconds: Number(v['webhook-timeout-seconds']),
-      resources: nonEmpty('--webhook-resources', commaList(v['webhook-resources'])),
-      operations: operationList(commaList(v['webhook-operations'])),
+      resources: nonEmptyList('--webhook-resources', v['webhook-resources']),
+      operations: operationList(v['webhook-operations']),
     };
   } else {
     const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations'];
     const given = registrationOnly.find((name) => sources[name] === 'flag');
-    if (given) throw new FlagError(`--${given} only applies with --register-webhooks`);
+    if (given) throw new FlagError('C1009', { flag: `--${given}`, other: '--register-webhooks' });
   }
   return {
     connection,
@@ -222,17 +220,18 @@ function commaList(value: string | number | boolean | undefined): string[] {
     .filter((item) => item !== '');
 }
 
-function nonEmpty(flag: string, list: string[]): string[] {
-  if (list.length === 0) throw new FlagError(`${flag} needs at least one entry`);
+function nonEmptyList(flag: string, value: string | number | boolean | undefined): string[] {
+  const list = commaList(value);
+  if (list.length === 0) throw new FlagError('C1006', { where: flag, expected: 'a list of at least one entry', actual: JSON.stringify(String(value ?? '')) });
   return list;
 }
 
 const WEBHOOK_OPERATIONS = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
 
-function operationList(list: string[]): string[] {
-  nonEmpty('--webhook-operations', list);
+function operationList(value: string | number | boolean | undefined): string[] {
+  const list = nonEmptyList('--webhook-operations', value);
   const wrong = list.find((op) => !WEBHOOK_OPERATIONS.includes(op));
-  if (wrong !== undefined) throw new FlagError(`--webhook-operations: '${wrong}' is not one of ${WEBHOOK_OPERATIONS.join(', ')}`);
+  if (wrong !== undefined) throw new FlagError('C1006', { where: '--webhook-operations', expected: `a list of ${WEBHOOK_OPERATIONS.join(', ')}`, actual: JSON.stringify(wrong) });
   return list;
 }
 

@@ -19,7 +19,8 @@ import {
   type PolicyExecutor,
   type PolicySnapshot,
 } from '../engine/index.js';
-import { FlagError, formatUsage } from './flags.js';
+import { CliError, InputError, firstLine, reportCliError, ServeStartError } from './errors.js';
+import { formatUsage } from './flags.js';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ClusterConfig, type ServeConfig } from './serve-config.js';
 import { buildResolver, sourceCheckFor, sourceSetup } from './source-flags.js';
 
@@ -49,9 +50,6 @@ export interface RunningServer {
   stop(): Promise<boolean>;
 }
 
-/** A start-up failure that is not the user's flags (port in use...): exit 1, one line. */
-export class ServeStartError extends Error {}
-
 export async function startServe(config: ServeConfig, deps: ServeDependencies): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const print = deps.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -61,7 +59,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   try {
     certificate = await serverCertificate(config.cert !== undefined && config.key !== undefined ? { cert: config.cert, key: config.key } : undefined, hosts);
   } catch (error) {
-    if (error instanceof CertificateError) throw new FlagError(error.message);
+    if (error instanceof CertificateError) throw new InputError('C2017', { cert: error.files.cert, key: error.files.key, reason: error.reason });
     throw error;
   }
 
@@ -70,6 +68,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
   try {
+    // Never rejects: a worker that fails to start is retried, and /readyz fails until one runs.
     await pool?.started();
     runtime = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined, sources);
   } catch (error) {
@@ -101,7 +100,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     await sourceRefresh.close();
     await runtime.close();
     await executor.close();
-    throw new ServeStartError(`cannot listen on ${config.host}:${config.port}: ${describe(error)}`);
+    throw new ServeStartError('C3001', { address: `${config.host}:${config.port}`, reason: describe(error) });
   }
 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
@@ -120,7 +119,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
       await sourceRefresh.close();
       await runtime.close();
       await executor.close();
-      throw new ServeStartError(`cannot register the webhook configurations: ${describe(error)}`);
+      throw new ServeStartError('C3003', { reason: describe(error) });
     }
   }
   if (certificate.selfSigned) {
@@ -214,7 +213,7 @@ async function startRuntime(
       ...health,
     });
   } catch (error) {
-    throw new ServeStartError(`cannot reach the cluster (${cluster.connection.source}): ${describe(error)}`);
+    throw new ServeStartError('C3002', { source: cluster.connection.source, reason: describe(error) });
   }
 }
 
@@ -240,8 +239,23 @@ function describe(error: unknown): string {
   if (code === 'EADDRINUSE') return 'address already in use';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'ENOENT') return 'no such file';
-  if (error instanceof Error) return error.message.split('\n')[0]!;
-  return String(error);
+  return apiServerMessage(error) ?? firstLine(error);
+}
+
+/**
+ * A failed @kubernetes/client-node call: the API server's own message (what is forbidden to
+ * whom) and the HTTP status, rather than the exception's first line, which is only the status.
+ */
+function apiServerMessage(error: unknown): string | undefined {
+  const { code, body } = (error ?? {}) as { code?: unknown; body?: unknown };
+  if (typeof code !== 'number' || typeof body !== 'string') return undefined;
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    if (typeof message === 'string' && message !== '') return `${message.split('\n')[0]} (HTTP ${code})`;
+  } catch {
+    // Not a Status object: the status code is all there is.
+  }
+  return `HTTP ${code}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -249,10 +263,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     config = serveConfig(argv, process.env);
   } catch (error) {
-    if (error instanceof FlagError) {
-      process.stderr.write(`kclguard serve: ${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof CliError) return reportCliError('serve', error);
     throw error;
   }
   if (config === 'help') {
@@ -263,10 +274,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     server = await startServe(config, {});
   } catch (error) {
-    if (error instanceof FlagError || error instanceof ServeStartError) {
-      process.stderr.write(`kclguard serve: ${error.message}\n`);
-      return error instanceof FlagError ? 2 : 1;
-    }
+    if (error instanceof CliError) return reportCliError('serve', error);
     throw error;
   }
   // Until here a signal ends the process the default way: nothing is in flight yet.

@@ -25,7 +25,8 @@ import {
   type SourceResolverHandle,
 } from '../sources/index.js';
 import type { PolicyDefinition, SourceCheck, SourceResolver } from '../engine/index.js';
-import { FlagError, type FlagSpec, type FlagValue } from './flags.js';
+import { FlagError, InputError } from './errors.js';
+import type { FlagSpec, FlagValue } from './flags.js';
 
 const MiB = 1024 * 1024;
 
@@ -82,17 +83,17 @@ export function sourceSetup(
   try {
     kclRegistry = parseKclRegistry(String(values['kcl-registry'] ?? `${DEFAULT_KCL_REGISTRY.registry}/${DEFAULT_KCL_REGISTRY.repository}`));
   } catch (error) {
-    throw new FlagError(`--kcl-registry: ${(error as SourceError).detail}`);
+    throw new FlagError('C1013', { flag: '--kcl-registry', reason: (error as SourceError).detail });
   }
   const caFile = values['registry-ca-file'];
   let caPem: string[] | undefined;
   if (caFile !== undefined) {
     try {
       caPem = [readFileSync(String(caFile), 'utf8')];
-    } catch {
-      throw new FlagError(`--registry-ca-file ${String(caFile)} cannot be read`);
+    } catch (error) {
+      throw new InputError('C2001', { path: String(caFile), reason: (error as NodeJS.ErrnoException).code ?? 'unreadable' });
     }
-    if (!caPem[0]!.includes('-----BEGIN CERTIFICATE-----')) throw new FlagError(`--registry-ca-file ${String(caFile)} holds no PEM certificate`);
+    if (!caPem[0]!.includes('-----BEGIN CERTIFICATE-----')) throw new InputError('C2019', { flag: '--registry-ca-file', path: String(caFile) });
   }
   const cacheDir = values['source-cache-dir'] !== undefined ? String(values['source-cache-dir']) : defaultSourceCacheDir(env);
   const dockerConfig = values['docker-config'];
@@ -125,7 +126,7 @@ export function buildResolver(setup: SourceSetup): SourceResolverHandle {
   try {
     return createSourceResolver(setup.config);
   } catch (error) {
-    if (error instanceof SourceError) throw new FlagError(`--registry-plain-http: ${error.detail}`);
+    if (error instanceof SourceError) throw new FlagError('C1013', { flag: '--registry-plain-http', reason: error.detail });
     throw error;
   }
 }

@@ -6,11 +6,11 @@
  */
 import type { FlagSpec } from './flags.js';
 import { parseCommandFlags } from './author/args.js';
-import { InputError, walkFiles } from './author/files.js';
+import { CliError, reportCliError } from './errors.js';
+import { walkFiles } from './author/files.js';
 import { KCL_TEST_SUFFIX, runKclTestFile } from './author/kcl-tests.js';
 import { TEST_FILE_NAME } from './author/test-file.js';
 import { runTestFile, type CaseReport } from './author/test-runner.js';
-import { FlagError } from './flags.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -29,9 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     resolver = offlineResolver(flags.values);
     files = roots.flatMap((root) => walkFiles(root, (name) => name === TEST_FILE_NAME || name.endsWith(KCL_TEST_SUFFIX)));
   } catch (error) {
-    if (!(error instanceof InputError) && !(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard test: ${error.message}\n`);
-    return 2;
+    if (!(error instanceof CliError)) throw error;
+    return reportCliError('test', error);
   }
   const reports: CaseReport[] = [];
   for (const file of files) {

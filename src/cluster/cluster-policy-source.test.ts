@@ -41,8 +41,16 @@ async function fakeApiServer(forbidden: (path: string) => boolean): Promise<{ ur
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-const newSource = (kubeConfig: KubeConfig) =>
-  new ClusterPolicySource({ kubeConfig, policySet: new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) }), syncTimeoutMs: 800 });
+/**
+ * A failing start-up ends at its sync timeout, kept short so those tests are quick (a slower
+ * machine only fails them later, never differently); a start-up that succeeds gets a long one,
+ * so a busy machine answering the LISTs slowly cannot turn it into a failure.
+ */
+const FAILING_SYNC_TIMEOUT_MS = 800;
+const SUCCEEDING_SYNC_TIMEOUT_MS = 60_000;
+
+const newSource = (kubeConfig: KubeConfig, syncTimeoutMs = FAILING_SYNC_TIMEOUT_MS) =>
+  new ClusterPolicySource({ kubeConfig, policySet: new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) }), syncTimeoutMs });
 
 describe('ClusterPolicySource start-up', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -67,7 +75,7 @@ describe('ClusterPolicySource start-up', () => {
   it('is ready once every LIST succeeded', async () => {
     const api = await fakeApiServer(() => false);
     cleanups.push(() => new Promise((resolve) => { api.server.closeAllConnections(); api.server.close(() => resolve()); }));
-    const source = newSource(kubeConfigFor(api.url));
+    const source = newSource(kubeConfigFor(api.url), SUCCEEDING_SYNC_TIMEOUT_MS);
     const report = await source.start();
     cleanups.unshift(() => source.stop());
     expect(source.ready).toBe(true);

@@ -17,7 +17,15 @@ export interface ServerCertificate {
 }
 
 /** The files cannot be used: unreadable, not PEM, or the key does not match the certificate. */
-export class CertificateError extends Error {}
+export class CertificateError extends Error {
+  constructor(
+    readonly files: { readonly cert: string; readonly key: string },
+    readonly reason: string,
+  ) {
+    super(`cannot use --cert ${files.cert} --key ${files.key}: ${reason}`);
+    this.name = 'CertificateError';
+  }
+}
 
 export async function serverCertificate(files: { cert: string; key: string } | undefined, hosts: readonly string[]): Promise<ServerCertificate> {
   if (!files) {
@@ -28,7 +36,7 @@ export async function serverCertificate(files: { cert: string; key: string } | u
   try {
     await readKeyPair(tls);
   } catch (error) {
-    throw new CertificateError(`cannot use --cert ${files.cert} --key ${files.key}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new CertificateError(files, error instanceof Error ? error.message.split('\n')[0]! : String(error));
   }
   return { tls };
 }

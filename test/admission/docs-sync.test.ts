@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { AdmissionErrorCodes } from '../../src/admission/errors.js';
+import { CLI_ERRORS } from '../../src/cli/errors.js';
+import { ErrorCodes } from '../../src/kcl/diagnostics.js';
 import { envName } from '../../src/cli/flags.js';
 import { SERVE_FLAGS } from '../../src/cli/serve.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -20,6 +22,22 @@ describe('docs stay in sync with the code', () => {
     }
     const documented = [...doc.matchAll(/\| `(A\d{4})` \|/g)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(AdmissionErrorCodes).sort());
+  });
+
+  it('docs/cli.md lists every command-line error code with its name and exit code', () => {
+    const doc = read('docs/cli.md');
+    for (const [code, { name, exitCode }] of Object.entries(CLI_ERRORS)) {
+      expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${name} \\| ${exitCode} \\|`));
+    }
+    const documented = [...doc.matchAll(/\| `(C\d{4})` \|/g)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(CLI_ERRORS).sort());
+  });
+
+  it('docs/kcl-language.md lists exactly the KCL error codes, with their names', () => {
+    const doc = read('docs/kcl-language.md');
+    const section = doc.slice(doc.indexOf('## Error codes'), doc.indexOf('\n## ', doc.indexOf('## Error codes') + 1));
+    const documented = [...section.matchAll(/^\| `([EK][0-9A-Z]{4})` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(documented.sort()).toEqual(Object.entries(ErrorCodes).sort());
   });
 
   it('docs/operations.md lists every serve flag with its environment twin', () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { FlagError, formatUsage, parseFlags, type FlagSpec } from '../../src/cli/flags.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { formatUsage, parseFlags, type FlagSpec } from '../../src/cli/flags.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVE_FLAGS, selfSignedHosts, serveConfig } from '../../src/cli/serve-config.js';
+import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfigIo } from '../../src/cli/serve-config.js';
 import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../../src/engine/index.js';
+import { thrown, thrownCode } from '../support/error-codes.js';
 
 const SPECS: FlagSpec[] = [
   { name: 'dir', type: 'string', default: './x', description: 'a directory' },
@@ -13,16 +15,6 @@ const SPECS: FlagSpec[] = [
   { name: 'level', type: 'enum', values: ['a', 'b'], description: 'a level' },
   { name: 'secret', type: 'string', env: false, description: 'no env twin' },
 ];
-
-function flagError(fn: () => unknown): FlagError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof FlagError) return error;
-    throw error;
-  }
-  throw new Error('no FlagError');
-}
 
 describe('parseFlags', () => {
   it('reads --flag value, --flag=value and bare booleans', () => {
@@ -42,25 +34,27 @@ describe('parseFlags', () => {
     expect(parseFlags(SPECS, [], {}).sources.port).toBe('default');
   });
 
-  it('refuses unknown flags, missing values, bad numbers, ranges and enums with one-line messages', () => {
-    const bad = [
-      ['--nope'],
-      ['-x'],
-      ['--dir'],
-      ['--dir', '--port', '3'],
-      ['--port', 'abc'],
-      ['--port', '11'],
-      ['--port', '1.5'],
-      ['--verbose=maybe'],
-      ['--level', 'c'],
-      ['--dir='],
-      ['--dir', 'a', '--dir', 'b'],
-    ];
-    for (const argv of bad) {
-      const error = flagError(() => parseFlags(SPECS, argv, {}));
-      expect(error.message).not.toContain('\n');
-    }
-    expect(flagError(() => parseFlags(SPECS, [], { KCLGUARD_PORT: 'many' })).message).toContain('KCLGUARD_PORT');
+  it.each([
+    [['--nope'], 'C1003'],
+    [['-x'], 'C1003'],
+    [['--dir'], 'C1004'],
+    [['--dir', '--port', '3'], 'C1004'],
+    [['--port', 'abc'], 'C1006'],
+    [['--port', '11'], 'C1006'],
+    [['--port', '1.5'], 'C1006'],
+    [['--verbose=maybe'], 'C1006'],
+    [['--level', 'c'], 'C1006'],
+    [['--dir='], 'C1006'],
+    [['--dir', 'a', '--dir', 'b'], 'C1005'],
+  ])('refuses %j with %s', (argv, code) => {
+    expect(thrownCode(() => parseFlags(SPECS, argv, {}))).toBe(code);
+  });
+
+  it('names the environment variable when its value is wrong', () => {
+    expect(thrown(() => parseFlags(SPECS, [], { KCLGUARD_PORT: 'many' }))).toMatchObject({
+      code: 'C1006',
+      params: { where: 'environment variable KCLGUARD_PORT' },
+    });
   });
 
   it('notices --help and keeps positionals', () => {
@@ -161,18 +155,38 @@ describe('serveConfig', () => {
     expect(serveConfig(['--policies', dir], { POD_NAMESPACE: 'security' })).toMatchObject({ namespace: 'security' });
   });
 
-  it('refuses cluster mode until it exists, half a key pair, a missing directory and stray arguments', () => {
-    const cases: Array<[string[], Record<string, string>]> = [
-      [['--policies', dir, '--kubeconfig', 'kc'], {}],
-      [['--policies', dir], { KCLGUARD_KUBECONFIG: 'kc' }],
-      [['--policies', dir, '--register-webhooks'], {}],
-      [['--policies', dir, '--cert', 'c.pem'], {}],
-      [['--policies', `${dir}/no-such-directory`], {}],
-      [['--policies', dir, 'extra'], {}],
-      [['--policies', dir, '--log-level', 'loud'], {}],
-      [['--policies', dir, '--port', '70000'], {}],
-    ];
-    for (const [argv, env] of cases) flagError(() => serveConfig(argv, env));
+  it.each<[string, string[], Record<string, string>, string]>([
+    ['a kubeconfig that does not exist', ['--policies', dir, '--kubeconfig', 'kc'], {}, 'C2016'],
+    ['a kubeconfig that does not exist, from the environment', ['--policies', dir], { KCLGUARD_KUBECONFIG: 'kc' }, 'C2016'],
+    ['--register-webhooks in local mode', ['--policies', dir, '--register-webhooks'], {}, 'C1010'],
+    ['--cert without --key', ['--policies', dir, '--cert', 'c.pem'], {}, 'C1009'],
+    ['--key without --cert', ['--policies', dir, '--key', 'k.pem'], {}, 'C1009'],
+    ['a missing policy directory', ['--policies', `${dir}/no-such-directory`], {}, 'C2002'],
+    ['a stray argument', ['--policies', dir, 'extra'], {}, 'C1007'],
+    ['an unknown log level', ['--policies', dir, '--log-level', 'loud'], {}, 'C1006'],
+    ['a port out of range', ['--policies', dir, '--port', '70000'], {}, 'C1006'],
+  ])('refuses %s', (_name, argv, env, code) => {
+    expect(thrownCode(() => serveConfig(argv, env))).toBe(code);
+  });
+});
+
+describe('serveConfig in cluster mode', () => {
+  /** A cluster is found (as with --kubeconfig or in a Pod) without touching files or a network. */
+  const cluster: ServeConfigIo = {
+    isDirectory: () => true,
+    connect: () => ({ kubeConfig: new KubeConfig(), source: 'in-cluster' }),
+  };
+
+  it('takes its policies from the cluster: no policy directory is resolved', () => {
+    const config = serveConfig([], {}, { ...cluster, isDirectory: () => false });
+    if (config === 'help') throw new Error('help');
+    expect(config.policies).toBeUndefined();
+    expect(config.cluster?.connection.source).toBe('in-cluster');
+  });
+
+  it('refuses --policies, as a flag or from its environment twin', () => {
+    expect(thrownCode(() => serveConfig(['--policies', '.'], {}, cluster))).toBe('C1011');
+    expect(thrownCode(() => serveConfig([], { KCLGUARD_POLICIES: '.' }, cluster))).toBe('C1011');
   });
 });
 
@@ -244,12 +258,14 @@ describe('serveConfig for --register-webhooks', () => {
     expect(selfSignedHosts({ host: '127.0.0.1' })).toEqual(['localhost', '127.0.0.1']);
   });
 
-  it('refuses bad operations, empty lists and registration flags without --register-webhooks', () => {
-    flagError(() => registration(['--webhook-operations', 'CREATE,PATCH']));
-    flagError(() => registration(['--webhook-resources', ',']));
-    flagError(() => registration(['--webhook-timeout-seconds', '6']));
-    flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--excluded-namespaces', 'a'], {}));
+  it('refuses bad operations, empty lists, a bad URL and registration flags without --register-webhooks', () => {
+    expect(thrownCode(() => registration(['--webhook-operations', 'CREATE,PATCH']))).toBe('C1006');
+    expect(thrownCode(() => registration(['--webhook-resources', ',']))).toBe('C1006');
+    expect(thrownCode(() => registration(['--webhook-timeout-seconds', '6']))).toBe('C1006');
+    expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--register-webhooks', '--webhook-url', 'http://guard:9443'], {}))).toBe('C1006');
+    expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--register-webhooks'], {}))).toBe('C1008');
+    expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--excluded-namespaces', 'a'], {}))).toBe('C1009');
     // In cluster mode registry credentials are Secrets named by the policies, not a docker config.
-    expect(flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--docker-config', 'config.json'], {})).message).toContain('--docker-config');
+    expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--docker-config', 'config.json'], {}))).toBe('C1011');
   });
 });

@@ -48,3 +48,32 @@ export function recordingHandler(answer: EngineDecision | ((r: EngineRequest) =>
 export function decodePatch(base64: string): unknown {
   return JSON.parse(Buffer.from(base64, 'base64').toString('utf8'));
 }
+
+/**
+ * Holds engine calls until the test lets them go: each `pass()` waits, `entered(n)` resolves once
+ * n calls are waiting, `release()` lets every waiting call go. It replaces "an engine that takes
+ * a second", so an order of events a test asserts (one answer before another, a request still in
+ * flight) is made by the test, not by timers racing a busy machine.
+ */
+export class Gate {
+  private waiting: Array<() => void> = [];
+  private watchers: Array<{ readonly count: number; readonly resolve: () => void }> = [];
+
+  pass(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      const ready = this.watchers.filter((w) => this.waiting.length >= w.count);
+      this.watchers = this.watchers.filter((w) => this.waiting.length < w.count);
+      for (const w of ready) w.resolve();
+    });
+  }
+
+  entered(count = 1): Promise<void> {
+    if (this.waiting.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ count, resolve }));
+  }
+
+  release(): void {
+    for (const go of this.waiting.splice(0)) go();
+  }
+}

@@ -9,17 +9,45 @@ import type { Readiness } from '../../src/engine/index.js';
 import { createApp } from '../../src/server/app.js';
 import { InFlightTracker } from '../../src/server/in-flight.js';
 
+/**
+ * The server's count of reviews in flight, with a way to wait until it reaches a number: an
+ * event when the count changes, instead of polling it on a timer.
+ */
+export class WatchedInFlight extends InFlightTracker {
+  private watchers: Array<{ readonly size: number; readonly resolve: () => void }> = [];
+
+  override start(): () => void {
+    const finish = super.start();
+    this.changed();
+    return () => {
+      finish();
+      this.changed();
+    };
+  }
+
+  reached(size: number): Promise<void> {
+    if (this.size === size) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ size, resolve }));
+  }
+
+  private changed(): void {
+    const ready = this.watchers.filter((w) => w.size === this.size);
+    this.watchers = this.watchers.filter((w) => w.size !== this.size);
+    for (const w of ready) w.resolve();
+  }
+}
+
 export interface Harness {
   readonly base: string;
   readonly metrics: Metrics;
-  readonly inFlight: InFlightTracker;
+  readonly inFlight: WatchedInFlight;
   readonly state: { ready: Readiness; draining: boolean };
   close(): Promise<void>;
 }
 
 export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number } = {}): Promise<Harness> {
   const metrics = createMetrics(new Registry(), { processMetrics: false });
-  const inFlight = new InFlightTracker();
+  const inFlight = new WatchedInFlight();
   const state = { ready: { ready: true } as Readiness, draining: false };
   const app = createApp({
     handler,

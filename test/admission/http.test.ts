@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
-import { FIXTURE_NAMES, decision, decodePatch, fixture, fixtureText, recordingHandler } from './helpers.js';
+import { FIXTURE_NAMES, Gate, decision, decodePatch, fixture, fixtureText, recordingHandler } from './helpers.js';
 import { postChunked, postJson, startHarness, type Harness } from './http-harness.js';
 import type { EngineRequest } from '../../src/engine/contract.js';
 
 const PATCH = [{ op: 'add', path: '/metadata/labels/team', value: 'a' }];
+
+/** Holds the reviews of objects named `slow` until a test releases them. */
+const slowReviews = new Gate();
 
 /** A fake engine whose behaviour is chosen by the object's name. */
 function scriptedEngine(request: EngineRequest) {
   const name = request.name ?? '';
   if (name === 'explode') throw new Error('boom: evaluator state lost');
   if (name === 'deny') return decision({ allowed: false, denial: { kind: 'violation', message: 'replicas must be <= 3', policies: ['team-a/replicas'] } });
-  if (name === 'slow') return new Promise<ReturnType<typeof decision>>((resolve) => setTimeout(() => resolve(decision()), 1000));
+  if (name === 'slow') return slowReviews.pass().then(() => decision());
   return decision({ patch: PATCH, warnings: ['policy team-a/x: note'] });
 }
 
@@ -91,13 +94,14 @@ describe('admission HTTP routes', () => {
       slowDone = true;
       return answer;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await slowReviews.entered(1);
     expect(harness.inFlight.size).toBe(1);
     const fast = await postJson(harness.base, '/validate', fixtureText('deployment-update'));
     expect(fast.status).toBe(200);
     expect(slowDone).toBe(false);
+    slowReviews.release();
     expect((await slowAnswer).json.response.allowed).toBe(true);
-    expect(harness.inFlight.size).toBe(0);
+    await harness.inFlight.reached(0);
   });
 });
 
@@ -115,13 +119,13 @@ describe('concurrency limit', () => {
       const slow = fixture('pod-create');
       slow.request.name = 'slow';
       const inFlight = [postJson(harness.base, '/validate', JSON.stringify(slow)), postJson(harness.base, '/mutate', JSON.stringify(slow))];
-      const until = Date.now() + 2000;
-      while (harness.inFlight.size < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      await slowReviews.entered(2);
       const refused = await postJson(harness.base, '/validate', fixtureText('pod-create'));
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(typeof refused.json.message).toBe('string');
       expect(engineCalls).toBe(2);
+      slowReviews.release();
       for (const answer of await Promise.all(inFlight)) expect(answer.status).toBe(200);
       const after = await postJson(harness.base, '/validate', fixtureText('pod-create'));
       expect(after.status).toBe(200);
@@ -208,18 +212,13 @@ describe('adversarial input', () => {
 
   it('forgets a client that disconnects mid-body, so nothing stays in flight', async () => {
     const url = new URL(harness.base);
-    await new Promise<void>((resolve) => {
-      const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write('POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"apiVersion":');
-        setTimeout(() => {
-          socket.destroy();
-          resolve();
-        }, 100);
-      });
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write('POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"apiVersion":');
     });
-    const until = Date.now() + 2000;
-    while (harness.inFlight.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    expect(harness.inFlight.size).toBe(0);
+    // The review is in flight (its body half read) before the client goes away.
+    await harness.inFlight.reached(1);
+    socket.destroy();
+    await harness.inFlight.reached(0);
     await expectStillServing();
   });
 

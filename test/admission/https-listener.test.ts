@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -13,9 +13,30 @@ import { createApp } from '../../src/server/app.js';
 import { startHttpsListener, type HttpsListener } from '../../src/server/https-listener.js';
 import { InFlightTracker } from '../../src/server/in-flight.js';
 import { generateSelfSigned, type KeyPair } from '../../src/server/self-signed.js';
-import { decision, fixture, fixtureText } from './helpers.js';
+import { rejectedCode } from '../support/error-codes.js';
+import { Gate, decision, fixture, fixtureText } from './helpers.js';
+import { WatchedInFlight } from './http-harness.js';
 
-const logger = pino({ level: 'silent' });
+/**
+ * The listener's log, silent except for one event tests wait for: a reloaded certificate being
+ * served. Waiting for it replaces polling the served certificate until a deadline.
+ */
+let onReload: () => void = () => undefined;
+const logger = pino({ level: 'info' }, {
+  write(line: string) {
+    if ((JSON.parse(line) as { msg?: string }).msg === 'serving reloaded certificate') onReload();
+  },
+});
+
+/** Resolves at the next certificate reload; ask before changing the files. */
+function nextReload(): Promise<void> {
+  return new Promise((resolve) => {
+    onReload = () => {
+      onReload = () => undefined;
+      resolve();
+    };
+  });
+}
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -64,15 +85,6 @@ function postReview(listener: HttpsListener, ca: string, body: string): Promise<
   });
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
-
 const fingerprint = (pair: KeyPair): string => new X509Certificate(pair.cert).fingerprint256;
 
 /** Lays out a directory like a Kubernetes Secret volume: files behind a `..data` symlink. */
@@ -108,9 +120,11 @@ describe('HTTPS listener', () => {
     const listener = await start(async () => decision(), { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') });
     expect(await servedFingerprint(listener, first.cert)).toBe(fingerprint(first));
 
+    const reloaded = nextReload();
     secretVolume(dir, second, '2026_11_23_b');
-    await eventually(async () => (await servedFingerprint(listener, second.cert).catch(() => '')) === fingerprint(second));
+    await reloaded;
     expect(listener.fingerprint()).toBe(fingerprint(second));
+    expect(await servedFingerprint(listener, second.cert)).toBe(fingerprint(second));
     const answer = await postReview(listener, second.cert, fixtureText('deployment-update'));
     expect(answer.json.response.uid).toBe(fixture('deployment-update').request.uid);
   });
@@ -129,30 +143,32 @@ describe('HTTPS listener', () => {
     expect(await listener.reloadCertificate()).toBe(false);
     expect(await servedFingerprint(listener, first.cert)).toBe(fingerprint(first));
 
+    const reloaded = nextReload();
     writeFileSync(keyFile, second.key);
-    await eventually(async () => (await servedFingerprint(listener, second.cert).catch(() => '')) === fingerprint(second));
+    await reloaded;
+    expect(await servedFingerprint(listener, second.cert)).toBe(fingerprint(second));
   });
 
   it('refuses to start with a certificate and key that do not match', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'tls.crt'), generateSelfSigned().cert);
     writeFileSync(join(dir, 'tls.key'), generateSelfSigned().key);
-    await expect(start(async () => decision(), { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') })).rejects.toThrow();
+    // Checked at start-up rather than at the first handshake.
+    expect(await rejectedCode(start(async () => decision(), { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') }))).toBe('key-mismatch');
   });
 
   it('graceful close finishes reviews in flight and stops accepting new connections', async () => {
     const pair = generateSelfSigned();
-    const inFlight = new InFlightTracker();
-    const listener = await start(
-      () => new Promise((resolve) => setTimeout(() => resolve(decision()), 400)),
-      pair,
-      inFlight,
-    );
+    const review = new Gate();
+    const listener = await start(() => review.pass().then(() => decision()), pair);
     const pending = postReview(listener, pair.cert, fixtureText('pod-create'));
-    await eventually(async () => inFlight.size === 1);
+    await review.entered(1);
     const closing = listener.close(5000);
-    await new Promise((r) => setTimeout(r, 50));
-    await expect(servedFingerprint(listener, pair.cert)).rejects.toThrow();
+    // close() lets one turn of the event loop read requests already received, then stops listening.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(listener.server.listening).toBe(false);
+    expect(await rejectedCode(servedFingerprint(listener, pair.cert))).toBe('ECONNREFUSED');
+    review.release();
     const answer = await pending;
     expect(answer.status).toBe(200);
     expect(answer.json.response.allowed).toBe(true);
@@ -161,13 +177,23 @@ describe('HTTPS listener', () => {
 
   it('graceful close gives up on a hung review after the grace period', async () => {
     const pair = generateSelfSigned();
-    const inFlight = new InFlightTracker();
+    const inFlight = new WatchedInFlight();
     const listener = await start(() => new Promise(() => undefined), pair, inFlight);
     const pending = postReview(listener, pair.cert, fixtureText('pod-create')).catch(() => 'cut off');
-    await eventually(async () => inFlight.size === 1);
-    const started = Date.now();
-    expect(await listener.close(300)).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
+    await inFlight.reached(1);
+    // Only the grace timer is faked; sockets and promises run as usual.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date', 'hrtime', 'performance'] });
+    try {
+      let drained: boolean | undefined;
+      const closing = listener.close(300).then((result) => (drained = result));
+      await jest.advanceTimersByTimeAsync(299);
+      expect(drained).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      await closing;
+      expect(drained).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
     expect(await pending).toBe('cut off');
   });
 });

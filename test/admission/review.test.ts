@@ -1,19 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { decodeAdmissionReview } from '../../src/admission/decode.js';
-import { AdmissionInputError } from '../../src/admission/errors.js';
 import { reviewAdmission } from '../../src/admission/review.js';
 import { toEngineRequest } from '../../src/admission/to-engine-request.js';
+import { thrown, thrownCode } from '../support/error-codes.js';
 import { FIXTURE_NAMES, decision, decodePatch, fixture, recordingHandler } from './helpers.js';
-
-function inputErrorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AdmissionInputError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('decodeAdmissionReview', () => {
   it.each(FIXTURE_NAMES)('accepts the recorded %s review', (name) => {
@@ -22,54 +12,50 @@ describe('decodeAdmissionReview', () => {
   });
 
   it('refuses a body that is not an object (A4005)', () => {
-    expect(inputErrorCode(() => decodeAdmissionReview([1, 2]))).toBe('A4005');
-    expect(inputErrorCode(() => decodeAdmissionReview('AdmissionReview'))).toBe('A4005');
-    expect(inputErrorCode(() => decodeAdmissionReview(null))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview([1, 2]))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview('AdmissionReview'))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview(null))).toBe('A4005');
   });
 
   it('refuses the wrong apiVersion or kind (A4005)', () => {
     const v1beta1 = { ...fixture('pod-create'), apiVersion: 'admission.k8s.io/v1beta1' };
-    expect(inputErrorCode(() => decodeAdmissionReview(v1beta1))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview(v1beta1))).toBe('A4005');
     const pod = { ...fixture('pod-create'), kind: 'Pod' };
-    expect(inputErrorCode(() => decodeAdmissionReview(pod))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview(pod))).toBe('A4005');
     const { apiVersion: _, ...noVersion } = fixture('pod-create');
-    expect(inputErrorCode(() => decodeAdmissionReview(noVersion))).toBe('A4005');
+    expect(thrownCode(() => decodeAdmissionReview(noVersion))).toBe('A4005');
   });
 
   it('refuses a review without request, uid, kind, resource or operation (A4006)', () => {
     const body = fixture('pod-create');
-    expect(inputErrorCode(() => decodeAdmissionReview({ apiVersion: body.apiVersion, kind: body.kind }))).toBe('A4006');
+    expect(thrownCode(() => decodeAdmissionReview({ apiVersion: body.apiVersion, kind: body.kind }))).toBe('A4006');
     for (const field of ['uid', 'kind', 'resource', 'operation']) {
       const copy = fixture('pod-create');
       delete copy.request[field];
-      expect(inputErrorCode(() => decodeAdmissionReview(copy))).toBe('A4006');
+      expect(thrownCode(() => decodeAdmissionReview(copy))).toBe('A4006');
     }
   });
 
   it('refuses an empty uid, an unknown operation and a non-object object (A4006)', () => {
     const emptyUid = fixture('pod-create');
     emptyUid.request.uid = '';
-    expect(inputErrorCode(() => decodeAdmissionReview(emptyUid))).toBe('A4006');
+    expect(thrownCode(() => decodeAdmissionReview(emptyUid))).toBe('A4006');
     const badOperation = fixture('pod-create');
     badOperation.request.operation = 'PATCH';
-    expect(inputErrorCode(() => decodeAdmissionReview(badOperation))).toBe('A4006');
+    expect(thrownCode(() => decodeAdmissionReview(badOperation))).toBe('A4006');
     const stringObject = fixture('pod-create');
     stringObject.request.object = 'a pod';
-    expect(inputErrorCode(() => decodeAdmissionReview(stringObject))).toBe('A4006');
+    expect(thrownCode(() => decodeAdmissionReview(stringObject))).toBe('A4006');
   });
 
   it('names the offending field in the message', () => {
     const copy = fixture('pod-create');
     delete copy.request.uid;
     copy.request.kind.version = 7;
-    try {
-      decodeAdmissionReview(copy);
-      throw new Error('not refused');
-    } catch (error) {
-      expect((error as AdmissionInputError).code).toBe('A4006');
-      expect((error as Error).message).toContain('request.uid');
-      expect((error as Error).message).toContain('request.kind.version');
-    }
+    const error = thrown(() => decodeAdmissionReview(copy)) as Error;
+    expect(error).toMatchObject({ code: 'A4006' });
+    expect(error.message).toContain('request.uid');
+    expect(error.message).toContain('request.kind.version');
   });
 });
 
@@ -221,19 +207,28 @@ describe('reviewAdmission', () => {
     expect(malformed.decision).toBe('errored');
   });
 
-  it('answers before the deadline when the engine hangs', async () => {
-    const started = Date.now();
-    const result = await reviewAdmission({
-      phase: 'validate',
-      body: fixture('pod-create'),
-      timeout: '1s',
-      handler: () => new Promise(() => undefined),
-    });
-    const elapsed = Date.now() - started;
-    expect(result.decision).toBe('errored');
-    // The deadline is 900 ms; the slack is for timers firing late on a loaded machine.
-    expect(elapsed).toBeGreaterThanOrEqual(850);
-    expect(elapsed).toBeLessThan(1500);
+  it('answers at the deadline when the engine hangs', async () => {
+    // ?timeout=1s leaves a 900 ms deadline; fake time makes "at" exact.
+    jest.useFakeTimers({ now: 1_700_000_000_000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      let answered = false;
+      const pending = reviewAdmission({
+        phase: 'validate',
+        body: fixture('pod-create'),
+        timeout: '1s',
+        handler: () => new Promise(() => undefined),
+      }).then((result) => {
+        answered = true;
+        return result;
+      });
+      await jest.advanceTimersByTimeAsync(899);
+      expect(answered).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(answered).toBe(true);
+      expect((await pending).decision).toBe('errored');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('budgets the deadline from ?timeout= minus a safety margin', async () => {

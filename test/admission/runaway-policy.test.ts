@@ -1,8 +1,9 @@
 /**
- * Policies that never end, through the whole server with kclguard's real KCL interpreter: each is
- * stopped by its own budget and answered by its failureAction, and other reviews are still
- * answered. Evaluation is synchronous on one thread, so "still answered" means right after the
- * runaway policy's budget, never after a hang.
+ * Policies that never end, through the whole server with kclguard's real KCL interpreter and its
+ * worker pool: each is stopped by its own budget (the code says which one) and answered by its
+ * failureAction, and a review that does not select it is answered first, while it still runs.
+ * Nothing here measures time: the budgets end the runs, the order of the answers shows that the
+ * runaway policy held up nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,8 +68,7 @@ describe('runaway policies', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function post(body: string): Promise<{ json: any; ms: number }> {
-    const started = Date.now();
+  function post(body: string): Promise<{ json: any }> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         `${server.url}/validate?timeout=10s`,
@@ -76,7 +76,7 @@ describe('runaway policies', () => {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ json: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms: Date.now() - started }));
+          res.on('end', () => resolve({ json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
         },
       );
       req.on('error', reject);
@@ -95,14 +95,22 @@ describe('runaway policies', () => {
     expect(answer.json.response.status.message).toContain('K9002');
   });
 
-  it('stops an endless loop within its budget while another review is answered', async () => {
-    const [loop, other] = await Promise.all([post(review('loop', 'runaway')), post(review('web', 'team-a'))]);
-    expect(loop.json.response).toMatchObject({ uid: 'uid-loop-runaway', allowed: false, status: { code: 500 } });
-    expect(loop.json.response.status.message).toMatch(/K9001|K9003/);
-    // The budget is 400 ms; the rest is TLS, HTTP, the first run's JIT warm-up and a loaded machine.
-    expect(loop.ms).toBeLessThan(3000);
-    expect(other.json.response).toEqual({ uid: 'uid-web-team-a', allowed: true });
-    expect(other.ms).toBeLessThan(3000);
+  it('stops an endless loop within its budget while another review is answered first', async () => {
+    const answered: string[] = [];
+    const loop = post(review('loop', 'runaway')).then((answer) => {
+      answered.push('loop');
+      return answer;
+    });
+    const other = post(review('web', 'team-a')).then((answer) => {
+      answered.push('web');
+      return answer;
+    });
+    const [loopAnswer, otherAnswer] = await Promise.all([loop, other]);
+    expect(answered).toEqual(['web', 'loop']);
+    expect(loopAnswer.json.response).toMatchObject({ uid: 'uid-loop-runaway', allowed: false, status: { code: 500 } });
+    // Ended by its step budget or its 400 ms clock budget, whichever this machine reached first.
+    expect(loopAnswer.json.response.status.message).toMatch(/K9001|K9003/);
+    expect(otherAnswer.json.response).toEqual({ uid: 'uid-web-team-a', allowed: true });
     const metrics = await server.metrics.registry.metrics();
     expect(metrics).toContain('kclguard_policy_failure_actions_total{policy="runaway/loop",action="abort"} 1');
   });

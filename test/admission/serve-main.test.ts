@@ -1,4 +1,4 @@
-/** `kclguard serve` as the CLI runs it: exit codes, one-line errors, signals. */
+/** `kclguard serve` as the CLI runs it: exit codes, one-line coded errors, signals. */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -6,17 +6,23 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/serve.js';
+import { cliErrorCode } from '../cli/cli-harness.js';
+import { clearServeEnvironment } from '../support/serve-environment.js';
 
 let stderr: string[];
 let stdout: string[];
 let cacheDir: string;
+/** Called with each chunk serve writes to stderr, so a test can wait for a line. */
+let onStderr: (chunk: string) => void;
 const savedEnv = { ...process.env };
 
 beforeEach(() => {
   stderr = [];
   stdout = [];
+  onStderr = () => undefined;
   jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
     stderr.push(String(chunk));
+    onStderr(String(chunk));
     return true;
   });
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
@@ -24,13 +30,31 @@ beforeEach(() => {
     return true;
   });
   cacheDir = mkdtempSync(join(tmpdir(), 'kclguard-main-'));
+  clearServeEnvironment(process.env);
   process.env.XDG_CACHE_HOME = cacheDir;
-  for (const key of Object.keys(process.env)) if (key.startsWith('KCLGUARD_')) delete process.env[key];
 });
 
 /** What serve wrote, without node's own warnings (the VM-modules one may land in any test). */
 function ourStderr(): string {
   return stderr.filter((chunk) => !chunk.startsWith('(node:') && !chunk.includes('--trace-warnings')).join('');
+}
+
+/** serve's exit code and the code of the one error line it printed. */
+async function failure(argv: string[]): Promise<string> {
+  const code = await main(argv);
+  return cliErrorCode({ code, out: stdout.join(''), err: ourStderr() }, 'serve');
+}
+
+/** Resolves with the first match of `pattern` in what serve writes to stderr. */
+function stderrLine(pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const match = pattern.exec(stderr.join(''));
+      if (match) resolve(match[1] ?? match[0]);
+      return match;
+    };
+    if (!check()) onStderr = () => void check();
+  });
 }
 
 afterEach(() => {
@@ -41,26 +65,24 @@ afterEach(() => {
 
 describe('kclguard serve main', () => {
   it.each([
-    [['--nope']],
-    [['--port', 'eighty']],
-    [['--kubeconfig', 'kubeconfig.yaml']],
-    [['--register-webhooks']],
-    [['--key', 'k.pem']],
-    [['--policies', '/definitely/not/here']],
-  ])('exits 2 with one line for %j', async (argv) => {
-    expect(await main(argv)).toBe(2);
-    expect(ourStderr()).toMatch(/^kclguard serve: [^\n]+\n$/);
+    [['--nope'], 'C1003'],
+    [['--port', 'eighty'], 'C1006'],
+    [['--kubeconfig', 'no-such-kubeconfig.yaml'], 'C2016'],
+    [['--register-webhooks'], 'C1010'],
+    [['--key', 'k.pem'], 'C1009'],
+    [['--policies', '/definitely/not/here'], 'C2002'],
+  ])('exits 2 with one coded line for %j', async (argv, code) => {
+    expect(await failure(argv)).toBe(code);
   });
 
   it('exits 2 for a bad environment twin', async () => {
     process.env.KCLGUARD_PORT = 'lots';
-    expect(await main(['--policies', cacheDir])).toBe(2);
+    expect(await failure(['--policies', cacheDir])).toBe('C1006');
     expect(stderr.join('')).toContain('KCLGUARD_PORT');
   });
 
   it('exits 2 for certificate files that cannot be used', async () => {
-    expect(await main(['--policies', cacheDir, '--cert', join(cacheDir, 'none.crt'), '--key', join(cacheDir, 'none.key')])).toBe(2);
-    expect(ourStderr()).toMatch(/^kclguard serve: cannot use --cert [^\n]+\n$/);
+    expect(await failure(['--policies', cacheDir, '--cert', join(cacheDir, 'none.crt'), '--key', join(cacheDir, 'none.key')])).toBe('C2017');
   });
 
   it('prints usage for --help and exits 0', async () => {
@@ -73,7 +95,7 @@ describe('kclguard serve main', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      expect(await main(['--policies', cacheDir, '--port', String(port), '--log-level', 'silent'])).toBe(1);
+      expect(await failure(['--policies', cacheDir, '--port', String(port), '--log-level', 'silent'])).toBe('C3001');
       expect(stderr.join('')).toContain('address already in use');
     } finally {
       blocker.close();
@@ -83,13 +105,7 @@ describe('kclguard serve main', () => {
   it('serves until SIGTERM, then shuts down and exits 0', async () => {
     const before = new Set(process.listeners('SIGTERM'));
     const exit = main(['--policies', cacheDir, '--port', '0', '--log-level', 'silent', '--shutdown-grace-seconds', '1', '--shutdown-delay-seconds', '0']);
-    const deadline = Date.now() + 10_000;
-    let url: string | undefined;
-    while (!url && Date.now() < deadline) {
-      url = /kclguard serving (https:\/\/\S+)/.exec(stderr.join(''))?.[1];
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(url).toBeDefined();
+    const url = await stderrLine(/kclguard serving (https:\/\/\S+)/);
     const ca = readFileSync(join(cacheDir, 'kclguard', 'serve-ca.crt'), 'utf8');
     const status = await new Promise<number>((resolve, reject) => {
       httpsRequest(`${url}/readyz`, { ca, agent: false }, (res) => {
@@ -123,8 +139,7 @@ describe('kclguard serve main', () => {
       ].join('\n'),
     );
     const argv = ['--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'silent', '--cluster-sync-timeout-seconds', '1'];
-    expect(await main(argv)).toBe(1);
-    expect(ourStderr()).toMatch(/^kclguard serve: cannot reach the cluster \(kubeconfig\): [^\n]+\n$/);
+    expect(await failure(argv)).toBe('C3002');
     expect(ourStderr()).not.toContain('kclguard serving');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { main } from '../../src/cli/check.js';
-import { capture, fixture, POLICIES_DIR } from './cli-harness.js';
+import { capture, cliErrorCode, fixture, POLICIES_DIR } from './cli-harness.js';
 
 const run = (...argv: string[]) => capture(() => main(argv));
 
@@ -81,8 +81,8 @@ describe('kclguard check', () => {
     expect(code).toBe(0);
   });
 
-  test('usage errors exit 2', async () => {
-    expect((await run('--output', 'xml')).code).toBe(2);
-    expect((await run(fixture('nope'))).code).toBe(2);
+  test('usage errors are one coded line, exit 2', async () => {
+    expect(cliErrorCode(await run('--output', 'xml'), 'check')).toBe('C1006');
+    expect(cliErrorCode(await run(fixture('nope')), 'check')).toBe('C2001');
   });
 });

@@ -2,6 +2,7 @@
 import { jest } from '@jest/globals';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_ERRORS, type CliErrorCode } from '../../src/cli/errors.js';
 
 export const FIXTURES = relative(process.cwd(), join(dirname(fileURLToPath(import.meta.url)), 'fixtures')) || '.';
 export const POLICIES_DIR = relative(process.cwd(), join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies'));
@@ -34,4 +35,23 @@ export async function capture(run: () => Promise<number>): Promise<Captured> {
     o.mockRestore();
     e.mockRestore();
   }
+}
+
+/**
+ * The code of the error line a command printed (`kclguard <command>: error C1003: ...`), after
+ * checking that it is the only thing the command wrote on stderr (no stack trace, no second
+ * message; the dispatcher alone follows it with the list of commands) and that the exit code is
+ * the catalogue's for that code.
+ */
+export function cliErrorCode(captured: Captured, command: string | undefined): string {
+  const [first = '', ...rest] = captured.err.split('\n');
+  const match = /^kclguard(?: (\S+))?: error (C\d{4}): \S/.exec(first);
+  const onlyLine = command === undefined || rest.join('') === '';
+  if (!match || match[1] !== command || !onlyLine) {
+    throw new Error(`expected one error line from kclguard${command ? ` ${command}` : ''}, got stderr: ${JSON.stringify(captured.err)}`);
+  }
+  const code = match[2] as CliErrorCode;
+  if (!(code in CLI_ERRORS)) throw new Error(`${code} is not in the catalogue (src/cli/errors.ts)`);
+  if (captured.code !== CLI_ERRORS[code].exitCode) throw new Error(`${code} must exit ${CLI_ERRORS[code].exitCode}, exited ${captured.code}`);
+  return code;
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { main } from '../../src/cli/fn.js';
-import { capture, fixture } from './cli-harness.js';
+import { capture, cliErrorCode, fixture } from './cli-harness.js';
 
 function load(...parts: string[]): unknown {
   return yaml.load(readFileSync(fixture(...parts), 'utf8'));
@@ -111,14 +111,12 @@ describe('kclguard fn (krm-kcl semantics: one run over every item)', () => {
     expect((yaml.load(out) as { items: any[] }).items).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'made' }, data: { fc: 'echo' } }]);
   });
 
-  test.each<[string, string]>([
-    ['not YAML', '{ nope'],
-    ['not a ResourceList', 'apiVersion: v1\nkind: ConfigMap\n'],
-    ['functionConfig is not a KCLRun', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {apiVersion: v1, kind: ConfigMap}\n'],
-    ['invalid KCLRun', yaml.dump({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], functionConfig: load('testdata', 'check', 'bad-schema.yaml') })],
-  ])('bad input (%s): exit 2', async (_name, input) => {
-    const { code, err } = await run(input);
-    expect(code).toBe(2);
-    expect(err).toMatch(/^kclguard fn: /);
+  test.each<[string, string, string]>([
+    ['not YAML', '{ nope', 'C2003'],
+    ['not a ResourceList', 'apiVersion: v1\nkind: ConfigMap\n', 'C2014'],
+    ['functionConfig is not a KCLRun', 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {apiVersion: v1, kind: ConfigMap}\n', 'C2015'],
+    ['invalid KCLRun', yaml.dump({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [], functionConfig: load('testdata', 'check', 'bad-schema.yaml') }), 'C2008'],
+  ])('bad input (%s): one coded line, exit 2', async (_name, input, expected) => {
+    expect(cliErrorCode(await run(input), 'fn')).toBe(expected);
   });
 });

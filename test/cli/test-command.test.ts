@@ -1,6 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/test.js';
-import { capture, fixture, POLICIES_DIR } from './cli-harness.js';
+import { capture, cliErrorCode, fixture, POLICIES_DIR } from './cli-harness.js';
 
 const run = (...argv: string[]) => capture(() => main(argv));
 
@@ -29,7 +32,34 @@ describe('kclguard test', () => {
     expect(code).toBe(1);
     expect(summary(out)).toEqual({ passed: 1, failed: 3 });
     expect(out).toMatch(/^FAIL .*> wrong expectation\n\s+expected result passed, got violated/m);
+    expect(out).toMatch(/^FAIL .*> missing resource file\n\s+error C2001: /m);
     expect(out).not.toContain('trace:');
+  });
+
+  test('a case whose own inputs are wrong fails with the code of the input error', async () => {
+    const { code, out } = await run(fixture('testdata', 'input-errors'));
+    expect(code).toBe(1);
+    expect(summary(out)).toEqual({ passed: 0, failed: 4 });
+    const failures = [...out.matchAll(/^FAIL .*> (.+)\n\s+error (C\d{4}): /gm)].map((m) => [m[1], m[2]]);
+    expect(failures).toEqual([
+      ['no expect.policy with two policies', 'C2011'],
+      ['an unknown expect.policy', 'C2012'],
+      ['an expected patch that is not a list', 'C2013'],
+      ['a resource that is not an object', 'C2005'],
+    ]);
+  });
+
+  test('a test file that is not a KCLGuardTest fails as one test, with its code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kclguard-test-cmd-'));
+    try {
+      writeFileSync(join(dir, 'kclguard-test.yaml'), 'apiVersion: kclguard.dev/v1alpha1\nkind: KCLGuardTest\ncases: nope\n');
+      const { code, out } = await run(dir);
+      expect(code).toBe(1);
+      expect(summary(out)).toEqual({ passed: 0, failed: 1 });
+      expect(out).toMatch(/^FAIL .*kclguard-test\.yaml\n\s+error C2010: /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('*_test.k files run with their package: imports, sibling files and kcl.mod dependencies resolve', async () => {
@@ -66,10 +96,9 @@ describe('kclguard test', () => {
     expect(code).toBe(0);
   });
 
-  test('a missing path is a usage error', async () => {
-    const { code, err } = await run(fixture('nope'));
-    expect(code).toBe(2);
-    expect(err).toMatch(/^kclguard test: /);
+  test('a missing path or a bad flag is one coded line, exit 2', async () => {
+    expect(cliErrorCode(await run(fixture('nope')), 'test')).toBe('C2001');
+    expect(cliErrorCode(await run('--quiet=maybe'), 'test')).toBe('C1006');
   });
 
   test('nothing to run is a failure', async () => {

@@ -153,7 +153,8 @@ describe('the Helm chart', () => {
     const policy = await waitForPolicyLoaded('kclrun', 'set-managed-by', 'default');
     expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
     const listed = await kubectl(['get', 'kclruns', '-A']);
-    expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+warn/);
+    // READY, MODE, ACTIONS (validationActions), FAILUREACTION.
+    expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+\S+\s+warn/);
   });
 
   it("grants kclguard what cluster mode needs: kclguard runs as the chart's ServiceAccount (self-registration values)", async () => {
@@ -177,6 +178,24 @@ describe('the Helm chart', () => {
     // The kubeconfig really acts as the ServiceAccount: what the chart does not grant is refused.
     const secrets = await kubectl(['--kubeconfig', kubeconfig, 'get', 'secrets', '-n', ownNamespace], { allowFailure: true });
     expect(secrets.stderr).toContain('Forbidden');
+
+    // It may not read any other ClusterRole either: naming one as the owner makes
+    // registration fail, and serve exits 1 (C3003) before writing any configuration.
+    const refused = await execFileAsync(
+      process.execPath,
+      [
+        resolve(REPO_ROOT, 'dist/main.js'), 'serve', '--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'silent',
+        // Its own Lease name, so that it never holds the one the kclguard started below needs.
+        '--namespace', ownNamespace, '--pod-name', 'e2e-refused', '--service-name', 'e2e-refused',
+        '--register-webhooks', '--webhook-url', 'https://127.0.0.1:1', '--webhook-name', fullName, '--owner-cluster-role', 'e2e-not-granted',
+      ],
+      { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 },
+    ).then(
+      () => undefined,
+      (error: unknown) => error as { code?: number; stderr?: string },
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toMatch(/^kclguard serve: error C3003: [^\n]*forbidden/im);
 
     // Every API call kclguard makes (informers, SubjectAccessReviews, the Lease, status,
     // discovery, webhook registration) is made as the chart's ServiceAccount.
@@ -226,6 +245,7 @@ describe('the Helm chart', () => {
     await create(manifests(configMap(tenant, 'stamped')));
     expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
     expect(kclguard.output()).not.toMatch(/forbidden/i);
+
   });
 
   it('refuses to serve (exit 1) when it cannot list policies, instead of enforcing nothing', async () => {
@@ -242,7 +262,7 @@ describe('the Helm chart', () => {
       (error: unknown) => error,
     )) as { code?: number; stderr?: string } | undefined;
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toMatch(/^kclguard serve: cannot reach the cluster \(kubeconfig\): could not list [^\n]*forbidden/im);
+    expect(failure?.stderr).toMatch(/^kclguard serve: error C3002: [^\n]*forbidden/im);
     expect(failure?.stderr).not.toContain('kclguard serving');
   });
 });

@@ -3,7 +3,8 @@
  * The shared parser (src/cli/flags.ts) rejects repeats by design, so these are taken out of
  * argv first; what remains goes through parseFlags as usual.
  */
-import { FlagError, formatUsage, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
+import { FlagError, reportCliError } from '../errors.js';
+import { formatUsage, parseFlags, type FlagSpec, type ParsedFlags } from '../flags.js';
 
 export function takeRepeated(argv: readonly string[], names: readonly string[]): { repeated: Record<string, string[]>; rest: string[] } {
   const repeated: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -24,10 +25,10 @@ export function takeRepeated(argv: readonly string[], names: readonly string[]):
     if (equals !== -1) value = arg.slice(equals + 1);
     else {
       value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new FlagError(`flag --${name} needs a value`);
+      if (value === undefined || value.startsWith('--')) throw new FlagError('C1004', { flag: `--${name}`, valueName: 'VALUE' });
       i++;
     }
-    if (value === '') throw new FlagError(`--${name} must not be empty`);
+    if (value === '') throw new FlagError('C1006', { where: `--${name}`, expected: 'non-empty', actual: '""' });
     repeated[name]!.push(value);
   }
   return { repeated, rest };
@@ -35,8 +36,8 @@ export function takeRepeated(argv: readonly string[], names: readonly string[]):
 
 /**
  * The flag handling `check` and `test` share: parse, print usage for --help, report a bad flag
- * in one line. Returns the parsed flags, or the exit code to end with (0 after --help, 2 on a
- * usage error).
+ * in one coded line. Returns the parsed flags, or the exit code to end with (0 after --help, 2 on
+ * a usage error).
  */
 export function parseCommandFlags(
   command: string,
@@ -49,8 +50,7 @@ export function parseCommandFlags(
     flags = parseFlags(specs, argv);
   } catch (error) {
     if (!(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard ${command}: ${error.message}\n(see kclguard ${command} --help)\n`);
-    return 2;
+    return reportCliError(command, error);
   }
   if (flags.help) {
     process.stdout.write(`${formatUsage(command, specs).replace('[flags]', `[flags] ${usage.positionals}`)}\nexit codes: ${usage.exitCodes}\n`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { FlagError } from '../flags.js';
+import { thrownCode } from '../../../test/support/error-codes.js';
 import { takeRepeated } from './args.js';
 import { jsonDiff } from './diff.js';
 import { buildAdmissionRequest, engineRequestFor, guessResource } from './request.js';
@@ -43,8 +43,10 @@ describe('takeRepeated', () => {
     expect(repeated).toEqual({ policy: ['a', 'b'], group: [] });
     expect(rest).toEqual(['--resource', 'r']);
   });
-  test('a repeated flag without a value is a FlagError', () => {
-    expect(() => takeRepeated(['--policy'], ['policy'])).toThrow(FlagError);
+  test('a repeated flag without a value, or with an empty one, is a command-line error', () => {
+    expect(thrownCode(() => takeRepeated(['--policy'], ['policy']))).toBe('C1004');
+    expect(thrownCode(() => takeRepeated(['--policy', '--group', 'g'], ['policy', 'group']))).toBe('C1004');
+    expect(thrownCode(() => takeRepeated(['--policy='], ['policy']))).toBe('C1006');
   });
 });
 

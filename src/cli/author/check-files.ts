@@ -6,7 +6,8 @@
  */
 import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
 import { isOciSource, kclCompiler, needsResolution, parsePolicy, type PolicyDefinition, type SourceResolver } from '../../engine/index.js';
-import { InputError, parseYamlDocs, readText } from './files.js';
+import { isCliError } from '../errors.js';
+import { parseYamlDocs, readText } from './files.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileKclFiles, KCL_TEST_SUFFIX, moduleFilesOf } from './kcl-packages.js';
@@ -90,9 +91,9 @@ async function checkYaml(file: string, named: boolean, resolver: SourceResolver 
   try {
     parseYamlDocs(text, file);
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    const m = /^.*?:(\d+):(\d+): (.*)$/.exec(error.message);
-    return { diagnostics: [at(file, Number(m?.[1] ?? 1), Number(m?.[2] ?? 1), 'yaml', m?.[3] ?? error.message)], policies: 0 };
+    if (!isCliError(error, 'C2003')) throw error;
+    const { line, col, reason } = error.params;
+    return { diagnostics: [at(file, Number(line), Number(col), 'yaml', `invalid YAML: ${reason}`)], policies: 0 };
   }
   const documents = splitYamlDocuments(text).filter((d) => isPolicyDocument(d.doc));
   if (documents.length === 0) {

@@ -1,18 +1,13 @@
 /**
  * Reading the author's files: YAML (or JSON) documents from files and directories. Every
- * problem becomes an InputError whose one-line message names the path (and line:col for YAML
- * syntax errors), so a command can print it and exit 2 without a stack trace.
+ * problem becomes a coded InputError (src/cli/errors.ts) whose one-line message names the path
+ * (and line:col for YAML syntax errors), so a command can print it and exit 2 without a stack
+ * trace.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+import { InputError } from '../errors.js';
 
 function errnoText(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -23,7 +18,7 @@ export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InputError(`${path}: cannot read (${errnoText(error)})`);
+    throw new InputError('C2001', { path, reason: errnoText(error) });
   }
 }
 
@@ -32,12 +27,9 @@ export function parseYamlDocs(text: string, path: string): unknown[] {
   try {
     return yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
   } catch (error) {
-    if (error instanceof yaml.YAMLException) {
-      const mark = error.mark as { line?: number; column?: number } | undefined;
-      const where = mark?.line !== undefined ? `:${mark.line + 1}:${(mark.column ?? 0) + 1}` : '';
-      throw new InputError(`${path}${where}: invalid YAML: ${error.reason}`);
-    }
-    throw new InputError(`${path}: invalid YAML: ${String(error)}`);
+    const mark = error instanceof yaml.YAMLException ? (error.mark as { line?: number; column?: number } | undefined) : undefined;
+    const reason = error instanceof yaml.YAMLException ? error.reason : String(error);
+    throw new InputError('C2003', { path, line: (mark?.line ?? 0) + 1, col: (mark?.column ?? 0) + 1, reason });
   }
 }
 
@@ -52,11 +44,10 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** The one Kubernetes object a file holds (`what` says what it is for, in the message). */
 export function readSingleObject(path: string, what: string): Record<string, unknown> {
   const docs = readYamlDocs(path);
-  if (docs.length !== 1) throw new InputError(`${path}: the ${what} file must hold exactly one YAML document, found ${docs.length}`);
+  if (docs.length !== 1) throw new InputError('C2004', { path, what: `the ${what} file`, count: docs.length });
   const doc = docs[0];
-  if (!isObject(doc)) throw new InputError(`${path}: the ${what} must be a YAML mapping (a Kubernetes object)`);
-  if (typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string') {
-    throw new InputError(`${path}: the ${what} has no apiVersion and kind`);
+  if (!isObject(doc) || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string') {
+    throw new InputError('C2005', { path, what });
   }
   return doc;
 }
@@ -73,7 +64,7 @@ export function walkFiles(path: string, accept: (name: string) => boolean): stri
   try {
     stat = statSync(path);
   } catch (error) {
-    throw new InputError(`${path}: cannot read (${errnoText(error)})`);
+    throw new InputError('C2001', { path, reason: errnoText(error) });
   }
   if (!stat.isDirectory()) return [path];
   const out: string[] = [];

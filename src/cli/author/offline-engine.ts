@@ -35,7 +35,7 @@ import { RbacIndex, rbacAuthorizer, rbacExemptCheck } from '../../engine/index.j
 import { DENIAL_STATUS } from '../../admission/index.js';
 import type { AdmissionRequest } from '../../admission/index.js';
 import { engineRequestFor } from './request.js';
-import { InputError } from './files.js';
+import { InputError } from '../errors.js';
 import { positionRewriter } from './policy-positions.js';
 
 type JsonObject = Record<string, unknown>;
@@ -107,7 +107,7 @@ export async function compilePolicies(documents: readonly PolicyDocument[], reso
   for (const policy of report.snapshot.policies) {
     if (!policy.definition) problems.push(`${policy.origin ?? policy.identity.key}: policy ${policy.identity.key} is invalid: ${policy.errors.join('; ')}`);
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  if (problems.length > 0) throw new InputError('C2008', { problems: problems.join('; ') });
   return set;
 }
 

@@ -8,7 +8,8 @@
 import { Ajv } from 'ajv';
 import { dirname, join } from 'node:path';
 import type { Operation } from '../../engine/index.js';
-import { InputError, readYamlDocs } from './files.js';
+import { InputError } from '../errors.js';
+import { readYamlDocs } from './files.js';
 
 export const TEST_FILE_NAME = 'kclguard-test.yaml';
 export const CASE_RESULTS = ['mutated', 'passed', 'violated', 'failed', 'not_consented', 'not_authorized', 'skipped', 'not_selected'] as const;
@@ -125,9 +126,9 @@ export function testFileProblems(doc: unknown): string[] {
 
 export function loadTestFile(path: string): LoadedTestFile {
   const docs = readYamlDocs(path);
-  if (docs.length !== 1) throw new InputError(`${path}: a test file holds exactly one YAML document, found ${docs.length}`);
+  if (docs.length !== 1) throw new InputError('C2004', { path, what: 'a test file', count: docs.length });
   const problems = testFileProblems(docs[0]);
-  if (problems.length > 0) throw new InputError(`${path}: not a valid KCLGuardTest: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InputError('C2010', { path, problems: problems.join('; ') });
   return { path, dir: dirname(path), spec: docs[0] as TestFileSpec };
 }
 

@@ -5,7 +5,8 @@
 import type { PolicyDocument } from '../../engine/index.js';
 import type { RbacIndex, SourceResolver } from '../../engine/index.js';
 import { jsonDiff } from './diff.js';
-import { InputError, isObject, readSingleObject, readYamlDocs } from './files.js';
+import { describeCliError, InputError } from '../errors.js';
+import { isObject, readSingleObject, readYamlDocs } from './files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine, type OfflineResult, type PolicyReport } from './offline-engine.js';
 import { loadRbac } from './rbac-files.js';
 import { buildAdmissionRequest } from './request.js';
@@ -33,7 +34,7 @@ function loadContext(file: LoadedTestFile): FileContext {
     const path = resolveIn(file, relative);
     const docs = readYamlDocs(path);
     const found = docs.filter(isPolicyDocument);
-    if (found.length === 0) throw new InputError(`${path}: no KCLRun or ClusterKCLRun in this file`);
+    if (found.length === 0) throw new InputError('C2006', { path });
     policies.push(...found.map((doc) => ({ doc, origin: path })));
     namespaces.push(...docs.filter(isNamespaceDocument));
   }
@@ -55,18 +56,18 @@ function targetPolicy(result: OfflineResult, testCase: TestCaseSpec): PolicyRepo
   const wanted = testCase.expect.policy;
   if (wanted === undefined) {
     if (result.policies.length !== 1) {
-      throw new InputError(`expect.policy is required: the file loads ${result.policies.length} policies (${result.policies.map((p) => p.policy).join(', ')})`);
+      throw new InputError('C2011', { count: result.policies.length, policies: result.policies.map((p) => p.policy).join(', ') });
     }
     return result.policies[0]!;
   }
   const found = result.policies.find((p) => p.policy === wanted || p.policy.endsWith(`/${wanted}`));
-  if (!found) throw new InputError(`expect.policy ${wanted} is not one of ${result.policies.map((p) => p.policy).join(', ')}`);
+  if (!found) throw new InputError('C2012', { policy: wanted, policies: result.policies.map((p) => p.policy).join(', ') });
   return found;
 }
 
 function readExpectedPatch(path: string): unknown {
   const docs = readYamlDocs(path);
-  if (docs.length !== 1 || !Array.isArray(docs[0])) throw new InputError(`${path}: an expected patch file holds one YAML/JSON list of RFC 6902 operations`);
+  if (docs.length !== 1 || !Array.isArray(docs[0])) throw new InputError('C2013', { path });
   return docs[0];
 }
 
@@ -133,7 +134,7 @@ export async function runTestFile(path: string, options: TestRunOptions = {}): P
   try {
     ctx = loadContext(loadTestFile(path));
   } catch (error) {
-    if (error instanceof InputError) return [{ name: path, ok: false, details: [error.message] }];
+    if (error instanceof InputError) return [{ name: path, ok: false, details: [describeCliError(error)] }];
     throw error;
   }
   const reports: CaseReport[] = [];
@@ -144,7 +145,7 @@ export async function runTestFile(path: string, options: TestRunOptions = {}): P
       reports.push({ name, ok: details.length === 0, details });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      reports.push({ name, ok: false, details: [error.message] });
+      reports.push({ name, ok: false, details: [describeCliError(error)] });
     }
   }
   return reports;

@@ -1,38 +1,41 @@
+/**
+ * The guardrails end runaway programs by counting, not by timing: the step budget and the depth
+ * limit are counters, and the clock budget is tested with a scripted clock (the helpers' runs
+ * otherwise read a clock that never moves). That builtins check the size of a value before
+ * building it: test/kcl/size-before-building.test.ts.
+ */
 import { describe, expect, test } from '@jest/globals';
 import { code } from './test-helpers.js';
 
-describe('guardrails end runaway policies quickly', () => {
-  test('unbounded recursion hits the depth limit', () => {
-    const t0 = Date.now();
-    expect(code('f = lambda n { f(n + 1) }\na = f(0)')).toBe('K9002');
-    expect(Date.now() - t0).toBeLessThan(1000);
+const RECURSE = 'f = lambda n { f(n + 1) }\na = f(0)';
+
+describe('guardrails end runaway policies', () => {
+  test('unbounded recursion hits the depth limit long before a small step budget', () => {
+    expect(code(RECURSE)).toBe('K9002');
+    // Depth 200 is reached within 1,000 steps: the recursion was stopped by depth, not by budget.
+    expect(code(RECURSE, {}, { maxSteps: 1_000 })).toBe('K9002');
   });
+
   test('a huge comprehension hits the step budget', () => {
-    const t0 = Date.now();
     expect(code('a = [x for x in range(1000000)]', {}, { maxSteps: 10_000 })).toBe('K9001');
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
-  test('the wall clock budget', () => {
+
+  test('the wall clock budget, read from the clock every so many steps', () => {
+    // Each look at the clock finds it 1 ms later: 20 ms are used up after about 20 looks.
+    let now = 1_000_000;
+    const clock = (): number => (now += 1);
     const src = 'f = lambda n { [g(i) for i in range(200)] }\ng = lambda i { [i for _ in range(200)] }\na = [f(j) for j in range(1000)]';
-    expect(code(src, {}, { timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
+    expect(code(src, {}, { clock, timeoutMs: 20, maxSteps: 1e12, maxValueSize: 1e12 })).toBe('K9003');
+    expect(now - 1_000_000).toBeLessThan(30);
   });
+
   test('the value size limit', () => {
     expect(code('a = "x" * 100000', {}, { maxStringBytes: 1000 })).toBe('K9004');
     expect(code('a = [1] * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
-  });
-  test('builtins check the size of what they build before building it', () => {
-    const t0 = Date.now();
-    expect(code('a = range(100000000)')).toBe('K9004');
-    expect(code('a = len("{:>200000000}".format(1))')).toBe('K9004');
-    expect(code('a = len("{:.200000000f}".format(1.5))')).toBe('K9004');
-    expect(code('_s = "a" * 900000\na = len(_s.replace("a", "bbbbbbbbbb"))')).toBe('K9004');
-    expect(code('_l = ["aaaaaaaaaa"] * 900000\na = len(",".join(_l))')).toBe('K9004');
-    expect(code('_l = [[1] * 900000] * 900\na = len(sum(_l, []))')).toBe('K9004');
-    expect(code('import json\na = json.encode([1], indent=100000000)')).toBe('K9004');
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(code('a = range(2000)', {}, { maxValueSize: 1000 })).toBe('K9004');
   });
+
   test('limits are per run', () => {
-    expect(code('f = lambda n { f(n + 1) }\na = f(0)', {}, { maxDepth: 10 })).toBe('K9002');
+    expect(code(RECURSE, {}, { maxDepth: 10 })).toBe('K9002');
   });
 });

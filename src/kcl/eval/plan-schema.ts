@@ -4,7 +4,7 @@
  * closures. Done once per compile; SchemaTypes are constants of the program.
  */
 import type * as ast from '../ast.js';
-import { KclError } from '../diagnostics.js';
+import { diagnostic, KclError } from '../diagnostics.js';
 import { truthy } from '../value.js';
 import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
@@ -13,7 +13,11 @@ import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
+  // Schema and rule names are unique keys of their module, as in the reference's resolver.
+  if (p.schemas.has(s.name)) p.report('E2L28', `Unique key error name '${s.name}'`, s.span);
   const isSchema = s.kind === 'SchemaStmt';
+  // `protocol P:` (the parser also takes a schema named ...Protocol for one).
+  if (isSchema && s.isProtocol && !s.name.endsWith('Protocol')) p.report('E2L23', "schema protocol name must end with 'Protocol'", s.span);
   const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema, p.owner);
   p.schemas.set(s.name, t);
   return t;
@@ -47,16 +51,65 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
   });
 }
 
-function lookupParent(p: Planner, id: ast.Identifier | undefined, what: string): SchemaType | undefined {
-  if (!id) return undefined;
+/**
+ * A schema named as a parent, a mixin or a rule's parent. A name that is defined but holds no
+ * schema (a variable, a function, a module) is an IllegalInheritError (E2D34), as in the
+ * reference; a name defined nowhere is a CompileError (E2L23).
+ */
+function lookupBase(p: Planner, id: ast.Identifier, illegal: string): SchemaType | undefined {
   const t = p.lookupSchema(id.name);
-  if (!t) p.report('E2L23', `${what} '${id.name}' is not defined`, id.span);
+  if (t) return t;
+  const root = id.name.split('.')[0]!;
+  if (p.globals.has(root) || p.host.builtin(root) !== undefined) p.report('E2D34', `${illegal}, got '${id.name}'`, id.span);
+  else p.report('E2L23', `name '${root}' is not defined`, id.span);
+  return undefined;
+}
+
+const SCHEMA_PARENT = 'invalid schema inherit object type, expect schema';
+
+/** A schema's parent must be a schema: not a mixin or a protocol (E2D34), as in the reference. */
+function lookupParent(p: Planner, id: ast.Identifier | undefined): SchemaType | undefined {
+  if (!id) return undefined;
+  const t = lookupBase(p, id, SCHEMA_PARENT);
+  if (t && (t.isMixin || t.isProtocol)) {
+    p.report('E2D34', `${SCHEMA_PARENT}, got '${id.name}'`, id.span);
+    return undefined;
+  }
   return t;
+}
+
+/** A mixin must be named `...Mixin` (E1001 NameError) and be one (E2D34), reported in that order. */
+function lookupMixin(p: Planner, id: ast.Identifier): SchemaType | undefined {
+  if (!id.name.endsWith('Mixin')) {
+    p.diagnostics.push({ ...diagnostic('E1001', `a valid mixin name should end with 'Mixin', got '${id.name}'`, id.span), title: 'NameError' });
+  }
+  const t = lookupBase(p, id, 'illegal schema mixin object type, expected mixin');
+  if (t && !t.isMixin) p.report('E2D34', `illegal schema mixin object type, expected mixin, got '${id.name}'`, id.span);
+  return t?.isMixin ? t : undefined;
+}
+
+/** The decorators the reference knows; any other is a compile error there too. */
+const KNOWN_DECORATORS = new Set(['deprecated', 'info']);
+
+function checkDecorators(p: Planner, decorators: readonly ast.Decorator[]): void {
+  for (const d of decorators) {
+    if (!KNOWN_DECORATORS.has(d.name)) p.report('E2L23', `UnKnown decorator ${d.name}`, d.span);
+  }
+}
+
+/** A rule's parents must be rules. */
+function checkRuleParents(p: Planner, s: ast.RuleStmt): void {
+  for (const id of s.parents) {
+    const t = lookupBase(p, id, 'illegal rule type');
+    if (t && !t.isRule) p.report('E2D34', `illegal rule type '${id.name}'`, id.span);
+  }
 }
 
 /** Fills in a declared SchemaType. Parents are filled first (callers order by `fillOrder`). */
 export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: SchemaType): void {
+  checkDecorators(p, s.decorators);
   if (s.kind === 'RuleStmt') {
+    checkRuleParents(p, s);
     const names = new Set(s.args.map((a) => a.name));
     p.withScope({ names, dynamic: true }, () => {
       t.params = planParams(p, s.args);
@@ -64,17 +117,14 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
     });
     return;
   }
-  t.parent = lookupParent(p, s.parentName, 'schema');
+  t.parent = lookupParent(p, s.parentName);
   for (let a = t.parent; a; a = a.parent) {
     if (a === t) {
       t.parent = undefined;
       break;
     }
   }
-  for (const m of s.mixins) {
-    if (!m.name.endsWith('Mixin')) p.report('E1001', `a valid mixin name should end with 'Mixin', got '${m.name}'`, m.span);
-  }
-  t.mixins = s.mixins.map((m) => lookupParent(p, m, 'mixin')).filter((m): m is SchemaType => m !== undefined);
+  t.mixins = s.mixins.map((m) => lookupMixin(p, m)).filter((m): m is SchemaType => m !== undefined);
   const names = new Set<string>(s.args.map((a) => a.name));
   for (const n of assignedNames(s.body)) names.add(n);
   for (const base of [t.parent, ...t.mixins]) {
@@ -92,6 +142,7 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   }
   for (const item of s.body) {
     if (item.kind !== 'SchemaAttr') continue;
+    checkDecorators(p, item.decorators);
     const k = kindOfType(item.type);
     if (k) kinds.set(item.name, k);
     else kinds.delete(item.name);

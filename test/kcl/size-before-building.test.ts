@@ -1,0 +1,43 @@
+/**
+ * Builtins check the size of what they would build (K9004) before building it. Tested in a node
+ * process whose heap is far smaller than any of these values: building one first would end that
+ * process (out of memory) on any machine, however fast or loaded. A process, not a worker
+ * thread: a worker that runs out of heap in the middle of a large allocation can take the whole
+ * process down with it. Runs the built library (`npm test` builds before jest).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+
+/** Runs programs with the built library in a node process with a small heap: their codes. */
+function codesInSmallHeap(programs: readonly string[], heapMb: number): string[] {
+  const library = new URL('../../dist/kcl/index.js', import.meta.url).href;
+  const script = `
+    const { compile } = await import(${JSON.stringify(library)});
+    const programs = JSON.parse(process.argv[1]);
+    console.log(JSON.stringify(programs.map((source) => {
+      const compiled = compile(source, 'main.k');
+      if (!compiled.ok) return compiled.diagnostics[0].code;
+      // A clock that never moves: nothing but the size checks may end these runs.
+      const result = compiled.program.run({ limits: { clock: () => 0 } });
+      return result.ok ? 'ok' : result.diagnostic.code;
+    })));`;
+  const child = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, '--input-type=module', '-e', script, JSON.stringify(programs)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`the program run ended with ${child.signal ?? `exit ${child.status}`}: ${child.stderr.split('\n').find((l) => l.includes('heap')) ?? child.stderr.slice(0, 300)}`);
+  return JSON.parse(child.stdout) as string[];
+}
+
+describe('builtins and the value size limit', () => {
+  test('builtins check the size of what they build before building it', () => {
+    // Each value below is at least 100 MB; the process's heap is 64 MB.
+    const programs = [
+      'a = range(100000000)',
+      'a = len("{:>200000000}".format(1))',
+      'a = len("{:.200000000f}".format(1.5))',
+      '_s = "a" * 900000\n_r = "b" * 1000\na = len(_s.replace("a", _r))',
+      '_e = "a" * 1000\n_l = [_e] * 900000\na = len(",".join(_l))',
+      '_l = [[1] * 900000] * 900\na = len(sum(_l, []))',
+      'import json\na = json.encode([1], indent=200000000)',
+    ];
+    expect(codesInSmallHeap(programs, 64)).toEqual(programs.map(() => 'K9004'));
+  });
+});
