@@ -252,4 +252,17 @@ describe('serveConfig for --register-webhooks', () => {
     // In cluster mode registry credentials are Secrets named by the policies, not a docker config.
     expect(flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--docker-config', 'config.json'], {})).message).toContain('--docker-config');
   });
+
+  it('takes --webhook-mode narrowed, with its update interval, and refuses the settings the policies decide there', () => {
+    expect(registration([])).toMatchObject({ mode: 'static', updateIntervalMs: 5000 });
+    expect(registration(['--webhook-mode', 'narrowed', '--webhook-update-interval-seconds', '2'])).toMatchObject({ mode: 'narrowed', updateIntervalMs: 2000 });
+    expect(registration([], { KCLGUARD_WEBHOOK_MODE: 'narrowed' }).mode).toBe('narrowed');
+    for (const flag of [['--failure-policy', 'Ignore'], ['--mutate-failure-policy', 'Fail'], ['--webhook-resources', 'pods'], ['--webhook-operations', 'CREATE']]) {
+      flagError(() => registration(['--webhook-mode', 'narrowed', ...flag]));
+    }
+    flagError(() => registration(['--webhook-mode', 'narrowed'], { KCLGUARD_FAILURE_POLICY: 'Ignore' }));
+    flagError(() => registration(['--webhook-mode', 'dynamic']));
+    flagError(() => registration(['--webhook-update-interval-seconds', '2']));
+    flagError(() => serveConfig(['--kubeconfig', kubeconfig, '--webhook-mode', 'narrowed'], {}));
+  });
 });
