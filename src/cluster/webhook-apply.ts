@@ -21,6 +21,8 @@ export interface WebhookConfigurations {
   readonly metadata: V1ObjectMeta & { name: string };
   readonly mutating: readonly V1MutatingWebhook[];
   readonly validating: readonly V1ValidatingWebhook[];
+  /** Annotations of one configuration only (each describes its own webhooks). */
+  readonly annotations?: { readonly mutating?: Record<string, string>; readonly validating?: Record<string, string> };
 }
 
 /** The part of the admissionregistration API the applier uses (tests pass a fake). */
@@ -45,15 +47,20 @@ export async function applyWebhookConfigurations(
   api: WebhookConfigurationApi = kubeConfig.makeApiClient(AdmissionregistrationV1Api),
 ): Promise<void> {
   const { name } = desired.metadata;
-  const common = { apiVersion: 'admissionregistration.k8s.io/v1', metadata: desired.metadata };
+  const body = (kind: 'mutating' | 'validating') => ({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: kind === 'mutating' ? 'MutatingWebhookConfiguration' : 'ValidatingWebhookConfiguration',
+    metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, ...desired.annotations?.[kind] } },
+    webhooks: desired[kind],
+  });
   const mutating = await api.patchMutatingWebhookConfiguration(
-    { name, body: { ...common, kind: 'MutatingWebhookConfiguration', webhooks: desired.mutating }, fieldManager: FIELD_MANAGER, force: true },
+    { name, body: body('mutating'), fieldManager: FIELD_MANAGER, force: true },
     apply,
   );
   const mutatingLeft = removalPatch(mutating.webhooks, desired.mutating);
   if (mutatingLeft.length > 0) await api.patchMutatingWebhookConfiguration({ name, body: mutatingLeft, fieldManager: FIELD_MANAGER }, jsonPatch);
   const validating = await api.patchValidatingWebhookConfiguration(
-    { name, body: { ...common, kind: 'ValidatingWebhookConfiguration', webhooks: desired.validating }, fieldManager: FIELD_MANAGER, force: true },
+    { name, body: body('validating'), fieldManager: FIELD_MANAGER, force: true },
     apply,
   );
   const validatingLeft = removalPatch(validating.webhooks, desired.validating);

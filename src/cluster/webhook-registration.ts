@@ -158,6 +158,7 @@ export const POLICIES_ANNOTATION = 'kclguard.krm.kcl.dev/policies';
 const MAX_ANNOTATION = 16 * 1024;
 
 export function describeWebhooks(webhooks: readonly PlannedWebhook[]): string {
+  if (webhooks.length === 0) return 'no webhooks: no policy runs in this phase';
   const lines: string[] = [];
   for (const webhook of webhooks) {
     lines.push(`${webhook.name} (failurePolicy ${webhook.failurePolicy}):`);
@@ -173,9 +174,12 @@ export function describeWebhooks(webhooks: readonly PlannedWebhook[]): string {
 /** Narrowed mode: the configurations for a plan (an empty phase has no webhooks at all). */
 export function narrowedConfigurations(name: string, target: WebhookTarget, webhooks: readonly PlannedWebhook[], owner: V1OwnerReference | undefined): WebhookConfigurations {
   const build = (webhook: PlannedWebhook) => webhookFor(target, webhook);
+  const mutating = webhooks.filter((w) => w.phase === 'mutate');
+  const validating = webhooks.filter((w) => w.phase === 'validate');
   return {
-    metadata: configurationMetadata(name, owner, { [MODE_ANNOTATION]: 'narrowed', [POLICIES_ANNOTATION]: describeWebhooks(webhooks) }),
-    mutating: webhooks.filter((w) => w.phase === 'mutate').map((w) => ({ ...build(w), reinvocationPolicy: 'IfNeeded' })),
-    validating: webhooks.filter((w) => w.phase === 'validate').map(build),
+    metadata: configurationMetadata(name, owner, { [MODE_ANNOTATION]: 'narrowed' }),
+    mutating: mutating.map((w) => ({ ...build(w), reinvocationPolicy: 'IfNeeded' })),
+    validating: validating.map(build),
+    annotations: { mutating: { [POLICIES_ANNOTATION]: describeWebhooks(mutating) }, validating: { [POLICIES_ANNOTATION]: describeWebhooks(validating) } },
   };
 }
