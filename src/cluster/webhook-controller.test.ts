@@ -25,7 +25,7 @@ const snapshotOf = (policies: CompiledPolicy[], generation = 1): PolicySnapshot 
 function harness() {
   let snapshot = snapshotOf([]);
   let discoveryDown = false;
-  let applyFails = false;
+  let applyFails: false | 'conflict' | 'invalid-selection' = false;
   const applied: WebhookConfigurations[] = [];
   const results: WebhookUpdateResult[] = [];
   let appliedCallbacks = 0;
@@ -35,7 +35,9 @@ function harness() {
     snapshot: () => snapshot,
     discovery: { resources: async () => (discoveryDown ? Promise.reject(new Error('503 from /apis')) : DISCOVERY) },
     apply: async (desired) => {
-      if (applyFails) throw new Error('conflict');
+      if (applyFails === 'conflict') throw new Error('conflict');
+      const hasSelection = [...desired.mutating, ...desired.validating].some((w) => w.matchConditions?.some((c) => c.name === 'selected-by-policies'));
+      if (applyFails === 'invalid-selection' && hasSelection) throw Object.assign(new Error('estimated cost exceeds budget'), { code: 422 });
       applied.push(desired);
     },
     minIntervalMs: 5_000,
@@ -53,7 +55,7 @@ function harness() {
       controller.policiesChanged();
     },
     setDiscoveryDown: (down: boolean) => (discoveryDown = down),
-    setApplyFails: (fails: boolean) => (applyFails = fails),
+    setApplyFails: (fails: typeof applyFails) => (applyFails = fails),
     lastWebhookNames: () => applied.at(-1)?.validating.map((w) => w.name),
   };
 }
@@ -147,13 +149,29 @@ describe('narrowed webhook updates', () => {
 
   it('retry a refused update, and report it failed meanwhile', async () => {
     const h = harness();
-    h.setApplyFails(true);
+    h.setApplyFails('conflict');
     h.controller.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(h.results).toEqual(['failed']);
     h.setApplyFails(false);
     await jest.advanceTimersByTimeAsync(5_000);
     expect(h.results).toEqual(['failed', 'applied']);
+    h.controller.stop();
+  });
+
+  it('register the rules alone when the API server refuses the selection conditions as invalid', async () => {
+    const h = harness();
+    const policy = compiled('p', { selector: { resourceKind: 'ConfigMap' } });
+    h.setPolicies([policy]);
+    h.setApplyFails('invalid-selection');
+    h.controller.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(h.results).toEqual(['applied']);
+    const fail = h.applied.at(-1)!.validating.find((w) => w.name === 'fail.validate.kclguard.krm.kcl.dev')!;
+    expect(fail.rules).toEqual([{ apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['configmaps'], scope: '*' }]);
+    expect(fail.matchConditions!.map((c) => c.name)).not.toContain('selected-by-policies');
+    expect(h.applied.at(-1)!.annotations!.validating!['kclguard.krm.kcl.dev/policies']).toContain('no selection condition');
+    expect(h.controller.coverage(policy)).toMatchObject({ covered: true });
     h.controller.stop();
   });
 

@@ -14,6 +14,7 @@
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { CompiledPolicy, EngineLogger, PolicySnapshot } from '../engine/index.js';
 import { silentLogger } from '../engine/index.js';
+import { statusCode } from './api-errors.js';
 import type { ResourceDiscovery } from './discovery.js';
 import type { WebhookConfigurations } from './webhook-apply.js';
 import { coverageFingerprint, planWebhooks, POLICY_WRITES_KEY, WEBHOOK_SLOTS, type WebhookSlot } from './webhook-plan.js';
@@ -67,6 +68,8 @@ export class WebhookController {
   private lastApplied: string | undefined;
   private covered: ReadonlyMap<string, string> = new Map();
   private problem: string | undefined;
+  /** Configurations the API server refused as invalid: not sent again (the rules alone go instead). */
+  private refused: string | undefined;
   private readonly logger: EngineLogger;
 
   constructor(private readonly options: WebhookControllerOptions) {
@@ -142,28 +145,48 @@ export class WebhookController {
     this.force = false;
     this.lastAttempt = this.now();
     const snapshot = this.options.snapshot();
-    let plan;
+    let discovery;
+    let owner;
     try {
-      plan = planWebhooks(snapshot.policies, await this.options.discovery.resources(), { fixedConditions: MATCH_CONDITIONS });
+      discovery = await this.options.discovery.resources();
     } catch (error) {
       this.fail('stale', `discovery failed: ${describeError(error)}`);
       return;
     }
-    let desired: WebhookConfigurations;
     try {
-      desired = narrowedConfigurations(this.options.name, this.options.target, plan.webhooks, await this.options.owner?.());
+      owner = await this.options.owner?.();
     } catch (error) {
       this.fail('failed', `the owner could not be read: ${describeError(error)}`);
       return;
     }
-    const text = JSON.stringify(desired);
-    const changed = text !== this.lastApplied;
+    const build = (maxSelectionChars?: number) => {
+      const plan = planWebhooks(snapshot.policies, discovery, { fixedConditions: MATCH_CONDITIONS, ...(maxSelectionChars !== undefined ? { maxSelectionChars } : {}) });
+      const desired = narrowedConfigurations(this.options.name, this.options.target, plan.webhooks, owner);
+      return { plan, desired, text: JSON.stringify(desired) };
+    };
+    let { plan, desired, text } = build();
+    if (text === this.refused) ({ plan, desired, text } = build(0));
+    let changed = text !== this.lastApplied;
     if (changed || force) {
       try {
         await this.options.apply(desired);
       } catch (error) {
-        this.fail('failed', `the API server refused the update: ${describeError(error)}`);
-        return;
+        if (statusCode(error) !== 422) {
+          this.fail('failed', `the API server refused the update: ${describeError(error)}`);
+          return;
+        }
+        // Invalid: the selection conditions (their CEL cost, most likely). The rules alone are
+        // broader but always valid, so the policies are covered rather than left pending.
+        this.logger.warn({ configuration: this.options.name, err: describeError(error) }, 'the API server refused the selection conditions; registering the rules alone');
+        this.refused = text;
+        ({ plan, desired, text } = build(0));
+        changed = text !== this.lastApplied;
+        try {
+          await this.options.apply(desired);
+        } catch (again) {
+          this.fail('failed', `the API server refused the update: ${describeError(again)}`);
+          return;
+        }
       }
     }
     this.lastApplied = text;
