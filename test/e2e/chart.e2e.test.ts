@@ -153,7 +153,8 @@ describe('the Helm chart', () => {
     const policy = await waitForPolicyLoaded('kclrun', 'set-managed-by', 'default');
     expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
     const listed = await kubectl(['get', 'kclruns', '-A']);
-    expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+warn/);
+    // Columns: NAMESPACE NAME READY MODE ACTIONS FAILUREACTION AGE.
+    expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+\S+\s+warn/);
   });
 
   it("grants kclguard what cluster mode needs: kclguard runs as the chart's ServiceAccount (self-registration values)", async () => {
