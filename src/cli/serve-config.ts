@@ -41,6 +41,8 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'webhook-resources', type: 'string', valueName: 'RES,...', default: DEFAULT_WEBHOOK_RESOURCES.join(','), description: 'with --register-webhooks: resources sent to kclguard (add e.g. */scale for subresources)' },
   { name: 'webhook-operations', type: 'string', valueName: 'OP,...', default: DEFAULT_WEBHOOK_OPERATIONS.join(','), description: 'with --register-webhooks: operations sent to kclguard (CREATE, UPDATE, DELETE, CONNECT or *)' },
   { name: 'owner-cluster-role', type: 'string', valueName: 'NAME', description: 'cluster mode: make this ClusterRole the owner of what kclguard creates itself (the status Lease, and with --register-webhooks the webhook configurations), so deleting it (helm uninstall) deletes them' },
+  { name: 'webhook-mode', type: 'enum', values: ['static', 'narrowed'], default: 'static', description: 'with --register-webhooks: static registers every resource ("*") once at start-up; narrowed registers only what the policies select, Fail or Ignore per policy failureAction, kept up to date by the elected replica' },
+  { name: 'webhook-update-interval-seconds', type: 'integer', min: 1, max: 600, default: 5, description: 'with --webhook-mode narrowed: at most one update of the webhook configurations per this many seconds' },
   { name: 'cluster-sync-timeout-seconds', type: 'integer', min: 1, max: 600, default: 30, description: 'cluster mode: how long start-up waits to list policies and Namespaces before giving up (exit 1)' },
   { name: 'sar-allowed-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 300, description: 'cluster mode: how long an allowed SubjectAccessReview answer is reused' },
   { name: 'sar-denied-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 30, description: 'cluster mode: how long a denied SubjectAccessReview answer is reused' },
@@ -71,6 +73,10 @@ export interface ClusterConfig {
     readonly timeoutSeconds: number;
     readonly resources: readonly string[];
     readonly operations: readonly string[];
+    /** static: one `*` webhook per phase at start-up; narrowed: what the policies select (webhook-plan.ts). */
+    readonly mode: 'static' | 'narrowed';
+    /** Narrowed mode: at most one update per this many ms. */
+    readonly updateIntervalMs: number;
   };
   readonly syncTimeoutMs?: number;
   /** Owner (for garbage collection) of the Lease and of registered webhook configurations. */
@@ -183,7 +189,18 @@ function clusterConfig(
       throw new FlagError('C1008', { flag: '--webhook-url URL', when: ' with --register-webhooks outside a cluster (the address the API server calls)' });
     }
     const failurePolicy = v['failure-policy'] as 'Fail' | 'Ignore';
+    const mode = v['webhook-mode'] as 'static' | 'narrowed';
+    if (mode === 'narrowed') {
+      // Rules and failurePolicy come from the policies; a static setting would be silently ignored.
+      const staticOnly = ['failure-policy', 'mutate-failure-policy', 'webhook-resources', 'webhook-operations'];
+      const given = staticOnly.find((name) => sources[name] === 'flag' || sources[name] === 'env');
+      if (given) throw new FlagError('C1013', { flag: `--${given}`, reason: "does not apply with --webhook-mode narrowed: each policy's failureAction and selector decide" });
+    } else if (sources['webhook-update-interval-seconds'] === 'flag') {
+      throw new FlagError('C1009', { flag: '--webhook-update-interval-seconds', other: '--webhook-mode narrowed' });
+    }
     registration = {
+      mode,
+      updateIntervalMs: Number(v['webhook-update-interval-seconds']) * 1000,
       name: String(v['webhook-name']),
       endpoint: url !== undefined ? { url } : { service: { name: String(v['service-name']), namespace, port: Number(v['service-port']) } },
       ...(v['ca-bundle'] !== undefined ? { caBundleFile: String(v['ca-bundle']) } : {}),
@@ -195,7 +212,7 @@ function clusterConfig(
       operations: operationList(v['webhook-operations']),
     };
   } else {
-    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations'];
+    const registrationOnly = ['webhook-url', 'ca-bundle', 'mutate-failure-policy', 'service-port', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations', 'webhook-mode', 'webhook-update-interval-seconds'];
     const given = registrationOnly.find((name) => sources[name] === 'flag');
     if (given) throw new FlagError('C1009', { flag: `--${given}`, other: '--register-webhooks' });
   }

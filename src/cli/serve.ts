@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createClusterEngine, noRegistryCredentials, registerWebhooks, registrySecretCredentials } from '../cluster/index.js';
+import { createClusterEngine, noRegistryCredentials, registerWebhooks, registrySecretCredentials, type ClusterEngine, type WebhookTarget } from '../cluster/index.js';
 import { metricsObserver, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
 import { createApp, startHttpsListener, type HttpsListener, InFlightTracker, gracefulStop, waitForStopSignal, CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/index.js';
 import {
@@ -67,10 +67,11 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   const executor = deps.executor ?? pool!;
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
+  let cluster: ClusterEngine | undefined;
   try {
     // Never rejects: a worker that fails to start is retried, and /readyz fails until one runs.
     await pool?.started();
-    runtime = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined, sources);
+    ({ runtime, cluster } = await startRuntime(config, executor, metricsObserver(metrics), logger, pool ? () => pool.healthy() : undefined, sources));
   } catch (error) {
     await executor.close();
     throw error;
@@ -112,8 +113,25 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   const registration = config.cluster?.registration;
   if (registration) {
     try {
-      await register(config, config.cluster!, registration, certificate.selfSigned?.cert);
-      print(`registered MutatingWebhookConfiguration and ValidatingWebhookConfiguration ${registration.name}`);
+      if (registration.mode === 'narrowed') {
+        // Not awaited: the elected replica registers, now or whenever it is elected.
+        cluster!.manageWebhooks({
+          name: registration.name,
+          target: webhookTarget(config, registration, certificate.selfSigned?.cert),
+          ...(config.cluster!.ownerClusterRole !== undefined ? { ownerClusterRole: config.cluster!.ownerClusterRole } : {}),
+          minIntervalMs: registration.updateIntervalMs,
+          observer: {
+            onWebhookUpdate: (result, served) => {
+              metrics.webhookUpdates.inc({ result });
+              for (const [webhook, count] of Object.entries(served ?? {})) metrics.webhookPolicies.set({ webhook }, count);
+            },
+          },
+        });
+        print(`MutatingWebhookConfiguration and ValidatingWebhookConfiguration ${registration.name}: narrowed to what the policies select, kept up to date by the elected replica`);
+      } else {
+        await register(config, config.cluster!, registration, certificate.selfSigned?.cert);
+        print(`registered MutatingWebhookConfiguration and ValidatingWebhookConfiguration ${registration.name}`);
+      }
     } catch (error) {
       await listener.close(0);
       await sourceRefresh.close();
@@ -181,12 +199,12 @@ async function startRuntime(
   logger: Logger,
   executorHealthy: (() => boolean) | undefined,
   sources: Sources,
-): Promise<EngineRuntime> {
+): Promise<{ runtime: EngineRuntime; cluster?: ClusterEngine }> {
   const exclusions = { ownNamespace: config.namespace };
   const health = { ...(executorHealthy ? { executorHealthy } : {}), resolver: sources.handle.resolver, sourceCheck: sourceCheckFor(sources.setup.kclRegistry) };
   if (!config.cluster) {
     const dir = config.policies!;
-    return createLocalEngine({
+    const runtime = await createLocalEngine({
       dir,
       executor,
       exclusions,
@@ -195,10 +213,11 @@ async function startRuntime(
       ...health,
       onReload: (report) => logger.info({ dir, files: report.files, ...report.snapshot.counts, problems: report.problems.length }, 'policies loaded'),
     });
+    return { runtime };
   }
   const cluster = config.cluster;
   try {
-    return await createClusterEngine({
+    const engine = await createClusterEngine({
       connection: cluster.connection,
       executor,
       observer,
@@ -212,22 +231,31 @@ async function startRuntime(
       ...(cluster.syncTimeoutMs !== undefined ? { syncTimeoutMs: cluster.syncTimeoutMs } : {}),
       ...health,
     });
+    return { runtime: engine, cluster: engine };
   } catch (error) {
     throw new ServeStartError('C3002', { source: cluster.connection.source, reason: describe(error) });
   }
 }
 
-async function register(config: ServeConfig, cluster: ClusterConfig, registration: NonNullable<ClusterConfig['registration']>, generatedCert: string | undefined): Promise<void> {
+type Registration = NonNullable<ClusterConfig['registration']>;
+
+/** Where the API server calls, with which CA, never for which namespaces: both modes share it. */
+function webhookTarget(config: ServeConfig, registration: Registration, generatedCert: string | undefined): WebhookTarget {
   const caFile = registration.caBundleFile ?? config.cert;
-  const caBundlePem = caFile !== undefined ? readFileSync(caFile, 'utf8') : generatedCert!;
+  return {
+    endpoint: registration.endpoint,
+    caBundlePem: caFile !== undefined ? readFileSync(caFile, 'utf8') : generatedCert!,
+    excludedNamespaces: [...DEFAULT_SYSTEM_NAMESPACES, config.namespace, ...registration.excludedNamespaces],
+    timeoutSeconds: registration.timeoutSeconds,
+  };
+}
+
+async function register(config: ServeConfig, cluster: ClusterConfig, registration: Registration, generatedCert: string | undefined): Promise<void> {
   await registerWebhooks({
+    ...webhookTarget(config, registration, generatedCert),
     kubeConfig: cluster.connection.kubeConfig,
     name: registration.name,
-    endpoint: registration.endpoint,
-    caBundlePem,
-    excludedNamespaces: [...DEFAULT_SYSTEM_NAMESPACES, config.namespace, ...registration.excludedNamespaces],
     failurePolicy: { mutate: registration.mutateFailurePolicy, validate: registration.failurePolicy },
-    timeoutSeconds: registration.timeoutSeconds,
     resources: registration.resources,
     operations: registration.operations,
     ...(cluster.ownerClusterRole !== undefined ? { ownerClusterRole: cluster.ownerClusterRole } : {}),

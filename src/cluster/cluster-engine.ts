@@ -15,7 +15,7 @@ import {
   type SourceCheck,
   type SourceResolver,
 } from '../engine/index.js';
-import { startClusterMode, type ClusterModeOptions } from './cluster-mode.js';
+import { startClusterMode, type ClusterMode, type ClusterModeOptions } from './cluster-mode.js';
 
 export interface ClusterEngineOptions extends Omit<ClusterModeOptions, 'policySet'> {
   readonly executor: PolicyExecutor;
@@ -31,6 +31,8 @@ export interface ClusterEngineOptions extends Omit<ClusterModeOptions, 'policySe
 
 export interface ClusterEngine extends EngineRuntime {
   readonly policies: PolicySet;
+  /** Narrowed webhook registration by the elected replica (serve calls it once listening). */
+  readonly manageWebhooks: ClusterMode['manageWebhooks'];
 }
 
 export async function createClusterEngine(options: ClusterEngineOptions): Promise<ClusterEngine> {
@@ -62,6 +64,7 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
       ];
     },
     snapshot: () => policies.snapshot(),
+    manageWebhooks: (webhookOptions) => cluster.manageWebhooks(webhookOptions),
     reload: async () => {
       await cluster.reload();
       return policies.snapshot();

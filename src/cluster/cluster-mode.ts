@@ -11,10 +11,25 @@ import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';
 import type { KubeConfig, V1OwnerReference } from '@kubernetes/client-node';
 import { LeaderElector } from './leader-election.js';
-import { clusterRoleOwner } from './webhook-registration.js';
 import { apiNamespaceReader, ReadThroughNamespaces } from './namespace-reader.js';
 import { subjectAccessReviewAuthorizer, subjectAccessReviewUserAuthorizer } from './sar-authorizer.js';
 import { StatusWriter } from './status-writer.js';
+import { applyWebhookConfigurations } from './webhook-apply.js';
+import { WebhookController, type WebhookUpdateObserver } from './webhook-controller.js';
+import { clusterRoleOwner, type WebhookTarget } from './webhook-registration.js';
+
+/** Narrowed mode's registration, as serve configures it once it listens. */
+export interface NarrowedWebhookOptions {
+  /** Name of both configurations. */
+  readonly name: string;
+  readonly target: WebhookTarget;
+  /** A ClusterRole whose deletion garbage-collects both configurations. */
+  readonly ownerClusterRole?: string;
+  /** At most one update per this many ms. */
+  readonly minIntervalMs?: number;
+  readonly resyncMs?: number;
+  readonly observer?: WebhookUpdateObserver;
+}
 
 export interface ClusterModeOptions {
   readonly connection: ClusterConnection;
@@ -45,6 +60,11 @@ export interface ClusterMode {
   ready(): boolean;
   /** Rebuilds the policy set from the informer caches now. */
   reload(): Promise<void>;
+  /**
+   * Narrowed mode: from now on the elected replica keeps the webhook configurations equal to
+   * what the policies select, and Ready reflects whether they cover each policy.
+   */
+  manageWebhooks(options: NarrowedWebhookOptions): WebhookController;
   stop(): Promise<void>;
 }
 
@@ -58,6 +78,8 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
   const exempt = cachingExemptCheck(subjectAccessReviewUserAuthorizer(kubeConfig), options.authorizerCache);
   let leader: LeaderElector | undefined;
   let status: StatusWriter | undefined;
+  let webhooks: WebhookController | undefined;
+  const kinds = new KindResolver(kubeConfig);
   const source = new ClusterPolicySource({
     kubeConfig,
     policySet: options.policySet,
@@ -65,14 +87,16 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     ...(options.syncTimeoutMs !== undefined ? { syncTimeoutMs: options.syncTimeoutMs } : {}),
     onReload: (report) => {
       if (leader?.isLeader) void status?.sync(report.snapshot);
+      webhooks?.policiesChanged();
     },
   });
   status = new StatusWriter({
     kubeConfig,
     authorizer,
-    kinds: new KindResolver(kubeConfig),
+    kinds,
     objectOf: (policy) => source.objectOf(policy),
     logger: options.logger,
+    webhookCoverage: (policy) => webhooks?.coverage(policy),
   });
   leader = new LeaderElector({
     kubeConfig,
@@ -81,7 +105,11 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     identity: options.identity,
     logger: options.logger,
     ...(options.ownerClusterRole !== undefined ? { owner: leaseOwner(kubeConfig, options.ownerClusterRole, options.logger) } : {}),
-    onStartedLeading: () => void status?.sync(options.policySet.snapshot()),
+    onStartedLeading: () => {
+      void status?.sync(options.policySet.snapshot());
+      webhooks?.start();
+    },
+    onStoppedLeading: () => webhooks?.stop(),
   });
 
   await source.start();
@@ -100,8 +128,26 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     reload: async () => {
       await source.reloadNow();
     },
+    manageWebhooks(webhookOptions) {
+      webhooks?.stop();
+      const owner = webhookOptions.ownerClusterRole;
+      webhooks = new WebhookController({
+        ...webhookOptions,
+        snapshot: () => options.policySet.snapshot(),
+        discovery: kinds,
+        apply: (desired) => applyWebhookConfigurations(kubeConfig, desired),
+        ...(owner !== undefined ? { owner: () => clusterRoleOwner(kubeConfig, owner) } : {}),
+        logger: options.logger,
+        onApplied: () => {
+          if (leader?.isLeader) void status?.sync(options.policySet.snapshot());
+        },
+      });
+      if (leader?.isLeader) webhooks.start();
+      return webhooks;
+    },
     async stop() {
       clearInterval(resync);
+      webhooks?.stop();
       await leader?.stop();
       await source.stop();
     },

@@ -9,6 +9,8 @@ import type { Authorizer, CompiledPolicy, EngineLogger, PolicySnapshot } from '.
 import { silentLogger, KCLRUN_GROUP, KCLRUN_VERSION } from '../engine/index.js';
 import type { KindResolver } from './discovery.js';
 import { checkPolicyRbac, type RbacCheckResult } from './rbac-check.js';
+import type { WebhookCoverage } from './webhook-controller.js';
+import { withWebhookCoverage } from './webhook-coverage.js';
 
 export interface Condition {
   readonly type: 'Compiled' | 'RBACPermissionsGranted' | 'Ready' | 'Stale';
@@ -110,6 +112,8 @@ export interface StatusWriterOptions {
   readonly objectOf: (policy: CompiledPolicy) => KubernetesObject | undefined;
   readonly logger?: EngineLogger;
   readonly now?: () => Date;
+  /** Narrowed webhooks: whether the registered configurations cover a policy (Ready follows). */
+  readonly webhookCoverage?: (policy: CompiledPolicy) => WebhookCoverage | undefined;
 }
 
 export class StatusWriter {
@@ -135,7 +139,7 @@ export class StatusWriter {
       const previous = (object as { status?: PolicyStatus }).status;
       const rbac = await checkPolicyRbac(policy, this.options.authorizer, this.options.kinds);
       const now = (this.options.now ? this.options.now() : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const status = desiredStatus(policy, rbac, generationOf(policy, object), previous, now);
+      const status = withWebhookCoverage(desiredStatus(policy, rbac, generationOf(policy, object), previous, now), this.options.webhookCoverage?.(policy), previous, now);
       if (sameStatus(previous, status)) continue;
       try {
         await this.patch(policy, status);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
-import { MATCH_CONDITIONS, mutatingWebhook, ownerReferenceTo, validatingWebhook } from './webhook-registration.js';
+import { parsePolicy } from '../engine/index.js';
+import { kclRun } from '../engine/testing/fixtures.js';
+import { planWebhooks } from './webhook-plan.js';
+import { MATCH_CONDITIONS, MODE_ANNOTATION, mutatingWebhook, narrowedConfigurations, ownerReferenceTo, POLICIES_ANNOTATION, validatingWebhook } from './webhook-registration.js';
 
 const options = {
   kubeConfig: new KubeConfig(),
@@ -66,5 +69,21 @@ describe('self-registered webhook configurations', () => {
 
   it('name the owning ClusterRole without blocking its deletion', () => {
     expect(ownerReferenceTo('kclguard', 'u-1')).toEqual({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'kclguard', uid: 'u-1' });
+  });
+
+  it('narrowed: each configuration describes its own webhooks, with kclguard\'s safety settings on every one', () => {
+    const parsed = parsePolicy(kclRun('strict', 'team-a', { source: 'x = 1', mode: 'Validate', selector: { resourceKind: 'ConfigMap' } }));
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const policy = { identity: parsed.policy.identity, state: 'ready' as const, definition: parsed.policy, errors: [], diagnostics: [] };
+    const plan = planWebhooks([policy], [{ group: '', resource: 'configmaps', kind: 'ConfigMap', kindGroup: '' }], { fixedConditions: MATCH_CONDITIONS });
+    const desired = narrowedConfigurations('kclguard', options, plan.webhooks, ownerReferenceTo('kclguard', 'u-1'));
+    expect(desired.metadata).toMatchObject({ name: 'kclguard', annotations: { [MODE_ANNOTATION]: 'narrowed' }, ownerReferences: [{ uid: 'u-1' }] });
+    expect(desired.mutating).toEqual([]);
+    expect(desired.annotations?.mutating?.[POLICIES_ANNOTATION]).toBe('no webhooks: no policy runs in this phase');
+    expect(desired.annotations?.validating?.[POLICIES_ANNOTATION]).toContain('fail.validate.kclguard.krm.kcl.dev (failurePolicy Fail):\n  team-a/strict [abort]');
+    for (const webhook of desired.validating) {
+      expect(webhook).toMatchObject({ sideEffects: 'None', matchPolicy: 'Equivalent', timeoutSeconds: 5, clientConfig: { url: 'https://127.0.0.1:9443/validate' } });
+      expect(webhook.namespaceSelector?.matchExpressions?.[0]?.values).toEqual(['kube-system', 'kube-node-lease', 'kclguard']);
+    }
   });
 });

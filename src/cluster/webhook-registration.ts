@@ -1,6 +1,7 @@
 /**
- * `--register-webhooks`: create or update kclguard's Mutating and Validating
- * WebhookConfigurations at start-up, with the same safety settings the Helm chart renders:
+ * `--register-webhooks`: kclguard's Mutating and Validating WebhookConfigurations, with the same
+ * safety settings the Helm chart renders. Static mode registers one `*` webhook per phase at
+ * start-up; narrowed mode (webhook-controller.ts) registers what the policies select. Both use:
  * sideEffects None, timeoutSeconds <= 5, matchPolicy Equivalent, a namespaceSelector that
  * excludes kube-system, kube-node-lease and kclguard's own namespace, and matchConditions that
  * let the API server skip Leases, Events, access reviews and the cluster's own infrastructure
@@ -10,18 +11,18 @@
  * cluster-scoped object (the chart's ClusterRole) so the garbage collector deletes them with it.
  */
 import {
-  AdmissionregistrationV1Api,
   type AdmissionregistrationV1WebhookClientConfig,
   type KubeConfig,
   type V1MatchCondition,
   type V1MutatingWebhook,
+  type V1ObjectMeta,
   type V1OwnerReference,
+  type V1RuleWithOperations,
   type V1ValidatingWebhook,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { statusCode } from './api-errors.js';
-
-export type FailurePolicy = 'Fail' | 'Ignore';
+import { applyWebhookConfigurations, type WebhookConfigurations } from './webhook-apply.js';
+import type { FailurePolicy, PlannedWebhook } from './webhook-plan.js';
 
 export interface WebhookRegistrationOptions {
   readonly kubeConfig: KubeConfig;
@@ -67,24 +68,41 @@ export const MATCH_CONDITIONS: V1MatchCondition[] = [
   },
 ];
 
-function webhookSpec(options: WebhookRegistrationOptions, phase: 'mutate' | 'validate') {
-  const path = `/${phase}`;
+/** Where the API server calls and how: what every registered webhook shares, whatever its rules. */
+export type WebhookTarget = Pick<WebhookRegistrationOptions, 'endpoint' | 'caBundlePem' | 'excludedNamespaces' | 'timeoutSeconds'>;
+
+/** One webhook with kclguard's safety settings; `rules` and `matchConditions` say what it gets. */
+export function webhookFor(
+  target: WebhookTarget,
+  spec: { name: string; phase: 'mutate' | 'validate'; failurePolicy: FailurePolicy; rules: V1RuleWithOperations[]; matchConditions: V1MatchCondition[] },
+): V1ValidatingWebhook {
+  const path = `/${spec.phase}`;
   const clientConfig: AdmissionregistrationV1WebhookClientConfig =
-    'url' in options.endpoint
-      ? { url: options.endpoint.url.replace(/\/+$/, '') + path }
-      : { service: { ...options.endpoint.service, path } };
-  clientConfig.caBundle = Buffer.from(options.caBundlePem).toString('base64');
+    'url' in target.endpoint
+      ? { url: target.endpoint.url.replace(/\/+$/, '') + path }
+      : { service: { ...target.endpoint.service, path } };
+  clientConfig.caBundle = Buffer.from(target.caBundlePem).toString('base64');
   return {
-    name: `${phase}.kclguard.krm.kcl.dev`,
+    name: spec.name,
     admissionReviewVersions: ['v1'],
     sideEffects: 'None',
-    failurePolicy: options.failurePolicy?.[phase] ?? 'Fail',
-    timeoutSeconds: Math.min(5, Math.max(1, options.timeoutSeconds ?? 5)),
+    failurePolicy: spec.failurePolicy,
+    timeoutSeconds: Math.min(5, Math.max(1, target.timeoutSeconds ?? 5)),
     matchPolicy: 'Equivalent',
     clientConfig,
     namespaceSelector: {
-      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(options.excludedNamespaces)] }],
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...new Set(target.excludedNamespaces)] }],
     },
+    rules: spec.rules,
+    matchConditions: spec.matchConditions,
+  };
+}
+
+function staticWebhook(options: WebhookRegistrationOptions, phase: 'mutate' | 'validate') {
+  return webhookFor(options, {
+    name: `${phase}.kclguard.krm.kcl.dev`,
+    phase,
+    failurePolicy: options.failurePolicy?.[phase] ?? 'Fail',
     rules: [
       {
         apiGroups: ['*'],
@@ -95,45 +113,31 @@ function webhookSpec(options: WebhookRegistrationOptions, phase: 'mutate' | 'val
       },
     ],
     matchConditions: MATCH_CONDITIONS,
-  };
+  });
 }
 
 export function mutatingWebhook(options: WebhookRegistrationOptions): V1MutatingWebhook {
-  return { ...webhookSpec(options, 'mutate'), reinvocationPolicy: 'IfNeeded' };
+  return { ...staticWebhook(options, 'mutate'), reinvocationPolicy: 'IfNeeded' };
 }
 
 export function validatingWebhook(options: WebhookRegistrationOptions): V1ValidatingWebhook {
-  return webhookSpec(options, 'validate');
+  return staticWebhook(options, 'validate');
 }
 
-/** Reads an object, or undefined when the API server says it does not exist. */
-async function readIfExists<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (statusCode(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-/** Creates both configurations, or replaces their webhooks when they exist. */
+/** Static mode: both configurations with one `*` webhook each, applied once at start-up. */
 export async function registerWebhooks(options: WebhookRegistrationOptions): Promise<void> {
-  const api = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const name = options.name;
   const owner = options.ownerClusterRole !== undefined ? await clusterRoleOwner(options.kubeConfig, options.ownerClusterRole) : undefined;
-  const metadata = { name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' }, ...(owner ? { ownerReferences: [owner] } : {}) };
-  const withOwner = <M extends { ownerReferences?: V1OwnerReference[] }>(existing: M | undefined): M | undefined =>
-    existing && owner ? { ...existing, ownerReferences: [...(existing.ownerReferences ?? []).filter((r) => r.uid !== owner.uid), owner] } : existing;
+  await applyWebhookConfigurations(options.kubeConfig, {
+    metadata: configurationMetadata(options.name, owner, { [MODE_ANNOTATION]: 'static' }),
+    mutating: [mutatingWebhook(options)],
+    validating: [validatingWebhook(options)],
+  });
+}
 
-  const mutating = await readIfExists(() => api.readMutatingWebhookConfiguration({ name }));
-  const mutatingWebhooks = [mutatingWebhook(options)];
-  if (mutating) await api.replaceMutatingWebhookConfiguration({ name, body: { ...mutating, metadata: withOwner(mutating.metadata), webhooks: mutatingWebhooks } });
-  else await api.createMutatingWebhookConfiguration({ body: { metadata, webhooks: mutatingWebhooks } });
+export const MODE_ANNOTATION = 'kclguard.krm.kcl.dev/webhook-mode';
 
-  const validating = await readIfExists(() => api.readValidatingWebhookConfiguration({ name }));
-  const validatingWebhooks = [validatingWebhook(options)];
-  if (validating) await api.replaceValidatingWebhookConfiguration({ name, body: { ...validating, metadata: withOwner(validating.metadata), webhooks: validatingWebhooks } });
-  else await api.createValidatingWebhookConfiguration({ body: { metadata, webhooks: validatingWebhooks } });
+export function configurationMetadata(name: string, owner: V1OwnerReference | undefined, annotations: Record<string, string>): V1ObjectMeta & { name: string } {
+  return { name, labels: { 'app.kubernetes.io/managed-by': 'kclguard' }, annotations, ...(owner ? { ownerReferences: [owner] } : {}) };
 }
 
 /** An ownerReference to a ClusterRole; its uid is required, so the role is read first. */
@@ -147,4 +151,35 @@ export async function clusterRoleOwner(kubeConfig: KubeConfig, name: string): Pr
 export function ownerReferenceTo(clusterRoleName: string, uid: string): V1OwnerReference {
   // Not a controller reference and no blockOwnerDeletion: deleting the role must never wait on us.
   return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: clusterRoleName, uid };
+}
+
+/** Readable in `kubectl get ... -o yaml`: which policies each webhook serves, and why it is broader. */
+export const POLICIES_ANNOTATION = 'kclguard.krm.kcl.dev/policies';
+const MAX_ANNOTATION = 16 * 1024;
+
+export function describeWebhooks(webhooks: readonly PlannedWebhook[]): string {
+  if (webhooks.length === 0) return 'no webhooks: no policy runs in this phase';
+  const lines: string[] = [];
+  for (const webhook of webhooks) {
+    lines.push(`${webhook.name} (failurePolicy ${webhook.failurePolicy}):`);
+    for (const policy of webhook.policies) {
+      lines.push(`  ${policy.key} [${policy.action}]${policy.broader.length > 0 ? ` broader: ${policy.broader.join('; ')}` : ''}`);
+    }
+    for (const note of webhook.notes) lines.push(`  note: ${note}`);
+  }
+  const text = lines.join('\n');
+  return text.length > MAX_ANNOTATION ? `${text.slice(0, MAX_ANNOTATION - 1)}…` : text;
+}
+
+/** Narrowed mode: the configurations for a plan (an empty phase has no webhooks at all). */
+export function narrowedConfigurations(name: string, target: WebhookTarget, webhooks: readonly PlannedWebhook[], owner: V1OwnerReference | undefined): WebhookConfigurations {
+  const build = (webhook: PlannedWebhook) => webhookFor(target, webhook);
+  const mutating = webhooks.filter((w) => w.phase === 'mutate');
+  const validating = webhooks.filter((w) => w.phase === 'validate');
+  return {
+    metadata: configurationMetadata(name, owner, { [MODE_ANNOTATION]: 'narrowed' }),
+    mutating: mutating.map((w) => ({ ...build(w), reinvocationPolicy: 'IfNeeded' })),
+    validating: validating.map(build),
+    annotations: { mutating: { [POLICIES_ANNOTATION]: describeWebhooks(mutating) }, validating: { [POLICIES_ANNOTATION]: describeWebhooks(validating) } },
+  };
 }

@@ -45,6 +45,8 @@ export interface Metrics {
   readonly tlsCertificateReloads: Counter<'result'>;
   readonly tlsCertificateFilesUsable: Gauge;
   readonly tlsCertificateExpiration: Gauge;
+  readonly webhookUpdates: Counter<'result'>;
+  readonly webhookPolicies: Gauge<'webhook'>;
 }
 
 export interface MetricsOptions {
@@ -151,6 +153,18 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     tlsCertificateExpiration: new Gauge({
       name: 'kclguard_tls_certificate_expiration_timestamp_seconds',
       help: 'notAfter of the certificate being served, as a Unix timestamp.',
+      registers,
+    }),
+    webhookUpdates: new Counter({
+      name: 'kclguard_webhook_configuration_updates_total',
+      help: 'Narrowed webhook registration attempts by the elected replica, by result (applied, unchanged, failed, stale = not computable, last good kept).',
+      labelNames: ['result'],
+      registers,
+    }),
+    webhookPolicies: new Gauge({
+      name: 'kclguard_webhook_configuration_policies',
+      help: 'Policies each registered webhook serves after the last successful update (mutate-fail, mutate-ignore, validate-fail, validate-ignore).',
+      labelNames: ['webhook'],
       registers,
     }),
   };

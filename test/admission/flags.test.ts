@@ -268,4 +268,17 @@ describe('serveConfig for --register-webhooks', () => {
     // In cluster mode registry credentials are Secrets named by the policies, not a docker config.
     expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--docker-config', 'config.json'], {}))).toBe('C1011');
   });
+
+  it('takes --webhook-mode narrowed, with its update interval, and refuses the settings the policies decide there', () => {
+    expect(registration([])).toMatchObject({ mode: 'static', updateIntervalMs: 5000 });
+    expect(registration(['--webhook-mode', 'narrowed', '--webhook-update-interval-seconds', '2'])).toMatchObject({ mode: 'narrowed', updateIntervalMs: 2000 });
+    expect(registration([], { KCLGUARD_WEBHOOK_MODE: 'narrowed' }).mode).toBe('narrowed');
+    for (const flag of [['--failure-policy', 'Ignore'], ['--mutate-failure-policy', 'Fail'], ['--webhook-resources', 'pods'], ['--webhook-operations', 'CREATE']]) {
+      expect(thrownCode(() => registration(['--webhook-mode', 'narrowed', ...flag]))).toBe('C1013');
+    }
+    expect(thrownCode(() => registration(['--webhook-mode', 'narrowed'], { KCLGUARD_FAILURE_POLICY: 'Ignore' }))).toBe('C1013');
+    expect(thrownCode(() => registration(['--webhook-mode', 'dynamic']))).toBe('C1006');
+    expect(thrownCode(() => registration(['--webhook-update-interval-seconds', '2']))).toBe('C1009');
+    expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--webhook-mode', 'narrowed'], {}))).toBe('C1009');
+  });
 });

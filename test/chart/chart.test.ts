@@ -142,8 +142,26 @@ describe('scenario specifics', () => {
     expect(byKind(docs, 'MutatingWebhookConfiguration')).toHaveLength(0);
     expect(one(docs, 'Deployment').spec.template.spec.containers[0].args).toContain('--register-webhooks');
     const rules = one(docs, 'ClusterRole').rules.filter((r: any) => r.apiGroups.includes('admissionregistration.k8s.io'));
-    const mutating = rules.filter((r: any) => r.verbs.includes('update'));
-    expect(mutating.every((r: any) => r.resourceNames?.length === 1)).toBe(true);
+    // Server-side apply: patch, and create, which the API server authorizes with the name.
+    expect(rules).toEqual([
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], resourceNames: ['kclguard'], verbs: ['create', 'patch'] },
+    ]);
+  });
+
+  it('in narrowed mode, registers through kclguard with the policies deciding rules and failurePolicy', () => {
+    const docs = render(join(chart, 'ci', 'narrowed-values.yaml'), ['--set', 'webhook.updateIntervalSeconds=9']);
+    expect(byKind(docs, 'MutatingWebhookConfiguration')).toHaveLength(0);
+    expect(byKind(docs, 'ValidatingWebhookConfiguration')).toHaveLength(0);
+    const args: string[] = one(docs, 'Deployment').spec.template.spec.containers[0].args;
+    expect(args).toEqual(expect.arrayContaining(['--register-webhooks', '--webhook-mode=narrowed', '--webhook-update-interval-seconds=9', '--owner-cluster-role=kclguard']));
+    // serve refuses these with --webhook-mode narrowed: each policy decides.
+    expect(args.filter((a) => /^--(failure-policy|mutate-failure-policy|webhook-resources|webhook-operations)=/.test(a))).toEqual([]);
+    const rules = one(docs, 'ClusterRole').rules.filter((r: any) => r.apiGroups.includes('admissionregistration.k8s.io'));
+    expect(rules.flatMap((r: any) => r.verbs).sort()).toEqual(['create', 'patch']);
+    expect(rules.every((r: any) => r.resourceNames?.length === 1)).toBe(true);
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'webhook.mode=dynamic']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('mode');
   });
 
   it('with self-registration, passes every webhook value to serve and owns the configurations by its ClusterRole', () => {

@@ -21,7 +21,7 @@ import {
   setLabelSource,
   waitForPolicyLoaded,
 } from './harness/cluster-objects.js';
-import { apply, create, kubectl, manifests } from './harness/kubectl.js';
+import { apply, create, eventually, kubectl, manifests } from './harness/kubectl.js';
 import { REPO_ROOT } from './harness/repo.js';
 
 const execFileAsync = promisify(execFile);
@@ -153,7 +153,7 @@ describe('the Helm chart', () => {
     const policy = await waitForPolicyLoaded('kclrun', 'set-managed-by', 'default');
     expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
     const listed = await kubectl(['get', 'kclruns', '-A']);
-    // READY, MODE, ACTIONS (validationActions), FAILUREACTION.
+    // Columns: NAMESPACE NAME READY MODE ACTIONS FAILUREACTION AGE.
     expect(listed.stdout).toMatch(/default\s+set-managed-by\s+\S+\s+Auto\s+\S+\s+warn/);
   });
 
@@ -246,6 +246,44 @@ describe('the Helm chart', () => {
     expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
     expect(kclguard.output()).not.toMatch(/forbidden/i);
 
+  });
+
+  it("grants kclguard what narrowed mode needs: discovery, server-side apply of its configurations and status, as the chart's ServiceAccount", async () => {
+    await installCrds();
+    const release = 'e2e-narrow';
+    const ownNamespace = await freshNamespace('e2e-chart-narrow');
+    extraNamespaces.push(ownNamespace);
+    const objects = await template(release, ownNamespace, ['-f', resolve(CHART, 'ci/narrowed-values.yaml')]);
+    expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
+    const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
+    await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
+    const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')!.metadata.name;
+    const fullName = `${release}-kclguard`;
+    const kubeconfig = impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`);
+    const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
+    expect(deploymentArgs).toContain('--webhook-mode=narrowed');
+    // The harness passes --webhook-mode narrowed itself (with a 1 s update interval).
+    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|webhook-timeout-seconds)=/.test(arg));
+    kclguard = await startKclguard({ webhookName: fullName, serviceName: fullName, namespace: ownNamespace, kubeconfig, narrowed: true, extraArgs: webhookArgs });
+
+    const tenant = await freshNamespace('e2e-chart-narrow-tenant');
+    extraNamespaces.push(tenant);
+    await apply(manifests(...grant(tenant, 'may-validate', ['validate'], ['configmaps'])));
+    await apply(manifests(kclRun(tenant, 'need-owner', { mode: 'Validate', selector: { resourceKind: 'ConfigMap' }, source: 'items = option("items")\n' })));
+    // Ready: compiled, RBAC granted, and the configurations kclguard applied as the ServiceAccount cover it.
+    const ready = await eventually(async () => {
+      const policy = JSON.parse((await kubectl(['get', 'kclrun', 'need-owner', '-n', tenant, '-o', 'json'])).stdout);
+      return policy.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')?.status === 'True';
+    });
+    expect(ready).toBe(true);
+    const roleUid = (await kubectl(['get', 'clusterrole', fullName, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const registered = JSON.parse((await kubectl(['get', 'validatingwebhookconfiguration', fullName, '-o', 'json', '--show-managed-fields'])).stdout);
+    expect(registered.metadata.ownerReferences).toEqual([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: fullName, uid: roleUid }]);
+    expect(registered.metadata.managedFields.map((f: { manager: string; operation: string }) => [f.manager, f.operation])).toContainEqual(['kclguard', 'Apply']);
+    const fail = registered.webhooks.find((w: { name: string }) => w.name === 'fail.validate.kclguard.krm.kcl.dev');
+    expect(fail.timeoutSeconds).toBe(5);
+    expect(fail.rules).toContainEqual({ apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['configmaps'], scope: '*' });
+    expect(kclguard.output()).not.toMatch(/forbidden/i);
   });
 
   it('refuses to serve (exit 1) when it cannot list policies, instead of enforcing nothing', async () => {

@@ -86,3 +86,8 @@ failurePolicy Fail cannot stop the cluster from healing itself.
     - name: exclude-cluster-infrastructure
       expression: "!((request.resource.group == '' && (request.resource.resource == 'nodes' || request.resource.resource == 'persistentvolumes')) || (request.resource.group == 'certificates.k8s.io' && request.resource.resource == 'certificatesigningrequests') || (request.resource.group == 'apiregistration.k8s.io' && request.resource.resource == 'apiservices'))"
 {{- end -}}
+
+{{/* Whether kclguard registers its own webhook configurations (selfRegister, or narrowed mode). */}}
+{{- define "kclguard.selfRegister" -}}
+{{- if or .Values.webhook.selfRegister (eq .Values.webhook.mode "narrowed") }}true{{ end -}}
+{{- end }}

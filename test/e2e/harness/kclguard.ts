@@ -17,6 +17,8 @@ export interface KclguardOptions {
   /** Name of the registered Mutating/ValidatingWebhookConfigurations (unique per test file). */
   readonly webhookName: string;
   readonly failurePolicy?: 'Fail' | 'Ignore';
+  /** `--webhook-mode narrowed` (failurePolicy then comes from each policy; updates at most every second). */
+  readonly narrowed?: boolean;
   /** Short SubjectAccessReview cache TTLs keep RBAC tests fast. */
   readonly sarAllowedTtlSeconds?: number;
   readonly sarDeniedTtlSeconds?: number;
@@ -99,7 +101,7 @@ export async function startKclguard(options: KclguardOptions): Promise<RunningKc
     '--webhook-url', url,
     '--webhook-name', options.webhookName,
     '--ca-bundle', requireEnv('KCLGUARD_E2E_CA_CERT'),
-    '--failure-policy', options.failurePolicy ?? 'Ignore',
+    ...(options.narrowed ? ['--webhook-mode', 'narrowed', '--webhook-update-interval-seconds', '1'] : ['--failure-policy', options.failurePolicy ?? 'Ignore']),
     '--sar-allowed-ttl-seconds', String(options.sarAllowedTtlSeconds ?? 2),
     '--sar-denied-ttl-seconds', String(options.sarDeniedTtlSeconds ?? 2),
     '--namespace', namespace,
