@@ -45,7 +45,7 @@ function policyProgram(program: Program): PolicyProgram {
       const kclOptions = toKclOptions(options, memo);
       const result = program.run({
         options: kclOptions,
-        limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth },
+        limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth, clock: limits.clock },
       });
       if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
       const exports = new Map<string, unknown>();

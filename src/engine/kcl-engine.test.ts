@@ -3,7 +3,7 @@
  * evaluate.test.ts end to end, plus what only a real interpreter can show (budgets, KCL
  * locations in messages, assert messages).
  */
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { cachingAuthorizer, type Authorizer } from './authorizer.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
 import { InProcessExecutor } from './in-process-executor.js';
@@ -16,20 +16,16 @@ type Doc = Record<string, unknown>;
 /**
  * A clock that moves 1 ms each time anything reads it. The evaluator reads the clock every 1,024
  * steps, so a budget of N ms ends a run after about N reads: which budget stops a runaway
- * program is then decided by counting, the same on any machine. Installed before the engine is
- * made, which keeps a reference to Date.now.
+ * program is then decided by counting, the same on any machine. Given to the executor, which
+ * passes it to every run.
  */
-function steppingClock(): void {
+function steppingClock(): { now: () => number } {
   let now = 1_700_000_000_000;
-  jest.spyOn(Date, 'now').mockImplementation(() => (now += 1));
+  return { now: () => (now += 1) };
 }
 
-afterEach(() => {
-  jest.restoreAllMocks();
-});
-
-async function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}) {
-  const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+async function engine(docs: Doc[], options: Partial<AdmissionHandlerOptions> = {}, clock?: { now: () => number }) {
+  const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler, clock }) });
   await policies.replace(docs.map((doc) => ({ doc })));
   return { handler: createAdmissionHandler({ policies, ...options }), policies };
 }
@@ -94,12 +90,12 @@ describe('real KCL verdicts', () => {
   });
 
   it('stops an endless computation at its time budget and applies failureAction', async () => {
-    steppingClock();
     const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
-    const { handler } = await engine([
-      kclRun('loop', 'team-a', { source, timeoutMillis: 100 }),
-      kclRun('loop-skip', 'team-b', { source, timeoutMillis: 100, failureAction: 'skip' }),
-    ]);
+    const { handler } = await engine(
+      [kclRun('loop', 'team-a', { source, timeoutMillis: 100 }), kclRun('loop-skip', 'team-b', { source, timeoutMillis: 100, failureAction: 'skip' })],
+      {},
+      steppingClock(),
+    );
     const decision = await handler(request());
     // 100 ms of the stepping clock is about 100,000 steps, well inside the default step budget.
     expect(decision.outcomes.find((o) => o.policy === 'team-a/loop')).toMatchObject({ result: 'failed', code: 'K9003' });
@@ -119,10 +115,10 @@ describe('real KCL verdicts', () => {
   });
 
   it('caps the budget by the request deadline', async () => {
-    steppingClock();
     const source = '_big = [0] * 100000\n_n = [a + b for a in _big for b in _big]\n';
-    const { handler } = await engine([kclRun('loop', 'team-a', { source, timeoutMillis: 30000 })]);
-    const decision = await handler(request({ deadline: Date.now() + 150 }));
+    const clock = steppingClock();
+    const { handler } = await engine([kclRun('loop', 'team-a', { source, timeoutMillis: 30000 })], {}, clock);
+    const decision = await handler(request({ deadline: clock.now() + 150 }));
     // Without the cap the 30 s budget would let the run reach the step budget first (K9001).
     expect(decision.outcomes[0]).toMatchObject({ result: 'failed', code: 'K9003' });
   });
@@ -216,11 +212,14 @@ describe('real KCL policies', () => {
   });
 
   it('stops a policy that loops forever within its budget and applies failureAction', async () => {
-    steppingClock();
-    const { handler } = await engine([
-      kclRun('loop-abort', 'team-a', { source: LOOP_FOREVER, timeoutMillis: 100 }),
-      kclRun('loop-warn', 'team-b', { source: LOOP_FOREVER, timeoutMillis: 100, failureAction: 'warn' }),
-    ]);
+    const { handler } = await engine(
+      [
+        kclRun('loop-abort', 'team-a', { source: LOOP_FOREVER, timeoutMillis: 100 }),
+        kclRun('loop-warn', 'team-b', { source: LOOP_FOREVER, timeoutMillis: 100, failureAction: 'warn' }),
+      ],
+      {},
+      steppingClock(),
+    );
     const aborted = await handler(request());
     expect(aborted.allowed).toBe(false);
     expect(aborted.outcomes.find((o) => o.policy === 'team-a/loop-abort')).toMatchObject({ result: 'failed', code: 'K9003' });

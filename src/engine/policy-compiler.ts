@@ -11,6 +11,8 @@ export interface PolicyRunLimits {
   readonly timeoutMs: number;
   readonly maxSteps?: number;
   readonly maxDepth?: number;
+  /** The clock the budget reads (ms, like Date.now): the engine's, so a test clock reaches the run. */
+  readonly clock?: () => number;
 }
 
 /** One `log.<level>(...)` message of a policy (kclguard's log module). */

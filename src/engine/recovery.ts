@@ -40,7 +40,7 @@ export function runRecovery(
   const options = { failure: failureOption(failure), request: request.requestView, items: object ? [object] : [], params: policy.spec.params };
   let result;
   try {
-    result = recovery.run(options, { timeoutMs }, session);
+    result = recovery.run(options, { timeoutMs, clock: budget.now }, session);
   } catch (error) {
     return { failed: plainFailure(`internal interpreter error in the recovery program: ${error instanceof Error ? error.message : String(error)}`, 'E3M38') };
   }

@@ -131,7 +131,7 @@ export function runPolicy(
   const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
   let result;
   try {
-    result = program.run(programOptions(policy, object, request), { timeoutMs }, session);
+    result = program.run(programOptions(policy, object, request), { timeoutMs, clock: budget.now }, session);
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
     const detail = error instanceof Error ? error.message : String(error);
