@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs kpt (the KRM package tool that test/cli/kpt.test.ts drives `kclguard fn` with) from the
+# Installs kpt (the KRM package tool that test/e2e/kpt.e2e.test.ts drives `kclguard fn` with) from the
 # Go module proxy, pinned, into a per-user cache keyed by its version, like the control plane
 # (scripts/control-plane/build.sh). The first build takes a few minutes; later runs only check.
 #
