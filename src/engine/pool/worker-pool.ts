@@ -25,6 +25,8 @@ import { plainFailure } from '../run-policy.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
+import type { LookupRequest } from './lookup-bridge.js';
+import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -115,6 +117,7 @@ export class WorkerPool implements PolicyExecutor {
   private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  private lookups: LookupResponder | undefined;
 
   constructor(private readonly options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? defaultPoolSize());
@@ -199,6 +202,20 @@ export class WorkerPool implements PolicyExecutor {
     );
   }
 
+  /** Workers' lookups are answered on this thread by `responder` (see lookup-bridge.ts). */
+  serveLookups(responder: LookupResponder): void {
+    this.lookups = responder;
+  }
+
+  /** The policy is found in the generation the job runs on: the worker's word is only a key. */
+  private answerLookup(request: LookupRequest): Promise<LookupAnswer> {
+    const definition = this.live.get(request.generation)?.find((p) => p.definition.identity.key === request.policy)?.definition;
+    const what = `kube.${request.call.function}()`;
+    if (!definition) return Promise.resolve({ ok: false, code: 'K9009', message: `${what}: policy ${request.policy} is not loaded` });
+    if (!this.lookups) return Promise.resolve({ ok: false, code: 'K9009', message: `${what}: lookups are not available here (kclguard serves no cluster)` });
+    return this.lookups.answer(definition, request.call, request.remainingMs);
+  }
+
   // ------------------------------------------------------------------ compiling
 
   private compileAll(policies: readonly ExecutablePolicy[], deadline?: number): Promise<CompileOutcome[]> {
@@ -236,6 +253,7 @@ export class WorkerPool implements PolicyExecutor {
       ...(this.options.compilerModule ? { compilerModule: this.options.compilerModule } : {}),
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(heapMb / 4))) },
       onExit: (exited, cause) => this.onExit(slot, exited, cause),
+      onLookup: (request) => this.answerLookup(request),
     });
     this.slots[slot] = worker;
     this.reportWorkers();
