@@ -229,6 +229,7 @@ async function startRuntime(
       exclusions,
       authorizerCache: { allowedTtlMs: cluster.allowedTtlMs, deniedTtlMs: cluster.deniedTtlMs },
       ...(cluster.syncTimeoutMs !== undefined ? { syncTimeoutMs: cluster.syncTimeoutMs } : {}),
+      ...(cluster.cacheResources ? { cacheResources: cluster.cacheResources } : {}),
       ...health,
     });
     return { runtime: engine, cluster: engine };

@@ -33,12 +33,15 @@ export interface ClusterEngine extends EngineRuntime {
   readonly policies: PolicySet;
   /** Narrowed webhook registration by the elected replica (serve calls it once listening). */
   readonly manageWebhooks: ClusterMode['manageWebhooks'];
+  /** The cluster integration: authorizer, Namespace cache, object caches, leadership (for audit). */
+  readonly cluster: ClusterMode;
 }
 
 export async function createClusterEngine(options: ClusterEngineOptions): Promise<ClusterEngine> {
   const { logger } = options;
   const policies = new PolicySet({ executor: options.executor, observer: options.observer, logger, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const cluster = await startClusterMode({ ...options, policySet: policies });
+  options.executor.serveLookups?.(cluster.lookups);
   const handler = createAdmissionHandler({
     policies,
     authorizer: cluster.authorizer,
@@ -56,6 +59,7 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
   return {
     handler: withPolicyValidation(handler, options.executor, options.sourceCheck),
     policies,
+    cluster,
     readiness,
     describe: () => {
       const counts = policies.snapshot().counts;

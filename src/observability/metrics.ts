@@ -47,6 +47,8 @@ export interface Metrics {
   readonly tlsCertificateExpiration: Gauge;
   readonly webhookUpdates: Counter<'result'>;
   readonly webhookPolicies: Gauge<'webhook'>;
+  readonly policyLookups: Counter<'policy' | 'verb' | 'outcome'>;
+  readonly policyLookupDuration: Histogram<'policy'>;
 }
 
 export interface MetricsOptions {
@@ -134,7 +136,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     }),
     queueWait: new Histogram({
       name: 'kclguard_policy_queue_wait_seconds',
-      help: 'Time a job waited for a policy worker, by lane (light, heavy).',
+      help: 'Time a job waited for a policy worker, by lane (light, heavy, background).',
       labelNames: ['lane'],
       buckets: ADMISSION_DURATION_BUCKETS,
       registers,
@@ -165,6 +167,19 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       name: 'kclguard_webhook_configuration_policies',
       help: 'Policies each registered webhook serves after the last successful update (mutate-fail, mutate-ignore, validate-fail, validate-ignore).',
       labelNames: ['webhook'],
+      registers,
+    }),
+    policyLookups: new Counter({
+      name: 'kclguard_policy_lookups_total',
+      help: 'kube.get / kube.list calls of policies, by policy, verb (get, list) and outcome (ok, invalid, undeclared, forbidden, failed, too_large).',
+      labelNames: ['policy', 'verb', 'outcome'],
+      registers,
+    }),
+    policyLookupDuration: new Histogram({
+      name: 'kclguard_policy_lookup_duration_seconds',
+      help: "Time kclguard took to answer one of a policy's lookups (ServiceAccount check and cache read), by policy.",
+      labelNames: ['policy'],
+      buckets: POLICY_DURATION_BUCKETS,
       registers,
     }),
   };
