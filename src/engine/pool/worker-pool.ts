@@ -319,6 +319,7 @@ export class WorkerPool implements PolicyExecutor {
   /** Compiles and jobs with a heavy policy go to the heavy lane (lanes.ts). */
   private placement(entry: Entry): Placement {
     if (entry.task.kind === 'compile') return { lane: 'heavy', probation: [] };
+    if (entry.task.job.request.background) return { lane: 'background', probation: [] };
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
     const keys = entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known));
@@ -341,9 +342,22 @@ export class WorkerPool implements PolicyExecutor {
   /**
    * The next entry this worker may take, oldest first: a light job, or else a heavy job or compile
    * within the heavy lane's limits; a job with a policy on probation only while that policy has
-   * fewer jobs running than one heavy policy may have.
+   * fewer jobs running than one heavy policy may have. Background jobs (audit) only when nothing
+   * else may start, and on at most as many workers as the heavy lane, so admission always finds
+   * workers of its own.
    */
   private next(worker: PoolWorker): Entry | undefined {
+    return this.nextForAdmission(worker) ?? this.nextInBackground(worker);
+  }
+
+  private nextInBackground(worker: PoolWorker): Entry | undefined {
+    const running = [...this.running.values()].filter((e) => e.lane === 'background').length;
+    if (running >= this.limits.lane) return undefined;
+    const index = this.queue.findIndex((e) => e.task.kind === 'run' && e.task.job.request.background && worker.generations.has(e.task.job.generation));
+    return index < 0 ? undefined : this.take(index, { lane: 'background', probation: [] });
+  }
+
+  private nextForAdmission(worker: PoolWorker): Entry | undefined {
     const running = [...this.running.values()];
     const runningWith = (key: string): number => running.filter((e) => e.task.kind === 'run' && e.task.job.policies.some((p) => p.key === key)).length;
     const heavyRunning = running.filter((e) => e.lane === 'heavy');
@@ -353,6 +367,7 @@ export class WorkerPool implements PolicyExecutor {
       const entry = this.queue[index]!;
       if (entry.task.kind === 'run' && !worker.generations.has(entry.task.job.generation)) continue;
       const placement = this.placement(entry);
+      if (placement.lane === 'background') continue;
       if (placement.probation.some((key) => runningWith(key) >= this.limits.perPolicy)) continue;
       if (placement.lane === 'light') return this.take(index, placement);
       if (heavyCandidate || heavyFull) continue;
