@@ -23,7 +23,8 @@ _new = option("items")[0]
 _hosts = {r.host: True for r in _new.spec.rules or []}
 _others = [i for i in kube.list("networking.k8s.io/v1", "Ingress", _new.metadata.namespace) if i.metadata.name != _new.metadata.name]
 _taken = [r.host for i in _others for r in i.spec.rules or [] if r.host in _hosts]
-assert not _taken, "host \${_taken[0]} is already used by another Ingress"
+_shown = ", ".join(_taken)
+assert not _taken, "host \${_shown} is already used by another Ingress"
 `;
 
 async function engine(spec: Record<string, unknown>, allowed = true) {
