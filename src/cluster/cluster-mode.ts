@@ -69,6 +69,8 @@ export interface ClusterMode {
   isLeader(): boolean;
   /** Called with true when this replica becomes the leader, false when it stops being one. */
   onLeadership(listener: (leading: boolean) => void): void;
+  /** Called after every rebuild of the policy set from the informers. */
+  onPoliciesLoaded(listener: (snapshot: PolicySnapshot) => void): void;
   /** True while the policy source has listed everything (false after stop). */
   ready(): boolean;
   /** Rebuilds the policy set from the informer caches now. */
@@ -98,6 +100,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
   });
   const lookups = new Lookups({ source: caches, authorizer, ...(options.observer ? { observer: options.observer } : {}), ...(options.lookupLimits ? { limits: options.lookupLimits } : {}) });
   const leadership = new Set<(leading: boolean) => void>();
+  const loaded = new Set<(snapshot: PolicySnapshot) => void>();
   let leader: LeaderElector | undefined;
   let status: StatusWriter | undefined;
   let webhooks: WebhookController | undefined;
@@ -109,6 +112,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     onReload: (report) => {
       // Caches start when a policy that declares them loads, never on the request path.
       void caches.demand('lookups', declaredLookups(report.snapshot));
+      for (const listener of loaded) listener(report.snapshot);
       if (leader?.isLeader) void status?.sync(report.snapshot);
       webhooks?.policiesChanged();
     },
@@ -159,6 +163,9 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     caches,
     kinds,
     isLeader: () => leader?.isLeader === true,
+    onPoliciesLoaded: (listener) => {
+      loaded.add(listener);
+    },
     onLeadership: (listener) => {
       leadership.add(listener);
       if (leader?.isLeader) listener(true);
