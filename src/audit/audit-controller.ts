@@ -150,22 +150,27 @@ export class AuditController {
     this.timer.unref();
   }
 
-  /** Which kinds the audited policies name, demanded from the caches; then a run. */
+  /** Starts the caches of the kinds the policies name now; then a run, after the quiet period. */
   private async refresh(): Promise<void> {
+    await this.demandKinds(auditedPolicies(this.options.policies()));
+    this.schedule(this.options.debounceMs);
+  }
+
+  /** Which kinds the audited policies name (discovery is cached), demanded from the caches. */
+  private async demandKinds(audited: ReadonlyMap<string, readonly string[]>): Promise<void> {
     try {
-      const audited = auditedPolicies(this.options.policies());
       this.kinds = await auditedKinds(audited, this.options.kinds);
       await this.options.caches.demand(CACHE_OWNER, this.kinds.map((k) => ({ apiVersion: apiVersionOf(k), kind: k.kind })));
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'audit: could not resolve the audited kinds');
     }
-    this.schedule(this.options.debounceMs);
   }
 
   private async runOnce(): Promise<AuditRunSummary> {
     const started = this.now();
     const snapshot = this.options.policies();
     const audited = auditedPolicies(snapshot);
+    await this.demandKinds(audited);
     const all: AuditTarget[] = [];
     const listed = new Set<string>();
     let unlisted = 0;
