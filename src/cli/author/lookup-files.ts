@@ -8,7 +8,8 @@ import { InputError } from '../errors.js';
 
 type JsonObject = Record<string, unknown>;
 
-function objectsOf(doc: unknown, origin: string): JsonObject[] {
+/** The Kubernetes objects of a document (`kind: List` unpacked); anything else is an input error. */
+export function objectsOf(doc: unknown, origin: string): JsonObject[] {
   if (!isObject(doc) || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string') {
     throw new InputError('C2005', { path: origin, what: 'lookup object' });
   }
