@@ -17,7 +17,7 @@ import type { PolicyDefinition, ServiceAccountRef } from '../model.js';
 import { notify, type EngineObserver } from '../observer.js';
 import { labelsOf, matchesLabelSelector } from '../selector.js';
 import { isQueryError, parseLookupCall, type LookupQuery } from './kube-module.js';
-import { isUnavailable, type LookupSource, type ServedKind } from './lookup-source.js';
+import { isUnavailable, type LookupSource, type ServedKind, type Unavailable } from './lookup-source.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -128,38 +128,40 @@ export class Lookups implements LookupResponder {
   async answer(policy: PolicyDefinition, call: LookupCall, remainingMs: number): Promise<LookupAnswer> {
     const started = this.now();
     const prepared = this.prepare(policy, call);
-    if (!('query' in prepared)) return this.finish(policy, call, prepared, started);
     const sa = policy.spec.serviceAccount;
-    let allowed = true;
-    if (sa) {
-      const authorizer = this.options.authorizer;
-      if (!authorizer) return this.finish(policy, call, refuse('K9009', `kube.${call.function}(): no ServiceAccount check is available here`), started);
-      try {
-        const budget = Math.min(this.options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS, remainingMs);
-        allowed = await withTimeout(authorizer(sa, prepared.attributes), budget);
-      } catch (error) {
-        return this.finish(policy, call, checkFailed(call, error), started);
-      }
-    }
-    return this.finish(policy, call, allowed ? this.read(prepared) : forbidden(call, sa!, prepared), started);
+    if (!('query' in prepared) || !sa) return this.decide(policy, call, started, prepared, true);
+    const authorizer = this.options.authorizer;
+    if (!authorizer) return this.decide(policy, call, started, prepared, { unavailable: 'no ServiceAccount check is available here' });
+    const budget = Math.min(this.options.authorizerTimeoutMs ?? DEFAULT_AUTHORIZER_TIMEOUT_MS, remainingMs);
+    const allowed = await withTimeout(authorizer(sa, prepared.attributes), budget).catch((error: unknown) => ({ error }));
+    return this.decide(policy, call, started, prepared, allowed);
   }
 
   answerNow(policy: PolicyDefinition, call: LookupCall, _remainingMs?: number): LookupAnswer {
     const started = this.now();
     const prepared = this.prepare(policy, call);
-    if (!('query' in prepared)) return this.finish(policy, call, prepared, started);
     const sa = policy.spec.serviceAccount;
-    let allowed = true;
-    if (sa) {
-      const authorizer = this.options.syncAuthorizer;
-      if (!authorizer) return this.finish(policy, call, refuse('K9009', `kube.${call.function}(): lookups run in this process need a synchronous ServiceAccount check, and there is none`), started);
-      try {
-        allowed = authorizer(sa, prepared.attributes);
-      } catch (error) {
-        return this.finish(policy, call, checkFailed(call, error), started);
-      }
+    if (!('query' in prepared) || !sa) return this.decide(policy, call, started, prepared, true);
+    const authorizer = this.options.syncAuthorizer;
+    if (!authorizer) return this.decide(policy, call, started, prepared, { unavailable: 'lookups run in this process need a synchronous ServiceAccount check, and there is none' });
+    let allowed: boolean | { error: unknown };
+    try {
+      allowed = authorizer(sa, prepared.attributes);
+    } catch (error) {
+      allowed = { error };
     }
-    return this.finish(policy, call, allowed ? this.read(prepared) : forbidden(call, sa!, prepared), started);
+    return this.decide(policy, call, started, prepared, allowed);
+  }
+
+  /** The answer once the ServiceAccount check (if any) is decided: the read, or why not. */
+  private decide(policy: PolicyDefinition, call: LookupCall, started: number, prepared: Prepared | LookupAnswer, check: boolean | { error: unknown } | Unavailable): LookupAnswer {
+    let answer: LookupAnswer;
+    if (!('query' in prepared)) answer = prepared;
+    else if (check === true) answer = this.read(prepared);
+    else if (check === false) answer = forbidden(call, policy.spec.serviceAccount!, prepared);
+    else if ('error' in check) answer = checkFailed(call, check.error);
+    else answer = refuse('K9009', `kube.${call.function}(): ${check.unavailable}`);
+    return this.finish(policy, call, answer, started);
   }
 
   private finish(policy: PolicyDefinition, call: LookupCall, answer: LookupAnswer, started: number): LookupAnswer {
