@@ -113,12 +113,24 @@ describe('ReportWriter', () => {
     const api = new FakeReports();
     const writer = new ReportWriter(api);
     const first = buildReports([audited('team-a', 'a', [{ policy: 'team-a/p', result: 'fail' }]), audited('team-b', 'b', [{ policy: 'team-b/p', result: 'pass' }])]);
-    expect(await writer.write(first, true)).toEqual({ created: 2, updated: 0, deleted: 0, unchanged: 0 });
-    expect(await writer.write(first, true)).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 2 });
+    expect(await writer.write(first, true)).toEqual({ created: 2, updated: 0, deleted: 0, unchanged: 0, failed: 0 });
+    expect(await writer.write(first, true)).toEqual({ created: 0, updated: 0, deleted: 0, unchanged: 2, failed: 0 });
     const fixed = buildReports([audited('team-a', 'a', [{ policy: 'team-a/p', result: 'pass' }])]);
     // A partial audit updates but never deletes: team-b may simply not have been reached.
-    expect(await writer.write(fixed, false)).toEqual({ created: 0, updated: 1, deleted: 0, unchanged: 0 });
-    expect(await writer.write(fixed, true)).toEqual({ created: 0, updated: 0, deleted: 1, unchanged: 1 });
+    expect(await writer.write(fixed, false)).toEqual({ created: 0, updated: 1, deleted: 0, unchanged: 0, failed: 0 });
+    expect(await writer.write(fixed, true)).toEqual({ created: 0, updated: 0, deleted: 1, unchanged: 1, failed: 0 });
     expect(api.calls).toEqual(['create PolicyReport/team-a/kclguard', 'create PolicyReport/team-b/kclguard', 'replace PolicyReport/team-a/kclguard at 1', 'delete PolicyReport/team-b/kclguard']);
+  });
+
+  test('a report that cannot be written (its namespace is terminating) does not stop the others', async () => {
+    const api = new FakeReports();
+    const create = api.create.bind(api);
+    api.create = async (r) => {
+      if (r.metadata.namespace === 'terminating') throw new Error('namespace terminating is being terminated');
+      return create(r);
+    };
+    const reports = buildReports([audited('terminating', 'a', [{ policy: 'p/p', result: 'fail' }]), audited('team-b', 'b', [{ policy: 'p/p', result: 'fail' }])]);
+    expect(await new ReportWriter(api).write(reports, true)).toEqual({ created: 1, updated: 0, deleted: 0, unchanged: 0, failed: 1 });
+    expect([...api.stored.keys()]).toEqual(['PolicyReport/team-b/kclguard']);
   });
 });

@@ -24,6 +24,8 @@ export interface WriteOutcome {
   readonly updated: number;
   readonly deleted: number;
   readonly unchanged: number;
+  /** Reports that could not be written (e.g. their namespace is being deleted); retried next run. */
+  readonly failed: number;
 }
 
 function keyOf(report: Pick<PolicyReportObject, 'kind' | 'metadata'>): string {
@@ -44,34 +46,35 @@ export class ReportWriter {
     this.logger = logger ?? silentLogger;
   }
 
-  /** Makes the managed reports equal to `desired`; `complete`: also delete the others. */
+  /**
+   * Makes the managed reports equal to `desired`; `complete`: also delete the others. One report
+   * that cannot be written (its namespace is terminating, a conflict) does not stop the others.
+   * Rejects only when the existing reports cannot be listed (no CRDs, no RBAC).
+   */
   async write(desired: readonly PolicyReportObject[], complete: boolean): Promise<WriteOutcome> {
     const existing = new Map((await this.api.list()).map((r) => [keyOf(r), r]));
-    let created = 0;
-    let updated = 0;
-    let unchanged = 0;
-    let deleted = 0;
+    const counts = { created: 0, updated: 0, deleted: 0, unchanged: 0, failed: 0 };
+    const attempt = async (report: Pick<PolicyReportObject, 'kind' | 'metadata'>, what: keyof typeof counts, write: () => Promise<void>): Promise<void> => {
+      try {
+        await write();
+        counts[what] += 1;
+      } catch (error) {
+        counts.failed += 1;
+        this.logger.warn({ report: keyOf(report), err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'policy report not written; the next audit run retries');
+      }
+    };
     for (const report of desired) {
       const current = existing.get(keyOf(report));
       existing.delete(keyOf(report));
-      if (!current) {
-        await this.api.create(report);
-        created += 1;
-      } else if (sameContent(current, report)) {
-        unchanged += 1;
-      } else {
-        await this.api.replace({ ...report, metadata: { ...report.metadata, resourceVersion: current.metadata.resourceVersion } });
-        updated += 1;
-      }
+      if (!current) await attempt(report, 'created', () => this.api.create(report));
+      else if (sameContent(current, report)) counts.unchanged += 1;
+      else await attempt(report, 'updated', () => this.api.replace({ ...report, metadata: { ...report.metadata, resourceVersion: current.metadata.resourceVersion } }));
     }
     if (complete) {
-      for (const report of existing.values()) {
-        await this.api.delete(report);
-        deleted += 1;
-      }
+      for (const report of existing.values()) await attempt(report, 'deleted', () => this.api.delete(report));
     }
-    if (created + updated + deleted > 0) this.logger.info({ created, updated, deleted, unchanged }, 'policy reports written');
-    return { created, updated, deleted, unchanged };
+    if (counts.created + counts.updated + counts.deleted + counts.failed > 0) this.logger.info(counts, 'policy reports written');
+    return counts;
   }
 }
 
