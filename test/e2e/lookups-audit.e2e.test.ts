@@ -4,8 +4,9 @@
 // object is fixed and removed when the policy is deleted; a policy whose ServiceAccount may not
 // list what it looks up reported as an error, not a pass. docs/e2e.md lists what each proves.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
@@ -190,5 +191,35 @@ describe('background audit', () => {
     const errored = await reportWhere(ns, (r) => resultsOf(r).includes('existing error'));
     expect(errored!.results.find((r) => r.resources[0]!.name === 'existing')).toMatchObject({ result: 'error', properties: { code: 'K9008' } });
     expect(resultsOf(errored)).not.toContain('existing pass');
+  });
+
+  it('kclguard report --kubeconfig audits the live cluster with a policy not applied yet, lookups answered as its ServiceAccount', async () => {
+    const ns = await namespace('e2e-report');
+    await apply(manifests(...grant(ns, 'reader', ['get', 'validate'], ['configmaps']), configMap(ns, 'labelled'), configMap(ns, 'orphan')));
+    const policy = kclRun(ns, 'needs-reference', {
+      source: NEEDS_REFERENCE,
+      mode: 'Validate',
+      lookups: [{ apiVersion: 'v1', kind: 'ConfigMap' }],
+      selector: { resourceKind: 'ConfigMap', namespace: ns },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kclguard-report-'));
+    try {
+      writeFileSync(join(dir, 'policy.yaml'), manifests(policy));
+      const run = async () =>
+        promisify(execFile)(process.execPath, [resolve(REPO_ROOT, 'dist/main.js'), 'report', join(dir, 'policy.yaml'), '--kubeconfig', process.env.KUBECONFIG!, '--output', 'json'], { cwd: REPO_ROOT }).then(
+          (r) => ({ code: 0, stdout: r.stdout }),
+          (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+        );
+      const results = (out: string) =>
+        (JSON.parse(out) as { items: Report[] }).items.flatMap((r) => r.results.map((x) => `${x.resources[0]!.name} ${x.result}`)).sort();
+      // No reference yet: both ConfigMaps fail the rule (the lookup itself is allowed).
+      const before = await run();
+      expect({ code: before.code, results: results(before.stdout) }).toEqual({ code: 1, results: ['labelled fail', 'orphan fail'] });
+      await apply(manifests(configMap(ns, 'reference')));
+      const after = await run();
+      expect({ code: after.code, results: results(after.stdout) }).toEqual({ code: 0, results: ['labelled pass', 'orphan pass', 'reference pass'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
