@@ -31,14 +31,15 @@ import {
   type SourceResolver,
 } from '../engine/index.js';
 import { parseCommandFlags } from './author/args.js';
-import { InputError, readManifests } from './author/files.js';
+import { readManifests } from './author/files.js';
 import { loadLookupObjects, objectsOf } from './author/lookup-files.js';
 import { fileTarget, runAudit, type AuditOutput } from './author/offline-audit.js';
 import { compilePolicies, isNamespaceDocument, isPolicyDocument } from './author/offline-engine.js';
 import { loadRbac } from './author/rbac-files.js';
 import { renderReports, type ReportFormat } from './author/report-render.js';
 import { offlineKindInfo } from './author/request.js';
-import { FlagError, type FlagSpec } from './flags.js';
+import type { FlagSpec } from './flags.js';
+import { CliError, FlagError, InputError, reportCliError } from './errors.js';
 import { takeRepeated } from './author/args.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 
@@ -76,7 +77,7 @@ function readPaths(paths: readonly string[]): { policies: PolicyDocument[]; name
 
 async function auditFiles(paths: readonly string[], lookupPaths: readonly string[], rbacPath: string | undefined, resolver: SourceResolver): Promise<AuditOutput> {
   const { policies, namespaces, objects } = readPaths(paths);
-  if (policies.length === 0) throw new InputError(`no KCLRun or ClusterKCLRun in ${paths.join(', ')}`);
+  if (policies.length === 0) throw new InputError('C2006', { path: paths.join(', ') });
   const rbac = rbacPath === undefined ? undefined : loadRbac([rbacPath]);
   const set = await compilePolicies(policies, resolver);
   const defaultNamespace = set.snapshot().policies.find((p) => p.identity.namespace !== undefined)?.identity.namespace ?? 'default';
@@ -100,12 +101,18 @@ async function listKinds(reader: ClusterReader, served: readonly ServedKind[]): 
 }
 
 async function auditCluster(kubeconfig: string, paths: readonly string[], resolver: SourceResolver): Promise<AuditOutput> {
-  const connection = connectToCluster(kubeconfig);
-  if (!connection) throw new InputError(`--kubeconfig ${kubeconfig}: no cluster`);
+  let connection;
+  try {
+    connection = connectToCluster(kubeconfig);
+  } catch (error) {
+    if (error instanceof ClusterConfigError) throw new InputError('C2016', { reason: error.message });
+    throw error;
+  }
+  if (!connection) throw new InputError('C2016', { reason: `--kubeconfig ${kubeconfig}: no cluster` });
   const reader = clusterReader(connection.kubeConfig);
   const fromFiles = paths.length > 0 ? readPaths(paths).policies : [];
   const documents = fromFiles.length > 0 ? fromFiles : (await reader.policies()).map((doc) => ({ doc, origin: `cluster ${String(doc.kind)}` }));
-  if (documents.length === 0) throw new InputError('no KCLRun or ClusterKCLRun to audit with');
+  if (documents.length === 0) throw new InputError('C2006', { path: 'the cluster' });
   // Lookups wait on SubjectAccessReviews: policies run in worker threads, answered here.
   const pool = new WorkerPool({ size: 2 });
   try {
@@ -131,17 +138,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ repeated: { lookup: lookupPaths = [] }, rest } = takeRepeated(argv, ['lookup']));
   } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
-    process.stderr.write(`kclguard report: ${error.message}\n`);
-    return 2;
+    if (error instanceof CliError) return reportCliError('report', error);
+    throw error;
   }
   const flags = parseCommandFlags('report', FLAGS, rest, USAGE);
   if (typeof flags === 'number') return flags;
   const v = flags.values;
   try {
     const resolver = offlineResolver(v);
-    if (v.kubeconfig !== undefined && v.rbac !== undefined) throw new FlagError('--rbac answers checks offline; with --kubeconfig the cluster answers them');
-    if (v.kubeconfig === undefined && flags.positionals.length === 0) throw new FlagError('give PATHS (policies and objects) or --kubeconfig FILE');
+    if (v.kubeconfig !== undefined && v.rbac !== undefined) throw new FlagError('C1013', { flag: '--rbac', reason: 'answers the checks offline; with --kubeconfig the cluster answers them' });
+    if (v.kubeconfig === undefined && flags.positionals.length === 0) throw new FlagError('C1008', { flag: 'PATHS (policies and objects) or --kubeconfig FILE', when: '' });
     const output =
       v.kubeconfig !== undefined
         ? await auditCluster(String(v.kubeconfig), flags.positionals, resolver)
@@ -151,10 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     const bad = output.reports.some((r) => r.summary.fail > 0 || r.summary.error > 0);
     return bad ? 1 : 0;
   } catch (error) {
-    if (error instanceof InputError || error instanceof FlagError || error instanceof ClusterConfigError) {
-      process.stderr.write(`kclguard report: ${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof CliError) return reportCliError('report', error);
     throw error;
   }
 }
