@@ -112,6 +112,20 @@ function specSchema(clusterScoped) {
     serviceAccountName: { type: 'string', description: 'ServiceAccount whose RBAC bounds what the policy may touch.' },
     mode: { type: 'string', enum: ['Auto', 'Validate'], default: 'Auto', description: 'Auto: mutate phase. Validate: validate phase, sees the final object.' },
     timeoutMillis: { type: 'integer', minimum: 1, maximum: 30000, description: 'Evaluation budget in milliseconds.' },
+    lookups: {
+      type: 'array',
+      maxItems: 16,
+      description:
+        "Kinds the program may read with kube.get / kube.list. kclguard keeps informer caches of them while a policy declares them; every read is authorized for the policy's ServiceAccount (get / list).",
+      items: {
+        type: 'object',
+        required: ['apiVersion', 'kind'],
+        properties: {
+          apiVersion: { type: 'string', description: 'group/version, or v1 for the core group; the exact version served to the program.' },
+          kind: { type: 'string' },
+        },
+      },
+    },
   };
   if (clusterScoped) {
     properties.serviceAccountNamespace = { type: 'string' };
@@ -198,16 +212,101 @@ function crd(kind, plural, scope) {
   };
 }
 
+// PolicyReport / ClusterPolicyReport (wgpolicyk8s.io/v1alpha2), the reports background audit
+// writes: written from the API's Go types (kubernetes-sigs/wg-policy-prototypes), for clusters
+// that have no other tool installing them.
+const objectReference = {
+  type: 'object',
+  properties: Object.fromEntries(['apiVersion', 'kind', 'name', 'namespace', 'uid', 'resourceVersion', 'fieldPath'].map((f) => [f, { type: 'string' }])),
+};
+const reportLabelSelector = labelSelector('Selects the checked resources by label.');
+const reportSchema = {
+  type: 'object',
+  properties: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+    scope: { ...objectReference, description: 'The object this report is about, when it is about one.' },
+    scopeSelector: reportLabelSelector,
+    summary: {
+      type: 'object',
+      description: 'How many results of each kind the report holds.',
+      properties: Object.fromEntries(['pass', 'fail', 'warn', 'error', 'skip'].map((r) => [r, { type: 'integer' }])),
+    },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['policy'],
+        properties: {
+          source: { type: 'string', description: 'The policy engine that wrote the result.' },
+          policy: { type: 'string' },
+          rule: { type: 'string' },
+          category: { type: 'string' },
+          severity: { type: 'string', enum: ['critical', 'high', 'low', 'medium', 'info'] },
+          timestamp: { type: 'object', properties: { seconds: { type: 'integer', format: 'int64' }, nanos: { type: 'integer', format: 'int32' } } },
+          result: { type: 'string', enum: ['pass', 'fail', 'warn', 'error', 'skip'] },
+          scored: { type: 'boolean' },
+          resources: { type: 'array', items: objectReference },
+          resourceSelector: reportLabelSelector,
+          message: { type: 'string' },
+          properties: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+const reportColumns = [
+  { name: 'Kind', type: 'string', jsonPath: '.scope.kind', priority: 1 },
+  { name: 'Name', type: 'string', jsonPath: '.scope.name', priority: 1 },
+  ...['Pass', 'Fail', 'Warn', 'Error', 'Skip'].map((r) => ({ name: r, type: 'integer', jsonPath: `.summary.${r.toLowerCase()}` })),
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
+
+function reportCrd(kind, plural, shortName, scope) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    // keep: other tools (Kyverno, Kubewarden, Policy Reporter) may use the same reports.
+    metadata: { name: `${plural}.wgpolicyk8s.io`, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    spec: {
+      group: 'wgpolicyk8s.io',
+      scope,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames: [shortName] },
+      versions: [{ name: 'v1alpha2', served: true, storage: true, additionalPrinterColumns: reportColumns, schema: { openAPIV3Schema: reportSchema } }],
+    },
+  };
+}
+
+/**
+ * The report CRDs are a template, not in crds/: installed only when the value reports.installCRDs
+ * is true and the CRD is absent or this release installed it (so an upgrade keeps it, and a
+ * cluster whose reports come from another tool keeps that tool's).
+ */
+function reportCrdTemplate(doc) {
+  const name = doc.metadata.name;
+  return (
+    `{{- if .Values.reports.installCRDs }}\n` +
+    `{{- $existing := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "${name}" }}\n` +
+    `{{- if or (not $existing) (eq (dig "metadata" "annotations" "meta.helm.sh/release-name" "" $existing) .Release.Name) }}\n` +
+    `---\n${yaml.dump(doc, { lineWidth: 120, noRefs: true })}` +
+    `{{- end }}\n{{- end }}\n`
+  );
+}
+
 const header = '# Generated by scripts/gen-crds.mjs from one schema; edit that script, not this file.\n';
+const templateDir = join(crdDir, '..', 'templates');
 const files = {
-  'krm.kcl.dev_kclruns.yaml': crd('KCLRun', 'kclruns', 'Namespaced'),
-  'krm.kcl.dev_clusterkclruns.yaml': crd('ClusterKCLRun', 'clusterkclruns', 'Cluster'),
+  [join(crdDir, 'krm.kcl.dev_kclruns.yaml')]: header + yaml.dump(crd('KCLRun', 'kclruns', 'Namespaced'), { lineWidth: 120, noRefs: true }),
+  [join(crdDir, 'krm.kcl.dev_clusterkclruns.yaml')]: header + yaml.dump(crd('ClusterKCLRun', 'clusterkclruns', 'Cluster'), { lineWidth: 120, noRefs: true }),
+  [join(templateDir, 'policy-report-crds.yaml')]:
+    '{{- /* Generated by scripts/gen-crds.mjs; edit that script, not this file. */ -}}\n' +
+    reportCrdTemplate(reportCrd('PolicyReport', 'policyreports', 'polr', 'Namespaced')) +
+    reportCrdTemplate(reportCrd('ClusterPolicyReport', 'clusterpolicyreports', 'cpolr', 'Cluster')),
 };
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [name, doc] of Object.entries(files)) {
-  const text = header + yaml.dump(doc, { lineWidth: 120, noRefs: true });
-  const path = join(crdDir, name);
+for (const [path, text] of Object.entries(files)) {
   if (check) {
     let current = '';
     try {

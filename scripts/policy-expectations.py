@@ -44,6 +44,9 @@ POLICIES_DIR = os.path.join(REPO_DIR, "policies")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LOCATION = re.compile(r"-->\s+(.+?):(\d+):(\d+)")
 RESULTS = ("mutated", "passed", "violated", "failed")
+# The reference has no `kube` module: policies that import it run with this stand-in (KCL over
+# the case's lookup objects), written next to the policy as kube.k.
+KUBE_STUB = os.path.join(SCRIPTS_DIR, "kube_stub.k")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
 POLICY_FILE = "policy.k"
 
@@ -293,12 +296,16 @@ def excerpt(text, max_lines=24):
     return "\n".join(lines[:max_lines]) + more
 
 
-def run_reference(api, source, options):
-    """Returns (result, items0 or None, diagnostic text)."""
+def run_reference(api, source, options, kube_objects=None):
+    """Returns (result, items0 or None, diagnostic text). With kube_objects, `import kube` reads them."""
     with tempfile.TemporaryDirectory(prefix="kclguard-policy-") as work_dir:
         filename = os.path.join(work_dir, POLICY_FILE)
         with open(filename, "w", encoding="utf-8") as f:
             f.write(source)
+        if kube_objects is not None:
+            with open(KUBE_STUB, encoding="utf-8") as stub, open(os.path.join(work_dir, "kube.k"), "w", encoding="utf-8") as f:
+                f.write(stub.read())
+            options = {**options, "kube_objects": kube_objects}
         args = api.ExecProgramArgs(
             work_dir=work_dir,
             k_filename_list=[filename],
@@ -339,13 +346,39 @@ def check_policy(api, files, policy_dir, update, verbose):
     for case in cases:
         label = f"{rel_dir}: {case.get('name')!r}"
         try:
-            problems.extend(check_case(api, files, policy_dir, policy, source, case, label, update, verbose))
+            problems.extend(check_case(api, files, policy_dir, policy, source, case, label, update, verbose, test.get("lookups") or []))
         except CaseError as error:
             problems.append(f"{label}: {error}")
     return problems
 
 
-def check_case(api, files, policy_dir, policy, source, case, label, update, verbose):
+def unpack(doc):
+    """Objects of a document: a `kind: List` gives its items."""
+    if isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list):
+        return [o for item in doc["items"] for o in unpack(item)]
+    return [doc]
+
+
+def lookup_objects(files, policy_dir, policy, test_lookups, case):
+    """The objects kube.get / kube.list read in a case (None when the policy declares no lookups):
+    the case's `lookups` files, else the test file's, sorted by namespace then name as kclguard
+    returns them."""
+    if not (policy.get("spec") or {}).get("lookups"):
+        return None
+    paths = case["lookups"] if "lookups" in case else test_lookups
+    full = [os.path.join(policy_dir, p) for p in paths]
+    files.preload(full)
+    objects = []
+    for path in full:
+        if path not in files.cache:
+            raise CaseError(f"missing file {os.path.relpath(path, REPO_DIR)}")
+        for doc in files.cache[path]:
+            objects.extend(unpack(doc))
+    key = lambda o: ((o.get("metadata") or {}).get("namespace") or "", (o.get("metadata") or {}).get("name") or "")
+    return sorted(objects, key=key)
+
+
+def check_case(api, files, policy_dir, policy, source, case, label, update, verbose, test_lookups=()):
     expect = case.get("expect") or {}
     wanted = expect.get("result")
     if wanted not in RESULTS:
@@ -362,7 +395,7 @@ def check_case(api, files, policy_dir, policy, source, case, label, update, verb
     params = case["params"] if "params" in case else (policy.get("spec") or {}).get("params", {})
     options = build_options(policy, case, resource, old, params)
 
-    got, item, diagnostic = run_reference(api, source, options)
+    got, item, diagnostic = run_reference(api, source, options, lookup_objects(files, policy_dir, policy, test_lookups, case))
     if re.search(r"error\[E[12]", diagnostic):
         # `failed` is about running the policy on this input; the source itself must compile.
         return [f"{label}: the policy does not compile on the reference:\n{excerpt(diagnostic)}"]

@@ -9,6 +9,7 @@ import { takeRepeated } from './author/args.js';
 import { isObject, readSingleObject, readYamlDocs } from './author/files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine } from './author/offline-engine.js';
 import { loadRbac } from './author/rbac-files.js';
+import { loadLookupObjects } from './author/lookup-files.js';
 import { renderResult, type OutputFormat } from './author/render.js';
 import { buildAdmissionRequest, DEFAULT_USER } from './author/request.js';
 import type { Operation, PolicyDocument, UserInfo } from '../engine/index.js';
@@ -17,7 +18,7 @@ import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 export const EXIT_ALLOWED = 0;
 export const EXIT_DENIED = 1;
 
-const REPEATED = ['policy', 'namespace', 'group'];
+const REPEATED = ['policy', 'namespace', 'group', 'lookup'];
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'resource', type: 'string', valueName: 'FILE', description: 'the admitted object (required unless --operation DELETE)', env: false },
@@ -34,6 +35,7 @@ const REPEATED_USAGE = `repeatable flags:
   --policy FILE      KCLRun / ClusterKCLRun manifests (required; Namespace documents in them are used too)
   --namespace FILE   Namespace objects (labels for namespaceSelector, consent annotations)
   --group NAME       userInfo.groups of the request (default ${DEFAULT_USER.groups!.join(', ')})
+  --lookup FILE|DIR  objects kube.get / kube.list read (the cluster's state; kind: List documents are unpacked)
 
 exit codes: 0 allowed, 1 denied, 2 usage or input error
 `;
@@ -100,7 +102,8 @@ export async function main(argv: string[]): Promise<number> {
       old: v.old as string | undefined,
     });
     const rbac = v.rbac === undefined ? undefined : loadRbac([v.rbac as string]);
-    const engine = await OfflineEngine.create({ policies: input.policies, namespaces: input.namespaces, rbac, resolver: offlineResolver(v) });
+    const lookups = loadLookupObjects(repeated.lookup!);
+    const engine = await OfflineEngine.create({ policies: input.policies, namespaces: input.namespaces, rbac, lookups, resolver: offlineResolver(v) });
     const userInfo: UserInfo = {
       username: (v.user as string | undefined) ?? DEFAULT_USER.username,
       groups: repeated.group!.length > 0 ? repeated.group! : DEFAULT_USER.groups,

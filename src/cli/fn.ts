@@ -13,6 +13,8 @@ import { runFunction } from './author/krm-function.js';
 import { isPolicyDocument } from './author/offline-engine.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 import type { SourceResolver } from '../engine/index.js';
+import { takeRepeated } from './author/args.js';
+import { loadLookupObjects } from './author/lookup-files.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,10 +25,17 @@ async function readStdin(): Promise<string> {
 /** Reads the input (tests pass it directly instead of stdin). */
 export async function main(argv: string[], input?: string): Promise<number> {
   let resolver: SourceResolver;
+  let lookupPaths: string[];
   try {
-    const flags = parseFlags(OFFLINE_SOURCE_FLAGS, argv);
+    const taken = takeRepeated(argv, ['lookup']);
+    lookupPaths = taken.repeated.lookup!;
+    const flags = parseFlags(OFFLINE_SOURCE_FLAGS, taken.rest);
     if (flags.help) {
-      process.stdout.write(`${formatUsage('fn', OFFLINE_SOURCE_FLAGS)}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\nexit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`);
+      process.stdout.write(
+        `${formatUsage('fn', OFFLINE_SOURCE_FLAGS)}\nReads a ResourceList on stdin (functionConfig: a KCLRun), writes it to stdout.\n` +
+          `repeatable: --lookup FILE|DIR  more objects kube.get / kube.list read (besides the ResourceList's items)\n` +
+          `exit codes: 0 ok, 1 violation or aborting failure, 2 bad input\n`,
+      );
       return 0;
     }
     if (flags.positionals.length > 0) throw new FlagError('C1007', { argument: flags.positionals[0]! });
@@ -46,7 +55,7 @@ export async function main(argv: string[], input?: string): Promise<number> {
       throw new InputError('C2015', { source: '<stdin>' });
     }
     const items = Array.isArray(list.items) ? list.items : [];
-    const output = await runFunction(list.functionConfig as Record<string, unknown>, items, resolver);
+    const output = await runFunction(list.functionConfig as Record<string, unknown>, items, resolver, loadLookupObjects(lookupPaths));
     const resultList = { ...list, items: output.items, results: output.results };
     const json = text.trimStart().startsWith('{');
     process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : yaml.dump(resultList, { lineWidth: -1, noRefs: true }));

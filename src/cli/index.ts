@@ -12,6 +12,7 @@ export const COMMANDS: Readonly<Record<string, { readonly summary: string; reado
   test: { summary: 'run kclguard-test.yaml files and *_test.k tests', load: () => import('./test.js') },
   check: { summary: 'compile KCLRun and .k files and print diagnostics', load: () => import('./check.js') },
   fn: { summary: 'KRM function: ResourceList on stdin, ResourceList on stdout', load: () => import('./fn.js') },
+  report: { summary: 'background audit offline: existing objects against Validate policies, as a table or PolicyReports', load: () => import('./report.js') },
   version: { summary: 'print the version and the build (also: kclguard --version)', load: () => import('./version.js') },
 };
 

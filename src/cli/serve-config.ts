@@ -46,6 +46,10 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'cluster-sync-timeout-seconds', type: 'integer', min: 1, max: 600, default: 30, description: 'cluster mode: how long start-up waits to list policies and Namespaces before giving up (exit 1)' },
   { name: 'sar-allowed-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 300, description: 'cluster mode: how long an allowed SubjectAccessReview answer is reused' },
   { name: 'sar-denied-ttl-seconds', type: 'integer', min: 0, max: 86400, default: 30, description: 'cluster mode: how long a denied SubjectAccessReview answer is reused' },
+  { name: 'cache-resources', type: 'string', valueName: 'RES,...', description: 'cluster mode: the resources (resource.group, e.g. ingresses.networking.k8s.io,pods) kclguard may cache for lookups (spec.lookups) and background audit; others are refused; none for nothing. Default: any (the chart always sets it)' },
+  { name: 'audit-interval-seconds', type: 'integer', min: 0, max: 604800, default: 3600, description: 'cluster mode: the elected replica audits existing objects against mode Validate policies this often, and after policy or object changes; 0 turns background audit off' },
+  { name: 'audit-debounce-seconds', type: 'integer', min: 0, max: 3600, default: 10, description: 'cluster mode: quiet period after a policy or object change before the audit runs again' },
+  { name: 'audit-max-objects', type: 'integer', min: 1, max: 1000000, default: 10000, description: 'cluster mode: objects one audit run checks at most (the rest waits for the next run)' },
   { name: 'pod-name', type: 'string', valueName: 'NAME', description: 'this replica\'s identity for leader election (default $POD_NAME, else the host name)' },
   { name: 'namespace', type: 'string', valueName: 'NAME', description: "kclguard's own namespace, never acted on (default $POD_NAMESPACE, else kclguard)" },
   { name: 'log-level', type: 'enum', values: LOG_LEVELS, default: 'info', description: 'JSON log level' },
@@ -83,6 +87,10 @@ export interface ClusterConfig {
   readonly ownerClusterRole?: string;
   readonly allowedTtlMs: number;
   readonly deniedTtlMs: number;
+  /** `resource.group` names kclguard may cache (lookups, audit); undefined: any. */
+  readonly cacheResources?: readonly string[];
+  /** Background audit; undefined when turned off. */
+  readonly audit?: { readonly intervalMs: number; readonly debounceMs: number; readonly maxObjects: number };
 }
 
 export interface ServeConfig {
@@ -226,6 +234,17 @@ function clusterConfig(
     deniedTtlMs: Number(v['sar-denied-ttl-seconds']) * 1000,
     syncTimeoutMs: Number(v['cluster-sync-timeout-seconds']) * 1000,
     ...(v['owner-cluster-role'] !== undefined ? { ownerClusterRole: String(v['owner-cluster-role']) } : {}),
+    // `none`: nothing may be cached (the chart's empty cache.resources).
+    ...(v['cache-resources'] !== undefined ? { cacheResources: String(v['cache-resources']) === 'none' ? [] : commaList(v['cache-resources']) } : {}),
+    ...(Number(v['audit-interval-seconds']) > 0
+      ? {
+          audit: {
+            intervalMs: Number(v['audit-interval-seconds']) * 1000,
+            debounceMs: Number(v['audit-debounce-seconds']) * 1000,
+            maxObjects: Number(v['audit-max-objects']),
+          },
+        }
+      : {}),
   };
 }
 

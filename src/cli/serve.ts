@@ -21,6 +21,7 @@ import {
 } from '../engine/index.js';
 import { CliError, InputError, firstLine, reportCliError, ServeStartError } from './errors.js';
 import { formatUsage } from './flags.js';
+import { startAudit, type RunningAudit } from './serve-audit.js';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ClusterConfig, type ServeConfig } from './serve-config.js';
 import { buildResolver, sourceCheckFor, sourceSetup } from './source-flags.js';
 
@@ -76,6 +77,8 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     await executor.close();
     throw error;
   }
+  // Background audit runs on the elected replica only (it follows the status writer's Lease).
+  const audit: RunningAudit | undefined = config.cluster?.audit && cluster ? startAudit(cluster, config.cluster.connection, config.cluster.audit, metrics, logger) : undefined;
   // Registries are asked again on a timer, never on the request path; what changed reloads.
   const { resolver } = sources.handle;
   resolver.onChange(() => void runtime.reload().catch((error: unknown) => logger.warn({ err: describe(error) }, 'policy reload after a source change failed')));
@@ -98,6 +101,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   try {
     listener = await startHttpsListener({ app, host: config.host, port: config.port, tls: certificate.tls, logger, inFlight, metrics, reloadPollMs: config.certReloadPollSeconds * 1000 });
   } catch (error) {
+    await audit?.close();
     await sourceRefresh.close();
     await runtime.close();
     await executor.close();
@@ -107,6 +111,8 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
   if (pool) print(`policies run in ${pool.size} worker threads (heap limit ${config.workerHeapMb ?? 'default'} MiB each)`);
+  const auditing = config.cluster?.audit;
+  if (audit && auditing) print(`background audit: on the elected replica every ${auditing.intervalMs / 1000}s and after changes, at most ${auditing.maxObjects} objects per run; results in PolicyReports`);
   print(
     `oci:// sources: checked every ${sources.handle.refreshSeconds}s (failures retried every ${sources.handle.retrySeconds}s), cache ${sources.setup.config.cacheDir ?? 'in memory only'}, KCL registry ${sources.setup.kclRegistry.registry}/${sources.setup.kclRegistry.repository}`,
   );
@@ -134,6 +140,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
       }
     } catch (error) {
       await listener.close(0);
+      await audit?.close();
       await sourceRefresh.close();
       await runtime.close();
       await executor.close();
@@ -149,7 +156,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   const stop = gracefulStop({
     listener,
-    after: [sourceRefresh, runtime, executor],
+    after: [...(audit ? [audit] : []), sourceRefresh, runtime, executor],
     delayMs: (config.shutdownDelaySeconds ?? 0) * 1000,
     graceMs: config.shutdownGraceSeconds * 1000,
     logger,
@@ -229,6 +236,7 @@ async function startRuntime(
       exclusions,
       authorizerCache: { allowedTtlMs: cluster.allowedTtlMs, deniedTtlMs: cluster.deniedTtlMs },
       ...(cluster.syncTimeoutMs !== undefined ? { syncTimeoutMs: cluster.syncTimeoutMs } : {}),
+      ...(cluster.cacheResources ? { cacheResources: cluster.cacheResources } : {}),
       ...health,
     });
     return { runtime: engine, cluster: engine };

@@ -6,6 +6,7 @@
 import {
   createAdmissionHandler,
   PolicySet,
+  type AdmissionHandler,
   withPolicyValidation,
   type EngineObserver,
   type EngineRuntime,
@@ -33,21 +34,29 @@ export interface ClusterEngine extends EngineRuntime {
   readonly policies: PolicySet;
   /** Narrowed webhook registration by the elected replica (serve calls it once listening). */
   readonly manageWebhooks: ClusterMode['manageWebhooks'];
+  /** The cluster integration: authorizer, Namespace cache, object caches, leadership (for audit). */
+  readonly cluster: ClusterMode;
+  /**
+   * The same engine for background audit's requests: the same authorizer, exempt check,
+   * Namespaces and exclusions as admission, without the admission metrics.
+   */
+  readonly backgroundHandler: AdmissionHandler;
 }
 
 export async function createClusterEngine(options: ClusterEngineOptions): Promise<ClusterEngine> {
   const { logger } = options;
   const policies = new PolicySet({ executor: options.executor, observer: options.observer, logger, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const cluster = await startClusterMode({ ...options, policySet: policies });
-  const handler = createAdmissionHandler({
+  options.executor.serveLookups?.(cluster.lookups);
+  const shared = {
     policies,
     authorizer: cluster.authorizer,
     exempt: cluster.exempt,
     namespaces: cluster.namespaces,
     exclusions: options.exclusions,
-    observer: options.observer,
     logger,
-  });
+  };
+  const handler = createAdmissionHandler({ ...shared, observer: options.observer });
   const readiness = (): Readiness => {
     if (!cluster.ready()) return { ready: false, reason: 'policies not loaded yet' };
     if (options.executorHealthy && !options.executorHealthy()) return { ready: false, reason: 'no policy worker is running' };
@@ -56,6 +65,8 @@ export async function createClusterEngine(options: ClusterEngineOptions): Promis
   return {
     handler: withPolicyValidation(handler, options.executor, options.sourceCheck),
     policies,
+    cluster,
+    backgroundHandler: createAdmissionHandler(shared),
     readiness,
     describe: () => {
       const counts = policies.snapshot().counts;

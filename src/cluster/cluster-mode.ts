@@ -4,8 +4,9 @@
  * status. Webhook self-registration is separate: serve registers only once it listens, so the
  * API server is never pointed at an address nobody answers yet.
  */
-import type { Authorizer, EngineLogger, EngineObserver, ExemptCheck, NamespaceLookup, PolicySet } from '../engine/index.js';
-import { cachingAuthorizer, cachingExemptCheck } from '../engine/index.js';
+import type { Authorizer, EngineLogger, EngineObserver, ExemptCheck, LookupKind, LookupLimits, LookupResponder, NamespaceLookup, PolicySet, PolicySnapshot } from '../engine/index.js';
+import { cachingAuthorizer, cachingExemptCheck, Lookups } from '../engine/index.js';
+import { ObjectCaches, kubeInformerFactory } from './object-caches.js';
 import { ClusterPolicySource } from './cluster-policy-source.js';
 import { KindResolver } from './discovery.js';
 import type { ClusterConnection } from './kube-config.js';
@@ -49,6 +50,9 @@ export interface ClusterModeOptions {
   readonly ownerClusterRole?: string;
   /** How long start-up waits for the informers' first LIST (default 30 s); then it throws. */
   readonly syncTimeoutMs?: number;
+  /** `resource.group` names kclguard may cache for lookups and audit; undefined: any. */
+  readonly cacheResources?: readonly string[];
+  readonly lookupLimits?: Partial<LookupLimits>;
 }
 
 export interface ClusterMode {
@@ -56,6 +60,17 @@ export interface ClusterMode {
   /** The exempt check for requesting users (SubjectAccessReview, cached like the ServiceAccount checks). */
   readonly exempt: ExemptCheck;
   readonly namespaces: NamespaceLookup;
+  /** Answers policies' kube.get / kube.list from the object caches. */
+  readonly lookups: LookupResponder;
+  /** The informer caches of looked-up and audited kinds. */
+  readonly caches: ObjectCaches;
+  readonly kinds: KindResolver;
+  /** Whether this replica holds the Lease (writes status, runs background audit). */
+  isLeader(): boolean;
+  /** Called with true when this replica becomes the leader, false when it stops being one. */
+  onLeadership(listener: (leading: boolean) => void): void;
+  /** Called after every rebuild of the policy set from the informers. */
+  onPoliciesLoaded(listener: (snapshot: PolicySnapshot) => void): void;
   /** True while the policy source has listed everything (false after stop). */
   ready(): boolean;
   /** Rebuilds the policy set from the informer caches now. */
@@ -76,16 +91,28 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const exempt = cachingExemptCheck(subjectAccessReviewUserAuthorizer(kubeConfig), options.authorizerCache);
+  const kinds = new KindResolver(kubeConfig);
+  const caches = new ObjectCaches({
+    discovery: kinds,
+    informers: kubeInformerFactory(kubeConfig),
+    logger: options.logger,
+    ...(options.cacheResources ? { allowed: new Set(options.cacheResources) } : {}),
+  });
+  const lookups = new Lookups({ source: caches, authorizer, ...(options.observer ? { observer: options.observer } : {}), ...(options.lookupLimits ? { limits: options.lookupLimits } : {}) });
+  const leadership = new Set<(leading: boolean) => void>();
+  const loaded = new Set<(snapshot: PolicySnapshot) => void>();
   let leader: LeaderElector | undefined;
   let status: StatusWriter | undefined;
   let webhooks: WebhookController | undefined;
-  const kinds = new KindResolver(kubeConfig);
   const source = new ClusterPolicySource({
     kubeConfig,
     policySet: options.policySet,
     logger: options.logger,
     ...(options.syncTimeoutMs !== undefined ? { syncTimeoutMs: options.syncTimeoutMs } : {}),
     onReload: (report) => {
+      // Caches start when a policy that declares them loads, never on the request path.
+      void caches.demand('lookups', declaredLookups(report.snapshot));
+      for (const listener of loaded) listener(report.snapshot);
       if (leader?.isLeader) void status?.sync(report.snapshot);
       webhooks?.policiesChanged();
     },
@@ -108,11 +135,20 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
     onStartedLeading: () => {
       void status?.sync(options.policySet.snapshot());
       webhooks?.start();
+      for (const listener of leadership) listener(true);
     },
-    onStoppedLeading: () => webhooks?.stop(),
+    onStoppedLeading: () => {
+      webhooks?.stop();
+      for (const listener of leadership) listener(false);
+    },
   });
 
   await source.start();
+  // The loaded policies' lookups should not fail on their first requests: wait (bounded) for
+  // their caches. A cache that cannot list (kclguard's RBAC) fails those lookups, not start-up.
+  if (!(await caches.waitListed(options.syncTimeoutMs ?? 30_000))) {
+    options.logger.warn({}, 'some lookup caches have not listed yet; lookups of those kinds fail (K9009) until they do');
+  }
   leader.start();
   // RBAC can change without any policy changing; the leader re-checks periodically.
   const resync = setInterval(() => {
@@ -123,6 +159,17 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
   return {
     authorizer,
     exempt,
+    lookups,
+    caches,
+    kinds,
+    isLeader: () => leader?.isLeader === true,
+    onPoliciesLoaded: (listener) => {
+      loaded.add(listener);
+    },
+    onLeadership: (listener) => {
+      leadership.add(listener);
+      if (leader?.isLeader) listener(true);
+    },
     namespaces: new ReadThroughNamespaces(source, apiNamespaceReader(kubeConfig)),
     ready: () => source.ready,
     reload: async () => {
@@ -150,6 +197,7 @@ export async function startClusterMode(options: ClusterModeOptions): Promise<Clu
       webhooks?.stop();
       await leader?.stop();
       await source.stop();
+      await caches.stop();
     },
   };
 }
@@ -163,4 +211,13 @@ function leaseOwner(kubeConfig: KubeConfig, clusterRole: string, logger: EngineL
       owner = undefined;
       return undefined;
     }));
+}
+
+/** Every kind the loaded policies declare in spec.lookups. */
+export function declaredLookups(snapshot: PolicySnapshot): LookupKind[] {
+  const kinds = new Map<string, LookupKind>();
+  for (const policy of snapshot.policies) {
+    for (const kind of policy.definition?.spec.lookups ?? []) kinds.set(`${kind.apiVersion}\u0000${kind.kind}`, kind);
+  }
+  return [...kinds.values()];
 }

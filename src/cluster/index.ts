@@ -6,3 +6,4 @@ export type { NarrowedWebhookOptions } from './cluster-mode.js';
 export { DEFAULT_WEBHOOK_UPDATE_INTERVAL_MS, type WebhookController, type WebhookUpdateObserver, type WebhookUpdateResult } from './webhook-controller.js';
 export { WEBHOOK_SLOTS, type WebhookSlot } from './webhook-plan.js';
 export { impersonating, noRegistryCredentials, registrySecretCredentials } from './registry-secrets.js';
+export { clusterReader, type ClusterReader } from './cluster-read.js';

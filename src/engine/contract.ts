@@ -57,6 +57,11 @@ export interface EngineRequest {
    * (`admissionParts`). Must decode to exactly `object`, `oldObject` and `requestView`.
    */
   readonly reviewText?: string;
+  /**
+   * Set for background audit's requests (no API server is waiting): an executor runs them behind
+   * every admission request (the pool's background lane).
+   */
+  readonly background?: boolean;
 }
 
 /**

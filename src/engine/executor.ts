@@ -10,6 +10,7 @@ import type { Diagnostic } from '../kcl/index.js';
 import type { EngineRequest, FailureAction } from './contract.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry } from './policy-compiler.js';
+import type { LookupResponder } from './lookups/lookups.js';
 
 /** Why a policy could not run, as data: `error` may quote object values, `summary` never does. */
 export interface PolicyFailure {
@@ -124,5 +125,10 @@ export interface PolicyExecutor {
   run(job: RunJob): Promise<RunReport>;
   /** No job will name this generation any more. */
   release(generation: number): void;
+  /**
+   * Answer the programs' `kube.get` / `kube.list` calls with this responder (cluster mode, the
+   * offline commands). Without one, every lookup fails (K9009).
+   */
+  serveLookups?(responder: LookupResponder): void;
   close(): Promise<void>;
 }

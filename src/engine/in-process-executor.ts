@@ -15,6 +15,8 @@ import {
 import type { CompileOutcome, ExecutablePolicy, PolicyExecutor, RunJob, RunReport } from './executor.js';
 import type { PolicyCompiler } from './policy-compiler.js';
 import { runJob, type CompiledGeneration, type RunClock, type RunProgress } from './run-job.js';
+import { lookupClient, type LookupClient } from './lookups/lookup-client.js';
+import type { LookupResponder } from './lookups/lookups.js';
 
 export interface InProcessExecutorOptions {
   readonly compiler: PolicyCompiler;
@@ -23,15 +25,27 @@ export interface InProcessExecutorOptions {
   readonly progress?: RunProgress;
   /** The budget reported to `progress` for compiling one policy. */
   readonly compileBudgetMs?: number;
+  /** Answers the programs' `kube` calls here, synchronously (see serveLookups). */
+  readonly lookups?: LookupResponder;
+  /** Answers them some other way (a pool worker's bridge to the main thread). */
+  readonly lookupClient?: LookupClient;
 }
 
 export class InProcessExecutor implements PolicyExecutor {
   private readonly generations = new Map<number, Map<string, CompiledPolicy>>();
   private readonly programs: ProgramCache = new Map();
   private readonly clock: RunClock;
+  private lookups: LookupClient | undefined;
 
   constructor(private readonly options: InProcessExecutorOptions) {
     this.clock = options.clock ?? { now: Date.now };
+    this.lookups = options.lookupClient;
+    if (options.lookups) this.serveLookups(options.lookups);
+  }
+
+  /** Lookups are answered on this thread, synchronously: responder.answerNow. */
+  serveLookups(responder: LookupResponder): void {
+    this.lookups = lookupClient((policy, call, remainingMs) => responder.answerNow(policy, call, remainingMs), responder.limits);
   }
 
   async prepare(generation: number, policies: readonly ExecutablePolicy[]): Promise<ReadonlyMap<string, CompileOutcome>> {
@@ -81,7 +95,7 @@ export class InProcessExecutor implements PolicyExecutor {
   }
 
   runNow(job: RunJob): RunReport {
-    return runJob(job, this.generation(job.generation), this.clock, this.options.progress);
+    return runJob(job, this.generation(job.generation), this.clock, this.options.progress, this.lookups);
   }
 
   has(generation: number): boolean {

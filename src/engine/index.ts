@@ -39,3 +39,24 @@ export { withPolicyValidation, isPolicyWrite, type SourceCheck } from './policy-
 export { rbacAuthorizer, RbacIndex, serviceAccountUser, type RbacUser } from './rbac/index.js';
 export * from './pool/index.js';
 export { allowAllExempt, cachingExemptCheck, exemptAttributes, rbacExemptCheck, EXEMPT_VERB, type ExemptCheck, type UserAuthorizer } from './exempt.js';
+export {
+  DEFAULT_LOOKUP_LIMITS,
+  KUBE_MODULE,
+  LOOKUP_OUTCOMES,
+  Lookups,
+  StaticLookupSource,
+  isUnavailable,
+  lookupClient,
+  parseSelectorText,
+  type KindInfo,
+  type LookupAnswer,
+  type LookupCall,
+  type LookupLimits,
+  type LookupOutcome,
+  type LookupResponder,
+  type LookupSource,
+  type LookupsOptions,
+  type ServedKind,
+  type SyncAuthorizer,
+  type Unavailable,
+} from './lookups/index.js';

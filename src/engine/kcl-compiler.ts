@@ -10,6 +10,10 @@
 import { compile, compilePackage, diagnostic, memoryLoader, toKcl, toPlain, type CompileResult, type Program, type Value } from '../kcl/index.js';
 import type { PolicyCompileResult, PolicyCompiler, PolicyProgram, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { checkOutput } from './output-check.js';
+import { KUBE_MODULE } from './lookups/kube-module.js';
+
+/** Every policy program may `import kube` (answered per run; see lookups/). */
+const COMPILE_OPTIONS = { hostModules: [KUBE_MODULE] };
 import { ConversionMemo } from './shared-conversion.js';
 
 /** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
@@ -40,12 +44,13 @@ function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<Con
 /** A compiled KCL program as the engine runs it: options in through the memo, exports out. */
 function policyProgram(program: Program): PolicyProgram {
   return {
-    run(options, limits, session): PolicyRunResult {
+    run(options, limits, session, host): PolicyRunResult {
       const memo = memoFor(session);
       const kclOptions = toKclOptions(options, memo);
       const result = program.run({
         options: kclOptions,
         limits: { timeoutMs: limits.timeoutMs, maxSteps: limits.maxSteps, maxDepth: limits.maxDepth, clock: limits.clock },
+        ...(host ? { host } : {}),
       });
       if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
       const exports = new Map<string, unknown>();
@@ -64,10 +69,10 @@ function fromCompileResult(compiled: CompileResult): PolicyCompileResult {
 
 export const kclCompiler: PolicyCompiler = {
   compile(source, filename) {
-    return fromCompileResult(compile(source, filename));
+    return fromCompileResult(compile(source, filename, COMPILE_OPTIONS));
   },
   compilePackage(resolved) {
     const externalPackages = resolved.externalPackages ? { externalPackages: resolved.externalPackages } : {};
-    return fromCompileResult(compilePackage(resolved.root, memoryLoader(resolved.files), externalPackages));
+    return fromCompileResult(compilePackage(resolved.root, memoryLoader(resolved.files), { ...externalPackages, ...COMPILE_OPTIONS }));
   },
 };

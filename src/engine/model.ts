@@ -48,6 +48,8 @@ export const DEFAULT_VALIDATION_ACTIONS: readonly ValidationAction[] = ['Deny'];
 export const DEFAULT_CONSENT: ConsentMode = 'Honor';
 /** Below the API server's default webhook timeout (10 s) so one slow policy cannot eat it all. */
 export const DEFAULT_TIMEOUT_MILLIS = 1000;
+/** Kinds one policy may declare in spec.lookups (each may start an informer cache). */
+export const MAX_LOOKUP_KINDS = 16;
 /** The API server never waits longer than 30 s for a webhook. */
 export const MAX_TIMEOUT_MILLIS = 30_000;
 
@@ -76,6 +78,13 @@ export interface PolicySelector {
   readonly operations: readonly Operation[];
 }
 
+/** A kind a policy may read with `kube.get` / `kube.list` (spec.lookups[]). */
+export interface LookupKind {
+  /** `v1`, `apps/v1`, `networking.k8s.io/v1`: the exact version served to the policy. */
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
 export interface ServiceAccountRef {
   readonly namespace: string;
   readonly name: string;
@@ -101,6 +110,8 @@ export interface PolicySpec {
   /** Undefined: a ClusterKCLRun acting with kclguard's own authority (no ServiceAccount check). */
   readonly serviceAccount?: ServiceAccountRef;
   readonly allowSystemNamespaces: boolean;
+  /** Kinds `kube.get` / `kube.list` may read (spec.lookups); empty when none are declared. */
+  readonly lookups: readonly LookupKind[];
 }
 
 export interface PolicyIdentity {

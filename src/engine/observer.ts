@@ -15,6 +15,11 @@ export interface EngineObserver {
   /** A violation took effect with these validationActions (Deny, Warn, Audit). */
   onViolation?(policy: string, actions: readonly ValidationAction[]): void;
   /**
+   * A policy's `kube.get` / `kube.list` call was answered (or refused): verb get/list, outcome
+   * ok, invalid, undeclared, forbidden, failed or too_large, and the time the answer took.
+   */
+  onLookup?(policy: string, verb: string, outcome: string, seconds: number): void;
+  /**
    * The policy set was replaced: counts of policies by state (every state present, 0 if none)
    * and every loaded policy. A policy missing from `policies` was deleted, and its metric series
    * go with it.

@@ -3,7 +3,7 @@
  * with plain-JSON options, get plain-JSON exports back. The real implementation wraps src/kcl
  * (kcl-compiler.ts); tests of engine logic that is not about KCL may inject a fake.
  */
-import type { Diagnostic } from '../kcl/index.js';
+import type { Diagnostic, HostCallHandler } from '../kcl/index.js';
 import type { ResolvedSource } from './model.js';
 
 export interface PolicyRunLimits {
@@ -45,8 +45,11 @@ export interface RunSession {
 }
 
 export interface PolicyProgram {
-  /** Never throws. `options` are plain JSON values for option("name"). */
-  run(options: Readonly<Record<string, unknown>>, limits: PolicyRunLimits, session?: RunSession): PolicyRunResult;
+  /**
+   * Never throws. `options` are plain JSON values for option("name"); `host` answers the
+   * program's `kube` calls (without it they fail with K9009).
+   */
+  run(options: Readonly<Record<string, unknown>>, limits: PolicyRunLimits, session?: RunSession, host?: HostCallHandler): PolicyRunResult;
 }
 
 export type PolicyCompileResult =

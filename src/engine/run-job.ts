@@ -11,6 +11,7 @@ import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_PRINTED_CHA
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
 import { runRecovery } from './recovery.js';
 import { plainFailure, runPolicy } from './run-policy.js';
+import type { LookupClient } from './lookups/lookup-client.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -47,10 +48,10 @@ export function policyBudgetMs(timeoutMillis: number, deadline: number | undefin
   return Math.max(0, Math.floor(Math.min(timeoutMillis, remaining)));
 }
 
-export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunClock, progress?: RunProgress): RunReport {
+export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunClock, progress?: RunProgress, lookups?: LookupClient): RunReport {
   let failures = job.knownFailures ?? {};
   for (;;) {
-    const attempt = runOnce(job, failures, generation, clock, progress);
+    const attempt = runOnce(job, failures, generation, clock, progress, lookups);
     if (!('oversized' in attempt)) return attempt;
     // The patch would be too large for the API server (and for kclguard's own memory): the last
     // mutation that made it so fails, and the job runs again without it.
@@ -64,6 +65,7 @@ function runOnce(
   generation: CompiledGeneration,
   clock: RunClock,
   progress: RunProgress | undefined,
+  lookups: LookupClient | undefined,
 ): RunReport | { oversized: string } {
   const { request } = job;
   const subject = subjectOf(request);
@@ -100,6 +102,7 @@ function runOnce(
         { deadline: request.deadline, now: clock.now },
         (printed, logs) => (output = { printed, logs }),
         session,
+        lookups?.(policy.definition, job.generation),
       );
       progress?.ended();
       if (result.kind !== 'mutated') outcome = result;

@@ -8,6 +8,7 @@ import type { EngineRequest } from './contract.js';
 import type { PolicyFailure, RunOutcome } from './executor.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry, PolicyProgram, RunSession } from './policy-compiler.js';
+import type { HostCallHandler } from '../kcl/index.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -125,13 +126,14 @@ export function runPolicy(
   budget: RunBudget,
   onOutput?: OutputSink,
   session?: RunSession,
+  host?: HostCallHandler,
 ): ProgramOutcome {
   const remaining = budget.deadline === undefined ? Infinity : budget.deadline - budget.now();
   if (remaining <= 0) return { kind: 'failed', ...plainFailure('the request deadline passed before the policy could run', 'K9003') };
   const timeoutMs = Math.max(1, Math.floor(Math.min(policy.spec.timeoutMillis, remaining)));
   let result;
   try {
-    result = program.run(programOptions(policy, object, request), { timeoutMs, clock: budget.now }, session);
+    result = program.run(programOptions(policy, object, request), { timeoutMs, clock: budget.now }, session, host);
   } catch (error) {
     // program.run must never throw; if it does, the policy failed, the server did not.
     const detail = error instanceof Error ? error.message : String(error);

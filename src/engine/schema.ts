@@ -13,10 +13,12 @@ import {
   DEFAULT_OPERATIONS,
   DEFAULT_TIMEOUT_MILLIS,
   KCLRUN_API_VERSION,
+  MAX_LOOKUP_KINDS,
   MAX_TIMEOUT_MILLIS,
   policyIdentity,
   type ConsentMode,
   type KclRunManifest,
+  type LookupKind,
   type ValidationAction,
   type LabelSelector,
   type PolicyDefinition,
@@ -115,6 +117,20 @@ export const kclRunSchema = {
         allowSystemNamespaces: { type: 'boolean' },
         mode: { enum: ['Auto', 'Validate'] },
         timeoutMillis: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_MILLIS },
+        lookups: {
+          type: 'array',
+          maxItems: MAX_LOOKUP_KINDS,
+          items: {
+            type: 'object',
+            required: ['apiVersion', 'kind'],
+            additionalProperties: false,
+            properties: {
+              // group/version or a core version; no wildcards: a policy names what it reads.
+              apiVersion: { type: 'string', pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$' },
+              kind: { type: 'string', pattern: '^[A-Z][A-Za-z0-9]*$' },
+            },
+          },
+        },
       },
     },
   },
@@ -262,6 +278,17 @@ function frozenCopy(doc: unknown): unknown {
   }
 }
 
+/** spec.lookups without repeats, in the order written. */
+function uniqueLookups(lookups: readonly LookupKind[]): LookupKind[] {
+  const seen = new Set<string>();
+  return lookups.filter(({ apiVersion, kind }) => {
+    const key = `${apiVersion}\u0000${kind}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).map(({ apiVersion, kind }) => ({ apiVersion, kind }));
+}
+
 export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPolicy {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const identity = identityOf(doc, defaultNamespace);
@@ -347,6 +374,7 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
       timeoutMillis: (spec.timeoutMillis as number | undefined) ?? DEFAULT_TIMEOUT_MILLIS,
       serviceAccount,
       allowSystemNamespaces: (spec.allowSystemNamespaces as boolean | undefined) ?? false,
+      lookups: uniqueLookups((spec.lookups as LookupKind[] | undefined) ?? []),
     },
   };
   return { ok: true, policy };

@@ -2,7 +2,7 @@
  * The public contract of the KCL library (re-exported by index.ts): compile once, run many
  * times. `compile` and `run` return diagnostics as values and never throw.
  */
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic, ErrorCode } from './diagnostics.js';
 import type { Value } from './value.js';
 
 export interface RunLimits {
@@ -41,6 +41,50 @@ export interface LogEntry {
   readonly message: string;
 }
 
+/**
+ * A module the embedding program provides (kclguard's `kube`): `import <name>` binds it like a
+ * system module, and each call of one of its functions is answered by the run's `host` handler
+ * with plain JSON data. Named at compile time (so `import` and `name.fn` resolve there); answered
+ * per run (so the data can differ per run).
+ */
+export interface HostModuleSpec {
+  readonly name: string;
+  readonly functions: readonly HostFunctionSpec[];
+}
+
+export interface HostFunctionSpec {
+  readonly name: string;
+  /** Parameter names in order (positional or keyword); a missing one is passed as null. */
+  readonly params: readonly string[];
+  /** How many leading parameters must be given (E2L23 otherwise). Default all. */
+  readonly required?: number;
+}
+
+/** One call of a host module's function, as the host handler receives it. */
+export interface HostCall {
+  readonly module: string;
+  readonly function: string;
+  /** The arguments as plain JSON, one per parameter (null where not given). */
+  readonly args: readonly unknown[];
+  /** What is left of the run's time budget, in ms: the host must answer within it. */
+  readonly remainingMs: number;
+}
+
+/**
+ * The host's answer: plain JSON data (converted to KCL and counted against the run's size and
+ * allocation budgets), or a refusal with a catalogue code (K9007-K9009 for lookups, K9003 when
+ * the budget ran out while waiting, K9004 for too much data, E2G22 for a bad argument...).
+ */
+export type HostAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/** Answers host module calls, synchronously (the program is waiting). Should not throw. */
+export type HostCallHandler = (call: HostCall) => HostAnswer;
+
+export interface CompileOptions {
+  /** Modules the host provides (see HostModuleSpec); without them `import <name>` is E2F04. */
+  readonly hostModules?: readonly HostModuleSpec[];
+}
+
 export interface RunOptions {
   /** Values for `option("name")`, already KCL values (see toKcl in convert.ts for JSON). */
   readonly options?: Readonly<Record<string, Value>>;
@@ -49,6 +93,8 @@ export interface RunOptions {
   readonly onPrint?: (line: string) => void;
   /** Receives each `log.<level>(...)` message; default: collected into RunResult.logs. */
   readonly onLog?: (level: LogLevel, message: string) => void;
+  /** Answers calls of the host modules the program was compiled with (K9009 without it). */
+  readonly host?: HostCallHandler;
 }
 
 export interface RunSuccess {

@@ -4,7 +4,7 @@
  */
 import type { CallArgs, KFunction, Value } from './value.js';
 import type { Span } from './span.js';
-import type { LogLevel } from './api-types.js';
+import type { HostCall, LogLevel } from './api-types.js';
 import type { Meter, TextBudget } from './budget.js';
 
 export interface BuiltinContext extends Meter {
@@ -39,6 +39,12 @@ export interface BuiltinContext extends Meter {
   setOutputStream(docs: readonly Value[], text: string): void;
   /** kclguard's `log` builtin (not in KCL): one policy-debugging message at a level. */
   log(level: LogLevel, message: string): void;
+  /**
+   * A call of a host module's function (HostModuleSpec), answered by the run's host handler; the
+   * answer is converted to KCL, counted against the size, allocation and time budgets. Raises
+   * the host's refusal as a KclError at the call.
+   */
+  hostCall(call: Omit<HostCall, 'remainingMs'>): Value;
   /** Where the current call is, for diagnostics raised by the builtin. */
   readonly callSpan: Span | undefined;
 }

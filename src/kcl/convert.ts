@@ -34,6 +34,37 @@ export function toKcl(json: unknown): Value {
   return null;
 }
 
+/** What chargeJson counts against: a run's size and allocation checks (RunState, a builtin's context). */
+export interface JsonCharges {
+  checkSize(size: number): void;
+  checkBytes(bytes: number): void;
+}
+
+/**
+ * Counts JSON data about to become KCL values (toKcl) the way values a program builds are
+ * counted: each list and dict against the value-size limit and the allocation budget, each
+ * string and key against the string limit and the allocation budget (which also charges steps).
+ * Throws K9004 at the first value over a limit, before anything is converted.
+ */
+export function chargeJson(json: unknown, charges: JsonCharges): void {
+  if (typeof json === 'string') {
+    charges.checkBytes(json.length);
+    return;
+  }
+  if (typeof json !== 'object' || json === null) return;
+  if (Array.isArray(json)) {
+    charges.checkSize(json.length);
+    for (const item of json) chargeJson(item, charges);
+    return;
+  }
+  const entries = Object.entries(json as Record<string, unknown>);
+  charges.checkSize(entries.length);
+  for (const [key, value] of entries) {
+    charges.checkBytes(key.length);
+    chargeJson(value, charges);
+  }
+}
+
 export interface PlainOptions {
   /** Keep `_`-prefixed keys of dicts and schema instances (the reference's show_hidden);
    *  by default they are hidden at every level, as `kcl run` does. */

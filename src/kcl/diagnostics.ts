@@ -33,6 +33,11 @@ export const ErrorCodes = {
   K9004: 'ValueSizeLimitExceeded',
   K9005: 'SandboxViolation',
   K9006: 'UnsupportedRegex',
+  // host modules (a module the embedding program provides, e.g. kclguard's `kube`): the host
+  // refuses or cannot answer a call
+  K9007: 'UndeclaredLookup',
+  K9008: 'LookupForbidden',
+  K9009: 'LookupFailed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

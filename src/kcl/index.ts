@@ -14,7 +14,23 @@ export { memoryLoader, type DirEntry, type PackageLoader } from './package/loade
 export { parseKclMod, type Dependency, type KclMod } from './package/kcl-mod.js';
 export { clearModuleCache, moduleCacheStats } from './package/module-cache.js';
 export { optionValue, parseOptionArgument, type OptionArgument } from './option-args.js';
-export type { CompileResult, LogEntry, LogLevel, Program, RunFailure, RunLimits, RunOptions, RunResult, RunSuccess } from './api-types.js';
+export type {
+  CompileOptions,
+  CompileResult,
+  HostAnswer,
+  HostCall,
+  HostCallHandler,
+  HostFunctionSpec,
+  HostModuleSpec,
+  LogEntry,
+  LogLevel,
+  Program,
+  RunFailure,
+  RunLimits,
+  RunOptions,
+  RunResult,
+  RunSuccess,
+} from './api-types.js';
 export { DEFAULT_LIMITS } from './eval/state.js';
 export { ErrorCodes, KclError, diagnostic, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
 export { formatSpan, type Span } from './span.js';

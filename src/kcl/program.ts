@@ -3,7 +3,7 @@
  * per call with fresh state and never throws (errors come back as diagnostics).
  */
 import type * as ast from './ast.js';
-import type { CompileResult, Program, RunFailure, RunOptions, RunResult, RunSuccess } from './api-types.js';
+import type { CompileOptions, CompileResult, Program, RunFailure, RunOptions, RunResult, RunSuccess } from './api-types.js';
 import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
@@ -14,7 +14,8 @@ import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
 import { RunState } from './eval/state.js';
 import type { SchemaType } from './eval/schema.js';
 import { isConfig, unionValues } from './eval/union.js';
-import { defaultHost } from './eval/host.js';
+import { hostFor } from './eval/host.js';
+import type { Host } from './eval/planner.js';
 import { globalKinds, globalSchemaNames } from './eval/static-kinds.js';
 
 const DEBUG = typeof process !== 'undefined' && Boolean(process.env.KCLGUARD_DEBUG);
@@ -65,7 +66,7 @@ function checkImmutability(p: Planner, body: readonly ast.Stmt[]): void {
   body.forEach(visit);
 }
 
-export function compile(source: string, filename: string): CompileResult {
+export function compile(source: string, filename: string, options: CompileOptions = {}): CompileResult {
   let parsed: { module: ast.Module; diagnostics: Diagnostic[] };
   try {
     parsed = parse(source, filename);
@@ -73,7 +74,7 @@ export function compile(source: string, filename: string): CompileResult {
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
   }
   if (parsed.diagnostics.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
-  const unit = planUnit([parsed.module], filename, new ModuleOwner('__main__'));
+  const unit = planUnit([parsed.module], filename, new ModuleOwner('__main__'), undefined, hostFor(options.hostModules));
   return unit.ok ? { ok: true, program: programOf(filename, unit.unit) } : unit;
 }
 
@@ -100,9 +101,9 @@ export type ImportResolver = (stmt: ast.ImportStmt) => ModuleUnit | Diagnostic[]
 export type UnitResult = { readonly ok: true; readonly unit: ModuleUnit } | { readonly ok: false; readonly diagnostics: Diagnostic[] };
 
 /** Plans the files of one module (their bodies form one module scope, in file order). */
-export function planUnit(files: readonly ast.Module[], filename: string, owner: ModuleOwner, resolveImport?: ImportResolver): UnitResult {
+export function planUnit(files: readonly ast.Module[], filename: string, owner: ModuleOwner, resolveImport?: ImportResolver, host: Host = hostFor(undefined)): UnitResult {
   try {
-    return planModule(files.flatMap((f) => f.body), filename, owner, resolveImport);
+    return planModule(files.flatMap((f) => f.body), filename, owner, resolveImport, host);
   } catch (e) {
     if (e instanceof KclError) return { ok: false, diagnostics: [e.diagnostic] };
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
@@ -133,8 +134,8 @@ function bindImport(p: Planner, s: ast.ImportStmt, constants: Map<string, Value>
   }
 }
 
-function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOwner, resolveImport: ImportResolver | undefined): UnitResult {
-  const p = new Planner(filename, defaultHost, owner);
+function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOwner, resolveImport: ImportResolver | undefined, host: Host): UnitResult {
+  const p = new Planner(filename, host, owner);
   const constants = new Map<string, Value>();
   const schemaStmts: (ast.SchemaStmt | ast.RuleStmt)[] = [];
   for (const s of body) {
@@ -235,7 +236,7 @@ class CompiledProgram implements Program {
   ) {}
 
   run(options: RunOptions = {}): RunResult {
-    const st = new RunState(options.limits, options.options ?? {}, options.onPrint, options.onLog);
+    const st = new RunState(options.limits, options.options ?? {}, options.onPrint, options.onLog, options.host);
     for (const s of this.schemas) s.instances.length = 0;
     const printed = (): string => st.printedParts.join('');
     // A failing assert or check is an ordinary outcome (a denial), and capturing a JS stack

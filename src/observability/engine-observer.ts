@@ -1,8 +1,9 @@
 /** The engine's EngineObserver and the worker pool's PoolObserver, implemented with kclguard's metrics. */
-import type { EngineObserver, FailureAction, PolicyResult, PolicyState, PolicySummary, PoolObserver } from '../engine/index.js';
+import { LOOKUP_OUTCOMES, type EngineObserver, type FailureAction, type PolicyResult, type PolicyState, type PolicySummary, type PoolObserver } from '../engine/index.js';
 import { FAILURE_ACTIONS, POLICY_RESULTS, VALIDATION_ACTIONS, type Metrics, type PolicyResultLabel } from './metrics.js';
 
 const COUNTED_RESULTS: ReadonlySet<string> = new Set(POLICY_RESULTS);
+const LOOKUP_VERBS = ['get', 'list', 'other'];
 
 export function metricsObserver(metrics: Metrics): EngineObserver {
   /** Policies of the current set; undefined until the first set is loaded. */
@@ -32,6 +33,8 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
     for (const action of FAILURE_ACTIONS) metrics.policyFailureActions.remove({ policy, action });
     for (const action of VALIDATION_ACTIONS) metrics.policyViolationActions.remove({ policy, action });
     metrics.policyStale.remove({ policy });
+    for (const verb of LOOKUP_VERBS) for (const outcome of LOOKUP_OUTCOMES) metrics.policyLookups.remove({ policy, verb, outcome });
+    metrics.policyLookupDuration.remove({ policy });
   };
 
   return {
@@ -53,6 +56,11 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
     },
     onServiceAccountCheck(answer): void {
       metrics.serviceAccountChecks.inc({ answer });
+    },
+    onLookup(policy, verb, outcome, seconds): void {
+      if (isDeleted(policy)) return;
+      metrics.policyLookups.inc({ policy, verb, outcome });
+      metrics.policyLookupDuration.observe({ policy }, seconds);
     },
     onPoliciesChanged(counts: Readonly<Record<PolicyState, number>>, policies: readonly PolicySummary[]): void {
       for (const [state, count] of Object.entries(counts)) metrics.policies.set({ state }, count);

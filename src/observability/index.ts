@@ -2,3 +2,4 @@
 export { metricsObserver, poolObserver } from './engine-observer.js';
 export { LOG_LEVELS, createLogger, type LogLevel, type Logger } from './logger.js';
 export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
+export { auditObserver } from './audit-observer.js';

@@ -11,6 +11,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const ADMISSION_DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+/** A background audit run: a few objects up to the object limit on a busy pool. */
+export const AUDIT_DURATION_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900];
 export const POLICY_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1, 5];
 
 export const POLICY_RESULTS = [
@@ -47,6 +49,12 @@ export interface Metrics {
   readonly tlsCertificateExpiration: Gauge;
   readonly webhookUpdates: Counter<'result'>;
   readonly webhookPolicies: Gauge<'webhook'>;
+  readonly policyLookups: Counter<'policy' | 'verb' | 'outcome'>;
+  readonly policyLookupDuration: Histogram<'policy'>;
+  readonly auditRuns: Counter<'outcome'>;
+  readonly auditDuration: Histogram;
+  readonly auditObjectsChecked: Counter;
+  readonly auditResults: Gauge<'result'>;
 }
 
 export interface MetricsOptions {
@@ -134,7 +142,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     }),
     queueWait: new Histogram({
       name: 'kclguard_policy_queue_wait_seconds',
-      help: 'Time a job waited for a policy worker, by lane (light, heavy).',
+      help: 'Time a job waited for a policy worker, by lane (light, heavy, background).',
       labelNames: ['lane'],
       buckets: ADMISSION_DURATION_BUCKETS,
       registers,
@@ -165,6 +173,42 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       name: 'kclguard_webhook_configuration_policies',
       help: 'Policies each registered webhook serves after the last successful update (mutate-fail, mutate-ignore, validate-fail, validate-ignore).',
       labelNames: ['webhook'],
+      registers,
+    }),
+    policyLookups: new Counter({
+      name: 'kclguard_policy_lookups_total',
+      help: 'kube.get / kube.list calls of policies, by policy, verb (get, list) and outcome (ok, invalid, undeclared, forbidden, failed, too_large).',
+      labelNames: ['policy', 'verb', 'outcome'],
+      registers,
+    }),
+    policyLookupDuration: new Histogram({
+      name: 'kclguard_policy_lookup_duration_seconds',
+      help: "Time kclguard took to answer one of a policy's lookups (ServiceAccount check and cache read), by policy.",
+      labelNames: ['policy'],
+      buckets: POLICY_DURATION_BUCKETS,
+      registers,
+    }),
+    auditRuns: new Counter({
+      name: 'kclguard_audit_runs_total',
+      help: 'Background audit runs, by outcome: completed (every audited object checked), truncated (the object limit or a cache not listed yet left some for the next run), failed (the reports could not be written).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    auditDuration: new Histogram({
+      name: 'kclguard_audit_duration_seconds',
+      help: 'Time one background audit run took.',
+      buckets: AUDIT_DURATION_BUCKETS,
+      registers,
+    }),
+    auditObjectsChecked: new Counter({
+      name: 'kclguard_audit_objects_checked_total',
+      help: 'Existing objects background audit evaluated.',
+      registers,
+    }),
+    auditResults: new Gauge({
+      name: 'kclguard_audit_results',
+      help: 'Results in the policy reports after the last audit run, by result (pass, fail, warn, error, skip).',
+      labelNames: ['result'],
       registers,
     }),
   };

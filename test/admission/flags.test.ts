@@ -258,6 +258,21 @@ describe('serveConfig for --register-webhooks', () => {
     expect(selfSignedHosts({ host: '127.0.0.1' })).toEqual(['localhost', '127.0.0.1']);
   });
 
+  it('caches what --cache-resources names (none: nothing; absent: anything) and audits by default', () => {
+    const cluster = (argv: string[], env: Record<string, string> = {}) => {
+      const config = serveConfig(['--kubeconfig', kubeconfig, ...argv], env);
+      if (config === 'help' || !config.cluster) throw new Error('no cluster');
+      return config.cluster;
+    };
+    expect(cluster([]).cacheResources).toBeUndefined();
+    expect(cluster(['--cache-resources', 'ingresses.networking.k8s.io, pods']).cacheResources).toEqual(['ingresses.networking.k8s.io', 'pods']);
+    expect(cluster([], { KCLGUARD_CACHE_RESOURCES: 'none' }).cacheResources).toEqual([]);
+    expect(cluster([]).audit).toEqual({ intervalMs: 3_600_000, debounceMs: 10_000, maxObjects: 10_000 });
+    expect(cluster(['--audit-interval-seconds', '60', '--audit-max-objects', '5']).audit).toEqual({ intervalMs: 60_000, debounceMs: 10_000, maxObjects: 5 });
+    expect(cluster(['--audit-interval-seconds', '0']).audit).toBeUndefined();
+    expect(thrownCode(() => cluster(['--audit-max-objects', '0']))).toBe('C1006');
+  });
+
   it('refuses bad operations, empty lists, a bad URL and registration flags without --register-webhooks', () => {
     expect(thrownCode(() => registration(['--webhook-operations', 'CREATE,PATCH']))).toBe('C1006');
     expect(thrownCode(() => registration(['--webhook-resources', ',']))).toBe('C1006');

@@ -277,7 +277,7 @@ describe('CRDs', () => {
 
   it('define KCLRun (namespaced) and ClusterKCLRun with status and printer columns', () => {
     const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--include-crds']);
-    const crds = yaml.loadAll(r.stdout).filter((d: any) => d?.kind === 'CustomResourceDefinition') as Manifest[];
+    const crds = (yaml.loadAll(r.stdout).filter((d: any) => d?.kind === 'CustomResourceDefinition') as Manifest[]).filter((c) => c.spec.group === 'krm.kcl.dev');
     expect(crds.map((c) => `${c.spec.names.kind}/${c.spec.scope}`).sort()).toEqual(['ClusterKCLRun/Cluster', 'KCLRun/Namespaced']);
     for (const crd of crds) {
       const version = crd.spec.versions[0];
@@ -288,9 +288,66 @@ describe('CRDs', () => {
       expect(version.schema.openAPIV3Schema.properties.status.properties.source.properties.digest.type).toBe('string');
       const spec = version.schema.openAPIV3Schema.properties.spec;
       // Without these in the schema the API server would prune them.
-      expect(Object.keys(spec.properties)).toEqual(expect.arrayContaining(['dependencies', 'credentials']));
+      expect(Object.keys(spec.properties)).toEqual(expect.arrayContaining(['dependencies', 'credentials', 'lookups']));
+      expect(spec.properties.lookups.items.required).toEqual(['apiVersion', 'kind']);
       expect(spec.required).toContain('source');
       expect(spec.properties.params['x-kubernetes-preserve-unknown-fields']).toBe(true);
     }
+  });
+});
+
+describe('lookups, background audit and policy reports', () => {
+  const deploymentArgs = (docs: Manifest[]): string[] => one(docs, 'Deployment').spec.template.spec.containers[0].args;
+  const clusterRole = (docs: Manifest[]): Manifest => byKind(docs, 'ClusterRole').find((r) => r.metadata.name === 'kclguard')!;
+
+  it('grants get/list/watch on exactly cache.resources and passes the same list to serve', () => {
+    const docs = render(join(chart, 'ci', 'lookups-audit-values.yaml'));
+    const cached = clusterRole(docs).rules.filter((r: any) => r.verbs.join(',') === 'get,list,watch' && !['krm.kcl.dev'].includes(r.apiGroups[0]) && r.resources[0] !== 'namespaces');
+    expect(cached.map((r: any) => `${r.apiGroups[0]}/${r.resources.join(',')}`)).toEqual([
+      'networking.k8s.io/ingresses',
+      'networking.k8s.io/networkpolicies',
+      'apps/deployments',
+      '/services',
+      '/pods',
+    ]);
+    expect(deploymentArgs(docs)).toEqual(
+      expect.arrayContaining([
+        '--cache-resources=ingresses.networking.k8s.io,networkpolicies.networking.k8s.io,deployments.apps,services,pods',
+        '--audit-interval-seconds=600',
+        '--audit-debounce-seconds=5',
+        '--audit-max-objects=5000',
+      ]),
+    );
+  });
+
+  it('caches nothing by default, and says so to serve', () => {
+    expect(deploymentArgs(render())).toContain('--cache-resources=none');
+  });
+
+  it('lets the audit write its reports (no watch, no wildcard), and not when audit is off', () => {
+    const reportRule = (docs: Manifest[]) => clusterRole(docs).rules.find((r: any) => r.apiGroups[0] === 'wgpolicyk8s.io');
+    expect(reportRule(render())).toEqual({ apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], verbs: ['get', 'list', 'create', 'update', 'delete'] });
+    expect(reportRule(render(undefined, ['--set', 'audit.intervalSeconds=0']))).toBeUndefined();
+  });
+
+  it('installs the PolicyReport and ClusterPolicyReport CRDs (wgpolicyk8s.io/v1alpha2), kept on uninstall, unless turned off', () => {
+    const crds = byKind(render(), 'CustomResourceDefinition');
+    expect(crds.map((c) => `${c.spec.names.kind}/${c.spec.scope}/${c.spec.versions[0].name}`)).toEqual(['PolicyReport/Namespaced/v1alpha2', 'ClusterPolicyReport/Cluster/v1alpha2']);
+    for (const crd of crds) {
+      expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+      const results = crd.spec.versions[0].schema.openAPIV3Schema.properties.results.items.properties;
+      expect(Object.keys(results)).toEqual(expect.arrayContaining(['policy', 'rule', 'result', 'severity', 'message', 'resources', 'timestamp']));
+      expect(results.result.enum).toEqual(['pass', 'fail', 'warn', 'error', 'skip']);
+    }
+    expect(byKind(render(undefined, ['--set', 'reports.installCRDs=false']), 'CustomResourceDefinition')).toEqual([]);
+  });
+
+  it.each([
+    ['a wildcard resource', ['--set', 'cache.resources[0].apiGroup=apps', '--set', 'cache.resources[0].resource=*']],
+    ['a wildcard group', ['--set', 'cache.resources[0].apiGroup=*', '--set', 'cache.resources[0].resource=pods']],
+    ['a subresource', ['--set', 'cache.resources[0].apiGroup=apps', '--set', 'cache.resources[0].resource=deployments/scale']],
+  ])('refuses %s in cache.resources', (_what, args) => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', ...args]);
+    expect(r.status).not.toBe(0);
   });
 });

@@ -109,7 +109,13 @@ describe('the Helm chart', () => {
     ]) {
       expect(kinds).toContain(kind);
     }
-    expect(named('CustomResourceDefinition').map((crd) => crd.metadata.name).sort()).toEqual(['clusterkclruns.krm.kcl.dev', 'kclruns.krm.kcl.dev']);
+    // The report CRDs are templates (installed when absent): helm template renders them.
+    expect(named('CustomResourceDefinition').map((crd) => crd.metadata.name).sort()).toEqual([
+      'clusterkclruns.krm.kcl.dev',
+      'clusterpolicyreports.wgpolicyk8s.io',
+      'kclruns.krm.kcl.dev',
+      'policyreports.wgpolicyk8s.io',
+    ]);
   });
 
   it('is accepted by the API server: everything applied server-side, the webhook configurations as a server dry run', async () => {
@@ -167,7 +173,12 @@ describe('the Helm chart', () => {
       '--set', 'webhook.excludedNamespaces={e2e-never-sent}',
       '--set', 'webhook.timeoutSeconds=4',
       '--set', 'webhook.operations={CREATE,UPDATE}',
+      // Lookups and audit may read ConfigMaps: the chart grants get/list/watch on them, and its
+      // report RBAC lets the audit write the tenant's PolicyReport below.
+      '--set-json', 'cache.resources=[{"apiGroup":"","resource":"configmaps"}]',
     ]);
+    // The report CRDs, as the chart installs them when absent.
+    await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifests(...objects.filter((object) => object.kind === 'CustomResourceDefinition')) });
     expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
     const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
     await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
@@ -202,8 +213,11 @@ describe('the Helm chart', () => {
     // The webhook settings the chart's Deployment passes (its failure policies stay Ignore here:
     // a Fail webhook pointing at this short-lived process could block the rest of the suite).
     const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
-    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|excluded-namespaces|webhook-timeout-seconds|webhook-resources|webhook-operations)=/.test(arg));
-    expect(webhookArgs).toHaveLength(5);
+    const webhookArgs = deploymentArgs.filter((arg) =>
+      /^--(owner-cluster-role|excluded-namespaces|webhook-timeout-seconds|webhook-resources|webhook-operations|cache-resources|audit-interval-seconds|audit-debounce-seconds|audit-max-objects)=/.test(arg),
+    );
+    expect(webhookArgs).toHaveLength(9);
+    expect(webhookArgs).toContain('--cache-resources=configmaps');
     kclguard = await startKclguard({
       webhookName: fullName,
       serviceName: fullName,
@@ -244,6 +258,12 @@ describe('the Helm chart', () => {
     expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
     await create(manifests(configMap(tenant, 'stamped')));
     expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
+    // Background audit, as the chart's ServiceAccount: it reads the ConfigMap cache and writes the report.
+    await apply(manifests(...grant(tenant, 'may-validate', ['validate'], ['configmaps'])));
+    await apply(manifests(kclRun(tenant, 'audited', { mode: 'Validate', selector: { resourceKind: 'ConfigMap' }, source: 'assert True, "never"\n' })));
+    await waitForPolicyLoaded('kclrun', 'audited', tenant);
+    const reported = await eventually(async () => (await kubectl(['get', 'policyreport', 'kclguard', '-n', tenant], { allowFailure: true })).code === 0, { timeoutMs: 60_000 });
+    expect({ reported, output: reported ? '' : kclguard.output().slice(-3000) }).toEqual({ reported: true, output: '' });
     expect(kclguard.output()).not.toMatch(/forbidden/i);
 
   });

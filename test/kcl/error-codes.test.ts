@@ -5,6 +5,24 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { compile, compilePackage, ErrorCodes, memoryLoader, type CompileResult, type ErrorCode, type RunLimits } from '../../src/kcl/index.js';
+import { KUBE_MODULE, lookupClient, Lookups, parsePolicy, StaticLookupSource } from '../../src/engine/index.js';
+
+/**
+ * K9007-K9009 are a host module's refusals: produced here with kclguard's own `kube` module
+ * answering for a KCLRun that declares ConfigMaps only, in namespace team-a.
+ */
+function lookup(source: string): () => string {
+  return () => {
+    const parsed = parsePolicy({ apiVersion: 'krm.kcl.dev/v1alpha1', kind: 'KCLRun', metadata: { name: 'p', namespace: 'team-a' }, spec: { source, lookups: [{ apiVersion: 'v1', kind: 'ConfigMap' }] } });
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const lookups = new Lookups({ source: new StaticLookupSource([], () => ({ resource: 'configmaps', namespaced: true })), syncAuthorizer: () => true });
+    const host = lookupClient((policy, call, ms) => lookups.answerNow(policy, call, ms), lookups.limits)(parsed.policy, 0);
+    const compiled = compile(source, 'main.k', { hostModules: [KUBE_MODULE] });
+    if (!compiled.ok) return compiled.diagnostics[0]!.code;
+    const result = compiled.program.run({ limits: { clock: () => 0 }, host });
+    return result.ok ? 'ok' : result.diagnostic.code;
+  };
+}
 
 /** Runs read a clock that never moves unless given one: steps, not machine speed, end them. */
 function firstCode(compiled: CompileResult, limits: RunLimits = {}): string {
@@ -39,6 +57,10 @@ const PRODUCERS: Record<ErrorCode, () => string> = {
   K9004: program('a = [1] * 10000\n', { maxValueSize: 100 }),
   K9005: program('import file\n'),
   K9006: program('import regex\na = regex.match("aa", r"(a)\\1")\n'),
+  K9007: lookup('import kube\na = kube.list("v1", "Secret", "team-a")\n'),
+  K9008: lookup('import kube\na = kube.list("v1", "ConfigMap", "team-b")\n'),
+  // Without a host answering the module (the interpreter alone), a call fails with K9009.
+  K9009: () => firstCode(compile('import kube\na = kube.list("v1", "ConfigMap", "team-a")\n', 'main.k', { hostModules: [KUBE_MODULE] })),
 };
 
 describe('the KCL error catalogue', () => {

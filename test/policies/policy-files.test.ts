@@ -47,7 +47,7 @@ describe('example policies', () => {
     const namespaces = loadYamlDocs(join(POLICIES_DIR, 'namespaces.yaml')) as KubeObject[];
     expect(namespaces.every((n) => n.apiVersion === 'v1' && n.kind === 'Namespace')).toBe(true);
     const defined = new Set(namespaces.map((n) => n.metadata?.name));
-    const used = names.map((n) => (loadYamlDoc(join(POLICIES_DIR, n, 'policy.yaml')) as KclRunDoc).metadata?.namespace);
+    const used = names.map((n) => loadYamlDoc(join(POLICIES_DIR, n, 'policy.yaml')) as KclRunDoc).filter((p) => p.kind === 'KCLRun').map((p) => p.metadata?.namespace);
     expect(used.filter((ns) => !defined.has(ns))).toEqual([]);
   });
 });
@@ -84,11 +84,12 @@ describe.each(names)('%s', (name) => {
   const dir = join(POLICIES_DIR, name);
   const policy = loadYamlDoc(join(dir, 'policy.yaml')) as KclRunDoc;
 
-  test('policy.yaml is a KCLRun with inline source that the engine accepts', () => {
+  test('policy.yaml is a KCLRun (or a ClusterKCLRun with a ServiceAccount) with inline source that the engine accepts', () => {
     expect(policy.apiVersion).toBe('krm.kcl.dev/v1alpha1');
-    expect(policy.kind).toBe('KCLRun');
+    expect(['KCLRun', 'ClusterKCLRun']).toContain(policy.kind);
     expect(policy.metadata?.name).toBe(name);
-    expect(typeof policy.metadata?.namespace).toBe('string');
+    if (policy.kind === 'KCLRun') expect(typeof policy.metadata?.namespace).toBe('string');
+    else expect(typeof policy.spec?.serviceAccountNamespace).toBe('string');
     expect(typeof policy.spec?.source).toBe('string');
     expect(String(policy.spec?.source).trim()).not.toBe('');
     expect(policy.spec?.mode === 'Auto' || policy.spec?.mode === 'Validate').toBe(true);
@@ -122,7 +123,8 @@ describe.each(names)('%s', (name) => {
       ...testFile.policies,
       ...(testFile.namespaces ?? []),
       ...(testFile.rbac ?? []),
-      ...testFile.cases.flatMap(caseFiles),
+      ...(testFile.lookups ?? []),
+      ...testFile.cases.flatMap((c) => [...caseFiles(c), ...(c.lookups ?? [])]),
     ];
     expect(referenced.filter((f) => !existsSync(join(dir, f)))).toEqual([]);
     for (const testCase of testFile.cases) {
@@ -163,7 +165,7 @@ describe.each(names)('%s', (name) => {
       const labels = object.metadata?.labels ?? {};
       if (kinds && !kinds.includes(String(object.kind))) problems.push(`${testCase.name}: kind ${object.kind}`);
       if (!operations.includes(caseOperation(testCase))) problems.push(`${testCase.name}: operation ${caseOperation(testCase)}`);
-      if (object.metadata?.namespace !== policy.metadata?.namespace) {
+      if (policy.kind === 'KCLRun' && object.metadata?.namespace !== policy.metadata?.namespace) {
         problems.push(`${testCase.name}: namespace ${object.metadata?.namespace}`);
       }
       for (const [key, value] of Object.entries(matchLabels)) {

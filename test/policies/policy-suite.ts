@@ -149,6 +149,19 @@ export function selectorKinds(policy: KclRunDoc): string[] | undefined {
 }
 
 /** Operations a selector admits; DESIGN.md's default is CREATE and UPDATE. */
+/**
+ * The objects `kube.get` / `kube.list` read in a case: the case's `lookups` files, else the test
+ * file's (`kind: List` unpacked) — what scripts/policy-expectations.py hands the reference's stub.
+ */
+export function lookupObjects(suite: PolicySuite, testCase: TestCase): KubeObject[] {
+  const unpack = (doc: unknown): KubeObject[] => {
+    const o = doc as KubeObject & { items?: unknown };
+    return String(o.kind ?? '').endsWith('List') && Array.isArray(o.items) ? o.items.flatMap(unpack) : [o];
+  };
+  const paths = testCase.lookups ?? suite.testFile.lookups ?? [];
+  return paths.flatMap((p) => loadYamlDocs(join(suite.dir, p))).flatMap(unpack);
+}
+
 export function selectorOperations(policy: KclRunDoc): string[] {
   return [...(policy.spec?.selector?.operations ?? ['CREATE', 'UPDATE'])];
 }

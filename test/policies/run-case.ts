@@ -15,7 +15,13 @@ import {
   type Program,
   type Value,
 } from '../../src/kcl/index.js';
-import { admittedPath, buildOptions, loadYamlDoc, type CaseResult, type KclRunDoc, type KubeObject, type PolicySuite, type TestCase } from './policy-suite.js';
+import { admittedPath, buildOptions, loadYamlDoc, lookupObjects, type CaseResult, type KclRunDoc, type KubeObject, type PolicySuite, type TestCase } from './policy-suite.js';
+import { KUBE_MODULE } from '../../src/engine/lookups/kube-module.js';
+import { lookupClient } from '../../src/engine/lookups/lookup-client.js';
+import { StaticLookupSource } from '../../src/engine/lookups/lookup-source.js';
+import { Lookups } from '../../src/engine/lookups/lookups.js';
+import { parsePolicy } from '../../src/engine/schema.js';
+import { offlineKindInfo } from '../../src/cli/author/request.js';
 
 /** Diagnostics that mean "the object breaks the rule": a failed assert or schema check. */
 const VIOLATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E3M41', 'E3M40']);
@@ -30,7 +36,8 @@ export interface CompiledSuite {
 
 export function compileSuite(suite: PolicySuite): CompiledSuite {
   const policy = loadYamlDoc(join(suite.dir, suite.testFile.policies[0])) as KclRunDoc;
-  const compiled = compile(String(policy.spec?.source ?? ''), `${suite.name}/policy.yaml#spec.source`);
+  // Policies may `import kube`: the module is there, answered per case from its lookup objects.
+  const compiled = compile(String(policy.spec?.source ?? ''), `${suite.name}/policy.yaml#spec.source`, { hostModules: [KUBE_MODULE] });
   if (compiled.ok) return { suite, policy, program: compiled.program };
   return { suite, policy, compileError: compiled.diagnostics.map(formatDiagnosticShort).join('\n') };
 }
@@ -48,6 +55,17 @@ function diagnosticText(d: Diagnostic): string {
   return [d.message, ...(d.related ?? []).map((r) => r.message)].join('\n');
 }
 
+/**
+ * kube.get / kube.list over the case's lookup objects, as kclguard answers them (declared kinds,
+ * the policy's namespace; no RBAC at this level — the reference's stub has none either).
+ */
+function kubeHost(compiled: CompiledSuite, testCase: TestCase) {
+  const parsed = parsePolicy(compiled.policy);
+  if (!parsed.ok) return undefined;
+  const lookups = new Lookups({ source: new StaticLookupSource(lookupObjects(compiled.suite, testCase), offlineKindInfo), syncAuthorizer: () => true });
+  return lookupClient((policy, call, ms) => lookups.answerNow(policy, call, ms), lookups.limits)(parsed.policy, 0);
+}
+
 export function runCase(compiled: CompiledSuite, testCase: TestCase): Outcome {
   if (!compiled.program) return { result: 'failed', message: compiled.compileError };
   const admitted = loadYamlDoc(join(compiled.suite.dir, admittedPath(testCase))) as KubeObject;
@@ -55,7 +73,7 @@ export function runCase(compiled: CompiledSuite, testCase: TestCase): Outcome {
   for (const [key, value] of Object.entries(buildOptions(compiled.policy, testCase, admitted))) {
     options[key] = toKcl(value);
   }
-  const run = compiled.program.run({ options });
+  const run = compiled.program.run({ options, host: kubeHost(compiled, testCase) });
   if (!run.ok) {
     const { diagnostic } = run;
     return {

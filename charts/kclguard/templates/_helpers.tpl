@@ -91,3 +91,15 @@ failurePolicy Fail cannot stop the cluster from healing itself.
 {{- define "kclguard.selfRegister" -}}
 {{- if or .Values.webhook.selfRegister (eq .Values.webhook.mode "narrowed") }}true{{ end -}}
 {{- end }}
+
+{{/*
+The resources kclguard may cache, as serve --cache-resources takes them (resource.group, or
+"none"): the same list the ClusterRole grants get/list/watch on.
+*/}}
+{{- define "kclguard.cacheResources" -}}
+{{- $names := list -}}
+{{- range .Values.cache.resources -}}
+{{- $names = append $names (ternary .resource (printf "%s.%s" .resource .apiGroup) (eq .apiGroup "")) -}}
+{{- end -}}
+{{- if $names }}{{ join "," $names }}{{ else }}none{{ end -}}
+{{- end -}}

@@ -5,7 +5,7 @@
  * files compiled as the packages they belong to.
  */
 import { ErrorCodes, compile, type Diagnostic } from '../../kcl/index.js';
-import { isOciSource, kclCompiler, needsResolution, parsePolicy, type PolicyDefinition, type SourceResolver } from '../../engine/index.js';
+import { isOciSource, kclCompiler, KUBE_MODULE, needsResolution, parsePolicy, type PolicyDefinition, type SourceResolver } from '../../engine/index.js';
 import { isCliError } from '../errors.js';
 import { parseYamlDocs, readText } from './files.js';
 import { readdirSync } from 'node:fs';
@@ -117,7 +117,8 @@ async function checkYaml(file: string, named: boolean, resolver: SourceResolver 
     ];
     for (const [source, path] of programs) {
       if (source === undefined || isOciSource(source)) continue;
-      const compiled = compile(source, file);
+      // As the engine compiles a policy's programs: `import kube` resolves (calls are answered per run).
+      const compiled = compile(source, file, { hostModules: [KUBE_MODULE] });
       if (compiled.ok) continue;
       const segments = sourceSegments(file, document, source, path);
       for (const d of compiled.diagnostics) diagnostics.push(fromKcl(remapDiagnostic(d, segments), file, policy.identity.key));

@@ -20,10 +20,11 @@
  * | output differs (mode Validate)   | unchanged                   | warning (output ignored)   |
  */
 import { ErrorCodes, formatDiagnosticShort } from '../../kcl/index.js';
-import { kclCompiler, matchesResourceRules, programFilename, whyNotSelected, type EngineRequest, type PolicyDefinition, type PolicyProgram, type SourceResolver } from '../../engine/index.js';
+import { kclCompiler, matchesResourceRules, programFilename, whyNotSelected, lookupClient, Lookups, StaticLookupSource, type EngineRequest, type PolicyDefinition, type PolicyProgram, type SourceResolver } from '../../engine/index.js';
 import { isObject } from './files.js';
 import { compilePolicies } from './offline-engine.js';
-import { buildAdmissionRequest, engineRequestFor } from './request.js';
+import { buildAdmissionRequest, engineRequestFor, offlineKindInfo } from './request.js';
+import type { HostCallHandler } from '../../kcl/index.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -110,13 +111,22 @@ function violationResult(policy: PolicyDefinition, message: string): KrmResult {
   return { severity, message: actions.includes('Deny') ? message : `${message} [validationActions ${actions.join(', ')}]` };
 }
 
-function runProgram(policy: PolicyDefinition, program: PolicyProgram, given: JsonObject[], manifest: JsonObject): { items?: unknown[]; result?: KrmResult } {
+/**
+ * Lookups of a function run read the ResourceList's own items plus the `--lookup` objects: the
+ * package is the cluster a function sees. There is no RBAC offline here: every read is allowed.
+ */
+function functionLookups(policy: PolicyDefinition, items: readonly unknown[], extra: readonly unknown[]): HostCallHandler {
+  const lookups = new Lookups({ source: new StaticLookupSource([...items, ...extra], offlineKindInfo), syncAuthorizer: () => true });
+  return lookupClient((p, call, ms) => lookups.answerNow(p, call, ms), lookups.limits)(policy, 0);
+}
+
+function runProgram(policy: PolicyDefinition, program: PolicyProgram, given: JsonObject[], manifest: JsonObject, host: HostCallHandler): { items?: unknown[]; result?: KrmResult } {
   const options = {
     items: given,
     params: policy.spec.params,
     resource_list: { apiVersion: RESOURCE_LIST_API_VERSION, kind: 'ResourceList', items: given, functionConfig: manifest },
   };
-  const run = program.run(options, { timeoutMs: policy.spec.timeoutMillis });
+  const run = program.run(options, { timeoutMs: policy.spec.timeoutMillis }, undefined, host);
   if (!run.ok) {
     const d = run.diagnostic;
     if (VIOLATIONS.has(d.code)) return { result: violationResult(policy, `${d.message} (policy ${policy.identity.key}, ${d.code} ${ErrorCodes[d.code]})`) };
@@ -131,7 +141,7 @@ function changed(a: readonly unknown[], b: readonly unknown[]): boolean {
   return JSON.stringify(a) !== JSON.stringify(b);
 }
 
-export async function runFunction(functionConfig: JsonObject, items: readonly unknown[], resolver?: SourceResolver): Promise<FunctionOutput> {
+export async function runFunction(functionConfig: JsonObject, items: readonly unknown[], resolver?: SourceResolver, lookupObjects: readonly unknown[] = []): Promise<FunctionOutput> {
   // The engine validates the manifest and resolves an oci:// source (either failing is an input
   // error, exit 2); the program runs here, once, rather than per item through the admission handler.
   const snapshot = (await compilePolicies([{ doc: functionConfig, origin: 'functionConfig' }], resolver)).snapshot();
@@ -154,7 +164,7 @@ export async function runFunction(functionConfig: JsonObject, items: readonly un
   if (difference) results.push(difference);
   // A source that does not compile fails like a program that fails, under failureAction.
   const { items: produced, result } = compiled.ok
-    ? runProgram(policy, compiled.program, given, functionConfig)
+    ? runProgram(policy, compiled.program, given, functionConfig, functionLookups(policy, items, lookupObjects))
     : { items: undefined, result: failureResult(policy, compiled.diagnostics.map((d) => formatDiagnosticShort(d)).join('; ')) };
   if (result) results.push(result);
   let outItems: unknown[] = [...items];

@@ -12,8 +12,13 @@ import {
   createAdmissionHandler,
   InProcessExecutor,
   kclCompiler,
+  Lookups,
   PolicySet,
+  serviceAccountUser,
+  StaticLookupSource,
   StaticNamespaceLookup,
+  type LookupResponder,
+  type SyncAuthorizer,
   type AuthorizationAttributes,
   type Authorizer,
   type EngineDecision,
@@ -34,7 +39,7 @@ import {
 import { RbacIndex, rbacAuthorizer, rbacExemptCheck } from '../../engine/index.js';
 import { DENIAL_STATUS } from '../../admission/index.js';
 import type { AdmissionRequest } from '../../admission/index.js';
-import { engineRequestFor } from './request.js';
+import { engineRequestFor, offlineKindInfo } from './request.js';
 import { InputError } from '../errors.js';
 import { positionRewriter } from './policy-positions.js';
 
@@ -82,6 +87,8 @@ export interface OfflineEngineOptions {
   readonly rbac?: RbacIndex;
   /** Pulls oci:// sources and spec.dependencies (the registries are asked, as when the webhook loads them). */
   readonly resolver?: SourceResolver;
+  /** The objects `kube.get` / `kube.list` read (the cluster as the test describes it). */
+  readonly lookups?: readonly unknown[];
 }
 
 const POLICY_API_PREFIX = 'krm.kcl.dev/';
@@ -121,6 +128,8 @@ export class OfflineEngine {
   readonly snapshot: PolicySnapshot;
   private readonly namespaces: StaticNamespaceLookup;
   private readonly rbac?: RbacIndex;
+  private readonly lookupObjects: StaticLookupSource;
+  private readonly lookupCount: number;
   /** Rewrites `<key>.k:L:C` in reasons into the policy file's own line:col. */
   private readonly positions: (text: string) => string;
 
@@ -132,6 +141,8 @@ export class OfflineEngine {
     this.positions = positionRewriter(this.snapshot.policies);
     this.namespaces = new StaticNamespaceLookup(options.namespaces ?? []);
     this.rbac = options.rbac;
+    this.lookupObjects = new StaticLookupSource(options.lookups ?? [], offlineKindInfo);
+    this.lookupCount = options.lookups?.length ?? 0;
   }
 
   static async create(options: OfflineEngineOptions): Promise<OfflineEngine> {
@@ -165,6 +176,7 @@ export class OfflineEngine {
       },
     };
     const authorizer = this.tracingAuthorizer(trace);
+    this.policySet.executor.serveLookups?.(this.tracingLookups(trace));
     const handler = createAdmissionHandler({ policies: this.policySet, authorizer, exempt: this.tracingExempt(trace), namespaces: this.namespaces, logger });
 
     trace.push(
@@ -222,6 +234,31 @@ export class OfflineEngine {
       };
     }
     return rbacAuthorizer(this.rbac, (sa, a, d) => note(sa, a, d.allowed, d.grantedBy));
+  }
+
+  /**
+   * Lookups answered from the given objects, authorized for the ServiceAccount from the same
+   * RBAC manifests (get / list verbs; allow-all without them), every call traced.
+   */
+  private tracingLookups(trace: string[]): LookupResponder {
+    const check: SyncAuthorizer = (sa, a) => {
+      const decision = this.rbac ? this.rbac.decide(serviceAccountUser(sa), a) : { allowed: true, grantedBy: 'allow-all' };
+      trace.push(`  ServiceAccount ${sa.namespace}/${sa.name} may ${describeAttributes(a)}: ${decision.allowed ? 'yes' : 'no'}${decision.grantedBy ? ` (${decision.grantedBy})` : ''}`);
+      return decision.allowed;
+    };
+    const lookups = new Lookups({ source: this.lookupObjects, syncAuthorizer: check });
+    const count = this.lookupCount;
+    return {
+      limits: lookups.limits,
+      answer: (policy, call, ms) => lookups.answer(policy, call, ms),
+      answerNow: (policy, call, ms) => {
+        const answer = lookups.answerNow(policy, call, ms);
+        const args = call.args.map((a) => JSON.stringify(a)).join(', ');
+        const result = !answer.ok ? `${answer.code} ${answer.message}` : Array.isArray(answer.value) ? `${answer.value.length} object(s)` : answer.value === null ? 'None' : '1 object';
+        trace.push(`  ${policy.identity.key}: kube.${call.function}(${args}) -> ${result} (from ${count} lookup object(s))`);
+        return answer;
+      },
+    };
   }
 
   /** The `exempt` check from the same RBAC manifests (allow-all without them), traced. */

@@ -21,6 +21,18 @@ const CLUSTER_SCOPED_KINDS = new Set([
   'ClusterKCLRun', 'FlowSchema', 'PriorityLevelConfiguration',
 ]);
 
+export function isClusterScopedKind(kind: string): boolean {
+  return CLUSTER_SCOPED_KINDS.has(kind);
+}
+
+/**
+ * A kind's resource and scope offline, where there is no discovery: the naming heuristic and the
+ * built-in cluster-scoped kinds (a cluster-scoped CRD counts as namespaced here).
+ */
+export function offlineKindInfo(kind: { kind: string }): { resource: string; namespaced: boolean } {
+  return { resource: guessResource(kind.kind), namespaced: !CLUSTER_SCOPED_KINDS.has(kind.kind) };
+}
+
 /** Plurals the Kubernetes naming heuristic gets wrong. */
 const IRREGULAR_RESOURCES: Readonly<Record<string, string>> = { Endpoints: 'endpoints' };
 

@@ -22,6 +22,8 @@ export interface TestCaseSpec {
   readonly oldResource?: string;
   readonly params?: unknown;
   readonly userInfo?: { readonly username: string; readonly groups?: readonly string[] };
+  /** The objects lookups read in this case, instead of the file's `lookups` (`[]`: none). */
+  readonly lookups?: readonly string[];
   readonly expect: {
     readonly result: CaseResult;
     readonly policy?: string;
@@ -40,6 +42,8 @@ export interface TestFileSpec {
   readonly policies: readonly string[];
   readonly namespaces?: readonly string[];
   readonly rbac?: readonly string[];
+  /** Files (or directories) of the objects `kube.get` / `kube.list` read. */
+  readonly lookups?: readonly string[];
   readonly cases: readonly TestCaseSpec[];
 }
 
@@ -56,6 +60,7 @@ export const ENGINE_TEST_FILE_SCHEMA = {
     policies: { ...fileList, minItems: 1 },
     namespaces: fileList,
     rbac: fileList,
+    lookups: fileList,
     cases: {
       type: 'array',
       minItems: 1,
@@ -69,6 +74,7 @@ export const ENGINE_TEST_FILE_SCHEMA = {
           operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
           oldResource: { type: 'string', minLength: 1 },
           params: {},
+          lookups: fileList,
           userInfo: {
             type: 'object',
             additionalProperties: false,

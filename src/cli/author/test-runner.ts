@@ -9,6 +9,7 @@ import { describeCliError, InputError } from '../errors.js';
 import { isObject, readSingleObject, readYamlDocs } from './files.js';
 import { isNamespaceDocument, isPolicyDocument, OfflineEngine, type OfflineResult, type PolicyReport } from './offline-engine.js';
 import { loadRbac } from './rbac-files.js';
+import { loadLookupObjects } from './lookup-files.js';
 import { buildAdmissionRequest } from './request.js';
 import { loadTestFile, resolveIn, type LoadedTestFile, type TestCaseSpec } from './test-file.js';
 
@@ -25,6 +26,8 @@ interface FileContext {
   readonly policies: readonly PolicyDocument[];
   readonly namespaces: readonly unknown[];
   readonly rbac?: RbacIndex;
+  /** The objects lookups read in every case (the file's `lookups:`). */
+  readonly lookups: readonly unknown[];
 }
 
 function loadContext(file: LoadedTestFile): FileContext {
@@ -40,7 +43,8 @@ function loadContext(file: LoadedTestFile): FileContext {
   }
   for (const relative of file.spec.namespaces ?? []) namespaces.push(...readYamlDocs(resolveIn(file, relative)).filter(isNamespaceDocument));
   const rbac = file.spec.rbac && file.spec.rbac.length > 0 ? loadRbac(file.spec.rbac.map((r) => resolveIn(file, r))) : undefined;
-  return { file, policies, namespaces, rbac };
+  const lookups = loadLookupObjects((file.spec.lookups ?? []).map((l) => resolveIn(file, l)));
+  return { file, policies, namespaces, rbac, lookups };
 }
 
 /** The policies with `spec.params` replaced by the case's params (every policy of the file). */
@@ -111,7 +115,9 @@ export interface TestRunOptions {
 
 async function runCase(ctx: FileContext, testCase: TestCaseSpec, options: TestRunOptions): Promise<string[]> {
   const policies = 'params' in testCase ? withParams(ctx.policies, testCase.params) : ctx.policies;
-  const engine = await OfflineEngine.create({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac, ...(options.resolver ? { resolver: options.resolver } : {}) });
+  // A case's own `lookups` replace the file's, as its `params` replace the policy's.
+  const lookups = testCase.lookups ? loadLookupObjects(testCase.lookups.map((l) => resolveIn(ctx.file, l))) : ctx.lookups;
+  const engine = await OfflineEngine.create({ policies, namespaces: ctx.namespaces, rbac: ctx.rbac, lookups, ...(options.resolver ? { resolver: options.resolver } : {}) });
   const operation = testCase.operation ?? 'CREATE';
   const object = testCase.resource !== undefined && operation !== 'DELETE' ? readSingleObject(resolveIn(ctx.file, testCase.resource), 'resource') : undefined;
   const old = testCase.oldResource !== undefined ? readSingleObject(resolveIn(ctx.file, testCase.oldResource), 'old resource') : undefined;

@@ -18,8 +18,9 @@ export const HEAVY_AFTER_STOP_MS = 5 * 60_000;
 /** Weight of the newest run in the running average. */
 const EWMA_WEIGHT = 0.2;
 
-export type Lane = 'light' | 'heavy';
-export const LANES: readonly Lane[] = ['light', 'heavy'];
+/** `background`: background audit's jobs, which run only when no admission job waits. */
+export type Lane = 'light' | 'heavy' | 'background';
+export const LANES: readonly Lane[] = ['light', 'heavy', 'background'];
 
 interface Cost {
   averageMs: number;

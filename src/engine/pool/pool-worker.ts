@@ -6,6 +6,8 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { createProgressBuffer, readProgress, type ProgressReading } from './progress.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { createLookupBridge, type LookupRequest } from './lookup-bridge.js';
+import type { LookupAnswer } from '../lookups/lookups.js';
 
 export type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
 export const WORKER_STATES: readonly WorkerState[] = ['starting', 'idle', 'busy', 'dead'];
@@ -34,6 +36,8 @@ export interface PoolWorkerOptions {
   readonly compilerModule?: string;
   readonly resourceLimits: ResourceLimits;
   readonly onExit: (worker: PoolWorker, cause: ExitCause) => void;
+  /** Answers the worker's lookups (main thread). */
+  readonly onLookup: (request: LookupRequest) => Promise<LookupAnswer>;
 }
 
 export class PoolWorker {
@@ -51,13 +55,16 @@ export class PoolWorker {
   readonly exited: Promise<void>;
 
   constructor(private readonly options: PoolWorkerOptions) {
+    const lookups = createLookupBridge();
     const config: WorkerConfig = {
+      lookups: lookups.worker,
       progress: this.progress,
       epoch: options.epoch,
       compileBudgetMs: options.compileBudgetMs,
       ...(options.compilerModule ? { compilerModule: options.compilerModule } : {}),
     };
-    this.thread = new Worker(options.script, { workerData: config, resourceLimits: options.resourceLimits });
+    this.thread = new Worker(options.script, { workerData: config, transferList: lookups.transferList, resourceLimits: options.resourceLimits });
+    lookups.serve(options.onLookup);
     this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker): void => {

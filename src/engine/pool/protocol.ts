@@ -6,6 +6,7 @@
  */
 import { admissionParts } from '../contract.js';
 import type { CompileOutcome, ExecutablePolicy, RunJob, RunReport } from '../executor.js';
+import type { WorkerLookupPorts } from './lookup-bridge.js';
 
 export type ToWorker =
   | { readonly type: 'prepare'; readonly id: number; readonly generation: number; readonly policies: readonly ExecutablePolicy[] }
@@ -30,6 +31,8 @@ export interface WorkerConfig {
   readonly epoch: number;
   /** Budget reported for compiling one policy. */
   readonly compileBudgetMs: number;
+  /** The worker's end of its lookup bridge (lookup-bridge.ts). */
+  readonly lookups?: WorkerLookupPorts;
 }
 
 /**

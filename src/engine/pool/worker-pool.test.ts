@@ -207,4 +207,22 @@ describe('lanes', () => {
     expect(order.indexOf('light')).toBeLessThan(order.lastIndexOf('slow'));
     expect(order[0]).toBe('light');
   });
+
+  it('runs background (audit) jobs only beside admission, on at most half the workers', async () => {
+    const lanes: string[] = [];
+    const p = pool({ size: 2, observer: { onQueueWait: (lane) => lanes.push(lane) } });
+    const audit = policy('audit', { busyMs: 50 }, { timeoutMillis: 1000 });
+    const admit = policy('admit', {});
+    await p.prepare(1, [audit, admit]);
+    lanes.length = 0; // the probe compile
+    const background = (): RunJob => ({ ...job(1, [audit]), request: { ...request(), background: true } });
+    const order: string[] = [];
+    const audits = [1, 2, 3].map((i) => p.run(background()).then(() => order.push(`audit${i}`)));
+    const admission = p.run(job(1, [admit])).then(() => order.push('admit'));
+    await Promise.all([...audits, admission]);
+    // One background job took a worker; the others waited while the admission job took the other.
+    expect(lanes.slice(0, 2)).toEqual(['background', 'light']);
+    expect(lanes.filter((l) => l === 'background')).toHaveLength(3);
+    expect(order[0]).toBe('admit');
+  });
 });

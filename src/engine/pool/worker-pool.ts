@@ -25,6 +25,8 @@ import { plainFailure } from '../run-policy.js';
 import { CostTracker, heavyLimits, type Lane } from './lanes.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
+import type { LookupRequest } from './lookup-bridge.js';
+import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -115,6 +117,7 @@ export class WorkerPool implements PolicyExecutor {
   private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
+  private lookups: LookupResponder | undefined;
 
   constructor(private readonly options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? defaultPoolSize());
@@ -199,6 +202,20 @@ export class WorkerPool implements PolicyExecutor {
     );
   }
 
+  /** Workers' lookups are answered on this thread by `responder` (see lookup-bridge.ts). */
+  serveLookups(responder: LookupResponder): void {
+    this.lookups = responder;
+  }
+
+  /** The policy is found in the generation the job runs on: the worker's word is only a key. */
+  private answerLookup(request: LookupRequest): Promise<LookupAnswer> {
+    const definition = this.live.get(request.generation)?.find((p) => p.definition.identity.key === request.policy)?.definition;
+    const what = `kube.${request.call.function}()`;
+    if (!definition) return Promise.resolve({ ok: false, code: 'K9009', message: `${what}: policy ${request.policy} is not loaded` });
+    if (!this.lookups) return Promise.resolve({ ok: false, code: 'K9009', message: `${what}: lookups are not available here (kclguard serves no cluster)` });
+    return this.lookups.answer(definition, request.call, request.remainingMs);
+  }
+
   // ------------------------------------------------------------------ compiling
 
   private compileAll(policies: readonly ExecutablePolicy[], deadline?: number): Promise<CompileOutcome[]> {
@@ -236,6 +253,7 @@ export class WorkerPool implements PolicyExecutor {
       ...(this.options.compilerModule ? { compilerModule: this.options.compilerModule } : {}),
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(heapMb / 4))) },
       onExit: (exited, cause) => this.onExit(slot, exited, cause),
+      onLookup: (request) => this.answerLookup(request),
     });
     this.slots[slot] = worker;
     this.reportWorkers();
@@ -301,6 +319,7 @@ export class WorkerPool implements PolicyExecutor {
   /** Compiles and jobs with a heavy policy go to the heavy lane (lanes.ts). */
   private placement(entry: Entry): Placement {
     if (entry.task.kind === 'compile') return { lane: 'heavy', probation: [] };
+    if (entry.task.job.request.background) return { lane: 'background', probation: [] };
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
     const keys = entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known));
@@ -323,9 +342,22 @@ export class WorkerPool implements PolicyExecutor {
   /**
    * The next entry this worker may take, oldest first: a light job, or else a heavy job or compile
    * within the heavy lane's limits; a job with a policy on probation only while that policy has
-   * fewer jobs running than one heavy policy may have.
+   * fewer jobs running than one heavy policy may have. Background jobs (audit) only when nothing
+   * else may start, and on at most as many workers as the heavy lane, so admission always finds
+   * workers of its own.
    */
   private next(worker: PoolWorker): Entry | undefined {
+    return this.nextForAdmission(worker) ?? this.nextInBackground(worker);
+  }
+
+  private nextInBackground(worker: PoolWorker): Entry | undefined {
+    const running = [...this.running.values()].filter((e) => e.lane === 'background').length;
+    if (running >= this.limits.lane) return undefined;
+    const index = this.queue.findIndex((e) => e.task.kind === 'run' && e.task.job.request.background && worker.generations.has(e.task.job.generation));
+    return index < 0 ? undefined : this.take(index, { lane: 'background', probation: [] });
+  }
+
+  private nextForAdmission(worker: PoolWorker): Entry | undefined {
     const running = [...this.running.values()];
     const runningWith = (key: string): number => running.filter((e) => e.task.kind === 'run' && e.task.job.policies.some((p) => p.key === key)).length;
     const heavyRunning = running.filter((e) => e.lane === 'heavy');
@@ -335,6 +367,7 @@ export class WorkerPool implements PolicyExecutor {
       const entry = this.queue[index]!;
       if (entry.task.kind === 'run' && !worker.generations.has(entry.task.job.generation)) continue;
       const placement = this.placement(entry);
+      if (placement.lane === 'background') continue;
       if (placement.probation.some((key) => runningWith(key) >= this.limits.perPolicy)) continue;
       if (placement.lane === 'light') return this.take(index, placement);
       if (heavyCandidate || heavyFull) continue;

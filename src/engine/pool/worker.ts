@@ -10,6 +10,7 @@ import { deepFreeze } from '../schema.js';
 import { kclCompiler } from '../kcl-compiler.js';
 import type { PolicyCompiler } from '../policy-compiler.js';
 import { progressWriter } from './progress.js';
+import { workerLookupClient } from './lookup-bridge.js';
 import { decodeJob, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
 
 const config = workerData as WorkerConfig;
@@ -24,6 +25,7 @@ const executor = new InProcessExecutor({
   compiler: await loadCompiler(),
   progress: progressWriter(config.progress, config.epoch),
   compileBudgetMs: config.compileBudgetMs,
+  ...(config.lookups ? { lookupClient: workerLookupClient(config.lookups) } : {}),
 });
 
 function post(message: FromWorker): void {

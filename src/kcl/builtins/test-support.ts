@@ -51,6 +51,9 @@ export class TestContext implements BuiltinContext {
   textBudget(what = 'string'): TextBudget {
     return new TextBudget(this.maxStringBytes, this, what, this.callSpan);
   }
+  hostCall(call: { module: string; function: string }): Value {
+    throw kclError('K9009', `${call.module}.${call.function}(): no host in builtin tests`, this.callSpan);
+  }
 }
 
 /** Decodes fixture values: {$f} float, {$u} unit, {$undef}, {$fn} identity function, {$d} dict. */

@@ -156,8 +156,11 @@ function planAssert(p: Planner, s: ast.AssertStmt): Exec {
   const display = p.host.display;
   return (env) => {
     if (ifCond && !truthy(ifCond(env))) return;
-    if (truthy(test(env))) return;
+    const holds = truthy(test(env));
+    // As the reference does, the message is evaluated even when the assertion holds (an error in
+    // it fails the run either way); the condition comes first.
     const m = msg ? msg(env) : '';
+    if (holds) return;
     throw kclError('E3M41', typeof m === 'string' ? m : display(m, env.st.textBudget('assert message', span)), span);
   };
 }

@@ -4,8 +4,9 @@
  * a compiled program holds no mutable state between runs.
  */
 import type { BuiltinContext } from '../builtin-context.js';
-import type { LogEntry, LogLevel, RunLimits } from '../api-types.js';
+import type { HostAnswer, HostCall, HostCallHandler, LogEntry, LogLevel, RunLimits } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
+import { chargeJson, toKcl } from '../convert.js';
 import { ELEMENT_BYTES, TextBudget, sizeError, stepsForBytes } from '../budget.js';
 import type { Span } from '../span.js';
 import type { Env } from './env.js';
@@ -64,6 +65,7 @@ export class RunState implements BuiltinContext {
     private readonly options: Readonly<Record<string, Value>>,
     private readonly onPrint: ((line: string) => void) | undefined,
     private readonly onLog?: (level: LogLevel, message: string) => void,
+    private readonly host?: HostCallHandler,
   ) {
     this.maxSteps = limits?.maxSteps ?? DEFAULT_LIMITS.maxSteps;
     this.maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
@@ -184,6 +186,25 @@ export class RunState implements BuiltinContext {
   log(level: LogLevel, message: string): void {
     if (this.onLog) this.onLog(level, message);
     else this.logEntries.push({ level, message });
+  }
+
+  hostCall(call: Omit<HostCall, 'remainingMs'>): Value {
+    const what = `${call.module}.${call.function}()`;
+    if (!this.host) throw kclError('K9009', `${what}: module ${call.module} is not available here (nothing answers its calls)`, this.here());
+    const remainingMs = this.deadline - this.now();
+    if (remainingMs <= 0) throw kclError('K9003', `evaluation exceeded the time budget of ${this.timeoutMs} ms`, this.here());
+    let answer: HostAnswer;
+    try {
+      answer = this.host({ ...call, remainingMs });
+    } catch (e) {
+      throw kclError('K9009', `${what}: the host could not answer: ${e instanceof Error ? e.message : String(e)}`, this.here());
+    }
+    // Waiting for the answer is part of the run: it counts against the time budget.
+    if (this.now() > this.deadline) throw kclError('K9003', `evaluation exceeded the time budget of ${this.timeoutMs} ms (waiting for ${what})`, this.here());
+    if (!answer.ok) throw kclError(answer.code, answer.message, this.here());
+    // The answer becomes values of this run: counted like values the program builds itself.
+    chargeJson(answer.value, this);
+    return toKcl(answer.value);
   }
 
   /** Set by the evaluator once the call machinery exists (avoids an import cycle). */

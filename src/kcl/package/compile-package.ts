@@ -9,11 +9,13 @@
  * Kubernetes schema package costs its compile time once, not once per policy.
  */
 import type * as ast from '../ast.js';
-import type { CompileResult } from '../api-types.js';
+import type { CompileResult, HostModuleSpec } from '../api-types.js';
 import { diagnostic, type Diagnostic } from '../diagnostics.js';
 import { ModuleOwner } from '../eval/module-scope.js';
 import { planUnit, programOf, type ModuleUnit } from '../program.js';
-import { defaultHost } from '../eval/host.js';
+import { hostFor } from '../eval/host.js';
+import { hostModulesKey } from '../builtins/host-module.js';
+import type { Host } from '../eval/planner.js';
 import { dirname, joinPath, normalizePath, type PackageLoader } from './loader.js';
 import {
   dependencyRoots,
@@ -38,6 +40,8 @@ export interface PackageOptions {
   readonly externalPackages?: Readonly<Record<string, string>>;
   /** Where downloaded dependencies live (`<home>/<name>_<version>`), as `$KCL_PKG_PATH`. */
   readonly packageHome?: string;
+  /** Modules the host provides (CompileOptions.hostModules), importable from every module. */
+  readonly hostModules?: readonly HostModuleSpec[];
 }
 
 /**
@@ -53,12 +57,17 @@ class PackageCompile {
   private readonly packages = new Map<string, PackageInfo>();
   private readonly packageDeps = new Map<PackageInfo, ReadonlyMap<string, string | string[]>>();
   readonly ctx: LocateContext;
+  private readonly host: Host;
+  /** Distinguishes plans made with different host modules in the shared cache. */
+  private readonly hostKey: string;
 
   constructor(
     readonly loader: PackageLoader,
     readonly main: PackageInfo,
     private readonly options: PackageOptions,
   ) {
+    this.host = hostFor(options.hostModules);
+    this.hostKey = options.hostModules?.length ? hostModulesKey(options.hostModules) : '';
     this.ctx = {
       loader,
       main,
@@ -109,7 +118,7 @@ class PackageCompile {
     const resolved = new Map<ast.ImportStmt, ModuleUnit | Diagnostic[]>();
     for (const module of modules) {
       for (const stmt of module.body) {
-        if (stmt.kind !== 'ImportStmt' || (!stmt.path.startsWith('.') && defaultHost.systemModule(stmt.path))) continue;
+        if (stmt.kind !== 'ImportStmt' || (!stmt.path.startsWith('.') && this.host.systemModule(stmt.path))) continue;
         const target = locateImport(this.ctx, stmt, loc.pkg, loc.dir);
         if (!('key' in target)) resolved.set(stmt, [target]);
         else resolved.set(stmt, this.unitFor(target, stmt));
@@ -146,10 +155,10 @@ class PackageCompile {
     const imports = this.resolveImports(modules, loc);
     // The main module is the program's own: only imported modules are shared.
     const shared = loc.pkgpath !== '__main__';
-    const key = shared ? unitKey(loc.pkgpath, loc.files, modules, imports) : '';
+    const key = shared ? unitKey(loc.pkgpath, loc.files, modules, imports) + this.hostKey : '';
     const cached = shared ? moduleCache.get(key) : undefined;
     if (cached) return cached;
-    const result = planUnit(modules, loc.key, new ModuleOwner(loc.pkgpath), (stmt) => imports.get(stmt));
+    const result = planUnit(modules, loc.key, new ModuleOwner(loc.pkgpath), (stmt) => imports.get(stmt), this.host);
     if (!result.ok) return result.diagnostics;
     if (shared) moduleCache.set(key, result.unit);
     return result.unit;
