@@ -123,12 +123,19 @@ function closedLoop(url, body, duration, paths) {
 async function openLoops(url, body, paths) {
   const results = [];
   for (const rate of RATES) {
-    const run = await openLoop({
-      rate,
-      seconds: OPEN_SECONDS,
-      next: async (i) => (await send(agent, `${url}${paths[i % 2]}`, { body })).status === 200,
-    });
-    results.push({ rate, ...run, ...percentiles(run.latencies, [50, 99, 99.9]), latencies: undefined });
+    const failures = {};
+    const next = async (i) => {
+      const { status, text } = await send(agent, `${url}${paths[i % 2]}`, { body });
+      if (status === 200) return true;
+      const key = status === 0 ? text.slice(0, 80) : `HTTP ${status}`;
+      failures[key] = (failures[key] ?? 0) + 1;
+      return false;
+    };
+    // A short run first opens the connections a rate needs (TLS handshakes are not the review's cost).
+    await openLoop({ rate, seconds: Math.min(2, OPEN_SECONDS), next });
+    for (const key of Object.keys(failures)) delete failures[key];
+    const run = await openLoop({ rate, seconds: OPEN_SECONDS, next });
+    results.push({ rate, ...run, ...percentiles(run.latencies, [50, 99, 99.9]), latencies: undefined, failures });
   }
   return results;
 }
@@ -221,6 +228,12 @@ async function waitHealthy(url) {
   throw new Error(`${url} did not become healthy`);
 }
 
+/** The open-loop failures of a server by cause, when there were any. */
+function openFailures(open) {
+  const parts = open.filter((r) => Object.keys(r.failures).length > 0).map((r) => `${r.rate}/s: ${JSON.stringify(r.failures)}`);
+  return parts.length > 0 ? `; open-loop failures ${parts.join(', ')}` : '';
+}
+
 function report(rows) {
   const base = rows[0].kclguard.closed;
   const ratio = (a, b, digits = 2) => fmt(a / b, digits);
@@ -305,9 +318,9 @@ async function main() {
   for (const scenario of SCENARIOS) {
     const body = reviewBody(scenario);
     const kclguard = await kclguardScenario(scenario, examples, body);
-    console.log(`  kclguard, ${scenario.label}: ${kclguard.sanity}; closed loop ${kclguard.closed.requests.total} requests, ${kclguard.closed.non2xx} non-2xx, ${kclguard.closed.errors} errors`);
+    console.log(`  kclguard, ${scenario.label}: ${kclguard.sanity}; closed loop ${kclguard.closed.requests.total} requests, ${kclguard.closed.non2xx} non-2xx, ${kclguard.closed.errors} errors${openFailures(kclguard.open)}`);
     const peer = opa ? await opaScenario(opa, scenario, body) : undefined;
-    if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx, ${peer.closed.errors} errors`);
+    if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx, ${peer.closed.errors} errors${openFailures(peer.open)}`);
     rows.push({ scenario, kclguard, opa: peer });
   }
   report(rows);
