@@ -35,7 +35,7 @@ import yaml from 'js-yaml';
 import selfsigned from 'selfsigned';
 import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table } from './bench/load.mjs';
 import { runCommand, startProcess } from './bench/processes.mjs';
-import { compliantPod, packPolicies } from './bench/pss.mjs';
+import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -210,6 +210,7 @@ async function opaScenario(opa, scenario, body) {
     );
     try {
       await waitHealthy(`${url}/health`);
+      if (scenario.pss) await checkPackCases(url);
       return await drive(url, body, OPA_PATHS);
     } finally {
       await server.stop();
@@ -217,6 +218,28 @@ async function opaScenario(opa, scenario, body) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each Rego twin decides every case of its control's tests as the reference KCL does (OPA's data
+ * API asked for that one package's `deny` on a review of the case); a difference stops the bench
+ * rather than measure unlike work.
+ */
+async function checkPackCases(url) {
+  const template = JSON.parse(readFileSync(join(ROOT, 'test', 'admission', 'fixtures', 'pod-create.json'), 'utf8'));
+  const wrong = [];
+  const cases = packCases(ROOT);
+  for (const c of cases) {
+    const [group, version] = c.object.apiVersion.includes('/') ? c.object.apiVersion.split('/') : ['', c.object.apiVersion];
+    const review = structuredClone(template);
+    Object.assign(review.request, { kind: { group, version, kind: c.object.kind }, namespace: c.object.metadata.namespace, name: c.object.metadata.name, operation: c.operation, object: c.object });
+    const path = `/v1/data/kclguard/policies/pss_${c.control.replaceAll('-', '_')}/deny`;
+    const { status, text } = await send(agent, `${url}${path}`, { body: JSON.stringify({ input: review }) });
+    const admitted = status === 200 ? (JSON.parse(text).result ?? []).length === 0 : `HTTP ${status}`;
+    if (admitted !== c.admitted) wrong.push(`${c.id}: expected ${c.admitted ? 'admitted' : 'refused'}, got ${admitted === true ? 'admitted' : admitted === false ? 'refused' : admitted}`);
+  }
+  if (wrong.length > 0) throw new Error(`the Rego twins of the PSS pack disagree with its tests:\n${wrong.join('\n')}`);
+  console.log(`  OPA decides all ${cases.length} cases of the PSS pack's tests as the reference KCL does, control by control`);
 }
 
 async function waitHealthy(url) {

@@ -35,7 +35,7 @@ import { Cluster, clusterDown, clusterUp, findKubectl, validatingWebhook } from 
 import { KYVERNO_NAMESPACE, kyvernoBuild, kyvernoCrdFiles, kyvernoPolicy, startKyverno } from './bench/kyverno.mjs';
 import { closedLoop, fmt, freePort, loopbackAgent, percentiles, send, table } from './bench/load.mjs';
 import { runCommand, startProcess } from './bench/processes.mjs';
-import { celPolicyManifests, compliantPod, packPolicies, violatingPod } from './bench/pss.mjs';
+import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -181,6 +181,35 @@ async function opaBinary() {
   return built.code === 0 ? { bin: built.stdout.trim() } : { error: `scripts/bench-tools/build.sh opa failed: ${built.stderr.trim().split('\n').pop()}` };
 }
 
+/**
+ * The Pods of the pack's test cases that one control refuses (so the whole pack must refuse them)
+ * and that the API server itself accepts when nothing is in force (the baseline decides: some
+ * cases are Pods its own validation refuses, e.g. a HostProcess Pod that is not a Windows Pod).
+ */
+let refusedCases;
+async function podCases(cluster) {
+  if (!refusedCases) {
+    refusedCases = [];
+    for (const c of packCases(ROOT).filter((c) => !c.admitted && c.object.kind === 'Pod' && c.operation === 'CREATE')) {
+      const object = { ...c.object, metadata: { ...c.object.metadata, namespace: SANITY_NS } };
+      if (await cluster.admits(object)) refusedCases.push({ ...c, object });
+    }
+  }
+  return refusedCases;
+}
+
+/**
+ * The scenario refuses every such Pod: a peer that skips a control is caught instead of measured
+ * (the benchmark's own Pod, admitted by every control, checks the other direction).
+ */
+async function checkPackCases(cluster, scenario) {
+  const cases = await podCases(cluster);
+  const admitted = [];
+  for (const c of cases) if (await cluster.admits(c.object)) admitted.push(c.id);
+  if (admitted.length > 0) throw new Error(`${scenario.label} admits Pods that the PSS pack's tests refuse:\n${admitted.join('\n')}`);
+  console.log(`  refuses all ${cases.length} Pods that a control of the PSS pack refuses in its tests`);
+}
+
 /** One run: `clients` closed loops creating fresh Pods in a namespace of their own. */
 async function load(cluster, scenario, clients) {
   const ns = `bench-${scenario.id}-${clients}`;
@@ -213,6 +242,7 @@ async function runScenario(cluster, scenario, work) {
     // The path is in force (and only it): the breaking Pod is refused, the benchmark's Pod admitted.
     await cluster.until(violatingPod(SANITY_NS, 'breaks-pss'), !scenario.refuses);
     await cluster.until(compliantPod(SANITY_NS, 'passes-pss'), true);
+    if (scenario.refuses) await checkPackCases(cluster, scenario);
     const runs = [];
     for (const clients of CLIENTS) {
       const result = await load(cluster, scenario, clients);
@@ -274,6 +304,7 @@ async function main() {
   try {
     const cluster = new Cluster(vars, await findKubectl(ROOT));
     await cluster.namespace(SANITY_NS);
+    console.log(`${(await podCases(cluster)).length} refused Pod cases of the PSS pack's tests are valid Pods for the API server`);
     const results = [];
     for (const scenario of SCENARIOS) {
       console.log(`${scenario.label}:`);

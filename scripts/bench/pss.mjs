@@ -127,3 +127,26 @@ export function celPolicyManifests(name) {
   };
   return [policy, binding];
 }
+
+/**
+ * Every case of the pack's kclguard-test.yaml files whose expectation is `passed` or `violated`
+ * (their expectations come from the reference KCL): `{id, control, object, admitted}`, where
+ * `admitted` is the decision of that one control. The benches send them to each peer before
+ * measuring, so a peer that does not implement the same checks is caught instead of measured.
+ */
+export function packCases(root) {
+  const base = join(root, 'policies', 'pod-security');
+  const cases = [];
+  for (const level of ['baseline', 'restricted']) {
+    for (const name of readdirSync(join(base, level)).sort()) {
+      const dir = join(base, level, name);
+      const test = yaml.load(readFileSync(join(dir, 'kclguard-test.yaml'), 'utf8'));
+      for (const c of test.cases) {
+        if (c.expect.result !== 'passed' && c.expect.result !== 'violated') continue;
+        const object = yaml.load(readFileSync(join(dir, c.resource), 'utf8'));
+        cases.push({ id: `${name}: ${c.name}`, control: name, object, admitted: c.expect.result === 'passed', operation: c.operation ?? 'CREATE' });
+      }
+    }
+  }
+  return cases;
+}
