@@ -257,6 +257,11 @@ async function runScenario(cluster, scenario, work) {
   }
 }
 
+/** kclguard's added p99 over the VAP's, or why there is no such ratio (the VAP added nothing measurable). */
+function addedRatio(k, v, base) {
+  return v.p99 > base.p99 ? fmt((k.p99 - base.p99) / (v.p99 - base.p99), 2) : `- (the VAP's p99 was not above the baseline's)`;
+}
+
 function report(results) {
   const measured = results.filter((r) => r.runs);
   const baseline = measured.find((r) => r.scenario.id === 'baseline');
@@ -284,15 +289,16 @@ function report(results) {
     const parts = [];
     if (k && o) parts.push(`kclguard/OPA p99 ${fmt(k.p99 / o.p99, 2)}, Pods/s ${fmt(k.throughput / o.throughput, 2)}`);
     if (k && y) parts.push(`kclguard/Kyverno p99 ${fmt(k.p99 / y.p99, 2)}, Pods/s ${fmt(k.throughput / y.throughput, 2)}`);
-    if (k && v && base) parts.push(`kclguard added p99 / VAP added p99 ${fmt((k.p99 - base.p99) / Math.max(0.001, v.p99 - base.p99), 2)}`);
+    if (k && v && base) parts.push(`kclguard added p99 / VAP added p99 ${addedRatio(k, v, base)}`);
     if (parts.length > 0) console.log(`\n${clients} clients: ${parts.join('; ')}`);
   }
   const [base, k, o, v] = ['baseline', 'kclguard', 'opa', 'vap'].map((id) => find(id, 50));
   if (base && k) console.log(`\ngoal at 50 clients, kclguard p99 within 1.3x of the baseline: ${k.p99 <= 1.3 * base.p99 ? 'met' : 'NOT met'} (${fmt(k.p99 / base.p99, 2)}x)`);
   if (k && o) console.log(`goal at 50 clients, kclguard p99 below OPA's: ${k.p99 < o.p99 ? 'met' : 'NOT met'}`);
   if (base && k && v) {
-    const ratio = (k.p99 - base.p99) / Math.max(0.001, v.p99 - base.p99);
-    console.log(`goal at 50 clients, kclguard's added p99 within 2x of the ValidatingAdmissionPolicy's: ${ratio <= 2 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`);
+    const ratio = (k.p99 - base.p99) / (v.p99 - base.p99);
+    const verdict = v.p99 <= base.p99 ? 'not measurable (the ValidatingAdmissionPolicy added no p99 over the baseline in this run)' : `${ratio <= 2 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`;
+    console.log(`goal at 50 clients, kclguard's added p99 within 2x of the ValidatingAdmissionPolicy's: ${verdict}`);
   }
 }
 
