@@ -6,20 +6,23 @@
  * (REGO_VALIDATE in rego-examples.mjs) gathers every package's `deny`.
  */
 
-/** Where the Pod spec and Pod metadata are, for each kind (the KCL policies' _pod_spec). */
-export const REGO_POD = `
+/** Where the Pod spec is, for each kind, and its containers (what the KCL policies' _pod_spec lambdas do). */
+export const REGO_POD_SPEC = `
 pod_path := "/spec" if {
   input.request.object.kind == "Pod"
 } else := "/spec/jobTemplate/spec/template/spec" if {
   input.request.object.kind == "CronJob"
 } else := "/spec/template/spec"
 pod_spec := object.get(input.request.object, split(trim_prefix(pod_path, "/"), "/"), {})
-pod_meta := input.request.object.metadata if {
+containers := array.concat(array.concat(object.get(pod_spec, "initContainers", []), object.get(pod_spec, "containers", [])), object.get(pod_spec, "ephemeralContainers", []))
+`;
+
+/** And the Pod's metadata, the OS and the helpers of the PSS controls. */
+const REGO_POD = `${REGO_POD_SPEC}pod_meta := input.request.object.metadata if {
   input.request.object.kind == "Pod"
 } else := object.get(input.request.object, ["spec", "jobTemplate", "spec", "template", "metadata"], {}) if {
   input.request.object.kind == "CronJob"
 } else := object.get(input.request.object, ["spec", "template", "metadata"], {})
-containers := array.concat(array.concat(object.get(pod_spec, "initContainers", []), object.get(pod_spec, "containers", [])), object.get(pod_spec, "ephemeralContainers", []))
 windows if object.get(pod_spec, ["os", "name"], "") == "windows"
 quote(names) := concat(", ", [sprintf("%q", [n]) | some n in names])
 sc(c, path) := object.get(c, array.concat(["securityContext"], path), null)

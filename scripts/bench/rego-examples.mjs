@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PSS_REGO as PSS_CONTROLS, pssRegoPackage } from './pss-rego.mjs';
+import { PSS_REGO as PSS_CONTROLS, REGO_POD_SPEC, pssRegoPackage } from './pss-rego.mjs';
 
 /** Five mutations and five validations, alternating; each also has a Rego twin below. */
 export const BENCH_POLICIES = [
@@ -200,17 +200,6 @@ deny contains sprintf("only Deployments and StatefulSets may be autoscaled, not 
   },
 };
 
-/** Where the pod spec is, for each kind (what the KCL policies' _pod_spec lambdas do). */
-const REGO_COMMON = `
-pod_path := "/spec" if {
-  input.request.object.kind == "Pod"
-} else := "/spec/jobTemplate/spec/template/spec" if {
-  input.request.object.kind == "CronJob"
-} else := "/spec/template/spec"
-pod_spec := object.get(input.request.object, split(trim_prefix(pod_path, "/"), "/"), {})
-containers := array.concat(array.concat(object.get(pod_spec, "initContainers", []), object.get(pod_spec, "containers", [])), object.get(pod_spec, "ephemeralContainers", []))
-`;
-
 function regoPackage(pkg, name, def, namespace) {
   return `package kclguard.policies.${pkg}
 
@@ -222,7 +211,7 @@ selected if {
   input.request.kind.kind in ${JSON.stringify(def.kinds)}
   input.request.operation in ${JSON.stringify(def.operations)}
 }
-${REGO_COMMON}${def.body}
+${REGO_POD_SPEC}${def.body}
 `;
 }
 
