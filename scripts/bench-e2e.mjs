@@ -14,23 +14,26 @@
  *              API server (no network hop)
  *   kclguard   `kclguard serve` in cluster mode out of cluster, registering its webhooks, with the
  *              Pod Security Standards pack (policies/pod-security) as ClusterKCLRuns
+ *   kclguard-narrowed  the same with `--webhook-mode narrowed` (webhook configurations narrowed
+ *              to what the policies select); skipped when this build has no such flag
  *   opa        Open Policy Agent as a validating webhook, the same checks in Rego
  *   kyverno    Kyverno's admission controller out of cluster with its own PSS rule (podSecurity
  *              restricted); skipped with the reason when it does not build or start
  *
  * The Pods pass every check (what most requests look like): the time measured is the time to
- * admit. The control plane runs no scheduler or kubelet, so the Pods stay Pending, each in a
+ * admit. The baseline and kclguard also run a load of ConfigMaps at the largest client count:
+ * writes that no policy selects, whose added latency a narrowed registration should bring to 0. The control plane runs no scheduler or kubelet, so the Pods stay Pending, each in a
  * namespace of its run.
  *
  * Environment: BENCH_E2E_DURATION (seconds per run, 30), BENCH_E2E_WARMUP (5),
- * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_SCENARIOS (a subset of baseline,vap,kclguard,opa,kyverno),
+ * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_SCENARIOS (a subset of
+ * baseline,vap,kclguard,kclguard-narrowed,opa,kyverno),
  * BENCH_WORKERS (kclguard serve --workers), OPA_BIN, KUBECTL.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
 import { Cluster, clusterDown, clusterUp, findKubectl, validatingWebhook } from './bench/cluster.mjs';
 import { KYVERNO_NAMESPACE, kyvernoBuild, kyvernoCrdFiles, kyvernoPolicy, startKyverno } from './bench/kyverno.mjs';
 import { closedLoop, fmt, freePort, loopbackAgent, percentiles, send, table } from './bench/load.mjs';
@@ -43,27 +46,21 @@ const MAIN = join(ROOT, 'dist', 'main.js');
 const DURATION = Number(process.env.BENCH_E2E_DURATION ?? 30);
 const WARMUP = Number(process.env.BENCH_E2E_WARMUP ?? 5);
 const CLIENTS = (process.env.BENCH_E2E_CLIENTS ?? '10,50').split(',').map(Number).filter((n) => n > 0);
-const WANTED = (process.env.BENCH_E2E_SCENARIOS ?? 'baseline,vap,kclguard,opa,kyverno').split(',');
+const WANTED = (process.env.BENCH_E2E_SCENARIOS ?? 'baseline,vap,kclguard,kclguard-narrowed,opa,kyverno').split(',');
 const SANITY_NS = 'bench-sanity';
 
-/** Each scenario: `setUp(cluster, work)` puts its admission path in force and returns `tearDown`. */
-const SCENARIOS = [
-  { id: 'baseline', label: 'no webhook (baseline)', refuses: false, setUp: async () => async () => {} },
-  {
-    id: 'vap',
-    label: 'ValidatingAdmissionPolicy (CEL)',
+/**
+ * kclguard in cluster mode with the PSS pack. `needsFlag`: a `serve` flag this build must have
+ * (a mode that landed later); without it the scenario is skipped with the reason.
+ */
+function kclguardScenario(id, label, extraArgs, needsFlag) {
+  return {
+    id,
+    label,
     refuses: true,
+    unselected: true,
     async setUp(cluster) {
-      const docs = celPolicyManifests('bench-pod-security');
-      await cluster.apply(docs);
-      return () => cluster.delete(docs);
-    },
-  },
-  {
-    id: 'kclguard',
-    label: 'kclguard (PSS pack)',
-    refuses: true,
-    async setUp(cluster) {
+      if (needsFlag && !(await serveHelp()).includes(`--${needsFlag}`)) return { skip: `this kclguard has no --${needsFlag} flag` };
       await cluster.kubectl(['apply', '--server-side', '-f', join(ROOT, 'charts', 'kclguard', 'crds')]);
       await cluster.kubectl(['wait', '--for=condition=Established', 'crd/clusterkclruns.krm.kcl.dev', 'crd/kclruns.krm.kcl.dev', '--timeout=60s']);
       const policies = packPolicies(ROOT);
@@ -78,6 +75,7 @@ const SCENARIOS = [
         '--failure-policy', 'Fail', '--namespace', 'kclguard-bench', '--pod-name', 'kclguard-bench',
         '--shutdown-grace-seconds', '2', '--shutdown-delay-seconds', '0', '--log-level', 'error',
         ...(process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : []),
+        ...extraArgs,
       ];
       const server = await startProcess(process.execPath, args, {
         env: { ...process.env, NODE_OPTIONS: '' },
@@ -91,7 +89,30 @@ const SCENARIOS = [
         await cluster.delete(policies);
       };
     },
+  };
+}
+
+let help;
+async function serveHelp() {
+  help ??= (await runCommand(process.execPath, [MAIN, 'serve', '--help'])).stdout;
+  return help;
+}
+
+/** Each scenario: `setUp(cluster, work)` puts its admission path in force and returns `tearDown`. */
+const SCENARIOS = [
+  { id: 'baseline', label: 'no webhook (baseline)', refuses: false, unselected: true, setUp: async () => async () => {} },
+  {
+    id: 'vap',
+    label: 'ValidatingAdmissionPolicy (CEL)',
+    refuses: true,
+    async setUp(cluster) {
+      const docs = celPolicyManifests('bench-pod-security');
+      await cluster.apply(docs);
+      return () => cluster.delete(docs);
+    },
   },
+  kclguardScenario('kclguard', 'kclguard (PSS pack)', []),
+  kclguardScenario('kclguard-narrowed', 'kclguard, narrowed webhooks', ['--webhook-mode', 'narrowed'], 'webhook-mode'),
   {
     id: 'opa',
     label: 'OPA webhook (Rego)',
@@ -210,11 +231,17 @@ async function checkPackCases(cluster, scenario) {
   console.log(`  refuses all ${cases.length} Pods that a control of the PSS pack refuses in its tests`);
 }
 
-/** One run: `clients` closed loops creating fresh Pods in a namespace of their own. */
-async function load(cluster, scenario, clients) {
-  const ns = `bench-${scenario.id}-${clients}`;
+/** What the loads create: Pods (every policy selects them) or ConfigMaps (no policy selects them). */
+const OBJECTS = {
+  pods: (ns, name) => compliantPod(ns, name),
+  configmaps: (ns, name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels: { app: 'bench' } }, data: { 'app.properties': 'mode=bench\n' } }),
+};
+
+/** One run: `clients` closed loops creating fresh objects in a namespace of their own. */
+async function load(cluster, scenario, clients, resource = 'pods') {
+  const ns = `bench-${scenario.id}-${clients}${resource === 'pods' ? '' : `-${resource}`}`;
   await cluster.namespace(ns);
-  const path = `/api/v1/namespaces/${ns}/pods`;
+  const path = `/api/v1/namespaces/${ns}/${resource}`;
   let failures = 0;
   let lastFailure = '';
   const run = (phase, seconds) =>
@@ -222,7 +249,7 @@ async function load(cluster, scenario, clients) {
       clients,
       seconds,
       next: async (c, n) => {
-        const answer = await cluster.create(path, compliantPod(ns, `${phase}-${c}-${n}`));
+        const answer = await cluster.create(path, OBJECTS[resource](ns, `${phase}-${c}-${n}`));
         if (answer.status === 201) return true;
         failures++;
         lastFailure = `${answer.status} ${answer.text.slice(0, 300)}`;
@@ -232,7 +259,7 @@ async function load(cluster, scenario, clients) {
   if (WARMUP > 0) await run('w', WARMUP);
   failures = 0;
   const measured = await run('m', DURATION);
-  return { clients, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]) };
+  return { clients, resource, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]) };
 }
 
 async function runScenario(cluster, scenario, work) {
@@ -244,9 +271,12 @@ async function runScenario(cluster, scenario, work) {
     await cluster.until(compliantPod(SANITY_NS, 'passes-pss'), true);
     if (scenario.refuses) await checkPackCases(cluster, scenario);
     const runs = [];
-    for (const clients of CLIENTS) {
-      const result = await load(cluster, scenario, clients);
-      console.log(`  ${scenario.label}, ${clients} clients: ${result.answered} Pods created, ${result.failed} failed${result.failed ? ` (last: ${result.lastFailure})` : ''}; p99 ${fmt(result.p99)} ms`);
+    const loads = CLIENTS.map((clients) => [clients, 'pods']);
+    // Writes that no policy selects (ConfigMaps): what a webhook costs the rest of the cluster.
+    if (scenario.unselected) loads.push([Math.max(...CLIENTS), 'configmaps']);
+    for (const [clients, resource] of loads) {
+      const result = await load(cluster, scenario, clients, resource);
+      console.log(`  ${scenario.label}, ${clients} clients: ${result.answered} ${resource} created, ${result.failed} failed${result.failed ? ` (last: ${result.lastFailure})` : ''}; p99 ${fmt(result.p99)} ms`);
       runs.push(result);
     }
     return { scenario, runs };
@@ -264,14 +294,13 @@ function addedRatio(k, v, base) {
 
 function report(results) {
   const measured = results.filter((r) => r.runs);
-  const baseline = measured.find((r) => r.scenario.id === 'baseline');
-  const find = (id, clients) => measured.find((r) => r.scenario.id === id)?.runs.find((run) => run.clients === clients);
+  const find = (id, clients, resource = 'pods') => measured.find((r) => r.scenario.id === id)?.runs.find((run) => run.clients === clients && run.resource === resource);
   console.log(`\nPods created through the API server, ${DURATION}s per run, latency in ms:`);
   const rows = [];
   for (const clients of CLIENTS) {
-    const base = baseline?.runs.find((r) => r.clients === clients);
-    for (const { scenario, runs } of measured) {
-      const r = runs.find((run) => run.clients === clients);
+    const base = find('baseline', clients);
+    for (const { scenario } of measured) {
+      const r = find(scenario.id, clients);
       rows.push([
         scenario.label, clients, fmt(r.throughput, 0), fmt(r.p50), fmt(r.p95), fmt(r.p99), r.failed,
         base ? fmt(r.p99 / base.p99, 2) : '-', base ? fmt(r.p99 - base.p99) : '-', base ? fmt(r.throughput / base.throughput, 2) : '-',
@@ -279,6 +308,18 @@ function report(results) {
     }
   }
   console.log(table(['scenario', 'clients', 'Pods/s', 'p50', 'p95', 'p99', 'failed', 'p99 vs baseline', 'added p99', 'Pods/s vs baseline'], rows));
+  const most = Math.max(...CLIENTS);
+  const baseCm = find('baseline', most, 'configmaps');
+  const cmRows = measured.map(({ scenario }) => [scenario, find(scenario.id, most, 'configmaps')]).filter(([, r]) => r);
+  if (cmRows.length > 0) {
+    console.log(`\nConfigMaps (no policy selects them) through the API server, ${most} clients, latency in ms:`);
+    console.log(
+      table(
+        ['scenario', 'ConfigMaps/s', 'p50', 'p95', 'p99', 'failed', 'added p99'],
+        cmRows.map(([scenario, r]) => [scenario.label, fmt(r.throughput, 0), fmt(r.p50), fmt(r.p95), fmt(r.p99), r.failed, baseCm ? fmt(r.p99 - baseCm.p99) : '-']),
+      ),
+    );
+  }
   for (const { scenario, skipped } of results.filter((r) => r.skipped)) console.log(`\n${scenario.label}: skipped: ${skipped}`);
   for (const clients of CLIENTS) {
     const base = find('baseline', clients);
@@ -329,7 +370,10 @@ async function main() {
   return 0;
 }
 
-if (!readFileSync(MAIN, { flag: 'r' })) process.exit(2);
+if (!existsSync(MAIN)) {
+  console.error('dist/main.js not found: run `npm run build` first (npm run bench:e2e does)');
+  process.exit(2);
+}
 main().then(
   (code) => (process.exitCode = code),
   (error) => {
