@@ -6,7 +6,7 @@
  * restricted, version: latest}` (Kyverno evaluates it with the pod-security-admission library,
  * the same checks as the pack), enforced on Pods.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, startProcess } from './processes.mjs';
 
@@ -60,6 +60,7 @@ export function kyvernoPolicy() {
  * webhook configurations with `https://<serverIP>:<port>` URLs.
  */
 export async function startKyverno({ bin, kubeconfig, port, dir }) {
+  mkdirSync(dir, { recursive: true });
   const env = {
     ...process.env,
     KYVERNO_NAMESPACE,
@@ -85,6 +86,9 @@ export async function startKyverno({ bin, kubeconfig, port, dir }) {
       '-otelConfig=prometheus',
       '-backgroundServiceAccountName=system:serviceaccount:kyverno:kyverno-background-controller',
       '-reportsServiceAccountName=system:serviceaccount:kyverno:kyverno-reports-controller',
+      // The Secrets Kyverno keeps its generated CA and serving pair in (the chart's names).
+      '-caSecretName=kyverno-svc.kyverno.svc.kyverno-tls-ca',
+      '-tlsSecretName=kyverno-svc.kyverno.svc.kyverno-tls-pair',
     ],
     { env, cwd: dir, name: 'kyverno', detached: true, ready: () => true },
   );

@@ -38,12 +38,18 @@ export function startProcess(command, args, { env, cwd, ready, timeoutMs = 60_00
   const entry = { pid: child.pid, detached, child };
   children.add(entry);
   let output = '';
-  const exited = new Promise((resolve) =>
+  const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       children.delete(entry);
       resolve(code ?? signal);
-    }),
-  );
+    });
+    // A command that cannot be started (missing, not executable, no such cwd) never exits.
+    child.on('error', (error) => {
+      children.delete(entry);
+      output += `\n${error.message}`;
+      resolve(error.code ?? 'error');
+    });
+  });
   const started = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs / 1000}s:\n${output.slice(-4000)}`)), timeoutMs);
     const onData = (chunk) => {
