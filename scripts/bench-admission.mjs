@@ -1,51 +1,64 @@
 #!/usr/bin/env node
 /**
- * Admission benchmark (`npm run bench`, after `npm run build`): autocannon on loopback sends Pod
- * CREATE reviews (each connection alternates POST /mutate and POST /validate, as the API server
- * does for one object) to a `kclguard serve` child process, at 64 connections for a bounded time,
- * against: no policies, 10 policies and 50 policies from policies/ (ten named examples, five
- * mutations and five validations, the 50 being five renamed copies of each; copied into a
- * temporary directory and moved into the Pod's namespace so they all apply). Prints req/s, p50/p99
- * latency and the ratios to the no-policy run.
+ * Admission benchmark (`npm run bench`, after `npm run build`), on loopback, in four scenarios:
+ * no policies; 10 policies (five mutations and five validations from policies/); 50 policies
+ * (five renamed copies of each); and the Pod Security Standards pack (policies/pod-security, the
+ * 18 controls of the restricted level) on a Pod that passes them all. Policies are copied into a
+ * temporary directory, the KCLRuns moved into the requests' namespace so they all apply. For
+ * each scenario, against a `kclguard serve` child process:
  *
- * The peer: the same ten policies in Rego, served by Open Policy Agent under the same load, when an
- * `opa` binary is found (OPA_BIN, then ${XDG_CACHE_HOME:-~/.cache}/kclguard/opa/bin/opa, then PATH;
- * build one with `GOBIN=~/.cache/kclguard/opa/bin go install github.com/open-policy-agent/opa@latest`).
+ * - closed loop (saturation): autocannon, BENCH_CONNECTIONS connections for BENCH_DURATION
+ *   seconds after BENCH_WARMUP, each connection alternating POST /mutate and /validate with the
+ *   scenario's CREATE review: req/s, p50/p99;
+ * - open loop at fixed rates (BENCH_RATES reviews/s for BENCH_OPEN_SECONDS each): the reviews are
+ *   sent on schedule whatever the answers, latency measured from each review's scheduled send
+ *   time: p50/p99/p99.9 below saturation, where a webhook lives;
+ * - the engine alone (scripts/bench/engine-cpu.mjs, no TLS/HTTP/JSON): CPU µs per review, with
+ *   the policies run in process and in a worker pool of BENCH_ENGINE_WORKERS threads.
  *
- * Environment: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 64),
- * BENCH_WARMUP (seconds, default 3), OPA_BIN.
+ * The peer: the same policies in Rego (scripts/bench/rego-examples.mjs, pss-rego.mjs) served by
+ * Open Policy Agent under the same loads. OPA is OPA_BIN, else the pinned build of
+ * scripts/bench-tools/build.sh (built on first use when Go is on PATH), else `opa` on PATH.
+ *
+ * Environment: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_WARMUP (3), BENCH_RATES
+ * (500,1000), BENCH_OPEN_SECONDS (10), BENCH_ENGINE_REVIEWS (5000), BENCH_ENGINE_WORKERS (2),
+ * BENCH_WORKERS (kclguard serve --workers; default kclguard's own), BENCH_SCENARIOS (a
+ * comma-separated subset of none,10,50,pss), OPA_BIN, BENCH_NO_OPA=1.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpsGet, request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import yaml from 'js-yaml';
 import selfsigned from 'selfsigned';
+import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table } from './bench/load.mjs';
+import { runCommand, startProcess } from './bench/processes.mjs';
+import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
+import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const DURATION = env('BENCH_DURATION', 10);
+const CONNECTIONS = env('BENCH_CONNECTIONS', 64);
+const WARMUP = env('BENCH_WARMUP', 3);
+const RATES = (process.env.BENCH_RATES ?? '500,1000').split(',').map(Number).filter((n) => n > 0);
+const OPEN_SECONDS = env('BENCH_OPEN_SECONDS', 10);
+const ENGINE_REVIEWS = env('BENCH_ENGINE_REVIEWS', 5000);
+const ENGINE_WORKERS = env('BENCH_ENGINE_WORKERS', 2);
 const NAMESPACE = 'bench';
 
-/** Five mutations and five validations, alternating; each also has a Rego twin below. */
-const BENCH_POLICIES = [
-  'add-created-by',
-  'allowed-image-repos',
-  'add-default-resources',
-  'disallow-host-namespaces',
-  'add-network-policy-labels',
-  'disallow-latest-tag',
-  'add-safe-to-evict',
-  'disallow-privileged',
-  'append-env',
-  'horizontal-pod-auto-scaler',
-];
+const SCENARIOS = [
+  { id: 'none', label: 'no policies', count: 0 },
+  { id: '10', label: '10 policies', count: 10 },
+  { id: '50', label: '50 policies', count: 50 },
+  { id: 'pss', label: 'PSS pack (18)', pss: true },
+].filter((s) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(s.id));
+
+const KCLGUARD_PATHS = ['/mutate?timeout=10s', '/validate?timeout=10s'];
+const OPA_PATHS = ['/v0/data/kclguard/mutate/main', '/v0/data/kclguard/validate/main'];
 
 /** The KCLRun documents of BENCH_POLICIES from policies/<name>/policy.yaml; missing ones are reported. */
 function examplePolicies() {
@@ -59,435 +72,258 @@ function examplePolicies() {
   return found;
 }
 
-/** `count` policies cycling through the examples, renamed apart and moved into the bench namespace. */
-function writePolicies(dir, examples, count) {
+/** The scenario's policies in `dir`: `count` examples (renamed apart, moved into the namespace) or the PSS pack. */
+function writePolicies(dir, scenario, examples) {
   const docs = [];
-  for (let i = 0; i < count; i++) {
+  if (scenario.pss) docs.push(...packPolicies(ROOT));
+  for (let i = 0; i < (scenario.count ?? 0); i++) {
     const doc = structuredClone(examples[i % examples.length]);
     const round = Math.floor(i / examples.length);
     if (round > 0) doc.metadata.name = `${doc.metadata.name}-${round + 1}`;
     if (doc.kind === 'KCLRun') doc.metadata.namespace = NAMESPACE;
     docs.push(doc);
   }
-  writeFileSync(join(dir, 'policies.yaml'), docs.map((d) => yaml.dump(d, { lineWidth: -1 })).join('---\n'));
+  if (docs.length > 0) writeFileSync(join(dir, 'policies.yaml'), docs.map((d) => yaml.dump(d, { lineWidth: -1 })).join('---\n'));
 }
 
-function startServer(policyDir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--policies', policyDir, '--port', '0', '--log-level', 'error', '--shutdown-grace-seconds', '2'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, XDG_CACHE_HOME: policyDir },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const match = /kclguard serving (https:\/\/\S+)/.exec(stderr);
-      if (match) resolve({ child, url: match[1], output: () => stderr });
-    });
-    child.on('exit', (code) => reject(new Error(`kclguard serve exited with ${code}:\n${stderr}`)));
-  });
-}
-
-async function stopServer(server) {
-  server.child.removeAllListeners('exit');
-  const exited = new Promise((resolve) => server.child.on('exit', resolve));
-  server.child.kill('SIGTERM');
-  return exited;
-}
-
-async function get(url) {
-  // Loopback only, self-signed: this process trusts the server it just started.
-  return new Promise((resolve, reject) => {
-    httpsGet(url, { rejectUnauthorized: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-function podReview() {
+/** The scenario's CREATE review: the fixture Pod (the examples' scenarios) or a Pod the PSS pack admits. */
+function reviewBody(scenario) {
   const review = JSON.parse(readFileSync(join(ROOT, 'test', 'admission', 'fixtures', 'pod-create.json'), 'utf8'));
   review.request.namespace = NAMESPACE;
-  review.request.object.metadata.namespace = NAMESPACE;
-  // From an allowed repository and pinned, so the validations pass as most real requests do.
-  review.request.object.spec.containers[0].image = 'registry.example.com/web:1.27';
+  if (scenario.pss) {
+    review.request.object = compliantPod(NAMESPACE, review.request.name ?? 'web');
+  } else {
+    review.request.object.metadata.namespace = NAMESPACE;
+    // From an allowed repository and pinned, so the validations pass as most real requests do.
+    review.request.object.spec.containers[0].image = 'registry.example.com/web:1.27';
+  }
   return JSON.stringify(review);
 }
 
-const KCLGUARD_PATHS = ['/mutate?timeout=10s', '/validate?timeout=10s'];
-const OPA_PATHS = ['/v0/data/kclguard/mutate/main', '/v0/data/kclguard/validate/main'];
-
-function run(url, body, duration, paths = KCLGUARD_PATHS) {
-  const headers = { 'content-type': 'application/json' };
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration,
-    requests: paths.map((path) => ({ method: 'POST', path, headers, body })),
-  });
-}
-
-function policyCounts(metrics) {
-  const counts = {};
-  for (const match of metrics.matchAll(/^kclguard_policies\{state="(\w+)"\} (\d+)/gm)) counts[match[1]] = Number(match[2]);
-  return counts;
-}
-
-async function scenario(label, examples, count, body) {
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-'));
-  try {
-    if (count > 0) writePolicies(dir, examples, count);
-    const server = await startServer(dir);
-    try {
-      const counts = policyCounts(await get(`${server.url}/metrics`));
-      const sanity = await answerSummary(server.url, body, KCLGUARD_PATHS);
-      if (WARMUP > 0) await run(server.url, body, WARMUP);
-      const result = await run(server.url, body, DURATION);
-      const decisions = (await get(`${server.url}/metrics`))
-        .split('\n')
-        .filter((l) => l.startsWith('kclguard_admission_requests_total{'))
-        .map((l) => l.replace('kclguard_admission_requests_total', ''));
-      return { label, count, counts, result, decisions, sanity };
-    } finally {
-      await stopServer(server);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The OPA peer: the same ten example policies written in Rego (v1 syntax), served by
-// `opa run --server` over TLS as webhook decisions (`POST /v0/data/kclguard/<phase>/main` takes
-// the AdmissionReview as input and returns the AdmissionReview answer), under the same load.
-// Each copy of a policy is its own package, as each KCLRun copy is its own policy.
-
-const REGO_POLICIES = {
-  'add-created-by': {
-    phase: 'mutate',
-    kinds: ['Deployment', 'StatefulSet', 'ConfigMap', 'Secret', 'Service'],
-    operations: ['CREATE'],
-    body: `
-user := object.get(input.request, ["userInfo", "username"], "unknown")
-sa_prefix := "system:serviceaccount:"
-patch contains {"op": "add", "path": "/metadata/annotations/kclguard.dev~1created-by", "value": user} if selected
-patch contains {"op": "add", "path": "/metadata/annotations/kclguard.dev~1created-by-service-account", "value": concat("/", split(trim_prefix(user, sa_prefix), ":"))} if {
-  selected
-  startswith(user, sa_prefix)
-}`,
-  },
-  'allowed-image-repos': {
-    phase: 'validate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-repositories := ["registry.example.com/", "ghcr.io/example-org/"]
-allowed(image) if startswith(image, repositories[_])
-denied_images := [c.image | some c in containers; not allowed(c.image)]
-deny contains sprintf("images %v are not from an allowed repository (%s)", [denied_images, concat(", ", repositories)]) if {
-  selected
-  count(denied_images) > 0
-}`,
-  },
-  'add-default-resources': {
-    phase: 'mutate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'],
-    operations: ['CREATE'],
-    body: `
-default_requests := {"cpu": "100m", "memory": "128Mi"}
-default_limits := {"memory": "256Mi"}
-patch contains op if {
-  selected
-  some field in ["containers", "initContainers"]
-  some i, c in object.get(pod_spec, field, [])
-  resources := object.get(c, "resources", {})
-  requests := object.get(resources, "requests", {})
-  limits := object.get(resources, "limits", {})
-  add_requests := {k: v | some k, v in default_requests; not requests[k]}
-  add_limits := {k: v | some k, v in default_limits; not limits[k]}
-  count(add_requests) + count(add_limits) > 0
-  new := object.union(resources, {"requests": object.union(requests, add_requests), "limits": object.union(limits, add_limits)})
-  op := {"op": "add", "path": sprintf("%s/%s/%d/resources", [pod_path, field, i]), "value": new}
-}`,
-  },
-  'disallow-host-namespaces': {
-    phase: 'validate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-shared := [f | some f in ["hostNetwork", "hostPID", "hostIPC"]; pod_spec[f] == true]
-host_ports := [sprintf("%s:%v", [c.name, p.hostPort]) | some c in object.get(pod_spec, "containers", []); some p in object.get(c, "ports", []); p.hostPort]
-deny contains sprintf("%s %s must not set %s", [input.request.object.kind, input.request.object.metadata.name, concat(" or ", shared)]) if {
-  selected
-  count(shared) > 0
-}
-deny contains sprintf("%s %s must not use hostPort (%s)", [input.request.object.kind, input.request.object.metadata.name, concat(", ", host_ports)]) if {
-  selected
-  count(host_ports) > 0
-}`,
-  },
-  'add-network-policy-labels': {
-    phase: 'mutate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-zone_label := "network.example.com/zone"
-zones := {"frontend": "dmz", "database": "restricted"}
-labels := object.get(input.request.object, ["metadata", "labels"], {})
-zone := object.get(zones, object.get(labels, "app.kubernetes.io/component", ""), "internal")
-patch contains {"op": "add", "path": "/metadata/labels/network.example.com~1zone", "value": zone} if {
-  selected
-  not labels[zone_label]
-}
-patch contains {"op": "add", "path": "/metadata/labels/network.example.com~1namespace", "value": input.request.namespace} if selected`,
-  },
-  'disallow-latest-tag': {
-    phase: 'validate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-tag(image) := t if {
-  parts := split(image, "/")
-  name := parts[count(parts) - 1]
-  contains(name, ":")
-  segments := split(name, ":")
-  t := segments[count(segments) - 1]
-} else := ""
-pinned(image) if contains(image, "@")
-pinned(image) if not tag(image) in {"", "latest"}
-unpinned := [sprintf("%s (%s)", [c.name, c.image]) | some c in containers; not pinned(c.image)]
-deny contains sprintf("%s %s: images must use a tag other than latest: %s", [input.request.object.kind, input.request.object.metadata.name, concat(", ", unpinned)]) if {
-  selected
-  count(unpinned) > 0
-}`,
-  },
-  'add-safe-to-evict': {
-    phase: 'mutate',
-    kinds: ['Pod'],
-    operations: ['CREATE'],
-    body: `
-annotation := "cluster-autoscaler.kubernetes.io/safe-to-evict"
-local_storage if {
-  some v in object.get(input.request.object, ["spec", "volumes"], [])
-  v.emptyDir
-}
-local_storage if {
-  some v in object.get(input.request.object, ["spec", "volumes"], [])
-  v.hostPath
-}
-patch contains {"op": "add", "path": "/metadata/annotations/cluster-autoscaler.kubernetes.io~1safe-to-evict", "value": "true"} if {
-  selected
-  not object.get(input.request.object, ["metadata", "annotations", annotation], false)
-  local_storage
-}`,
-  },
-  'disallow-privileged': {
-    phase: 'validate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-violations := array.concat(
-  [sprintf("%s is privileged", [c.name]) | some c in containers; object.get(c, ["securityContext", "privileged"], false) == true],
-  [sprintf("%s allows privilege escalation", [c.name]) | some c in containers; object.get(c, ["securityContext", "allowPrivilegeEscalation"], false) == true]
-)
-deny contains sprintf("%s %s: %s", [input.request.object.kind, input.request.object.metadata.name, concat(", ", violations)]) if {
-  selected
-  count(violations) > 0
-}`,
-  },
-  'append-env': {
-    phase: 'mutate',
-    kinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-env := [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability:4317"}, {"name": "CLUSTER_NAME", "value": "prod-eu-1"}]
-patch contains op if {
-  selected
-  some field in ["containers", "initContainers"]
-  some i, c in object.get(pod_spec, field, [])
-  existing := object.get(c, "env", [])
-  defined := {e.name | some e in existing}
-  missing := [e | some e in env; not e.name in defined]
-  count(missing) > 0
-  op := {"op": "add", "path": sprintf("%s/%s/%d/env", [pod_path, field, i]), "value": array.concat(existing, missing)}
-}`,
-  },
-  'horizontal-pod-auto-scaler': {
-    phase: 'validate',
-    kinds: ['HorizontalPodAutoscaler'],
-    operations: ['CREATE', 'UPDATE'],
-    body: `
-spec := input.request.object.spec
-min_replicas := object.get(spec, "minReplicas", 1)
-deny contains sprintf("minReplicas (%v) must be between 1 and maxReplicas (%v)", [min_replicas, spec.maxReplicas]) if {
-  selected
-  not min_replicas <= spec.maxReplicas
-}
-deny contains sprintf("maxReplicas %v exceeds the ceiling of 50", [spec.maxReplicas]) if {
-  selected
-  spec.maxReplicas > 50
-}
-deny contains sprintf("only Deployments and StatefulSets may be autoscaled, not %s", [spec.scaleTargetRef.kind]) if {
-  selected
-  not spec.scaleTargetRef.kind in {"Deployment", "StatefulSet"}
-}`,
-  },
-};
-
-/** Where the pod spec is, for each kind (what the KCL policies' _pod_spec lambdas do). */
-const REGO_COMMON = `
-pod_path := "/spec" if {
-  input.request.object.kind == "Pod"
-} else := "/spec/jobTemplate/spec/template/spec" if {
-  input.request.object.kind == "CronJob"
-} else := "/spec/template/spec"
-pod_spec := object.get(input.request.object, split(trim_prefix(pod_path, "/"), "/"), {})
-containers := array.concat(array.concat(object.get(pod_spec, "initContainers", []), object.get(pod_spec, "containers", [])), object.get(pod_spec, "ephemeralContainers", []))
-`;
-
-function regoPackage(pkg, name, def) {
-  return `package kclguard.policies.${pkg}
-
-import rego.v1
-
-# ${name} (${def.phase}), as the KCLRun in policies/${name}/policy.yaml
-selected if {
-  input.request.namespace == "${NAMESPACE}"
-  input.request.kind.kind in ${JSON.stringify(def.kinds)}
-  input.request.operation in ${JSON.stringify(def.operations)}
-}
-${REGO_COMMON}${def.body}
-`;
-}
-
-const REGO_MAIN = `package kclguard.mutate
-
-import rego.v1
-
-patches := [op | some op in data.kclguard.policies[_].patch]
-
-response := {"uid": input.request.uid, "allowed": true, "patchType": "JSONPatch", "patch": base64.encode(json.marshal(patches))} if {
-  count(patches) > 0
-} else := {"uid": input.request.uid, "allowed": true}
-
-main := {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
-`;
-
-const REGO_VALIDATE = `package kclguard.validate
-
-import rego.v1
-
-denials := sort([msg | some msg in data.kclguard.policies[_].deny])
-
-response := {"uid": input.request.uid, "allowed": false, "status": {"code": 403, "message": concat("; ", denials)}} if {
-  count(denials) > 0
-} else := {"uid": input.request.uid, "allowed": true}
-
-main := {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
-`;
-
-function opaBinary() {
-  const candidates = [
-    process.env.OPA_BIN,
-    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kclguard', 'opa', 'bin', 'opa'),
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'opa')),
-  ];
-  return candidates.find((path) => path && existsSync(path));
-}
-
-function writeRego(dir, count) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'mutate.rego'), REGO_MAIN);
-  writeFileSync(join(dir, 'validate.rego'), REGO_VALIDATE);
-  const names = BENCH_POLICIES.filter((name) => existsSync(join(ROOT, 'policies', name, 'policy.yaml')));
-  for (let i = 0; i < count; i++) {
-    const name = names[i % names.length];
-    const round = Math.floor(i / names.length);
-    const pkg = `${name.replaceAll('-', '_')}${round > 0 ? `_${round + 1}` : ''}`;
-    writeFileSync(join(dir, `${pkg}.rego`), regoPackage(pkg, name, REGO_POLICIES[name]));
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startOpa(opa, dir) {
-  const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
-  writeFileSync(join(dir, 'tls.crt'), pems.cert);
-  writeFileSync(join(dir, 'tls.key'), pems.private);
-  const port = await freePort();
-  const child = spawn(
-    opa,
-    ['run', '--server', '--addr', `127.0.0.1:${port}`, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--log-level', 'error', join(dir, 'rego')],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const url = `https://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`opa exited with ${child.exitCode}:\n${stderr}`);
-    try {
-      await get(`${url}/health`);
-      return { child, url, output: () => stderr };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  child.kill('SIGTERM');
-  throw new Error(`opa did not become healthy:\n${stderr}`);
-}
+const agent = loopbackAgent({ maxSockets: CONNECTIONS });
 
 /** One /mutate and one /validate answer, summarised, so the two servers' decisions can be compared. */
 async function answerSummary(url, body, paths) {
-  const post = (path) =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(`${url}${path}`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve(JSON.parse(text)));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  const mutate = await post(paths[0]);
-  const validate = await post(paths[1]);
-  // Both answer with the AdmissionReview itself (OPA's v0 data API does not wrap it in "result").
-  const patch = mutate.response?.patch ? JSON.parse(Buffer.from(mutate.response.patch, 'base64').toString('utf8')) : [];
-  return `mutate allowed=${mutate.response?.allowed} with ${patch.length} patch operations; validate allowed=${validate.response?.allowed}`;
+  const answers = [];
+  for (const path of paths) {
+    const { status, text } = await send(agent, `${url}${path}`, { body });
+    if (status !== 200) throw new Error(`${url}${path} answered ${status}: ${text.slice(0, 500)}`);
+    answers.push(JSON.parse(text).response ?? {});
+  }
+  const patch = answers[0].patch ? JSON.parse(Buffer.from(answers[0].patch, 'base64').toString('utf8')) : [];
+  return `mutate allowed=${answers[0].allowed} with ${patch.length} patch operations; validate allowed=${answers[1].allowed}`;
 }
 
-async function opaScenario(opa, label, count, body) {
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-opa-'));
+function closedLoop(url, body, duration, paths) {
+  const headers = { 'content-type': 'application/json' };
+  return autocannon({ url, connections: CONNECTIONS, duration, requests: paths.map((path) => ({ method: 'POST', path, headers, body })) });
+}
+
+/** The open-loop runs of one server: for each rate, p50/p99/p99.9 from the scheduled send times. */
+async function openLoops(url, body, paths) {
+  const results = [];
+  for (const rate of RATES) {
+    const failures = {};
+    const next = async (i) => {
+      const { status, text } = await send(agent, `${url}${paths[i % 2]}`, { body });
+      if (status === 200) return true;
+      const key = status === 0 ? text.slice(0, 80) : `HTTP ${status}`;
+      failures[key] = (failures[key] ?? 0) + 1;
+      return false;
+    };
+    // A short run first opens the connections a rate needs (TLS handshakes are not the review's cost).
+    await openLoop({ rate, seconds: Math.min(2, OPEN_SECONDS), next });
+    for (const key of Object.keys(failures)) delete failures[key];
+    const run = await openLoop({ rate, seconds: OPEN_SECONDS, next });
+    results.push({ rate, ...run, ...percentiles(run.latencies, [50, 99, 99.9]), latencies: undefined, failures });
+  }
+  return results;
+}
+
+/** Closed and open loops against one running server. */
+async function drive(url, body, paths) {
+  const sanity = await answerSummary(url, body, paths);
+  if (WARMUP > 0) await closedLoop(url, body, WARMUP, paths);
+  const closed = await closedLoop(url, body, DURATION, paths);
+  const open = await openLoops(url, body, paths);
+  return { sanity, closed, open };
+}
+
+async function kclguardScenario(scenario, examples, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-'));
   try {
-    writeRego(join(dir, 'rego'), count);
-    const check = spawnSync(opa, ['check', join(dir, 'rego')], { encoding: 'utf8' });
-    if (check.status !== 0) throw new Error(`opa check failed:\n${check.stdout}${check.stderr}`);
-    const server = await startOpa(opa, dir);
+    writePolicies(dir, scenario, examples);
+    const args = [MAIN, 'serve', '--policies', dir, '--port', '0', '--log-level', 'error', '--shutdown-grace-seconds', '2'];
+    if (process.env.BENCH_WORKERS) args.push('--workers', process.env.BENCH_WORKERS);
+    const server = await startProcess(process.execPath, args, {
+      env: { ...process.env, XDG_CACHE_HOME: dir },
+      ready: (output) => /kclguard serving (https:\/\/\S+)/.exec(output)?.[1],
+      name: 'kclguard serve',
+    });
     try {
-      const sanity = await answerSummary(server.url, body, OPA_PATHS);
-      if (WARMUP > 0) await run(server.url, body, WARMUP, OPA_PATHS);
-      const result = await run(server.url, body, DURATION, OPA_PATHS);
-      return { label, count, result, sanity };
+      return { ...(await drive(server.ready, body, KCLGUARD_PATHS)), engine: await engineCpu(dir, body) };
     } finally {
-      await stopServer(server);
+      await server.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function fmt(n, digits = 1) {
-  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+/** CPU µs per review of the engine alone, in process and with the worker pool (scripts/bench/engine-cpu.mjs). */
+async function engineCpu(dir, body) {
+  const reviewFile = join(dir, 'review.json');
+  writeFileSync(reviewFile, body);
+  const results = {};
+  for (const workers of [0, ENGINE_WORKERS]) {
+    const { code, stdout, stderr } = await runCommand(process.execPath, [join(ROOT, 'scripts', 'bench', 'engine-cpu.mjs'), dir, reviewFile, String(ENGINE_REVIEWS), String(workers)]);
+    if (code !== 0) throw new Error(`engine-cpu.mjs (${workers} workers) exited with ${code}:\n${stderr}`);
+    results[workers === 0 ? 'inProcess' : 'pool'] = JSON.parse(stdout.trim().split('\n').pop());
+  }
+  return results;
+}
+
+/** OPA_BIN, else the pinned build (built now when Go is there), else `opa` on PATH. */
+async function opaBinary() {
+  if (process.env.OPA_BIN) return process.env.OPA_BIN;
+  const built = await runCommand(join(ROOT, 'scripts', 'bench-tools', 'build.sh'), ['opa']);
+  if (built.code === 0) return built.stdout.trim();
+  console.log(`  (the pinned OPA build failed: ${built.stderr.trim().split('\n').pop()})`);
+  return (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'opa')).find((p) => existsSync(p));
+}
+
+async function opaScenario(opa, scenario, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-opa-'));
+  try {
+    writeRego(join(dir, 'rego'), { count: scenario.count ?? 0, pss: scenario.pss === true, namespace: NAMESPACE, root: ROOT });
+    const check = spawnSync(opa, ['check', join(dir, 'rego')], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`opa check failed:\n${check.stdout}${check.stderr}`);
+    const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
+    writeFileSync(join(dir, 'tls.crt'), pems.cert);
+    writeFileSync(join(dir, 'tls.key'), pems.private);
+    const port = await freePort();
+    const url = `https://127.0.0.1:${port}`;
+    const server = await startProcess(
+      opa,
+      ['run', '--server', '--addr', `127.0.0.1:${port}`, '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--log-level', 'error', join(dir, 'rego')],
+      { name: 'opa', ready: () => true },
+    );
+    try {
+      await waitHealthy(`${url}/health`);
+      if (scenario.pss) await checkPackCases(url);
+      return await drive(url, body, OPA_PATHS);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Each Rego twin decides every case of its control's tests as the reference KCL does (OPA's data
+ * API asked for that one package's `deny` on a review of the case); a difference stops the bench
+ * rather than measure unlike work.
+ */
+async function checkPackCases(url) {
+  const template = JSON.parse(readFileSync(join(ROOT, 'test', 'admission', 'fixtures', 'pod-create.json'), 'utf8'));
+  const wrong = [];
+  const cases = packCases(ROOT);
+  for (const c of cases) {
+    const [group, version] = c.object.apiVersion.includes('/') ? c.object.apiVersion.split('/') : ['', c.object.apiVersion];
+    const review = structuredClone(template);
+    Object.assign(review.request, { kind: { group, version, kind: c.object.kind }, namespace: c.object.metadata.namespace, name: c.object.metadata.name, operation: c.operation, object: c.object });
+    const path = `/v1/data/kclguard/policies/pss_${c.control.replaceAll('-', '_')}/deny`;
+    const { status, text } = await send(agent, `${url}${path}`, { body: JSON.stringify({ input: review }) });
+    const admitted = status === 200 ? (JSON.parse(text).result ?? []).length === 0 : `HTTP ${status}`;
+    if (admitted !== c.admitted) wrong.push(`${c.id}: expected ${c.admitted ? 'admitted' : 'refused'}, got ${admitted === true ? 'admitted' : admitted === false ? 'refused' : admitted}`);
+  }
+  if (wrong.length > 0) throw new Error(`the Rego twins of the PSS pack disagree with its tests:\n${wrong.join('\n')}`);
+  console.log(`  OPA decides all ${cases.length} cases of the PSS pack's tests as the reference KCL does, control by control`);
+}
+
+async function waitHealthy(url) {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    if ((await send(agent, url, { method: 'GET' })).status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+/** The open-loop failures of a server by cause, when there were any. */
+function openFailures(open) {
+  const parts = open.filter((r) => Object.keys(r.failures).length > 0).map((r) => `${r.rate}/s: ${JSON.stringify(r.failures)}`);
+  return parts.length > 0 ? `; open-loop failures ${parts.join(', ')}` : '';
+}
+
+function report(rows) {
+  const base = rows[0].kclguard.closed;
+  const ratio = (a, b, digits = 2) => fmt(a / b, digits);
+  console.log('\nClosed loop (saturation), req/s and latency in ms:');
+  console.log(
+    table(
+      ['scenario', 'kclguard req/s', 'p50', 'p99', 'req/s vs none', 'OPA req/s', 'OPA p50', 'OPA p99', 'kclguard/OPA req/s', 'kclguard/OPA p99'],
+      rows.map(({ scenario, kclguard: k, opa: o }) => [
+        scenario.label,
+        fmt(k.closed.requests.average, 0),
+        fmt(k.closed.latency.p50),
+        fmt(k.closed.latency.p99),
+        ratio(k.closed.requests.average, base.requests.average),
+        o ? fmt(o.closed.requests.average, 0) : '-',
+        o ? fmt(o.closed.latency.p50) : '-',
+        o ? fmt(o.closed.latency.p99) : '-',
+        o ? ratio(k.closed.requests.average, o.closed.requests.average) : '-',
+        o ? ratio(k.closed.latency.p99, o.closed.latency.p99) : '-',
+      ]),
+    ),
+  );
+  console.log(`\nOpen loop (${OPEN_SECONDS}s per rate), latency in ms from the scheduled send time:`);
+  console.log(
+    table(
+      ['scenario', 'reviews/s', 'p50', 'p99', 'p99.9', 'failed+skipped', 'OPA p50', 'OPA p99', 'OPA p99.9', 'OPA failed+skipped'],
+      rows.flatMap(({ scenario, kclguard: k, opa: o }) =>
+        k.open.map((r, i) => [
+          scenario.label,
+          r.rate,
+          fmt(r.p50, 2),
+          fmt(r.p99, 2),
+          fmt(r['p99.9'], 2),
+          r.failed + r.skipped,
+          o ? fmt(o.open[i].p50, 2) : '-',
+          o ? fmt(o.open[i].p99, 2) : '-',
+          o ? fmt(o.open[i]['p99.9'], 2) : '-',
+          o ? o.open[i].failed + o.open[i].skipped : '-',
+        ]),
+      ),
+    ),
+  );
+  console.log(`\nThe engine alone (no TLS/HTTP/JSON), CPU µs per review (all threads), ${ENGINE_REVIEWS} reviews:`);
+  console.log(
+    table(
+      ['scenario', 'in process µs', 'policies run (mutate/validate)', `pool of ${ENGINE_WORKERS} µs`, 'pool wall µs/review'],
+      rows.map(({ scenario, kclguard: k }) => [
+        scenario.label,
+        fmt(k.engine.inProcess.cpuUsPerReview),
+        `${k.engine.inProcess.answers.mutate.policiesRun}/${k.engine.inProcess.answers.validate.policiesRun}`,
+        fmt(k.engine.pool.cpuUsPerReview),
+        fmt(k.engine.pool.wallUsPerReview),
+      ]),
+    ),
+  );
+  const ten = rows.find((r) => r.scenario.id === '10');
+  if (ten && rows[0].scenario.id === 'none') {
+    const share = ten.kclguard.closed.requests.average / base.requests.average;
+    console.log(`\ngoal 10-policy throughput >= 50% of no-policy: ${share >= 0.5 ? 'met' : 'NOT met'} (${fmt(100 * share, 0)}%)`);
+    const at500 = ten.kclguard.open.find((r) => r.rate === 500);
+    if (at500) console.log(`goal open loop at 500 reviews/s with 10 policies, p99 < 5 ms: ${at500.p99 < 5 ? 'met' : 'NOT met'} (${fmt(at500.p99, 2)} ms)`);
+  }
+  for (const row of rows.filter((r) => r.opa && r.scenario.count >= 10)) {
+    const k = row.kclguard.closed;
+    const o = row.opa.closed;
+    const met = k.requests.average >= o.requests.average && k.latency.p99 <= o.latency.p99;
+    console.log(`goal ${row.scenario.label}: kclguard req/s >= OPA's and p99 <= OPA's: ${met ? 'met' : 'NOT met'}`);
+  }
 }
 
 async function main() {
@@ -496,69 +332,32 @@ async function main() {
     return 2;
   }
   const examples = examplePolicies();
-  if (examples.length === 0) {
-    console.error('no example policies found under policies/');
-    return 2;
-  }
-  const body = podReview();
-  console.log(`kclguard admission benchmark: ${CONNECTIONS} connections, ${DURATION}s per run (+${WARMUP}s warm-up), Pod CREATE, /mutate + /validate`);
-  console.log(`node ${process.version}, ${examples.length} example policies available`);
+  console.log(`kclguard admission benchmark: closed loop ${CONNECTIONS} connections ${DURATION}s (+${WARMUP}s warm-up); open loop ${RATES.join(', ')} reviews/s ${OPEN_SECONDS}s each; /mutate + /validate`);
+  console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const opa = process.env.BENCH_NO_OPA === '1' ? undefined : await opaBinary();
+  if (opa) console.log(`OPA peer: ${spawnSync(opa, ['version'], { encoding: 'utf8' }).stdout.split('\n')[0]} (${opa})`);
+  else console.log('OPA peer: skipped (BENCH_NO_OPA=1, or no OPA could be built or found)');
   const rows = [];
-  for (const [label, count] of [['no policies', 0], ['10 policies', 10], ['50 policies', 50]]) {
-    const row = await scenario(label, examples, count, body);
-    rows.push(row);
-    const r = row.result;
-    console.log(
-      `  ${label}: loaded ${JSON.stringify(row.counts)}; ${row.sanity}; ${r.requests.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
-    );
-    for (const d of row.decisions) console.log(`    ${d}`);
+  for (const scenario of SCENARIOS) {
+    const body = reviewBody(scenario);
+    const kclguard = await kclguardScenario(scenario, examples, body);
+    console.log(`  kclguard, ${scenario.label}: ${kclguard.sanity}; closed loop ${kclguard.closed.requests.total} requests, ${kclguard.closed.non2xx} non-2xx, ${kclguard.closed.errors} errors${openFailures(kclguard.open)}`);
+    const peer = opa ? await opaScenario(opa, scenario, body) : undefined;
+    if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx, ${peer.closed.errors} errors${openFailures(peer.open)}`);
+    rows.push({ scenario, kclguard, opa: peer });
   }
-  const base = rows[0].result;
-  console.log('');
-  console.log('scenario      req/s      p50 ms  p99 ms  req/s vs none  p99 vs none');
-  for (const { label, result } of rows) {
-    console.log(
-      `${label.padEnd(13)} ${fmt(result.requests.average, 0).padStart(8)}  ${fmt(result.latency.p50).padStart(6)}  ${fmt(result.latency.p99).padStart(6)}  ${fmt(result.requests.average / base.requests.average, 2).padStart(13)}  ${fmt(result.latency.p99 / base.latency.p99, 2).padStart(11)}`,
-    );
-  }
-  const ten = rows[1].result;
-  console.log('');
-  console.log(`goal p99 < 5 ms with 10 policies: ${ten.latency.p99 < 5 ? 'met' : 'NOT met'} (${fmt(ten.latency.p99)} ms)`);
-  console.log(
-    `goal 10-policy throughput >= 50% of no-policy: ${ten.requests.average >= 0.5 * base.requests.average ? 'met' : 'NOT met'} (${fmt((100 * ten.requests.average) / base.requests.average, 0)}%)`,
-  );
-
-  const opa = opaBinary();
-  if (!opa) {
-    console.log('OPA peer: no opa binary found (set OPA_BIN or build one, see the top of this script); skipped');
-    return 0;
-  }
-  const version = spawnSync(opa, ['version'], { encoding: 'utf8' }).stdout.split('\n')[0];
-  console.log('');
-  console.log(`OPA peer (${version}), same ${rows.length > 1 ? 'requests and load' : 'load'}:`);
-  const peers = [];
-  for (const row of rows) {
-    const peer = await opaScenario(opa, row.label, row.count, body);
-    peers.push(peer);
-    console.log(`  ${peer.label}: ${peer.sanity}; ${peer.result.requests.total} requests, ${peer.result.non2xx} non-2xx, ${peer.result.errors} errors`);
-  }
-  console.log('');
-  console.log('scenario      OPA req/s  OPA p50  OPA p99  kclguard/OPA req/s  kclguard/OPA p99');
-  for (let i = 0; i < rows.length; i++) {
-    const k = rows[i].result;
-    const o = peers[i].result;
-    console.log(
-      `${rows[i].label.padEnd(13)} ${fmt(o.requests.average, 0).padStart(9)}  ${fmt(o.latency.p50).padStart(7)}  ${fmt(o.latency.p99).padStart(7)}  ${fmt(k.requests.average / o.requests.average, 2).padStart(18)}  ${fmt(k.latency.p99 / o.latency.p99, 2).padStart(16)}`,
-    );
-  }
+  report(rows);
+  console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   return 0;
 }
 
 main().then(
   (code) => {
+    agent.destroy();
     process.exitCode = code;
   },
   (error) => {
+    agent.destroy();
     console.error(`bench-admission: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   },

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks (and writes) the expectations of the example policies against the reference KCL.
 
-Every policies/<name>/kclguard-test.yaml names a KCLRun and cases (format: docs/policy-testing.md).
+Every kclguard-test.yaml below policies/ (policies/<name>/, policies/pod-security/<level>/<name>/) names a KCLRun and cases (format: docs/policy-testing.md).
 For each case this script runs the policy's spec.source through the reference implementation
 (PyPI kcl-lib, pinned in scripts/install-kcl-reference.sh) with the options kclguard gives a
 policy -- items, params, resource_list, request -- and classifies what happened:
@@ -20,7 +20,7 @@ It then compares that with the case's `expect`:
 Usage:
   scripts/policy-expectations.py                  # verify every policy; exit 1 on a mismatch
   scripts/policy-expectations.py --update         # also (re)write the expected `object` files
-  scripts/policy-expectations.py set-labels ...   # only these policy directories
+  scripts/policy-expectations.py set-labels ...   # only these policy directories (by their last name)
   scripts/policy-expectations.py -v               # print the reference's verdict for each case
 
 Run it with any python3. The reference is found as: $KCL_REFERENCE_PYTHON when that interpreter
@@ -429,6 +429,17 @@ def check_case(api, files, policy_dir, policy, source, case, label, update, verb
     return problems
 
 
+def policy_dirs():
+    """Every directory below policies/ with a kclguard-test.yaml, relative to it: the examples
+    (policies/<name>) and the packs (policies/pod-security/<level>/<name>)."""
+    found = []
+    for current, dirs, files in os.walk(POLICIES_DIR):
+        dirs[:] = sorted(d for d in dirs if d != "resources" and not d.startswith("."))
+        if "kclguard-test.yaml" in files:
+            found.append(os.path.relpath(current, POLICIES_DIR))
+    return sorted(found)
+
+
 def main(argv):
     ensure_reference(__file__)
     import kcl_lib.api as api
@@ -436,15 +447,12 @@ def main(argv):
     update = "--update" in argv
     verbose = "-v" in argv
     wanted = [a.rstrip("/").split("/")[-1] for a in argv if not a.startswith("-")]
-    names = sorted(
-        d for d in os.listdir(POLICIES_DIR)
-        if os.path.isfile(os.path.join(POLICIES_DIR, d, "kclguard-test.yaml"))
-    )
+    names = policy_dirs()
     if wanted:
-        unknown = sorted(set(wanted) - set(names))
+        unknown = sorted(set(wanted) - {os.path.basename(n) for n in names})
         if unknown:
             sys.exit(f"policy-expectations: no kclguard-test.yaml in {', '.join(unknown)}")
-        names = [n for n in names if n in wanted]
+        names = [n for n in names if os.path.basename(n) in wanted]
     files = YamlFiles()
     problems = []
     case_count = 0

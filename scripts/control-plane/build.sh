@@ -26,11 +26,7 @@ if [[ "${KCLGUARD_CONTROL_PLANE_REBUILD:-}" != 1 && -x "$bin_dir/kube-apiserver"
   exit 0
 fi
 
-mkdir -p "$bin_dir"
-# Binaries are written to a scratch name and renamed at the end, so an interrupted build never
-# leaves something that the cache check above would take for a finished one.
-staging="$(mktemp -d "$bin_dir/.build.XXXXXX")"
-trap 'rm -rf "$staging"' EXIT
+begin_staging "$bin_dir"
 
 export CGO_ENABLED=0
 export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"

@@ -11,3 +11,12 @@ require_go() {
 
 # The version of module $2 required by the tool module in directory $1 (go.mod is the one place to bump it).
 module_version() { (cd "$1" && GOFLAGS=-mod=readonly go list -m -f '{{.Version}}' "$2"); }
+
+# Creates the cache directory $1 and a scratch directory inside it, in $staging, removed on exit.
+# Binaries are built there and renamed into $1 at the end, so an interrupted build never leaves
+# something that a cache check would take for a finished one.
+begin_staging() {
+  mkdir -p "$1"
+  staging="$(mktemp -d "$1/.build.XXXXXX")"
+  trap 'rm -rf "$staging"' EXIT
+}

@@ -26,11 +26,7 @@ if [[ "${KCLGUARD_OCI_TOOLS_REBUILD:-}" != 1 && -x "$bin_dir/crane" && -x "$bin_
   exit 0
 fi
 
-mkdir -p "$bin_dir"
-# Built under a scratch name and renamed at the end: an interrupted build leaves nothing that
-# the cache check above would take for a finished one.
-staging="$(mktemp -d "$bin_dir/.build.XXXXXX")"
-trap 'rm -rf "$staging"' EXIT
+begin_staging "$bin_dir"
 
 export CGO_ENABLED=0
 export GOFLAGS="-trimpath -buildvcs=false -mod=readonly"

@@ -66,12 +66,33 @@ export function testFileErrors(doc: unknown): string[] {
   });
 }
 
-/** Every policy directory, i.e. every folder of policies/ that has a policy.yaml. */
-export function listPolicyNames(): string[] {
+/** The policy packs: folders of policies/ whose policies sit two levels down (<pack>/<level>/<name>). */
+export const POLICY_PACKS = ['pod-security'] as const;
+
+/** Every example policy directory, i.e. every folder of policies/ that has a policy.yaml. */
+export function listExampleNames(): string[] {
   return readdirSync(POLICIES_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(POLICIES_DIR, d.name, 'policy.yaml')))
     .map((d) => d.name)
     .sort();
+}
+
+/** The policy directories of the packs, as paths relative to policies/ (`pod-security/baseline/x`). */
+export function listPackPolicyNames(): string[] {
+  return POLICY_PACKS.flatMap((pack) =>
+    readdirSync(join(POLICIES_DIR, pack), { withFileTypes: true })
+      .filter((level) => level.isDirectory())
+      .flatMap((level) =>
+        readdirSync(join(POLICIES_DIR, pack, level.name), { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(join(POLICIES_DIR, pack, level.name, d.name, 'policy.yaml')))
+          .map((d) => `${pack}/${level.name}/${d.name}`),
+      ),
+  ).sort();
+}
+
+/** Every policy directory, examples and packs, relative to policies/. */
+export function listPolicyNames(): string[] {
+  return [...listExampleNames(), ...listPackPolicyNames()];
 }
 
 /** All YAML documents of a file (empty documents dropped). */

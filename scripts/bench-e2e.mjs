@@ -1,0 +1,383 @@
+#!/usr/bin/env node
+/**
+ * End-to-end admission benchmark through a real kube-apiserver (`npm run bench:e2e`, after
+ * `npm run build`), the way the Kyverno project publishes its numbers: N concurrent clients (10
+ * and 50) each creating Pods through the API server, one fresh Pod per request, for a bounded
+ * time; p50/p95/p99 latency and throughput per scenario, with the ratios to the no-webhook
+ * baseline and between the peers. All scenarios run in one control plane
+ * (scripts/control-plane/cluster.sh, as test/e2e uses it), one after the other, each checks
+ * first that its admission path is in force (a Pod that breaks the Pod Security Standards is
+ * refused, the benchmark's Pod admitted) and removes itself after:
+ *
+ *   baseline   no admission policy at all
+ *   vap        the in-tree ValidatingAdmissionPolicy: the same 18 checks as CEL expressions, in the
+ *              API server (no network hop)
+ *   kclguard   `kclguard serve` in cluster mode out of cluster, registering its webhooks, with the
+ *              Pod Security Standards pack (policies/pod-security) as ClusterKCLRuns
+ *   kclguard-narrowed  the same with `--webhook-mode narrowed` (webhook configurations narrowed
+ *              to what the policies select); skipped when this build has no such flag
+ *   opa        Open Policy Agent as a validating webhook, the same checks in Rego
+ *   kyverno    Kyverno's admission controller out of cluster with its own PSS rule (podSecurity
+ *              restricted); skipped with the reason when it does not build or start
+ *
+ * The Pods pass every check (what most requests look like): the time measured is the time to
+ * admit. The baseline and kclguard also run a load of ConfigMaps at the largest client count:
+ * writes that no policy selects, whose added latency a narrowed registration should bring to 0. The control plane runs no scheduler or kubelet, so the Pods stay Pending, each in a
+ * namespace of its run.
+ *
+ * Environment: BENCH_E2E_DURATION (seconds per run, 30), BENCH_E2E_WARMUP (5),
+ * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_SCENARIOS (a subset of
+ * baseline,vap,kclguard,kclguard-narrowed,opa,kyverno),
+ * BENCH_WORKERS (kclguard serve --workers), OPA_BIN, KUBECTL.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Cluster, clusterDown, clusterUp, findKubectl, validatingWebhook } from './bench/cluster.mjs';
+import { KYVERNO_NAMESPACE, kyvernoBuild, kyvernoCrdFiles, kyvernoPolicy, startKyverno } from './bench/kyverno.mjs';
+import { closedLoop, fmt, freePort, loopbackAgent, percentiles, send, table } from './bench/load.mjs';
+import { runCommand, startProcess } from './bench/processes.mjs';
+import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
+import { writeRego } from './bench/rego-examples.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN = join(ROOT, 'dist', 'main.js');
+const DURATION = Number(process.env.BENCH_E2E_DURATION ?? 30);
+const WARMUP = Number(process.env.BENCH_E2E_WARMUP ?? 5);
+const CLIENTS = (process.env.BENCH_E2E_CLIENTS ?? '10,50').split(',').map(Number).filter((n) => n > 0);
+const WANTED = (process.env.BENCH_E2E_SCENARIOS ?? 'baseline,vap,kclguard,kclguard-narrowed,opa,kyverno').split(',');
+const SANITY_NS = 'bench-sanity';
+
+/**
+ * kclguard in cluster mode with the PSS pack. `needsFlag`: a `serve` flag this build must have
+ * (a mode that landed later); without it the scenario is skipped with the reason.
+ */
+function kclguardScenario(id, label, extraArgs, needsFlag) {
+  return {
+    id,
+    label,
+    refuses: true,
+    unselected: true,
+    async setUp(cluster) {
+      if (needsFlag && !(await serveHelp()).includes(`--${needsFlag}`)) return { skip: `this kclguard has no --${needsFlag} flag` };
+      await cluster.kubectl(['apply', '--server-side', '-f', join(ROOT, 'charts', 'kclguard', 'crds')]);
+      await cluster.kubectl(['wait', '--for=condition=Established', 'crd/clusterkclruns.krm.kcl.dev', 'crd/kclruns.krm.kcl.dev', '--timeout=60s']);
+      const policies = packPolicies(ROOT);
+      await cluster.apply(policies);
+      await cluster.namespace('kclguard-bench');
+      const port = await freePort();
+      const url = `https://127.0.0.1:${port}`;
+      const args = [
+        MAIN, 'serve', '--kubeconfig', cluster.vars.KUBECONFIG, '--host', '127.0.0.1', '--port', String(port),
+        '--cert', cluster.vars.KCLGUARD_E2E_WEBHOOK_CERT, '--key', cluster.vars.KCLGUARD_E2E_WEBHOOK_KEY,
+        '--register-webhooks', '--webhook-url', url, '--webhook-name', 'kclguard-bench', '--ca-bundle', cluster.vars.KCLGUARD_E2E_CA_CERT,
+        '--failure-policy', 'Fail', '--namespace', 'kclguard-bench', '--pod-name', 'kclguard-bench',
+        '--shutdown-grace-seconds', '2', '--shutdown-delay-seconds', '0', '--log-level', 'error',
+        ...(process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : []),
+        ...extraArgs,
+      ];
+      const server = await startProcess(process.execPath, args, {
+        env: { ...process.env, NODE_OPTIONS: '' },
+        name: 'kclguard serve',
+        ready: (output) => output.includes('ValidatingWebhookConfiguration kclguard-bench') || /kclguard serving/.test(output),
+      });
+      return async () => {
+        console.log(`  inside kclguard (its own kclguard_admission_duration_seconds): ${await ownLatency(url)}`);
+        await server.stop();
+        await cluster.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'kclguard-bench', '--ignore-not-found']);
+        await cluster.delete(policies);
+      };
+    },
+  };
+}
+
+let help;
+async function serveHelp() {
+  help ??= (await runCommand(process.execPath, [MAIN, 'serve', '--help'])).stdout;
+  return help;
+}
+
+/** Each scenario: `setUp(cluster, work)` puts its admission path in force and returns `tearDown`. */
+const SCENARIOS = [
+  { id: 'baseline', label: 'no webhook (baseline)', refuses: false, unselected: true, setUp: async () => async () => {} },
+  {
+    id: 'vap',
+    label: 'ValidatingAdmissionPolicy (CEL)',
+    refuses: true,
+    async setUp(cluster) {
+      const docs = celPolicyManifests('bench-pod-security');
+      await cluster.apply(docs);
+      return () => cluster.delete(docs);
+    },
+  },
+  kclguardScenario('kclguard', 'kclguard (PSS pack)', []),
+  kclguardScenario('kclguard-narrowed', 'kclguard, narrowed webhooks', ['--webhook-mode', 'narrowed'], 'webhook-mode'),
+  {
+    id: 'opa',
+    label: 'OPA webhook (Rego)',
+    refuses: true,
+    async setUp(cluster, work) {
+      const opa = await opaBinary();
+      if (!opa.bin) return { skip: opa.error };
+      const dir = join(work, 'opa');
+      writeRego(join(dir, 'rego'), { pss: true, root: ROOT });
+      const port = await freePort();
+      const server = await startProcess(
+        opa.bin,
+        ['run', '--server', '--addr', `127.0.0.1:${port}`, '--tls-cert-file', cluster.vars.KCLGUARD_E2E_WEBHOOK_CERT, '--tls-private-key-file', cluster.vars.KCLGUARD_E2E_WEBHOOK_KEY, '--log-level', 'error', join(dir, 'rego')],
+        { name: 'opa', ready: () => true },
+      );
+      const webhook = validatingWebhook('bench-opa', `https://127.0.0.1:${port}/v0/data/kclguard/validate/main`, cluster.ca);
+      await cluster.apply([webhook]);
+      return async () => {
+        await cluster.delete([webhook]);
+        await server.stop();
+      };
+    },
+  },
+  {
+    id: 'kyverno',
+    label: 'Kyverno (podSecurity restricted)',
+    refuses: true,
+    async setUp(cluster, work) {
+      const build = await kyvernoBuild(ROOT);
+      if (build.error) return { skip: build.error };
+      for (const file of kyvernoCrdFiles(build.moduleDir)) await cluster.kubectl(['apply', '--server-side', '-f', file]);
+      await cluster.namespace(KYVERNO_NAMESPACE);
+      const port = await freePort();
+      let server;
+      try {
+        server = await startKyverno({ bin: build.bin, kubeconfig: cluster.vars.KUBECONFIG, port, dir: join(work, 'kyverno') });
+      } catch (error) {
+        return { skip: `Kyverno did not start: ${String(error).slice(0, 2000)}` };
+      }
+      const policy = kyvernoPolicy();
+      const tearDown = async () => {
+        await cluster.delete([policy]).catch(() => {});
+        await server.stop();
+        await cluster.kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', '-l', 'webhook.kyverno.io/managed-by=kyverno', '--ignore-not-found']);
+      };
+      try {
+        // The ClusterPolicy is accepted once Kyverno's own policy-validation webhook answers.
+        await eventually(() => cluster.apply([policy]).then(() => true, () => false), 180_000);
+      } catch (error) {
+        const output = server.output();
+        await tearDown();
+        return { skip: `Kyverno started but never accepted its ClusterPolicy (${String(error)}); its last output:\n${output.slice(-3000)}` };
+      }
+      return tearDown;
+    },
+  },
+].filter((s) => WANTED.includes(s.id));
+
+/**
+ * The mean time kclguard itself spent per review of each webhook, from its metrics: what the API
+ * server's latency adds to it is the network hop, TLS and the API server's own webhook client.
+ */
+async function ownLatency(url) {
+  const { status, text } = await send(loopbackAgent({ maxSockets: 1 }), `${url}/metrics`, { method: 'GET' });
+  if (status !== 200) return `metrics answered ${status}`;
+  const value = (name, webhook) => Number(new RegExp(`^${name}\\{webhook="${webhook}"\\} (\\S+)`, 'm').exec(text)?.[1]);
+  return ['mutate', 'validate']
+    .map((webhook) => {
+      const count = value('kclguard_admission_duration_seconds_count', webhook);
+      const sum = value('kclguard_admission_duration_seconds_sum', webhook);
+      return `${webhook} ${count > 0 ? `${fmt((1000 * sum) / count, 2)} ms mean over ${count}` : 'no reviews'}`;
+    })
+    .join(', ');
+}
+
+async function eventually(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function opaBinary() {
+  if (process.env.OPA_BIN) return { bin: process.env.OPA_BIN };
+  const built = await runCommand(join(ROOT, 'scripts', 'bench-tools', 'build.sh'), ['opa']);
+  return built.code === 0 ? { bin: built.stdout.trim() } : { error: `scripts/bench-tools/build.sh opa failed: ${built.stderr.trim().split('\n').pop()}` };
+}
+
+/**
+ * The Pods of the pack's test cases that one control refuses (so the whole pack must refuse them)
+ * and that the API server itself accepts when nothing is in force (the baseline decides: some
+ * cases are Pods its own validation refuses, e.g. a HostProcess Pod that is not a Windows Pod).
+ */
+let refusedCases;
+async function podCases(cluster) {
+  if (!refusedCases) {
+    refusedCases = [];
+    for (const c of packCases(ROOT).filter((c) => !c.admitted && c.object.kind === 'Pod' && c.operation === 'CREATE')) {
+      const object = { ...c.object, metadata: { ...c.object.metadata, namespace: SANITY_NS } };
+      if (await cluster.admits(object)) refusedCases.push({ ...c, object });
+    }
+  }
+  return refusedCases;
+}
+
+/**
+ * The scenario refuses every such Pod: a peer that skips a control is caught instead of measured
+ * (the benchmark's own Pod, admitted by every control, checks the other direction).
+ */
+async function checkPackCases(cluster, scenario) {
+  const cases = await podCases(cluster);
+  const admitted = [];
+  for (const c of cases) if (await cluster.admits(c.object)) admitted.push(c.id);
+  if (admitted.length > 0) throw new Error(`${scenario.label} admits Pods that the PSS pack's tests refuse:\n${admitted.join('\n')}`);
+  console.log(`  refuses all ${cases.length} Pods that a control of the PSS pack refuses in its tests`);
+}
+
+/** What the loads create: Pods (every policy selects them) or ConfigMaps (no policy selects them). */
+const OBJECTS = {
+  pods: (ns, name) => compliantPod(ns, name),
+  configmaps: (ns, name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels: { app: 'bench' } }, data: { 'app.properties': 'mode=bench\n' } }),
+};
+
+/** One run: `clients` closed loops creating fresh objects in a namespace of their own. */
+async function load(cluster, scenario, clients, resource = 'pods') {
+  const ns = `bench-${scenario.id}-${clients}${resource === 'pods' ? '' : `-${resource}`}`;
+  await cluster.namespace(ns);
+  const path = `/api/v1/namespaces/${ns}/${resource}`;
+  let failures = 0;
+  let lastFailure = '';
+  const run = (phase, seconds) =>
+    closedLoop({
+      clients,
+      seconds,
+      next: async (c, n) => {
+        const answer = await cluster.create(path, OBJECTS[resource](ns, `${phase}-${c}-${n}`));
+        if (answer.status === 201) return true;
+        failures++;
+        lastFailure = `${answer.status} ${answer.text.slice(0, 300)}`;
+        return false;
+      },
+    });
+  if (WARMUP > 0) await run('w', WARMUP);
+  failures = 0;
+  const measured = await run('m', DURATION);
+  return { clients, resource, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]) };
+}
+
+async function runScenario(cluster, scenario, work) {
+  const tearDown = await scenario.setUp(cluster, work);
+  if (tearDown && typeof tearDown === 'object' && tearDown.skip) return { scenario, skipped: tearDown.skip };
+  try {
+    // The path is in force (and only it): the breaking Pod is refused, the benchmark's Pod admitted.
+    await cluster.until(violatingPod(SANITY_NS, 'breaks-pss'), !scenario.refuses);
+    await cluster.until(compliantPod(SANITY_NS, 'passes-pss'), true);
+    if (scenario.refuses) await checkPackCases(cluster, scenario);
+    const runs = [];
+    const loads = CLIENTS.map((clients) => [clients, 'pods']);
+    // Writes that no policy selects (ConfigMaps): what a webhook costs the rest of the cluster.
+    if (scenario.unselected) loads.push([Math.max(...CLIENTS), 'configmaps']);
+    for (const [clients, resource] of loads) {
+      const result = await load(cluster, scenario, clients, resource);
+      console.log(`  ${scenario.label}, ${clients} clients: ${result.answered} ${resource} created, ${result.failed} failed${result.failed ? ` (last: ${result.lastFailure})` : ''}; p99 ${fmt(result.p99)} ms`);
+      runs.push(result);
+    }
+    return { scenario, runs };
+  } finally {
+    await tearDown();
+    // Gone for good before the next scenario: the API server drops a webhook a moment after its configuration.
+    if (scenario.refuses) await cluster.until(violatingPod(SANITY_NS, 'breaks-pss'), true);
+  }
+}
+
+/** kclguard's added p99 over the VAP's, or why there is no such ratio (the VAP added nothing measurable). */
+function addedRatio(k, v, base) {
+  return v.p99 > base.p99 ? fmt((k.p99 - base.p99) / (v.p99 - base.p99), 2) : `- (the VAP's p99 was not above the baseline's)`;
+}
+
+function report(results) {
+  const measured = results.filter((r) => r.runs);
+  const find = (id, clients, resource = 'pods') => measured.find((r) => r.scenario.id === id)?.runs.find((run) => run.clients === clients && run.resource === resource);
+  console.log(`\nPods created through the API server, ${DURATION}s per run, latency in ms:`);
+  const rows = [];
+  for (const clients of CLIENTS) {
+    const base = find('baseline', clients);
+    for (const { scenario } of measured) {
+      const r = find(scenario.id, clients);
+      rows.push([
+        scenario.label, clients, fmt(r.throughput, 0), fmt(r.p50), fmt(r.p95), fmt(r.p99), r.failed,
+        base ? fmt(r.p99 / base.p99, 2) : '-', base ? fmt(r.p99 - base.p99) : '-', base ? fmt(r.throughput / base.throughput, 2) : '-',
+      ]);
+    }
+  }
+  console.log(table(['scenario', 'clients', 'Pods/s', 'p50', 'p95', 'p99', 'failed', 'p99 vs baseline', 'added p99', 'Pods/s vs baseline'], rows));
+  const most = Math.max(...CLIENTS);
+  const baseCm = find('baseline', most, 'configmaps');
+  const cmRows = measured.map(({ scenario }) => [scenario, find(scenario.id, most, 'configmaps')]).filter(([, r]) => r);
+  if (cmRows.length > 0) {
+    console.log(`\nConfigMaps (no policy selects them) through the API server, ${most} clients, latency in ms:`);
+    console.log(
+      table(
+        ['scenario', 'ConfigMaps/s', 'p50', 'p95', 'p99', 'failed', 'added p99'],
+        cmRows.map(([scenario, r]) => [scenario.label, fmt(r.throughput, 0), fmt(r.p50), fmt(r.p95), fmt(r.p99), r.failed, baseCm ? fmt(r.p99 - baseCm.p99) : '-']),
+      ),
+    );
+  }
+  for (const { scenario, skipped } of results.filter((r) => r.skipped)) console.log(`\n${scenario.label}: skipped: ${skipped}`);
+  for (const clients of CLIENTS) {
+    const base = find('baseline', clients);
+    const k = find('kclguard', clients);
+    const o = find('opa', clients);
+    const v = find('vap', clients);
+    const y = find('kyverno', clients);
+    const parts = [];
+    if (k && o) parts.push(`kclguard/OPA p99 ${fmt(k.p99 / o.p99, 2)}, Pods/s ${fmt(k.throughput / o.throughput, 2)}`);
+    if (k && y) parts.push(`kclguard/Kyverno p99 ${fmt(k.p99 / y.p99, 2)}, Pods/s ${fmt(k.throughput / y.throughput, 2)}`);
+    if (k && v && base) parts.push(`kclguard added p99 / VAP added p99 ${addedRatio(k, v, base)}`);
+    if (parts.length > 0) console.log(`\n${clients} clients: ${parts.join('; ')}`);
+  }
+  const [base, k, o, v] = ['baseline', 'kclguard', 'opa', 'vap'].map((id) => find(id, 50));
+  if (base && k) console.log(`\ngoal at 50 clients, kclguard p99 within 1.3x of the baseline: ${k.p99 <= 1.3 * base.p99 ? 'met' : 'NOT met'} (${fmt(k.p99 / base.p99, 2)}x)`);
+  if (k && o) console.log(`goal at 50 clients, kclguard p99 below OPA's: ${k.p99 < o.p99 ? 'met' : 'NOT met'}`);
+  if (base && k && v) {
+    const ratio = (k.p99 - base.p99) / (v.p99 - base.p99);
+    const verdict = v.p99 <= base.p99 ? 'not measurable (the ValidatingAdmissionPolicy added no p99 over the baseline in this run)' : `${ratio <= 2 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`;
+    console.log(`goal at 50 clients, kclguard's added p99 within 2x of the ValidatingAdmissionPolicy's: ${verdict}`);
+  }
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'kclguard-bench-e2e-'));
+  console.log(`kclguard end-to-end benchmark: ${CLIENTS.join(' and ')} clients, ${DURATION}s per run (+${WARMUP}s warm-up), scenarios ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const vars = await clusterUp(ROOT);
+  try {
+    const cluster = new Cluster(vars, await findKubectl(ROOT));
+    await cluster.namespace(SANITY_NS);
+    console.log(`${(await podCases(cluster)).length} refused Pod cases of the PSS pack's tests are valid Pods for the API server`);
+    const results = [];
+    for (const scenario of SCENARIOS) {
+      console.log(`${scenario.label}:`);
+      const result = await runScenario(cluster, scenario, work);
+      if (result.skipped) console.log(`  skipped: ${result.skipped.split('\n')[0]}`);
+      results.push(result);
+    }
+    report(results);
+    writeFileSync(join(work, 'results.json'), JSON.stringify(results, null, 2));
+    cluster.agent.destroy();
+  } finally {
+    await clusterDown(ROOT, vars.KCLGUARD_E2E_DIR);
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  return 0;
+}
+
+if (!existsSync(MAIN)) {
+  console.error('dist/main.js not found: run `npm run build` first (npm run bench:e2e does)');
+  process.exit(2);
+}
+main().then(
+  (code) => (process.exitCode = code),
+  (error) => {
+    console.error(`bench-e2e: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,121 @@
+/**
+ * Load generation over HTTPS keep-alive connections, for both benches: an open loop (requests
+ * sent on a fixed schedule whatever the answers, latency counted from each request's scheduled
+ * send time, so a stalled server shows up as latency instead of slowing the sender down) and a
+ * closed loop (N clients, each sending its next request when the previous one is answered).
+ */
+import { Agent, request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+
+/** A keep-alive agent for loopback servers with self-signed or private-CA certificates. */
+export function loopbackAgent({ maxSockets = 256, ca, cert, key } = {}) {
+  return new Agent({ keepAlive: true, maxSockets, ...(ca ? { ca } : { rejectUnauthorized: false }), ...(cert ? { cert, key } : {}) });
+}
+
+/** One request; resolves with {status, text} (status 0 and the error text when it failed). */
+export function send(agent, url, { method = 'POST', body, headers = {}, timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, { method, agent, headers: body ? { 'content-type': 'application/json', ...headers } : headers, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+      res.on('error', (error) => resolve({ status: 0, text: String(error) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => resolve({ status: 0, text: String(error) }));
+    req.end(body);
+  });
+}
+
+/**
+ * Open loop: `rate` requests per second for `seconds`, request i being `next(i)` (a function
+ * returning a promise of true for a good answer). Requests whose time has come are sent together
+ * on each timer tick (timers are ~1 ms coarse). Stops scheduling when `maxInFlight` are pending
+ * (a server that has stopped answering must not make the bench queue without bound): those are
+ * counted as `skipped`, never silently dropped from the figures.
+ */
+export async function openLoop({ rate, seconds, next, maxInFlight = 10_000 }) {
+  const latencies = [];
+  let failed = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const interval = 1000 / rate;
+  const total = Math.round(rate * seconds);
+  const pending = [];
+  const start = performance.now();
+  let i = 0;
+  while (i < total) {
+    const now = performance.now();
+    while (i < total && start + i * interval <= now) {
+      const scheduled = start + i * interval;
+      if (inFlight >= maxInFlight) {
+        skipped++;
+      } else {
+        inFlight++;
+        pending.push(
+          next(i).then((ok) => {
+            inFlight--;
+            if (ok) latencies.push(performance.now() - scheduled);
+            else failed++;
+          }),
+        );
+      }
+      i++;
+    }
+    const wait = start + i * interval - performance.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  return { sent: total - skipped, answered: latencies.length, failed, skipped, elapsed, latencies };
+}
+
+/** Closed loop: `clients` concurrent loops of `next(clientIndex, n)` until `seconds` have passed. */
+export async function closedLoop({ clients, seconds, next }) {
+  const latencies = [];
+  let failed = 0;
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  const client = async (c) => {
+    for (let n = 0; performance.now() < until; n++) {
+      const sent = performance.now();
+      const ok = await next(c, n);
+      if (ok) latencies.push(performance.now() - sent);
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  const elapsed = (performance.now() - start) / 1000;
+  return { answered: latencies.length, failed, elapsed, throughput: latencies.length / elapsed, latencies };
+}
+
+/** Percentiles (nearest rank) of a list of latencies in ms; `undefined` for an empty list. */
+export function percentiles(latencies, ps = [50, 95, 99, 99.9]) {
+  const sorted = Float64Array.from(latencies).sort();
+  const out = {};
+  for (const p of ps) out[`p${p}`] = sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return out;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function fmt(n, digits = 1) {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+/** A table printed as aligned columns (the first column left-aligned, the others right-aligned). */
+export function table(header, rows) {
+  const cells = [header, ...rows].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
