@@ -69,7 +69,27 @@ interface Setup {
   readonly checks: AuthorizationAttributes[];
 }
 
-async function setup(docs: Json[], objects: Map<string, Json[]>, options: { deny?: (a: AuthorizationAttributes) => boolean; maxObjects?: number } = {}): Promise<Setup> {
+/** Reports that cannot be listed for the first `failures` attempts (429: a new CRD's storage initializing). */
+class FlakyReports extends FakeReports {
+  listAttempts = 0;
+  constructor(private failures: number) {
+    super();
+  }
+  override async list() {
+    this.listAttempts += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('HTTP-Code: 429');
+    }
+    return super.list();
+  }
+}
+
+async function setup(
+  docs: Json[],
+  objects: Map<string, Json[]>,
+  options: { deny?: (a: AuthorizationAttributes) => boolean; maxObjects?: number; reports?: FakeReports } = {},
+): Promise<Setup> {
   const checks: AuthorizationAttributes[] = [];
   const allowed = (a: AuthorizationAttributes): boolean => {
     checks.push(a);
@@ -80,7 +100,7 @@ async function setup(docs: Json[], objects: Map<string, Json[]>, options: { deny
   await policies.replace(docs.map((doc) => ({ doc })));
   const handler = createAdmissionHandler({ policies, authorizer: async (_sa, a) => allowed(a), exempt: async () => false });
   const caches = new FakeCaches(objects);
-  const reports = new FakeReports();
+  const reports = options.reports ?? new FakeReports();
   const controller = new AuditController({
     policies: () => policies.snapshot(),
     handler,
@@ -209,6 +229,25 @@ describe('background audit', () => {
     caches.changed(CONFIGMAP);
     await jest.advanceTimersByTimeAsync(3_700_000);
     expect(results(reports)).toEqual(['team-a bad team-a/require-team pass']);
+    await controller.stop();
+  });
+
+  test('reports that cannot be written are retried with backoff, not only at the next periodic run', async () => {
+    jest.useFakeTimers();
+    const flaky = new FlakyReports(2);
+    const { reports, controller } = await setup([REQUIRE_TEAM_POLICY], new Map([['configmaps', [configMap('bad')]]]), { reports: flaky });
+    controller.setLeading(true);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect([flaky.listAttempts, reports.calls]).toEqual([1, []]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect([flaky.listAttempts, reports.calls]).toEqual([2, []]);
+    await jest.advanceTimersByTimeAsync(9_000);
+    expect(flaky.listAttempts).toBe(2);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect([flaky.listAttempts, reports.calls]).toEqual([3, ['create PolicyReport/team-a/kclguard']]);
+    // Written: no more retries, the next run is the periodic one.
+    await jest.advanceTimersByTimeAsync(3_000_000);
+    expect(flaky.listAttempts).toBe(3);
     await controller.stop();
   });
 });

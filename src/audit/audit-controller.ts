@@ -66,6 +66,9 @@ export interface AuditRunSummary {
 }
 
 const CACHE_OWNER = 'audit';
+/** Backoff of the retries of unwritten reports: from 5 s, doubling, at most 5 minutes. */
+const RETRY_MIN_MS = 5_000;
+const RETRY_MAX_MS = 300_000;
 
 function kindKey(apiVersion: string, kind: string): string {
   return `${apiVersion}\u0000${kind}`;
@@ -84,6 +87,10 @@ export class AuditController {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<AuditRunSummary> | undefined;
   private rerun = false;
+  /** When the pending timer fires (ms since epoch), if one is pending. */
+  private timerDue: number | undefined;
+  /** The last retry delay after a failed report write; 0 after a run that wrote everything. */
+  private retryDelayMs = 0;
 
   constructor(private readonly options: AuditControllerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -146,8 +153,23 @@ export class AuditController {
   private schedule(delayMs: number): void {
     if (!this.leading) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run().catch(() => undefined), delayMs);
+    this.timerDue = this.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.timerDue = undefined;
+      void this.run().catch(() => undefined);
+    }, delayMs);
     this.timer.unref();
+  }
+
+  /**
+   * Reports that could not be written (the API server answered 429 while a new CRD's storage
+   * initializes, a timeout, a namespace being deleted) are retried with backoff rather than at
+   * the next periodic run, which may be an hour away; a run already due sooner is left alone.
+   */
+  private retryLater(): void {
+    this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, RETRY_MIN_MS), Math.min(this.options.intervalMs, RETRY_MAX_MS));
+    if (this.timerDue !== undefined && this.timerDue <= this.now() + this.retryDelayMs) return;
+    this.schedule(this.retryDelayMs);
   }
 
   /** Starts the caches of the kinds the policies name now; then a run, after the quiet period. */
@@ -200,12 +222,15 @@ export class AuditController {
     this.merge(all, listed, pass.objects, audited);
     const reports = buildReports(this.state.values(), this.options.reportLimits ?? DEFAULT_REPORT_LIMITS);
     let outcome: AuditRunOutcome = truncated || unlisted > 0 ? 'truncated' : 'completed';
+    let unwritten = true;
     try {
-      await this.options.writer.write(reports, outcome === 'completed');
+      unwritten = (await this.options.writer.write(reports, outcome === 'completed')).failed > 0;
     } catch (error) {
       outcome = 'failed';
-      this.logger.warn({ err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'audit: writing policy reports failed; the next run retries');
+      this.logger.warn({ err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'audit: writing policy reports failed; retried with backoff');
     }
+    if (unwritten) this.retryLater();
+    else this.retryDelayMs = 0;
     const seconds = (this.now() - started) / 1000;
     this.options.observer?.onAuditRun?.(seconds, pass.objects.size, outcome);
     this.options.observer?.onAuditResults?.(countResults(this.state.values()));

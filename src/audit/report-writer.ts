@@ -24,7 +24,7 @@ export interface WriteOutcome {
   readonly updated: number;
   readonly deleted: number;
   readonly unchanged: number;
-  /** Reports that could not be written (e.g. their namespace is being deleted); retried next run. */
+  /** Reports that could not be written (e.g. their namespace is being deleted); retried with backoff. */
   readonly failed: number;
 }
 
@@ -60,7 +60,7 @@ export class ReportWriter {
         counts[what] += 1;
       } catch (error) {
         counts.failed += 1;
-        this.logger.warn({ report: keyOf(report), err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'policy report not written; the next audit run retries');
+        this.logger.warn({ report: keyOf(report), err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'policy report not written; retried with backoff');
       }
     };
     for (const report of desired) {

@@ -282,8 +282,11 @@ describe('the Helm chart', () => {
     const kubeconfig = impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`);
     const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
     expect(deploymentArgs).toContain('--webhook-mode=narrowed');
-    // The harness passes --webhook-mode narrowed itself (with a 1 s update interval).
-    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|webhook-timeout-seconds)=/.test(arg));
+    // The harness passes --webhook-mode narrowed itself (with a 1 s update interval). The cache
+    // and audit settings as the chart passes them: no cache resources by default, so the audit
+    // of the ConfigMap policy below skips ConfigMaps rather than listing them without RBAC.
+    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|webhook-timeout-seconds|cache-resources|audit-interval-seconds|audit-debounce-seconds|audit-max-objects)=/.test(arg));
+    expect(webhookArgs).toContain('--cache-resources=none');
     kclguard = await startKclguard({ webhookName: fullName, serviceName: fullName, namespace: ownNamespace, kubeconfig, narrowed: true, extraArgs: webhookArgs });
 
     const tenant = await freshNamespace('e2e-chart-narrow-tenant');
