@@ -14,7 +14,6 @@ import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
 import { checkOrThrow, type RuntimeType } from './types.js';
 import { RESULT_SLOT, assignedNames } from './plan-stmt.js';
-import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 
 export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   const st = env.st;
@@ -80,13 +79,7 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
   for (const n of assignedNames(node.body)) names.add(n);
   // Defaults are evaluated where the lambda is defined, so they cannot see the parameters.
   const params = planParams(p, node.params);
-  const kinds = new Map<string, StaticKind>();
-  for (const param of node.params) {
-    const k = param.type ? kindOfType(param.type) : undefined;
-    if (k) kinds.set(param.name, k);
-  }
-  const schemaNames = new Set(node.params.filter((x) => x.type && typeHasSchema(x.type, p.isSchemaName)).map((x) => x.name));
-  return p.withScope({ names, dynamic: false, kinds, schemaNames }, () => {
+  return p.withScope({ names, dynamic: false }, () => {
     const body: Exec[] = p.stmts(node.body, 'local');
     const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
     const span = node.span;

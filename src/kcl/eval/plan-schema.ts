@@ -9,7 +9,6 @@ import { truthy } from '../value.js';
 import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
 import { assignedNames } from './plan-stmt.js';
-import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
@@ -136,23 +135,10 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   // Names are resolved statically (a typo in a check is a compile error), except in mixins and
   // protocols, whose bodies read attributes of the schema they are mixed into.
   const dynamic = s.isMixin || s.isProtocol;
-  const kinds = new Map<string, StaticKind>();
-  for (const base of [t.parent, ...t.mixins]) {
-    if (base) for (const [n, k] of base.kinds) kinds.set(n, k);
-  }
   for (const item of s.body) {
-    if (item.kind !== 'SchemaAttr') continue;
-    checkDecorators(p, item.decorators);
-    const k = kindOfType(item.type);
-    if (k) kinds.set(item.name, k);
-    else kinds.delete(item.name);
+    if (item.kind === 'SchemaAttr') checkDecorators(p, item.decorators);
   }
-  t.kinds = kinds;
-  const schemaNames = new Set<string>();
-  for (const item of s.body) {
-    if (item.kind === 'SchemaAttr' && typeHasSchema(item.type, p.isSchemaName)) schemaNames.add(item.name);
-  }
-  p.withScope({ names, dynamic, kinds, schemaNames }, () => {
+  p.withScope({ names, dynamic }, () => {
     t.params = planParams(p, s.args);
     if (t.parent) for (const [k, d] of t.parent.attrs) t.attrs.set(k, d);
     for (const item of s.body) {

@@ -22,7 +22,6 @@ import { compileError, evalError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
 import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
-import type { StaticKind } from './static-kinds.js';
 import { copyDict, isConfig, opsOf, unionValues } from './union.js';
 
 /**
@@ -133,8 +132,6 @@ export class SchemaType implements SchemaTypeRef {
   private settersCache: Map<string, number[]> | undefined;
   checks: PlannedCheck[] = [];
   indexSignature: IndexSignature | undefined;
-  /** Attribute kinds fixed by declared types, for the planner's static checks. */
-  kinds: ReadonlyMap<string, StaticKind> = new Map();
   readonly originalConfig = new WeakMap<SchemaInstance, KDict>();
 
   constructor(
