@@ -17,6 +17,7 @@ import { isConfig, unionValues } from './eval/union.js';
 import { hostFor } from './eval/host.js';
 import type { Host } from './eval/planner.js';
 import { checkModule, type CheckedModule } from './check/index.js';
+import { mergeDeclarations } from './merge-declarations.js';
 
 const DEBUG = typeof process !== 'undefined' && Boolean(process.env.KCLGUARD_DEBUG);
 
@@ -62,7 +63,9 @@ export type UnitResult = { readonly ok: true; readonly unit: ModuleUnit } | { re
 /** Plans the files of one module (their bodies form one module scope, in file order). */
 export function planUnit(files: readonly ast.Module[], filename: string, owner: ModuleOwner, resolveImport?: ImportResolver, host: Host = hostFor(undefined)): UnitResult {
   try {
-    return planModule(files.flatMap((f) => f.body), filename, owner, resolveImport, host);
+    const body = files.flatMap((f) => f.body);
+    // Repeated unifications of the main module are one declaration (as in the reference).
+    return planModule(owner.pkgpath === '__main__' ? mergeDeclarations(body) : body, filename, owner, resolveImport, host);
   } catch (e) {
     if (e instanceof KclError) return { ok: false, diagnostics: [e.diagnostic] };
     return { ok: false, diagnostics: [internalDiagnostic(e)] };

@@ -170,7 +170,8 @@ const BASIC_TYPES = new Map<string, Type>([['int', INT], ['float', FLOAT], ['str
 
 function binaryExprType(c: Checker, e: ast.BinaryExpr): Type {
   const left = exprType(c, e.left);
-  if (e.op !== 'as') return binaryType(c, left, exprType(c, e.right), e.op, e.left.span);
+  const right = exprType(c, e.right);
+  if (e.op !== 'as') return binaryType(c, left, right, e.op, e.left.span);
   const name = dottedName(e.right);
   if (name === undefined) {
     c.compileError("keyword 'as' right operand must be a type", e.left.span);
@@ -319,7 +320,7 @@ function quantType(c: Checker, e: ast.QuantExpr): Type {
       case 'any':
         return BOOL;
       case 'filter':
-        return item;
+        return iter;
       case 'map':
         return listOf(item);
     }

@@ -1,15 +1,14 @@
 /**
  * Module-level variables are immutable: a second assignment (or `+=`) of an exported name is an
- * ImmutableError, which the reference prints under code E1001. Repeated unification statements
- * (`a: S {...}` twice) are allowed: they merge. Names starting with `_` are mutable.
+ * ImmutableError, which the reference prints under code E1001. A unification statement
+ * (`a: S {...}`) is never one: repeated unifications merge (merge-declarations.ts), and one after
+ * a plain assignment is checked as a type. Names starting with `_` are mutable.
  */
 import type * as ast from '../ast.js';
 import type { Checker } from './checker.js';
 
 export function checkImmutability(c: Checker, body: readonly ast.Stmt[]): void {
   const firstAssign = new Map<string, ast.Node>();
-  /** Names so far assigned only by unification statements, which may repeat (and union). */
-  const unifiedOnly = new Set<string>();
   const visit = (s: ast.Stmt): void => {
     if (s.kind === 'IfStmt') {
       s.body.forEach(visit);
@@ -29,8 +28,7 @@ export function checkImmutability(c: Checker, body: readonly ast.Stmt[]): void {
     for (const t of targets) {
       if (t.name.startsWith('_')) continue;
       const first = firstAssign.get(t.name);
-      if (first && s.kind === 'UnificationStmt' && unifiedOnly.has(t.name)) continue;
-      if (!first && s.kind === 'UnificationStmt') unifiedOnly.add(t.name);
+      if (first && s.kind === 'UnificationStmt') continue;
       if (first) {
         const message = aug
           ? `Immutable variable '${t.name}' is modified during compiling`

@@ -156,11 +156,9 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
     } else if (s.kind === 'AssignStmt') {
       for (const t of s.targets) declareVariable(c, t, s.typeAnnotation);
     } else if (s.kind === 'UnificationStmt') {
+      // The variable has the schema's type, whatever was assigned to it before.
       const existing = c.scope.elems.get(s.target.name);
-      if (!existing) {
-        const ty = exprType(c, s.value.name);
-        c.insert(s.target.name, { ty, span: s.target.span, kind: 'variable' });
-      }
+      c.insert(s.target.name, { ty: exprType(c, s.value.name), span: existing?.span ?? s.target.span, kind: 'variable' });
     }
   };
   body.forEach(visit);

@@ -400,18 +400,12 @@ function planAs(p: Planner, node: ast.BinaryExpr, left: Ev): Ev {
   };
 }
 
-function isSingleton(v: Value): boolean {
-  return v === null || v === UNDEFINED || typeof v === 'boolean';
-}
-
-export function isSame(a: Value, b: Value, span?: Span): boolean {
-  // The reference only types `is` for None, Undefined and booleans.
-  if (!isSingleton(a) && !isSingleton(b)) {
-    throw typeError(`unsupported operand type(s) for is: '${typedDisplay(a)}' and '${typedDisplay(b)}'`, span);
-  }
-  if (a === b) return true;
-  if (a instanceof KFloat && b instanceof KFloat) return a.value === b.value;
-  return false;
+/**
+ * `is` / `is not`: at run time the reference compares values, as `==` does (`1 is 1.0` is
+ * True); which operand types it accepts is the checker's business.
+ */
+export function isSame(a: Value, b: Value, meter: Meter): boolean {
+  return valuesEqual(a, b, meter);
 }
 
 function checkOrderable(op: string, a: Value, b: Value, span: Span): void {
@@ -441,9 +435,9 @@ export function compareOp(op: ast.CmpOp, a: Value, b: Value, span: Span, meter: 
     case 'not in':
       return !containsValue(b, a, span, meter);
     case 'is':
-      return isSame(a, b, span);
+      return isSame(a, b, meter);
     case 'is not':
-      return !isSame(a, b, span);
+      return !isSame(a, b, meter);
   }
 }
 

@@ -10,6 +10,7 @@ import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
 import { assignedNames } from './plan-stmt.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
+import type { Env } from './env.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
   // Schema and rule names are unique keys of their module, as in the reference's resolver.
@@ -20,6 +21,12 @@ export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): Sch
   const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema, p.owner);
   p.schemas.set(s.name, t);
   return t;
+}
+
+/** The instance being built: the environment itself, or the one a per-key check runs under. */
+function schemaEnvOf(env: Env): SchemaEnv | undefined {
+  for (let e: Env | null = env; e; e = e.parent) if (e instanceof SchemaEnv) return e;
+  return undefined;
 }
 
 function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[] {
@@ -38,7 +45,7 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
         // Like the reference, point at the instantiation (the check line when there is none)
         // and name the failed condition; the message is the check's own, so an admission
         // denial can show it as is.
-        const where = (env instanceof SchemaEnv ? env.span : undefined) ?? span;
+        const where = schemaEnvOf(env)?.span ?? span;
         throw new KclError({
           code: 'E3M40',
           message: text || 'Check failed on the condition',

@@ -100,6 +100,10 @@ export class Planner implements TypeResolver {
     return this.aliases.get(name);
   }
 
+  systemModuleName(name: string): string | undefined {
+    return this.modules.get(name)?.name;
+  }
+
   type(t: ast.Type): RuntimeType {
     return planType(t, this);
   }

@@ -206,14 +206,13 @@ export class SchemaType implements SchemaTypeRef {
       if (decl.optional) continue;
       const v = attrs.get(decl.name);
       if (v === undefined || v === null || v === UNDEFINED) {
-        const message = `attribute '${decl.name}' of ${this.name} is required and can't be None or Undefined`;
-        // A literal `S {...}` is checked by the reference's compiler; a dict converted at run
-        // time (no instantiation span) fails at run time.
-        throw span ? compileError(message, span) : evalError(message, span);
+        // What the reference's checker can see (`S {}` without a required key) was refused at
+        // compile time; what is left fails here, as in the reference.
+        throw evalError(`attribute '${decl.name}' of ${this.name} is required and can't be None or Undefined`, span);
       }
     }
     this.runChecks(frame);
-    const instance = new SchemaInstance(this, attrs);
+    const instance = new SchemaInstance(this, this.signature()?.keyName !== undefined ? lastSignatureEntryFirst(this, attrs) : attrs);
     this.originalConfig.set(instance, config);
     // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
     for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
@@ -269,8 +268,40 @@ export class SchemaType implements SchemaTypeRef {
   private runChecks(frame: SchemaEnv): void {
     this.parent?.runChecks(frame);
     for (const mixin of this.mixins) mixin.runChecks(frame);
-    for (const check of this.checks) check.run(frame);
+    const keyName = this.indexSignature?.keyName;
+    if (keyName === undefined) {
+      for (const check of this.checks) check.run(frame);
+      return;
+    }
+    // With a named index signature (`[k: str]: T`), the checks run once per entry the signature
+    // holds, with `k` bound to its key (not at all when it holds none), as in the reference.
+    for (const key of frame.vars.keys()) {
+      if (this.attrs.has(key) || this.isDeclared(key)) continue;
+      const perKey = frame.child(new Map([[keyName, key]]));
+      for (const check of this.checks) check.run(perKey);
+    }
   }
+
+  private isDeclared(name: string): boolean {
+    for (let t: SchemaType | undefined = this; t; t = t.parent) if (t.attrs.has(name)) return true;
+    return false;
+  }
+}
+
+/**
+ * The reference outputs the entries of a named index signature (`[k: str]: T`) with the last
+ * one first: `{a, b, c}` comes out as `c, a, b` (after the declared attributes).
+ */
+function lastSignatureEntryFirst(schema: SchemaType, attrs: Map<string, Value>): Map<string, Value> {
+  const declared: [string, Value][] = [];
+  const extra: [string, Value][] = [];
+  for (const entry of attrs) {
+    let isDeclared = false;
+    for (let t: SchemaType | undefined = schema; t && !isDeclared; t = t.parent) isDeclared = t.attrs.has(entry[0]);
+    (isDeclared ? declared : extra).push(entry);
+  }
+  if (extra.length < 2) return attrs;
+  return new Map([...declared, extra[extra.length - 1]!, ...extra.slice(0, -1)]);
 }
 
 /** `instance | other`: rebuild from the original config unioned with the new one. */

@@ -286,7 +286,7 @@ function parseSimpleStatement(p: Parser): Stmt {
 }
 
 /** `Name {`, `pkg.Name {` or `Name(` ahead: the value of a unification `a: S {...}`. */
-function looksLikeSchemaExpr(p: Parser): boolean {
+export function looksLikeSchemaExpr(p: Parser): boolean {
   if (p.atNewlineOperand()) return false;
   let i = 0;
   const nameOk = (t: Token): boolean => t.kind === 'name' && (t.dollar === true || !KEYWORDS.has(t.value));
