@@ -20,7 +20,18 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 /** Checks a call's arguments; `fn` undefined means the callee's type is unknown (`any`). */
 export function checkArguments(c: Checker, callee: ast.Expr, args: readonly ast.Expr[], keywords: readonly ast.Keyword[], fn: FuncType | undefined): void {
   const name = calleeName(callee);
-  const argTypes = args.map((a) => exprType(c, a));
+  const params = fn?.params ?? [];
+  // Each positional argument is checked as soon as it is typed, as the reference reports.
+  for (let i = 0; i < args.length; i++) {
+    const ty = exprType(c, args[i]!);
+    if (!fn) continue;
+    const param = params[i];
+    if (param) c.mustAssign(ty, param.ty, args[i]!.span);
+    else if (!fn.variadic) {
+      c.compileError(`${name} takes ${plural(params.length, 'positional argument')} but ${args.length} were given`, args[i]!.span);
+      return;
+    }
+  }
   const kwTypes: [string, Type][] = [];
   const seen = new Set<string>();
   for (const kw of keywords) {
@@ -29,16 +40,6 @@ export function checkArguments(c: Checker, callee: ast.Expr, args: readonly ast.
     kwTypes.push([kw.name, exprType(c, kw.value)]);
   }
   if (!fn) return;
-  const params = fn.params;
-  for (let i = 0; i < argTypes.length; i++) {
-    const param = params[i];
-    if (!param) {
-      if (fn.variadic) break;
-      c.compileError(`${name} takes ${plural(params.length, 'positional argument')} but ${args.length} were given`, args[i]!.span);
-      return;
-    }
-    c.mustAssign(argTypes[i]!, param.ty, args[i]!.span);
-  }
   kwTypes.forEach(([kwName, ty], i) => {
     const param = params.find((p) => p.name === kwName);
     if (param) c.mustAssign(ty, param.ty, keywords[i]!.span);

@@ -64,6 +64,8 @@ export class Checker {
   readonly modules = new Map<string, CheckedModule>();
   /** Schemas declared in this module, by name. */
   readonly schemas = new Map<string, SchemaInfo>();
+  /** ImmutableErrors of module-level assignments, reported when the walk reaches them. */
+  immutable: ReadonlyMap<ast.Target, Diagnostic> = new Map();
 
   constructor(
     readonly pkgpath: string,
@@ -81,6 +83,12 @@ export class Checker {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.diagnostics.push({ code, message, span, ...(related && related.length > 0 ? { related } : {}), ...(title ? { title } : {}) });
+  }
+
+  /** Reports the ImmutableError of an assignment target, if it has one. */
+  reportImmutable(target: ast.Target): void {
+    const d = this.immutable.get(target);
+    if (d) this.report(d.code, d.message, d.span!, d.related ? [...d.related] : undefined, d.title);
   }
 
   typeError(message: string, span: Span): void {

@@ -230,6 +230,11 @@ export function configIfEntryType(c: Checker, e: ast.ConfigIfEntryExpr): Type {
 export function schemaExprType(c: Checker, e: ast.SchemaExpr): Type {
   const def = exprType(c, e.name);
   const span = e.name.span;
+  if (def.k === 'any') {
+    exprType(c, e.config);
+    checkArguments(c, e.name, e.args, e.keywords, undefined);
+    return ANY;
+  }
   if (def.k === 'dict') {
     const config = c.withContext({ name: '', ty: def }, () => exprType(c, e.config));
     return binaryType(c, def, config, '|', span);

@@ -9,7 +9,7 @@
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { Checker, type CheckedModule } from './checker.js';
-import { checkImmutability } from './immutability.js';
+import { immutabilityErrors } from './immutability.js';
 import { buildSchemas, declareSchemas } from './schemas.js';
 import { declareGlobals, statementsType } from './statements.js';
 import { ANY } from './types.js';
@@ -40,7 +40,7 @@ export function checkModule(body: readonly ast.Stmt[], pkgpath: string, filename
       c.insert(s.name, { ty: ANY, span: s.span, kind: 'module' });
     }
   }
-  checkImmutability(c, body);
+  c.immutable = immutabilityErrors(body);
   const defs = declareSchemas(c, body);
   declareGlobals(c, body);
   buildSchemas(c, defs);

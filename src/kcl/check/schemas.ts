@@ -297,7 +297,7 @@ function declaredNames(body: readonly (ast.Stmt | ast.SchemaAttr)[]): string[] {
   return out;
 }
 
-function checkSchemaAttr(c: Checker, a: ast.SchemaAttr, info: SchemaInfo): void {
+export function checkSchemaAttr(c: Checker, a: ast.SchemaAttr, info: SchemaInfo): void {
   c.localVars = [];
   const expected = attrOf(info, a.name)?.ty ?? ANY;
   resolveDecorators(c, a.decorators);

@@ -9,7 +9,7 @@ import type * as ast from '../ast.js';
 import type { Checker } from './checker.js';
 import { exprType } from './expressions.js';
 import { binaryType } from './operators.js';
-import { checkSchemaStmt } from './schemas.js';
+import { checkSchemaAttr, checkSchemaStmt } from './schemas.js';
 import { RESERVED_TYPE_NAMES } from './builtin-types.js';
 import { ANY, STR, isAny, schemaRef, tyStr, type Type } from './types.js';
 
@@ -19,7 +19,13 @@ export function statementsType(c: Checker, stmts: readonly ast.Stmt[]): Type {
   return last;
 }
 
-export function statementType(c: Checker, s: ast.Stmt): Type {
+export function statementType(c: Checker, stmt: ast.Stmt | ast.SchemaAttr): Type {
+  // A schema body's `if` may declare attributes too.
+  if (stmt.kind === 'SchemaAttr') {
+    if (c.schema) checkSchemaAttr(c, stmt, c.schema);
+    return ANY;
+  }
+  const s = stmt;
   switch (s.kind) {
     case 'ExprStmt': {
       const types = s.exprs.map((e) => exprType(c, e));
@@ -88,13 +94,15 @@ function assignType(c: Checker, s: ast.AssignStmt): Type {
   c.localVars = [];
   let value: Type = ANY;
   for (const target of s.targets) {
+    c.reportImmutable(target);
     if (target.path.length === 0) {
       c.lValue = true;
       const expected = c.resolveName(target.name, target.span);
       c.lValue = false;
       value = c.withContext({ name: target.name, ty: expected, span: target.span }, () => exprType(c, s.value));
       c.mustAssign(value, expected, target.span);
-      if (!isAny(value) && isAny(expected) && !s.typeAnnotation) {
+      if (s.typeAnnotation) annotatedType(c, target, s.typeAnnotation, value);
+      else if (!isAny(value) && isAny(expected)) {
         c.setType(target.name, value, target.span);
         if (c.schema) c.schemaAttrTypes.set(target.name, value);
       }
@@ -110,12 +118,29 @@ function assignType(c: Checker, s: ast.AssignStmt): Type {
   return value;
 }
 
+/**
+ * An annotation is read again where its assignment stands (a name in it may have a type by
+ * now): the variable takes it if it had none, and the value must fit.
+ */
+function annotatedType(c: Checker, target: ast.Target, annotation: ast.Type, value: Type): void {
+  const declared = c.typeOf(annotation);
+  const obj = c.scope.elems.get(target.name);
+  let ty = declared;
+  if (obj && !isAny(obj.ty)) {
+    if (!c.isUpperBound(declared, obj.ty)) c.typeError(`can not change the type of '${target.name}' to ${tyStr(declared)}`, target.span);
+    ty = obj.ty;
+  }
+  if (obj) obj.ty = ty;
+  c.mustAssign(value, ty, target.span);
+}
+
 const AUG_OPS: Record<ast.AugOp, ast.BinOp> = {
   '+=': '+', '-=': '-', '*=': '*', '/=': '/', '//=': '//', '%=': '%', '**=': '**',
   '<<=': '<<', '>>=': '>>', '&=': '&', '|=': '|', '^=': '^',
 };
 
 function augAssignType(c: Checker, s: ast.AugAssignStmt): Type {
+  c.reportImmutable(s.target);
   c.lValue = false;
   const left = targetType(c, s.target);
   const right = exprType(c, s.value);

@@ -476,10 +476,8 @@ function planSchemaExpr(p: Planner, node: ast.SchemaExpr): Ev {
       const a = args(env);
       return schema.instantiate(env, cfg, a.args, a.kwargs, span);
     }
-    if (schema instanceof KDict || schema instanceof SchemaInstance) {
-      // `value {config}` on a config value unions the two, as the reference does.
-      return binaryOp('|', schema, cfg, env.st, span);
-    }
-    throw compileError(`'${typeName(schema)}' is not a schema`, span);
+    // `value {config}` on any other value unions the two, as the reference does (a config
+    // value merges, None and Undefined give the config, anything else is a type error).
+    return binaryOp('|', schema, cfg, env.st, span);
   };
 }

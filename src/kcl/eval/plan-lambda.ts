@@ -6,9 +6,8 @@
 import type * as ast from '../ast.js';
 import { KclError, kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
-import { KDict, KFunction, UNDEFINED, isSchemaType, typeName, type CallArgs, type Value } from '../value.js';
+import { KDict, KFunction, UNDEFINED, isSchemaType, type CallArgs, type Value } from '../value.js';
 import type { Env, Ev } from './env.js';
-import { compileError } from './errors.js';
 import type { Planner } from './planner.js';
 import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
@@ -32,7 +31,9 @@ export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   if (isSchemaType(f) && f instanceof SchemaType) {
     return f.instantiate(env, new KDict(), a.args, a.kwargs, span);
   }
-  throw compileError(`'${typeName(f)}' object is not callable`, span);
+  // What the checker cannot see (a value only known at run time) the reference does not call:
+  // calling anything that is not a function or a schema gives Undefined.
+  return UNDEFINED;
 }
 
 export function planParams(p: Planner, params: readonly ast.Parameter[]): PlannedParam[] {

@@ -144,7 +144,7 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
       // Unlike `if`, the reference wants a `check:` block on its own lines.
       p.errorAtToken(`expected one of ["indent"] got ${describeToken(p.tok)}`, p.tok);
     }
-    parseSuite(p, t, () => m.checks.push(parseCheckLine(p)));
+    parseSuite(p, t, () => m.checks.push(...parseCheckLine(p)));
     return;
   }
   if (isOp(t, '[')) {
@@ -237,10 +237,21 @@ function parseIndexSignature(p: Parser): SchemaIndexSignature {
   };
 }
 
-function parseCheckLine(p: Parser): CheckExpr {
-  const first = p.tok;
-  const parts = parseAssertParts(p);
-  return { kind: 'CheckExpr', ...parts, span: p.spanFrom(first) };
+/**
+ * One line of a `check:` block. Like the reference, the message after the comma is a primary
+ * expression, and what follows it on the line is another condition (`a > 0, "x" + "y"` checks
+ * `a > 0` with message "x", then `+"y"`).
+ */
+function parseCheckLine(p: Parser): CheckExpr[] {
+  const out: CheckExpr[] = [];
+  do {
+    const first = p.tok;
+    const before = p.pos;
+    const parts = parseAssertParts(p, true);
+    out.push({ kind: 'CheckExpr', ...parts, span: p.spanFrom(first) });
+    if (p.pos === before) break;
+  } while (p.sameLine && !p.atEof && !p.tok.nl);
+  return out;
 }
 
 function docText(p: Parser, t: Token): string {
@@ -283,7 +294,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
         doc = docText(p, t);
         return;
       }
-      checks.push(parseCheckLine(p));
+      checks.push(...parseCheckLine(p));
     });
   }
   return {
