@@ -10,7 +10,7 @@
  */
 
 /** mulberry32: a small seeded PRNG. */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
