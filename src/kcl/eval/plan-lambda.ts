@@ -29,7 +29,7 @@ export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
     }
   }
   if (isSchemaType(f) && f instanceof SchemaType) {
-    return f.instantiate(env, new KDict(), a.args, a.kwargs, span);
+    return f.instantiate(env, new KDict(), a.args, a.kwargs, span, true);
   }
   // What the checker cannot see (a value only known at run time) the reference does not call:
   // calling anything that is not a function or a schema gives Undefined.

@@ -5,10 +5,10 @@
  */
 import type * as ast from '../ast.js';
 import { diagnostic, KclError } from '../diagnostics.js';
-import { truthy } from '../value.js';
+import { truthy, type Value } from '../value.js';
 import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
-import { assignedNames } from './plan-stmt.js';
+import { assignedNames, locate } from './plan-stmt.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
 import type { Env } from './env.js';
 
@@ -38,9 +38,15 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
     const span = c.span;
     return {
       run(env) {
-        if (ifCond && !truthy(ifCond(env))) return;
-        if (truthy(test(env))) return;
-        const m = msg ? msg(env) : undefined;
+        let m: Value | undefined;
+        try {
+          if (ifCond && !truthy(ifCond(env))) return;
+          if (truthy(test(env))) return;
+          m = msg ? msg(env) : undefined;
+        } catch (e) {
+          // An error evaluating a check line is reported there, as the reference does.
+          throw locate(e, span);
+        }
         const text = m === undefined ? '' : typeof m === 'string' ? m : display(m, env.st.textBudget('check message', span));
         // Like the reference, point at the instantiation (the check line when there is none)
         // and name the failed condition; the message is the check's own, so an admission
@@ -103,19 +109,32 @@ function checkDecorators(p: Planner, decorators: readonly ast.Decorator[]): void
   }
 }
 
-/** A rule's parents must be rules. */
-function checkRuleParents(p: Planner, s: ast.RuleStmt): void {
+/**
+ * A rule's parents must be rules. Those that are come back, leaving out any that leads back to
+ * `rule` (a cycle, reported by fillOrder) so running the checks can never loop.
+ */
+function ruleParents(p: Planner, s: ast.RuleStmt, rule: SchemaType): SchemaType[] {
+  const out: SchemaType[] = [];
   for (const id of s.parents) {
     const t = lookupBase(p, id, 'illegal rule type');
     if (t && !t.isRule) p.report('E2D34', `illegal rule type '${id.name}'`, id.span);
+    else if (t && !leadsTo(t, rule)) out.push(t);
   }
+  return out;
+}
+
+function leadsTo(from: SchemaType, to: SchemaType, seen = new Set<SchemaType>()): boolean {
+  if (from === to) return true;
+  if (seen.has(from)) return false;
+  seen.add(from);
+  return from.ruleParents.some((r) => leadsTo(r, to, seen));
 }
 
 /** Fills in a declared SchemaType. Parents are filled first (callers order by `fillOrder`). */
 export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: SchemaType): void {
   checkDecorators(p, s.decorators);
   if (s.kind === 'RuleStmt') {
-    checkRuleParents(p, s);
+    t.ruleParents = ruleParents(p, s, t);
     const names = new Set(s.args.map((a) => a.name));
     p.withScope({ names, dynamic: true }, () => {
       t.params = planParams(p, s.args);

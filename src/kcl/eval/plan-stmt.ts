@@ -58,11 +58,11 @@ export function assignedNames(body: readonly (ast.Stmt | ast.SchemaAttr)[]): Set
 
 
 /**
- * The reference reports evaluation errors at the innermost statement that raised them. Every
+ * The reference reports evaluation errors at the innermost statement (or check line) that raised them. Every
  * error raised while running is one (E3xxx): what it refuses at compile time the checker has
  * refused before the program ran, so a compile-time code met here becomes E3M38 too.
  */
-function locate(e: unknown, span: Span): unknown {
+export function locate(e: unknown, span: Span): unknown {
   if (!(e instanceof KclError) || locatedErrors.has(e)) return e;
   const d = e.diagnostic;
   if (d.code === 'E3M40' || !(d.code.startsWith('E3') || d.code.startsWith('E2'))) return e;

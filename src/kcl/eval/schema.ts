@@ -126,6 +126,8 @@ export class SchemaType implements SchemaTypeRef {
   readonly attrs = new Map<string, AttrDecl>();
   parent: SchemaType | undefined;
   mixins: SchemaType[] = [];
+  /** A rule's parent rules (`rule R(P, Q)`): their conditions hold before its own are tried. */
+  ruleParents: SchemaType[] = [];
   params: PlannedParam[] = [];
   body: BodyStmt[] = [];
   private flatCache: BodyStmt[] | undefined;
@@ -159,18 +161,22 @@ export class SchemaType implements SchemaTypeRef {
     return undefined;
   }
 
-  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): SchemaInstance {
+  /**
+   * A failed check says where the instance was made for a config expression (`S {...}`), not
+   * for a call (`fromCall`: `S()`), whose failures the reference shows at the check line only.
+   */
+  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
     st.enter(span);
     try {
-      return this.build(env, config, args, kwargs, span, st);
+      return this.build(env, config, args, kwargs, span, fromCall ? undefined : span, st);
     } finally {
       st.leave();
     }
   }
 
-  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, st: RunState): SchemaInstance {
+  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     if (this.isMixin || this.isProtocol) {
       throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
     }
@@ -178,7 +184,7 @@ export class SchemaType implements SchemaTypeRef {
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
-    const frame = new SchemaEnv(argFrame, attrs, this, config, span);
+    const frame = new SchemaEnv(argFrame, attrs, this, config, instanceSpan);
     frame.runAll();
     // Every entry of the config is looked at (and checked against the index signature).
     st.step(config.size);
@@ -266,6 +272,9 @@ export class SchemaType implements SchemaTypeRef {
   }
 
   private runChecks(frame: SchemaEnv): void {
+    // Parent rules first, in the order written, each with its own parents: as in the reference,
+    // a child rule holds only if every rule it names holds (and the first failure is reported).
+    for (const parent of this.ruleParents) parent.runChecks(frame);
     this.parent?.runChecks(frame);
     for (const mixin of this.mixins) mixin.runChecks(frame);
     const keyName = this.indexSignature?.keyName;
