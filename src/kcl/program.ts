@@ -114,7 +114,7 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
   if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
   // The check stage: what the reference refuses at compile time is refused here, before planning.
   const checked = checkModule(body, owner.pkgpath, filename, (stmt) => {
-    if (p.modules.get(stmt.name)) return 'system';
+    if (p.modules.get(stmt.name)) return p.host.hostModules?.find((m) => m.name === stmt.path) ?? 'system';
     return p.imported.get(stmt.name)?.types;
   });
   if (checked.diagnostics.length > 0) return { ok: false, diagnostics: checked.diagnostics };

@@ -62,6 +62,8 @@ export class Checker {
   readonly configContext: (ConfigContext | undefined)[] = [];
   /** User modules by pkgpath, for `mod.name`. */
   readonly modules = new Map<string, CheckedModule>();
+  /** Members of the host modules this module imports, by module name. */
+  readonly hostModules = new Map<string, ReadonlyMap<string, Type>>();
   /** Schemas declared in this module, by name. */
   readonly schemas = new Map<string, SchemaInfo>();
   /** ImmutableErrors of module-level assignments, reported when the walk reaches them. */
@@ -202,7 +204,13 @@ export class Checker {
 
   private moduleMember(pkgpath: string, system: boolean, attr: string, span: Span): Type | undefined {
     if (system) {
-      const members = SYSTEM_MODULE_TYPES.get(pkgpath);
+      const host = SYSTEM_MODULE_TYPES.has(pkgpath) ? undefined : this.hostModules.get(pkgpath);
+      if (host && !host.has(attr)) {
+        // kclguard's own contract for host modules (no reference to follow): a compile error.
+        this.compileError(`module '${pkgpath}' has no attribute '${attr}'`, span);
+        return ANY;
+      }
+      const members = SYSTEM_MODULE_TYPES.get(pkgpath) ?? host;
       if (!members) return ANY;
       return members.get(attr);
     }

@@ -8,16 +8,18 @@
  */
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
+import type { HostModuleSpec } from '../api-types.js';
 import { Checker, type CheckedModule } from './checker.js';
 import { immutabilityErrors } from './immutability.js';
 import { buildSchemas, declareSchemas } from './schemas.js';
 import { declareGlobals, statementsType } from './statements.js';
-import { ANY } from './types.js';
+import { ANY, func, type Type } from './types.js';
 
 export type { CheckedModule } from './checker.js';
 
 /** What an import statement names, for the checker: a system module or a checked user module. */
-export type ImportedTypes = (stmt: ast.ImportStmt) => CheckedModule | 'system' | undefined;
+/** What an import binds: a checked module, a system module, a host module's spec, or unknown. */
+export type ImportedTypes = (stmt: ast.ImportStmt) => CheckedModule | 'system' | HostModuleSpec | undefined;
 
 export interface CheckResult {
   readonly diagnostics: Diagnostic[];
@@ -31,7 +33,10 @@ export function checkModule(body: readonly ast.Stmt[], pkgpath: string, filename
   for (const s of body) {
     if (s.kind !== 'ImportStmt') continue;
     const target = imports(s);
-    if (target === 'system') {
+    if (target !== undefined && target !== 'system' && 'functions' in target) {
+      c.hostModules.set(target.name, hostModuleTypes(target));
+      c.insert(s.name, { ty: { k: 'module', pkgpath: target.name, system: true }, span: s.span, kind: 'module' });
+    } else if (target === 'system') {
       c.insert(s.name, { ty: { k: 'module', pkgpath: s.path, system: true }, span: s.span, kind: 'module' });
     } else if (target) {
       c.modules.set(target.pkgpath, target);
@@ -47,4 +52,12 @@ export function checkModule(body: readonly ast.Stmt[], pkgpath: string, filename
   statementsType(c, body);
   const members = new Map([...c.packageScope.elems].map(([name, obj]) => [name, obj.ty]));
   return { diagnostics: c.diagnostics, module: { pkgpath, members } };
+}
+
+/** A host module's functions: parameters of any type, those past `required` optional. */
+function hostModuleTypes(spec: HostModuleSpec): ReadonlyMap<string, Type> {
+  return new Map(spec.functions.map((f) => {
+    const required = f.required ?? f.params.length;
+    return [f.name, func(f.params.map((name, i) => ({ name, ty: ANY, hasDefault: i >= required })), ANY)];
+  }));
 }

@@ -4,6 +4,7 @@
  * and names that resolve nowhere are reported as compile diagnostics, so a run never re-walks
  * the tree or re-resolves a name.
  */
+import type { HostModuleSpec } from '../api-types.js';
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { diagnostic, type ErrorCode } from '../diagnostics.js';
@@ -31,6 +32,8 @@ export interface Host {
   formatSpec(v: Value, spec: '#json' | '#yaml', budget?: TextBudget): string;
   /** Why a regular expression cannot run here (a K9006 message), or undefined when it can. */
   unsupportedPattern(pattern: string): string | undefined;
+  /** The host modules it binds, for the checker to type their functions. */
+  readonly hostModules?: readonly HostModuleSpec[];
 }
 
 /** A KCL module (a package directory or file) imported by the module being planned. */
