@@ -124,7 +124,7 @@ describe('real KCL verdicts', () => {
   });
 
   it('fails on a runtime error naming the KCL location', async () => {
-    const { handler } = await engine([kclRun('broken', 'team-a', { source: '_x = {a = 1}\nitems = [_x.b.c]\n' })]);
+    const { handler } = await engine([kclRun('broken', 'team-a', { source: '_x: any = {a = 1}\nitems = [_x.b.c]\n' })]);
     const decision = await handler(request());
     expect(decision.denial?.kind).toBe('failure');
     expect(decision.denial?.message).toMatch(/^policy team-a\/broken failed: team-a\/broken\.k:2:\d+: E3M38 /);

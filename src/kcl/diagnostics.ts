@@ -18,6 +18,7 @@ export const ErrorCodes = {
   E2G22: 'TypeError',
   E2L23: 'CompileError',
   E2L28: 'UniqueKeyError',
+  E2A31: 'IllegalAttributeError',
   E2D34: 'IllegalInheritError',
   // runtime (E3xxx). The reference prints every runtime error as an uncoded EvaluationError
   // (E3M38); kclguard tells these apart, for failureAction and for authors.

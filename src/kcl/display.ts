@@ -139,7 +139,8 @@ export function displayFloat(x: number): string {
   // The reference appends `.0` to every float whose text has no `.`, these included.
   if (Number.isNaN(x)) return 'NaN.0';
   if (!Number.isFinite(x)) return x > 0 ? 'inf.0' : '-inf.0';
-  if (x === 0) return '0.0';
+  // A computed negative zero keeps its sign (`str(0.0 * -1)` is `-0.0`).
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   const { digits, point } = shortestDigits(x);
   const sign = x < 0 ? '-' : '';
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;

@@ -122,7 +122,15 @@ export function intPow(a: Int, b: Int, span: Span | undefined): Int {
   }
   const x = toBigInt(a);
   const y = toBigInt(b);
-  if (y < 0n) throw overflowError(String(Math.trunc(intToFloat(a) ** intToFloat(b))), span);
+  if (y < 0n) {
+    // The reference raises the base to the exponent cast to u32: for 0, 1 and -1 that is a
+    // value (`1 ** -2` is 1, `0 ** -2` is 0, `(-1) ** -3` is -1); any other base overflows.
+    const e = BigInt.asUintN(32, y);
+    if (x === 0n) return e === 0n ? 1 : 0;
+    if (x === 1n) return 1;
+    if (x === -1n) return e % 2n === 0n ? 1 : -1;
+    throw overflowError(String(Math.trunc(intToFloat(a) ** intToFloat(b))), span);
+  }
   if (y > U32_MAX) throw overflowError(x, span);
   // |x| >= 2 overflows long before the exponent gets large; never build a huge BigInt.
   if ((x > 1n || x < -1n) && y >= 64n) throw overflowError(y < 256n ? x ** y : `${x} ** ${y}`, span);

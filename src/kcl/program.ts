@@ -16,55 +16,13 @@ import type { SchemaType } from './eval/schema.js';
 import { isConfig, unionValues } from './eval/union.js';
 import { hostFor } from './eval/host.js';
 import type { Host } from './eval/planner.js';
-import { globalKinds, globalSchemaNames } from './eval/static-kinds.js';
+import { checkModule, type CheckedModule } from './check/index.js';
+import { mergeDeclarations } from './merge-declarations.js';
 
 const DEBUG = typeof process !== 'undefined' && Boolean(process.env.KCLGUARD_DEBUG);
 
 /** Modules a policy may not import: the sandbox has no file system or process access. */
 const SANDBOXED_MODULES = new Set(['file', 'os', 'sys', 'subprocess']);
-
-function checkImmutability(p: Planner, body: readonly ast.Stmt[]): void {
-  const firstAssign = new Map<string, ast.Node>();
-  /** Names so far assigned only by unification statements, which may repeat (and union). */
-  const unifiedOnly = new Set<string>();
-  const visit = (s: ast.Stmt): void => {
-    if (s.kind === 'IfStmt') {
-      s.body.forEach(visit);
-      s.orelse.forEach(visit);
-      return;
-    }
-    // An import binds its name immutably too (`import lib` then `lib = 1` is an ImmutableError).
-    if (s.kind === 'ImportStmt' && !s.name.startsWith('_') && !firstAssign.has(s.name)) firstAssign.set(s.name, s);
-    let targets: ast.Target[] = [];
-    let aug = false;
-    if (s.kind === 'AssignStmt') targets = s.targets;
-    else if (s.kind === 'UnificationStmt') targets = [s.target];
-    else if (s.kind === 'AugAssignStmt') {
-      targets = [s.target];
-      aug = true;
-    }
-    for (const t of targets) {
-      if (t.name.startsWith('_')) continue;
-      const first = firstAssign.get(t.name);
-      if (first && s.kind === 'UnificationStmt' && unifiedOnly.has(t.name)) continue;
-      if (!first && s.kind === 'UnificationStmt') unifiedOnly.add(t.name);
-      if (first) {
-        p.diagnostics.push({
-          code: 'E1001',
-          title: 'ImmutableError',
-          message: aug
-            ? `Immutable variable '${t.name}' is modified during compiling`
-            : `Can not change the value of '${t.name}', because it was declared immutable`,
-          span: t.span,
-          related: [{ message: `The variable '${t.name}' is declared here; rename it '_${t.name}' to make it mutable`, span: first.span }],
-        });
-      } else if (!first) {
-        firstAssign.set(t.name, t);
-      }
-    }
-  };
-  body.forEach(visit);
-}
 
 export function compile(source: string, filename: string, options: CompileOptions = {}): CompileResult {
   let parsed: { module: ast.Module; diagnostics: Diagnostic[] };
@@ -84,6 +42,8 @@ export function compile(source: string, filename: string, options: CompileOption
  */
 export interface ModuleUnit extends ImportedModule {
   readonly plan: ModulePlan;
+  /** What the checker knows of the module's names, for the modules importing it. */
+  readonly types: CheckedModule;
   /** Exported variables in declaration order (for the main module's output). */
   readonly exportOrder: readonly string[];
   readonly schemas: ReadonlyMap<string, SchemaType>;
@@ -103,7 +63,9 @@ export type UnitResult = { readonly ok: true; readonly unit: ModuleUnit } | { re
 /** Plans the files of one module (their bodies form one module scope, in file order). */
 export function planUnit(files: readonly ast.Module[], filename: string, owner: ModuleOwner, resolveImport?: ImportResolver, host: Host = hostFor(undefined)): UnitResult {
   try {
-    return planModule(files.flatMap((f) => f.body), filename, owner, resolveImport, host);
+    const body = files.flatMap((f) => f.body);
+    // Repeated unifications of the main module are one declaration (as in the reference).
+    return planModule(owner.pkgpath === '__main__' ? mergeDeclarations(body) : body, filename, owner, resolveImport, host);
   } catch (e) {
     if (e instanceof KclError) return { ok: false, diagnostics: [e.diagnostic] };
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
@@ -150,11 +112,14 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
   }
   // Errors in imported modules stop here: planning this one against them would only add noise.
   if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
+  // The check stage: what the reference refuses at compile time is refused here, before planning.
+  const checked = checkModule(body, owner.pkgpath, filename, (stmt) => {
+    if (p.modules.get(stmt.name)) return p.host.hostModules?.find((m) => m.name === stmt.path) ?? 'system';
+    return p.imported.get(stmt.name)?.types;
+  });
+  if (checked.diagnostics.length > 0) return { ok: false, diagnostics: checked.diagnostics };
   for (const n of assignedNames(body)) p.globals.add(n);
-  p.globalKinds = globalKinds(body);
-  p.globalSchemas = globalSchemaNames(body, p.isSchemaName);
   for (const n of p.aliases.keys()) p.globals.delete(n);
-  checkImmutability(p, body);
   for (const s of fillOrder(p, schemaStmts)) fillSchema(p, s, p.schemas.get(s.name)!);
 
   const statements = p.stmts(body, 'module');
@@ -177,7 +142,7 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
   owner.plan = plan;
   const members = new Set([...setters.keys()].filter((n) => !p.imported.has(n)));
   const uses = [...p.imported.values()].filter((m) => p.used.has(m)) as ModuleUnit[];
-  return { ok: true, unit: { owner, plan, exportOrder, schemas: p.schemas, members, uses } };
+  return { ok: true, unit: { owner, plan, exportOrder, schemas: p.schemas, members, uses, types: checked.module } };
 }
 
 /** The modules a run evaluates before the main one: used imports, dependencies first. */
@@ -292,9 +257,20 @@ function mergeInto(target: Map<string, Value>, entries: Iterable<[string, Value]
   }
 }
 
+/**
+ * A compile-time code (E2xxx) raised while running: the checker found nothing wrong where the
+ * reference's checker finds nothing either (a value only known at run time), so this is what the
+ * reference reports then, an EvaluationError.
+ */
+function atRunTime(d: Diagnostic): Diagnostic {
+  if (!d.code.startsWith('E2')) return d;
+  const { title: _title, ...rest } = d;
+  return { ...rest, code: 'E3M38' };
+}
+
 function toDiagnostic(e: unknown, st: RunState): Diagnostic {
   if (e instanceof KclError) {
-    const d = e.diagnostic;
+    const d = atRunTime(e.diagnostic);
     if (d.span) return d;
     const where = st.here();
     return where ? { ...d, span: where } : d;

@@ -41,6 +41,7 @@ const PRODUCERS: Record<ErrorCode, () => string> = {
   E2G22: program('a: int = "x"\n'),
   E2L23: program('a = b\n'),
   E2L28: program('schema A:\n    a: int = 1\nschema A:\n    b: int = 1\n'),
+  E2A31: program('a = {x += 1}\n'),
   E2D34: program('x = 1\nschema A(x):\n    a: int = 1\n'),
   E3K04: program('a = float("inf")\n'),
   E3K09: program('a = 9223372036854775807 + 1\n'),

@@ -118,6 +118,9 @@ function scalarKey(v: Value): string | undefined {
 const isnullish = builtin('isnullish', ['inst'], (a) => isNullish(a.need(0)));
 
 const multiplyof = builtin('multiplyof', ['a', 'b'], (a) => {
+  // With None (or Undefined) for either number, the reference answers Undefined.
+  const [x0, y0] = [a.get(0), a.get(1)];
+  if ((x0 !== undefined && isNullish(x0)) || (y0 !== undefined && isNullish(y0))) return UNDEFINED;
   const x = a.exactInt(0);
   const y = a.exactInt(1);
   if (y === 0) throw a.fail('attempt to calculate the remainder with a divisor of zero');

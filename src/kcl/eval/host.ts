@@ -31,7 +31,7 @@ export function hostFor(specs: readonly HostModuleSpec[] | undefined): Host {
   let host = hosts.get(key);
   if (!host) {
     const modules = new Map<string, KModule>(specs.map((spec) => [spec.name, hostModule(spec)]));
-    host = { ...defaultHost, systemModule: (name) => systemModule(name) ?? modules.get(name) };
+    host = { ...defaultHost, systemModule: (name) => systemModule(name) ?? modules.get(name), hostModules: specs };
     // A process names a handful of spec sets (kclguard: one); bound it anyway.
     if (hosts.size >= 16) hosts.clear();
     hosts.set(key, host);

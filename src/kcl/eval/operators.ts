@@ -108,6 +108,9 @@ export function binaryOp(op: BinOp, a: Value, b: Value, st: RunState, span: Span
       return arith(op, a, b, span);
     case '|':
       if (isInt(a) && isInt(b)) return intBitwise(op, a, b);
+      // None (or Undefined) on either side gives the other operand, whatever its type.
+      if (a === null || a === UNDEFINED) return b;
+      if (b === null || b === UNDEFINED) return a;
       if (isUnionable(a) && isUnionable(b)) return unionValues(a, b, st, span, true);
       return unsupported(op, a, b, span);
     case '<<':
@@ -200,6 +203,8 @@ export function unaryOp(op: UnaryOp, v: Value, span: Span | undefined): Value {
       break;
     case '~':
       if (isInt(v)) return intInvert(v);
+      // The reference inverts a bool to -1, whichever it is.
+      if (typeof v === 'boolean') return -1;
       break;
   }
   throw typeError(`bad operand type for unary ${op}: '${typeName(v)}'`, span);

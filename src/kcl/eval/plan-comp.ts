@@ -9,7 +9,8 @@ import { KDict, SchemaInstance, UNDEFINED, truthy, typeName, type Value } from '
 import type { Env, Ev } from './env.js';
 import { compileError, evalError } from './errors.js';
 import type { Planner } from './planner.js';
-import { putEntry } from './union.js';
+import { opsOf, putEntry, setOp } from './union.js';
+import type { RunState } from './state.js';
 import { NO_METER, stepsForBytes, type Meter } from '../budget.js';
 
 /** Calls `each(first, second)` per element: (item) or (index|key, item|value). */
@@ -66,6 +67,41 @@ export function containsLambda(node: unknown): boolean {
     if (Array.isArray(v) ? v.some(containsLambda) : containsLambda(v)) return true;
   }
   return false;
+}
+
+/**
+ * `filter k, v in config {...}` as the reference computes it: a copy of the config from which
+ * each entry that fails is swap-removed (the last entry takes its place), so the kept entries
+ * are not always in their original order. Entry operators (`=`) stay with their entries.
+ */
+function filterConfig(
+  coll: KDict | SchemaInstance,
+  two: boolean,
+  span: Span,
+  st: RunState,
+  keep: (k: Value, v: Value) => boolean,
+): KDict {
+  const source = coll instanceof KDict ? coll.entries : coll.attrs;
+  const keys = [...source.keys()];
+  const at = new Map(keys.map((k, i) => [k, i]));
+  iterate(coll, two, span, (k, v) => {
+    if (keep(k, v)) return;
+    const i = at.get(k as string)!;
+    const last = keys.pop()!;
+    at.delete(k as string);
+    if (i < keys.length) {
+      keys[i] = last;
+      at.set(last, i);
+    }
+  }, st);
+  const out = new KDict();
+  const ops = opsOf(coll);
+  for (const k of keys) {
+    out.set(k, source.get(k)!);
+    const op = ops?.get(k);
+    if (op) setOp(out, k, op);
+  }
+  return out;
 }
 
 /**
@@ -202,13 +238,7 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
         }
         case 'filter': {
           if (typeof coll === 'string') throw evalError('only list, dict and schema can be removed item', span);
-          if (coll instanceof KDict || coll instanceof SchemaInstance) {
-            const out = new KDict();
-            iterate(coll, two, span, (a, b) => {
-              if (bind(a, b) && truthy(test(frame))) out.set(a as string, b);
-            }, st);
-            return out;
-          }
+          if (coll instanceof KDict || coll instanceof SchemaInstance) return filterConfig(coll, two, span, st, (a, b) => bind(a, b) && truthy(test(frame)));
           const out: Value[] = [];
           iterate(coll, two, span, (a, b) => {
             if (bind(a, b) && truthy(test(frame))) out.push(two ? b : a);

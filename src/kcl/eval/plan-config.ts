@@ -9,6 +9,7 @@ import type { Env, Ev } from './env.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Planner } from './planner.js';
 import { opsOf, putEntry, setOp } from './union.js';
+import { mentionsAny } from '../ast-walk.js';
 import type { Meter } from '../budget.js';
 
 type Pusher = (env: Env, out: Value[]) => void;
@@ -189,11 +190,45 @@ function planIfEntry(p: Planner, node: ast.ConfigIfEntryExpr): Putter {
   };
 }
 
+/** The name a config entry's key gives the entries after it (`a` of `a.b.c = v`, `"a"`). */
+function keyName(entry: ast.ConfigEntry): string | undefined {
+  const path = entry.key ? keyPath(entry.key) : undefined;
+  return path?.[0];
+}
+
 export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
-  const entries = node.entries.map((e) => planEntry(p, e));
+  // Inside a config literal, a bare name may be a key set earlier in the same literal
+  // (`{labels = {...}, selector = labels}`): it reads that key's value so far, before any
+  // variable of that name. Only literals that do so pay for the lookup.
+  const earlier = new Set<string>();
+  const readsEarlierKey = node.entries.some((e) => {
+    const reads = mentionsAny(e, earlier);
+    const name = keyName(e);
+    if (name !== undefined) earlier.add(name);
+    return reads;
+  });
+  if (!readsEarlierKey) {
+    const entries = node.entries.map((e) => planEntry(p, e));
+    return (env) => {
+      const out = new KDict();
+      for (const e of entries) e(env, out);
+      return out;
+    };
+  }
+  const names = new Set<string>();
+  const entries = node.entries.map((e) => {
+    const put = p.withScope({ names: new Set(names), dynamic: false }, () => planEntry(p, e));
+    const name = keyName(e);
+    if (name !== undefined) names.add(name);
+    return { put, name };
+  });
   return (env) => {
     const out = new KDict();
-    for (const e of entries) e(env, out);
+    const scope = env.child();
+    for (const { put, name } of entries) {
+      put(scope, out);
+      if (name !== undefined) scope.vars.set(name, out.get(name) ?? UNDEFINED);
+    }
     return out;
   };
 }

@@ -17,7 +17,6 @@ import { callValue, planLambda } from './plan-lambda.js';
 import type { ImportedModule, Planner } from './planner.js';
 import { SchemaType } from './schema.js';
 import { NO_MATCH } from './types.js';
-import { asRuntimeError, binaryDefined, compareDefined, isStaticSchema, staticKind } from './static-kinds.js';
 
 
 export function planExprNode(p: Planner, node: ast.Expr): Ev {
@@ -174,7 +173,6 @@ function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
   const attr = node.attr;
   const span = node.span;
   const q = node.hasQuestion;
-  const isStatic = staticOperand(p, node.value);
   return (env) => {
     const v = value(env);
     if (q && !truthy(v)) return null;
@@ -182,12 +180,7 @@ function planSelector(p: Planner, node: ast.SelectorExpr): Ev {
       const r = v.get(attr);
       return r === undefined ? UNDEFINED : r;
     }
-    if (isStatic) return selectAttr(p, v, attr, span);
-    try {
-      return selectAttr(p, v, attr, span);
-    } catch (e) {
-      throw asRuntimeError(e);
-    }
+    return selectAttr(p, v, attr, span);
   };
 }
 
@@ -201,15 +194,6 @@ function planModuleMember(p: Planner, imported: ImportedModule, attr: string, sp
   else if (!imported.members.has(attr)) p.report('E2G22', `attribute '${attr}' not found in 'module '${path}''`, span);
   const owner = imported.owner;
   return (env) => env.st.scopeFor(owner).get(attr);
-}
-
-/**
- * Whether the reference's checker knows the operand's type, so a bad selector or subscript on
- * it is its compile-time TypeError (E2G22); on a value known only at run time (an option, a
- * parameter) the same mistake is an EvaluationError.
- */
-function staticOperand(p: Planner, e: ast.Expr): boolean {
-  return staticKind(e, p.kindOf) !== undefined || isStaticSchema(e, p.holdsSchema);
 }
 
 function normIndex(i: number, len: number): number {
@@ -308,16 +292,10 @@ function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
     };
   }
   const index = node.index ? p.expr(node.index) : () => UNDEFINED;
-  const isStatic = staticOperand(p, node.value);
   return (env) => {
     const v = value(env);
     if (q && !truthy(v)) return null;
-    if (isStatic) return subscriptValue(v, index(env), span, env.st);
-    try {
-      return subscriptValue(v, index(env), span, env.st);
-    } catch (e) {
-      throw asRuntimeError(e);
-    }
+    return subscriptValue(v, index(env), span, env.st);
   };
 }
 
@@ -340,7 +318,6 @@ export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readon
 
 function planCall(p: Planner, node: ast.CallExpr): Ev {
   const func = p.expr(node.func);
-  checkLenArgument(p, node);
   checkRegexLiteral(p, node);
   const args = planArgs(p, node.args, node.keywords);
   const span = node.span;
@@ -371,24 +348,11 @@ function checkRegexLiteral(p: Planner, node: ast.CallExpr): void {
   if (why !== undefined) p.report('K9006', `regular expression '${arg.value.slice(0, 200)}': ${why}`, arg.span);
 }
 
-/** `len()` of a value the reference's checker types as a schema is a compile-time TypeError. */
-function checkLenArgument(p: Planner, node: ast.CallExpr): void {
-  const f = node.func;
-  if (f.kind !== 'Identifier' || f.name !== 'len' || p.isLocal('len') || p.globals.has('len')) return;
-  const arg = node.args[0];
-  if (node.args.length === 1 && arg && isStaticSchema(arg, p.holdsSchema)) {
-    p.report('E2G22', 'expected str | {any:any} | [any], got schema', arg.span);
-  }
-}
-
 function planBinary(p: Planner, node: ast.BinaryExpr): Ev {
   const left = p.expr(node.left);
   const span = node.span;
   const op = node.op;
   if (op === 'as') return planAs(p, node, left);
-  if ((op === '/' || op === '//' || op === '%') && node.right.kind === 'NumberLit' && node.right.value === 0) {
-    p.report('E2G22', 'integer division or modulo by zero', node.span);
-  }
   const right = p.expr(node.right);
   switch (op) {
     case 'and':
@@ -401,25 +365,8 @@ function planBinary(p: Planner, node: ast.BinaryExpr): Ev {
         const l = left(env);
         return truthy(l) ? l : right(env);
       };
-    default: {
-      const lk = staticKind(node.left, p.kindOf);
-      const rk = staticKind(node.right, p.kindOf);
-      if (lk && rk && !binaryDefined(op, lk, rk)) {
-        // Reported even in a branch that never runs, as the reference's checker does.
-        p.report('E2G22', `unsupported operand type(s) for ${op}: '${lk}' and '${rk}'`, node.span);
-      }
-      const isStatic = lk !== undefined && rk !== undefined;
-      if (isStatic) return (env) => binaryOp(op, left(env), right(env), env.st, span);
-      return (env) => {
-        const l = left(env);
-        const r = right(env);
-        try {
-          return binaryOp(op, l, r, env.st, span);
-        } catch (e) {
-          throw asRuntimeError(e);
-        }
-      };
-    }
+    default:
+      return (env) => binaryOp(op, left(env), right(env), env.st, span);
   }
 }
 
@@ -437,10 +384,8 @@ function typeNode(expr: ast.Expr): ast.Type | undefined {
 function planAs(p: Planner, node: ast.BinaryExpr, left: Ev): Ev {
   const tn = typeNode(node.right);
   const span = node.span;
-  if (!tn) {
-    p.report('E2G22', 'the right side of `as` must be a type', node.right.span);
-    return left;
-  }
+  // The checker refuses any other right side before planning.
+  if (!tn) return left;
   const t = p.type(tn);
   const targetSchema = tn.kind === 'NamedType' ? p.lookupSchema(tn.name) : undefined;
   return (env) => {
@@ -455,18 +400,12 @@ function planAs(p: Planner, node: ast.BinaryExpr, left: Ev): Ev {
   };
 }
 
-function isSingleton(v: Value): boolean {
-  return v === null || v === UNDEFINED || typeof v === 'boolean';
-}
-
-export function isSame(a: Value, b: Value, span?: Span): boolean {
-  // The reference only types `is` for None, Undefined and booleans.
-  if (!isSingleton(a) && !isSingleton(b)) {
-    throw typeError(`unsupported operand type(s) for is: '${typedDisplay(a)}' and '${typedDisplay(b)}'`, span);
-  }
-  if (a === b) return true;
-  if (a instanceof KFloat && b instanceof KFloat) return a.value === b.value;
-  return false;
+/**
+ * `is` / `is not`: at run time the reference compares values, as `==` does (`1 is 1.0` is
+ * True); which operand types it accepts is the checker's business.
+ */
+export function isSame(a: Value, b: Value, meter: Meter): boolean {
+  return valuesEqual(a, b, meter);
 }
 
 function checkOrderable(op: string, a: Value, b: Value, span: Span): void {
@@ -496,21 +435,13 @@ export function compareOp(op: ast.CmpOp, a: Value, b: Value, span: Span, meter: 
     case 'not in':
       return !containsValue(b, a, span, meter);
     case 'is':
-      return isSame(a, b, span);
+      return isSame(a, b, meter);
     case 'is not':
-      return !isSame(a, b, span);
+      return !isSame(a, b, meter);
   }
 }
 
 function planCompare(p: Planner, node: ast.CompareExpr): Ev {
-  let prevKind = staticKind(node.left, p.kindOf);
-  node.ops.forEach((op, i) => {
-    const kind = staticKind(node.comparators[i]!, p.kindOf);
-    if (prevKind && kind && !compareDefined(op, prevKind, kind)) {
-      p.report('E2G22', `unsupported operand type(s) for ${op}: '${prevKind}' and '${kind}'`, node.span);
-    }
-    prevKind = kind;
-  });
   const left = p.expr(node.left);
   const ops = node.ops;
   const rights = node.comparators.map((c) => p.expr(c));
@@ -545,10 +476,8 @@ function planSchemaExpr(p: Planner, node: ast.SchemaExpr): Ev {
       const a = args(env);
       return schema.instantiate(env, cfg, a.args, a.kwargs, span);
     }
-    if (schema instanceof KDict || schema instanceof SchemaInstance) {
-      // `value {config}` on a config value unions the two, as the reference does.
-      return binaryOp('|', schema, cfg, env.st, span);
-    }
-    throw compileError(`'${typeName(schema)}' is not a schema`, span);
+    // `value {config}` on any other value unions the two, as the reference does (a config
+    // value merges, None and Undefined give the config, anything else is a type error).
+    return binaryOp('|', schema, cfg, env.st, span);
   };
 }

@@ -6,15 +6,13 @@
 import type * as ast from '../ast.js';
 import { KclError, kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
-import { KDict, KFunction, UNDEFINED, isSchemaType, typeName, type CallArgs, type Value } from '../value.js';
+import { KDict, KFunction, UNDEFINED, isSchemaType, type CallArgs, type Value } from '../value.js';
 import type { Env, Ev } from './env.js';
-import { compileError } from './errors.js';
 import type { Planner } from './planner.js';
 import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
 import { checkOrThrow, type RuntimeType } from './types.js';
 import { RESULT_SLOT, assignedNames } from './plan-stmt.js';
-import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
 
 export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   const st = env.st;
@@ -31,9 +29,11 @@ export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
     }
   }
   if (isSchemaType(f) && f instanceof SchemaType) {
-    return f.instantiate(env, new KDict(), a.args, a.kwargs, span);
+    return f.instantiate(env, new KDict(), a.args, a.kwargs, span, true);
   }
-  throw compileError(`'${typeName(f)}' object is not callable`, span);
+  // What the checker cannot see (a value only known at run time) the reference does not call:
+  // calling anything that is not a function or a schema gives Undefined.
+  return UNDEFINED;
 }
 
 export function planParams(p: Planner, params: readonly ast.Parameter[]): PlannedParam[] {
@@ -80,13 +80,7 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
   for (const n of assignedNames(node.body)) names.add(n);
   // Defaults are evaluated where the lambda is defined, so they cannot see the parameters.
   const params = planParams(p, node.params);
-  const kinds = new Map<string, StaticKind>();
-  for (const param of node.params) {
-    const k = param.type ? kindOfType(param.type) : undefined;
-    if (k) kinds.set(param.name, k);
-  }
-  const schemaNames = new Set(node.params.filter((x) => x.type && typeHasSchema(x.type, p.isSchemaName)).map((x) => x.name));
-  return p.withScope({ names, dynamic: false, kinds, schemaNames }, () => {
+  return p.withScope({ names, dynamic: false }, () => {
     const body: Exec[] = p.stmts(node.body, 'local');
     const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
     const span = node.span;

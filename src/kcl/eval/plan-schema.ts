@@ -5,12 +5,12 @@
  */
 import type * as ast from '../ast.js';
 import { diagnostic, KclError } from '../diagnostics.js';
-import { truthy } from '../value.js';
+import { truthy, type Value } from '../value.js';
 import type { Planner } from './planner.js';
 import { planParams } from './plan-lambda.js';
-import { assignedNames } from './plan-stmt.js';
-import { kindOfType, typeHasSchema, type StaticKind } from './static-kinds.js';
+import { assignedNames, locate } from './plan-stmt.js';
 import { SchemaEnv, SchemaType, type PlannedCheck } from './schema.js';
+import type { Env } from './env.js';
 
 export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): SchemaType {
   // Schema and rule names are unique keys of their module, as in the reference's resolver.
@@ -23,6 +23,12 @@ export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): Sch
   return t;
 }
 
+/** The instance being built: the environment itself, or the one a per-key check runs under. */
+function schemaEnvOf(env: Env): SchemaEnv | undefined {
+  for (let e: Env | null = env; e; e = e.parent) if (e instanceof SchemaEnv) return e;
+  return undefined;
+}
+
 function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[] {
   const display = p.host.display;
   return checks.map((c) => {
@@ -32,14 +38,20 @@ function planChecks(p: Planner, checks: readonly ast.CheckExpr[]): PlannedCheck[
     const span = c.span;
     return {
       run(env) {
-        if (ifCond && !truthy(ifCond(env))) return;
-        if (truthy(test(env))) return;
-        const m = msg ? msg(env) : undefined;
+        let m: Value | undefined;
+        try {
+          if (ifCond && !truthy(ifCond(env))) return;
+          if (truthy(test(env))) return;
+          m = msg ? msg(env) : undefined;
+        } catch (e) {
+          // An error evaluating a check line is reported there, as the reference does.
+          throw locate(e, span);
+        }
         const text = m === undefined ? '' : typeof m === 'string' ? m : display(m, env.st.textBudget('check message', span));
         // Like the reference, point at the instantiation (the check line when there is none)
         // and name the failed condition; the message is the check's own, so an admission
         // denial can show it as is.
-        const where = (env instanceof SchemaEnv ? env.span : undefined) ?? span;
+        const where = schemaEnvOf(env)?.span ?? span;
         throw new KclError({
           code: 'E3M40',
           message: text || 'Check failed on the condition',
@@ -97,19 +109,32 @@ function checkDecorators(p: Planner, decorators: readonly ast.Decorator[]): void
   }
 }
 
-/** A rule's parents must be rules. */
-function checkRuleParents(p: Planner, s: ast.RuleStmt): void {
+/**
+ * A rule's parents must be rules. Those that are come back, leaving out any that leads back to
+ * `rule` (a cycle, reported by fillOrder) so running the checks can never loop.
+ */
+function ruleParents(p: Planner, s: ast.RuleStmt, rule: SchemaType): SchemaType[] {
+  const out: SchemaType[] = [];
   for (const id of s.parents) {
     const t = lookupBase(p, id, 'illegal rule type');
     if (t && !t.isRule) p.report('E2D34', `illegal rule type '${id.name}'`, id.span);
+    else if (t && !leadsTo(t, rule)) out.push(t);
   }
+  return out;
+}
+
+function leadsTo(from: SchemaType, to: SchemaType, seen = new Set<SchemaType>()): boolean {
+  if (from === to) return true;
+  if (seen.has(from)) return false;
+  seen.add(from);
+  return from.ruleParents.some((r) => leadsTo(r, to, seen));
 }
 
 /** Fills in a declared SchemaType. Parents are filled first (callers order by `fillOrder`). */
 export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: SchemaType): void {
   checkDecorators(p, s.decorators);
   if (s.kind === 'RuleStmt') {
-    checkRuleParents(p, s);
+    t.ruleParents = ruleParents(p, s, t);
     const names = new Set(s.args.map((a) => a.name));
     p.withScope({ names, dynamic: true }, () => {
       t.params = planParams(p, s.args);
@@ -136,23 +161,10 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   // Names are resolved statically (a typo in a check is a compile error), except in mixins and
   // protocols, whose bodies read attributes of the schema they are mixed into.
   const dynamic = s.isMixin || s.isProtocol;
-  const kinds = new Map<string, StaticKind>();
-  for (const base of [t.parent, ...t.mixins]) {
-    if (base) for (const [n, k] of base.kinds) kinds.set(n, k);
-  }
   for (const item of s.body) {
-    if (item.kind !== 'SchemaAttr') continue;
-    checkDecorators(p, item.decorators);
-    const k = kindOfType(item.type);
-    if (k) kinds.set(item.name, k);
-    else kinds.delete(item.name);
+    if (item.kind === 'SchemaAttr') checkDecorators(p, item.decorators);
   }
-  t.kinds = kinds;
-  const schemaNames = new Set<string>();
-  for (const item of s.body) {
-    if (item.kind === 'SchemaAttr' && typeHasSchema(item.type, p.isSchemaName)) schemaNames.add(item.name);
-  }
-  p.withScope({ names, dynamic, kinds, schemaNames }, () => {
+  p.withScope({ names, dynamic }, () => {
     t.params = planParams(p, s.args);
     if (t.parent) for (const [k, d] of t.parent.attrs) t.attrs.set(k, d);
     for (const item of s.body) {

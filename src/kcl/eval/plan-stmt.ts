@@ -15,7 +15,6 @@ import { evalError, locatedError, locatedErrors, typeError } from './errors.js';
 import { binaryOp } from './operators.js';
 import { selectAttr, subscriptValue } from './plan-expr.js';
 import { planLambda } from './plan-lambda.js';
-import { asRuntimeError, staticKind } from './static-kinds.js';
 import type { Planner } from './planner.js';
 import { applyConfig, SchemaEnv, type Exec } from './schema.js';
 import { unionValues } from './union.js';
@@ -59,14 +58,16 @@ export function assignedNames(body: readonly (ast.Stmt | ast.SchemaAttr)[]): Set
 
 
 /**
- * The reference reports evaluation errors (E3xxx) at the innermost statement that raised them
- * (type errors keep the expression's position, as its checker reports them).
+ * The reference reports evaluation errors at the innermost statement (or check line) that raised them. Every
+ * error raised while running is one (E3xxx): what it refuses at compile time the checker has
+ * refused before the program ran, so a compile-time code met here becomes E3M38 too.
  */
-function locate(e: unknown, span: Span): unknown {
+export function locate(e: unknown, span: Span): unknown {
   if (!(e instanceof KclError) || locatedErrors.has(e)) return e;
   const d = e.diagnostic;
-  if (!d.code.startsWith('E3') || d.code === 'E3M40') return e;
-  return locatedError(new KclError({ ...d, span }));
+  if (d.code === 'E3M40' || !(d.code.startsWith('E3') || d.code.startsWith('E2'))) return e;
+  const { title: _title, ...rest } = d;
+  return locatedError(new KclError({ ...rest, code: d.code.startsWith('E2') ? 'E3M38' : d.code, span }));
 }
 
 export function planStmtNode(p: Planner, s: ast.Stmt | ast.SchemaAttr, mode: StmtMode): Exec {
@@ -147,8 +148,6 @@ function planExprStmt(p: Planner, s: ast.ExprStmt, mode: StmtMode): Exec {
 }
 
 function planAssert(p: Planner, s: ast.AssertStmt): Exec {
-  const msgKind = s.msg ? staticKind(s.msg, p.kindOf) : undefined;
-  if (s.msg && msgKind && msgKind !== 'str') p.report('E2G22', `expected str, got ${msgKind}`, s.msg.span);
   const test = p.expr(s.test);
   const ifCond = s.ifCond ? p.expr(s.ifCond) : undefined;
   const msg = s.msg ? p.expr(s.msg) : undefined;
@@ -226,18 +225,7 @@ function planWrite(p: Planner, target: ast.Target, mode: StmtMode, type: Runtime
         env.vars.set(name, value);
       };
     }
-    if (type) {
-      if (valueIsStatic) return (env, v) => store(env, checkOrThrow(type, v, env, span));
-      return (env, v) => {
-        let checked: Value;
-        try {
-          checked = checkOrThrow(type, v, env, span);
-        } catch (e) {
-          throw asRuntimeError(e);
-        }
-        store(env, checked);
-      };
-    }
+    if (type) return (env, v) => store(env, checkOrThrow(type, v, env, span));
     return store;
   }
   const path = target.path.map((step) => ({ step, index: step.kind === 'index' ? p.expr(step.index) : undefined }));
@@ -253,8 +241,7 @@ function planAssign(p: Planner, s: ast.AssignStmt, mode: StmtMode): Exec {
   // A lambda bound to a name takes that name, for error messages.
   const value = s.value.kind === 'LambdaExpr' ? planLambda(p, s.value, s.targets[0]!.name) : p.expr(s.value);
   const type = s.typeAnnotation ? p.type(s.typeAnnotation) : undefined;
-  const valueIsStatic = staticKind(s.value, p.kindOf) !== undefined;
-  const writes = s.targets.map((t) => planWrite(p, t, mode, type, valueIsStatic));
+  const writes = s.targets.map((t) => planWrite(p, t, mode, type));
   if (mode === 'local') {
     // A lambda's result is its last statement's value, an assignment's included.
     return (env) => {
@@ -319,11 +306,6 @@ function planSchemaAttr(p: Planner, s: ast.SchemaAttr): Exec {
       v = existing === undefined ? UNDEFINED : existing;
     }
     v = applyConfig(env, name, v, span);
-    try {
-      env.vars.set(name, checkOrThrow(type, v, env, span));
-    } catch (e) {
-      // An instance converted from a dict at run time (no instantiation span) fails at run time.
-      throw env instanceof SchemaEnv && !env.span ? asRuntimeError(e) : e;
-    }
+    env.vars.set(name, checkOrThrow(type, v, env, span));
   };
 }

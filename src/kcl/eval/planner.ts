@@ -4,20 +4,21 @@
  * and names that resolve nowhere are reported as compile diagnostics, so a run never re-walks
  * the tree or re-resolves a name.
  */
+import type { HostModuleSpec } from '../api-types.js';
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { diagnostic, type ErrorCode } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import { UNDEFINED, type KFunction, type KModule, type Value } from '../value.js';
 import type { Env, Ev } from './env.js';
-import { compileError } from './errors.js';
+import { evalError } from './errors.js';
 import { planExprNode } from './plan-expr.js';
 import { planStmtNode, type StmtMode } from './plan-stmt.js';
 import { SchemaEnv, type Exec, type SchemaType } from './schema.js';
 import { planType, type RuntimeType, type TypeResolver } from './types.js';
-import type { StaticKind } from './static-kinds.js';
 import { ModuleOwner } from './module-scope.js';
 import type { TextBudget } from '../budget.js';
+import type { CheckedModule } from '../check/index.js';
 
 /** What the evaluator needs from the builtins: looked up at plan time, never per run. */
 export interface Host {
@@ -31,6 +32,8 @@ export interface Host {
   formatSpec(v: Value, spec: '#json' | '#yaml', budget?: TextBudget): string;
   /** Why a regular expression cannot run here (a K9006 message), or undefined when it can. */
   unsupportedPattern(pattern: string): string | undefined;
+  /** The host modules it binds, for the checker to type their functions. */
+  readonly hostModules?: readonly HostModuleSpec[];
 }
 
 /** A KCL module (a package directory or file) imported by the module being planned. */
@@ -39,14 +42,12 @@ export interface ImportedModule {
   /** Its top-level names (schemas, variables, functions), for compile-time `mod.name` checks. */
   readonly members: ReadonlySet<string>;
   readonly schemas: ReadonlyMap<string, SchemaType>;
+  /** Its names' types as the checker found them (see check/). */
+  readonly types?: CheckedModule;
 }
 
 export interface LocalScope {
   readonly names: Set<string>;
-  /** Kinds of names whose declared type fixes them (schema attributes). */
-  readonly kinds?: ReadonlyMap<string, StaticKind>;
-  /** Names declared with a schema type (see isStaticSchema in static-kinds.ts). */
-  readonly schemaNames?: ReadonlySet<string>;
   /** Schema bodies: any name may be an (inherited) attribute, so lookups check the frame. */
   readonly dynamic: boolean;
 }
@@ -57,10 +58,6 @@ export class Planner implements TypeResolver {
   readonly schemas = new Map<string, SchemaType>();
   readonly aliases = new Map<string, ast.Type>();
   readonly modules = new Map<string, KModule>();
-  /** Static kinds of globals (see static-kinds.ts); filled by program.ts. */
-  globalKinds: ReadonlyMap<string, StaticKind> = new Map();
-  /** Globals known to hold schema instances (see isStaticSchema); filled by program.ts. */
-  globalSchemas: ReadonlySet<string> = new Set();
   /** User modules bound by `import` (package-wide, as in the reference), by local name. */
   readonly imported = new Map<string, ImportedModule>();
   /** Imported modules the code refers to: only those are evaluated in a run. */
@@ -106,39 +103,12 @@ export class Planner implements TypeResolver {
     return this.aliases.get(name);
   }
 
-  type(t: ast.Type): RuntimeType {
-    this.checkTypeNames(t);
-    return planType(t, this);
+  systemModuleName(name: string): string | undefined {
+    return this.modules.get(name)?.name;
   }
 
-  /** Names in a type must exist; `None` is not a type for the reference either. */
-  private checkTypeNames(t: ast.Type): void {
-    switch (t.kind) {
-      case 'LiteralType':
-        if (t.valueKind === 'none') this.report('E2L23', `name 'None' is not defined`, t.span);
-        return;
-      case 'ListType':
-        if (t.elem) this.checkTypeNames(t.elem);
-        return;
-      case 'DictType':
-        if (t.key) this.checkTypeNames(t.key);
-        if (t.value) this.checkTypeNames(t.value);
-        return;
-      case 'UnionType':
-        t.types.forEach((m) => this.checkTypeNames(m));
-        return;
-      case 'FunctionType':
-        t.params.forEach((m) => this.checkTypeNames(m));
-        if (t.ret) this.checkTypeNames(t.ret);
-        return;
-      case 'NamedType':
-        if (!this.lookupSchema(t.name) && !this.aliases.has(t.name) && !BUILTIN_TYPE_NAMES.has(t.name)) {
-          this.report('E2L23', `name '${t.name}' is not defined`, t.span);
-        }
-        return;
-      default:
-        return;
-    }
+  type(t: ast.Type): RuntimeType {
+    return planType(t, this);
   }
 
   // ---------------------------------------------------------------- scopes
@@ -159,29 +129,6 @@ export class Planner implements TypeResolver {
     }
     return false;
   }
-
-  /** The statically known kind of a name where it is read (see static-kinds.ts). */
-  readonly kindOf = (name: string): StaticKind | undefined => {
-    for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const s = this.scopes[i]!;
-      if (s.names.has(name)) return s.kinds?.get(name);
-      if (s.dynamic) return undefined;
-    }
-    return this.globalKinds.get(name);
-  };
-
-  /** Whether the name, where it is read, is known to hold a schema instance. */
-  readonly holdsSchema = (name: string): boolean => {
-    for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const s = this.scopes[i]!;
-      if (s.names.has(name)) return s.schemaNames?.has(name) ?? false;
-      if (s.dynamic) return false;
-    }
-    return this.globalSchemas.has(name);
-  };
-
-  /** Whether `name` is a declared schema (for typeHasSchema). */
-  readonly isSchemaName = (name: string): boolean => this.lookupSchema(name) !== undefined;
 
   get inLocalScope(): boolean {
     return this.scopes.length > 0;
@@ -205,8 +152,7 @@ export class Planner implements TypeResolver {
 
   private globalLookup(name: string, span: Span): Ev {
     if (this.imported.has(name) && this.importedModule(name)) {
-      // The reference types a module name on its own as `module`, which no value accepts.
-      this.report('E2G22', `expected any, got module '${this.imported.get(name)!.owner.pkgpath}'`, span);
+      // A module name on its own is no value (the checker refuses storing it anywhere).
       return () => UNDEFINED;
     }
     if (this.globals.has(name)) {
@@ -221,9 +167,10 @@ export class Planner implements TypeResolver {
       // A schema body may read an attribute the planner cannot see (set by the config).
       return () => UNDEFINED;
     }
-    this.report('E2L23', `name '${name}' is not defined`, span);
+    // The checker has refused every undefined name the reference refuses at compile time; one
+    // it lets through (an operand the reference's checker does not look at) fails when it runs.
     return () => {
-      throw compileError(`name '${name}' is not defined`, span);
+      throw evalError(`name '${name}' is not defined`, span);
     };
   }
 

@@ -22,7 +22,6 @@ import { compileError, evalError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
 import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
-import type { StaticKind } from './static-kinds.js';
 import { copyDict, isConfig, opsOf, unionValues } from './union.js';
 
 /**
@@ -127,14 +126,14 @@ export class SchemaType implements SchemaTypeRef {
   readonly attrs = new Map<string, AttrDecl>();
   parent: SchemaType | undefined;
   mixins: SchemaType[] = [];
+  /** A rule's parent rules (`rule R(P, Q)`): their conditions hold before its own are tried. */
+  ruleParents: SchemaType[] = [];
   params: PlannedParam[] = [];
   body: BodyStmt[] = [];
   private flatCache: BodyStmt[] | undefined;
   private settersCache: Map<string, number[]> | undefined;
   checks: PlannedCheck[] = [];
   indexSignature: IndexSignature | undefined;
-  /** Attribute kinds fixed by declared types, for the planner's static checks. */
-  kinds: ReadonlyMap<string, StaticKind> = new Map();
   readonly originalConfig = new WeakMap<SchemaInstance, KDict>();
 
   constructor(
@@ -162,18 +161,22 @@ export class SchemaType implements SchemaTypeRef {
     return undefined;
   }
 
-  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): SchemaInstance {
+  /**
+   * A failed check says where the instance was made for a config expression (`S {...}`), not
+   * for a call (`fromCall`: `S()`), whose failures the reference shows at the check line only.
+   */
+  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
     st.enter(span);
     try {
-      return this.build(env, config, args, kwargs, span, st);
+      return this.build(env, config, args, kwargs, span, fromCall ? undefined : span, st);
     } finally {
       st.leave();
     }
   }
 
-  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, st: RunState): SchemaInstance {
+  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     if (this.isMixin || this.isProtocol) {
       throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
     }
@@ -181,7 +184,7 @@ export class SchemaType implements SchemaTypeRef {
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
-    const frame = new SchemaEnv(argFrame, attrs, this, config, span);
+    const frame = new SchemaEnv(argFrame, attrs, this, config, instanceSpan);
     frame.runAll();
     // Every entry of the config is looked at (and checked against the index signature).
     st.step(config.size);
@@ -209,14 +212,13 @@ export class SchemaType implements SchemaTypeRef {
       if (decl.optional) continue;
       const v = attrs.get(decl.name);
       if (v === undefined || v === null || v === UNDEFINED) {
-        const message = `attribute '${decl.name}' of ${this.name} is required and can't be None or Undefined`;
-        // A literal `S {...}` is checked by the reference's compiler; a dict converted at run
-        // time (no instantiation span) fails at run time.
-        throw span ? compileError(message, span) : evalError(message, span);
+        // What the reference's checker can see (`S {}` without a required key) was refused at
+        // compile time; what is left fails here, as in the reference.
+        throw evalError(`attribute '${decl.name}' of ${this.name} is required and can't be None or Undefined`, span);
       }
     }
     this.runChecks(frame);
-    const instance = new SchemaInstance(this, attrs);
+    const instance = new SchemaInstance(this, this.signature()?.keyName !== undefined ? lastSignatureEntryFirst(this, attrs) : attrs);
     this.originalConfig.set(instance, config);
     // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
     for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
@@ -270,10 +272,45 @@ export class SchemaType implements SchemaTypeRef {
   }
 
   private runChecks(frame: SchemaEnv): void {
+    // Parent rules first, in the order written, each with its own parents: as in the reference,
+    // a child rule holds only if every rule it names holds (and the first failure is reported).
+    for (const parent of this.ruleParents) parent.runChecks(frame);
     this.parent?.runChecks(frame);
     for (const mixin of this.mixins) mixin.runChecks(frame);
-    for (const check of this.checks) check.run(frame);
+    const keyName = this.indexSignature?.keyName;
+    if (keyName === undefined) {
+      for (const check of this.checks) check.run(frame);
+      return;
+    }
+    // With a named index signature (`[k: str]: T`), the checks run once per entry the signature
+    // holds, with `k` bound to its key (not at all when it holds none), as in the reference.
+    for (const key of frame.vars.keys()) {
+      if (this.attrs.has(key) || this.isDeclared(key)) continue;
+      const perKey = frame.child(new Map([[keyName, key]]));
+      for (const check of this.checks) check.run(perKey);
+    }
   }
+
+  private isDeclared(name: string): boolean {
+    for (let t: SchemaType | undefined = this; t; t = t.parent) if (t.attrs.has(name)) return true;
+    return false;
+  }
+}
+
+/**
+ * The reference outputs the entries of a named index signature (`[k: str]: T`) with the last
+ * one first: `{a, b, c}` comes out as `c, a, b` (after the declared attributes).
+ */
+function lastSignatureEntryFirst(schema: SchemaType, attrs: Map<string, Value>): Map<string, Value> {
+  const declared: [string, Value][] = [];
+  const extra: [string, Value][] = [];
+  for (const entry of attrs) {
+    let isDeclared = false;
+    for (let t: SchemaType | undefined = schema; t && !isDeclared; t = t.parent) isDeclared = t.attrs.has(entry[0]);
+    (isDeclared ? declared : extra).push(entry);
+  }
+  if (extra.length < 2) return attrs;
+  return new Map([...declared, extra[extra.length - 1]!, ...extra.slice(0, -1)]);
 }
 
 /** `instance | other`: rebuild from the original config unioned with the new one. */

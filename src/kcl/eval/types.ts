@@ -28,6 +28,8 @@ export interface RuntimeType {
 export interface TypeResolver {
   schema(name: string): (() => SchemaType) | undefined;
   alias(name: string): Type | undefined;
+  /** The system module an imported name binds (`units` for `import units as u`), if any. */
+  systemModuleName?(name: string): string | undefined;
 }
 
 const ANY: RuntimeType = { name: 'any', check: (v) => v };
@@ -148,6 +150,10 @@ function planInner(t: Type, resolver: TypeResolver, seen: Set<string>): RuntimeT
       }
       const schema = resolver.schema(t.name);
       if (schema) return schemaType(t.name, schema);
+      const dot = t.name.indexOf('.');
+      if (dot > 0 && t.name.slice(dot + 1) === 'NumberMultiplier' && resolver.systemModuleName?.(t.name.slice(0, dot)) === 'units') {
+        return namedBuiltin('number_multiplier');
+      }
       return namedBuiltin(t.name);
     }
   }

@@ -4,8 +4,8 @@
  *
  * Rules (as the reference evaluates them): dicts merge key by key; a key present on both sides
  * merges recursively when both values are configs, and otherwise must hold equal values
- * (a conflict is an error — "idempotent" union); a key written with `=` overrides (and
- * `= Undefined` deletes it), a key written with `+=` appends. Lists union element by element
+ * (a conflict is an error — "idempotent" union); a key written with `=` overrides (`= Undefined`
+ * too: the key stays, holding Undefined), a key written with `+=` appends. Lists union element by element
  * and scalars at list positions are replaced. None/Undefined on either side yields the other.
  *
  * Union never mutates its inputs: nested configs are copied only along the paths it changes,
@@ -61,12 +61,11 @@ export function putEntry(
   op: ConfigEntryOp,
   st: RunState,
   span: Span | undefined,
-  inUnion = false,
 ): void {
   if (op === '=') {
-    // In a literal `k = Undefined` keeps the key (as Undefined) so a later union deletes it.
-    if (value === UNDEFINED && inUnion) target.delete(key);
-    else target.set(key, value);
+    // `k = Undefined` keeps the key, holding Undefined (it is not output, but it is counted and
+    // iterated), in a literal and in a union alike.
+    target.set(key, value);
     setOp(target, key, '=');
     return;
   }
@@ -148,7 +147,7 @@ export function unionValues(left: Value, right: Value, st: RunState, span: Span 
         const merges = (isConfig(existing) && isConfig(v)) || (Array.isArray(existing) && Array.isArray(v));
         out.set(k, merges ? unionValues(existing, v, st, span, false) : v);
       } else {
-        putEntry(out, k, v, op, st, span, true);
+        putEntry(out, k, v, op, st, span);
       }
     }
     return out;

@@ -108,7 +108,8 @@ function parseBinary(p: Parser, minPrec: number): Expr {
       }
       chain = undefined;
       p.pos += infix.tokens;
-      const right = infix.op === 'as' ? parseTypeName(p) : parseBinary(p, infix.prec + 1);
+      // The right side of `as` is any expression to the parser; the checker wants a type name.
+      const right = parseBinary(p, infix.prec + 1);
       left = { kind: 'BinaryExpr', op: infix.op as BinOp, left, right, span: p.spanFrom(first) };
     }
   } finally {
@@ -117,22 +118,6 @@ function parseBinary(p: Parser, minPrec: number): Expr {
 }
 
 /** The right side of `x as T`: a possibly dotted type name. */
-function parseTypeName(p: Parser): Expr {
-  const t = p.tok;
-  if (t.kind !== 'name' || p.atNewlineOperand()) {
-    p.errorExpected(['identifier']);
-    return p.missing();
-  }
-  p.next();
-  let e: Identifier | SelectorExpr = { kind: 'Identifier', name: t.value, span: p.tokenSpan(t) };
-  while (p.atOp('.') && p.sameLine && p.peek().kind === 'name') {
-    p.next();
-    const attr = p.next();
-    e = { kind: 'SelectorExpr', value: e, attr: attr.value, hasQuestion: false, span: p.spanFrom(t) };
-  }
-  return e;
-}
-
 function parseUnary(p: Parser): Expr {
   const t = p.tok;
   const isUnary = t.kind === 'op' ? t.value === '+' || t.value === '-' || t.value === '~' : isKeyword(t, 'not');

@@ -4,13 +4,13 @@
  */
 import type {
   CheckExpr, Decorator, Expr, Identifier, Parameter, RuleStmt, SchemaAttr, SchemaIndexSignature,
-  SchemaStmt, SelectorExpr, Stmt, Type,
+  SchemaStmt, SelectorExpr, Stmt, Type, UnificationStmt,
 } from '../ast.js';
 import { describeToken, isKeyword, isOp, type Token } from '../lexer/tokens.js';
 import { decodeString } from '../lexer/strings.js';
 import { bracketed, parseExpr, parseParameter, parsePostfix } from './expressions.js';
 import type { Parser } from './parser.js';
-import { parseAssertParts, parseLine, parseStatement, parseSuite } from './statements.js';
+import { looksLikeSchemaExpr, parseAssertParts, parseLine, parseStatement, parseSuite } from './statements.js';
 import { parseType } from './types.js';
 
 /** `@name` or `@name(args)` lines before a schema, rule or attribute. */
@@ -144,7 +144,7 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
       // Unlike `if`, the reference wants a `check:` block on its own lines.
       p.errorAtToken(`expected one of ["indent"] got ${describeToken(p.tok)}`, p.tok);
     }
-    parseSuite(p, t, () => m.checks.push(parseCheckLine(p)));
+    parseSuite(p, t, () => m.checks.push(...parseCheckLine(p)));
     return;
   }
   if (isOp(t, '[')) {
@@ -176,15 +176,32 @@ function isAttributeStart(p: Parser): boolean {
   return isOp(n, '?') && isOp(p.peek(2), ':');
 }
 
-function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr {
+function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | UnificationStmt {
   const first = p.next();
   const name = first.kind === 'string' ? docText(p, first) : first.value;
   const optional = p.eatOp('?');
   p.expectOp(':');
+  // `name: S {...}` declares an attribute of schema S whose default is that instance, as a
+  // unification statement does at the top level.
+  if (!optional && first.kind === 'name' && looksLikeSchemaExpr(p)) {
+    const at = p.pos;
+    const value = parsePostfix(p);
+    if (value.kind === 'SchemaExpr' && !(p.atOp('=') && p.sameLine)) {
+      const target = { kind: 'Target' as const, name, path: [], span: p.tokenSpan(first) };
+      return { kind: 'UnificationStmt', target, value, span: p.spanFrom(first) };
+    }
+    p.pos = at;
+  }
   const type: Type = parseType(p);
   let op: SchemaAttr['op'];
   let value: Expr | undefined;
-  if (p.sameLine && (p.atOp('=') || p.atOp('|='))) {
+  if (p.sameLine && p.atOp('[') && isOp(p.peek(), ']')) {
+    // The reference reads `T[]` after an attribute's type as `T` followed by an empty
+    // subscript it ignores, which ends the declaration (no default may follow).
+    p.next();
+    p.next();
+    if (p.sameLine && !p.atEof) p.errorAtToken(`expected one of ["identifier", "literal", "(", "[", "{"] got ${describeToken(p.tok)}`, p.tok);
+  } else if (p.sameLine && (p.atOp('=') || p.atOp('|='))) {
     op = p.next().value as '=' | '|=';
     value = parseExpr(p);
   }
@@ -220,10 +237,21 @@ function parseIndexSignature(p: Parser): SchemaIndexSignature {
   };
 }
 
-function parseCheckLine(p: Parser): CheckExpr {
-  const first = p.tok;
-  const parts = parseAssertParts(p);
-  return { kind: 'CheckExpr', ...parts, span: p.spanFrom(first) };
+/**
+ * One line of a `check:` block. Like the reference, the message after the comma is a primary
+ * expression, and what follows it on the line is another condition (`a > 0, "x" + "y"` checks
+ * `a > 0` with message "x", then `+"y"`).
+ */
+function parseCheckLine(p: Parser): CheckExpr[] {
+  const out: CheckExpr[] = [];
+  do {
+    const first = p.tok;
+    const before = p.pos;
+    const parts = parseAssertParts(p, true);
+    out.push({ kind: 'CheckExpr', ...parts, span: p.spanFrom(first) });
+    if (p.pos === before) break;
+  } while (p.sameLine && !p.atEof && !p.tok.nl);
+  return out;
 }
 
 function docText(p: Parser, t: Token): string {
@@ -266,7 +294,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
         doc = docText(p, t);
         return;
       }
-      checks.push(parseCheckLine(p));
+      checks.push(...parseCheckLine(p));
     });
   }
   return {

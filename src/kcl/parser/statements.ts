@@ -197,11 +197,14 @@ function parseImport(p: Parser): ImportStmt {
   return { kind: 'ImportStmt', path, ...(asname ? { asname } : {}), name, span: p.spanFrom(first) };
 }
 
-/** `assert test [if guard][, msg]` — also the shape of a `check:` line. */
-export function parseAssertParts(p: Parser): { test: Expr; ifCond?: Expr; msg?: Expr } {
+/**
+ * `assert test [if guard][, msg]` — also the shape of a `check:` line, where the message is a
+ * primary expression only.
+ */
+export function parseAssertParts(p: Parser, inCheck = false): { test: Expr; ifCond?: Expr; msg?: Expr } {
   const test = parseOrTest(p);
   const ifCond = p.sameLine && p.eatKw('if') ? parseOrTest(p) : undefined;
-  const msg = p.sameLine && p.eatOp(',') ? parseExpr(p) : undefined;
+  const msg = p.sameLine && p.eatOp(',') ? (inCheck ? parsePostfix(p) : parseExpr(p)) : undefined;
   return { test, ...(ifCond ? { ifCond } : {}), ...(msg ? { msg } : {}) };
 }
 
@@ -286,7 +289,7 @@ function parseSimpleStatement(p: Parser): Stmt {
 }
 
 /** `Name {`, `pkg.Name {` or `Name(` ahead: the value of a unification `a: S {...}`. */
-function looksLikeSchemaExpr(p: Parser): boolean {
+export function looksLikeSchemaExpr(p: Parser): boolean {
   if (p.atNewlineOperand()) return false;
   let i = 0;
   const nameOk = (t: Token): boolean => t.kind === 'name' && (t.dollar === true || !KEYWORDS.has(t.value));
