@@ -232,10 +232,11 @@ describe('background audit', () => {
     await controller.stop();
   });
 
-  test('reports that cannot be written are retried with backoff, not only at the next periodic run', async () => {
+  test('reports that cannot be written are written again with backoff (without auditing again), not only at the next periodic run', async () => {
     jest.useFakeTimers();
     const flaky = new FlakyReports(2);
-    const { reports, controller } = await setup([REQUIRE_TEAM_POLICY], new Map([['configmaps', [configMap('bad')]]]), { reports: flaky });
+    const { reports, controller, caches } = await setup([REQUIRE_TEAM_POLICY], new Map([['configmaps', [configMap('bad')]]]), { reports: flaky });
+    const audits = jest.spyOn(caches, 'list');
     controller.setLeading(true);
     await jest.advanceTimersByTimeAsync(10_000);
     expect([flaky.listAttempts, reports.calls]).toEqual([1, []]);
@@ -245,6 +246,7 @@ describe('background audit', () => {
     expect(flaky.listAttempts).toBe(2);
     await jest.advanceTimersByTimeAsync(1_000);
     expect([flaky.listAttempts, reports.calls]).toEqual([3, ['create PolicyReport/team-a/kclguard']]);
+    expect(audits).toHaveBeenCalledTimes(1);
     // Written: no more retries, the next run is the periodic one.
     await jest.advanceTimersByTimeAsync(3_000_000);
     expect(flaky.listAttempts).toBe(3);

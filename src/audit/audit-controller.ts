@@ -87,9 +87,10 @@ export class AuditController {
   private unsubscribe: (() => void) | undefined;
   private running: Promise<AuditRunSummary> | undefined;
   private rerun = false;
-  /** When the pending timer fires (ms since epoch), if one is pending. */
-  private timerDue: number | undefined;
-  /** The last retry delay after a failed report write; 0 after a run that wrote everything. */
+  /** The reports of the last run while some could not be written, retried with backoff. */
+  private unwritten: { readonly reports: readonly PolicyReportObject[]; readonly complete: boolean } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** The last retry delay; 0 once everything is written. */
   private retryDelayMs = 0;
 
   constructor(private readonly options: AuditControllerOptions) {
@@ -145,6 +146,8 @@ export class AuditController {
 
   private halt(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
+    this.unwritten = undefined;
     clearInterval(this.interval);
     this.unsubscribe?.();
     this.timer = this.interval = this.unsubscribe = undefined;
@@ -153,23 +156,41 @@ export class AuditController {
   private schedule(delayMs: number): void {
     if (!this.leading) return;
     clearTimeout(this.timer);
-    this.timerDue = this.now() + delayMs;
-    this.timer = setTimeout(() => {
-      this.timerDue = undefined;
-      void this.run().catch(() => undefined);
-    }, delayMs);
+    this.timer = setTimeout(() => void this.run().catch(() => undefined), delayMs);
     this.timer.unref();
   }
 
   /**
-   * Reports that could not be written (the API server answered 429 while a new CRD's storage
-   * initializes, a timeout, a namespace being deleted) are retried with backoff rather than at
-   * the next periodic run, which may be an hour away; a run already due sooner is left alone.
+   * Writes the reports of a run; what could not be written (the API server answered 429 while a
+   * new CRD's storage initializes, a timeout, a namespace being deleted, no CRDs) is written
+   * again with backoff — the same reports, without auditing again — rather than an interval
+   * later. A new run replaces what is still unwritten. False when the writer could not even list.
    */
-  private retryLater(): void {
+  private async writeReports(reports: readonly PolicyReportObject[], complete: boolean): Promise<boolean> {
+    clearTimeout(this.retryTimer);
+    this.unwritten = undefined;
+    let listed = true;
+    let unwritten = true;
+    try {
+      unwritten = (await this.options.writer.write(reports, complete)).failed > 0;
+    } catch (error) {
+      listed = false;
+      this.logger.warn({ err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'audit: writing policy reports failed; retried with backoff');
+    }
+    if (!unwritten) {
+      this.retryDelayMs = 0;
+      return true;
+    }
+    this.unwritten = { reports, complete };
     this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, RETRY_MIN_MS), Math.min(this.options.intervalMs, RETRY_MAX_MS));
-    if (this.timerDue !== undefined && this.timerDue <= this.now() + this.retryDelayMs) return;
-    this.schedule(this.retryDelayMs);
+    if (this.leading) {
+      this.retryTimer = setTimeout(() => {
+        const pending = this.unwritten;
+        if (pending && this.leading && !this.running) void this.writeReports(pending.reports, pending.complete);
+      }, this.retryDelayMs);
+      this.retryTimer.unref();
+    }
+    return listed;
   }
 
   /** Starts the caches of the kinds the policies name now; then a run, after the quiet period. */
@@ -222,15 +243,7 @@ export class AuditController {
     this.merge(all, listed, pass.objects, audited);
     const reports = buildReports(this.state.values(), this.options.reportLimits ?? DEFAULT_REPORT_LIMITS);
     let outcome: AuditRunOutcome = truncated || unlisted > 0 ? 'truncated' : 'completed';
-    let unwritten = true;
-    try {
-      unwritten = (await this.options.writer.write(reports, outcome === 'completed')).failed > 0;
-    } catch (error) {
-      outcome = 'failed';
-      this.logger.warn({ err: error instanceof Error ? error.message.split('\n')[0] : String(error) }, 'audit: writing policy reports failed; retried with backoff');
-    }
-    if (unwritten) this.retryLater();
-    else this.retryDelayMs = 0;
+    if (!(await this.writeReports(reports, outcome === 'completed'))) outcome = 'failed';
     const seconds = (this.now() - started) / 1000;
     this.options.observer?.onAuditRun?.(seconds, pass.objects.size, outcome);
     this.options.observer?.onAuditResults?.(countResults(this.state.values()));

@@ -7,7 +7,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { LookupKind, ServedKind } from '../engine/index.js';
 import { KindResolver, type DiscoveryApi } from './discovery.js';
-import { ObjectCaches, type InformerFactory, type ListObserver } from './object-caches.js';
+import { listInPages, ObjectCaches, type InformerFactory, type ListObserver } from './object-caches.js';
 
 const RESOURCES: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {
   '/v1': [
@@ -156,5 +156,47 @@ describe('KindResolver', () => {
     expect(await kinds.resourcesFor('Pod')).toEqual([{ group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true }]);
     expect(await kinds.served({ apiVersion: 'v1', kind: 'Namespace' })).toMatchObject({ resource: 'namespaces', namespaced: false });
     expect(await kinds.served({ apiVersion: 'networking.k8s.io/v1beta1', kind: 'Ingress' })).toBeUndefined();
+  });
+});
+
+describe('listInPages', () => {
+  const pod = (name: string): KubernetesObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name } });
+
+  test('follows continue tokens to the end, pausing between pages so admission runs in between', async () => {
+    const pages: Record<string, { items: KubernetesObject[]; next?: string }> = {
+      '': { items: [pod('a'), pod('b')], next: 't1' },
+      t1: { items: [pod('c'), pod('d')], next: 't2' },
+      t2: { items: [pod('e')] },
+    };
+    const events: string[] = [];
+    const list = await listInPages(
+      async (token) => {
+        events.push(`page ${token ?? ''}`);
+        const page = pages[token ?? '']!;
+        return { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '42', ...(page.next ? { _continue: page.next } : {}) }, items: page.items };
+      },
+      async () => {
+        events.push('pause');
+      },
+    );
+    expect(events).toEqual(['page ', 'pause', 'page t1', 'pause', 'page t2']);
+    expect(list.items.map((item) => item.metadata?.name)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(list.metadata?.resourceVersion).toBe('42');
+  });
+
+  test('accepts the raw field name (continue) and stops at an empty token', async () => {
+    let calls = 0;
+    const list = await listInPages(async (token) => {
+      calls += 1;
+      return { apiVersion: 'v1', kind: 'PodList', metadata: token ? { continue: '' } : ({ continue: 'next' } as Record<string, string>), items: [pod(token ?? 'first')] };
+    });
+    expect([calls, list.items.length]).toEqual([2, 2]);
+  });
+
+  test('a page that fails fails the LIST (the informer retries it whole)', async () => {
+    await expect(listInPages(async (token) => {
+      if (token) throw new Error('HTTP-Code: 410');
+      return { apiVersion: 'v1', kind: 'PodList', metadata: { _continue: 'x' }, items: [] };
+    })).rejects.toThrow('410');
   });
 });

@@ -35,11 +35,37 @@ export function resourceName(served: Pick<ServedKind, 'group' | 'resource'>): st
   return served.group === '' ? served.resource : `${served.resource}.${served.group}`;
 }
 
+/** Objects per LIST page when a cache (re)lists a kind, as client-go's pager. */
+export const LIST_PAGE_SIZE = 500;
+
+type ObjectList = KubernetesListObject<KubernetesObject>;
+
+/**
+ * Lists a kind page by page (`limit` + `continue`, one consistent snapshot) and yields to the
+ * event loop between pages. The first LIST of a large kind (tens of thousands of Pods) in one
+ * response would be parsed and deserialized in one go on the thread that answers admission
+ * reviews, stalling them for seconds; a page costs milliseconds.
+ */
+export async function listInPages(page: (continueToken: string | undefined) => Promise<ObjectList>, pause: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve))): Promise<ObjectList> {
+  const items: KubernetesObject[] = [];
+  let continueToken: string | undefined;
+  for (;;) {
+    const list = await page(continueToken);
+    for (const item of list.items) items.push(item);
+    const meta = list.metadata as { _continue?: string; continue?: string } | undefined;
+    continueToken = meta?._continue || meta?.continue || undefined;
+    if (!continueToken) return { ...list, items };
+    await pause();
+  }
+}
+
 export function kubeInformerFactory(kubeConfig: KubeConfig): InformerFactory {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
   return (served, observe) => {
     const path = served.group === '' ? `/api/${served.version}/${served.resource}` : `/apis/${served.group}/${served.version}/${served.resource}`;
-    const list = () => observe(api.list(apiVersionOf(served), served.kind) as Promise<KubernetesListObject<KubernetesObject>>);
+    const page = (continueToken: string | undefined) =>
+      api.list(apiVersionOf(served), served.kind, undefined, undefined, undefined, undefined, undefined, undefined, LIST_PAGE_SIZE, continueToken) as Promise<ObjectList>;
+    const list = () => observe(listInPages(page));
     return makeInformer(kubeConfig, path, list);
   };
 }
