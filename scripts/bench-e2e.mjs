@@ -28,7 +28,8 @@
  * Environment: BENCH_E2E_DURATION (seconds per run, 30), BENCH_E2E_WARMUP (5),
  * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_SCENARIOS (a subset of
  * baseline,vap,kclguard,kclguard-narrowed,opa,kyverno),
- * BENCH_WORKERS (kclguard serve --workers), OPA_BIN, KUBECTL.
+ * BENCH_WORKERS (kclguard serve --workers), BENCH_KCLGUARD_ARGS (more serve flags, space-separated),
+ * BENCH_KCLGUARD_LOG_LEVEL (default error) and BENCH_KCLGUARD_LOG (a file for its output), OPA_BIN, KUBECTL.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -72,14 +73,21 @@ function kclguardScenario(id, label, extraArgs, needsFlag) {
         MAIN, 'serve', '--kubeconfig', cluster.vars.KUBECONFIG, '--host', '127.0.0.1', '--port', String(port),
         '--cert', cluster.vars.KCLGUARD_E2E_WEBHOOK_CERT, '--key', cluster.vars.KCLGUARD_E2E_WEBHOOK_KEY,
         '--register-webhooks', '--webhook-url', url, '--webhook-name', 'kclguard-bench', '--ca-bundle', cluster.vars.KCLGUARD_E2E_CA_CERT,
-        '--failure-policy', 'Fail', '--namespace', 'kclguard-bench', '--pod-name', 'kclguard-bench',
-        '--shutdown-grace-seconds', '2', '--shutdown-delay-seconds', '0', '--log-level', 'error',
+        // Narrowed mode takes Fail or Ignore from each policy's failureAction (the pack aborts: Fail).
+        ...(extraArgs.includes('--webhook-mode') ? [] : ['--failure-policy', 'Fail']),
+        '--namespace', 'kclguard-bench', '--pod-name', 'kclguard-bench',
+        // Admission only, as the peers run here (Kyverno without its background controller): a
+        // background audit of the tens of thousands of Pods the runs create would share the CPU.
+        '--audit-interval-seconds', '0',
+        '--shutdown-grace-seconds', '2', '--shutdown-delay-seconds', '0', '--log-level', process.env.BENCH_KCLGUARD_LOG_LEVEL ?? 'error',
         ...(process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : []),
+        ...(process.env.BENCH_KCLGUARD_ARGS ? process.env.BENCH_KCLGUARD_ARGS.split(' ') : []),
         ...extraArgs,
       ];
       const server = await startProcess(process.execPath, args, {
         env: { ...process.env, NODE_OPTIONS: '' },
         name: 'kclguard serve',
+        ...(process.env.BENCH_KCLGUARD_LOG ? { logFile: process.env.BENCH_KCLGUARD_LOG } : {}),
         ready: (output) => output.includes('ValidatingWebhookConfiguration kclguard-bench') || /kclguard serving/.test(output),
       });
       return async () => {

@@ -5,6 +5,7 @@
  * behind. Nothing is ever stopped by name.
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 
 const children = new Set();
 
@@ -31,9 +32,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /**
  * Starts a server process. `ready(output)` is called on every chunk of its stdout+stderr and
  * resolves the start when it returns a truthy value (which becomes `started.ready`); the start
- * fails when the process exits first or `timeoutMs` passes.
+ * fails when the process exits first or `timeoutMs` passes. `logFile`: every chunk is appended there.
  */
-export function startProcess(command, args, { env, cwd, ready, timeoutMs = 60_000, detached = false, name = command } = {}) {
+export function startProcess(command, args, { env, cwd, ready, timeoutMs = 60_000, detached = false, name = command, logFile } = {}) {
   const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached });
   const entry = { pid: child.pid, detached, child };
   children.add(entry);
@@ -55,6 +56,7 @@ export function startProcess(command, args, { env, cwd, ready, timeoutMs = 60_00
     const onData = (chunk) => {
       // Keep the tail only: a chatty server must not grow the bench's memory without bound.
       output = (output + chunk).slice(-256 * 1024);
+      if (logFile) appendFileSync(logFile, chunk);
       const value = ready ? ready(output) : true;
       if (value) {
         clearTimeout(timer);
