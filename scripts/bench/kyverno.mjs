@@ -76,7 +76,8 @@ export async function startKyverno({ bin, kubeconfig, port, dir }) {
     bin,
     [
       `-kubeconfig=${kubeconfig}`,
-      `-serverIP=127.0.0.1`,
+      // Kyverno builds its webhook URLs as https://<serverIP><path>: the port goes in here.
+      `-serverIP=127.0.0.1:${port}`,
       `-webhookServerPort=${port}`,
       '-v=1',
       '-autoUpdateWebhooks=true',
