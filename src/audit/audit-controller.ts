@@ -90,6 +90,8 @@ export class AuditController {
   /** The reports of the last run while some could not be written, retried with backoff. */
   private unwritten: { readonly reports: readonly PolicyReportObject[]; readonly complete: boolean } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A retried write in progress; a run's own write waits for it, so two writes never overlap. */
+  private retrying: Promise<boolean> | undefined;
   /** The last retry delay; 0 once everything is written. */
   private retryDelayMs = 0;
 
@@ -186,7 +188,8 @@ export class AuditController {
     if (this.leading) {
       this.retryTimer = setTimeout(() => {
         const pending = this.unwritten;
-        if (pending && this.leading && !this.running) void this.writeReports(pending.reports, pending.complete);
+        if (!pending || !this.leading || this.running) return;
+        this.retrying = this.writeReports(pending.reports, pending.complete).finally(() => (this.retrying = undefined));
       }, this.retryDelayMs);
       this.retryTimer.unref();
     }
@@ -243,6 +246,7 @@ export class AuditController {
     this.merge(all, listed, pass.objects, audited);
     const reports = buildReports(this.state.values(), this.options.reportLimits ?? DEFAULT_REPORT_LIMITS);
     let outcome: AuditRunOutcome = truncated || unlisted > 0 ? 'truncated' : 'completed';
+    await this.retrying;
     if (!(await this.writeReports(reports, outcome === 'completed'))) outcome = 'failed';
     const seconds = (this.now() - started) / 1000;
     this.options.observer?.onAuditRun?.(seconds, pass.objects.size, outcome);
