@@ -135,10 +135,11 @@ function planExprStmt(p: Planner, s: ast.ExprStmt, mode: StmtMode): Exec {
     };
   }
   if (mode === 'module') {
+    const span = s.span;
     return (env) => {
       for (const e of exprs) {
-        const v = e(env);
-        if (v !== null && v !== UNDEFINED) env.mod.exprOutputs.push(v);
+        const value = e(env);
+        if (value !== null && value !== UNDEFINED) env.mod.exprOutputs.push({ value, span });
       }
     };
   }
