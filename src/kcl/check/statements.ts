@@ -192,6 +192,9 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
 function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undefined): void {
   const existing = c.scope.elems.get(t.name);
   if (existing && existing.kind !== 'variable') return;
+  // A redefinition of an immutable name is reported as the ImmutableError (first, as the
+  // reference does), not as the type change it also is: the name keeps its first type.
+  if (existing && c.immutable.has(t)) return;
   let ty: Type = existing?.ty ?? ANY;
   if (annotation) {
     ty = c.typeOf(annotation);

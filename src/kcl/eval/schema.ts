@@ -125,6 +125,8 @@ export class SchemaType implements SchemaTypeRef {
   /** Every declared attribute, parents and mixins included, in output order. */
   readonly attrs = new Map<string, AttrDecl>();
   parent: SchemaType | undefined;
+  /** `schema B(B)`: compiles, but no instance can be made (a runtime error, as in the reference). */
+  inheritsItself = false;
   mixins: SchemaType[] = [];
   /** A rule's parent rules (`rule R(P, Q)`): their conditions hold before its own are tried. */
   ruleParents: SchemaType[] = [];
@@ -168,6 +170,9 @@ export class SchemaType implements SchemaTypeRef {
   instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
+    for (let t: SchemaType | undefined = this; t; t = t.parent) {
+      if (t.inheritsItself) throw evalError(`schema '${t.name}' inherits from itself`, span);
+    }
     st.enter(span);
     try {
       return this.build(env, config, args, kwargs, span, fromCall ? undefined : span, st);
