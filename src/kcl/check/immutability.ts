@@ -3,8 +3,8 @@
  * assignment to the name of a schema, rule, type alias or import, is an ImmutableError, which the
  * reference prints under code E1001. A unification statement (`a: S {...}`) is never one:
  * repeated unifications merge (merge-declarations.ts), and one after a plain assignment is
- * checked as a type. Names starting with `_` are mutable. The errors are found up front and
- * reported when the walk reaches the assignment (before its value), as the reference does.
+ * checked as a type. Names starting with `_` are mutable. The errors are found and reported up
+ * front, before any type error of the module, as the reference reports them.
  */
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';

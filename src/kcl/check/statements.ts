@@ -94,7 +94,6 @@ function assignType(c: Checker, s: ast.AssignStmt): Type {
   c.localVars = [];
   let value: Type = ANY;
   for (const target of s.targets) {
-    c.reportImmutable(target);
     if (target.path.length === 0) {
       c.lValue = true;
       const expected = c.resolveName(target.name, target.span);
@@ -140,7 +139,6 @@ const AUG_OPS: Record<ast.AugOp, ast.BinOp> = {
 };
 
 function augAssignType(c: Checker, s: ast.AugAssignStmt): Type {
-  c.reportImmutable(s.target);
   c.lValue = false;
   const left = targetType(c, s.target);
   const right = exprType(c, s.value);
