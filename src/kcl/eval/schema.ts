@@ -18,10 +18,10 @@ import type { Span } from '../span.js';
 import { kclError } from '../diagnostics.js';
 import { KDict, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from '../value.js';
 import { Env } from './env.js';
-import { compileError, evalError, typeError } from './errors.js';
+import { compileError, evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
-import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
+import { NO_MATCH, checkOrThrow, describeGot, type RuntimeType } from './types.js';
 import { copyDict, isConfig, opsOf, unionValues } from './union.js';
 
 /**
@@ -181,6 +181,24 @@ export class SchemaType implements SchemaTypeRef {
     }
   }
 
+  /**
+   * A mixin's value for an attribute this schema declares again is checked against this
+   * schema's type (the mixin's body checked it against its own), as in the reference.
+   */
+  private checkMixinValues(attrs: Map<string, Value>, frame: Env): void {
+    for (const m of this.mixins) {
+      for (const [name, decl] of m.attrs) {
+        const own = this.attrs.get(name);
+        const v = attrs.get(name);
+        if (!own || own === decl || v === undefined || v === null || v === UNDEFINED) continue;
+        const checked = own.type.check(v, frame, decl.span);
+        // Reported at the mixin's declaration, where the reference's check fails.
+        if (checked === NO_MATCH) throw locatedError(evalError(`expected ${own.type.name}, got ${describeGot(v)}`, decl.span));
+        attrs.set(name, checked);
+      }
+    }
+  }
+
   private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     if (this.isMixin || this.isProtocol) {
       throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
@@ -191,6 +209,7 @@ export class SchemaType implements SchemaTypeRef {
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
     const frame = new SchemaEnv(argFrame, attrs, this, config, instanceSpan);
     frame.runAll();
+    this.checkMixinValues(attrs, frame);
     // Every entry of the config is looked at (and checked against the index signature).
     st.step(config.size);
     for (const [key, value] of config) {
