@@ -15,16 +15,18 @@ export function immutabilityErrors(body: readonly ast.Stmt[]): Map<ast.Target, D
   const declare = (name: string, node: ast.Node): void => {
     if (!name.startsWith('_') && !firstDeclaration.has(name)) firstDeclaration.set(name, node);
   };
+  // A schema, rule, type alias or import name is declared before any assignment, wherever it
+  // is written: an assignment of the same name earlier in the file is the ImmutableError.
+  for (const s of body) {
+    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') declare(s.name, s);
+  }
   const visit = (s: ast.Stmt): void => {
     if (s.kind === 'IfStmt') {
       s.body.forEach(visit);
       s.orelse.forEach(visit);
       return;
     }
-    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') {
-      declare(s.name, s);
-      return;
-    }
+    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') return;
     let targets: ast.Target[] = [];
     if (s.kind === 'AssignStmt') targets = s.targets;
     else if (s.kind === 'UnificationStmt' || s.kind === 'AugAssignStmt') targets = [s.target];
