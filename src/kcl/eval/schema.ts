@@ -200,9 +200,7 @@ export class SchemaType implements SchemaTypeRef {
   }
 
   private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
-    if (this.isMixin || this.isProtocol) {
-      throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
-    }
+    // A mixin or protocol can be instantiated like any schema, as in the reference.
     const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
