@@ -14,6 +14,7 @@ import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
 import { RunState } from './eval/state.js';
 import type { SchemaType } from './eval/schema.js';
 import { isConfig, unionValues } from './eval/union.js';
+import { checkOutputParts, type OutputPart } from './eval/module-output.js';
 import { hostFor } from './eval/host.js';
 import type { Host } from './eval/planner.js';
 import { checkModule, type CheckedModule } from './check/index.js';
@@ -200,6 +201,14 @@ class CompiledProgram implements Program {
     private readonly schemas: readonly SchemaType[],
   ) {}
 
+  /** The exported variables as output parts, each at its first assignment. */
+  private exportedParts(values: ReadonlyMap<string, Value>): OutputPart[] {
+    const { setters, spans } = this.main.plan;
+    return this.main.exportOrder
+      .filter((name) => !name.startsWith('_') && isExportable(values.get(name)))
+      .map((name) => ({ span: spans[setters.get(name)![0]!]! }));
+  }
+
   run(options: RunOptions = {}): RunResult {
     const st = new RunState(options.limits, options.options ?? {}, options.onPrint, options.onLog, options.host);
     for (const s of this.schemas) s.instances.length = 0;
@@ -216,7 +225,8 @@ class CompiledProgram implements Program {
       // Config expression statements come first in the output, then the variables.
       const exports = new Map<string, Value>();
       let stream: Value[] | undefined;
-      for (const extra of mod.exprOutputs) {
+      checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod.values)]);
+      for (const { value: extra } of mod.exprOutputs) {
         if (!isConfig(extra)) continue;
         mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
       }
@@ -229,8 +239,10 @@ class CompiledProgram implements Program {
       }
       const success: RunSuccess = { ok: true, exports, printed: printed(), withHidden };
       // A top-level list is printed as a YAML stream when it is the module's only output.
-      const only = mod.exprOutputs.length === 1 ? mod.exprOutputs[0] : undefined;
+      const only = mod.exprOutputs.length === 1 ? mod.exprOutputs[0]!.value : undefined;
       if (exports.size === 0 && Array.isArray(only)) stream = only;
+      // A lone scalar is the whole output, as the reference prints it.
+      else if (exports.size === 0 && only !== undefined && !isConfig(only) && !(only instanceof KFunction)) stream = [only];
       if (stream) success.stream = stream;
       if (st.outputStream) {
         success.stream = [...st.outputStream.docs];

@@ -156,6 +156,9 @@ const sorted = builtin('sorted', ['inst', 'reverse'], (a) => {
 });
 
 const range = builtin('range', ['start', 'stop', 'step'], (a) => {
+  // The reference answers Undefined, not an error, without a start or with a None bound.
+  const given = [a.get(0), a.get(1), a.get(2)];
+  if (given[0] === undefined || given.some((v) => v !== undefined && isNullish(v))) return UNDEFINED;
   if (typeof a.get(0) === 'bigint' || typeof a.get(1) === 'bigint' || typeof a.get(2) === 'bigint') return exactRange(a);
   let start = a.int(0);
   let stop = a.optInt(1);

@@ -11,7 +11,7 @@ import { unlimitedText, type TextBudget } from '../budget.js';
 import { formatFloatForOutput } from '../display.js';
 import { compareStrings } from '../compare.js';
 import { isDropped } from '../convert.js';
-import { KDict, KFloat, KModule, KUnit, SchemaInstance, type Value } from '../value.js';
+import { KDict, KFloat, KModule, KUnit, SchemaInstance, UNDEFINED, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { sandboxRefusal } from './file.js';
 import { I64_MAX, I64_MIN, normInt } from '../int64.js';
@@ -288,6 +288,9 @@ export function jsonModule(): KModule {
       ),
       member('json', 'decode', ['value'], decode),
       member('json', 'validate', ['value'], (a) => {
+        // None and Undefined are not JSON text: false, as in the reference (not an error).
+        const v = a.get(0);
+        if (v === null || v === UNDEFINED) return false;
         try {
           decodeJson(a.str(0), a.ctx);
           return true;

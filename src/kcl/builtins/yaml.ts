@@ -7,7 +7,7 @@
  */
 import yaml from 'js-yaml';
 import { renderYaml, renderYamlAll, type YamlOutputOptions } from '../yaml-output.js';
-import { KDict, KFloat, KModule, type Value } from '../value.js';
+import { KDict, KFloat, KModule, UNDEFINED, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { sandboxRefusal } from './file.js';
 import { parseRustFloat } from './numbers.js';
@@ -175,6 +175,9 @@ export function yamlModule(): KModule {
       member('yaml', 'decode_all', ['value'], (a) => loadAll(a, a.str(0))),
       member('yaml', 'validate', ['value'], (a) => {
         // Valid means it decodes, within the same limits (a bomb is not valid YAML here either).
+        // None and Undefined read as an empty document, valid in the reference.
+        const v = a.get(0);
+        if (v === null || v === UNDEFINED) return true;
         try {
           parseDocuments(a, a.str(0));
           return true;

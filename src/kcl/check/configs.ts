@@ -243,12 +243,13 @@ export function schemaExprType(c: Checker, e: ast.SchemaExpr): Type {
     c.compileError(`Invalid schema type '${tyStr(def)}'`, span);
     return ANY;
   }
+  // The reference finds a missing required attribute before anything wrong inside the config.
+  if (!def.instance) checkRequiredAttributes(c, def.schema, e.config);
   c.withContext({ name: def.schema.name, ty: def }, () => exprType(c, e.config));
   if (def.instance) {
     if (e.args.length > 0 || e.keywords.length > 0) c.compileError('Arguments cannot be used in the schema modification expression', span);
   } else {
     checkArguments(c, e.name, e.args, e.keywords, func(def.schema.params, ANY));
-    checkRequiredAttributes(c, def.schema, e.config);
   }
   return schemaRef(def.schema, true);
 }

@@ -301,10 +301,16 @@ function dictCompType(c: Checker, e: ast.DictComp): Type {
   try {
     compClauses(c, e.generators);
     const key = e.entry.key ? exprType(c, e.entry.key) : ANY;
+    // A key must be a string; None is allowed (it becomes ''), as in the reference.
+    if (e.entry.key && !isCompKey(key)) c.report('E2A31', `A attribute must be string type, got '${tyStr(key)}'`, e.entry.key.span);
     return dictOf(key, exprType(c, e.entry.value));
   } finally {
     c.leaveScope();
   }
+}
+
+function isCompKey(t: Type): boolean {
+  return isAny(t) || isNone(t) || isKey(t) || (t.k === 'union' && t.types.every(isCompKey));
 }
 
 function quantType(c: Checker, e: ast.QuantExpr): Type {

@@ -3,8 +3,8 @@
  * assignment to the name of a schema, rule, type alias or import, is an ImmutableError, which the
  * reference prints under code E1001. A unification statement (`a: S {...}`) is never one:
  * repeated unifications merge (merge-declarations.ts), and one after a plain assignment is
- * checked as a type. Names starting with `_` are mutable. The errors are found up front and
- * reported when the walk reaches the assignment (before its value), as the reference does.
+ * checked as a type. Names starting with `_` are mutable. The errors are found and reported up
+ * front, before any type error of the module, as the reference reports them.
  */
 import type * as ast from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -15,16 +15,18 @@ export function immutabilityErrors(body: readonly ast.Stmt[]): Map<ast.Target, D
   const declare = (name: string, node: ast.Node): void => {
     if (!name.startsWith('_') && !firstDeclaration.has(name)) firstDeclaration.set(name, node);
   };
+  // A schema, rule, type alias or import name is declared before any assignment, wherever it
+  // is written: an assignment of the same name earlier in the file is the ImmutableError.
+  for (const s of body) {
+    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') declare(s.name, s);
+  }
   const visit = (s: ast.Stmt): void => {
     if (s.kind === 'IfStmt') {
       s.body.forEach(visit);
       s.orelse.forEach(visit);
       return;
     }
-    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') {
-      declare(s.name, s);
-      return;
-    }
+    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') return;
     let targets: ast.Target[] = [];
     if (s.kind === 'AssignStmt') targets = s.targets;
     else if (s.kind === 'UnificationStmt' || s.kind === 'AugAssignStmt') targets = [s.target];

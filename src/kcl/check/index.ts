@@ -46,6 +46,8 @@ export function checkModule(body: readonly ast.Stmt[], pkgpath: string, filename
     }
   }
   c.immutable = immutabilityErrors(body);
+  // The reference reports ImmutableErrors before any type error, wherever they are.
+  for (const target of c.immutable.keys()) c.reportImmutable(target);
   const defs = declareSchemas(c, body);
   declareGlobals(c, body);
   buildSchemas(c, defs);

@@ -101,7 +101,9 @@ function buildSchema(c: Checker, s: ast.SchemaStmt, info: SchemaInfo): void {
   if (s.parentName) {
     const parent = lookupSchema(c, s.parentName);
     if (parent && !parent.isProtocol && !parent.isMixin) {
-      if (isAncestor(info, parent)) c.compileError(`There is a circular reference between schema ${s.name} and ${parent.name}`, s.span);
+      // `schema B(B)` compiles in the reference; only instantiating it fails (at run time).
+      if (parent === info) info.base = undefined;
+      else if (isAncestor(info, parent)) c.compileError(`There is a circular reference between schema ${s.name} and ${parent.name}`, s.span);
       else info.base = parent;
     } else {
       illegalInherit(c, `invalid schema inherit object type, expect schema, got '${describe(c, s.parentName)}'`, s.parentName);

@@ -94,7 +94,6 @@ function assignType(c: Checker, s: ast.AssignStmt): Type {
   c.localVars = [];
   let value: Type = ANY;
   for (const target of s.targets) {
-    c.reportImmutable(target);
     if (target.path.length === 0) {
       c.lValue = true;
       const expected = c.resolveName(target.name, target.span);
@@ -140,7 +139,6 @@ const AUG_OPS: Record<ast.AugOp, ast.BinOp> = {
 };
 
 function augAssignType(c: Checker, s: ast.AugAssignStmt): Type {
-  c.reportImmutable(s.target);
   c.lValue = false;
   const left = targetType(c, s.target);
   const right = exprType(c, s.value);
@@ -192,6 +190,9 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
 function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undefined): void {
   const existing = c.scope.elems.get(t.name);
   if (existing && existing.kind !== 'variable') return;
+  // A redefinition of an immutable name is reported as the ImmutableError (first, as the
+  // reference does), not as the type change it also is: the name keeps its first type.
+  if (existing && c.immutable.has(t)) return;
   let ty: Type = existing?.ty ?? ANY;
   if (annotation) {
     ty = c.typeOf(annotation);

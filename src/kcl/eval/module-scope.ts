@@ -44,8 +44,8 @@ export class ModuleScope {
   private readonly settled = new Set<string>();
   /** Statements being run, innermost last (a lookup can start another statement). */
   private readonly running: number[] = [];
-  /** Config values of top-level expression statements, unioned into the output. */
-  readonly exprOutputs: Value[] = [];
+  /** Values of top-level expression statements (not None), unioned into the output. */
+  readonly exprOutputs: { readonly value: Value; readonly span: Span }[] = [];
 
   private readonly plan: ModulePlan;
 

@@ -178,7 +178,10 @@ export function planDictComp(p: Planner, node: ast.DictComp): Ev {
           return;
         }
         const k = key(f);
-        putEntry(out, typeof k === 'string' ? k : display(k, env.st.textBudget('dict key')), value(f), op, env.st, span);
+        // A None or Undefined key is the empty string in the reference (a literal config's None
+        // key drops the entry).
+        const name = typeof k === 'string' ? k : k === null || k === UNDEFINED ? '' : display(k, env.st.textBudget('dict key'));
+        putEntry(out, name, value(f), op, env.st, span);
       }, fresh);
       env.st.checkSize(out.size, span);
       return out;

@@ -145,7 +145,9 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   t.parent = lookupParent(p, s.parentName);
   for (let a = t.parent; a; a = a.parent) {
     if (a === t) {
+      // Only `schema B(B)` gets here (the checker refuses longer cycles): it fails when used.
       t.parent = undefined;
+      t.inheritsItself = true;
       break;
     }
   }
@@ -206,7 +208,7 @@ export function fillOrder(p: Planner, stmts: readonly (ast.SchemaStmt | ast.Rule
     const deps = s.kind === 'SchemaStmt' ? [s.parentName, ...s.mixins] : s.parents;
     for (const d of deps) {
       const dep = d ? byName.get(d.name) : undefined;
-      if (dep) visit(dep);
+      if (dep && dep !== s) visit(dep);
     }
     state.set(s.name, 2);
     out.push(s);

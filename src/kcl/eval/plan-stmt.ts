@@ -135,16 +135,28 @@ function planExprStmt(p: Planner, s: ast.ExprStmt, mode: StmtMode): Exec {
     };
   }
   if (mode === 'module') {
+    // The module's docstring is not output.
+    if (isModuleDocstring(s)) return () => undefined;
+    const span = s.span;
     return (env) => {
       for (const e of exprs) {
-        const v = e(env);
-        if (v !== null && v !== UNDEFINED) env.mod.exprOutputs.push(v);
+        const value = e(env);
+        if (value !== null && value !== UNDEFINED) env.mod.exprOutputs.push({ value, span });
       }
     };
   }
   return (env) => {
     for (const e of exprs) e(env);
   };
+}
+
+/**
+ * A triple-quoted string that opens the file is the module's docstring, which the reference
+ * leaves out of the output; any other string statement (even after a comment) is output.
+ */
+function isModuleDocstring(s: ast.ExprStmt): boolean {
+  const e = s.exprs.length === 1 ? s.exprs[0]! : undefined;
+  return e?.kind === 'StringLit' && s.span.line === 1 && s.span.col === 1 && /^("""|''')/.test(e.raw);
 }
 
 function planAssert(p: Planner, s: ast.AssertStmt): Exec {

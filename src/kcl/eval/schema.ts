@@ -18,10 +18,10 @@ import type { Span } from '../span.js';
 import { kclError } from '../diagnostics.js';
 import { KDict, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from '../value.js';
 import { Env } from './env.js';
-import { compileError, evalError, typeError } from './errors.js';
+import { compileError, evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
-import { NO_MATCH, checkOrThrow, type RuntimeType } from './types.js';
+import { NO_MATCH, checkOrThrow, describeGot, type RuntimeType } from './types.js';
 import { copyDict, isConfig, opsOf, unionValues } from './union.js';
 
 /**
@@ -125,6 +125,8 @@ export class SchemaType implements SchemaTypeRef {
   /** Every declared attribute, parents and mixins included, in output order. */
   readonly attrs = new Map<string, AttrDecl>();
   parent: SchemaType | undefined;
+  /** `schema B(B)`: compiles, but no instance can be made (a runtime error, as in the reference). */
+  inheritsItself = false;
   mixins: SchemaType[] = [];
   /** A rule's parent rules (`rule R(P, Q)`): their conditions hold before its own are tried. */
   ruleParents: SchemaType[] = [];
@@ -168,6 +170,9 @@ export class SchemaType implements SchemaTypeRef {
   instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
+    for (let t: SchemaType | undefined = this; t; t = t.parent) {
+      if (t.inheritsItself) throw evalError(`schema '${t.name}' inherits from itself`, span);
+    }
     st.enter(span);
     try {
       return this.build(env, config, args, kwargs, span, fromCall ? undefined : span, st);
@@ -176,16 +181,33 @@ export class SchemaType implements SchemaTypeRef {
     }
   }
 
-  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
-    if (this.isMixin || this.isProtocol) {
-      throw evalError(`schema '${this.name}' is a ${this.isMixin ? 'mixin' : 'protocol'} and cannot be instantiated`, span);
+  /**
+   * A mixin's value for an attribute this schema declares again is checked against this
+   * schema's type (the mixin's body checked it against its own), as in the reference.
+   */
+  private checkMixinValues(attrs: Map<string, Value>, frame: Env): void {
+    for (const m of this.mixins) {
+      for (const [name, decl] of m.attrs) {
+        const own = this.attrs.get(name);
+        const v = attrs.get(name);
+        if (!own || own === decl || v === undefined || v === null || v === UNDEFINED) continue;
+        const checked = own.type.check(v, frame, decl.span);
+        // Reported at the mixin's declaration, where the reference's check fails.
+        if (checked === NO_MATCH) throw locatedError(evalError(`expected ${own.type.name}, got ${describeGot(v)}`, decl.span));
+        attrs.set(name, checked);
+      }
     }
+  }
+
+  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
+    // A mixin or protocol can be instantiated like any schema, as in the reference.
     const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
     const frame = new SchemaEnv(argFrame, attrs, this, config, instanceSpan);
     frame.runAll();
+    this.checkMixinValues(attrs, frame);
     // Every entry of the config is looked at (and checked against the index signature).
     st.step(config.size);
     for (const [key, value] of config) {

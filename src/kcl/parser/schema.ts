@@ -166,6 +166,9 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
   m.body.push(...parseStatement(p, true));
 }
 
+/** Keywords that parse as name tokens but cannot name an attribute. */
+const NAME_CONSTANTS = new Set(['None', 'Undefined', 'True', 'False']);
+
 /** `name?:`, `name:` or `"name":` starts an attribute declaration inside a schema. */
 function isAttributeStart(p: Parser): boolean {
   const t = p.tok;
@@ -179,6 +182,9 @@ function isAttributeStart(p: Parser): boolean {
 function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | UnificationStmt {
   const first = p.next();
   const name = first.kind === 'string' ? docText(p, first) : first.value;
+  if (first.kind === 'name' && NAME_CONSTANTS.has(first.value)) {
+    p.errorAtToken("'NameConstantLitExpression' is an illegal expression for assignment", first);
+  }
   const optional = p.eatOp('?');
   p.expectOp(':');
   // `name: S {...}` declares an attribute of schema S whose default is that instance, as a
