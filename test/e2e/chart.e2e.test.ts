@@ -67,6 +67,24 @@ function impersonatingKubeconfig(user: string): string {
   return path;
 }
 
+/**
+ * Applies the chart's RBAC (it renders no webhook configurations: kclguard registers them) and
+ * returns a kubeconfig acting as the chart's ServiceAccount, with the Deployment's flags.
+ */
+async function asChartServiceAccount(objects: Rendered[], ownNamespace: string): Promise<{ kubeconfig: string; deploymentArgs: string[] }> {
+  expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
+  const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
+  await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
+  const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')!.metadata.name;
+  const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
+  return { kubeconfig: impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`), deploymentArgs };
+}
+
+/** The `--name=value` flags among `args` whose names are listed. */
+function flagsNamed(args: readonly string[], names: readonly string[]): string[] {
+  return args.filter((arg) => names.some((name) => arg.startsWith(`--${name}=`)));
+}
+
 function named(kind: string): Rendered[] {
   return rendered.filter((object) => object.kind === kind);
 }
@@ -179,13 +197,9 @@ describe('the Helm chart', () => {
     ]);
     // The report CRDs, as the chart installs them when absent.
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: manifests(...objects.filter((object) => object.kind === 'CustomResourceDefinition')) });
-    expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
-    const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
-    await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
-    const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')!.metadata.name;
+    const { kubeconfig, deploymentArgs } = await asChartServiceAccount(objects, ownNamespace);
     const fullName = `${release}-kclguard`;
 
-    const kubeconfig = impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`);
     // The kubeconfig really acts as the ServiceAccount: what the chart does not grant is refused.
     const secrets = await kubectl(['--kubeconfig', kubeconfig, 'get', 'secrets', '-n', ownNamespace], { allowFailure: true });
     expect(secrets.stderr).toContain('Forbidden');
@@ -212,10 +226,10 @@ describe('the Helm chart', () => {
     // discovery, webhook registration) is made as the chart's ServiceAccount.
     // The webhook settings the chart's Deployment passes (its failure policies stay Ignore here:
     // a Fail webhook pointing at this short-lived process could block the rest of the suite).
-    const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
-    const webhookArgs = deploymentArgs.filter((arg) =>
-      /^--(owner-cluster-role|excluded-namespaces|webhook-timeout-seconds|webhook-resources|webhook-operations|cache-resources|audit-interval-seconds|audit-debounce-seconds|audit-max-objects)=/.test(arg),
-    );
+    const webhookArgs = flagsNamed(deploymentArgs, [
+      'owner-cluster-role', 'excluded-namespaces', 'webhook-timeout-seconds', 'webhook-resources', 'webhook-operations',
+      'cache-resources', 'audit-interval-seconds', 'audit-debounce-seconds', 'audit-max-objects',
+    ]);
     expect(webhookArgs).toHaveLength(9);
     expect(webhookArgs).toContain('--cache-resources=configmaps');
     kclguard = await startKclguard({
@@ -274,18 +288,13 @@ describe('the Helm chart', () => {
     const ownNamespace = await freshNamespace('e2e-chart-narrow');
     extraNamespaces.push(ownNamespace);
     const objects = await template(release, ownNamespace, ['-f', resolve(CHART, 'ci/narrowed-values.yaml')]);
-    expect(objects.some((object) => WEBHOOK_KINDS.has(object.kind))).toBe(false);
-    const rbac = objects.filter((object) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(object.kind));
-    await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(...rbac) });
-    const serviceAccount = objects.find((object) => object.kind === 'ServiceAccount')!.metadata.name;
+    const { kubeconfig, deploymentArgs } = await asChartServiceAccount(objects, ownNamespace);
     const fullName = `${release}-kclguard`;
-    const kubeconfig = impersonatingKubeconfig(`system:serviceaccount:${ownNamespace}:${serviceAccount}`);
-    const deploymentArgs: string[] = (objects.find((object) => object.kind === 'Deployment') as any).spec.template.spec.containers[0].args;
     expect(deploymentArgs).toContain('--webhook-mode=narrowed');
     // The harness passes --webhook-mode narrowed itself (with a 1 s update interval). The cache
     // and audit settings as the chart passes them: no cache resources by default, so the audit
     // of the ConfigMap policy below skips ConfigMaps rather than listing them without RBAC.
-    const webhookArgs = deploymentArgs.filter((arg) => /^--(owner-cluster-role|webhook-timeout-seconds|cache-resources|audit-interval-seconds|audit-debounce-seconds|audit-max-objects)=/.test(arg));
+    const webhookArgs = flagsNamed(deploymentArgs, ['owner-cluster-role', 'webhook-timeout-seconds', 'cache-resources', 'audit-interval-seconds', 'audit-debounce-seconds', 'audit-max-objects']);
     expect(webhookArgs).toContain('--cache-resources=none');
     kclguard = await startKclguard({ webhookName: fullName, serviceName: fullName, namespace: ownNamespace, kubeconfig, narrowed: true, extraArgs: webhookArgs });
 
