@@ -11,10 +11,10 @@ import { compile, compilePackage, diagnostic, memoryLoader, toKcl, toPlain, type
 import type { PolicyCompileResult, PolicyCompiler, PolicyProgram, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { checkOutput } from './output-check.js';
 import { KUBE_MODULE } from './lookups/kube-module.js';
+import { ConversionMemo } from './shared-conversion.js';
 
 /** Every policy program may `import kube` (answered per run; see lookups/). */
 const COMPILE_OPTIONS = { hostModules: [KUBE_MODULE] };
-import { ConversionMemo } from './shared-conversion.js';
 
 /** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
 const UNSHARED = {
