@@ -140,6 +140,14 @@ describe('narrowed webhooks: phases, operations and the failure policy split', (
     expect(calledFor(empty, { ...write, subResource: 'status' })).toEqual([]);
   });
 
+  it('sends no KCLRun delete for that check, also beside a policy whose rules take every operation', () => {
+    const everything = compiled(kclRun('p0', 'a', { source, mode: 'Validate', failureAction: 'warn', selector: { operations: ['*'] } }));
+    const wide = plan([everything]);
+    const write = request({ phase: 'validate', kind: { group: 'krm.kcl.dev', version: 'v1alpha1', kind: 'KCLRun' }, resource: { group: 'krm.kcl.dev', version: 'v1alpha1', resource: 'kclruns' }, namespace: 'b', object: { metadata: { name: 'n1', namespace: 'b' } } });
+    expect(calledFor(wide, write).map((w) => w.name)).toEqual(['ignore.validate.kclguard.krm.kcl.dev']);
+    expect(calledFor(wide, { ...write, operation: 'DELETE', object: undefined, oldObject: { metadata: { name: 'n1', namespace: 'b' } } })).toEqual([]);
+  });
+
   it('keeps the static exclusions first on every webhook', () => {
     for (const webhook of p.webhooks) expect(webhook.matchConditions.slice(0, MATCH_CONDITIONS.length)).toEqual(MATCH_CONDITIONS);
   });

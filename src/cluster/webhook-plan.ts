@@ -203,7 +203,11 @@ interface Participant {
   readonly coarse: string;
 }
 
-const POLICY_WRITES_CEL = `(request.resource.group == ${celString(KCLRUN_GROUP)} && request.resource.resource in ["kclruns", "clusterkclruns"] && ${SUBRESOURCE} == "")`;
+/**
+ * Exactly what the engine checks (isPolicyWrite): with a policy whose rules take every operation
+ * in the same webhook, a condition without the operations would also send KCLRun deletes.
+ */
+const POLICY_WRITES_CEL = `(request.resource.group == ${celString(KCLRUN_GROUP)} && request.resource.resource in ["kclruns", "clusterkclruns"] && ${SUBRESOURCE} == "" && request.operation in ["CREATE", "UPDATE"])`;
 /** Ignore: with kclguard down, a policy can still be fixed or deleted (it is checked when it loads). */
 export const POLICY_WRITES_KEY = "kclguard's check of KCLRun/ClusterKCLRun writes";
 const POLICY_WRITES: Participant = {
