@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCa } from './lib/certs.mjs';
 import { apiClient, applyYaml, helm, kubectl, run, sleep, waitFor } from './lib/kube.mjs';
-import { badSeconds, recoverySeconds, runLoad, summarize } from './lib/load.mjs';
+import { badSeconds, killFailures, recoverySeconds, runLoad, summarize } from './lib/load.mjs';
 import { churnPolicy, loadPolicies } from './lib/policies.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -151,12 +151,10 @@ const scenarios = [
       const { killedAt, routeGoneAt } = extra;
       delete extra.killedAt;
       delete extra.routeGoneAt;
-      const inFlight = (r) => r.sentAt <= killedAt && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
-      const routedToDeadPod = (r) => r.sentAt >= killedAt && r.sentAt <= routeGoneAt && /connection refused/i.test(r.reason ?? '');
-      const failed = records.filter((r) => r.outcome === 'failed');
-      extra.failedInFlightAtKill = failed.filter(inFlight).length;
-      extra.failedRoutedToDeadPod = failed.filter((r) => !inFlight(r) && routedToDeadPod(r)).length;
-      extra.failedOtherwise = failed.filter((r) => !inFlight(r) && !routedToDeadPod(r)).length;
+      const failures = killFailures(records, killedAt, routeGoneAt);
+      extra.failedInFlightAtKill = failures.inFlightAtKill;
+      extra.failedRoutedToDeadPod = failures.routedToDeadPod;
+      extra.failedOtherwise = failures.otherwise;
       return summary.wrong === 0 && extra.failedOtherwise === 0;
     },
     async act() {

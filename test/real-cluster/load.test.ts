@@ -2,7 +2,7 @@
 // must never pass for a success, and a missing answer must never pass for a decision.
 import { describe, expect, test } from '@jest/globals';
 // @ts-expect-error -- plain JavaScript module of the suite, without type declarations
-import { badSeconds, classify, normalizeReason, recoverySeconds, summarize } from './lib/load.mjs';
+import { badSeconds, classify, killFailures, normalizeReason, recoverySeconds, summarize } from './lib/load.mjs';
 // @ts-expect-error -- plain JavaScript module of the suite, without type declarations
 import { CHURN_ANNOTATION, DENY_MESSAGE, MUTATION_LABEL } from './lib/policies.mjs';
 
@@ -52,5 +52,30 @@ describe('summaries', () => {
     const records = [record(0, 'failed', 1000), record(1, 'ok', 2000), record(2, 'failed', 3000), record(3, 'ok', 4000), record(4, 'ok', 5000)];
     expect(recoverySeconds(records, 1000, 2)).toBe(3);
     expect(recoverySeconds(records, 1000, 3)).toBeUndefined();
+  });
+});
+
+describe('killFailures', () => {
+  const failed = (sentAt: number, doneAt: number, reason: string) => ({ outcome: 'failed', sentAt, doneAt, reason });
+  const KILLED = 10_000;
+  const ROUTE_GONE = 10_900;
+
+  test('a broken connection in flight at the kill and a refused one before the route was gone are the kill\'s', () => {
+    const records = [
+      failed(9_990, 10_010, 'Post "https://kclguard.kclguard.svc:443/mutate": EOF'),
+      failed(10_500, 10_501, 'dial tcp ADDR: connect: connection refused'),
+      { outcome: 'ok', sentAt: 10_600, doneAt: 10_610 },
+    ];
+    expect(killFailures(records, KILLED, ROUTE_GONE)).toEqual({ inFlightAtKill: 1, routedToDeadPod: 1, otherwise: 0 });
+  });
+
+  test('anything else counts against kclguard: refused after the route was gone, refused before the kill, a broken connection sent after it, another error', () => {
+    const records = [
+      failed(11_000, 11_001, 'dial tcp ADDR: connect: connection refused'),
+      failed(9_000, 9_001, 'dial tcp ADDR: connect: connection refused'),
+      failed(10_100, 10_200, 'read: connection reset by peer'),
+      failed(10_300, 10_400, 'policy failed: ServiceAccount check failed'),
+    ];
+    expect(killFailures(records, KILLED, ROUTE_GONE)).toEqual({ inFlightAtKill: 0, routedToDeadPod: 0, otherwise: 4 });
   });
 });

@@ -112,3 +112,21 @@ export function recoverySeconds(records, sinceMs, streak = 20) {
   }
   return undefined;
 }
+
+/**
+ * The failed writes of a `kill -9`, by cause: in flight on the killed process when it died (a
+ * broken connection), routed by the Service to the dead Pod before kube-proxy dropped its route
+ * (a refused connection sent in between), and every other failure, which the fault must not cause.
+ */
+export function killFailures(records, killedAt, routeGoneAt) {
+  const inFlight = (r) => r.sentAt <= killedAt && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
+  const routedToDeadPod = (r) => r.sentAt >= killedAt && r.sentAt <= routeGoneAt && /connection refused/i.test(r.reason ?? '');
+  const counts = { inFlightAtKill: 0, routedToDeadPod: 0, otherwise: 0 };
+  for (const r of records) {
+    if (r.outcome !== 'failed') continue;
+    if (inFlight(r)) counts.inFlightAtKill += 1;
+    else if (routedToDeadPod(r)) counts.routedToDeadPod += 1;
+    else counts.otherwise += 1;
+  }
+  return counts;
+}
