@@ -83,5 +83,8 @@ export function poolObserver(metrics: Metrics): PoolObserver {
     onWorkers(counts) {
       for (const [state, count] of Object.entries(counts)) metrics.workers.set({ state }, count);
     },
+    onQueuedOnWorker(outcome) {
+      metrics.jobsQueuedOnWorker.inc({ outcome });
+    },
   };
 }

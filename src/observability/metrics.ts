@@ -44,6 +44,7 @@ export interface Metrics {
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
   readonly queueWait: Histogram<'lane'>;
+  readonly jobsQueuedOnWorker: Counter<'outcome'>;
   readonly tlsCertificateReloads: Counter<'result'>;
   readonly tlsCertificateFilesUsable: Gauge;
   readonly tlsCertificateExpiration: Gauge;
@@ -145,6 +146,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       help: 'Time a job waited for a policy worker, by lane (light, heavy, background).',
       labelNames: ['lane'],
       buckets: ADMISSION_DURATION_BUCKETS,
+      registers,
+    }),
+    jobsQueuedOnWorker: new Counter({
+      name: 'kclguard_policy_jobs_queued_on_worker_total',
+      help: 'Light jobs sent ahead to a busy policy worker to start the moment its current job ends (queued), and those taken back because the job ahead ran past 5 ms (taken_back: they ran on the next free worker).',
+      labelNames: ['outcome'],
       registers,
     }),
     tlsCertificateReloads: new Counter({

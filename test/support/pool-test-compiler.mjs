@@ -7,6 +7,8 @@
 //   {"allocate": true}        allocates until the worker's heap cap is exceeded
 //   {"compileSpin": true}     never finishes compiling
 //   {"crash": true}           ends its worker thread in the middle of the run
+//   {"ifLabel": "x", ...}     spin, allocate, crash and busyMs only when items[0] has label x
+//                             (a policy the pool knows as light that turns slow on one object)
 export const compiler = {
   compile(source, filename) {
     let script;
@@ -20,6 +22,9 @@ export const compiler = {
       ok: true,
       program: {
         run(options) {
+          if (script.ifLabel !== undefined && options.items[0]?.metadata?.labels?.[script.ifLabel] === undefined) {
+            return { ok: true, exports: new Map([['items', [structuredClone(options.items[0])]]]), printed: '' };
+          }
           if (script.spin) for (;;);
           if (script.allocate) {
             const hoard = [];

@@ -4,7 +4,7 @@
  * pool can still read which policy it was in.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { createProgressBuffer, readProgress, type ProgressReading } from './progress.js';
+import { createProgressBuffer, currentTask, offerWaiting, readProgress, revokeWaiting, type ProgressReading } from './progress.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { createLookupBridge, type LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer } from '../lookups/lookups.js';
@@ -26,7 +26,8 @@ export class WorkerExit extends Error {
   }
 }
 
-type Reply = Exclude<FromWorker, { type: 'ready' }>;
+export type WorkerReply = Exclude<FromWorker, { type: 'ready' }>;
+type Reply = WorkerReply;
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
 export interface PoolWorkerOptions {
@@ -100,12 +101,37 @@ export class PoolWorker {
 
   /** Sends a message and resolves with the worker's reply to it; rejects with WorkerExit. */
   request(message: Request): Promise<Reply> {
-    if (this.state === 'dead') return Promise.reject(new WorkerExit(this.exitCause ?? 'crash', undefined));
+    return this.post(message).reply;
+  }
+
+  /**
+   * Sends a job to run after the worker's current one, unless it is taken back first (`revoke`):
+   * its reply is then `revoked`. Returns the task id that `revoke` and `currentTask` speak of.
+   */
+  offer(message: Extract<Request, { type: 'run' }>): { id: number; reply: Promise<Reply> } {
+    return this.post({ ...message, waiting: true }, (id) => offerWaiting(this.progress, id));
+  }
+
+  /** Takes an offered job back; false when the worker has already started it. */
+  revoke(id: number): boolean {
+    return revokeWaiting(this.progress, id);
+  }
+
+  /** The task the worker is in, or last was in (the id `post` gave it). */
+  currentTask(): number {
+    return currentTask(this.progress);
+  }
+
+  /** Sends a message under a fresh id; `beforeSend` sees the id first. */
+  post(message: Request, beforeSend?: (id: number) => void): { id: number; reply: Promise<Reply> } {
+    if (this.state === 'dead') return { id: 0, reply: Promise.reject(new WorkerExit(this.exitCause ?? 'crash', undefined)) };
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<Reply>((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
+      beforeSend?.(id);
       this.thread.postMessage({ ...message, id } as ToWorker);
     });
+    return { id, reply };
   }
 
   /** Fire and forget (release). */

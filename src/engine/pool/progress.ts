@@ -1,7 +1,11 @@
 /**
- * A worker's progress slot: four Int32s in a SharedArrayBuffer that the worker writes when it
- * starts and ends each policy (run or compile) and the pool's watchdog reads without a message
+ * A worker's progress slot: Int32s in a SharedArrayBuffer that the worker writes when it starts
+ * each task and each policy (run or compile) and the pool's watchdog reads without a message
  * round trip — a worker stuck in a policy cannot answer messages, which is the point.
+ *
+ * The slot also holds the hand-over of a waiting job (a job sent to a busy worker to run next):
+ * the pool offers its task id, and exactly one side wins it with a compare-and-swap — the worker
+ * when it starts the job, or the pool when it takes the job back to run elsewhere.
  */
 import type { RunProgress } from '../run-job.js';
 
@@ -9,11 +13,17 @@ const STATE = 0;
 const INDEX = 1;
 const STARTED = 2;
 const BUDGET = 3;
+/** The id of the task (pool message) the worker is in or last was in. */
+const TASK = 4;
+/** The id of the waiting job the pool offered and nobody has taken yet, else 0. */
+const WAITING = 5;
+const SLOTS = 6;
 const IDLE = 0;
 const BUSY = 1;
+const NONE = 0;
 
 export function createProgressBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+  return new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
 }
 
 /** What the slot says: the policy (index in the current task) running since when, on what budget. */
@@ -30,8 +40,30 @@ export function readProgress(buffer: SharedArrayBuffer): ProgressReading | undef
   return { index: Atomics.load(slot, INDEX), startedAt: Atomics.load(slot, STARTED), budgetMs: Atomics.load(slot, BUDGET) };
 }
 
-/** The worker side: a RunProgress writing the slot. */
-export function progressWriter(buffer: SharedArrayBuffer, epoch: number, now: () => number = Date.now): RunProgress {
+/** The task the worker is in (or last was in): a policy reading belongs to this task. */
+export function currentTask(buffer: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(buffer), TASK);
+}
+
+/** The pool side: this job waits in the worker's queue until the worker or the pool takes it. */
+export function offerWaiting(buffer: SharedArrayBuffer, task: number): void {
+  Atomics.store(new Int32Array(buffer), WAITING, task);
+}
+
+/** The pool side: takes the waiting job back; false when the worker has already started it. */
+export function revokeWaiting(buffer: SharedArrayBuffer, task: number): boolean {
+  return Atomics.compareExchange(new Int32Array(buffer), WAITING, task, NONE) === task;
+}
+
+/** The worker side: progress of each policy, and the tasks it starts. */
+export interface WorkerProgress extends RunProgress {
+  /** The worker starts this task: policy readings from now on belong to it. */
+  task(id: number): void;
+  /** Takes a waiting job; false when the pool took it back (it runs elsewhere). */
+  claim(id: number): boolean;
+}
+
+export function progressWriter(buffer: SharedArrayBuffer, epoch: number, now: () => number = Date.now): WorkerProgress {
   const slot = new Int32Array(buffer);
   return {
     started(index, budgetMs) {
@@ -43,6 +75,12 @@ export function progressWriter(buffer: SharedArrayBuffer, epoch: number, now: ()
     },
     ended() {
       Atomics.store(slot, STATE, IDLE);
+    },
+    task(id) {
+      Atomics.store(slot, TASK, id);
+    },
+    claim(id) {
+      return Atomics.compareExchange(slot, WAITING, id, NONE) === id;
     },
   };
 }

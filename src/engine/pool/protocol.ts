@@ -11,7 +11,8 @@ import type { WorkerLookupPorts } from './lookup-bridge.js';
 export type ToWorker =
   | { readonly type: 'prepare'; readonly id: number; readonly generation: number; readonly policies: readonly ExecutablePolicy[] }
   | { readonly type: 'compile'; readonly id: number; readonly policies: readonly ExecutablePolicy[] }
-  | { readonly type: 'run'; readonly id: number; readonly job: string; readonly reviewText?: string }
+  /** `waiting`: sent to a busy worker to run next, if the worker claims it first (progress.ts). */
+  | { readonly type: 'run'; readonly id: number; readonly job: string; readonly reviewText?: string; readonly waiting?: boolean }
   | { readonly type: 'release'; readonly generation: number };
 
 export type FromWorker =
@@ -19,6 +20,8 @@ export type FromWorker =
   | { readonly type: 'prepared'; readonly id: number; readonly generation: number }
   | { readonly type: 'compiled'; readonly id: number; readonly outcomes: readonly CompileOutcome[] }
   | { readonly type: 'ran'; readonly id: number; readonly report: string }
+  /** A waiting job the pool took back before this worker could start it: it runs elsewhere. */
+  | { readonly type: 'revoked'; readonly id: number }
   /** The worker could not handle a message (a bug in kclguard, not in a policy). */
   | { readonly type: 'failed'; readonly id: number; readonly message: string };
 

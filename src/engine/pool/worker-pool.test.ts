@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parsePolicy } from '../schema.js';
 import type { ExecutablePolicy, RunJob } from '../executor.js';
-import { kclRun, request } from '../testing/fixtures.js';
+import { kclRun, pod, request } from '../testing/fixtures.js';
 import { programFilename } from '../compiled-policy.js';
 import { CostTracker, HEAVY_POLICY_MS, heavyLimits } from './lanes.js';
 import { WorkerPool, type PoolObserver } from './worker-pool.js';
@@ -30,8 +30,9 @@ function policy(name: string, script: object, spec: Record<string, unknown> = {}
   return { definition: parsed.policy, filename: programFilename(parsed.policy.identity) };
 }
 
-function job(generation: number, policies: readonly ExecutablePolicy[]): RunJob {
-  return { generation, request: request(), policies: policies.map((p) => ({ key: p.definition.identity.key, carry: true })) };
+function job(generation: number, policies: readonly ExecutablePolicy[], labels?: Record<string, string>): RunJob {
+  const object = labels ? { object: pod('web', 'team-a', { labels }) } : {};
+  return { generation, request: request(object), policies: policies.map((p) => ({ key: p.definition.identity.key, carry: true })) };
 }
 
 describe('WorkerPool', () => {
@@ -150,6 +151,80 @@ describe('WorkerPool', () => {
     expect(p.workerCounts()).toMatchObject({ idle: 2 });
     await p.close();
     await expect(p.run(job(1, []))).rejects.toThrow('closed');
+  });
+});
+
+describe('jobs sent ahead to a busy worker', () => {
+  function counting(): { observer: PoolObserver; counts: Record<string, number> } {
+    const counts: Record<string, number> = { queued: 0, taken_back: 0 };
+    return { counts, observer: { onQueuedOnWorker: (outcome) => (counts[outcome] = (counts[outcome] ?? 0) + 1) } };
+  }
+
+  it('queues light jobs on a busy worker and answers every job of a burst, in its own right', async () => {
+    const { counts, observer } = counting();
+    const p = pool({ size: 1, observer });
+    const policies = [policy('a', { annotate: { a: '1' } })];
+    await p.prepare(1, policies);
+    await p.run(job(1, policies)); // its cost is known: light
+    const burst = await Promise.all(Array.from({ length: 40 }, () => p.run(job(1, policies))));
+    for (const report of burst) expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { a: '1' } }]);
+    expect(counts.queued).toBeGreaterThan(0);
+  });
+
+  it('never queues a job behind a policy whose cost is unknown', async () => {
+    const { counts, observer } = counting();
+    const p = pool({ size: 1, observer });
+    const fresh = policy('fresh', { busyMs: 20 }, { timeoutMillis: 1000 });
+    const known = policy('known', {});
+    await p.prepare(1, [fresh, known]);
+    await p.run(job(1, [known]));
+    const runs = [p.run(job(1, [fresh])), p.run(job(1, [known]))];
+    // The only worker runs a job with an unknown cost: the other job waits here, not there.
+    expect(counts.queued).toBe(0);
+    const [, after] = await Promise.all(runs);
+    expect(after.runs[0]!.outcome.kind).toBe('unchanged');
+  });
+
+  it('takes a queued job back when the job ahead of it turns slow, and runs it on the next free worker', async () => {
+    const { counts, observer } = counting();
+    const p = pool({ size: 2, observer });
+    const verySlow = policy('very-slow', { busyMs: 1500, ifLabel: 'slow' }, { timeoutMillis: 5000 });
+    const slowish = policy('slowish', { busyMs: 200, ifLabel: 'slow' }, { timeoutMillis: 5000 });
+    const quick = policy('quick', { annotate: { q: '1' } });
+    await p.prepare(1, [verySlow, slowish, quick]);
+    for (const taught of [verySlow, slowish, quick]) await p.run(job(1, [taught])); // all light so far
+    const order: string[] = [];
+    const first = p.run(job(1, [verySlow], { slow: 'yes' })).then(() => order.push('very-slow'));
+    const second = p.run(job(1, [slowish], { slow: 'yes' })).then(() => order.push('slowish'));
+    // Both workers are busy: this one is queued on the first worker, behind the very slow job.
+    const behind = p.run(job(1, [quick])).then((report) => {
+      order.push('quick');
+      return report;
+    });
+    expect(counts.queued).toBe(1);
+    const report = await behind;
+    await Promise.all([first, second]);
+    expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { q: '1' } }]);
+    expect(counts.taken_back).toBe(1);
+    // It ran on the second worker once that was free, not after the very slow job.
+    expect(order).toEqual(['slowish', 'quick', 'very-slow']);
+  });
+
+  it('blames the job a dying worker was in and runs the queued job again untouched', async () => {
+    const p = pool({ size: 1 });
+    const bomb = policy('bomb', { crash: true, ifLabel: 'boom' });
+    const quick = policy('quick', { annotate: { q: '1' } });
+    await p.prepare(1, [bomb, quick]);
+    await p.run(job(1, [bomb]));
+    await p.run(job(1, [quick]));
+    // The crash in the job ahead: the queued one never started.
+    const [crashed, queued] = await Promise.all([p.run(job(1, [bomb], { boom: 'yes' })), p.run(job(1, [quick]))]);
+    expect(crashed.runs[0]!.outcome).toMatchObject({ kind: 'failed', code: 'E3M38' });
+    expect(queued.runs[0]!.outcome.kind).toBe('mutated');
+    // The crash in the queued job, maybe before this thread saw the first job's report.
+    const [done, crashedToo] = await Promise.all([p.run(job(1, [quick])), p.run(job(1, [bomb], { boom: 'yes' }))]);
+    expect(done.runs[0]!.outcome.kind).toBe('mutated');
+    expect(crashedToo.runs[0]!.outcome).toMatchObject({ kind: 'failed', code: 'E3M38' });
   });
 });
 

@@ -15,16 +15,21 @@
  *   (the probe) under the same deadline and heap cap, so a source that stops its worker is marked
  *   invalid instead of being sent to every worker.
  * - Fairness: lanes.ts.
+ * - No idle gap under load: a busy worker running a light job may hold one light job more, sent
+ *   ahead so that it starts as soon as the first ends — without a round trip through this thread
+ *   and without the worker going to sleep in between (each hand-off costs both threads a wake-up;
+ *   this was a third of the pool's overhead per review). The job waits there only while the job
+ *   ahead is young: past PIPELINE_PATIENCE_MS the watchdog takes it back (progress.ts) and it runs
+ *   on the next free worker, so a light policy that turns slow delays no one but itself.
  */
 import { availableParallelism } from 'node:os';
-import { diagnostic, formatDiagnosticShort, type ErrorCode } from '../../kcl/index.js';
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
-import { plainFailure } from '../run-policy.js';
-import { CostTracker, heavyLimits, type Lane } from './lanes.js';
-import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
+import { CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
+import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerReply, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
+import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, type Placement, type Task } from './pool-tasks.js';
 import type { LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
@@ -37,6 +42,11 @@ export const WATCHDOG_INTERVAL_MS = 10;
 export const DEFAULT_COMPILE_BUDGET_MS = 10_000;
 /** V8 old-generation heap per worker, MiB. */
 export const DEFAULT_WORKER_HEAP_MB = 128;
+/**
+ * A job sent ahead to a busy worker waits behind the job there at most this long after that job
+ * started; then it is taken back. A light job's policies average less than this (lanes.ts).
+ */
+export const PIPELINE_PATIENCE_MS = HEAVY_POLICY_MS;
 /** Restarting a worker that keeps dying at start-up waits at most this long. */
 const MAX_RESPAWN_DELAY_MS = 5_000;
 
@@ -49,6 +59,8 @@ export interface PoolObserver {
   onWorkerStopped?(cause: Exclude<ExitCause, 'closing'>): void;
   onQueueWait?(lane: Lane, seconds: number): void;
   onWorkers?(counts: Readonly<Record<WorkerState, number>>): void;
+  /** A job was sent ahead to a busy worker (`queued`), or taken back from one (`taken_back`). */
+  onQueuedOnWorker?(outcome: 'queued' | 'taken_back'): void;
 }
 
 export interface WorkerPoolOptions {
@@ -62,34 +74,6 @@ export interface WorkerPoolOptions {
   readonly now?: () => number;
 }
 
-type Task =
-  | { readonly kind: 'run'; job: RunJob; readonly resolve: (report: RunReport) => void }
-  | {
-      readonly kind: 'compile';
-      readonly policies: readonly ExecutablePolicy[];
-      readonly known: Map<number, CompileOutcome>;
-      readonly resolve: (outcomes: CompileOutcome[]) => void;
-    };
-
-interface Entry {
-  readonly task: Task;
-  /** The lane it ran in (set when it starts: costs are read when it is scheduled, not queued). */
-  lane: Lane;
-  /** The heavy policy a per-policy cap counts this job against, when it runs in the heavy lane. */
-  heavyPolicy?: string;
-  readonly deadline?: number;
-  readonly enqueuedAt: number;
-  readonly reject: (error: Error) => void;
-}
-
-/** How a job is scheduled, from what is known about its policies' costs right now. */
-interface Placement {
-  readonly lane: Lane;
-  readonly heavyPolicy?: string;
-  /** Its policies whose cost is not known yet. */
-  readonly probation: readonly string[];
-}
-
 function sourceKey(policy: ExecutablePolicy): string {
   return `${policy.filename}\u0000${policy.definition.spec.source}`;
 }
@@ -97,7 +81,9 @@ function sourceKey(policy: ExecutablePolicy): string {
 export class WorkerPool implements PolicyExecutor {
   readonly size: number;
   private readonly slots: (PoolWorker | undefined)[];
+  /** The job each busy worker runs now (or last was sent), and the one sent ahead to run next. */
   private readonly running = new Map<PoolWorker, Entry>();
+  private readonly waiting = new Map<PoolWorker, Entry>();
   /** Jobs and compiles waiting for a worker, oldest first. */
   private readonly queue: Entry[] = [];
   private readonly live = new Map<number, readonly ExecutablePolicy[]>();
@@ -193,7 +179,7 @@ export class WorkerPool implements PolicyExecutor {
     this.closed = true;
     clearInterval(this.watchdog);
     for (const entry of this.queue.splice(0)) entry.reject(new Error('the policy worker pool is closed'));
-    for (const entry of this.running.values()) entry.reject(new Error('the policy worker pool is closed'));
+    for (const entry of [...this.running.values(), ...this.waiting.values()]) entry.reject(new Error('the policy worker pool is closed'));
     await Promise.all(
       this.slots.map(async (worker) => {
         worker?.stop('closing');
@@ -283,13 +269,23 @@ export class WorkerPool implements PolicyExecutor {
   }
 
   private onExit(slot: number, worker: PoolWorker, cause: ExitCause): void {
-    const entry = this.running.get(worker);
+    const head = this.running.get(worker);
+    const ahead = this.waiting.get(worker);
     this.running.delete(worker);
+    this.waiting.delete(worker);
     if (this.slots[slot] === worker) this.slots[slot] = undefined;
     this.reportWorkers();
     if (cause !== 'closing') this.options.observer?.onWorkerStopped?.(cause);
+    // The worker was in the job it last started: that one is blamed. The other runs again as it
+    // was (a job sent ahead never started, or the one before it ended but its report was lost).
+    const inAhead = ahead !== undefined && worker.currentTask() === ahead.taskId;
+    const entry = inAhead ? ahead : head;
+    const spared = inAhead ? head : ahead;
     if (entry?.lane === 'heavy') this.heavyRestarts.add(slot);
-    if (entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
+    // Requeued at the front, younger first, so the older job runs first.
+    if (inAhead && entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
+    if (spared) this.requeue(spared);
+    if (!inAhead && entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
     if (this.closed) return;
     // A worker that never got to take a job (it died starting) is restarted with a backoff.
     const delay = worker.generations.size === 0 && !entry ? Math.min(MAX_RESPAWN_DELAY_MS, (this.respawnDelays[slot] || 50) * 2) : 0;
@@ -336,7 +332,41 @@ export class WorkerPool implements PolicyExecutor {
       if (!entry) break;
       this.start(worker, entry);
     }
+    for (const worker of this.slots) {
+      if (!worker || !this.maySendAhead(worker)) continue;
+      const entry = this.nextAhead(worker);
+      if (!entry) break;
+      this.sendAhead(worker, entry);
+    }
     this.armWatchdog();
+  }
+
+  /** Whether a busy worker may take a job to run next: it runs one young light job and holds none. */
+  private maySendAhead(worker: PoolWorker): boolean {
+    if (worker.state !== 'busy' || this.waiting.has(worker)) return false;
+    const head = this.running.get(worker);
+    // An offered job the worker has not claimed yet holds the offer slot: a second offer would
+    // take its place, and the worker would find the first one gone.
+    return (
+      head !== undefined &&
+      (!head.offered || worker.currentTask() >= head.taskId!) &&
+      head.task.kind === 'run' &&
+      head.lane === 'light' &&
+      !head.onProbation &&
+      head.headSince !== undefined &&
+      this.now() - head.headSince < PIPELINE_PATIENCE_MS
+    );
+  }
+
+  /** The oldest light job whose policies' costs are all known: nothing unknown waits in a worker. */
+  private nextAhead(worker: PoolWorker): Entry | undefined {
+    for (let index = 0; index < this.queue.length; index++) {
+      const entry = this.queue[index]!;
+      if (entry.task.kind !== 'run' || !worker.generations.has(entry.task.job.generation)) continue;
+      const placement = this.placement(entry);
+      if (placement.lane === 'light' && placement.probation.length === 0) return this.take(index, placement);
+    }
+    return undefined;
   }
 
   /**
@@ -380,6 +410,7 @@ export class WorkerPool implements PolicyExecutor {
   private take(index: number, placement: Placement): Entry {
     const entry = this.queue.splice(index, 1)[0]!;
     entry.lane = placement.lane;
+    entry.onProbation = placement.probation.length > 0;
     if (placement.heavyPolicy !== undefined) entry.heavyPolicy = placement.heavyPolicy;
     else delete entry.heavyPolicy;
     return entry;
@@ -387,33 +418,63 @@ export class WorkerPool implements PolicyExecutor {
 
   private start(worker: PoolWorker, entry: Entry): void {
     worker.state = 'busy';
+    entry.headSince = this.now();
+    entry.offered = false;
     this.running.set(worker, entry);
     this.reportWorkers();
     this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
     const { task } = entry;
-    const reply =
+    const sent =
       task.kind === 'run'
-        ? worker.request({ type: 'run', ...encodeJob(task.job) })
-        : worker.request({ type: 'compile', policies: task.policies.filter((_, i) => !task.known.has(i)) });
-    reply.then(
-      (message) => {
-        if (this.running.get(worker) !== entry) return;
-        this.running.delete(worker);
-        worker.state = 'idle';
-        this.reportWorkers();
-        if (message.type === 'ran' && task.kind === 'run') {
-          const report = JSON.parse(message.report) as RunReport;
-          for (const run of report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
-          task.resolve(report);
-        } else if (message.type === 'compiled' && task.kind === 'compile') {
-          task.resolve(mergeOutcomes(task, message.outcomes));
-        } else {
-          entry.reject(new Error(message.type === 'failed' ? `policy worker error: ${message.message}` : `unexpected worker reply ${message.type}`));
-        }
-        this.pump();
-      },
+        ? worker.post({ type: 'run', ...encodeJob(task.job) })
+        : worker.post({ type: 'compile', policies: task.policies.filter((_, i) => !task.known.has(i)) });
+    entry.taskId = sent.id;
+    sent.reply.then(
+      (message) => this.onReply(worker, entry, message),
       () => undefined, // the exit is handled in onExit
     );
+  }
+
+  private sendAhead(worker: PoolWorker, entry: Entry): void {
+    const { task } = entry;
+    if (task.kind !== 'run') throw new Error('only jobs are sent ahead');
+    this.waiting.set(worker, entry);
+    entry.offered = true;
+    this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
+    this.options.observer?.onQueuedOnWorker?.('queued');
+    const sent = worker.offer({ type: 'run', ...encodeJob(task.job) });
+    entry.taskId = sent.id;
+    sent.reply.then(
+      (message) => this.onReply(worker, entry, message),
+      () => undefined,
+    );
+  }
+
+  /** A worker's reply: its job is done, and the job sent ahead to it (if any) runs now. */
+  private onReply(worker: PoolWorker, entry: Entry, message: WorkerReply): void {
+    // Taken back (it runs elsewhere), or the worker ended and onExit has dealt with the entry.
+    if (message.type === 'revoked' || this.running.get(worker) !== entry) return;
+    this.running.delete(worker);
+    const ahead = this.waiting.get(worker);
+    if (ahead) {
+      this.waiting.delete(worker);
+      ahead.headSince = this.now();
+      this.running.set(worker, ahead);
+    } else {
+      worker.state = 'idle';
+      this.reportWorkers();
+    }
+    const { task } = entry;
+    if (message.type === 'ran' && task.kind === 'run') {
+      const report = JSON.parse(message.report) as RunReport;
+      for (const run of report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
+      task.resolve(report);
+    } else if (message.type === 'compiled' && task.kind === 'compile') {
+      task.resolve(mergeOutcomes(task, message.outcomes));
+    } else {
+      entry.reject(new Error(message.type === 'failed' ? `policy worker error: ${message.message}` : `unexpected worker reply ${message.type}`));
+    }
+    this.pump();
   }
 
   /** The worker ended under this entry: blame the policy it was in, and run the rest again. */
@@ -466,6 +527,10 @@ export class WorkerPool implements PolicyExecutor {
   }
 
   private requeue(entry: Entry): void {
+    if (this.closed) {
+      entry.reject(new Error('the policy worker pool is closed'));
+      return;
+    }
     this.queue.unshift(entry);
     this.pump();
   }
@@ -485,12 +550,24 @@ export class WorkerPool implements PolicyExecutor {
 
   private watch(): void {
     const now = this.now();
-    for (const [worker, entry] of this.running) {
+    const takenBack: Entry[] = [];
+    for (const [worker, head] of this.running) {
+      const ahead = this.waiting.get(worker);
+      const inAhead = ahead !== undefined && worker.currentTask() === ahead.taskId;
+      const entry = inAhead ? ahead : head;
       const reading = worker.reading();
       const overBudget = reading !== undefined && now - this.epoch - reading.startedAt > reading.budgetMs + KILL_MARGIN_MS;
       const overDeadline = entry.deadline !== undefined && now > entry.deadline + KILL_MARGIN_MS;
-      if (overBudget || overDeadline) worker.stop('deadline');
+      if (overBudget || overDeadline) {
+        worker.stop('deadline');
+      } else if (ahead && !inAhead && now - (head.headSince ?? now) > PIPELINE_PATIENCE_MS && worker.revoke(ahead.taskId!)) {
+        // The job ahead of it turned slow: the job sent ahead runs on the next free worker instead.
+        this.waiting.delete(worker);
+        takenBack.push(ahead);
+        this.options.observer?.onQueuedOnWorker?.('taken_back');
+      }
     }
+    for (const entry of takenBack.reverse()) this.requeue(entry);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const entry = this.queue[i]!;
       if (entry.deadline !== undefined && now > entry.deadline) {
@@ -503,48 +580,7 @@ export class WorkerPool implements PolicyExecutor {
 
   /** The request's deadline passed while it waited for a worker. */
   private expire(entry: Entry): void {
-    const failure = { ...plainFailure('no policy worker was free before the request deadline (the pool is busy with slow policies)', 'K9003'), code: 'K9003' as ErrorCode };
     this.options.observer?.onQueueWait?.(this.placement(entry).lane, (this.now() - entry.enqueuedAt) / 1000);
-    const { task } = entry;
-    if (task.kind === 'compile') {
-      task.policies.forEach((policy, i) => {
-        if (!task.known.has(i)) task.known.set(i, stoppedCompile(policy, failure, 'before compiling', false));
-      });
-      task.resolve(mergeOutcomes(task, []));
-      return;
-    }
-    const known = task.job.knownFailures ?? {};
-    task.resolve({
-      runs: task.job.policies.map(({ key }) => ({
-        key,
-        outcome: { kind: 'failed' as const, ...(known[key] ?? failure) },
-        durationSeconds: known[key]?.durationSeconds ?? 0,
-        carried: false,
-      })),
-      patch: [],
-    });
+    expireTask(entry.task);
   }
-}
-
-/** Why the pool stopped a policy, as the failure its failureAction handles. */
-function stopFailure(cause: ExitCause, budgetMs: number, elapsedMs: number, heapMb: number): KnownFailure & { code: ErrorCode } {
-  switch (cause) {
-    case 'memory':
-      return { ...plainFailure(`exceeded the policy worker's heap limit of ${heapMb} MiB; the worker was replaced`, 'K9004'), code: 'K9004' };
-    case 'deadline':
-      return { ...plainFailure(`still running ${Math.round(elapsedMs)} ms into a ${budgetMs} ms budget; stopped (hard deadline) and its worker replaced`, 'K9003'), code: 'K9003' };
-    default:
-      return { ...plainFailure('its policy worker crashed; the worker was replaced', 'E3M38'), code: 'E3M38' };
-  }
-}
-
-/** A compile the pool stopped (or never started), as the diagnostic status and `check` show. */
-function stoppedCompile(policy: ExecutablePolicy, failure: { error: string; code: ErrorCode }, when: string, stopped = true): CompileOutcome {
-  const found = diagnostic(failure.code, `${failure.error.replace(/^\w+ \w+: /, '')} (${when})`, { file: policy.filename, line: 1, col: 1, endLine: 1, endCol: 1 });
-  return { ok: false, diagnostics: [found], errors: [formatDiagnosticShort(found)], stopped };
-}
-
-function mergeOutcomes(task: Extract<Task, { kind: 'compile' }>, fresh: readonly CompileOutcome[]): CompileOutcome[] {
-  let next = 0;
-  return task.policies.map((_, i) => task.known.get(i) ?? fresh[next++] ?? { ok: false, diagnostics: [], errors: ['not compiled'] });
 }

@@ -21,9 +21,10 @@ async function loadCompiler(): Promise<PolicyCompiler> {
   return ((await import(config.compilerModule)) as { compiler: PolicyCompiler }).compiler;
 }
 
+const progress = progressWriter(config.progress, config.epoch);
 const executor = new InProcessExecutor({
   compiler: await loadCompiler(),
-  progress: progressWriter(config.progress, config.epoch),
+  progress,
   compileBudgetMs: config.compileBudgetMs,
   ...(config.lookups ? { lookupClient: workerLookupClient(config.lookups) } : {}),
 });
@@ -33,6 +34,11 @@ function post(message: FromWorker): void {
 }
 
 function handle(message: ToWorker): void {
+  if (message.type === 'run' && message.waiting && !progress.claim(message.id)) {
+    post({ type: 'revoked', id: message.id });
+    return;
+  }
+  if ('id' in message) progress.task(message.id);
   switch (message.type) {
     case 'prepare':
       // A structured clone is not frozen; frozen definitions let each policy's params and
