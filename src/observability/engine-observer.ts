@@ -1,5 +1,5 @@
 /** The engine's EngineObserver and the worker pool's PoolObserver, implemented with kclguard's metrics. */
-import { LOOKUP_OUTCOMES, type EngineObserver, type FailureAction, type PolicyResult, type PolicyState, type PolicySummary, type PoolObserver } from '../engine/index.js';
+import { LANES, LOOKUP_OUTCOMES, type EngineObserver, type FailureAction, type PolicyResult, type PolicyState, type PolicySummary, type PoolObserver } from '../engine/index.js';
 import { FAILURE_ACTIONS, POLICY_RESULTS, VALIDATION_ACTIONS, type Metrics, type PolicyResultLabel } from './metrics.js';
 
 const COUNTED_RESULTS: ReadonlySet<string> = new Set(POLICY_RESULTS);
@@ -73,12 +73,14 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
 }
 
 export function poolObserver(metrics: Metrics): PoolObserver {
+  // Bound once: every job reports its queue wait, and prom-client hashes a label set per call.
+  const queueWait = new Map(LANES.map((lane) => [lane, metrics.queueWait.labels({ lane })]));
   return {
     onWorkerStopped(cause) {
       metrics.workerStops.inc({ cause });
     },
     onQueueWait(lane, seconds) {
-      metrics.queueWait.observe({ lane }, seconds);
+      queueWait.get(lane)!.observe(seconds);
     },
     onWorkers(counts) {
       for (const [state, count] of Object.entries(counts)) metrics.workers.set({ state }, count);
