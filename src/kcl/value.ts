@@ -96,7 +96,8 @@ export interface SchemaTypeRef {
 
 export interface CallArgs {
   readonly args: Value[];
-  readonly kwargs: Map<string, Value>;
+  /** Read only: calls without keywords share one empty map. */
+  readonly kwargs: ReadonlyMap<string, Value>;
 }
 
 /** A callable: a lambda closure or a builtin. `call` throws a KclError on failure. */

@@ -167,7 +167,7 @@ export class SchemaType implements SchemaTypeRef {
    * A failed check says where the instance was made for a config expression (`S {...}`), not
    * for a call (`fromCall`: `S()`), whose failures the reference shows at the check line only.
    */
-  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
+  instantiate(env: Env, config: KDict, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
     for (let t: SchemaType | undefined = this; t; t = t.parent) {
@@ -199,7 +199,7 @@ export class SchemaType implements SchemaTypeRef {
     }
   }
 
-  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
+  private build(env: Env, config: KDict, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     // A mixin or protocol can be instantiated like any schema, as in the reference.
     const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
@@ -248,7 +248,7 @@ export class SchemaType implements SchemaTypeRef {
     return instance;
   }
 
-  private bindArgs(env: Env, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): Map<string, Value> {
+  private bindArgs(env: Env, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined): Map<string, Value> {
     const vars = new Map<string, Value>();
     if (args.length > this.params.length) {
       throw kclError('E2L23', `"${this.name}" takes ${this.params.length} positional argument(s) but ${args.length} were given`, span);
