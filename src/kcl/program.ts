@@ -225,17 +225,30 @@ class CompiledProgram implements Program {
       // Config expression statements come first in the output, then the variables.
       const exports = new Map<string, Value>();
       let stream: Value[] | undefined;
-      checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod.values)]);
-      for (const { value: extra } of mod.exprOutputs) {
-        if (!isConfig(extra)) continue;
-        mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
-      }
-      const withHidden = new Map(exports);
-      for (const name of this.main.exportOrder) {
-        const v = mod.values.get(name);
-        if (!isExportable(v)) continue;
-        mergeInto(withHidden, [[name, v]], st);
-        if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
+      let withHidden: Map<string, Value>;
+      if (mod.exprOutputs.length === 0) {
+        // The common case: only variables, whose names are distinct, so nothing can conflict
+        // or unify and the output is the variables in order.
+        withHidden = new Map();
+        for (const name of this.main.exportOrder) {
+          const v = mod.values.get(name);
+          if (!isExportable(v)) continue;
+          withHidden.set(name, v);
+          if (!name.startsWith('_')) exports.set(name, v);
+        }
+      } else {
+        checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod.values)]);
+        for (const { value: extra } of mod.exprOutputs) {
+          if (!isConfig(extra)) continue;
+          mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
+        }
+        withHidden = new Map(exports);
+        for (const name of this.main.exportOrder) {
+          const v = mod.values.get(name);
+          if (!isExportable(v)) continue;
+          mergeInto(withHidden, [[name, v]], st);
+          if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
+        }
       }
       const success: RunSuccess = { ok: true, exports, printed: printed(), withHidden };
       // A top-level list is printed as a YAML stream when it is the module's only output.
