@@ -87,6 +87,12 @@ export class KDict {
 export class SchemaInstance {
   /** See EntryOps. */
   ops: EntryOps = undefined;
+  /**
+   * The config the instance was built from (set by the evaluator's schema build): a union with
+   * the instance starts again from it. On the instance rather than in a WeakMap per schema,
+   * which cost an ephemeron per instance built.
+   */
+  builtFrom: KDict | undefined = undefined;
   constructor(
     readonly schema: SchemaTypeRef,
     readonly attrs: Map<string, Value>,

@@ -136,7 +136,6 @@ export class SchemaType implements SchemaTypeRef {
   private settersCache: Map<string, number[]> | undefined;
   checks: PlannedCheck[] = [];
   indexSignature: IndexSignature | undefined;
-  readonly originalConfig = new WeakMap<SchemaInstance, KDict>();
 
   constructor(
     readonly name: string,
@@ -241,7 +240,7 @@ export class SchemaType implements SchemaTypeRef {
     }
     this.runChecks(frame);
     const instance = new SchemaInstance(this, this.signature()?.keyName !== undefined ? lastSignatureEntryFirst(this, attrs) : attrs);
-    this.originalConfig.set(instance, config);
+    instance.builtFrom = config;
     // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
     for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
     st.checkSize(attrs.size, span);
@@ -341,7 +340,7 @@ export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState
   let extra: KDict;
   if (right instanceof KDict) extra = right;
   // An instance contributes the config it was built from, with its entry operators.
-  else if (right instanceof SchemaInstance) extra = (right.schema as SchemaType).originalConfig.get(right) ?? new KDict(right.attrs);
+  else if (right instanceof SchemaInstance) extra = right.builtFrom ?? new KDict(right.attrs);
   else return right;
   if (!schema.signature()) {
     for (const key of extra.keys()) {
@@ -350,7 +349,7 @@ export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState
       }
     }
   }
-  const base = schema.originalConfig.get(left) ?? new KDict(new Map(left.attrs));
+  const base = left.builtFrom ?? new KDict(new Map(left.attrs));
   // Conflicts are judged against the instance's current values, as the reference does...
   unionValues(new KDict(left.attrs), extra, st, span, true);
   // ...then the instance is rebuilt so derived attributes and checks see the new values.
