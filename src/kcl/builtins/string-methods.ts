@@ -59,8 +59,18 @@ function countIn(self: string, a: Args): number {
   return n;
 }
 
+/** A UTF-16 surrogate: without any, a string's UTF-8 bytes and its code units correspond one to one. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function affix(self: string, a: Args, atEnd: boolean): boolean {
-  const fix = Buffer.from(a.str(0), 'utf8');
+  const prefix = a.str(0);
+  // Without start/end and without surrogates (a lone one encodes as U+FFFD, so two different
+  // ones would compare equal as bytes), comparing code units is comparing UTF-8 bytes: the
+  // common `image.startswith("registry/")` needs no Buffer.
+  if (a.call.args.length === 1 && a.call.kwargs.size === 0 && !SURROGATE.test(self) && !SURROGATE.test(prefix)) {
+    return atEnd ? self.endsWith(prefix) : self.startsWith(prefix);
+  }
+  const fix = Buffer.from(prefix, 'utf8');
   const { buf, from, to } = byteSlice(self, a, 1);
   if (to - from < fix.length) return false;
   const window = buf.subarray(from, to);
