@@ -95,7 +95,7 @@ function planStmtInner(p: Planner, s: ast.Stmt | ast.SchemaAttr, mode: StmtMode)
       const name = s.target.name;
       const span = s.span;
       return (env) => {
-        const prev = env.mod.values.get(name);
+        const prev = env.mod.value(name);
         const v = value(env);
         write(env, prev === undefined ? v : unionValues(prev, v, env.st, span, true));
       };
