@@ -37,7 +37,7 @@ function memoFor(session: RunSession | undefined): Pick<ConversionMemo, 'toValue
  */
 function toKclOptions(options: Readonly<Record<string, unknown>>, memo: Pick<ConversionMemo, 'toValue'>): Record<string, Value> {
   const kclOptions: Record<string, Value> = {};
-  for (const [name, plain] of Object.entries(options)) kclOptions[name] = memo.toValue(plain);
+  for (const name in options) if (Object.hasOwn(options, name)) kclOptions[name] = memo.toValue(options[name]);
   return kclOptions;
 }
 

@@ -32,6 +32,11 @@ describe('output checks', () => {
     expect(checkOutput(new Map([['items', [{ size: 2n ** 53n + 1n }]]]), new Set())).toMatchObject({ code: 'E3K09' });
   });
 
+  it('names where the int it refuses is, from the export down', () => {
+    const exports = new Map<string, unknown>([['items', [{ spec: { ports: [1, { size: 2n ** 53n + 1n }] } }]]]);
+    expect(checkOutput(exports, new Set())?.message).toMatch(/^items\[0\]\.spec\.ports\[1\]\.size is an integer/);
+  });
+
   it('through the engine: an unchanged int64 field never fails a mutating policy (issue 11 item 4)', async () => {
     const handler = await handlerFor('items = [item | {metadata.labels.seen = "yes"} for item in option("items")]\n');
     const object = pod('web', 'team-a', { annotations: { note: 'big' } });

@@ -18,28 +18,55 @@ type Container = Record<string, unknown> | unknown[];
 
 class OutputWalk {
   bytes = 0;
+  /**
+   * The keys from the export down to the value being visited, for the one message that names
+   * where it is: kept as a stack, so walking builds no path (nor a closure) per value.
+   */
+  private readonly keys: (string | number)[] = [];
 
   constructor(
     private readonly unchanged: ReadonlySet<unknown>,
     private readonly limit: number,
   ) {}
 
-  /** Walks one value; returns a problem, or undefined. May replace representable bigints in place. */
-  visit(value: unknown, path: () => string, parent?: Container, key?: string | number): OutputProblem | undefined {
+  /** `name.field[0].other`: where the value being visited is. */
+  private path(): string {
+    let out = String(this.keys[0]);
+    for (let i = 1; i < this.keys.length; i++) {
+      const key = this.keys[i]!;
+      out += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    }
+    return out;
+  }
+
+  /** Walks the export `name`; returns a problem, or undefined. May replace representable bigints in place. */
+  visitExport(name: string, value: unknown, holder: Container): OutputProblem | undefined {
+    this.keys.length = 0;
+    return this.visitAt(name, value, holder);
+  }
+
+  private visitAt(key: string | number, value: unknown, parent: Container): OutputProblem | undefined {
+    this.keys.push(key);
+    const problem = this.visit(value, parent, key);
+    this.keys.pop();
+    return problem;
+  }
+
+  private visit(value: unknown, parent: Container, key: string | number): OutputProblem | undefined {
     if (this.unchanged.has(value)) return undefined;
     if (typeof value === 'bigint') {
       const asNumber = Number(value);
       if (BigInt(asNumber) !== value) {
-        return { code: 'E3K09', message: `${path()} is an integer beyond ±2^53 that a JSON number cannot hold exactly, so kclguard cannot pass it back to the API server` };
+        return { code: 'E3K09', message: `${this.path()} is an integer beyond ±2^53 that a JSON number cannot hold exactly, so kclguard cannot pass it back to the API server` };
       }
       // Only containers the conversion built afresh hold bigints (see the module comment).
-      if (parent !== undefined) (parent as Record<string | number, unknown>)[key!] = asNumber;
+      (parent as Record<string | number, unknown>)[key] = asNumber;
       return this.add(plainJsonBytes(asNumber));
     }
     if (value === null || typeof value !== 'object') return this.add(plainJsonBytes(value));
     if (Array.isArray(value)) {
       let problem = this.add(2);
-      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visit(value[i], () => `${path()}[${i}]`, value, i);
+      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visitAt(i, value[i], value);
       return problem;
     }
     let problem = this.add(2);
@@ -47,7 +74,7 @@ class OutputWalk {
     for (const name in record) {
       if (problem) break;
       if (!Object.hasOwn(record, name)) continue;
-      problem = this.add(plainJsonBytes(name) + 2) ?? this.visit(record[name], () => `${path()}.${name}`, record, name);
+      problem = this.add(plainJsonBytes(name) + 2) ?? this.visitAt(name, record[name], record);
     }
     return problem;
   }
@@ -66,7 +93,7 @@ export function checkOutput(exports: ReadonlyMap<string, unknown>, unchanged: Re
   const walk = new OutputWalk(unchanged, limit);
   for (const [name, value] of exports) {
     const holder = { [name]: value };
-    const problem = walk.visit(value, () => name, holder, name);
+    const problem = walk.visitExport(name, value, holder);
     if (problem) return problem;
     if (holder[name] !== value) (exports as Map<string, unknown>).set(name, holder[name]);
   }

@@ -63,6 +63,18 @@ describe('ordering', () => {
     expect(compareStrings('é', 'z')).toBeGreaterThan(0);
     expect(compareStrings('\u{1F600}', '\uFFFF')).toBeGreaterThan(0);
   });
+  test('string order is the code points\' order on every pair, surrogates (paired and lone) included', () => {
+    const byCodePoints = (a: string, b: string): number => {
+      const pa = Array.from(a, (c) => c.codePointAt(0)!);
+      const pb = Array.from(b, (c) => c.codePointAt(0)!);
+      for (let i = 0; i < Math.min(pa.length, pb.length); i++) if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+      return Math.sign(pa.length - pb.length);
+    };
+    const units = ['a', 'z', '\u00e9', '\ue000', '\uffff', '\ud83d', '\ude00', '\udbff', '\udfff'];
+    const strings = [''];
+    for (const u of units) for (const v of ['', ...units]) strings.push(u + v, `x${u}${v}`);
+    for (const a of strings) for (const b of strings) expect([a, b, compareStrings(a, b)]).toEqual([a, b, byCodePoints(a, b)]);
+  });
   test('incompatible operands are an EvaluationError', () => {
     expect(codeOf(() => compare([1, 'a'], [1, 2]))).toBe('E3M38');
     expect(codeOf(() => compare(null, 1))).toBe('E3M38');

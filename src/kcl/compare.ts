@@ -80,9 +80,22 @@ function orderingNumber(v: Value): number | undefined {
   return numericValue(v);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Whether `s` holds a UTF-16 surrogate: without one, each code unit is a code point. */
+export function hasSurrogate(s: string): boolean {
+  return SURROGATE.test(s);
+}
+
 /** Code-point order, as Rust compares strings (JS `<` compares UTF-16 units). */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  // Without surrogates every unit is a code point, and JS's own comparison is the order.
+  if (!hasSurrogate(a) && !hasSurrogate(b)) return a < b ? -1 : 1;
+  return compareCodePoints(a, b);
+}
+
+function compareCodePoints(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();
   for (;;) {

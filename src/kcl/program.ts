@@ -7,7 +7,7 @@ import type { CompileOptions, CompileResult, Program, RunFailure, RunOptions, Ru
 import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
-import { ModuleOwner, type ModulePlan } from './eval/module-scope.js';
+import { ModuleOwner, type ModulePlan, type ModuleScope } from './eval/module-scope.js';
 import { Planner, type ImportedModule } from './eval/planner.js';
 import { assignedNames } from './eval/plan-stmt.js';
 import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
@@ -139,7 +139,8 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
     }
   });
   if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
-  const plan: ModulePlan = { pkgpath: owner.pkgpath, statements, spans: body.map((s) => s.span), setters, constants };
+  const slots = new Map([...setters.keys()].map((name, i) => [name, i]));
+  const plan: ModulePlan = { pkgpath: owner.pkgpath, statements, spans: body.map((s) => s.span), setters, slots, constants };
   owner.plan = plan;
   const members = new Set([...setters.keys()].filter((n) => !p.imported.has(n)));
   const uses = [...p.imported.values()].filter((m) => p.used.has(m)) as ModuleUnit[];
@@ -202,10 +203,10 @@ class CompiledProgram implements Program {
   ) {}
 
   /** The exported variables as output parts, each at its first assignment. */
-  private exportedParts(values: ReadonlyMap<string, Value>): OutputPart[] {
+  private exportedParts(mod: ModuleScope): OutputPart[] {
     const { setters, spans } = this.main.plan;
     return this.main.exportOrder
-      .filter((name) => !name.startsWith('_') && isExportable(values.get(name)))
+      .filter((name) => !name.startsWith('_') && isExportable(mod.value(name)))
       .map((name) => ({ span: spans[setters.get(name)![0]!]! }));
   }
 
@@ -225,17 +226,30 @@ class CompiledProgram implements Program {
       // Config expression statements come first in the output, then the variables.
       const exports = new Map<string, Value>();
       let stream: Value[] | undefined;
-      checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod.values)]);
-      for (const { value: extra } of mod.exprOutputs) {
-        if (!isConfig(extra)) continue;
-        mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
-      }
-      const withHidden = new Map(exports);
-      for (const name of this.main.exportOrder) {
-        const v = mod.values.get(name);
-        if (!isExportable(v)) continue;
-        mergeInto(withHidden, [[name, v]], st);
-        if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
+      let withHidden: Map<string, Value>;
+      if (mod.exprOutputs.length === 0) {
+        // The common case: only variables, whose names are distinct, so nothing can conflict
+        // or unify and the output is the variables in order.
+        withHidden = new Map();
+        for (const name of this.main.exportOrder) {
+          const v = mod.value(name);
+          if (!isExportable(v)) continue;
+          withHidden.set(name, v);
+          if (!name.startsWith('_')) exports.set(name, v);
+        }
+      } else {
+        checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod)]);
+        for (const { value: extra } of mod.exprOutputs) {
+          if (!isConfig(extra)) continue;
+          mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
+        }
+        withHidden = new Map(exports);
+        for (const name of this.main.exportOrder) {
+          const v = mod.value(name);
+          if (!isExportable(v)) continue;
+          mergeInto(withHidden, [[name, v]], st);
+          if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
+        }
       }
       const success: RunSuccess = { ok: true, exports, printed: printed(), withHidden };
       // A top-level list is printed as a YAML stream when it is the module's only output.

@@ -20,6 +20,7 @@
  *   module      -> KModule (`import regex` binds one)
  */
 
+import type { ConfigEntryOp } from './ast.js';
 import { floatToInt } from './int64.js';
 
 export const UNDEFINED: { readonly __kcl: 'Undefined' } = Object.freeze({ __kcl: 'Undefined' as const });
@@ -45,7 +46,16 @@ export class KUnit {
   }
 }
 
+/**
+ * Entry operators other than `:` (`=`, `+=`) by key, remembered so that a later union honours
+ * them (eval/union.ts). Kept on the value itself: most configs have none, and a side table
+ * keyed by every config (a WeakMap) cost a lookup per union and garbage-collector time.
+ */
+type EntryOps = Map<string, ConfigEntryOp> | undefined;
+
 export class KDict {
+  /** See EntryOps; only written while the dict is being built by its owner. */
+  ops: EntryOps = undefined;
   constructor(readonly entries: Map<string, Value> = new Map()) {}
   get(key: string): Value | undefined {
     return this.entries.get(key);
@@ -75,6 +85,14 @@ export class KDict {
  * any extra keys an index signature admitted. The type describes checks and attribute types.
  */
 export class SchemaInstance {
+  /** See EntryOps. */
+  ops: EntryOps = undefined;
+  /**
+   * The config the instance was built from (set by the evaluator's schema build): a union with
+   * the instance starts again from it. On the instance rather than in a WeakMap per schema,
+   * which cost an ephemeron per instance built.
+   */
+  builtFrom: KDict | undefined = undefined;
   constructor(
     readonly schema: SchemaTypeRef,
     readonly attrs: Map<string, Value>,
@@ -96,7 +114,8 @@ export interface SchemaTypeRef {
 
 export interface CallArgs {
   readonly args: Value[];
-  readonly kwargs: Map<string, Value>;
+  /** Read only: calls without keywords share one empty map. */
+  readonly kwargs: ReadonlyMap<string, Value>;
 }
 
 /** A callable: a lambda closure or a builtin. `call` throws a KclError on failure. */

@@ -64,3 +64,20 @@ describe('builtins agree with the reference (kcl-lib 0.13.2)', () => {
     });
   }
 });
+
+describe('startswith / endswith without start and end', () => {
+  // They compare UTF-8 bytes (the reference's offsets are byte offsets); the common call with a
+  // prefix alone compares code units instead: it must answer exactly as the byte comparison,
+  // which a call with an explicit start (0) still takes.
+  const strings = ['', 'a', 'abc', 'héllo', 'hé', 'h\u00e9', 'e\u0301', '😀x', '\uD83D', '\uDE00', 'x\uD800', 'x\uDBFF', 'registry.example.com/web:1.27', ':1.27'];
+  test.each(['startswith', 'endswith'])('%s agrees with the byte comparison on every pair', (method) => {
+    for (const self of strings) {
+      for (const fix of strings) {
+        const fn = stringMethod(self, method)!;
+        const plain = fn.call({ args: [fix], kwargs: new Map() }, new TestContext());
+        const bytes = fn.call({ args: [fix, 0], kwargs: new Map() }, new TestContext());
+        expect([self, fix, plain]).toEqual([self, fix, bytes]);
+      }
+    }
+  });
+});

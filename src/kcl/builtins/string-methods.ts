@@ -5,6 +5,7 @@
  * `split("")` splits around every character, `join` displays non-string items.
  */
 import { stepsForBytes } from '../budget.js';
+import { hasSurrogate } from '../compare.js';
 import { displayValue } from '../display.js';
 import { KFunction, type Value } from '../value.js';
 import { builtin, type Args } from './args.js';
@@ -60,7 +61,14 @@ function countIn(self: string, a: Args): number {
 }
 
 function affix(self: string, a: Args, atEnd: boolean): boolean {
-  const fix = Buffer.from(a.str(0), 'utf8');
+  const prefix = a.str(0);
+  // Without start/end and without surrogates (a lone one encodes as U+FFFD, so two different
+  // ones would compare equal as bytes), comparing code units is comparing UTF-8 bytes: the
+  // common `image.startswith("registry/")` needs no Buffer.
+  if (a.call.args.length === 1 && a.call.kwargs.size === 0 && !hasSurrogate(self) && !hasSurrogate(prefix)) {
+    return atEnd ? self.endsWith(prefix) : self.startsWith(prefix);
+  }
+  const fix = Buffer.from(prefix, 'utf8');
   const { buf, from, to } = byteSlice(self, a, 1);
   if (to - from < fix.length) return false;
   const window = buf.subarray(from, to);

@@ -8,6 +8,12 @@ import type { RunState } from './state.js';
 import type { ModuleScope } from './module-scope.js';
 
 export class Env {
+  /**
+   * A lambda body's frame: the value of its last statement, its result. A field rather than an
+   * entry of `vars`, which stays as small as the names the body binds.
+   */
+  result: Value | undefined = undefined;
+
   constructor(
     readonly st: RunState,
     readonly mod: ModuleScope,

@@ -5,7 +5,7 @@
  * building it: test/kcl/size-before-building.test.ts.
  */
 import { describe, expect, test } from '@jest/globals';
-import { code } from './test-helpers.js';
+import { code, run } from './test-helpers.js';
 
 const RECURSE = 'f = lambda n { f(n + 1) }\na = f(0)';
 
@@ -33,6 +33,16 @@ describe('guardrails end runaway policies', () => {
     expect(code('a = "x" * 100000', {}, { maxStringBytes: 1000 })).toBe('K9004');
     expect(code('a = [1] * 100000', {}, { maxValueSize: 1000 })).toBe('K9004');
     expect(code('a = range(2000)', {}, { maxValueSize: 1000 })).toBe('K9004');
+  });
+
+  test('type checks of arguments cost a step per element, even where nothing is converted', () => {
+    // 1,000 calls each checking a 1,000-entry dict (or list): about a million steps of checking.
+    const src = (annotation: string, value: string): string =>
+      `d = ${value}\nf = lambda x: ${annotation} { 1 }\na = [f(d) for _ in range(1000)]`;
+    for (const [annotation, value] of [['{str:}', '{"k${i}": i for i in range(1000)}'], ['{str:any}', '{"k${i}": i for i in range(1000)}'], ['[int]', '[i for i in range(1000)]']]) {
+      expect(code(src(annotation!, value!), {}, { maxSteps: 100_000 })).toBe('K9001');
+      expect(run(src(annotation!, value!), {}, { maxSteps: 10_000_000 }).code).toBeUndefined();
+    }
   });
 
   test('limits are per run', () => {

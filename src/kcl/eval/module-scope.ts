@@ -19,6 +19,8 @@ export interface ModulePlan {
   readonly spans: readonly Span[];
   /** Statement indexes that assign each global, in source order. */
   readonly setters: ReadonlyMap<string, readonly number[]>;
+  /** Each global (each name with setters) numbered: its slot in a run's values. */
+  readonly slots: ReadonlyMap<string, number>;
   /** Values known at plan time (schemas, imported modules). */
   readonly constants: ReadonlyMap<string, Value>;
 }
@@ -37,11 +39,15 @@ const RUNNING = 1;
 const DONE = 2;
 
 export class ModuleScope {
-  readonly values = new Map<string, Value>();
   readonly root: Env;
   private readonly status: Uint8Array;
-  /** Names whose setters have all run: their lookups skip the setter scan. */
-  private readonly settled = new Set<string>();
+  /**
+   * The globals' values in this run, by slot (ModulePlan.slots): sized once per run, where a Map
+   * of the values grew (and rehashed) as the run assigned them.
+   */
+  private readonly values: (Value | undefined)[];
+  /** By slot, 1 once all the name's setters have run: its lookups skip the setter scan. */
+  private readonly settled: Uint8Array;
   /** Statements being run, innermost last (a lookup can start another statement). */
   private readonly running: number[] = [];
   /** Values of top-level expression statements (not None), unioned into the output. */
@@ -55,27 +61,43 @@ export class ModuleScope {
   ) {
     this.plan = owner.plan!;
     this.status = new Uint8Array(this.plan.statements.length);
+    this.values = new Array<Value | undefined>(this.plan.slots.size).fill(undefined);
+    this.settled = new Uint8Array(this.plan.slots.size);
     this.root = new Env(st, this, null, new Map());
   }
 
   get(name: string): Value {
-    if (!this.settled.has(name)) this.settle(name);
+    const slot = this.plan.slots.get(name);
+    let v: Value | undefined;
+    if (slot !== undefined) {
+      if (this.settled[slot] === 0 && this.settle(name)) this.settled[slot] = 1;
+      v = this.values[slot];
+    }
     // Constants (schemas, imports) are read from the plan: a module with hundreds of schemas
     // (the Kubernetes package) costs nothing per run until one is used.
-    let v = this.values.get(name);
     if (v === undefined) v = this.plan.constants.get(name);
     return v === undefined ? UNDEFINED : v;
   }
 
+  /** The value the run has assigned to `name` so far, if any (no setter is run). */
+  value(name: string): Value | undefined {
+    const slot = this.plan.slots.get(name);
+    return slot === undefined ? undefined : this.values[slot];
+  }
+
   has(name: string): boolean {
-    return this.values.has(name) || this.plan.constants.has(name);
+    return this.value(name) !== undefined || this.plan.constants.has(name);
   }
 
   set(name: string, value: Value): void {
-    this.values.set(name, value);
+    const slot = this.plan.slots.get(name);
+    // Only a global's own setters write it, and every global has a slot.
+    if (slot === undefined) throw new Error(`module ${this.plan.pkgpath} has no global '${name}'`);
+    this.values[slot] = value;
   }
 
-  private settle(name: string): void {
+  /** Runs the name's pending setters; true when all of them have run. */
+  private settle(name: string): boolean {
     const setters = this.plan.setters.get(name);
     let allDone = true;
     if (setters) {
@@ -91,7 +113,7 @@ export class ModuleScope {
         if (this.status[i] !== DONE) allDone = false;
       }
     }
-    if (allDone) this.settled.add(name);
+    return allDone;
   }
 
   private runStatement(i: number): void {

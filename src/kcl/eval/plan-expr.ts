@@ -5,7 +5,7 @@
 import type * as ast from '../ast.js';
 import type { Span } from '../span.js';
 import { parseIntLiteral } from '../int64.js';
-import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, truthy, typeName, type Value } from '../value.js';
+import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, isSchemaType, truthy, typeName, type CallArgs, type Value } from '../value.js';
 import { containsValue, compareValues, makeUnit, typedDisplay, valuesEqual } from './interop.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Env, Ev } from './env.js';
@@ -299,8 +299,11 @@ function planSubscript(p: Planner, node: ast.SubscriptExpr): Ev {
   };
 }
 
+/** The keywords of every call that passes none: callees only read them (CallArgs.kwargs). */
+const NO_KWARGS: ReadonlyMap<string, Value> = new Map();
+
 /** Arguments of a call, with `*list` and `**dict` spread. */
-export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readonly ast.Keyword[]): (env: Env) => { args: Value[]; kwargs: Map<string, Value> } {
+export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readonly ast.Keyword[]): (env: Env) => CallArgs {
   const argEvs = args.map((a) => (a.kind === 'StarredExpr' ? { star: true, ev: p.expr(a.value) } : { star: false, ev: p.expr(a) }));
   const kwEvs = keywords.map((k) => ({ name: k.name, ev: p.expr(k.value) }));
   return (env) => {
@@ -310,6 +313,7 @@ export function planArgs(p: Planner, args: readonly ast.Expr[], keywords: readon
       if (a.star && Array.isArray(v)) out.push(...v);
       else out.push(v);
     }
+    if (kwEvs.length === 0) return { args: out, kwargs: NO_KWARGS };
     const kwargs = new Map<string, Value>();
     for (const k of kwEvs) kwargs.set(k.name, k.ev(env));
     return { args: out, kwargs };

@@ -12,7 +12,7 @@ import type { Planner } from './planner.js';
 import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
 import { checkOrThrow, type RuntimeType } from './types.js';
-import { RESULT_SLOT, assignedNames } from './plan-stmt.js';
+import { assignedNames } from './plan-stmt.js';
 
 export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   const st = env.st;
@@ -94,7 +94,7 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
           const vars = bindParams(name, params, call, closure, closure, st.callSpan ?? span);
           const frame = closure.child(vars);
           for (const stmt of body) stmt(frame);
-          const result = vars.get(RESULT_SLOT);
+          const result = frame.result;
           const v = result === undefined ? UNDEFINED : result;
           return ret ? checkOrThrow(ret, v, frame, span) : v;
         } finally {

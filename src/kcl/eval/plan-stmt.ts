@@ -22,9 +22,6 @@ import { checkOrThrow, type RuntimeType } from './types.js';
 
 export type StmtMode = 'module' | 'local' | 'schema';
 
-/** Where a lambda body's last expression value is kept; no KCL name can collide with it. */
-export const RESULT_SLOT = '\u0000result';
-
 /** Names a statement list assigns (including inside if blocks). */
 export function assignedNames(body: readonly (ast.Stmt | ast.SchemaAttr)[]): Set<string> {
   const out = new Set<string>();
@@ -98,7 +95,7 @@ function planStmtInner(p: Planner, s: ast.Stmt | ast.SchemaAttr, mode: StmtMode)
       const name = s.target.name;
       const span = s.span;
       return (env) => {
-        const prev = env.mod.values.get(name);
+        const prev = env.mod.value(name);
         const v = value(env);
         write(env, prev === undefined ? v : unionValues(prev, v, env.st, span, true));
       };
@@ -131,7 +128,7 @@ function planExprStmt(p: Planner, s: ast.ExprStmt, mode: StmtMode): Exec {
     return (env) => {
       let v: Value = UNDEFINED;
       for (const e of exprs) v = e(env);
-      env.vars.set(RESULT_SLOT, v);
+      env.result = v;
     };
   }
   if (mode === 'module') {
@@ -259,7 +256,7 @@ function planAssign(p: Planner, s: ast.AssignStmt, mode: StmtMode): Exec {
     return (env) => {
       const v = value(env);
       for (const w of writes) w(env, v);
-      env.vars.set(RESULT_SLOT, v);
+      env.result = v;
     };
   }
   if (writes.length === 1) {
@@ -287,7 +284,7 @@ function planAugAssign(p: Planner, s: ast.AugAssignStmt, mode: StmtMode): Exec {
     return (env) => {
       const v = binaryOp(op, readTarget(env), value(env), env.st, span);
       write(env, v);
-      env.vars.set(RESULT_SLOT, v);
+      env.result = v;
     };
   }
   return (env) => write(env, binaryOp(op, readTarget(env), value(env), env.st, span));

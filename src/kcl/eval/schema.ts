@@ -136,7 +136,6 @@ export class SchemaType implements SchemaTypeRef {
   private settersCache: Map<string, number[]> | undefined;
   checks: PlannedCheck[] = [];
   indexSignature: IndexSignature | undefined;
-  readonly originalConfig = new WeakMap<SchemaInstance, KDict>();
 
   constructor(
     readonly name: string,
@@ -167,7 +166,7 @@ export class SchemaType implements SchemaTypeRef {
    * A failed check says where the instance was made for a config expression (`S {...}`), not
    * for a call (`fromCall`: `S()`), whose failures the reference shows at the check line only.
    */
-  instantiate(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
+  instantiate(env: Env, config: KDict, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined, fromCall = false): SchemaInstance {
     const st = env.st;
     st.step();
     for (let t: SchemaType | undefined = this; t; t = t.parent) {
@@ -199,7 +198,7 @@ export class SchemaType implements SchemaTypeRef {
     }
   }
 
-  private build(env: Env, config: KDict, args: Value[], kwargs: Map<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
+  private build(env: Env, config: KDict, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     // A mixin or protocol can be instantiated like any schema, as in the reference.
     const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
@@ -241,14 +240,14 @@ export class SchemaType implements SchemaTypeRef {
     }
     this.runChecks(frame);
     const instance = new SchemaInstance(this, this.signature()?.keyName !== undefined ? lastSignatureEntryFirst(this, attrs) : attrs);
-    this.originalConfig.set(instance, config);
+    instance.builtFrom = config;
     // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
     for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
     st.checkSize(attrs.size, span);
     return instance;
   }
 
-  private bindArgs(env: Env, args: Value[], kwargs: Map<string, Value>, span: Span | undefined): Map<string, Value> {
+  private bindArgs(env: Env, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined): Map<string, Value> {
     const vars = new Map<string, Value>();
     if (args.length > this.params.length) {
       throw kclError('E2L23', `"${this.name}" takes ${this.params.length} positional argument(s) but ${args.length} were given`, span);
@@ -341,7 +340,7 @@ export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState
   let extra: KDict;
   if (right instanceof KDict) extra = right;
   // An instance contributes the config it was built from, with its entry operators.
-  else if (right instanceof SchemaInstance) extra = (right.schema as SchemaType).originalConfig.get(right) ?? new KDict(right.attrs);
+  else if (right instanceof SchemaInstance) extra = right.builtFrom ?? new KDict(right.attrs);
   else return right;
   if (!schema.signature()) {
     for (const key of extra.keys()) {
@@ -350,7 +349,7 @@ export function unionIntoSchema(left: SchemaInstance, right: Value, st: RunState
       }
     }
   }
-  const base = schema.originalConfig.get(left) ?? new KDict(new Map(left.attrs));
+  const base = left.builtFrom ?? new KDict(new Map(left.attrs));
   // Conflicts are judged against the instance's current values, as the reference does...
   unionValues(new KDict(left.attrs), extra, st, span, true);
   // ...then the instance is rebuilt so derived attributes and checks see the new values.

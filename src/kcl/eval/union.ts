@@ -19,21 +19,17 @@ import { evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import { unionIntoSchema } from './schema.js';
 
-/** Entry operators other than `:` remembered per config key, so a later union honours them. */
-const entryOps = new WeakMap<KDict | SchemaInstance, Map<string, ConfigEntryOp>>();
-
+/** Entry operators other than `:` of a config, by key, so a later union honours them. */
 export function opsOf(d: KDict | SchemaInstance): Map<string, ConfigEntryOp> | undefined {
-  return entryOps.get(d);
+  return d.ops;
 }
 
 export function setOp(d: KDict | SchemaInstance, key: string, op: ConfigEntryOp): void {
-  let ops = entryOps.get(d);
   if (op === ':') {
-    ops?.delete(key);
+    d.ops?.delete(key);
     return;
   }
-  if (!ops) entryOps.set(d, (ops = new Map()));
-  ops.set(key, op);
+  (d.ops ??= new Map()).set(key, op);
 }
 
 export function isConfig(v: Value): v is KDict | SchemaInstance {
@@ -45,8 +41,7 @@ export function copyDict(d: KDict, st?: RunState): KDict {
   st?.checkSize(d.size);
   st?.step(d.size);
   const out = new KDict(new Map(d.entries));
-  const ops = entryOps.get(d);
-  if (ops) entryOps.set(out, new Map(ops));
+  if (d.ops) out.ops = new Map(d.ops);
   return out;
 }
 
@@ -136,7 +131,7 @@ export function unionValues(left: Value, right: Value, st: RunState, span: Span 
   if (left instanceof SchemaInstance) return unionIntoSchema(left, right, st, span);
   if (left instanceof KDict && isConfig(right)) {
     const out = copyDict(left, st);
-    const rightOps = entryOps.get(right);
+    const rightOps = right.ops;
     const entries = right instanceof KDict ? right.entries : right.attrs;
     for (const [k, v] of entries) {
       const op = rightOps?.get(k) ?? ':';
