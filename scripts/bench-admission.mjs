@@ -9,7 +9,8 @@
  *
  * - closed loop (saturation): autocannon, BENCH_CONNECTIONS connections for BENCH_DURATION
  *   seconds after BENCH_WARMUP, each connection alternating POST /mutate and /validate with the
- *   scenario's CREATE review: req/s, p50/p99;
+ *   scenario's CREATE review: req/s, p50/p99, and the CPU µs per review of the server's main
+ *   thread, of its other threads and of the load generator (Linux /proc, bench/thread-cpu.mjs);
  * - open loop at fixed rates (BENCH_RATES reviews/s for BENCH_OPEN_SECONDS each): the reviews are
  *   sent on schedule whatever the answers, latency measured from each review's scheduled send
  *   time: p50/p99/p99.9 below saturation, where a webhook lives;
@@ -35,6 +36,7 @@ import yaml from 'js-yaml';
 import selfsigned from 'selfsigned';
 import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table } from './bench/load.mjs';
 import { runCommand, startProcess } from './bench/processes.mjs';
+import { cpuPerItem, threadCpu } from './bench/thread-cpu.mjs';
 import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 
@@ -140,13 +142,19 @@ async function openLoops(url, body, paths) {
   return results;
 }
 
-/** Closed and open loops against one running server. */
-async function drive(url, body, paths) {
+/**
+ * Closed and open loops against one running server (process `pid`), with the CPU per review of
+ * the server's threads and of this process (the load generator) in the closed loop.
+ */
+async function drive(url, body, paths, pid) {
   const sanity = await answerSummary(url, body, paths);
   if (WARMUP > 0) await closedLoop(url, body, WARMUP, paths);
+  const before = { server: threadCpu(pid), load: process.cpuUsage() };
   const closed = await closedLoop(url, body, DURATION, paths);
+  const load = process.cpuUsage(before.load);
+  const cpu = { server: cpuPerItem(before.server, threadCpu(pid), closed.requests.total), loadUs: (load.user + load.system) / closed.requests.total };
   const open = await openLoops(url, body, paths);
-  return { sanity, closed, open };
+  return { sanity, closed, cpu, open };
 }
 
 async function kclguardScenario(scenario, examples, body) {
@@ -161,7 +169,7 @@ async function kclguardScenario(scenario, examples, body) {
       name: 'kclguard serve',
     });
     try {
-      return { ...(await drive(server.ready, body, KCLGUARD_PATHS)), engine: await engineCpu(dir, body) };
+      return { ...(await drive(server.ready, body, KCLGUARD_PATHS, server.pid)), engine: await engineCpu(dir, body) };
     } finally {
       await server.stop();
     }
@@ -211,7 +219,7 @@ async function opaScenario(opa, scenario, body) {
     try {
       await waitHealthy(`${url}/health`);
       if (scenario.pss) await checkPackCases(url);
-      return await drive(url, body, OPA_PATHS);
+      return await drive(url, body, OPA_PATHS, server.pid);
     } finally {
       await server.stop();
     }
@@ -298,6 +306,23 @@ function report(rows) {
       ),
     ),
   );
+  if (rows.some((r) => r.kclguard.cpu.server)) {
+    console.log('\nClosed loop, CPU µs per review: the server by thread (main; all others: policy workers and V8 helpers) and the load generator:');
+    console.log(
+      table(
+        ['scenario', 'kclguard main', 'kclguard others', 'kclguard total', 'load generator', 'OPA total', 'load generator (OPA run)'],
+        rows.map(({ scenario, kclguard: k, opa: o }) => [
+          scenario.label,
+          fmt(k.cpu.server?.main, 0),
+          fmt(k.cpu.server?.others, 0),
+          fmt(k.cpu.server?.total, 0),
+          fmt(k.cpu.loadUs, 0),
+          o?.cpu.server ? fmt(o.cpu.server.total, 0) : '-',
+          o ? fmt(o.cpu.loadUs, 0) : '-',
+        ]),
+      ),
+    );
+  }
   console.log(`\nThe engine alone (no TLS/HTTP/JSON), CPU µs per review (all threads), ${ENGINE_REVIEWS} reviews:`);
   console.log(
     table(
