@@ -4,7 +4,7 @@
  * pool can still read which policy it was in.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { createProgressBuffer, currentTask, offerWaiting, readProgress, revokeWaiting, type ProgressReading } from './progress.js';
+import { createProgressBuffer, currentTask, offerWaiting, progressSlot, readProgress, takeWaiting, type ProgressReading } from './progress.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { createLookupBridge, type LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer } from '../lookups/lookups.js';
@@ -27,7 +27,6 @@ export class WorkerExit extends Error {
 }
 
 export type WorkerReply = Exclude<FromWorker, { type: 'ready' }>;
-type Reply = WorkerReply;
 type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
 export interface PoolWorkerOptions {
@@ -43,12 +42,13 @@ export interface PoolWorkerOptions {
 
 export class PoolWorker {
   readonly progress = createProgressBuffer();
+  private readonly slot = progressSlot(this.progress);
   readonly generations = new Set<number>();
   state: WorkerState = 'starting';
   /** Set when the pool stops the worker itself, so the exit is attributed to that. */
   private stopCause: ExitCause | undefined;
   private readonly thread: Worker;
-  private readonly replies = new Map<number, { resolve: (reply: Reply) => void; reject: (error: WorkerExit) => void }>();
+  private readonly replies = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: WorkerExit) => void }>();
   private nextId = 1;
   private exitCause: ExitCause | undefined;
   readonly ready: Promise<void>;
@@ -92,7 +92,7 @@ export class PoolWorker {
       const cause = this.stopCause ?? this.exitCause ?? 'crash';
       this.exitCause = cause;
       this.state = 'dead';
-      const failure = new WorkerExit(cause, readProgress(this.progress));
+      const failure = new WorkerExit(cause, readProgress(this.slot));
       for (const pending of this.replies.values()) pending.reject(failure);
       this.replies.clear();
       options.onExit(this, cause);
@@ -100,7 +100,7 @@ export class PoolWorker {
   }
 
   /** Sends a message and resolves with the worker's reply to it; rejects with WorkerExit. */
-  request(message: Request): Promise<Reply> {
+  request(message: Request): Promise<WorkerReply> {
     return this.post(message).reply;
   }
 
@@ -108,25 +108,25 @@ export class PoolWorker {
    * Sends a job to run after the worker's current one, unless it is taken back first (`revoke`):
    * its reply is then `revoked`. Returns the task id that `revoke` and `currentTask` speak of.
    */
-  offer(message: Extract<Request, { type: 'run' }>): { id: number; reply: Promise<Reply> } {
-    return this.post({ ...message, waiting: true }, (id) => offerWaiting(this.progress, id));
+  offer(message: Extract<Request, { type: 'run' }>): { id: number; reply: Promise<WorkerReply> } {
+    return this.post({ ...message, waiting: true }, (id) => offerWaiting(this.slot, id));
   }
 
   /** Takes an offered job back; false when the worker has already started it. */
   revoke(id: number): boolean {
-    return revokeWaiting(this.progress, id);
+    return takeWaiting(this.slot, id);
   }
 
   /** The task the worker is in, or last was in (the id `post` gave it). */
   currentTask(): number {
-    return currentTask(this.progress);
+    return currentTask(this.slot);
   }
 
   /** Sends a message under a fresh id; `beforeSend` sees the id first. */
-  post(message: Request, beforeSend?: (id: number) => void): { id: number; reply: Promise<Reply> } {
+  post(message: Request, beforeSend?: (id: number) => void): { id: number; reply: Promise<WorkerReply> } {
     if (this.state === 'dead') return { id: 0, reply: Promise.reject(new WorkerExit(this.exitCause ?? 'crash', undefined)) };
     const id = this.nextId++;
-    const reply = new Promise<Reply>((resolve, reject) => {
+    const reply = new Promise<WorkerReply>((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
       beforeSend?.(id);
       this.thread.postMessage({ ...message, id } as ToWorker);
@@ -141,7 +141,7 @@ export class PoolWorker {
 
   /** Where the worker is now (which policy of its current task, since when). */
   reading(): ProgressReading | undefined {
-    return readProgress(this.progress);
+    return readProgress(this.slot);
   }
 
   stop(cause: ExitCause): void {

@@ -26,6 +26,13 @@ export function createProgressBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
 }
 
+/** The slot's fields, as both sides read and write them (made once per side, not per call). */
+export type ProgressSlot = Int32Array;
+
+export function progressSlot(buffer: SharedArrayBuffer): ProgressSlot {
+  return new Int32Array(buffer);
+}
+
 /** What the slot says: the policy (index in the current task) running since when, on what budget. */
 export interface ProgressReading {
   readonly index: number;
@@ -34,25 +41,27 @@ export interface ProgressReading {
   readonly budgetMs: number;
 }
 
-export function readProgress(buffer: SharedArrayBuffer): ProgressReading | undefined {
-  const slot = new Int32Array(buffer);
+export function readProgress(slot: ProgressSlot): ProgressReading | undefined {
   if (Atomics.load(slot, STATE) !== BUSY) return undefined;
   return { index: Atomics.load(slot, INDEX), startedAt: Atomics.load(slot, STARTED), budgetMs: Atomics.load(slot, BUDGET) };
 }
 
 /** The task the worker is in (or last was in): a policy reading belongs to this task. */
-export function currentTask(buffer: SharedArrayBuffer): number {
-  return Atomics.load(new Int32Array(buffer), TASK);
+export function currentTask(slot: ProgressSlot): number {
+  return Atomics.load(slot, TASK);
 }
 
 /** The pool side: this job waits in the worker's queue until the worker or the pool takes it. */
-export function offerWaiting(buffer: SharedArrayBuffer, task: number): void {
-  Atomics.store(new Int32Array(buffer), WAITING, task);
+export function offerWaiting(slot: ProgressSlot, task: number): void {
+  Atomics.store(slot, WAITING, task);
 }
 
-/** The pool side: takes the waiting job back; false when the worker has already started it. */
-export function revokeWaiting(buffer: SharedArrayBuffer, task: number): boolean {
-  return Atomics.compareExchange(new Int32Array(buffer), WAITING, task, NONE) === task;
+/**
+ * Takes the waiting job: the worker to start it, or the pool to run it elsewhere. Only one of
+ * them gets true; the other finds the job gone.
+ */
+export function takeWaiting(slot: ProgressSlot, task: number): boolean {
+  return Atomics.compareExchange(slot, WAITING, task, NONE) === task;
 }
 
 /** The worker side: progress of each policy, and the tasks it starts. */
@@ -64,7 +73,7 @@ export interface WorkerProgress extends RunProgress {
 }
 
 export function progressWriter(buffer: SharedArrayBuffer, epoch: number, now: () => number = Date.now): WorkerProgress {
-  const slot = new Int32Array(buffer);
+  const slot = progressSlot(buffer);
   return {
     started(index, budgetMs) {
       // Fields first, state last: a reader that sees BUSY sees this policy's fields.
@@ -80,7 +89,7 @@ export function progressWriter(buffer: SharedArrayBuffer, epoch: number, now: ()
       Atomics.store(slot, TASK, id);
     },
     claim(id) {
-      return Atomics.compareExchange(slot, WAITING, id, NONE) === id;
+      return takeWaiting(slot, id);
     },
   };
 }
