@@ -226,30 +226,20 @@ class CompiledProgram implements Program {
       // Config expression statements come first in the output, then the variables.
       const exports = new Map<string, Value>();
       let stream: Value[] | undefined;
-      let withHidden: Map<string, Value>;
-      if (mod.exprOutputs.length === 0) {
-        // The common case: only variables, whose names are distinct, so nothing can conflict
-        // or unify and the output is the variables in order.
-        withHidden = new Map();
-        for (const name of this.main.exportOrder) {
-          const v = mod.value(name);
-          if (!isExportable(v)) continue;
-          withHidden.set(name, v);
-          if (!name.startsWith('_')) exports.set(name, v);
-        }
-      } else {
+      if (mod.exprOutputs.length > 0) {
+        // Variables alone (the common case) have distinct names: nothing to check or unify.
         checkOutputParts([...mod.exprOutputs, ...this.exportedParts(mod)]);
         for (const { value: extra } of mod.exprOutputs) {
           if (!isConfig(extra)) continue;
           mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
         }
-        withHidden = new Map(exports);
-        for (const name of this.main.exportOrder) {
-          const v = mod.value(name);
-          if (!isExportable(v)) continue;
-          mergeInto(withHidden, [[name, v]], st);
-          if (!name.startsWith('_')) mergeInto(exports, [[name, v]], st);
-        }
+      }
+      const withHidden = new Map(exports);
+      for (const name of this.main.exportOrder) {
+        const v = mod.value(name);
+        if (!isExportable(v)) continue;
+        mergeEntry(withHidden, name, v, st);
+        if (!name.startsWith('_')) mergeEntry(exports, name, v, st);
       }
       const success: RunSuccess = { ok: true, exports, printed: printed(), withHidden };
       // A top-level list is printed as a YAML stream when it is the module's only output.
@@ -277,10 +267,12 @@ class CompiledProgram implements Program {
 }
 
 function mergeInto(target: Map<string, Value>, entries: Iterable<[string, Value]>, st: RunState): void {
-  for (const [k, v] of entries) {
-    const prev = target.get(k);
-    target.set(k, prev === undefined ? v : unionValues(prev, v, st, undefined, true));
-  }
+  for (const [k, v] of entries) mergeEntry(target, k, v, st);
+}
+
+function mergeEntry(target: Map<string, Value>, key: string, value: Value, st: RunState): void {
+  const prev = target.get(key);
+  target.set(key, prev === undefined ? value : unionValues(prev, value, st, undefined, true));
 }
 
 /**
