@@ -17,16 +17,14 @@ export function immutabilityErrors(body: readonly ast.Stmt[]): Map<ast.Target, D
   };
   // A schema, rule, type alias or import name is declared before any assignment, wherever it
   // is written: an assignment of the same name earlier in the file is the ImmutableError.
-  for (const s of body) {
-    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') declare(s.name, s);
-  }
+  for (const s of body) if (isDeclaration(s)) declare(s.name, s);
   const visit = (s: ast.Stmt): void => {
     if (s.kind === 'IfStmt') {
       s.body.forEach(visit);
       s.orelse.forEach(visit);
       return;
     }
-    if (s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt') return;
+    if (isDeclaration(s)) return;
     let targets: ast.Target[] = [];
     if (s.kind === 'AssignStmt') targets = s.targets;
     else if (s.kind === 'UnificationStmt' || s.kind === 'AugAssignStmt') targets = [s.target];
@@ -47,4 +45,9 @@ export function immutabilityErrors(body: readonly ast.Stmt[]): Map<ast.Target, D
   };
   body.forEach(visit);
   return errors;
+}
+
+/** A statement that declares an immutable name: a schema, rule, type alias or import. */
+function isDeclaration(s: ast.Stmt): s is ast.ImportStmt | ast.SchemaStmt | ast.RuleStmt | ast.TypeAliasStmt {
+  return s.kind === 'ImportStmt' || s.kind === 'SchemaStmt' || s.kind === 'RuleStmt' || s.kind === 'TypeAliasStmt';
 }
