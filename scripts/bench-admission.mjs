@@ -17,6 +17,10 @@
  * - the engine alone (scripts/bench/engine-cpu.mjs, no TLS/HTTP/JSON): CPU µs per review, with
  *   the policies run in process and in a worker pool of BENCH_ENGINE_WORKERS threads.
  *
+ * Then (scenario id `tls`) what a new connection costs the server with an RSA-2048 and with an
+ * ECDSA P-256 certificate (scripts/bench/handshakes.mjs): the API server opens new connections to
+ * webhooks under load, each a full TLS handshake.
+ *
  * The peer: the same policies in Rego (scripts/bench/rego-examples.mjs, pss-rego.mjs) served by
  * Open Policy Agent under the same loads. OPA is OPA_BIN, else the pinned build of
  * scripts/bench-tools/build.sh (built on first use when Go is on PATH), else `opa` on PATH.
@@ -24,7 +28,7 @@
  * Environment: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_WARMUP (3), BENCH_RATES
  * (500,1000), BENCH_OPEN_SECONDS (10), BENCH_ENGINE_REVIEWS (5000), BENCH_ENGINE_WORKERS (2),
  * BENCH_WORKERS (kclguard serve --workers; default kclguard's own), BENCH_SCENARIOS (a
- * comma-separated subset of none,10,50,pss), OPA_BIN, BENCH_NO_OPA=1.
+ * comma-separated subset of none,10,50,pss,tls), BENCH_TLS_ROUNDS (5), OPA_BIN, BENCH_NO_OPA=1.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +41,7 @@ import selfsigned from 'selfsigned';
 import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table } from './bench/load.mjs';
 import { runCommand, startProcess } from './bench/processes.mjs';
 import { cpuPerItem, threadCpu } from './bench/thread-cpu.mjs';
+import { handshakeCost } from './bench/handshakes.mjs';
 import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 
@@ -52,12 +57,13 @@ const ENGINE_REVIEWS = env('BENCH_ENGINE_REVIEWS', 5000);
 const ENGINE_WORKERS = env('BENCH_ENGINE_WORKERS', 2);
 const NAMESPACE = 'bench';
 
+const wanted = (id) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(id);
 const SCENARIOS = [
   { id: 'none', label: 'no policies', count: 0 },
   { id: '10', label: '10 policies', count: 10 },
   { id: '50', label: '50 policies', count: 50 },
   { id: 'pss', label: 'PSS pack (18)', pss: true },
-].filter((s) => !process.env.BENCH_SCENARIOS || process.env.BENCH_SCENARIOS.split(',').includes(s.id));
+].filter((s) => wanted(s.id));
 
 const KCLGUARD_PATHS = ['/mutate?timeout=10s', '/validate?timeout=10s'];
 const OPA_PATHS = ['/v0/data/kclguard/mutate/main', '/v0/data/kclguard/validate/main'];
@@ -351,6 +357,24 @@ function report(rows) {
   }
 }
 
+async function reportHandshakes() {
+  const rounds = env('BENCH_TLS_ROUNDS', 5);
+  const result = await handshakeCost({ main: MAIN, body: reviewBody(SCENARIOS[0] ?? { count: 0 }), rounds });
+  if (result.skipped) {
+    console.log(`\nTLS handshakes: skipped (${result.skipped})`);
+    return;
+  }
+  console.log(`\nA new connection (full TLS handshake, no session resumption) against a kept-alive one, no policies, server CPU µs per review (median of ${rounds} rounds, one review at a time):`);
+  console.log(
+    table(
+      ['certificate key', 'new connection', 'kept alive', 'the handshake adds'],
+      result.rows.map((row) => [row.key, fmt(row.freshUs, 0), fmt(row.keptUs, 0), fmt(row.freshUs - row.keptUs, 0)]),
+    ),
+  );
+  const [rsa, ecdsa] = result.rows;
+  console.log(`ECDSA P-256 handshake / RSA-2048 handshake: ${fmt((ecdsa.freshUs - ecdsa.keptUs) / (rsa.freshUs - rsa.keptUs), 2)}`);
+}
+
 async function main() {
   if (!existsSync(MAIN)) {
     console.error('dist/main.js not found: run `npm run build` first (npm run bench does)');
@@ -371,7 +395,8 @@ async function main() {
     if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx, ${peer.closed.errors} errors${openFailures(peer.open)}`);
     rows.push({ scenario, kclguard, opa: peer });
   }
-  report(rows);
+  if (rows.length > 0) report(rows);
+  if (wanted('tls')) await reportHandshakes();
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   return 0;
 }

@@ -60,17 +60,19 @@ generate_certificates() {
       -subj "/CN=kclguard-e2e-ca" -addext "basicConstraints=critical,CA:TRUE" \
       -addext "keyUsage=critical,keyCertSign,cRLSign"
 
-    # name, subject, extendedKeyUsage, subjectAltName (empty for client-only certificates)
+    # name, subject, extendedKeyUsage, subjectAltName (empty for client-only certificates),
+    # key (openssl -newkey: rsa:2048 unless given)
     issue() {
-      local name="$1" subject="$2" usage="$3" san="$4"
-      local ext="$name.ext"
+      local name="$1" subject="$2" usage="$3" san="$4" key="${5:-rsa:2048}"
+      local ext="$name.ext" key_usage="digitalSignature,keyEncipherment" key_options=()
+      if [[ "$key" == ec ]]; then key_usage="digitalSignature" key_options=(-pkeyopt ec_paramgen_curve:P-256); fi
       {
         echo "basicConstraints=critical,CA:FALSE"
-        echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        echo "keyUsage=critical,$key_usage"
         echo "extendedKeyUsage=$usage"
         if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
       } >"$ext"
-      openssl_quiet req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" -subj "$subject"
+      openssl_quiet req -newkey "$key" "${key_options[@]}" -nodes -keyout "$name.key" -out "$name.csr" -subj "$subject"
       openssl_quiet x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
         -out "$name.crt" -days 2 -extfile "$ext"
       rm -f "$name.csr" "$ext"
@@ -87,8 +89,8 @@ generate_certificates() {
     # kube-apiserver's identity towards kubelets (kubectl logs/exec on a real node).
     issue kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth ""
     # A serving certificate for a webhook (kclguard, or a test's own server) on 127.0.0.1;
-    # its caBundle is ca.crt.
-    issue webhook "/CN=kclguard-e2e-webhook" serverAuth "$loopback"
+    # its caBundle is ca.crt. ECDSA P-256, like the chart's (cheaper TLS handshakes).
+    issue webhook "/CN=kclguard-e2e-webhook" serverAuth "$loopback" ec
     rm -f ca.srl
     openssl_quiet genrsa -out sa.key 2048
     openssl_quiet rsa -in sa.key -pubout -out sa.pub

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +126,20 @@ describe('scenario specifics', () => {
     }
     expect(one(docs, 'MutatingWebhookConfiguration').webhooks[0].clientConfig.service.path).toBe('/mutate');
     expect(one(docs, 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.path).toBe('/validate');
+  });
+
+  it('issues an ECDSA P-256 serving certificate for the Service, signed by that CA', () => {
+    const data = one(render(), 'Secret').data;
+    const pem = (field: string): string => Buffer.from(data[field], 'base64').toString();
+    const ca = new X509Certificate(pem('ca.crt'));
+    const serving = new X509Certificate(pem('tls.crt'));
+    const key = createPrivateKey(pem('tls.key'));
+    expect(key.asymmetricKeyType).toBe('ec');
+    expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(serving.checkPrivateKey(key)).toBe(true);
+    expect(serving.verify(ca.publicKey)).toBe(true);
+    expect(ca.publicKey.asymmetricKeyType).toBe('ec');
+    expect(serving.subjectAltName).toContain('DNS:kclguard.kclguard.svc');
   });
 
   it('with cert-manager, lets the cainjector fill the caBundle', () => {
