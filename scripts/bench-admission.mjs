@@ -359,7 +359,7 @@ function report(rows) {
 
 async function reportHandshakes() {
   const rounds = env('BENCH_TLS_ROUNDS', 5);
-  const result = await handshakeCost({ main: MAIN, body: reviewBody(SCENARIOS[0] ?? { count: 0 }), rounds });
+  const result = await handshakeCost({ main: MAIN, body: reviewBody({ count: 0 }), rounds });
   if (result.skipped) {
     console.log(`\nTLS handshakes: skipped (${result.skipped})`);
     return;

@@ -28,20 +28,22 @@ function certificate(dir, key) {
   return made.status === 0 ? { cert: `${base}.crt`, key: `${base}.key` } : false;
 }
 
-async function reviews(url, body, count, agentFor) {
+/** `count` reviews one at a time, each on a new connection (`kept` undefined) or all on `kept`. */
+async function reviews(url, body, count, kept) {
   for (let i = 0; i < count; i++) {
-    const agent = agentFor();
+    // No TLS session cache: like the API server's client, every new connection is a full handshake.
+    const agent = kept ?? new Agent({ keepAlive: false, maxCachedSessions: 0, rejectUnauthorized: false });
     const { status, text } = await send(agent, `${url}/validate?timeout=10s`, { body });
     if (status !== 200) throw new Error(`${url}/validate answered ${status}: ${text.slice(0, 300)}`);
-    if (agent !== agentFor.kept) agent.destroy();
+    if (!kept) agent.destroy();
   }
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
- * Server CPU µs per review on a new connection and on a kept-alive one, per key type; undefined
- * (and why) when openssl cannot make the certificates.
+ * Server CPU µs per review on a new connection and on a kept-alive one, per key type
+ * (`{ rows }`), or `{ skipped }` with the reason when openssl cannot make the certificates.
  */
 export async function handshakeCost({ main, body, rounds = 5, perRound = 400 }) {
   const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-tls-'));
@@ -59,18 +61,15 @@ export async function handshakeCost({ main, body, rounds = 5, perRound = 400 }) 
       });
       servers.push({ key, server, fresh: [], kept: [] });
     }
-    // No TLS session cache: like the API server's client, every new connection is a full handshake.
-    const freshAgent = Object.assign(() => new Agent({ keepAlive: false, maxCachedSessions: 0, rejectUnauthorized: false }), { kept: undefined });
     for (let round = 0; round <= rounds; round++) {
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       for (const entry of order) {
         const kept = new Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-        const keptAgent = Object.assign(() => kept, { kept });
         // Four times as many kept-alive reviews: each costs a fraction of a new connection, and
         // /proc counts CPU in 10 ms ticks.
-        for (const [list, agentFor, count] of [[entry.fresh, freshAgent, perRound], [entry.kept, keptAgent, 4 * perRound]]) {
+        for (const [list, agent, count] of [[entry.fresh, undefined, perRound], [entry.kept, kept, 4 * perRound]]) {
           const before = threadCpu(entry.server.pid);
-          await reviews(entry.server.ready, body, count, agentFor);
+          await reviews(entry.server.ready, body, count, agent);
           const used = cpuPerItem(before, threadCpu(entry.server.pid), count);
           // Round 0 warms both servers up and is not counted.
           if (round > 0 && used) list.push(used.total);
