@@ -63,7 +63,7 @@ export class ModuleScope {
     this.status = new Uint8Array(this.plan.statements.length);
     this.values = new Array<Value | undefined>(this.plan.slots.size).fill(undefined);
     this.settled = new Uint8Array(this.plan.slots.size);
-    this.root = new Env(st, this, null, new Map());
+    this.root = Env.root(st, this);
   }
 
   get(name: string): Value {
