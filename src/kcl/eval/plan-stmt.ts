@@ -177,7 +177,10 @@ type Write = (env: Env, value: Value) => void;
 
 /** Reads a name the way the statement's mode stores it. */
 function readName(p: Planner, name: string, mode: StmtMode, span: Span): Ev {
-  if (mode === 'module') return (env) => env.mod.get(name);
+  if (mode === 'module') {
+    const slot = p.globalSlots.get(name);
+    return (env) => env.mod.getAt(slot, name);
+  }
   return p.name(name, span);
 }
 
@@ -220,14 +223,14 @@ function updatePath(p: Planner, root: Value, path: readonly { step: ast.TargetSt
 function planWrite(p: Planner, target: ast.Target, mode: StmtMode, type: RuntimeType | undefined, valueIsStatic = true): Write {
   const name = target.name;
   const span = target.span;
-  const slot = mode === 'local' ? p.localSlot(name) : -1;
+  const slot = mode === 'local' ? p.localSlot(name) : mode === 'module' ? p.globalSlots.get(name) : undefined;
   const store: Write =
     mode === 'module'
-      ? (env, v) => env.mod.set(name, v)
+      ? (env, v) => env.mod.setAt(slot, name, v)
       : mode === 'schema'
         ? (env, v) => (env as SchemaEnv).attrs.set(name, v)
         : (env, v) => {
-            env.slots[slot] = v;
+            env.slots[slot!] = v;
           };
   if (target.path.length === 0) {
     if (mode === 'schema') {

@@ -50,6 +50,11 @@ export interface ImportedModule {
 export class Planner implements TypeResolver {
   readonly diagnostics: Diagnostic[] = [];
   readonly globals = new Set<string>();
+  /**
+   * Each global's slot in a run's values (ModulePlan.slots), known before the module's
+   * statements and schemas are planned, so their reads and writes skip the name lookup.
+   */
+  globalSlots: ReadonlyMap<string, number> = new Map();
   readonly schemas = new Map<string, SchemaType>();
   readonly aliases = new Map<string, ast.Type>();
   readonly modules = new Map<string, KModule>();
@@ -154,7 +159,8 @@ export class Planner implements TypeResolver {
       // A global of this module even when read from another module's frame (a parent schema's
       // body runs in its child's instance, which may live in another module).
       const owner = this.owner;
-      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).get(name);
+      const slot = this.globalSlots.get(name);
+      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).getAt(slot, name);
     }
     const builtin = this.host.builtin(name);
     if (builtin !== undefined) return () => builtin;
