@@ -19,6 +19,9 @@ import type { ModuleScope } from './module-scope.js';
 /** Where each name of a slot frame lives: fixed by the planner. */
 export type FrameLayout = ReadonlyMap<string, number>;
 
+/** Frames up to this many slots cost no steps of their own (a call or an iteration counts one). */
+export const FREE_FRAME_SLOTS = 64;
+
 export const NO_LAYOUT: FrameLayout = new Map();
 const NO_VARS: ReadonlyMap<string, Value> = new Map();
 /** A named frame's slots: frozen, so a slot write planned against the wrong frame throws. */
@@ -45,6 +48,9 @@ export class Env {
 
   /** A slot frame below this one. */
   child(layout: FrameLayout, slots: (Value | undefined)[] = newSlots(layout.size)): Env {
+    // Filling (or copying) a frame is work a hostile program controls by the number of names it
+    // assigns, even in branches never taken: a large frame counts it against the step budget.
+    if (slots.length > FREE_FRAME_SLOTS) this.st.step(slots.length);
     return new Env(this.st, this.mod, this, slots, layout, NO_VARS);
   }
 

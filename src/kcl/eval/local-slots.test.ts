@@ -4,7 +4,7 @@
  * reference's (kcl-lib 0.13.2) output for the same programs.
  */
 import { describe, expect, test } from '@jest/globals';
-import { code, value } from './test-helpers.js';
+import { code, run, value } from './test-helpers.js';
 
 describe('local names in slots', () => {
   test('a local read before its assignment falls through to the global', () => {
@@ -89,6 +89,17 @@ describe('local names in slots', () => {
     const src = 'schema Map:\n    [k: str]: int\n    check:\n        all v in [1] { k != "y" or v > 0 }\n        k != "bad"\nm = Map {x = 1, y = 20}\nb = Map {bad = 1}';
     expect(code(src)).toBe('E3M40');
     expect(value(src.replace('\nb = Map {bad = 1}', ''))).toEqual({ m: { y: 20, x: 1 } });
+  });
+
+  test('a lambda assigning thousands of names pays for its frame on every call', () => {
+    // The names are in a branch never taken: before slots, a call cost one step whatever the
+    // body named; a frame of 5,000 slots is filled on every call, so it is counted.
+    const names = Array.from({ length: 5000 }, (_, i) => `        v${i} = ${i}`).join('\n');
+    const src = `f = lambda x {\n    if False:\n${names}\n    x\n}\nr = [f(i) for i in range(100)]`;
+    expect(code(src, {}, { maxSteps: 100_000 })).toBe('K9001');
+    // A frame of up to 64 slots costs nothing of its own: the same loop with 60 names fits.
+    const small = src.replace(names, names.split('\n').slice(0, 60).join('\n'));
+    expect(run(small, {}, { maxSteps: 1_000 }).code).toBeUndefined();
   });
 
   test('recursion through slot frames still ends as K9002', () => {
