@@ -10,6 +10,7 @@ import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value
 import { ModuleOwner, type ModulePlan, type ModuleScope } from './eval/module-scope.js';
 import { Planner, type ImportedModule } from './eval/planner.js';
 import { assignedNames } from './eval/plan-stmt.js';
+import { layoutOf } from './eval/plan-name.js';
 import { declareSchema, fillOrder, fillSchema } from './eval/plan-schema.js';
 import { RunState } from './eval/state.js';
 import type { SchemaType } from './eval/schema.js';
@@ -119,7 +120,10 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
     return p.imported.get(stmt.name)?.types;
   });
   if (checked.diagnostics.length > 0) return { ok: false, diagnostics: checked.diagnostics };
-  for (const n of assignedNames(body)) p.globals.add(n);
+  // Every name a statement assigns has a slot, numbered in order of first assignment.
+  const slots = layoutOf(assignedNames(body));
+  p.globalSlots = slots;
+  for (const n of slots.keys()) p.globals.add(n);
   for (const n of p.aliases.keys()) p.globals.delete(n);
   for (const s of fillOrder(p, schemaStmts)) fillSchema(p, s, p.schemas.get(s.name)!);
 
@@ -139,7 +143,6 @@ function planModule(body: readonly ast.Stmt[], filename: string, owner: ModuleOw
     }
   });
   if (p.diagnostics.length > 0) return { ok: false, diagnostics: p.diagnostics };
-  const slots = new Map([...setters.keys()].map((name, i) => [name, i]));
   const plan: ModulePlan = { pkgpath: owner.pkgpath, statements, spans: body.map((s) => s.span), setters, slots, constants };
   owner.plan = plan;
   const members = new Set([...setters.keys()].filter((n) => !p.imported.has(n)));
@@ -234,7 +237,8 @@ class CompiledProgram implements Program {
           mergeInto(exports, extra instanceof SchemaInstance ? extra.attrs : extra.entries, st);
         }
       }
-      const withHidden = new Map(exports);
+      // Copying a Map goes through its iterator even when it is empty (the common case).
+      const withHidden = exports.size === 0 ? new Map<string, Value>() : new Map(exports);
       for (const name of this.main.exportOrder) {
         const v = mod.value(name);
         if (!isExportable(v)) continue;

@@ -63,11 +63,15 @@ export class ModuleScope {
     this.status = new Uint8Array(this.plan.statements.length);
     this.values = new Array<Value | undefined>(this.plan.slots.size).fill(undefined);
     this.settled = new Uint8Array(this.plan.slots.size);
-    this.root = new Env(st, this, null, new Map());
+    this.root = Env.root(st, this);
   }
 
   get(name: string): Value {
-    const slot = this.plan.slots.get(name);
+    return this.getAt(this.plan.slots.get(name), name);
+  }
+
+  /** `get` with the name's slot found at plan time (Planner.globalSlot). */
+  getAt(slot: number | undefined, name: string): Value {
     let v: Value | undefined;
     if (slot !== undefined) {
       if (this.settled[slot] === 0 && this.settle(name)) this.settled[slot] = 1;
@@ -90,7 +94,11 @@ export class ModuleScope {
   }
 
   set(name: string, value: Value): void {
-    const slot = this.plan.slots.get(name);
+    this.setAt(this.plan.slots.get(name), name, value);
+  }
+
+  /** `set` with the name's slot found at plan time (Planner.globalSlot). */
+  setAt(slot: number | undefined, name: string, value: Value): void {
     // Only a global's own setters write it, and every global has a slot.
     if (slot === undefined) throw new Error(`module ${this.plan.pkgpath} has no global '${name}'`);
     this.values[slot] = value;

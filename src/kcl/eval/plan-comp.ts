@@ -6,7 +6,8 @@
 import type * as ast from '../ast.js';
 import type { Span } from '../span.js';
 import { KDict, SchemaInstance, UNDEFINED, truthy, typeName, type Value } from '../value.js';
-import type { Env, Ev } from './env.js';
+import type { Env, Ev, FrameLayout } from './env.js';
+import { layoutOf } from './plan-name.js';
 import { compileError, evalError } from './errors.js';
 import type { Planner } from './planner.js';
 import { opsOf, putEntry, setOp } from './union.js';
@@ -35,8 +36,9 @@ export function iterate(v: Value, twoVars: boolean, span: Span, each: (a: Value,
 }
 
 interface PlannedClause {
-  readonly first: string;
-  readonly second: string | undefined;
+  /** The loop variables' slots in the comprehension's frame (second: -1 for one variable). */
+  readonly first: number;
+  readonly second: number;
   readonly iter: Ev;
   readonly ifs: Ev[];
   readonly span: Span;
@@ -48,10 +50,10 @@ function loopNames(generators: readonly ast.CompClause[]): Set<string> {
   return names;
 }
 
-function planClauses(p: Planner, generators: readonly ast.CompClause[]): PlannedClause[] {
+function planClauses(p: Planner, generators: readonly ast.CompClause[], layout: FrameLayout): PlannedClause[] {
   return generators.map((g) => ({
-    first: g.targets[0]!.name,
-    second: g.targets[1]?.name,
+    first: layout.get(g.targets[0]!.name)!,
+    second: g.targets[1] ? layout.get(g.targets[1].name)! : -1,
     iter: p.expr(g.iter),
     ifs: g.ifs.map((c) => p.expr(c)),
     span: g.span,
@@ -118,12 +120,12 @@ function runClauses(clauses: readonly PlannedClause[], root: Env, emit: (frame: 
       return;
     }
     const c = clauses[level]!;
-    const two = c.second !== undefined;
+    const two = c.second >= 0;
     iterate(c.iter(frame), two, c.span, (a, b) => {
       st.step();
-      if (freshFrames) frame = root.parent!.child(new Map(frame.vars));
-      frame.vars.set(c.first, a);
-      if (two) frame.vars.set(c.second!, b);
+      if (freshFrames) frame = root.parent!.child(root.layout, frame.slots.slice());
+      frame.slots[c.first] = a;
+      if (two) frame.slots[c.second] = b;
       for (const cond of c.ifs) if (!truthy(cond(frame))) return;
       loop(level + 1);
     }, st);
@@ -132,15 +134,17 @@ function runClauses(clauses: readonly PlannedClause[], root: Env, emit: (frame: 
 }
 
 export function planListComp(p: Planner, node: ast.ListComp): Ev {
-  return p.withScope({ names: loopNames(node.generators), dynamic: false }, () => {
-    const clauses = planClauses(p, node.generators);
+  const names = loopNames(node.generators);
+  const layout = layoutOf(names);
+  return p.withScope({ names, dynamic: false, layout }, () => {
+    const clauses = planClauses(p, node.generators, layout);
     const fresh = containsLambda(node);
     const elt = node.elt.kind === 'StarredExpr' ? undefined : p.expr(node.elt);
     const starred = node.elt.kind === 'StarredExpr' ? p.expr(node.elt.value) : undefined;
     const span = node.span;
     return (env) => {
       const out: Value[] = [];
-      const frame = env.child();
+      const frame = env.child(layout);
       runClauses(clauses, frame, (f) => {
         if (elt) out.push(elt(f));
         else {
@@ -159,8 +163,10 @@ export function planListComp(p: Planner, node: ast.ListComp): Ev {
 }
 
 export function planDictComp(p: Planner, node: ast.DictComp): Ev {
-  return p.withScope({ names: loopNames(node.generators), dynamic: false }, () => {
-    const clauses = planClauses(p, node.generators);
+  const names = loopNames(node.generators);
+  const layout = layoutOf(names);
+  return p.withScope({ names, dynamic: false, layout }, () => {
+    const clauses = planClauses(p, node.generators, layout);
     const entry = node.entry;
     const span = node.span;
     const key = entry.key ? p.expr(entry.key) : undefined;
@@ -170,7 +176,7 @@ export function planDictComp(p: Planner, node: ast.DictComp): Ev {
     const fresh = containsLambda(node);
     return (env) => {
       const out = new KDict();
-      const frame = env.child();
+      const frame = env.child(layout);
       runClauses(clauses, frame, (f) => {
         if (!key) {
           const v = value(f);
@@ -192,22 +198,23 @@ export function planDictComp(p: Planner, node: ast.DictComp): Ev {
 export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
   const target = p.expr(node.target);
   const names = new Set(node.variables.map((v) => v.name));
-  return p.withScope({ names, dynamic: false }, () => {
-    const first = node.variables[0]!.name;
-    const second = node.variables[1]?.name;
-    const two = second !== undefined;
+  const layout = layoutOf(names);
+  return p.withScope({ names, dynamic: false, layout }, () => {
+    const first = layout.get(node.variables[0]!.name)!;
+    const second = node.variables[1] ? layout.get(node.variables[1].name)! : -1;
+    const two = second >= 0;
     const test = p.expr(node.test);
     const ifCond = node.ifCond ? p.expr(node.ifCond) : undefined;
     const span = node.span;
     const op = node.op;
     return (env) => {
       const coll = target(env);
-      const frame = env.child();
+      const frame = env.child(layout);
       const st = env.st;
       const bind = (a: Value, b: Value): boolean => {
         st.step();
-        frame.vars.set(first, a);
-        if (two) frame.vars.set(second!, b);
+        frame.slots[first] = a;
+        if (two) frame.slots[second] = b;
         return ifCond === undefined || truthy(ifCond(frame));
       };
       switch (op) {

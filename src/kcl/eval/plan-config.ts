@@ -8,6 +8,7 @@ import { KDict, SchemaInstance, UNDEFINED, truthy, typeName, type Value } from '
 import type { Env, Ev } from './env.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Planner } from './planner.js';
+import { layoutOf } from './plan-name.js';
 import { opsOf, putEntry, setOp } from './union.js';
 import { mentionsAny } from '../ast-walk.js';
 import type { Meter } from '../budget.js';
@@ -215,19 +216,22 @@ export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
       return out;
     };
   }
+  // One frame for the literal, with a slot for every key it names: an entry sees the keys set
+  // before it (its scope's names), and a lambda made in it the later ones once they are set.
+  const layout = layoutOf(node.entries.map(keyName).filter((n): n is string => n !== undefined));
   const names = new Set<string>();
   const entries = node.entries.map((e) => {
-    const put = p.withScope({ names: new Set(names), dynamic: false }, () => planEntry(p, e));
+    const put = p.withScope({ names: new Set(names), dynamic: false, layout }, () => planEntry(p, e));
     const name = keyName(e);
     if (name !== undefined) names.add(name);
-    return { put, name };
+    return { put, name, slot: name === undefined ? -1 : layout.get(name)! };
   });
   return (env) => {
     const out = new KDict();
-    const scope = env.child();
-    for (const { put, name } of entries) {
+    const scope = env.child(layout);
+    for (const { put, name, slot } of entries) {
       put(scope, out);
-      if (name !== undefined) scope.vars.set(name, out.get(name) ?? UNDEFINED);
+      if (slot >= 0) scope.slots[slot] = out.get(name!) ?? UNDEFINED;
     }
     return out;
   };

@@ -13,6 +13,7 @@ import type { RunState } from './state.js';
 import { SchemaType, type Exec, type PlannedParam } from './schema.js';
 import { checkOrThrow, type RuntimeType } from './types.js';
 import { assignedNames } from './plan-stmt.js';
+import { layoutOf } from './plan-name.js';
 
 export function callValue(env: Env, f: Value, a: CallArgs, span: Span): Value {
   const st = env.st;
@@ -44,15 +45,20 @@ export function planParams(p: Planner, params: readonly ast.Parameter[]): Planne
   }));
 }
 
+/**
+ * Binds a call's arguments to the parameters, into `slots` (parameter i's slot is `slotOf[i]`):
+ * positional first, then keywords, then defaults evaluated in `defaultsEnv`.
+ */
 export function bindParams(
   name: string,
   params: readonly PlannedParam[],
+  slotOf: readonly number[],
+  slots: (Value | undefined)[],
   call: CallArgs,
   defaultsEnv: Env,
   checkEnv: Env,
   span: Span | undefined,
-): Map<string, Value> {
-  const vars = new Map<string, Value>();
+): void {
   if (call.args.length > params.length) {
     throw kclError('E2L23', `"${name}" takes ${params.length} positional argument(s) but ${call.args.length} were given`, span);
   }
@@ -63,7 +69,7 @@ export function bindParams(
       if (param.default) v = param.default(defaultsEnv);
       else throw kclError('E2L23', `"${name}" missing 1 required positional argument: '${param.name}'`, span);
     }
-    vars.set(param.name, param.type ? checkOrThrow(param.type, v, checkEnv, span) : v);
+    slots[slotOf[i]!] = param.type ? checkOrThrow(param.type, v, checkEnv, span) : v;
   }
   if (call.kwargs.size > 0) {
     for (const k of call.kwargs.keys()) {
@@ -72,15 +78,17 @@ export function bindParams(
       }
     }
   }
-  return vars;
 }
 
 export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): Ev {
   const names = new Set<string>(node.params.map((x) => x.name));
   for (const n of assignedNames(node.body)) names.add(n);
+  // Parameters first, then the names the body assigns: every local of the body has a slot.
+  const layout = layoutOf(names);
+  const slotOf = node.params.map((x) => layout.get(x.name)!);
   // Defaults are evaluated where the lambda is defined, so they cannot see the parameters.
   const params = planParams(p, node.params);
-  return p.withScope({ names, dynamic: false }, () => {
+  return p.withScope({ names, dynamic: false, layout }, () => {
     const body: Exec[] = p.stmts(node.body, 'local');
     const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
     const span = node.span;
@@ -91,8 +99,8 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
         st.step();
         st.enter(st.callSpan ?? span);
         try {
-          const vars = bindParams(name, params, call, closure, closure, st.callSpan ?? span);
-          const frame = closure.child(vars);
+          const frame = closure.child(layout);
+          bindParams(name, params, slotOf, frame.slots, call, closure, closure, st.callSpan ?? span);
           for (const stmt of body) stmt(frame);
           const result = frame.result;
           const v = result === undefined ? UNDEFINED : result;

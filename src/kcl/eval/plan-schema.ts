@@ -136,7 +136,7 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   if (s.kind === 'RuleStmt') {
     t.ruleParents = ruleParents(p, s, t);
     const names = new Set(s.args.map((a) => a.name));
-    p.withScope({ names, dynamic: true }, () => {
+    p.withScope({ names, dynamic: true, layout: undefined }, () => {
       t.params = planParams(p, s.args);
       t.checks = planChecks(p, s.checks);
     });
@@ -166,7 +166,7 @@ export function fillSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt, t: Sche
   for (const item of s.body) {
     if (item.kind === 'SchemaAttr') checkDecorators(p, item.decorators);
   }
-  p.withScope({ names, dynamic }, () => {
+  p.withScope({ names, dynamic, layout: undefined }, () => {
     t.params = planParams(p, s.args);
     if (t.parent) for (const [k, d] of t.parent.attrs) t.attrs.set(k, d);
     for (const item of s.body) {

@@ -177,7 +177,10 @@ type Write = (env: Env, value: Value) => void;
 
 /** Reads a name the way the statement's mode stores it. */
 function readName(p: Planner, name: string, mode: StmtMode, span: Span): Ev {
-  if (mode === 'module') return (env) => env.mod.get(name);
+  if (mode === 'module') {
+    const slot = p.globalSlots.get(name);
+    return (env) => env.mod.getAt(slot, name);
+  }
   return p.name(name, span);
 }
 
@@ -220,18 +223,22 @@ function updatePath(p: Planner, root: Value, path: readonly { step: ast.TargetSt
 function planWrite(p: Planner, target: ast.Target, mode: StmtMode, type: RuntimeType | undefined, valueIsStatic = true): Write {
   const name = target.name;
   const span = target.span;
-  const store = (env: Env, v: Value): void => {
-    if (mode === 'module') env.mod.set(name, v);
-    else if (mode === 'schema') env.vars.set(name, v);
-    else env.vars.set(name, v);
-  };
+  const slot = mode === 'local' ? p.localSlot(name) : mode === 'module' ? p.globalSlots.get(name) : undefined;
+  const store: Write =
+    mode === 'module'
+      ? (env, v) => env.mod.setAt(slot, name, v)
+      : mode === 'schema'
+        ? (env, v) => (env as SchemaEnv).attrs.set(name, v)
+        : (env, v) => {
+            env.slots[slot!] = v;
+          };
   if (target.path.length === 0) {
     if (mode === 'schema') {
       return (env, v) => {
         let value = applyConfig(env, name, v, span);
         const t = type ?? declaredType(env, name);
         if (t) value = checkOrThrow(t, value, env, span);
-        env.vars.set(name, value);
+        (env as SchemaEnv).attrs.set(name, value);
       };
     }
     if (type) return (env, v) => store(env, checkOrThrow(type, v, env, span));
@@ -315,6 +322,6 @@ function planSchemaAttr(p: Planner, s: ast.SchemaAttr): Exec {
       v = existing === undefined ? UNDEFINED : existing;
     }
     v = applyConfig(env, name, v, span);
-    env.vars.set(name, checkOrThrow(type, v, env, span));
+    (env as SchemaEnv).attrs.set(name, checkOrThrow(type, v, env, span));
   };
 }

@@ -10,11 +10,12 @@ import type { Diagnostic } from '../diagnostics.js';
 import { diagnostic, type ErrorCode } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import { UNDEFINED, type KFunction, type KModule, type Value } from '../value.js';
-import type { Env, Ev } from './env.js';
+import type { Ev } from './env.js';
 import { evalError } from './errors.js';
 import { planExprNode } from './plan-expr.js';
 import { planStmtNode, type StmtMode } from './plan-stmt.js';
-import { SchemaEnv, type Exec, type SchemaType } from './schema.js';
+import type { Exec, SchemaType } from './schema.js';
+import { planLocalRead, type LocalScope } from './plan-name.js';
 import { planType, type RuntimeType, type TypeResolver } from './types.js';
 import { ModuleOwner } from './module-scope.js';
 import type { TextBudget } from '../budget.js';
@@ -46,15 +47,14 @@ export interface ImportedModule {
   readonly types?: CheckedModule;
 }
 
-export interface LocalScope {
-  readonly names: Set<string>;
-  /** Schema bodies: any name may be an (inherited) attribute, so lookups check the frame. */
-  readonly dynamic: boolean;
-}
-
 export class Planner implements TypeResolver {
   readonly diagnostics: Diagnostic[] = [];
   readonly globals = new Set<string>();
+  /**
+   * Each global's slot in a run's values (ModulePlan.slots), known before the module's
+   * statements and schemas are planned, so their reads and writes skip the name lookup.
+   */
+  globalSlots: ReadonlyMap<string, number> = new Map();
   readonly schemas = new Map<string, SchemaType>();
   readonly aliases = new Map<string, ast.Type>();
   readonly modules = new Map<string, KModule>();
@@ -137,17 +137,17 @@ export class Planner implements TypeResolver {
   /** Plans a read of `name`. */
   name(name: string, span: Span): Ev {
     const global = this.globalLookup(name, span);
-    if (this.isLocal(name)) {
-      return (env) => {
-        for (let e: Env | null = env; e !== null; e = e.parent) {
-          if (e instanceof SchemaEnv) e.settle(name);
-          const v = e.vars.get(name);
-          if (v !== undefined) return v;
-        }
-        return global(env);
-      };
-    }
-    return global;
+    return this.isLocal(name) ? planLocalRead(this.scopes, name, global) : global;
+  }
+
+  /**
+   * The slot of `name` in the innermost scope's frame, where a lambda body's assignment stores
+   * it (the lambda's layout lists every name its body assigns).
+   */
+  localSlot(name: string): number {
+    const slot = this.scopes[this.scopes.length - 1]?.layout?.get(name);
+    if (slot === undefined) throw new Error(`internal: '${name}' has no slot in the lambda's frame`);
+    return slot;
   }
 
   private globalLookup(name: string, span: Span): Ev {
@@ -159,7 +159,8 @@ export class Planner implements TypeResolver {
       // A global of this module even when read from another module's frame (a parent schema's
       // body runs in its child's instance, which may live in another module).
       const owner = this.owner;
-      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).get(name);
+      const slot = this.globalSlots.get(name);
+      return (env) => (env.mod.owner === owner ? env.mod : env.st.scopeFor(owner)).getAt(slot, name);
     }
     const builtin = this.host.builtin(name);
     if (builtin !== undefined) return () => builtin;

@@ -17,7 +17,7 @@
 import type { Span } from '../span.js';
 import { kclError } from '../diagnostics.js';
 import { KDict, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from '../value.js';
-import { Env } from './env.js';
+import { Env, NO_LAYOUT, NO_SLOTS } from './env.js';
 import { compileError, evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
@@ -35,13 +35,14 @@ export class SchemaEnv extends Env {
 
   constructor(
     parent: Env,
-    attrs: Map<string, Value>,
+    /** The instance's attributes so far: this frame's `vars`, written by the body. */
+    readonly attrs: Map<string, Value>,
     readonly schema: SchemaType,
     readonly config: KDict,
     /** Where the instance is created: schema check failures point here. */
     readonly span: Span | undefined,
   ) {
-    super(parent.st, parent.mod, parent, attrs);
+    super(parent.st, parent.mod, parent, NO_SLOTS, NO_LAYOUT, attrs);
     this.flat = schema.flatBody();
     this.status = new Uint8Array(this.flat.length);
   }
@@ -200,7 +201,7 @@ export class SchemaType implements SchemaTypeRef {
 
   private build(env: Env, config: KDict, args: Value[], kwargs: ReadonlyMap<string, Value>, span: Span | undefined, instanceSpan: Span | undefined, st: RunState): SchemaInstance {
     // A mixin or protocol can be instantiated like any schema, as in the reference.
-    const argFrame = st.rootOf(this.owner).child(this.bindArgs(env, args, kwargs, span));
+    const argFrame = st.rootOf(this.owner).childNamed(this.bindArgs(env, args, kwargs, span));
     const attrs = new Map<string, Value>();
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
@@ -307,7 +308,7 @@ export class SchemaType implements SchemaTypeRef {
     // holds, with `k` bound to its key (not at all when it holds none), as in the reference.
     for (const key of frame.vars.keys()) {
       if (this.attrs.has(key) || this.isDeclared(key)) continue;
-      const perKey = frame.child(new Map([[keyName, key]]));
+      const perKey = frame.childNamed(new Map([[keyName, key]]));
       for (const check of this.checks) check.run(perKey);
     }
   }
