@@ -53,12 +53,17 @@ export function planLocalRead(scopes: readonly LocalScope[], name: string, globa
       namedFrom = depth + 1;
       break;
     }
-    if (scopes[i]!.lambda === true) inLambda = true;
-    if (layout === last) continue;
-    depth++;
-    last = layout;
-    const index = layout.get(name);
-    if (index !== undefined) hits.push({ depth, index });
+    const scope = scopes[i]!;
+    if (scope.lambda === true) inLambda = true;
+    if (layout !== last) {
+      depth++;
+      last = layout;
+    }
+    // The scope's names, not its frame's layout, say what it binds here: a config literal's
+    // frame has a slot for every key, but an entry (and a lambda made in it) sees only the keys
+    // set before it, as in the reference.
+    const index = scope.names.has(name) ? layout.get(name) : undefined;
+    if (index !== undefined && hits[hits.length - 1]?.depth !== depth) hits.push({ depth, index });
   }
   if (namedFrom < 0 && hits.length === 1) {
     const { depth: d, index: i } = hits[0]!;
