@@ -3,9 +3,11 @@
  * declarations, body statements and checks already planned into closures); `instantiate` runs
  * per instance with the config the user wrote:
  *
- *   1. bind schema arguments in their own frame;
+ *   1. bind schema arguments in their own frame, and each parent's (the same call bound
+ *      against the parent's parameters) in another;
  *   2. run the parent's body, then this body, then the mixins' bodies, all writing into one
- *      attribute map (so parent attributes come first in the output); each attribute
+ *      attribute map (so parent attributes come first in the output), each level's statements
+ *      reading that level's arguments (checks read the child's, as in the reference); each attribute
  *      assignment takes the config's value for that name into account (union for `:`,
  *      replacement for `=`, append for `+=`);
  *   3. add config keys the body did not declare (index signature) or fail;
@@ -37,6 +39,8 @@ export class SchemaEnv extends Env {
    * attributes and the lazy body, but each level's statements read that level's own arguments.
    */
   private readonly levels: SchemaEnv[];
+  /** For each statement of `flat`, the index in `levels` of the frame it runs in. */
+  private readonly flatLevels: readonly number[];
 
   constructor(
     parent: Env,
@@ -53,6 +57,7 @@ export class SchemaEnv extends Env {
     this.flat = instance ? instance.flat : schema.flatBody();
     this.status = instance ? instance.status : new Uint8Array(this.flat.length);
     this.levels = instance ? instance.levels : [];
+    this.flatLevels = instance ? instance.flatLevels : schema.flatLevels();
     this.levels.push(this);
   }
 
@@ -69,7 +74,7 @@ export class SchemaEnv extends Env {
 
   private runAt(i: number): void {
     this.status[i] = 1;
-    this.flat[i]!.exec(this.levels[this.schema.flatLevels()[i]!]!);
+    this.flat[i]!.exec(this.levels[this.flatLevels[i]!]!);
     this.status[i] = 2;
   }
 }
