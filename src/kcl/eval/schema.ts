@@ -224,6 +224,8 @@ export class SchemaType implements SchemaTypeRef {
     // Each parent's body reads its own arguments, bound from the same call (its own defaults,
     // not the child's), and its own module's globals, as in the reference.
     for (let t = this.parent; t; t = t.parent) {
+      // A frame per level per instance: work the program's text sets, counted like a call.
+      st.step();
       const parentArgs = st.rootOf(t.owner).childNamed(t.bindParentArgs(env, args, kwargs));
       new SchemaEnv(parentArgs, attrs, this, config, instanceSpan, frame);
     }
