@@ -45,6 +45,18 @@ describe('guardrails end runaway policies', () => {
     }
   });
 
+  test('a deep inheritance chain instantiated many times stops on the step budget', () => {
+    // Each parent level gets its own argument frame per instance (it reads its own arguments:
+    // `a0` is S0's default, not S99's), and each counts.
+    const levels = ['schema S0[n: int = 0]:\n    a0?: int = n'];
+    for (let i = 1; i < 100; i++) levels.push(`schema S${i}[n: int = ${i}](S${i - 1}):\n    a${i}?: int = n`);
+    const src = `${levels.join('\n')}\nxs = [S99 {} for _ in range(1000)]`;
+    expect(code(src, {}, { maxSteps: 50_000 })).toBe('K9001');
+    const ok = run(src, {}, { maxSteps: 10_000_000, maxValueSize: 1e9 });
+    expect(ok.code).toBeUndefined();
+    expect((ok.value!.xs as Record<string, unknown>[])[0]!.a0).toBe(0);
+  });
+
   test('limits are per run', () => {
     expect(code(RECURSE, {}, { maxDepth: 10 })).toBe('K9002');
   });

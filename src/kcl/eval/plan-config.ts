@@ -216,8 +216,8 @@ export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
       return out;
     };
   }
-  // One frame for the literal, with a slot for every key it names: an entry sees the keys set
-  // before it (its scope's names), and a lambda made in it the later ones once they are set.
+  // One frame for the literal, with a slot for every key it names: an entry, and a lambda made
+  // in it, sees only the keys set before it (its scope's names), as in the reference.
   const layout = layoutOf(node.entries.map(keyName).filter((n): n is string => n !== undefined));
   const names = new Set<string>();
   const entries = node.entries.map((e) => {

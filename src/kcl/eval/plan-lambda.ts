@@ -88,7 +88,7 @@ export function planLambda(p: Planner, node: ast.LambdaExpr, name = 'lambda'): E
   const slotOf = node.params.map((x) => layout.get(x.name)!);
   // Defaults are evaluated where the lambda is defined, so they cannot see the parameters.
   const params = planParams(p, node.params);
-  return p.withScope({ names, dynamic: false, layout }, () => {
+  return p.withScope({ names, dynamic: false, layout, lambda: true }, () => {
     const body: Exec[] = p.stmts(node.body, 'local');
     const ret: RuntimeType | undefined = node.returnType ? p.type(node.returnType) : undefined;
     const span = node.span;

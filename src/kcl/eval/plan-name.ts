@@ -20,6 +20,8 @@ export interface LocalScope {
    * keyed by name. Scopes sharing a layout share one frame.
    */
   readonly layout: FrameLayout | undefined;
+  /** A lambda body's scope: a schema attribute read from inside it does not run the body. */
+  readonly lambda?: boolean;
 }
 
 /** A layout with one slot per name, in order. */
@@ -44,17 +46,24 @@ export function planLocalRead(scopes: readonly LocalScope[], name: string, globa
   let depth = -1;
   let last: FrameLayout | undefined;
   let namedFrom = -1;
+  let inLambda = false;
   for (let i = scopes.length - 1; i >= 0; i--) {
     const layout = scopes[i]!.layout;
     if (layout === undefined) {
       namedFrom = depth + 1;
       break;
     }
-    if (layout === last) continue;
-    depth++;
-    last = layout;
-    const index = layout.get(name);
-    if (index !== undefined) hits.push({ depth, index });
+    const scope = scopes[i]!;
+    if (scope.lambda === true) inLambda = true;
+    if (layout !== last) {
+      depth++;
+      last = layout;
+    }
+    // The scope's names, not its frame's layout, say what it binds here: a config literal's
+    // frame has a slot for every key, but an entry (and a lambda made in it) sees only the keys
+    // set before it, as in the reference.
+    const index = scope.names.has(name) ? layout.get(name) : undefined;
+    if (index !== undefined && hits[hits.length - 1]?.depth !== depth) hits.push({ depth, index });
   }
   if (namedFrom < 0 && hits.length === 1) {
     const { depth: d, index: i } = hits[0]!;
@@ -79,7 +88,10 @@ export function planLocalRead(scopes: readonly LocalScope[], name: string, globa
     }
     if (namedFrom >= 0) {
       for (; d < namedFrom; d++) e = e.parent!;
-      const v = lookupByName(e, name);
+      // A lambda reads a schema attribute as it is when called, without running the
+      // statements still pending for it (a parent's lambda called in the parent's body sees the
+      // parent's value, not a child's override), as in the reference.
+      const v = lookupByName(e, name, !inLambda);
       if (v !== undefined) return v;
     }
     return global(env);
@@ -89,11 +101,12 @@ export function planLocalRead(scopes: readonly LocalScope[], name: string, globa
 /**
  * The name-keyed walk from `env` to the module root: a schema frame's pending statements for the
  * name run first (its body is lazy), and a slot frame on the way (the caller's, for a schema
- * argument's default) is read through its layout.
+ * argument's default) is read through its layout. Without `settle` (a read from inside a lambda)
+ * pending statements do not run: the walk sees the values bound right now.
  */
-export function lookupByName(env: Env, name: string): Value | undefined {
+export function lookupByName(env: Env, name: string, settle = true): Value | undefined {
   for (let e: Env | null = env; e !== null; e = e.parent) {
-    if (e instanceof SchemaEnv) e.settle(name);
+    if (settle && e instanceof SchemaEnv) e.settle(name);
     let v = e.vars.get(name);
     if (v === undefined && e.slots.length > 0) {
       const i = e.layout.get(name);
@@ -103,3 +116,4 @@ export function lookupByName(env: Env, name: string): Value | undefined {
   }
   return undefined;
 }
+

@@ -3,9 +3,11 @@
  * declarations, body statements and checks already planned into closures); `instantiate` runs
  * per instance with the config the user wrote:
  *
- *   1. bind schema arguments in their own frame;
+ *   1. bind schema arguments in their own frame, and each parent's (the same call bound
+ *      against the parent's parameters) in another;
  *   2. run the parent's body, then this body, then the mixins' bodies, all writing into one
- *      attribute map (so parent attributes come first in the output); each attribute
+ *      attribute map (so parent attributes come first in the output), each level's statements
+ *      reading that level's arguments (checks read the child's, as in the reference); each attribute
  *      assignment takes the config's value for that name into account (union for `:`,
  *      replacement for `=`, append for `+=`);
  *   3. add config keys the body did not declare (index signature) or fail;
@@ -32,6 +34,13 @@ import { copyDict, isConfig, opsOf, unionValues } from './union.js';
 export class SchemaEnv extends Env {
   private readonly status: Uint8Array;
   private readonly flat: readonly BodyStmt[];
+  /**
+   * One frame per level of the inheritance chain, the instance's schema first: they share the
+   * attributes and the lazy body, but each level's statements read that level's own arguments.
+   */
+  private readonly levels: SchemaEnv[];
+  /** For each statement of `flat`, the index in `levels` of the frame it runs in. */
+  private readonly flatLevels: readonly number[];
 
   constructor(
     parent: Env,
@@ -41,10 +50,15 @@ export class SchemaEnv extends Env {
     readonly config: KDict,
     /** Where the instance is created: schema check failures point here. */
     readonly span: Span | undefined,
+    /** The instance's own frame, when this one is a parent level's. */
+    instance?: SchemaEnv,
   ) {
     super(parent.st, parent.mod, parent, NO_SLOTS, NO_LAYOUT, attrs);
-    this.flat = schema.flatBody();
-    this.status = new Uint8Array(this.flat.length);
+    this.flat = instance ? instance.flat : schema.flatBody();
+    this.status = instance ? instance.status : new Uint8Array(this.flat.length);
+    this.levels = instance ? instance.levels : [];
+    this.flatLevels = instance ? instance.flatLevels : schema.flatLevels();
+    this.levels.push(this);
   }
 
   /** Runs the pending statements that assign `name` (called on every read of a schema name). */
@@ -60,7 +74,7 @@ export class SchemaEnv extends Env {
 
   private runAt(i: number): void {
     this.status[i] = 1;
-    this.flat[i]!.exec(this);
+    this.flat[i]!.exec(this.levels[this.flatLevels[i]!]!);
     this.status[i] = 2;
   }
 }
@@ -134,6 +148,7 @@ export class SchemaType implements SchemaTypeRef {
   params: PlannedParam[] = [];
   body: BodyStmt[] = [];
   private flatCache: BodyStmt[] | undefined;
+  private levelsCache: number[] | undefined;
   private settersCache: Map<string, number[]> | undefined;
   checks: PlannedCheck[] = [];
   indexSignature: IndexSignature | undefined;
@@ -206,6 +221,14 @@ export class SchemaType implements SchemaTypeRef {
     // Declared attributes take their output slots up front, in declaration order.
     for (const name of this.attrs.keys()) attrs.set(name, UNDEFINED);
     const frame = new SchemaEnv(argFrame, attrs, this, config, instanceSpan);
+    // Each parent's body reads its own arguments, bound from the same call (its own defaults,
+    // not the child's), and its own module's globals, as in the reference.
+    for (let t = this.parent; t; t = t.parent) {
+      // A frame per level per instance: work the program's text sets, counted like a call.
+      st.step();
+      const parentArgs = st.rootOf(t.owner).childNamed(t.bindParentArgs(env, args, kwargs));
+      new SchemaEnv(parentArgs, attrs, this, config, instanceSpan, frame);
+    }
     frame.runAll();
     this.checkMixinValues(attrs, frame);
     // Every entry of the config is looked at (and checked against the index signature).
@@ -266,6 +289,37 @@ export class SchemaType implements SchemaTypeRef {
     return vars;
   }
 
+  /**
+   * The arguments a parent level sees: the child's call passed on as written, positional ones
+   * by position and keywords by name, ignoring those it does not declare; what is missing takes
+   * the parent's default, or None. The reference checks no types here (its checker did, for the
+   * schema called).
+   */
+  private bindParentArgs(env: Env, args: Value[], kwargs: ReadonlyMap<string, Value>): Map<string, Value> {
+    const vars = new Map<string, Value>();
+    this.params.forEach((p, i) => {
+      let v: Value | undefined = i < args.length ? args[i] : kwargs.get(p.name);
+      if (v === undefined) v = p.default ? p.default(env) : null;
+      vars.set(p.name, v);
+    });
+    return vars;
+  }
+
+  /**
+   * For each statement of `flatBody()`, the inheritance level whose arguments it reads: 0 for
+   * this schema's body and its mixins', 1 for the parent's (and the parent's mixins'), and so on.
+   */
+  flatLevels(): readonly number[] {
+    if (!this.levelsCache) {
+      const out: number[] = [];
+      if (this.parent) for (const l of this.parent.flatLevels()) out.push(l + 1);
+      for (let i = 0; i < this.body.length; i++) out.push(0);
+      for (const m of this.mixins) for (let i = 0; i < m.flatBody().length; i++) out.push(0);
+      this.levelsCache = out;
+    }
+    return this.levelsCache;
+  }
+
   /** Parent body, own body, then mixins: the order statements run in. */
   flatBody(): readonly BodyStmt[] {
     if (!this.flatCache) {
@@ -297,6 +351,8 @@ export class SchemaType implements SchemaTypeRef {
     // Parent rules first, in the order written, each with its own parents: as in the reference,
     // a child rule holds only if every rule it names holds (and the first failure is reported).
     for (const parent of this.ruleParents) parent.runChecks(frame);
+    // Unlike its body, a parent's checks run in the child's frames (the child's arguments), as
+    // in the reference.
     this.parent?.runChecks(frame);
     for (const mixin of this.mixins) mixin.runChecks(frame);
     const keyName = this.indexSignature?.keyName;
