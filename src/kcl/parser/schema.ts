@@ -210,6 +210,9 @@ function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | Unific
   } else if (p.sameLine && (p.atOp('=') || p.atOp('|='))) {
     op = p.next().value as '=' | '|=';
     value = parseExpr(p);
+  } else if (!optional) {
+    value = literalTypeDefault(type);
+    if (value) op = '=';
   }
   const span = p.spanFrom(first);
   const start = decorators[0]?.span ?? span;
@@ -217,6 +220,27 @@ function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | Unific
     kind: 'SchemaAttr', name, type, optional, ...(op ? { op } : {}), ...(value ? { value } : {}),
     decorators, span: { ...span, line: start.line, col: start.col },
   };
+}
+
+/**
+ * The default a required attribute gets from a literal type, as the reference's pre-processing
+ * gives it (`a: "v"` is `a: "v" = "v"`): a bool, number (unit suffix kept) or string literal
+ * written directly, not through a type alias, a union or `None`.
+ */
+function literalTypeDefault(type: Type): Expr | undefined {
+  if (type.kind !== 'LiteralType') return undefined;
+  const span = type.span;
+  switch (type.valueKind) {
+    case 'bool':
+      return { kind: 'NameConstantLit', value: type.value ? 'True' : 'False', span };
+    case 'str':
+      return { kind: 'StringLit', value: type.value as string, raw: type.raw, span };
+    case 'int':
+    case 'float':
+      return { kind: 'NumberLit', value: type.value as number, isFloat: type.valueKind === 'float', suffix: type.suffix, raw: type.raw, span };
+    case 'none':
+      return undefined;
+  }
 }
 
 /** `[name: KeyT]: ValueT = default`, `[KeyT]: ValueT`, `[...KeyT]: ValueT`. */
