@@ -107,33 +107,53 @@ export function listItemTypes(c: Checker, elts: readonly ast.Expr[]): Type[] {
 
 function subscriptType(c: Checker, e: ast.SubscriptExpr): Type {
   const value = exprType(c, e.value);
-  const span = e.value.span;
+  return e.isSlice ? sliceType(c, value, e, e.value.span) : indexedType(c, value, e.index, e.value.span);
+}
+
+function sliceType(c: Checker, value: Type, e: ast.SubscriptExpr, span: Span): Type {
   if (isAny(value)) return value;
   switch (value.k) {
     case 'str':
     case 'strLit':
-    case 'list': {
-      if (!e.isSlice) {
-        if (e.index) c.mustAssign(exprType(c, e.index), INT, e.index.span);
-        return value.k === 'list' ? value.item : STR;
-      }
+    case 'list':
       for (const bound of [e.lower, e.upper, e.step]) if (bound) c.mustAssign(exprType(c, bound), INT, bound.span);
       return value.k === 'list' ? value : STR;
-    }
+    case 'dict':
+    case 'schema':
+      c.compileError("unhashable type: 'slice'", span);
+      return ANY;
+    default:
+      c.compileError(`'${tyStr(value)}' object is not subscriptable`, span);
+      return ANY;
+  }
+}
+
+/**
+ * `value[index]`, read or (as an assignment target's step) written: a list or string takes an
+ * int index, a dict or schema a key; the item's type is the result.
+ */
+export function indexedType(c: Checker, value: Type, index: ast.Expr | undefined, span: Span): Type {
+  if (isAny(value)) return value;
+  switch (value.k) {
+    case 'str':
+    case 'strLit':
+    case 'list':
+      if (index) c.mustAssign(exprType(c, index), INT, index.span);
+      return value.k === 'list' ? value.item : STR;
     case 'dict':
     case 'schema': {
-      if (e.isSlice || !e.index) {
+      if (!index) {
         c.compileError("unhashable type: 'slice'", span);
         return ANY;
       }
-      const key = exprType(c, e.index);
+      const key = exprType(c, index);
       const val = value.k === 'dict' ? value.val : (value.schema.indexSignature?.valTy ?? ANY);
       if (isNone(key) || isAny(key)) return val;
       if (!isKey(key)) {
         c.compileError(`invalid dict/schema key type: '${tyStr(key)}'`, span);
         return ANY;
       }
-      if (e.index.kind === 'StringLit') return c.loadAttr(value, e.index.value, span);
+      if (index.kind === 'StringLit') return c.loadAttr(value, index.value, span);
       return val;
     }
     default:

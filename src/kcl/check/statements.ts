@@ -7,7 +7,7 @@
  */
 import type * as ast from '../ast.js';
 import type { Checker } from './checker.js';
-import { exprType } from './expressions.js';
+import { exprType, indexedType } from './expressions.js';
 import { binaryType } from './operators.js';
 import { checkSchemaAttr, checkSchemaStmt } from './schemas.js';
 import { RESERVED_TYPE_NAMES } from './builtin-types.js';
@@ -66,12 +66,16 @@ export function typeAlias(c: Checker, s: ast.TypeAliasStmt): Type {
   return ty;
 }
 
-/** The type a target path (`a.b.c`) refers to; `a[0]` steps are not followed. */
+/** The type a target path (`a.b[0].c`) refers to, checked step by step as a read would be. */
 function targetType(c: Checker, t: ast.Target): Type {
   let ty = c.resolveName(t.name, t.span);
   for (const step of t.path) {
     if (step.kind === 'index') {
-      ty = ANY;
+      // The index itself is read, not assigned.
+      const lValue = c.lValue;
+      c.lValue = false;
+      ty = indexedType(c, ty, step.index, t.span);
+      c.lValue = lValue;
       continue;
     }
     if (c.lValue && ty.k === 'schema') {
