@@ -170,7 +170,7 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
         recorded = nest(path.names, valTy);
         let keyTy: Type = STR;
         if (path.names.length === 1) {
-          keyTy = c.localVars.includes(first) ? exprType(c, key) : { k: 'strLit', v: first };
+          keyTy = c.localVars.includes(first) ? keyType(c, key) : { k: 'strLit', v: first };
           checkAttrType(c, keyTy, key.span);
         }
         c.insert(first, { ty: recorded, span: key.span, kind: 'attribute' });
@@ -181,7 +181,7 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
         keys.push(STR);
         vals.push({ k: 'list', item: valTy });
       } else {
-        const keyTy = key.kind === 'StringLit' ? ({ k: 'strLit', v: key.value } as Type) : exprType(c, key);
+        const keyTy = key.kind === 'StringLit' ? ({ k: 'strLit', v: key.value } as Type) : keyType(c, key);
         checkAttrType(c, keyTy, key.span);
         if (key.kind === 'StringLit') {
           c.insert(key.value, { ty: valTy, span: key.span, kind: 'attribute' });
@@ -198,6 +198,11 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
     c.leaveScope();
   }
   return dictOf(sup(keys), sup(vals), attrs);
+}
+
+/** A computed key is read on its own: the context of the config holding it is for its values. */
+function keyType(c: Checker, key: ast.Expr): Type {
+  return c.withContext(undefined, () => exprType(c, key));
 }
 
 function checkAttrType(c: Checker, keyTy: Type, span: Span): void {
