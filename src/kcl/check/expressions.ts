@@ -321,12 +321,20 @@ function dictCompType(c: Checker, e: ast.DictComp): Type {
   try {
     compClauses(c, e.generators);
     const key = e.entry.key ? exprType(c, e.entry.key) : ANY;
-    // A key must be a string; None is allowed (it becomes ''), as in the reference.
-    if (e.entry.key && !isCompKey(key)) c.report('E2A31', `A attribute must be string type, got '${tyStr(key)}'`, e.entry.key.span);
+    // A key must be a string. A None value is allowed (it becomes ''), as in the reference,
+    // whose loop variables and branches type it `any`; only a `None` written as the key is not.
+    if (e.entry.key && (!isCompKey(key) || isNoneLiteral(e.entry.key))) {
+      c.report('E2A31', `A attribute must be string type, got '${tyStr(key)}'`, e.entry.key.span);
+    }
     return dictOf(key, exprType(c, e.entry.value));
   } finally {
     c.leaveScope();
   }
+}
+
+function isNoneLiteral(e: ast.Expr): boolean {
+  if (e.kind === 'ParenExpr') return isNoneLiteral(e.expr);
+  return e.kind === 'NameConstantLit' && (e.value === 'None' || e.value === 'Undefined');
 }
 
 function isCompKey(t: Type): boolean {
