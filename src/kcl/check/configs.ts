@@ -262,30 +262,19 @@ export function schemaExprType(c: Checker, e: ast.SchemaExpr): Type {
 /**
  * A required attribute (no `?`, no default, not set by the schema's own body) that the
  * config does not set is refused at compile time. The reference cannot decide it when the
- * config unpacks another (`**base`), so neither do we.
+ * config unpacks another (`**base`) or holds an `if` entry, so neither do we.
  */
 function checkRequiredAttributes(c: Checker, schema: SchemaInfo, config: ast.ConfigExpr): void {
   if (isOpenSchema(schema)) return;
   const given = new Set<string>();
-  const collect = (entries: readonly ast.ConfigEntry[]): boolean => {
-    for (const entry of entries) {
-      if (entry.isDoubleStar) return false;
-      if (!entry.key) {
-        if (entry.value.kind !== 'ConfigIfEntryExpr') return false;
-        let branch: ast.ConfigIfEntryExpr | ast.ConfigExpr | undefined = entry.value;
-        while (branch) {
-          if (!collect(branch.entries)) return false;
-          branch = branch.kind === 'ConfigIfEntryExpr' ? branch.orelse : undefined;
-        }
-        continue;
-      }
-      const path = keyPath(entry.key);
-      if (!path) return false;
-      given.add(path.names[0]!);
-    }
-    return true;
-  };
-  if (!collect(config.entries)) return;
+  for (const entry of config.entries) {
+    // A `**` unpack or an `if` entry (even one whose branches all set the attribute) leaves
+    // the check to run time, as in the reference.
+    if (entry.isDoubleStar || !entry.key) return;
+    const path = keyPath(entry.key);
+    if (!path) return;
+    given.add(path.names[0]!);
+  }
   for (const [name, attr] of requiredAttributes(schema)) {
     if (!given.has(name)) {
       c.compileError(`attribute '${name}' of ${schema.name} is required and can't be None or Undefined`, config.span);
