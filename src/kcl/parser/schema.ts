@@ -35,6 +35,20 @@ export function parseDecorators(p: Parser): Decorator[] {
   return decorators;
 }
 
+/**
+ * A rule's parent or a `for` host: like parseDottedName, but, as in the reference's parser, a
+ * name constant (`None`, `True` ...) is no identifier there (a schema's parent may be one and
+ * fails later, as an undefined name).
+ */
+function parseReferenceName(p: Parser): Identifier | SelectorExpr | undefined {
+  if (p.tok.kind === 'name' && NAME_CONSTANTS.has(p.tok.value)) {
+    p.errorAtToken('expected identifier', p.tok);
+    p.next();
+    return undefined;
+  }
+  return parseDottedName(p);
+}
+
 function parseDottedName(p: Parser): Identifier | SelectorExpr | undefined {
   const t = p.tok;
   if (t.kind !== 'name') {
@@ -89,7 +103,7 @@ export function parseSchema(p: Parser, decorators: Decorator[]): SchemaStmt {
   }
   let forHostName: Identifier | undefined;
   if (p.sameLine && p.eatKw('for')) {
-    const host = parseDottedName(p);
+    const host = parseReferenceName(p);
     if (host) forHostName = asIdentifier(host);
   }
   const members: SchemaMembers = { body: [], mixins: [], checks: [] };
@@ -302,7 +316,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
     bracketed(p, () => {
       while (!p.atOp(')') && !p.atEof) {
         const before = p.pos;
-        const parent = parseDottedName(p);
+        const parent = parseReferenceName(p);
         if (parent) parents.push(asIdentifier(parent));
         if (!p.eatOp(',') || p.pos === before) break;
       }
@@ -311,7 +325,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
   }
   let forHostName: Identifier | undefined;
   if (p.sameLine && p.eatKw('for')) {
-    const host = parseDottedName(p);
+    const host = parseReferenceName(p);
     if (host) forHostName = asIdentifier(host);
   }
   let doc: string | undefined;
