@@ -169,7 +169,7 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
   }
   if (isOp(t, '@')) {
     const decorators = parseDecorators(p);
-    if (isAttributeStart(p)) m.body.push(parseAttribute(p, decorators));
+    if (isAttributeStart(p, true)) m.body.push(parseAttribute(p, decorators));
     else p.errorExpected(['identifier']);
     return;
   }
@@ -183,13 +183,20 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
 /** Keywords that parse as name tokens but cannot name an attribute. */
 const NAME_CONSTANTS = new Set(['None', 'Undefined', 'True', 'False']);
 
-/** `name?:`, `name:` or `"name":` starts an attribute declaration inside a schema. */
-function isAttributeStart(p: Parser): boolean {
+/** Quantifier keywords: a statement starting with one is a quantifier expression. */
+const QUANTIFIERS = new Set(['all', 'any', 'map', 'filter']);
+
+/**
+ * `name?:`, `name:` or `"name":` starts an attribute declaration inside a schema. Undecorated
+ * `any:` (a quantifier keyword) is a quantifier expression, hence a syntax error, as in the
+ * reference; `any?:`, `$any:` and a decorated `any:` are attributes.
+ */
+function isAttributeStart(p: Parser, decorated = false): boolean {
   const t = p.tok;
   if (t.kind !== 'name' && t.kind !== 'string') return false;
   const n = p.peek();
   if (n.nl) return false;
-  if (isOp(n, ':')) return true;
+  if (isOp(n, ':')) return decorated || t.kind === 'string' || t.dollar || !QUANTIFIERS.has(t.value);
   return isOp(n, '?') && isOp(p.peek(2), ':');
 }
 
