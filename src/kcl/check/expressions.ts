@@ -33,6 +33,7 @@ import {
   type Type,
 } from './types.js';
 import { statementsType } from './statements.js';
+import { STRING_METHOD_TYPES } from './builtin-types.js';
 
 export function exprType(c: Checker, e: ast.Expr): Type {
   switch (e.kind) {
@@ -50,7 +51,7 @@ export function exprType(c: Checker, e: ast.Expr): Type {
     case 'ParenExpr':
       return exprType(c, e.expr);
     case 'SelectorExpr':
-      return c.loadAttr(exprType(c, e.value), e.attr, e.span);
+      return selectorType(c, e);
     case 'SubscriptExpr':
       return subscriptType(c, e);
     case 'CallExpr':
@@ -96,6 +97,24 @@ function numberType(c: Checker, e: ast.NumberLit): Type {
     return { k: 'unit', lit: { raw: Math.trunc(e.value), suffix: e.suffix } };
   }
   return e.isFloat ? { k: 'floatLit', v: e.value } : { k: 'intLit', v: e.value };
+}
+
+function selectorType(c: Checker, e: ast.SelectorExpr): Type {
+  const value = exprType(c, e.value);
+  const ty = c.loadAttr(value, e.attr, e.span);
+  if (c.scope === c.packageScope && (value.k === 'str' || value.k === 'strLit') && !isNamePath(e.value) && STRING_METHOD_TYPES.has(e.attr)) {
+    // A quirk of the reference's resolver, copied because it decides what compiles: a string
+    // method selected at module level on anything but a name (`"a".upper()`) gives its type to
+    // the module variable of that name, so a later `upper = 1` is a TypeError there.
+    const variable = c.packageScope.elems.get(e.attr);
+    if (variable?.kind === 'variable') variable.ty = ty;
+  }
+  return ty;
+}
+
+/** `a` or `a.b.c`: what the reference's AST holds as one dotted identifier. */
+function isNamePath(e: ast.Expr): boolean {
+  return e.kind === 'Identifier' || (e.kind === 'SelectorExpr' && !e.hasQuestion && isNamePath(e.value));
 }
 
 /** List elements, each checked against the item type a list-typed context asks for. */
