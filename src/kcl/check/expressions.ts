@@ -32,7 +32,7 @@ import {
   type Param,
   type Type,
 } from './types.js';
-import { statementsType } from './statements.js';
+import { statementType, statementsType } from './statements.js';
 import { STRING_METHOD_TYPES } from './builtin-types.js';
 
 export function exprType(c: Checker, e: ast.Expr): Type {
@@ -397,7 +397,15 @@ function lambdaType(c: Checker, e: ast.LambdaExpr): Type {
   let bodyTy: Type;
   try {
     for (const p of params) c.insert(p.name, { ty: p.ty, ...(p.span ? { span: p.span } : {}), kind: 'parameter' });
-    bodyTy = statementsType(c, e.body);
+    // The value returned (the last expression) is checked against the declared return type the
+    // way a config is against its variable's: `-> P { {n = 5} }` adds a member P lacks.
+    const last = e.body[e.body.length - 1];
+    if (e.returnType && !isAny(ret) && last?.kind === 'ExprStmt') {
+      statementsType(c, e.body.slice(0, -1));
+      bodyTy = c.withContext({ name: '', ty: ret }, () => statementType(c, last));
+    } else {
+      bodyTy = statementsType(c, e.body);
+    }
   } finally {
     c.leaveScope();
     c.localVars = savedLocals;
