@@ -86,7 +86,8 @@ export function checkSchemaMember(c: Checker, schema: SchemaInfo, name: string, 
 function enterPath(c: Checker, names: readonly string[], span: Span | undefined): number {
   for (const name of names) {
     const ctx = top(c);
-    if (span && ctx && isSchema(ctx.ty)) checkSchemaMember(c, ctx.ty.schema, name, span);
+    // An empty key is left to run time by the reference (it is not looked up as a member).
+    if (span && ctx && isSchema(ctx.ty) && name !== '') checkSchemaMember(c, ctx.ty.schema, name, span);
     c.configContext.push(contextFor(c, name));
   }
   return names.length;
