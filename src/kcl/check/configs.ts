@@ -41,12 +41,17 @@ interface KeyPath {
 function keyPath(key: ast.Expr): KeyPath | undefined {
   if (key.kind === 'StringLit') return { names: [key.value], indexed: false };
   if (key.kind === 'SubscriptExpr') {
-    if (key.isSlice || key.index?.kind !== 'NumberLit') return undefined;
+    if (key.isSlice || !key.index || !isNumberLiteral(key.index)) return undefined;
     const names = identifierNames(key.value);
     return names ? { names, indexed: true } : undefined;
   }
   const names = identifierNames(key);
   return names ? { names, indexed: false } : undefined;
+}
+
+/** `2`, `-2` or `+2`: a list index a config entry may set or insert at. */
+function isNumberLiteral(e: ast.Expr): boolean {
+  return e.kind === 'NumberLit' || (e.kind === 'UnaryExpr' && (e.op === '-' || e.op === '+') && e.operand.kind === 'NumberLit');
 }
 
 function identifierNames(e: ast.Expr): string[] | undefined {
