@@ -144,10 +144,11 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
     if (listPath && listPath.length === 1) return planIndexEntry(listPath[0]!, p.expr(unitFree), value, op, span);
   }
   const keyEv = p.expr(entry.key);
-  const display = p.host.display;
   return (env, target) => {
     const k = keyEv(env);
-    putEntry(target, typeof k === 'string' ? k : display(k, env.st.textBudget('dict key')), value(env), op, env.st, span);
+    // A computed key that is not a string (None, Undefined, or an `any` the checker let through)
+    // is the empty string in the reference.
+    putEntry(target, typeof k === 'string' ? k : '', value(env), op, env.st, span);
   };
 }
 
