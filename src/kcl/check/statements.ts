@@ -194,7 +194,7 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
 
 function lambdaSignature(c: Checker, e: ast.LambdaExpr): Type {
   const params = e.params.map((p) => ({ name: p.name, ty: c.typeOf(p.type), hasDefault: p.default !== undefined, span: p.span }));
-  return func(params, c.typeOf(e.returnType));
+  return func(params, ANY);
 }
 
 function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undefined, value: ast.Expr): void {
@@ -204,8 +204,9 @@ function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undef
   // reference does), not as the type change it also is: the name keeps its first type.
   if (existing && c.immutable.has(t)) return;
   let ty: Type = existing?.ty ?? ANY;
-  // A function's signature is known before its body is checked, so a recursive call is checked
-  // against it (as in the reference): `f = lambda n: int {... f(n - 1.5)}` is a TypeError.
+  // A function's parameters are known before its body is checked, so a recursive call's
+  // arguments are checked (`f = lambda n: int {... f(n - 1.5)}` is a TypeError); what it returns
+  // is not known there yet, as in the reference.
   if (!existing && !annotation && t.path.length === 0 && value.kind === 'LambdaExpr') ty = lambdaSignature(c, value);
   if (annotation) {
     ty = c.typeOf(annotation);
