@@ -183,8 +183,8 @@ export type Type =
   | { readonly kind: 'ListType'; readonly elem?: Type; readonly span: Span }
   | { readonly kind: 'DictType'; readonly key?: Type; readonly value?: Type; readonly span: Span }
   | { readonly kind: 'UnionType'; readonly types: Type[]; readonly span: Span }
-  /** `"a"`, `1`, `1.5`, `True`, `None`, `1Gi` as a type. */
-  | { readonly kind: 'LiteralType'; readonly value: string | number | boolean | null; readonly valueKind: 'str' | 'int' | 'float' | 'bool' | 'none'; readonly raw: string; readonly span: Span }
+  /** `"a"`, `1`, `1.5`, `True`, `None`, `1Gi` as a type (`1Gi`: value 1, suffix 'Gi'). */
+  | { readonly kind: 'LiteralType'; readonly value: string | number | boolean | null; readonly valueKind: 'str' | 'int' | 'float' | 'bool' | 'none'; readonly suffix?: UnitSuffix; readonly raw: string; readonly span: Span }
   | { readonly kind: 'FunctionType'; readonly params: Type[]; readonly ret?: Type; readonly span: Span };
 
 // ---------------------------------------------------------------- expressions

@@ -1,7 +1,7 @@
 // Expected strings captured from the reference implementation (kcl-lib 0.13.2) by evaluating
 // `str(...)` / `"${...}"` of the same values.
 import { describe, expect, test } from '@jest/globals';
-import { displayFloat, displayValue, formatFloatForOutput, shortDisplay, typedDisplay } from './display.js';
+import { displayFloat, displayValue, formatFloatForOutput, jsonReparsedFloat, shortDisplay, typedDisplay } from './display.js';
 import { KDict, KFloat, KFunction, SchemaInstance, UNDEFINED, type SchemaTypeRef, type Value } from './value.js';
 import { makeUnit } from './units-core.js';
 
@@ -72,6 +72,22 @@ describe('str() display form', () => {
     expect(formatFloatForOutput(123456.789)).toBe('123456.789');
     expect(formatFloatForOutput(0.00001)).toBe('0.00001');
     expect(formatFloatForOutput(1 / 3)).toBe('0.3333333333333333');
+  });
+});
+
+describe('the float the YAML output holds', () => {
+  // Expected values are what kcl-lib 0.13.2 outputs for these computations.
+  test('is one ulp off where serde_json reads the JSON text back inexactly', () => {
+    expect(jsonReparsedFloat(1 + 2 / 3)).toBe(1.6666666666666663);
+    expect(formatFloatForOutput(jsonReparsedFloat(1 + 2 / 3))).toBe('1.6666666666666663');
+  });
+  test('keeps values that read back exactly, zeros, tiny values and non-finite ones', () => {
+    for (const x of [0.1 + 0.2, 10 / 7, 1e22 / 7, 5e-324, 1e-310 / 3, 1.7976931348623157e308, 1024]) {
+      expect(jsonReparsedFloat(x)).toBe(x);
+    }
+    expect(jsonReparsedFloat(-(1 + 2 / 3))).toBe(-1.6666666666666663);
+    expect(Object.is(jsonReparsedFloat(-0), -0)).toBe(true);
+    expect(jsonReparsedFloat(Infinity)).toBe(Infinity);
   });
 });
 

@@ -10,13 +10,14 @@
  *     block (`|`, `|-`, `|+`, `|2-` when it starts with a blank) unless trailing spaces forbid it;
  *   - a string "could read as another type" when it is empty, `~`, a case-insensitive
  *     y/yes/n/no/true/false/on/off/null/nan, or starts with a digit, `.`, `+` or `-`;
- *   - ints as written, floats in ryu's format (`1.0`, `1e20`, `0.00001`), unit numbers as the
- *     float they stand for (`1Gi` -> `1073741824.0`), None as `null`;
+ *   - ints as written, floats in ryu's format (`1.0`, `1e20`, `0.00001`) after the reference's
+ *     inexact JSON round trip (jsonReparsedFloat), unit numbers as the float they stand for
+ *     (`1Gi` -> `1073741824.0`), None as `null`;
  *   - Undefined, functions, schema types and modules are left out; `_` keys are hidden unless
  *     asked for; keys longer than 128 characters or with a newline use the `? key` form.
  */
 import { compareStrings } from './compare.js';
-import { formatFloatForOutput, formatInt } from './display.js';
+import { formatFloatForOutput, formatInt, jsonReparsedFloat } from './display.js';
 import { isDropped } from './convert.js';
 import { KDict, KFloat, KUnit, SchemaInstance, UNDEFINED, type Value } from './value.js';
 import { unlimitedText, type TextBudget } from './budget.js';
@@ -186,9 +187,10 @@ class Emitter {
     if (v === null) return { head: 'null', body: [] };
     if (typeof v === 'boolean') return { head: v ? 'true' : 'false', body: [] };
     if (typeof v === 'number' || typeof v === 'bigint') return { head: formatInt(v), body: [] };
-    // The reference goes through JSON values, where NaN and infinities become null.
-    if (v instanceof KFloat) return { head: Number.isFinite(v.value) ? formatFloatForOutput(v.value) : 'null', body: [] };
-    if (v instanceof KUnit) return { head: formatFloatForOutput(v.value * v.multiplier), body: [] };
+    // The reference goes through JSON values, where NaN and infinities become null and a float
+    // is read back inexactly (jsonReparsedFloat).
+    if (v instanceof KFloat) return { head: Number.isFinite(v.value) ? formatFloatForOutput(jsonReparsedFloat(v.value)) : 'null', body: [] };
+    if (v instanceof KUnit) return { head: formatFloatForOutput(jsonReparsedFloat(v.value * v.multiplier)), body: [] };
     if (Array.isArray(v)) return { head: '[]', body: [] };
     return { head: '{}', body: [] };
   }

@@ -230,14 +230,19 @@ export function netModule(): KModule {
       m('fqdn', ['name'], (a) => a.optStr(0, '')),
       m('parse_IP', ['ip'], ipString),
       m('IP_string', ['ip'], ipString),
+      // A text that is no address, or an IPv6 address with no IPv4 form, gives the reference's
+      // error message as the result (not an error), word for word.
       m('to_IP4', ['ip'], (a) => {
-        const ip = parseIp(a.str(0));
-        const v4 = ip && toV4(ip);
-        return v4 ? formatIp(v4) : '';
+        const text = a.str(0);
+        const ip = parseIp(text);
+        if (!ip) return `can not both parse ${text} to ipv6 and ipv4,err:invalid IPv6 address syntax`;
+        const v4 = toV4(ip);
+        return v4 ? formatIp(v4) : `can not parse ${text} ipv6 to ipv4!`;
       }),
       m('to_IP6', ['ip'], (a) => {
-        const ip = parseIp(a.str(0));
-        return ip ? formatIp(toV6(ip)) : '';
+        const text = a.str(0);
+        const ip = parseIp(text);
+        return ip ? formatIp(toV6(ip)) : `can not both parse ${text} to ipv6 and ipv4,err:invalid IPv4 address syntax`;
       }),
       m('is_IP', ['ip'], ipPredicate(() => true)),
       m('is_IPv4', ['ip'], (a) => parseIPv4(a.str(0)) !== undefined),
@@ -262,6 +267,7 @@ export function netModule(): KModule {
       }),
       m('CIDR_netmask', ['cidr'], (a) => {
         const { ip, bits } = parseCidr(a, a.str(0));
+        if (ip.length === 16) throw a.fail('CIDR_netmask() IPv6 addresses cannot have a netmask');
         const mask = new Uint8Array(ip.length).map((_, i) => (0xff << (8 - Math.min(8, Math.max(0, bits - i * 8)))) & 0xff);
         return formatIp(mask);
       }),

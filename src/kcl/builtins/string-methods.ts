@@ -110,11 +110,9 @@ function splitWhitespace(self: string, maxsplit: number, fromRight: boolean): st
 }
 
 function splitSep(self: string, sep: string, maxsplit: number, fromRight: boolean): string[] {
-  if (sep === '') {
-    // The reference splits around every character, with an empty string at both ends.
-    return ['', ...Array.from(self), ''];
-  }
-  const pieces = self.split(sep);
+  // The reference (Rust's splitn) splits an empty separator around every character, with an
+  // empty string at both ends; maxsplit then counts those splits like any others.
+  const pieces = sep === '' ? ['', ...Array.from(self), ''] : self.split(sep);
   if (maxsplit < 0 || pieces.length <= maxsplit + 1) return pieces;
   if (fromRight) {
     const keep = pieces.length - maxsplit;

@@ -9,7 +9,8 @@ import { member, type Args } from './args.js';
 function toUnit(suffix: string) {
   return (a: Args): string => {
     const v = a.need(0);
-    const x = typeof v === 'number' || typeof v === 'bigint' ? Number(v) : v instanceof KFloat ? v.value : undefined;
+    // A bool counts as 0 or 1, as in the reference (`to_u(True)` is "1000000u").
+    const x = typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? Number(v) : v instanceof KFloat ? v.value : undefined;
     if (x === undefined) throw a.typeError('int | float', v);
     return `${Math.trunc(x / UNIT_MULTIPLIERS[suffix])}${suffix}`;
   };

@@ -152,8 +152,9 @@ export class Checker {
         if (this.localVars.includes(name)) return scopeTy ?? ANY;
         if (attrTy && !isAny(attrTy)) return attrTy;
         if (scopeTy) return scopeTy;
-        // A mixin's body reads the attributes of the schema it is mixed into.
-        if (attrTy || this.schema.isMixin || this.schema.isProtocol) return ANY;
+        // A mixin's body reads the attributes of the schema it is mixed into; a rule's checks
+        // are left to run time too, as in the reference (an unknown name there is Undefined).
+        if (attrTy || this.schema.isMixin || this.schema.isProtocol || this.schema.isRule) return ANY;
         return this.lookupType(name, span);
       }
       if (!this.scope.elems.has(name) || attrTy === undefined) {

@@ -41,12 +41,17 @@ interface KeyPath {
 function keyPath(key: ast.Expr): KeyPath | undefined {
   if (key.kind === 'StringLit') return { names: [key.value], indexed: false };
   if (key.kind === 'SubscriptExpr') {
-    if (key.isSlice || key.index?.kind !== 'NumberLit') return undefined;
+    if (key.isSlice || !key.index || !isNumberLiteral(key.index)) return undefined;
     const names = identifierNames(key.value);
     return names ? { names, indexed: true } : undefined;
   }
   const names = identifierNames(key);
   return names ? { names, indexed: false } : undefined;
+}
+
+/** `2`, `-2` or `+2`: a list index a config entry may set or insert at. */
+function isNumberLiteral(e: ast.Expr): boolean {
+  return e.kind === 'NumberLit' || (e.kind === 'UnaryExpr' && (e.op === '-' || e.op === '+') && e.operand.kind === 'NumberLit');
 }
 
 function identifierNames(e: ast.Expr): string[] | undefined {
@@ -86,7 +91,8 @@ export function checkSchemaMember(c: Checker, schema: SchemaInfo, name: string, 
 function enterPath(c: Checker, names: readonly string[], span: Span | undefined): number {
   for (const name of names) {
     const ctx = top(c);
-    if (span && ctx && isSchema(ctx.ty)) checkSchemaMember(c, ctx.ty.schema, name, span);
+    // An empty key is left to run time by the reference (it is not looked up as a member).
+    if (span && ctx && isSchema(ctx.ty) && name !== '') checkSchemaMember(c, ctx.ty.schema, name, span);
     c.configContext.push(contextFor(c, name));
   }
   return names.length;
@@ -170,7 +176,7 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
         recorded = nest(path.names, valTy);
         let keyTy: Type = STR;
         if (path.names.length === 1) {
-          keyTy = c.localVars.includes(first) ? exprType(c, key) : { k: 'strLit', v: first };
+          keyTy = c.localVars.includes(first) ? keyType(c, key) : { k: 'strLit', v: first };
           checkAttrType(c, keyTy, key.span);
         }
         c.insert(first, { ty: recorded, span: key.span, kind: 'attribute' });
@@ -181,7 +187,7 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
         keys.push(STR);
         vals.push({ k: 'list', item: valTy });
       } else {
-        const keyTy = key.kind === 'StringLit' ? ({ k: 'strLit', v: key.value } as Type) : exprType(c, key);
+        const keyTy = key.kind === 'StringLit' ? ({ k: 'strLit', v: key.value } as Type) : keyType(c, key);
         checkAttrType(c, keyTy, key.span);
         if (key.kind === 'StringLit') {
           c.insert(key.value, { ty: valTy, span: key.span, kind: 'attribute' });
@@ -198,6 +204,11 @@ export function configEntriesType(c: Checker, entries: readonly ast.ConfigEntry[
     c.leaveScope();
   }
   return dictOf(sup(keys), sup(vals), attrs);
+}
+
+/** A computed key is read on its own: the context of the config holding it is for its values. */
+function keyType(c: Checker, key: ast.Expr): Type {
+  return c.withContext(undefined, () => exprType(c, key));
 }
 
 function checkAttrType(c: Checker, keyTy: Type, span: Span): void {
@@ -257,30 +268,19 @@ export function schemaExprType(c: Checker, e: ast.SchemaExpr): Type {
 /**
  * A required attribute (no `?`, no default, not set by the schema's own body) that the
  * config does not set is refused at compile time. The reference cannot decide it when the
- * config unpacks another (`**base`), so neither do we.
+ * config unpacks another (`**base`) or holds an `if` entry, so neither do we.
  */
 function checkRequiredAttributes(c: Checker, schema: SchemaInfo, config: ast.ConfigExpr): void {
   if (isOpenSchema(schema)) return;
   const given = new Set<string>();
-  const collect = (entries: readonly ast.ConfigEntry[]): boolean => {
-    for (const entry of entries) {
-      if (entry.isDoubleStar) return false;
-      if (!entry.key) {
-        if (entry.value.kind !== 'ConfigIfEntryExpr') return false;
-        let branch: ast.ConfigIfEntryExpr | ast.ConfigExpr | undefined = entry.value;
-        while (branch) {
-          if (!collect(branch.entries)) return false;
-          branch = branch.kind === 'ConfigIfEntryExpr' ? branch.orelse : undefined;
-        }
-        continue;
-      }
-      const path = keyPath(entry.key);
-      if (!path) return false;
-      given.add(path.names[0]!);
-    }
-    return true;
-  };
-  if (!collect(config.entries)) return;
+  for (const entry of config.entries) {
+    // A `**` unpack or an `if` entry (even one whose branches all set the attribute) leaves
+    // the check to run time, as in the reference.
+    if (entry.isDoubleStar || !entry.key) return;
+    const path = keyPath(entry.key);
+    if (!path) return;
+    given.add(path.names[0]!);
+  }
   for (const [name, attr] of requiredAttributes(schema)) {
     if (!given.has(name)) {
       c.compileError(`attribute '${name}' of ${schema.name} is required and can't be None or Undefined`, config.span);

@@ -32,7 +32,8 @@ import {
   type Param,
   type Type,
 } from './types.js';
-import { statementsType } from './statements.js';
+import { statementType, statementsType } from './statements.js';
+import { STRING_METHOD_TYPES } from './builtin-types.js';
 
 export function exprType(c: Checker, e: ast.Expr): Type {
   switch (e.kind) {
@@ -50,7 +51,7 @@ export function exprType(c: Checker, e: ast.Expr): Type {
     case 'ParenExpr':
       return exprType(c, e.expr);
     case 'SelectorExpr':
-      return c.loadAttr(exprType(c, e.value), e.attr, e.span);
+      return selectorType(c, e);
     case 'SubscriptExpr':
       return subscriptType(c, e);
     case 'CallExpr':
@@ -98,6 +99,24 @@ function numberType(c: Checker, e: ast.NumberLit): Type {
   return e.isFloat ? { k: 'floatLit', v: e.value } : { k: 'intLit', v: e.value };
 }
 
+function selectorType(c: Checker, e: ast.SelectorExpr): Type {
+  const value = exprType(c, e.value);
+  const ty = c.loadAttr(value, e.attr, e.span);
+  if (c.scope === c.packageScope && (value.k === 'str' || value.k === 'strLit') && !isNamePath(e.value) && STRING_METHOD_TYPES.has(e.attr)) {
+    // A quirk of the reference's resolver, copied because it decides what compiles: a string
+    // method selected at module level on anything but a name (`"a".upper()`) gives its type to
+    // the module variable of that name, so a later `upper = 1` is a TypeError there.
+    const variable = c.packageScope.elems.get(e.attr);
+    if (variable?.kind === 'variable') variable.ty = ty;
+  }
+  return ty;
+}
+
+/** `a` or `a.b.c`: what the reference's AST holds as one dotted identifier. */
+function isNamePath(e: ast.Expr): boolean {
+  return e.kind === 'Identifier' || (e.kind === 'SelectorExpr' && !e.hasQuestion && isNamePath(e.value));
+}
+
 /** List elements, each checked against the item type a list-typed context asks for. */
 export function listItemTypes(c: Checker, elts: readonly ast.Expr[]): Type[] {
   const ctx = c.configContext[c.configContext.length - 1];
@@ -107,33 +126,53 @@ export function listItemTypes(c: Checker, elts: readonly ast.Expr[]): Type[] {
 
 function subscriptType(c: Checker, e: ast.SubscriptExpr): Type {
   const value = exprType(c, e.value);
-  const span = e.value.span;
+  return e.isSlice ? sliceType(c, value, e, e.value.span) : indexedType(c, value, e.index, e.value.span);
+}
+
+function sliceType(c: Checker, value: Type, e: ast.SubscriptExpr, span: Span): Type {
   if (isAny(value)) return value;
   switch (value.k) {
     case 'str':
     case 'strLit':
-    case 'list': {
-      if (!e.isSlice) {
-        if (e.index) c.mustAssign(exprType(c, e.index), INT, e.index.span);
-        return value.k === 'list' ? value.item : STR;
-      }
+    case 'list':
       for (const bound of [e.lower, e.upper, e.step]) if (bound) c.mustAssign(exprType(c, bound), INT, bound.span);
       return value.k === 'list' ? value : STR;
-    }
+    case 'dict':
+    case 'schema':
+      c.compileError("unhashable type: 'slice'", span);
+      return ANY;
+    default:
+      c.compileError(`'${tyStr(value)}' object is not subscriptable`, span);
+      return ANY;
+  }
+}
+
+/**
+ * `value[index]`, read or (as an assignment target's step) written: a list or string takes an
+ * int index, a dict or schema a key; the item's type is the result.
+ */
+export function indexedType(c: Checker, value: Type, index: ast.Expr | undefined, span: Span): Type {
+  if (isAny(value)) return value;
+  switch (value.k) {
+    case 'str':
+    case 'strLit':
+    case 'list':
+      if (index) c.mustAssign(exprType(c, index), INT, index.span);
+      return value.k === 'list' ? value.item : STR;
     case 'dict':
     case 'schema': {
-      if (e.isSlice || !e.index) {
+      if (!index) {
         c.compileError("unhashable type: 'slice'", span);
         return ANY;
       }
-      const key = exprType(c, e.index);
+      const key = exprType(c, index);
       const val = value.k === 'dict' ? value.val : (value.schema.indexSignature?.valTy ?? ANY);
       if (isNone(key) || isAny(key)) return val;
       if (!isKey(key)) {
         c.compileError(`invalid dict/schema key type: '${tyStr(key)}'`, span);
         return ANY;
       }
-      if (e.index.kind === 'StringLit') return c.loadAttr(value, e.index.value, span);
+      if (index.kind === 'StringLit') return c.loadAttr(value, index.value, span);
       return val;
     }
     default:
@@ -301,12 +340,20 @@ function dictCompType(c: Checker, e: ast.DictComp): Type {
   try {
     compClauses(c, e.generators);
     const key = e.entry.key ? exprType(c, e.entry.key) : ANY;
-    // A key must be a string; None is allowed (it becomes ''), as in the reference.
-    if (e.entry.key && !isCompKey(key)) c.report('E2A31', `A attribute must be string type, got '${tyStr(key)}'`, e.entry.key.span);
+    // A key must be a string. A None value is allowed (it becomes ''), as in the reference,
+    // whose loop variables and branches type it `any`; only a `None` written as the key is not.
+    if (e.entry.key && (!isCompKey(key) || isNoneLiteral(e.entry.key))) {
+      c.report('E2A31', `A attribute must be string type, got '${tyStr(key)}'`, e.entry.key.span);
+    }
     return dictOf(key, exprType(c, e.entry.value));
   } finally {
     c.leaveScope();
   }
+}
+
+function isNoneLiteral(e: ast.Expr): boolean {
+  if (e.kind === 'ParenExpr') return isNoneLiteral(e.expr);
+  return e.kind === 'NameConstantLit' && (e.value === 'None' || e.value === 'Undefined');
 }
 
 function isCompKey(t: Type): boolean {
@@ -350,7 +397,15 @@ function lambdaType(c: Checker, e: ast.LambdaExpr): Type {
   let bodyTy: Type;
   try {
     for (const p of params) c.insert(p.name, { ty: p.ty, ...(p.span ? { span: p.span } : {}), kind: 'parameter' });
-    bodyTy = statementsType(c, e.body);
+    // The value returned (the last expression) is checked against the declared return type the
+    // way a config is against its variable's: `-> P { {n = 5} }` adds a member P lacks.
+    const last = e.body[e.body.length - 1];
+    if (e.returnType && !isAny(ret) && last?.kind === 'ExprStmt') {
+      statementsType(c, e.body.slice(0, -1));
+      bodyTy = c.withContext({ name: '', ty: ret }, () => statementType(c, last));
+    } else {
+      bodyTy = statementsType(c, e.body);
+    }
   } finally {
     c.leaveScope();
     c.localVars = savedLocals;

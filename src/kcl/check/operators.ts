@@ -56,8 +56,8 @@ export function binaryType(c: Checker, left: Type, right: Type, op: ast.BinOp, s
       break;
     case '*':
       if (isNumber(l) && isNumber(r)) result = numberResult(l, r);
-      else if (isInt(l) && allOfKinds(r, isNumberLike, isStr, isList)) result = r;
-      else if (allOfKinds(l, isNumberLike, isStr, isList) && isInt(r)) result = l;
+      else if (isInt(l) && allOfKinds(r, isNumber, isStr, isList)) result = r;
+      else if (allOfKinds(l, isNumber, isStr, isList) && isInt(r)) result = l;
       break;
     case '/':
     case '//':

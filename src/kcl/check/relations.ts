@@ -91,8 +91,14 @@ export function sup(types: readonly Type[]): Type {
       const key = `${t.k}\u0000${String(t.v)}`;
       if (literalKeys.has(key)) return;
       literalKeys.add(key);
-    } else if (set.some((s) => sameType(s, t))) {
-      return;
+    } else {
+      // The reference keys its union members by their text: a later equal type (a dict with
+      // other attributes, say) takes the place of the earlier one.
+      const same = set.findIndex((s) => sameType(s, t));
+      if (same >= 0) {
+        set[same] = t;
+        return;
+      }
     }
     set.push(t);
     if (set.length > MAX_UNION_MEMBERS) overflow = true;

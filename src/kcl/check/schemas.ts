@@ -78,6 +78,37 @@ export function buildSchemas(c: Checker, defs: readonly Definition[]): void {
     done.add(d);
   };
   defs.forEach(build);
+  reportRuleCycles(c, defs);
+}
+
+/**
+ * Rules whose parents lead back to them, reported at each rule of the cycle before any body is
+ * checked, as the reference does (a rule that names itself as parent compiles there).
+ */
+function reportRuleCycles(c: Checker, defs: readonly Definition[]): void {
+  const rules = new Map(defs.flatMap((d) => (d.kind === 'RuleStmt' ? [[d.name, d] as const] : [])));
+  const cycleThrough = (start: ast.RuleStmt): string[] | undefined => {
+    const path: string[] = [start.name];
+    const seen = new Set(path);
+    const walk = (r: ast.RuleStmt): boolean => {
+      for (const parent of r.parents) {
+        if (parent.name === r.name) continue;
+        if (parent.name === start.name) return true;
+        const next = rules.get(parent.name);
+        if (!next || seen.has(next.name)) continue;
+        seen.add(next.name);
+        path.push(next.name);
+        if (walk(next)) return true;
+        path.pop();
+      }
+      return false;
+    };
+    return walk(start) ? path : undefined;
+  };
+  for (const rule of rules.values()) {
+    const cycle = cycleThrough(rule);
+    if (cycle) c.compileError(`There is a circular reference between rules ${cycle.sort().join(', ')}`, rule.span);
+  }
 }
 
 /** A parent, mixin or protocol name: a schema definition that is (or is not) a mixin/protocol. */
@@ -189,7 +220,12 @@ function buildRule(c: Checker, r: ast.RuleStmt, info: SchemaInfo): void {
     if (protocol?.isProtocol) info.protocol = protocol;
     else illegalInherit(c, `invalid schema inherit object type, expect protocol, got '${describe(c, r.forHostName)}'`, r.forHostName);
   }
-  for (const parent of r.parents) lookupSchema(c, parent) ?? c.typeOf({ kind: 'NamedType', name: parent.name, span: parent.span });
+  for (const parent of r.parents) {
+    const found = lookupSchema(c, parent);
+    if (!found) c.typeOf({ kind: 'NamedType', name: parent.name, span: parent.span });
+    // A rule's parents are rules; the reference refuses a schema here before it checks bodies.
+    else if (!found.isRule) illegalInherit(c, `illegal rule type '${parent.name}'`, parent);
+  }
   info.params = parameters(c, r.args, new Set());
   resolveDecorators(c, r.decorators);
 }

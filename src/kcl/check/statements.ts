@@ -7,11 +7,11 @@
  */
 import type * as ast from '../ast.js';
 import type { Checker } from './checker.js';
-import { exprType } from './expressions.js';
+import { exprType, indexedType } from './expressions.js';
 import { binaryType } from './operators.js';
 import { checkSchemaAttr, checkSchemaStmt } from './schemas.js';
 import { RESERVED_TYPE_NAMES } from './builtin-types.js';
-import { ANY, STR, isAny, schemaRef, tyStr, type Type } from './types.js';
+import { ANY, STR, func, isAny, schemaRef, tyStr, type Type } from './types.js';
 
 export function statementsType(c: Checker, stmts: readonly ast.Stmt[]): Type {
   let last: Type = ANY;
@@ -66,12 +66,16 @@ export function typeAlias(c: Checker, s: ast.TypeAliasStmt): Type {
   return ty;
 }
 
-/** The type a target path (`a.b.c`) refers to; `a[0]` steps are not followed. */
+/** The type a target path (`a.b[0].c`) refers to, checked step by step as a read would be. */
 function targetType(c: Checker, t: ast.Target): Type {
   let ty = c.resolveName(t.name, t.span);
   for (const step of t.path) {
     if (step.kind === 'index') {
-      ty = ANY;
+      // The index itself is read, not assigned.
+      const lValue = c.lValue;
+      c.lValue = false;
+      ty = indexedType(c, ty, step.index, t.span);
+      c.lValue = lValue;
       continue;
     }
     if (c.lValue && ty.k === 'schema') {
@@ -101,7 +105,8 @@ function assignType(c: Checker, s: ast.AssignStmt): Type {
       value = c.withContext({ name: target.name, ty: expected, span: target.span }, () => exprType(c, s.value));
       c.mustAssign(value, expected, target.span);
       if (s.typeAnnotation) annotatedType(c, target, s.typeAnnotation, value);
-      else if (!isAny(value) && isAny(expected)) {
+      // A function declared by its signature (declareVariable) takes the inferred return type too.
+      else if (!isAny(value) && (isAny(expected) || s.value.kind === 'LambdaExpr')) {
         c.setType(target.name, value, target.span);
         if (c.schema) c.schemaAttrTypes.set(target.name, value);
       }
@@ -177,7 +182,7 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
       s.body.forEach(visit);
       s.orelse.forEach(visit);
     } else if (s.kind === 'AssignStmt') {
-      for (const t of s.targets) declareVariable(c, t, s.typeAnnotation);
+      for (const t of s.targets) declareVariable(c, t, s.typeAnnotation, s.value);
     } else if (s.kind === 'UnificationStmt') {
       // The variable has the schema's type, whatever was assigned to it before.
       const existing = c.scope.elems.get(s.target.name);
@@ -187,13 +192,22 @@ export function declareGlobals(c: Checker, body: readonly ast.Stmt[]): void {
   body.forEach(visit);
 }
 
-function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undefined): void {
+function lambdaSignature(c: Checker, e: ast.LambdaExpr): Type {
+  const params = e.params.map((p) => ({ name: p.name, ty: c.typeOf(p.type), hasDefault: p.default !== undefined, span: p.span }));
+  return func(params, ANY);
+}
+
+function declareVariable(c: Checker, t: ast.Target, annotation: ast.Type | undefined, value: ast.Expr): void {
   const existing = c.scope.elems.get(t.name);
   if (existing && existing.kind !== 'variable') return;
   // A redefinition of an immutable name is reported as the ImmutableError (first, as the
   // reference does), not as the type change it also is: the name keeps its first type.
   if (existing && c.immutable.has(t)) return;
   let ty: Type = existing?.ty ?? ANY;
+  // A function's parameters are known before its body is checked, so a recursive call's
+  // arguments are checked (`f = lambda n: int {... f(n - 1.5)}` is a TypeError); what it returns
+  // is not known there yet, as in the reference.
+  if (!existing && !annotation && t.path.length === 0 && value.kind === 'LambdaExpr') ty = lambdaSignature(c, value);
   if (annotation) {
     ty = c.typeOf(annotation);
     if (existing && !c.isUpperBound(existing.ty, ty)) {

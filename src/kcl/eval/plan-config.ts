@@ -138,13 +138,17 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
   }
   if (entry.key.kind === 'SubscriptExpr' && !entry.key.isSlice && entry.key.index) {
     const listPath = keyPath(entry.key.value);
-    if (listPath && listPath.length === 1) return planIndexEntry(listPath[0]!, p.expr(entry.key.index), value, op, span);
+    // The reference reads a literal index by its number alone: `l[1Ki]` is `l[1]`.
+    const index = entry.key.index;
+    const unitFree = index.kind === 'NumberLit' && index.suffix ? { ...index, suffix: undefined, raw: String(index.value) } : index;
+    if (listPath && listPath.length === 1) return planIndexEntry(listPath[0]!, p.expr(unitFree), value, op, span);
   }
   const keyEv = p.expr(entry.key);
-  const display = p.host.display;
   return (env, target) => {
     const k = keyEv(env);
-    putEntry(target, typeof k === 'string' ? k : display(k, env.st.textBudget('dict key')), value(env), op, env.st, span);
+    // A computed key that is not a string (None, Undefined, or an `any` the checker let through)
+    // is the empty string in the reference.
+    putEntry(target, typeof k === 'string' ? k : '', value(env), op, env.st, span);
   };
 }
 

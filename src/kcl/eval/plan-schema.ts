@@ -16,8 +16,7 @@ export function declareSchema(p: Planner, s: ast.SchemaStmt | ast.RuleStmt): Sch
   // Schema and rule names are unique keys of their module, as in the reference's resolver.
   if (p.schemas.has(s.name)) p.report('E2L28', `Unique key error name '${s.name}'`, s.span);
   const isSchema = s.kind === 'SchemaStmt';
-  // `protocol P:` (the parser also takes a schema named ...Protocol for one).
-  if (isSchema && s.isProtocol && !s.name.endsWith('Protocol')) p.report('E2L23', "schema protocol name must end with 'Protocol'", s.span);
+  // A protocol's name is checked by the checker, in the reference's order (check/schemas.ts).
   const t = new SchemaType(s.name, s.span, isSchema && s.isMixin, isSchema && s.isProtocol, !isSchema, p.owner);
   p.schemas.set(s.name, t);
   return t;

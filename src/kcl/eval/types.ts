@@ -144,6 +144,9 @@ function planInner(t: Type, resolver: TypeResolver, seen: Set<string>): RuntimeT
       };
     }
     case 'LiteralType': {
+      // A unit literal type (`1Ki`) takes only that unit value, not the number it stands for.
+      const { suffix } = t;
+      if (suffix) return { name: t.raw, check: (v) => (v instanceof KUnit && v.value === t.value && v.suffix === suffix ? v : NO_MATCH) };
       const lit: Value = t.valueKind === 'float' ? new KFloat(t.value as number) : (t.value as Value);
       return { name: t.raw, check: (v, env) => (valuesEqual(v, lit, env.st) ? v : NO_MATCH) };
     }

@@ -72,8 +72,10 @@ describe('operator precedence (as the reference parses it)', () => {
   });
 
   it('does not continue an expression on the next line', () => {
-    const { module } = parse('a = 1\n+ 2\n', 'main.k');
-    expect(module.body.map((s) => s.kind)).toEqual(['AssignStmt', 'ExprStmt']);
+    // The next line is a statement of its own, and one cannot start with a sign (the reference).
+    const { module, diagnostics } = parse('a = 1\n+ 2\n', 'main.k');
+    expect(module.body[0]).toMatchObject({ kind: 'AssignStmt', value: { kind: 'NumberLit', value: 1 } });
+    expect(diagnostics.map((d) => [d.code, d.span?.line, d.span?.col])).toEqual([['E1001', 2, 1]]);
   });
 
   it('rejects a unary operator applied to a unary operator, as the reference does', () => {

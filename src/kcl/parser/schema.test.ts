@@ -56,6 +56,23 @@ describe('schema statements', () => {
     expect(s!.span).toMatchObject({ line: 2, col: 1, endLine: 17 });
   });
 
+  it('gives a required attribute typed by a direct literal that literal as its default', () => {
+    const [s] = stmts('schema S:\n    a: True\n    b: 1Ki\n    c: "v"\n    d?: "v"\n    e: "x" | "y"\n    f: 2.5\n');
+    expect(s).toMatchObject({
+      body: [
+        { name: 'a', op: '=', value: { kind: 'NameConstantLit', value: 'True' } },
+        { name: 'b', op: '=', value: { kind: 'NumberLit', value: 1, suffix: 'Ki', isFloat: false } },
+        { name: 'c', op: '=', value: { kind: 'StringLit', value: 'v' } },
+        { name: 'd', optional: true },
+        { name: 'e', type: { kind: 'UnionType' } },
+        { name: 'f', op: '=', value: { kind: 'NumberLit', value: 2.5, isFloat: true } },
+      ],
+    });
+    if (s!.kind !== 'SchemaStmt') throw new Error('shape');
+    expect(s!.body[3]).not.toHaveProperty('value');
+    expect(s!.body[4]).not.toHaveProperty('value');
+  });
+
   it('reads attributes whose names are soft keywords', () => {
     const [s] = stmts('schema S:\n    type: str\n    $check?: bool\n    $if: int\n');
     expect(s).toMatchObject({ body: [{ name: 'type' }, { name: 'check', optional: true }, { name: 'if' }] });

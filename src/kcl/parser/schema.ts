@@ -35,6 +35,20 @@ export function parseDecorators(p: Parser): Decorator[] {
   return decorators;
 }
 
+/**
+ * A rule's parent or a `for` host: like parseDottedName, but, as in the reference's parser, a
+ * name constant (`None`, `True` ...) is no identifier there (a schema's parent may be one and
+ * fails later, as an undefined name).
+ */
+function parseReferenceName(p: Parser): Identifier | SelectorExpr | undefined {
+  if (p.tok.kind === 'name' && NAME_CONSTANTS.has(p.tok.value)) {
+    p.errorAtToken('expected identifier', p.tok);
+    p.next();
+    return undefined;
+  }
+  return parseDottedName(p);
+}
+
 function parseDottedName(p: Parser): Identifier | SelectorExpr | undefined {
   const t = p.tok;
   if (t.kind !== 'name') {
@@ -89,7 +103,7 @@ export function parseSchema(p: Parser, decorators: Decorator[]): SchemaStmt {
   }
   let forHostName: Identifier | undefined;
   if (p.sameLine && p.eatKw('for')) {
-    const host = parseDottedName(p);
+    const host = parseReferenceName(p);
     if (host) forHostName = asIdentifier(host);
   }
   const members: SchemaMembers = { body: [], mixins: [], checks: [] };
@@ -155,7 +169,7 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
   }
   if (isOp(t, '@')) {
     const decorators = parseDecorators(p);
-    if (isAttributeStart(p)) m.body.push(parseAttribute(p, decorators));
+    if (isAttributeStart(p, true)) m.body.push(parseAttribute(p, decorators));
     else p.errorExpected(['identifier']);
     return;
   }
@@ -169,13 +183,20 @@ function parseSchemaMember(p: Parser, m: SchemaMembers): void {
 /** Keywords that parse as name tokens but cannot name an attribute. */
 const NAME_CONSTANTS = new Set(['None', 'Undefined', 'True', 'False']);
 
-/** `name?:`, `name:` or `"name":` starts an attribute declaration inside a schema. */
-function isAttributeStart(p: Parser): boolean {
+/** Quantifier keywords: a statement starting with one is a quantifier expression. */
+const QUANTIFIERS = new Set(['all', 'any', 'map', 'filter']);
+
+/**
+ * `name?:`, `name:` or `"name":` starts an attribute declaration inside a schema. Undecorated
+ * `any:` (a quantifier keyword) is a quantifier expression, hence a syntax error, as in the
+ * reference; `any?:`, `$any:` and a decorated `any:` are attributes.
+ */
+function isAttributeStart(p: Parser, decorated = false): boolean {
   const t = p.tok;
   if (t.kind !== 'name' && t.kind !== 'string') return false;
   const n = p.peek();
   if (n.nl) return false;
-  if (isOp(n, ':')) return true;
+  if (isOp(n, ':')) return decorated || t.kind === 'string' || t.dollar || !QUANTIFIERS.has(t.value);
   return isOp(n, '?') && isOp(p.peek(2), ':');
 }
 
@@ -210,6 +231,9 @@ function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | Unific
   } else if (p.sameLine && (p.atOp('=') || p.atOp('|='))) {
     op = p.next().value as '=' | '|=';
     value = parseExpr(p);
+  } else if (!optional) {
+    value = literalTypeDefault(type);
+    if (value) op = '=';
   }
   const span = p.spanFrom(first);
   const start = decorators[0]?.span ?? span;
@@ -217,6 +241,27 @@ function parseAttribute(p: Parser, decorators: Decorator[]): SchemaAttr | Unific
     kind: 'SchemaAttr', name, type, optional, ...(op ? { op } : {}), ...(value ? { value } : {}),
     decorators, span: { ...span, line: start.line, col: start.col },
   };
+}
+
+/**
+ * The default a required attribute gets from a literal type, as the reference's pre-processing
+ * gives it (`a: "v"` is `a: "v" = "v"`): a bool, number (unit suffix kept) or string literal
+ * written directly, not through a type alias, a union or `None`.
+ */
+function literalTypeDefault(type: Type): Expr | undefined {
+  if (type.kind !== 'LiteralType') return undefined;
+  const span = type.span;
+  switch (type.valueKind) {
+    case 'bool':
+      return { kind: 'NameConstantLit', value: type.value ? 'True' : 'False', span };
+    case 'str':
+      return { kind: 'StringLit', value: type.value as string, raw: type.raw, span };
+    case 'int':
+    case 'float':
+      return { kind: 'NumberLit', value: type.value as number, isFloat: type.valueKind === 'float', suffix: type.suffix, raw: type.raw, span };
+    case 'none':
+      return undefined;
+  }
 }
 
 /** `[name: KeyT]: ValueT = default`, `[KeyT]: ValueT`, `[...KeyT]: ValueT`. */
@@ -278,7 +323,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
     bracketed(p, () => {
       while (!p.atOp(')') && !p.atEof) {
         const before = p.pos;
-        const parent = parseDottedName(p);
+        const parent = parseReferenceName(p);
         if (parent) parents.push(asIdentifier(parent));
         if (!p.eatOp(',') || p.pos === before) break;
       }
@@ -287,7 +332,7 @@ export function parseRule(p: Parser, decorators: Decorator[]): RuleStmt {
   }
   let forHostName: Identifier | undefined;
   if (p.sameLine && p.eatKw('for')) {
-    const host = parseDottedName(p);
+    const host = parseReferenceName(p);
     if (host) forHostName = asIdentifier(host);
   }
   let doc: string | undefined;

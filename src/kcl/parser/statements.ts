@@ -132,7 +132,8 @@ export function parseStatement(p: Parser, inSchemaBody = false): Stmt[] {
 
 function parseStatementUnguarded(p: Parser, inSchemaBody: boolean): Stmt[] {
   const t = p.tok;
-  if (t.kind === 'op' && !EXPR_START_OPS.has(t.value)) {
+  // A statement may start with a sign (`-2`) only directly in a schema body, as in the reference.
+  if (t.kind === 'op' && (!EXPR_START_OPS.has(t.value) || (!inSchemaBody && (t.value === '-' || t.value === '+')))) {
     // The reference calls a stray token "unexpected", except inside a schema body, where
     // (but for `=`) it reports a missing expression.
     if (t.value === '=' || !inSchemaBody) p.errorAtToken(`unexpected token '${t.value}'`, t);

@@ -69,7 +69,10 @@ function parseSingleType(p: Parser): Type {
     // Like the reference, no sign: `-1` is not a literal type.
     p.next();
     const num = t.number!;
-    return { kind: 'LiteralType', value: num.value, valueKind: num.isFloat ? 'float' : 'int', raw: t.value, span: p.tokenSpan(t) };
+    return {
+      kind: 'LiteralType', value: num.value, valueKind: num.isFloat ? 'float' : 'int', ...(num.suffix ? { suffix: num.suffix } : {}),
+      raw: t.value, span: p.tokenSpan(t),
+    };
   }
   if (isOp(t, '[')) {
     p.next();
