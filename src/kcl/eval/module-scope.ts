@@ -70,7 +70,7 @@ export class ModuleScope {
     return this.getAt(this.plan.slots.get(name), name);
   }
 
-  /** `get` with the name's slot found at plan time (Planner.globalSlot). */
+  /** `get` with the name's slot found at plan time (Planner.globalSlots). */
   getAt(slot: number | undefined, name: string): Value {
     let v: Value | undefined;
     if (slot !== undefined) {
@@ -97,7 +97,7 @@ export class ModuleScope {
     this.setAt(this.plan.slots.get(name), name, value);
   }
 
-  /** `set` with the name's slot found at plan time (Planner.globalSlot). */
+  /** `set` with the name's slot found at plan time (Planner.globalSlots). */
   setAt(slot: number | undefined, name: string, value: Value): void {
     // Only a global's own setters write it, and every global has a slot.
     if (slot === undefined) throw new Error(`module ${this.plan.pkgpath} has no global '${name}'`);

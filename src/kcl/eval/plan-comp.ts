@@ -10,7 +10,7 @@ import type { Env, Ev, FrameLayout } from './env.js';
 import { layoutOf } from './plan-name.js';
 import { compileError, evalError } from './errors.js';
 import type { Planner } from './planner.js';
-import { opsOf, putEntry, setOp } from './union.js';
+import { putEntry, setOp } from './union.js';
 import type { RunState } from './state.js';
 import { NO_METER, stepsForBytes, type Meter } from '../budget.js';
 
@@ -97,7 +97,7 @@ function filterConfig(
     }
   }, st);
   const out = new KDict();
-  const ops = opsOf(coll);
+  const ops = coll.ops;
   for (const k of keys) {
     out.set(k, source.get(k)!);
     const op = ops?.get(k);

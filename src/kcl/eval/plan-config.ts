@@ -9,7 +9,7 @@ import type { Env, Ev } from './env.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Planner } from './planner.js';
 import { layoutOf } from './plan-name.js';
-import { opsOf, putEntry, setOp } from './union.js';
+import { putEntry, setOp } from './union.js';
 import { mentionsAny } from '../ast-walk.js';
 import type { Meter } from '../budget.js';
 
@@ -114,7 +114,7 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
       if (v === null || v === UNDEFINED) return;
       const entries = v instanceof KDict ? v.entries : v instanceof SchemaInstance ? v.attrs : undefined;
       if (!entries) throw compileError(`only dict and schema can be used ** unpack, got '${typeName(v)}'`, span);
-      const ops = opsOf(v as KDict);
+      const ops = (v as KDict | SchemaInstance).ops;
       for (const [k, x] of entries) putEntry(target, k, x, ops?.get(k) ?? ':', env.st, span);
     };
   }

@@ -24,7 +24,7 @@ import { compileError, evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import type { ModuleOwner } from './module-scope.js';
 import { NO_MATCH, checkOrThrow, describeGot, type RuntimeType } from './types.js';
-import { copyDict, isConfig, opsOf, unionValues } from './union.js';
+import { copyDict, isConfig, unionValues } from './union.js';
 
 /**
  * The frame a schema body runs in: its vars are the instance's attributes. Like the module
@@ -118,7 +118,7 @@ export function applyConfig(env: Env, name: string, computed: Value, span: Span 
   const cfg = env.config;
   if (!cfg.has(name)) return computed;
   const given = cfg.get(name)!;
-  const op = opsOf(cfg)?.get(name) ?? ':';
+  const op = cfg.ops?.get(name) ?? ':';
   if (op === '=') return given;
   if (op === '+=') {
     if (Array.isArray(computed) && Array.isArray(given)) return computed.concat(given);

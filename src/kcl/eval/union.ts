@@ -19,11 +19,7 @@ import { evalError, locatedError, typeError } from './errors.js';
 import type { RunState } from './state.js';
 import { unionIntoSchema } from './schema.js';
 
-/** Entry operators other than `:` of a config, by key, so a later union honours them. */
-export function opsOf(d: KDict | SchemaInstance): Map<string, ConfigEntryOp> | undefined {
-  return d.ops;
-}
-
+/** Records a config entry's operator (`d.ops`, value.ts): only those other than `:` are kept. */
 export function setOp(d: KDict | SchemaInstance, key: string, op: ConfigEntryOp): void {
   if (op === ':') {
     d.ops?.delete(key);
