@@ -13,7 +13,8 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
   const isDeleted = (policy: string): boolean => loaded !== undefined && !loaded.has(policy);
 
   // Children bound to their labels, per policy: every review reports each selected policy, and
-  // prom-client hashes the label set on every labelled inc/observe.
+  // binding builds each label object once. (prom-client still hashes the labels on every inc and
+  // observe, bound or not: docs/performance.md, "What would help next".)
   const evaluated = new Map<string, { count: (result: PolicyResultLabel) => void; time: (seconds: number) => void }>();
   const childrenOf = (policy: string) => {
     let children = evaluated.get(policy);
@@ -73,7 +74,7 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
 }
 
 export function poolObserver(metrics: Metrics): PoolObserver {
-  // Bound once: every job reports its queue wait, and prom-client hashes a label set per call.
+  // Bound once per lane, as the per-policy children above: every job reports its queue wait.
   const queueWait = new Map(LANES.map((lane) => [lane, metrics.queueWait.labels({ lane })]));
   return {
     onWorkerStopped(cause) {
