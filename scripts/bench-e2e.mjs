@@ -43,7 +43,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, clusterDown, clusterUp, findKubectl, validatingWebhook } from './bench/cluster.mjs';
 import { KYVERNO_NAMESPACE, kyvernoBuild, kyvernoCrdFiles, kyvernoPolicy, startKyverno } from './bench/kyverno.mjs';
-import { closedLoop, fmt, freePort, loopbackAgent, percentiles, send, table } from './bench/load.mjs';
+import { closedLoop, fmt, freePort, loopbackAgent, median, percentiles, send, table } from './bench/load.mjs';
 import { runCommand, startProcess } from './bench/processes.mjs';
 import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
@@ -377,11 +377,6 @@ function report(results, title = `${DURATION}s per run`) {
     if (parts.length > 0) console.log(`\n${clients} clients: ${parts.join('; ')}`);
   }
 }
-
-const median = (values) => {
-  const sorted = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return sorted.length === 0 ? undefined : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-};
 
 /** One set of results whose every figure is the median of that figure over the rounds. */
 function medians(rounds) {

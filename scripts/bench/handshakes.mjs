@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send } from './load.mjs';
+import { median, send } from './load.mjs';
 import { startProcess } from './processes.mjs';
 import { cpuPerItem, threadCpu } from './thread-cpu.mjs';
 
@@ -38,8 +38,6 @@ async function reviews(url, body, count, kept) {
     if (!kept) agent.destroy();
   }
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
  * Server CPU µs per review on a new connection and on a kept-alive one, per key type
