@@ -139,22 +139,25 @@ const scenarios = [
   {
     name: 'kill-9-one-replica',
     // Two Kubernetes facts bound what any webhook server can do here. The API server does not
-    // retry a webhook call whose connection broke (client-go retries only GETs), so the writes
-    // the killed process was answering at that instant fail. And until the kubelet has seen the
-    // death, the Pod's endpoint has turned not-ready and kube-proxy has dropped its DNAT rule,
-    // new connections to the Service still go to the dead Pod and are refused; the API server
-    // does not retry those either. So: no write may be answered wrongly, and a write may fail
-    // only in one of those two ways. The suite watches kube-proxy's rules (this process runs in
-    // the cluster's network namespace) to know exactly when the route was gone. docs/e2e.md.
-    goal: 'no wrong writes; the only failed writes are those in flight on the killed process when it died, or routed by the Service to the dead Pod before kube-proxy dropped it',
+    // retry a webhook call whose connection broke (Go's transport never retries a POST it has
+    // written), so the writes the killed process was answering at that instant fail, and so does
+    // a call written on a kept-alive connection to it just before the API server read its close.
+    // And until the kubelet has seen the death, the Pod's endpoint has turned not-ready and
+    // kube-proxy has dropped its DNAT rule, new connections to the Service still go to the dead
+    // Pod and are refused; the API server does not retry those either. So: no write may be
+    // answered wrongly, and a write may fail only in one of those two ways. The suite watches
+    // kube-proxy's rules (this process runs in the cluster's network namespace) to know exactly
+    // when the route was gone. docs/e2e.md.
+    goal: 'no wrong writes; the only failed writes are those whose connection to the killed process broke, or routed by the Service to the dead Pod before kube-proxy dropped it',
     judge(summary, extra, records) {
       const { killedAt, routeGoneAt } = extra;
       delete extra.killedAt;
       delete extra.routeGoneAt;
       const failures = killFailures(records, killedAt, routeGoneAt);
-      extra.failedInFlightAtKill = failures.inFlightAtKill;
+      extra.failedConnectionBroken = failures.connectionBroken;
       extra.failedRoutedToDeadPod = failures.routedToDeadPod;
       extra.failedOtherwise = failures.otherwise;
+      if (failures.timeline.length) extra.failedWritesSinceKill = failures.timeline.join('; ');
       return summary.wrong === 0 && extra.failedOtherwise === 0;
     },
     async act() {

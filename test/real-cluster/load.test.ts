@@ -60,22 +60,31 @@ describe('killFailures', () => {
   const KILLED = 10_000;
   const ROUTE_GONE = 10_900;
 
-  test('a broken connection in flight at the kill and a refused one before the route was gone are the kill\'s', () => {
+  test('a broken connection to the killed process and a refused one before the route was gone are the kill\'s', () => {
     const records = [
       failed(9_990, 10_010, 'Post "https://kclguard.kclguard.svc:443/mutate": EOF'),
+      // Written on a kept-alive connection just after the kill, before the API server read its close.
+      failed(10_004, 10_006, 'read tcp ADDR: read: connection reset by peer'),
       failed(10_500, 10_501, 'dial tcp ADDR: connect: connection refused'),
       { outcome: 'ok', sentAt: 10_600, doneAt: 10_610 },
     ];
-    expect(killFailures(records, KILLED, ROUTE_GONE)).toEqual({ inFlightAtKill: 1, routedToDeadPod: 1, otherwise: 0 });
+    const failures = killFailures(records, KILLED, ROUTE_GONE);
+    expect(failures).toEqual(expect.objectContaining({ connectionBroken: 2, routedToDeadPod: 1, otherwise: 0 }));
+    expect(failures.timeline).toEqual([
+      'sent -10 ms answered +10 ms connectionBroken',
+      'sent +4 ms answered +6 ms connectionBroken',
+      'sent +500 ms answered +501 ms routedToDeadPod',
+    ]);
   });
 
-  test('anything else counts against kclguard: refused after the route was gone, refused before the kill, a broken connection sent after it, another error', () => {
+  test('anything else counts against kclguard: refused or broken after the route was gone, refused before the kill, broken and answered before it, another error', () => {
     const records = [
       failed(11_000, 11_001, 'dial tcp ADDR: connect: connection refused'),
+      failed(11_000, 11_050, 'read: connection reset by peer'),
       failed(9_000, 9_001, 'dial tcp ADDR: connect: connection refused'),
-      failed(10_100, 10_200, 'read: connection reset by peer'),
+      failed(9_000, 9_500, 'Post "https://kclguard.kclguard.svc:443/validate": EOF'),
       failed(10_300, 10_400, 'policy failed: ServiceAccount check failed'),
     ];
-    expect(killFailures(records, KILLED, ROUTE_GONE)).toEqual({ inFlightAtKill: 0, routedToDeadPod: 0, otherwise: 4 });
+    expect(killFailures(records, KILLED, ROUTE_GONE)).toEqual(expect.objectContaining({ connectionBroken: 0, routedToDeadPod: 0, otherwise: 5 }));
   });
 });

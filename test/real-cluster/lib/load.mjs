@@ -114,19 +114,29 @@ export function recoverySeconds(records, sinceMs, streak = 20) {
 }
 
 /**
- * The failed writes of a `kill -9`, by cause: in flight on the killed process when it died (a
- * broken connection), routed by the Service to the dead Pod before kube-proxy dropped its route
- * (a refused connection sent in between), and every other failure, which the fault must not cause.
+ * The failed writes of a `kill -9`, by cause, and when each was sent and answered relative to the
+ * kill:
+ * - `connectionBroken`: a webhook call on a connection to the killed process broke (EOF, reset,
+ *   broken pipe). Either it was in flight when the process died, or the API server wrote it on a
+ *   kept-alive connection to the process before reading that connection's close: Go's transport
+ *   does not retry a POST once written. Both happen only while the Service still routes to the
+ *   dead Pod, so the write must be sent before the route is gone and answered after the kill.
+ * - `routedToDeadPod`: a new connection the Service sent to the dead Pod before kube-proxy dropped
+ *   its route (refused), sent between the kill and that moment.
+ * - `otherwise`: every other failure, which the fault must not cause.
  */
 export function killFailures(records, killedAt, routeGoneAt) {
-  const inFlight = (r) => r.sentAt <= killedAt && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
+  const connectionBroken = (r) => r.sentAt <= routeGoneAt && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
   const routedToDeadPod = (r) => r.sentAt >= killedAt && r.sentAt <= routeGoneAt && /connection refused/i.test(r.reason ?? '');
-  const counts = { inFlightAtKill: 0, routedToDeadPod: 0, otherwise: 0 };
+  const counts = { connectionBroken: 0, routedToDeadPod: 0, otherwise: 0 };
+  const timeline = [];
   for (const r of records) {
     if (r.outcome !== 'failed') continue;
-    if (inFlight(r)) counts.inFlightAtKill += 1;
-    else if (routedToDeadPod(r)) counts.routedToDeadPod += 1;
-    else counts.otherwise += 1;
+    const cause = connectionBroken(r) ? 'connectionBroken' : routedToDeadPod(r) ? 'routedToDeadPod' : 'otherwise';
+    counts[cause] += 1;
+    timeline.push(`sent ${signedMs(r.sentAt - killedAt)} answered ${signedMs(r.doneAt - killedAt)} ${cause}`);
   }
-  return counts;
+  return { ...counts, timeline };
 }
+
+const signedMs = (ms) => `${ms < 0 ? '' : '+'}${Math.round(ms)} ms`;
