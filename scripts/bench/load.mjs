@@ -31,44 +31,67 @@ export function send(agent, url, { method = 'POST', body, headers = {}, timeoutM
 /**
  * Open loop: `rate` requests per second for `seconds`, request i being `next(i)` (a function
  * returning a promise of true for a good answer). Requests whose time has come are sent together
- * on each timer tick (timers are ~1 ms coarse). Stops scheduling when `maxInFlight` are pending
- * (a server that has stopped answering must not make the bench queue without bound): those are
- * counted as `skipped`, never silently dropped from the figures.
+ * on each timer tick. Stops scheduling when `maxInFlight` are pending (a server that has stopped
+ * answering must not make the bench queue without bound): those are counted as `skipped`, never
+ * silently dropped from the figures.
+ *
+ * Each answer's latency is kept twice: from its scheduled send time (`latencies`: a server that
+ * stalls the sender shows up as latency) and from the moment it was actually sent (`fromSend`).
+ * The difference is the sender's own lateness (`lateness`): Node's timers count whole
+ * milliseconds, so a request is sent up to about a millisecond after its time even on an idle
+ * machine (`timerLateness` measures that alone).
  */
 export async function openLoop({ rate, seconds, next, maxInFlight = 10_000 }) {
   const latencies = [];
+  const fromSend = [];
+  const lateness = [];
   let failed = 0;
   let skipped = 0;
   let inFlight = 0;
+  const pending = [];
+  const sendDue = (i, scheduled) => {
+    if (inFlight >= maxInFlight) {
+      skipped++;
+      return;
+    }
+    inFlight++;
+    const sentAt = performance.now();
+    lateness.push(sentAt - scheduled);
+    pending.push(
+      next(i).then((ok) => {
+        inFlight--;
+        const now = performance.now();
+        if (!ok) return void failed++;
+        latencies.push(now - scheduled);
+        fromSend.push(now - sentAt);
+      }),
+    );
+  };
+  const elapsed = await onSchedule(rate, seconds, sendDue);
+  await Promise.all(pending);
+  return { sent: lateness.length, answered: latencies.length, failed, skipped, elapsed, latencies, fromSend, lateness };
+}
+
+/** How late the open loop's schedule fires with nothing to send: the timers' own share of its latency. */
+export async function timerLateness(rate, seconds) {
+  const lateness = [];
+  await onSchedule(rate, seconds, (_i, scheduled) => lateness.push(performance.now() - scheduled));
+  return lateness;
+}
+
+/** Calls `due(i, scheduledAt)` for `rate * seconds` slots spaced 1/rate s apart; resolves with the seconds taken. */
+async function onSchedule(rate, seconds, due) {
   const interval = 1000 / rate;
   const total = Math.round(rate * seconds);
-  const pending = [];
   const start = performance.now();
   let i = 0;
   while (i < total) {
     const now = performance.now();
-    while (i < total && start + i * interval <= now) {
-      const scheduled = start + i * interval;
-      if (inFlight >= maxInFlight) {
-        skipped++;
-      } else {
-        inFlight++;
-        pending.push(
-          next(i).then((ok) => {
-            inFlight--;
-            if (ok) latencies.push(performance.now() - scheduled);
-            else failed++;
-          }),
-        );
-      }
-      i++;
-    }
+    for (; i < total && start + i * interval <= now; i++) due(i, start + i * interval);
     const wait = start + i * interval - performance.now();
     await new Promise((r) => setTimeout(r, Math.max(0, wait)));
   }
-  await Promise.all(pending);
-  const elapsed = (performance.now() - start) / 1000;
-  return { sent: total - skipped, answered: latencies.length, failed, skipped, elapsed, latencies };
+  return (performance.now() - start) / 1000;
 }
 
 /** Closed loop: `clients` concurrent loops of `next(clientIndex, n)` until `seconds` have passed. */
