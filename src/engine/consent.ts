@@ -10,7 +10,7 @@
  * - A value that does not parse, or holds a malformed entry, consents to nothing (fail closed)
  *   and produces a warning naming the annotation.
  */
-import type { PolicyIdentity } from './model.js';
+import { CLUSTER_SCOPE, type PolicyIdentity } from './model.js';
 
 export type ConsentEffect = 'mutate' | 'validate';
 
@@ -104,7 +104,7 @@ export function entryNames(entry: string, policy: PolicyIdentity, objectNamespac
   if (slash < 0) return policy.kind === 'KCLRun' && policy.name === entry && policy.namespace === objectNamespace && objectNamespace !== '';
   const scope = entry.slice(0, slash);
   const name = entry.slice(slash + 1);
-  if (scope === 'cluster') return policy.kind === 'ClusterKCLRun' && policy.name === name;
+  if (scope === CLUSTER_SCOPE) return policy.kind === 'ClusterKCLRun' && policy.name === name;
   return policy.kind === 'KCLRun' && policy.namespace === scope && policy.name === name;
 }
 

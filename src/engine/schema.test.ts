@@ -101,6 +101,13 @@ describe('parsePolicy errors name the field', () => {
     expect(issues(doc).every((i) => i.code === 'scope')).toBe(true);
   });
 
+  it('refuses a KCLRun in a namespace named cluster, whose key would be a ClusterKCLRun\'s', () => {
+    // `cluster/x` names the ClusterKCLRun x in consent lists, policy keys, caches and reports.
+    expect(issues(kclRun('x', 'cluster', { source }))).toEqual([{ field: 'metadata.namespace', code: 'scope' }]);
+    expect(parsePolicy({ ...kclRun('x', 'other', { source }), metadata: { name: 'x' } }, { defaultNamespace: 'cluster' }).ok).toBe(false);
+    expect(parsePolicy(clusterKclRun('x', { source })).ok).toBe(true);
+  });
+
   it('rejects a contradiction between recoveryPolicy and failureAction', () => {
     expect(issues(kclRun('p', 'a', { source, recoveryPolicy: 'skip', failureAction: 'abort' }))).toEqual([{ field: 'spec.recoveryPolicy', code: 'conflict' }]);
   });

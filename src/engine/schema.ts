@@ -6,6 +6,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FailureAction, Operation } from './contract.js';
 import {
+  CLUSTER_SCOPE,
   DEFAULT_CONSENT,
   DEFAULT_FAILURE_ACTION,
   DEFAULT_MODE,
@@ -304,6 +305,11 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
     errors.push(issue('metadata.namespace', 'scope', 'metadata.namespace must not be set on a ClusterKCLRun (it is cluster-scoped)'));
   }
   if (!isCluster) {
+    if ((manifest.metadata.namespace ?? defaultNamespace) === CLUSTER_SCOPE) {
+      // Its key would be cluster/NAME, which is how consent lists, caches and reports name the
+      // ClusterKCLRun NAME: a tenant's KCLRun there could shadow or impersonate an admin's policy.
+      errors.push(issue('metadata.namespace', 'scope', `a KCLRun may not live in the namespace "${CLUSTER_SCOPE}": cluster/NAME names a ClusterKCLRun`));
+    }
     if (selector.namespaceSelector !== undefined) {
       errors.push(issue('spec.selector.namespaceSelector', 'scope', 'spec.selector.namespaceSelector is only allowed on ClusterKCLRun'));
     }
