@@ -51,6 +51,10 @@ const labelSelectorProperties = {
 
 const labelSelector = { type: 'object', additionalProperties: false, properties: labelSelectorProperties };
 
+/** Kubernetes object names (ServiceAccount, Secret, KCLRun): a DNS subdomain; namespaces: a DNS label. */
+const DNS_SUBDOMAIN = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' };
+const DNS_LABEL = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+
 const operationsEnum = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
 
 export const kclRunSchema = {
@@ -63,8 +67,8 @@ export const kclRunSchema = {
       type: 'object',
       required: ['name'],
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
-        namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        name: DNS_SUBDOMAIN,
+        namespace: DNS_LABEL,
       },
     },
     spec: {
@@ -110,11 +114,11 @@ export const kclRunSchema = {
           type: 'object',
           required: ['secretRef'],
           additionalProperties: false,
-          properties: { secretRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1 } } } },
+          properties: { secretRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: DNS_SUBDOMAIN } } },
         },
         recoveryPolicy: { enum: ['panic', 'skip'] },
-        serviceAccountName: { type: 'string', minLength: 1 },
-        serviceAccountNamespace: { type: 'string', minLength: 1 },
+        serviceAccountName: DNS_SUBDOMAIN,
+        serviceAccountNamespace: DNS_LABEL,
         allowSystemNamespaces: { type: 'boolean' },
         mode: { enum: ['Auto', 'Validate'] },
         timeoutMillis: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_MILLIS },
