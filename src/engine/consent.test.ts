@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { consentFor, entryNames, parseConsentValue, permits } from './consent.js';
+import { consentFor, entryNames, parseConsentValue, permits, type Consent } from './consent.js';
 import { policyIdentity } from './model.js';
 
 const teamA = policyIdentity('KCLRun', 'add-labels', 'team-a');
@@ -74,5 +74,26 @@ describe('consentFor and permits', () => {
     expect(consent.error).toBeDefined();
     expect(permits(consent, teamA, 'team-a', false)).toBe(false);
     expect(permits(consent, cluster, 'team-a', false)).toBe(false);
+  });
+
+  it('reads a huge list once per request, not once per policy', () => {
+    // Annotations may hold 256 KiB: about 128k entries. Every selected policy asks about every
+    // effect, so a scan per question let one tenant's object cost every policy's time on the
+    // main thread. Count how often the entries are read.
+    const list = Array.from({ length: 50_000 }, (_, i) => `team-a/p${i}`);
+    let reads = 0;
+    const entries = new Proxy(list, { get: (target, key, receiver) => ((reads += typeof key === 'string' && /^\d+$/.test(key) ? 1 : 0), Reflect.get(target, key, receiver)) });
+    const consent: Consent = { source: 'object', key: 'canValidate', entries };
+    expect(permits(consent, policyIdentity('KCLRun', 'p49999', 'team-a'), 'team-a', false)).toBe(true);
+    const afterFirst = reads;
+    for (let i = 0; i < 100; i++) expect(permits(consent, policyIdentity('ClusterKCLRun', `c${i}`), 'team-a', false)).toBe(false);
+    expect(permits(consent, teamA, 'team-a', false)).toBe(false);
+    expect(reads).toBe(afterFirst);
+    // The answers are the ones entryNames gives, bare names included.
+    const bare = consentFor('validate', withAnnotations({ canValidate: 'add-labels, cluster/baseline' }), undefined);
+    expect(permits(bare, teamA, 'team-a', false)).toBe(true);
+    expect(permits(bare, teamA, '', false)).toBe(false);
+    expect(permits(bare, cluster, 'team-a', false)).toBe(true);
+    expect(permits(bare, policyIdentity('KCLRun', 'baseline', 'cluster'), 'team-a', false)).toBe(false);
   });
 });
