@@ -20,6 +20,17 @@ describe('parseConsentValue', () => {
     expect(parseConsentValue('a/b/c').ok).toBe(false);
     expect(parseConsentValue('Team A').ok).toBe(false);
   });
+
+  it('refuses look-alikes and hidden characters instead of reading them as another name', () => {
+    // Cyrillic a, a fullwidth solidus, a zero-width space, a NUL, upper case, inner whitespace:
+    // each is malformed, so the list consents to nothing (fail closed), never to a near-namesake.
+    for (const value of ['cluster/b\u0430seline', 'cluster\uFF0Fbaseline', 'cluster/baseline\u200B', '["cluster/baseline\\u0000"]', 'Cluster/baseline', 'cluster/ baseline', '["*", "cluster/x y"]']) {
+      expect(parseConsentValue(value).ok).toBe(false);
+    }
+    const consent = consentFor('validate', withAnnotations({ canValidate: 'cluster/b\u0430seline' }), undefined);
+    expect(permits(consent, cluster, 'team-a', false)).toBe(false);
+    expect(consent.error).toBeDefined();
+  });
 });
 
 describe('entryNames', () => {
