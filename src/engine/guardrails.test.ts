@@ -276,4 +276,18 @@ describe('the cached exempt check', () => {
     await check({ username: 'carol', groups: ['platform:oncall'] }, guard);
     expect(asked).toHaveLength(4);
   });
+
+  it('never answers a ClusterKCLRun from a KCLRun of the same key', async () => {
+    // The schema refuses a KCLRun in the namespace `cluster`; the cache must not depend on that.
+    const asked: string[] = [];
+    const check = cachingExemptCheck(async (_user, attributes) => {
+      asked.push(`${attributes.resource}/${attributes.name} in ${attributes.namespace || '-'}`);
+      return attributes.resource === 'kclruns';
+    });
+    const lookalike = { kind: 'KCLRun' as const, name: 'guard', namespace: 'cluster', key: 'cluster/guard' };
+    const guard = { kind: 'ClusterKCLRun' as const, name: 'guard', key: 'cluster/guard' };
+    expect(await check({ username: 'mallory' }, lookalike)).toBe(true);
+    expect(await check({ username: 'mallory' }, guard)).toBe(false);
+    expect(asked).toEqual(['kclruns/guard in cluster', 'clusterkclruns/guard in -']);
+  });
 });
