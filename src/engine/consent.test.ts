@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { consentFor, entryNames, parseConsentValue, permits } from './consent.js';
+import { consentFor, entryNames, parseConsentValue, permits, type Consent } from './consent.js';
 import { policyIdentity } from './model.js';
 
 const teamA = policyIdentity('KCLRun', 'add-labels', 'team-a');
@@ -19,6 +19,17 @@ describe('parseConsentValue', () => {
     expect(parseConsentValue('[1]').ok).toBe(false);
     expect(parseConsentValue('a/b/c').ok).toBe(false);
     expect(parseConsentValue('Team A').ok).toBe(false);
+  });
+
+  it('refuses look-alikes and hidden characters instead of reading them as another name', () => {
+    // Cyrillic a, a fullwidth solidus, a zero-width space, a NUL, upper case, inner whitespace:
+    // each is malformed, so the list consents to nothing (fail closed), never to a near-namesake.
+    for (const value of ['cluster/b\u0430seline', 'cluster\uFF0Fbaseline', 'cluster/baseline\u200B', '["cluster/baseline\\u0000"]', 'Cluster/baseline', 'cluster/ baseline', '["*", "cluster/x y"]']) {
+      expect(parseConsentValue(value).ok).toBe(false);
+    }
+    const consent = consentFor('validate', withAnnotations({ canValidate: 'cluster/b\u0430seline' }), undefined);
+    expect(permits(consent, cluster, 'team-a', false)).toBe(false);
+    expect(consent.error).toBeDefined();
   });
 });
 
@@ -74,5 +85,26 @@ describe('consentFor and permits', () => {
     expect(consent.error).toBeDefined();
     expect(permits(consent, teamA, 'team-a', false)).toBe(false);
     expect(permits(consent, cluster, 'team-a', false)).toBe(false);
+  });
+
+  it('reads a huge list once per request, not once per policy', () => {
+    // Annotations may hold 256 KiB: about 128k entries. Every selected policy asks about every
+    // effect, so a scan per question let one tenant's object cost every policy's time on the
+    // main thread. Count how often the entries are read.
+    const list = Array.from({ length: 50_000 }, (_, i) => `team-a/p${i}`);
+    let reads = 0;
+    const entries = new Proxy(list, { get: (target, key, receiver) => ((reads += typeof key === 'string' && /^\d+$/.test(key) ? 1 : 0), Reflect.get(target, key, receiver)) });
+    const consent: Consent = { source: 'object', key: 'canValidate', entries };
+    expect(permits(consent, policyIdentity('KCLRun', 'p49999', 'team-a'), 'team-a', false)).toBe(true);
+    const afterFirst = reads;
+    for (let i = 0; i < 100; i++) expect(permits(consent, policyIdentity('ClusterKCLRun', `c${i}`), 'team-a', false)).toBe(false);
+    expect(permits(consent, teamA, 'team-a', false)).toBe(false);
+    expect(reads).toBe(afterFirst);
+    // The answers are the ones entryNames gives, bare names included.
+    const bare = consentFor('validate', withAnnotations({ canValidate: 'add-labels, cluster/baseline' }), undefined);
+    expect(permits(bare, teamA, 'team-a', false)).toBe(true);
+    expect(permits(bare, teamA, '', false)).toBe(false);
+    expect(permits(bare, cluster, 'team-a', false)).toBe(true);
+    expect(permits(bare, policyIdentity('KCLRun', 'baseline', 'cluster'), 'team-a', false)).toBe(false);
   });
 });

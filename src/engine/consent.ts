@@ -10,7 +10,7 @@
  * - A value that does not parse, or holds a malformed entry, consents to nothing (fail closed)
  *   and produces a warning naming the annotation.
  */
-import type { PolicyIdentity } from './model.js';
+import { CLUSTER_SCOPE, type PolicyIdentity } from './model.js';
 
 export type ConsentEffect = 'mutate' | 'validate';
 
@@ -97,19 +97,45 @@ export function consentFor(
   );
 }
 
+/**
+ * What an entry names as `kind key` (a KCLRun's key is `namespace/name`, a ClusterKCLRun's
+ * `cluster/name`), `*` for every policy, or undefined for a bare name on a cluster-scoped object.
+ */
+function namedBy(entry: string, objectNamespace: string): string | undefined {
+  if (entry === '*') return '*';
+  const slash = entry.indexOf('/');
+  if (slash < 0) return objectNamespace === '' ? undefined : `KCLRun ${objectNamespace}/${entry}`;
+  return `${entry.slice(0, slash) === CLUSTER_SCOPE ? 'ClusterKCLRun' : 'KCLRun'} ${entry}`;
+}
+
+function nameOf(policy: PolicyIdentity): string {
+  return `${policy.kind} ${policy.key}`;
+}
+
 /** Whether one entry names the policy; `objectNamespace` is '' for cluster-scoped objects. */
 export function entryNames(entry: string, policy: PolicyIdentity, objectNamespace: string): boolean {
-  if (entry === '*') return true;
-  const slash = entry.indexOf('/');
-  if (slash < 0) return policy.kind === 'KCLRun' && policy.name === entry && policy.namespace === objectNamespace && objectNamespace !== '';
-  const scope = entry.slice(0, slash);
-  const name = entry.slice(slash + 1);
-  if (scope === 'cluster') return policy.kind === 'ClusterKCLRun' && policy.name === name;
-  return policy.kind === 'KCLRun' && policy.namespace === scope && policy.name === name;
+  const named = namedBy(entry, objectNamespace);
+  return named === '*' || named === nameOf(policy);
+}
+
+/**
+ * The entries as a set, made once per consent and object namespace: an annotation may hold
+ * 256 KiB (about 128k entries), and every selected policy asks about every effect, so scanning
+ * the list per question would let one object cost every policy that much main-thread time.
+ */
+const indexes = new WeakMap<Consent, { readonly namespace: string; readonly names: ReadonlySet<string | undefined> }>();
+
+function indexOf(consent: Consent, objectNamespace: string): ReadonlySet<string | undefined> {
+  const known = indexes.get(consent);
+  if (known && known.namespace === objectNamespace) return known.names;
+  const names = new Set(consent.entries.map((entry) => namedBy(entry, objectNamespace)));
+  indexes.set(consent, { namespace: objectNamespace, names });
+  return names;
 }
 
 /** Whether the consent lets this policy have the effect. strictMode: only where listed. */
 export function permits(consent: Consent, policy: PolicyIdentity, objectNamespace: string, strictMode: boolean): boolean {
   if (consent.source === 'none') return !strictMode;
-  return consent.entries.some((entry) => entryNames(entry, policy, objectNamespace));
+  const names = indexOf(consent, objectNamespace);
+  return names.has('*') || names.has(nameOf(policy));
 }

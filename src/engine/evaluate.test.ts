@@ -465,6 +465,14 @@ describe('exclusions', () => {
     expect((await (await engine([everywhere])).handler(system)).outcomes[0]!.result).toBe('not_selected');
     const allowed = clusterKclRun('c', { source: annotate('a', 'b'), allowSystemNamespaces: true });
     expect((await (await engine([allowed])).handler(system)).outcomes[0]!.result).toBe('mutated');
+    // The kube-system Namespace object itself counts as being in kube-system, whatever
+    // request.namespace says (the API server puts the Namespace's own name there).
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } };
+    const nsKind = { group: '', version: 'v1', kind: 'Namespace' };
+    for (const namespace of ['kube-system', undefined]) {
+      const nsRequest = request({ object: ns, kind: nsKind, resource: { group: '', version: 'v1', resource: 'namespaces' }, namespace, name: 'kube-system' });
+      expect((await (await engine([everywhere])).handler(nsRequest)).outcomes[0]!.result).toBe('not_selected');
+    }
   });
 
   it('never acts in kclguard\'s own namespace or on excluded kinds, whatever the policy says', async () => {

@@ -62,12 +62,14 @@ function select(state: RequestState, snapshot: PolicySnapshot): Participant[] {
       state.record(key, 'not_selected', 0, { reason: notConsidered });
       continue;
     }
-    // strictMode policies are opt-in: one the object names for neither effect does not run at all.
-    // That is `skipped`, not `not_consented`: no effect was dropped, the policy simply does not apply.
+    // strictMode policies are opt-in: one that neither the object nor its Namespace names for
+    // any effect does not run at all. That is `skipped`, not `not_consented`: no effect was
+    // dropped, the policy simply does not apply. One the Namespace names runs even where the
+    // object's own list leaves it out: that list is then a veto (gates.ts, validationVeto).
     if (definition.spec.strictMode) {
       const effects: ConsentEffect[] = definition.spec.mode === 'Auto' ? ['mutate', 'validate'] : ['validate'];
-      if (!effects.some((e) => state.permitted(definition, e))) {
-        state.record(key, 'skipped', 0, { reason: 'strictMode policy not named by the object' });
+      if (!effects.some((e) => state.permitted(definition, e) || state.namespaceNames(definition, e))) {
+        state.record(key, 'skipped', 0, { reason: 'strictMode policy not named by the object or its Namespace' });
         continue;
       }
     }

@@ -46,7 +46,7 @@ export type UserAuthorizer = (user: UserInfo, attributes: AuthorizationAttribute
  * The exempt check over a UserAuthorizer, cached as the ServiceAccount checks are (allowed and
  * denied TTLs, concurrent checks sharing one call, last known answers through an outage for the
  * grace period: src/engine/answer-cache.ts). Keyed by everything the answer depends on: the user,
- * its uid, groups and extra, and the policy.
+ * its uid, groups and extra, and the resource, namespace and name asked about.
  */
 export function cachingExemptCheck(inner: UserAuthorizer, options: AuthorizerCacheOptions = {}): ExemptCheck {
   const now = options.now ?? Date.now;
@@ -65,8 +65,10 @@ export function cachingExemptCheck(inner: UserAuthorizer, options: AuthorizerCac
   return async (user, policy) => {
     const groups = [...(user.groups ?? [])].sort();
     const extra = Object.entries(user.extra ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([user.username ?? '', user.uid ?? '', groups, extra, policy.key]);
-    const answer = await cache.get(key, async () => ({ allowed: await withTimeout(inner(user, exemptAttributes(policy)), callTimeoutMs), fresh: true }));
+    // Keyed by the question asked, not the policy's key: the answer is about that resource.
+    const attributes = exemptAttributes(policy);
+    const key = JSON.stringify([user.username ?? '', user.uid ?? '', groups, extra, attributes.resource, attributes.namespace, attributes.name]);
+    const answer = await cache.get(key, async () => ({ allowed: await withTimeout(inner(user, attributes), callTimeoutMs), fresh: true }));
     return answer.allowed;
   };
 }

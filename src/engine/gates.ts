@@ -62,14 +62,17 @@ export function consentDrop(state: RequestState, definition: PolicyDefinition, e
  * Whether a veto of a violation (or of an abort) stands. Consent protects objects from policies
  * that would touch them by mistake; it is not a way out of security policy (DESIGN section 2): the
  * object's own veto counts only if the requesting user may `exempt` from the policy, unless the
- * policy is Advisory. The Namespace's veto (an admin's tool) and strictMode's opt-in always count.
- * A failed exempt check counts as "may not": the violation stands.
+ * policy is Advisory. The Namespace's veto (an admin's tool) and strictMode's opt-in always count
+ * — except that an object leaving out a strictMode policy its Namespace names is a veto like any
+ * other object's: the Namespace's opt-in is the admin's, as its veto is. A failed exempt check
+ * counts as "may not": the violation stands.
  */
 export async function validationVeto(state: RequestState, definition: PolicyDefinition): Promise<DroppedEffect | undefined> {
   const dropped = consentDrop(state, definition, 'validate');
   if (!dropped) return undefined;
   const consent = state.consent('validate');
-  if (consent.source !== 'object' || definition.spec.strictMode || definition.spec.consent === 'Advisory') return dropped;
+  const optedOut = definition.spec.strictMode && !state.namespaceNames(definition, 'validate');
+  if (consent.source !== 'object' || optedOut || definition.spec.consent === 'Advisory') return dropped;
   const user = state.request.userInfo;
   const may = await state.ctx.exempt(user, definition.identity).catch(() => false);
   if (may) return { result: 'not_consented', reason: `${dropped.reason}, and ${describeUser(user)} may exempt from it` };

@@ -103,6 +103,32 @@ describe('consent is not a bypass', () => {
     expect(exempt.asked).toEqual([]);
   });
 
+  it("keeps a Namespace's opt-in to a strictMode policy: the object's own list undoes it only with exempt", async () => {
+    // The admin names a strictMode guardrail on the Namespace; a tenant's canValidate that names
+    // something else (or nothing) would have replaced the Namespace's list and switched it off.
+    const strict = clusterKclRun('require-limits', { source: violate('limits are required'), mode: 'Validate', strictMode: true });
+    const namespaces = new StaticNamespaceLookup([
+      { metadata: { name: 'team-a', annotations: { 'kclguard.dev/canValidate': 'cluster/require-limits' } } },
+      { metadata: { name: 'team-b' } },
+    ]);
+    const exempt = exemptFor(['bob cluster/require-limits']);
+    const handler = await engine([strict], { exempt: exempt.check, namespaces });
+    expect((await handler(request({ phase: 'validate' }))).allowed).toBe(false);
+    for (const veto of ['', 'team-a/other', '["cluster/something-else"]']) {
+      const decision = await handler(request({ phase: 'validate', object: annotated({ canValidate: veto }) }));
+      expect(decision.allowed).toBe(false);
+      expect(decision.warnings.some((w) => w.includes('may not exempt'))).toBe(true);
+    }
+    const bob = { ...request({ phase: 'validate', object: annotated({ canValidate: '' }) }), userInfo: { username: 'bob' } };
+    const exempted = await handler(bob);
+    expect(exempted.allowed).toBe(true);
+    expect(exempted.outcomes[0]!.result).toBe('not_consented');
+    // Where nobody opted in, the strictMode policy still does not apply, and nobody is asked.
+    const elsewhere = await handler(request({ phase: 'validate', object: pod('web', 'team-b') }));
+    expect(elsewhere.outcomes[0]!.result).toBe('skipped');
+    expect(exempt.asked).toEqual([...Array(3).fill('alice cluster/require-limits'), 'bob cluster/require-limits']);
+  });
+
   it('consent: Ignore refuses every veto, the Namespace\'s and the mutation veto included', async () => {
     const namespaces = new StaticNamespaceLookup([{ metadata: { name: 'team-a', annotations: { canValidate: 'x', canMutate: 'x' } } }]);
     const handler = await engine(
@@ -249,5 +275,19 @@ describe('the cached exempt check', () => {
     now = 2000;
     await check({ username: 'carol', groups: ['platform:oncall'] }, guard);
     expect(asked).toHaveLength(4);
+  });
+
+  it('never answers a ClusterKCLRun from a KCLRun of the same key', async () => {
+    // The schema refuses a KCLRun in the namespace `cluster`; the cache must not depend on that.
+    const asked: string[] = [];
+    const check = cachingExemptCheck(async (_user, attributes) => {
+      asked.push(`${attributes.resource}/${attributes.name} in ${attributes.namespace || '-'}`);
+      return attributes.resource === 'kclruns';
+    });
+    const lookalike = { kind: 'KCLRun' as const, name: 'guard', namespace: 'cluster', key: 'cluster/guard' };
+    const guard = { kind: 'ClusterKCLRun' as const, name: 'guard', key: 'cluster/guard' };
+    expect(await check({ username: 'mallory' }, lookalike)).toBe(true);
+    expect(await check({ username: 'mallory' }, guard)).toBe(false);
+    expect(asked).toEqual(['kclruns/guard in cluster', 'clusterkclruns/guard in -']);
   });
 });

@@ -6,7 +6,7 @@ import yaml from 'js-yaml';
 import type { Authorizer } from './authorizer.js';
 import { createLocalEngine, type LocalEngine } from './local-engine.js';
 import { FakeCompiler } from './testing/fake-compiler.js';
-import { clusterKclRun, pod, request } from './testing/fixtures.js';
+import { clusterKclRun, kclRun, pod, request } from './testing/fixtures.js';
 
 let engine: LocalEngine | undefined;
 let dir: string | undefined;
@@ -77,5 +77,19 @@ describe('RBAC manifests in the policy directory (local mode)', () => {
     expect(tenant.allowed).toBe(false);
     const oncall = await engine.handler({ ...request({ phase: 'validate', object: vetoed }), userInfo: { username: 'bob', groups: ['oncall'] } });
     expect(oncall.allowed).toBe(true);
+  });
+
+  it("without any, lets every ServiceAccount act but nobody exempt: a tenant's veto does not count", async () => {
+    // Allow-all is the enforcing answer for a policy's ServiceAccount, but for `exempt` it would let
+    // anyone who writes an annotation past every guardrail of a local-mode server.
+    dir = await mkdtemp(join(tmpdir(), 'kclguard-local-norbac-'));
+    const guard = clusterKclRun('guard', { source: JSON.stringify({ assert: 'not allowed' }), mode: 'Validate' });
+    const stamp = kclRun('stamp', 'team-a', { source: JSON.stringify({ annotate: { stamped: 'yes' } }), serviceAccountName: 'anyone' });
+    await writeFile(join(dir, 'policies.yaml'), [guard, stamp].map((d) => yaml.dump(d)).join('---\n'));
+    engine = await createLocalEngine({ dir, compiler: new FakeCompiler(), watch: false });
+    const vetoed = pod('web', 'team-a', { annotations: { canValidate: '' } });
+    const decision = await engine.handler({ ...request({ phase: 'validate', object: vetoed }), userInfo: { username: 'admin', groups: ['system:masters'] } });
+    expect(decision.allowed).toBe(false);
+    expect((await engine.handler(request({ object: pod('web', 'team-a') }))).outcomes.find((o) => o.policy === 'team-a/stamp')?.result).toBe('mutated');
   });
 });

@@ -5,7 +5,7 @@
  * given authorizer behind the TTL cache), and the AdmissionHandler the transport calls.
  */
 import { allowAllAuthorizer, cachingAuthorizer, type Authorizer, type AuthorizerCacheOptions } from './authorizer.js';
-import { allowAllExempt, exemptAttributes, type ExemptCheck } from './exempt.js';
+import { exemptAttributes, type ExemptCheck } from './exempt.js';
 import { serviceAccountUser } from './rbac/index.js';
 import type { ExclusionConfig } from './exclusions.js';
 import type { PolicyExecutor } from './executor.js';
@@ -82,14 +82,16 @@ export async function createLocalEngine(options: LocalEngineOptions): Promise<Lo
   const initialReport = await source.load();
   if (options.watch ?? true) source.watch();
   // Without an authorizer given, the RBAC manifests of the directory answer (cheap and local, so
-  // not cached: an RBAC edit applies with the reload), and without manifests every check passes.
+  // not cached: an RBAC edit applies with the reload). Without manifests every ServiceAccount
+  // check passes — the policies enforce — but nobody may exempt: allowing that would let anyone
+  // who writes a canValidate annotation past every guardrail, as no cluster role grants it either.
   const fromDirectory: Authorizer = async (sa, attributes) => {
     const rbac = policies.snapshot().rbac;
     return rbac ? rbac.decide(serviceAccountUser(sa), attributes).allowed : allowAllAuthorizer(sa, attributes);
   };
   const exempt: ExemptCheck = async (user, policy) => {
     const rbac = policies.snapshot().rbac;
-    return rbac ? rbac.decide({ user: user.username ?? '', groups: user.groups ?? [] }, exemptAttributes(policy)).allowed : allowAllExempt(user, policy);
+    return rbac ? rbac.decide({ user: user.username ?? '', groups: user.groups ?? [] }, exemptAttributes(policy)).allowed : false;
   };
   const authorizer = !options.authorizer
     ? fromDirectory

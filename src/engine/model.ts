@@ -160,8 +160,14 @@ export function needsResolution(spec: PolicySpec): boolean {
   return isOciSource(spec.source) || spec.dependencies !== undefined;
 }
 
+/**
+ * The scope part of a ClusterKCLRun's key (`cluster/NAME`); no KCLRun may live in a namespace of
+ * this name, or its key would be a ClusterKCLRun's (schema.ts refuses it).
+ */
+export const CLUSTER_SCOPE = 'cluster';
+
 export function policyKey(kind: PolicyKind, name: string, namespace?: string): string {
-  return kind === 'ClusterKCLRun' ? `cluster/${name}` : `${namespace ?? ''}/${name}`;
+  return kind === 'ClusterKCLRun' ? `${CLUSTER_SCOPE}/${name}` : `${namespace ?? ''}/${name}`;
 }
 
 export function policyIdentity(kind: PolicyKind, name: string, namespace?: string): PolicyIdentity {

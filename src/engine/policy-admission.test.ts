@@ -43,6 +43,18 @@ describe('validation of KCLRun objects on admission', () => {
     expect(decision.denial?.message).toContain('failureAction');
   });
 
+  it('refuses a KCLRun in a namespace named cluster, whose key would be a ClusterKCLRun\'s', async () => {
+    // The API server puts the namespace in the object; kubectl apply -n may leave it out of the file.
+    for (const inObject of [true, false]) {
+      const base = policyRequest({ source: 'items = option("items")' });
+      const object = base.object as { metadata: Record<string, unknown> };
+      const metadata = inObject ? { name: 'p', namespace: 'cluster' } : { name: 'p' };
+      const decision = await handler({ ...base, namespace: 'cluster', object: { ...object, metadata } });
+      expect(decision.allowed).toBe(false);
+      expect(decision.denial?.kind).toBe('invalid_policy');
+    }
+  });
+
   it('passes a valid policy on to the policies', async () => {
     delegated = 0;
     const decision = await handler(policyRequest({ source: 'items = option("items")' }));

@@ -51,6 +51,22 @@ describe('PolicySet', () => {
     expect(report.snapshot.policies[0]!.origin).toBe('one.yaml');
   });
 
+  it('never lets a KCLRun in a namespace named cluster shadow the ClusterKCLRun of the same name', async () => {
+    // Both would be keyed cluster/guard; KCLRuns are listed first in cluster mode, so the tenant's
+    // document would have won the key and the admin's guardrail would have been dropped.
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    const report = await set.replace([
+      { doc: kclRun('guard', 'cluster', { source: '{}' }), origin: 'kclrun cluster/guard' },
+      { doc: clusterKclRun('guard', { source: '{"annotate": {"guard": "1"}}' }), origin: 'clusterkclrun guard' },
+      { doc: kclRun('alone', 'cluster', { source: '{}' }), origin: 'kclrun cluster/alone' },
+    ]);
+    const byKey = new Map(report.snapshot.policies.map((p) => [p.identity.key, p]));
+    expect(byKey.get('cluster/guard')!.identity.kind).toBe('ClusterKCLRun');
+    expect(byKey.get('cluster/guard')!.state).toBe('ready');
+    expect(byKey.get('cluster/alone')!.state).toBe('invalid');
+    expect(report.problems.map((p) => p.origin)).toEqual(['kclrun cluster/guard']);
+  });
+
   it('swaps immutable snapshots and notifies the observer with counts by state', async () => {
     const onPoliciesChanged = jest.fn();
     const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }), observer: { onPoliciesChanged } });

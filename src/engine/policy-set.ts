@@ -315,6 +315,10 @@ async function resolveSources(definitions: readonly PolicyDefinition[], resolver
   return result;
 }
 
+function isClusterDoc(doc: unknown): boolean {
+  return typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'ClusterKCLRun';
+}
+
 /** Parses each document once; duplicates and documents that are not policies become problems. */
 function parseDocuments(
   documents: readonly PolicyDocument[],
@@ -325,7 +329,10 @@ function parseDocuments(
   const definitions: PolicyDefinition[] = [];
   const rejected: Rejected[] = [];
   const hints = new Map<string, readonly string[]>();
-  for (const { doc, origin, staleBecause } of documents) {
+  // ClusterKCLRuns claim their keys first: an invalid KCLRun in a namespace named `cluster` (which
+  // the schema refuses) must never take cluster/NAME away from the admin's policy of that name.
+  const clusterFirst = [...documents.filter(({ doc }) => isClusterDoc(doc)), ...documents.filter(({ doc }) => !isClusterDoc(doc))];
+  for (const { doc, origin, staleBecause } of clusterFirst) {
     const parsed = parsePolicy(doc, { defaultNamespace, origin });
     const identity = parsed.ok ? parsed.policy.identity : parsed.identity;
     if (!identity) {

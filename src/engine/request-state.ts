@@ -53,6 +53,7 @@ export class RequestState {
   readonly auditAnnotations: Record<string, string> = {};
   readonly denials: PolicyDenial[] = [];
   private readonly consents = new Map<ConsentEffect, Consent>();
+  private readonly namespaceConsents = new Map<ConsentEffect, Consent>();
 
   constructor(
     readonly request: EngineRequest,
@@ -77,6 +78,21 @@ export class RequestState {
 
   permitted(definition: PolicyDefinition, effect: ConsentEffect): boolean {
     return permits(this.consent(effect), definition.identity, objectNamespace(this.request), definition.spec.strictMode);
+  }
+
+  /**
+   * Whether the Namespace's own annotation names the policy for the effect, whatever the object
+   * says: an admin's opt-in to a strictMode policy, which the object's list (that otherwise
+   * replaces the Namespace's) must not be able to undo without the exempt check.
+   */
+  namespaceNames(definition: PolicyDefinition, effect: ConsentEffect): boolean {
+    if (this.namespace === undefined || this.namespace === 'unknown') return false;
+    let consent = this.namespaceConsents.get(effect);
+    if (!consent) {
+      consent = consentFor(effect, undefined, this.namespace.annotations);
+      this.namespaceConsents.set(effect, consent);
+    }
+    return consent.source === 'namespace' && permits(consent, definition.identity, objectNamespace(this.request), true);
   }
 
   warn(text: string): void {

@@ -101,6 +101,22 @@ describe('parsePolicy errors name the field', () => {
     expect(issues(doc).every((i) => i.code === 'scope')).toBe(true);
   });
 
+  it('refuses a KCLRun in a namespace named cluster, whose key would be a ClusterKCLRun\'s', () => {
+    // `cluster/x` names the ClusterKCLRun x in consent lists, policy keys, caches and reports.
+    expect(issues(kclRun('x', 'cluster', { source }))).toEqual([{ field: 'metadata.namespace', code: 'scope' }]);
+    expect(parsePolicy({ ...kclRun('x', 'other', { source }), metadata: { name: 'x' } }, { defaultNamespace: 'cluster' }).ok).toBe(false);
+    expect(parsePolicy(clusterKclRun('x', { source })).ok).toBe(true);
+  });
+
+  it('requires the ServiceAccount and credentials Secret to be valid object names', () => {
+    // They become a SubjectAccessReview username (system:serviceaccount:NS:NAME), an impersonated
+    // user and a cache key: a ':' or '/' in them must never reach those.
+    expect(issues(kclRun('p', 'a', { source, serviceAccountName: 'x:y' }))).toEqual([{ field: 'spec.serviceAccountName', code: 'invalid' }]);
+    expect(issues(kclRun('p', 'a', { source, credentials: { secretRef: { name: '../b/secrets/c' } } }))).toEqual([{ field: 'spec.credentials.secretRef.name', code: 'invalid' }]);
+    expect(issues(clusterKclRun('c', { source, serviceAccountName: 'sa', serviceAccountNamespace: 'team-a:x' }))).toEqual([{ field: 'spec.serviceAccountNamespace', code: 'invalid' }]);
+    expect(parsePolicy(clusterKclRun('c', { source, serviceAccountName: 'sa.v2', serviceAccountNamespace: 'team-a', credentials: { secretRef: { name: 'reg.cred' } } })).ok).toBe(true);
+  });
+
   it('rejects a contradiction between recoveryPolicy and failureAction', () => {
     expect(issues(kclRun('p', 'a', { source, recoveryPolicy: 'skip', failureAction: 'abort' }))).toEqual([{ field: 'spec.recoveryPolicy', code: 'conflict' }]);
   });

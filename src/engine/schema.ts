@@ -6,6 +6,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FailureAction, Operation } from './contract.js';
 import {
+  CLUSTER_SCOPE,
   DEFAULT_CONSENT,
   DEFAULT_FAILURE_ACTION,
   DEFAULT_MODE,
@@ -50,6 +51,10 @@ const labelSelectorProperties = {
 
 const labelSelector = { type: 'object', additionalProperties: false, properties: labelSelectorProperties };
 
+/** Kubernetes object names (ServiceAccount, Secret, KCLRun): a DNS subdomain; namespaces: a DNS label. */
+const DNS_SUBDOMAIN = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' };
+const DNS_LABEL = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+
 const operationsEnum = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
 
 export const kclRunSchema = {
@@ -62,8 +67,8 @@ export const kclRunSchema = {
       type: 'object',
       required: ['name'],
       properties: {
-        name: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
-        namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        name: DNS_SUBDOMAIN,
+        namespace: DNS_LABEL,
       },
     },
     spec: {
@@ -109,11 +114,11 @@ export const kclRunSchema = {
           type: 'object',
           required: ['secretRef'],
           additionalProperties: false,
-          properties: { secretRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1 } } } },
+          properties: { secretRef: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: DNS_SUBDOMAIN } } },
         },
         recoveryPolicy: { enum: ['panic', 'skip'] },
-        serviceAccountName: { type: 'string', minLength: 1 },
-        serviceAccountNamespace: { type: 'string', minLength: 1 },
+        serviceAccountName: DNS_SUBDOMAIN,
+        serviceAccountNamespace: DNS_LABEL,
         allowSystemNamespaces: { type: 'boolean' },
         mode: { enum: ['Auto', 'Validate'] },
         timeoutMillis: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_MILLIS },
@@ -304,6 +309,11 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
     errors.push(issue('metadata.namespace', 'scope', 'metadata.namespace must not be set on a ClusterKCLRun (it is cluster-scoped)'));
   }
   if (!isCluster) {
+    if ((manifest.metadata.namespace ?? defaultNamespace) === CLUSTER_SCOPE) {
+      // Its key would be cluster/NAME, which is how consent lists, caches and reports name the
+      // ClusterKCLRun NAME: a tenant's KCLRun there could shadow or impersonate an admin's policy.
+      errors.push(issue('metadata.namespace', 'scope', `a KCLRun may not live in the namespace "${CLUSTER_SCOPE}": cluster/NAME names a ClusterKCLRun`));
+    }
     if (selector.namespaceSelector !== undefined) {
       errors.push(issue('spec.selector.namespaceSelector', 'scope', 'spec.selector.namespaceSelector is only allowed on ClusterKCLRun'));
     }

@@ -4,7 +4,7 @@
  * every refusal is a coded failure, never a silently empty answer.
  */
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
-import type { AuthorizationAttributes, Authorizer } from '../authorizer.js';
+import { cachingAuthorizer, type AuthorizationAttributes, type Authorizer } from '../authorizer.js';
 import type { PolicyDefinition } from '../model.js';
 import { parsePolicy } from '../schema.js';
 import { clusterKclRun, kclRun } from '../testing/fixtures.js';
@@ -166,6 +166,24 @@ describe('what a policy may read', () => {
     const pending = hanging.responder.answer(teamPolicy, list(['networking.k8s.io/v1', 'Ingress', 'team-a']), 250);
     await jest.advanceTimersByTimeAsync(250);
     expect(codeOf(await pending)).toBe('K9009');
+  });
+
+  test("one policy's cached answer never serves another identity's read", async () => {
+    // Same query, same cache: the ServiceAccount team-a/reader may list, team-a/nobody may not,
+    // and kclguard/reader (another namespace, same name) is a different identity again.
+    const who: string[] = [];
+    const authorizer = cachingAuthorizer(async (sa) => {
+      who.push(`${sa.namespace}/${sa.name}`);
+      return sa.namespace === 'team-a' && sa.name === 'reader';
+    });
+    const { responder } = lookups({ authorizer });
+    const nobody = definition(kclRun('same-query', 'team-a', { source: 'x = 1', serviceAccountName: 'nobody', lookups: [INGRESS] }));
+    const query = list(['networking.k8s.io/v1', 'Ingress', 'team-a']);
+    expect(codeOf(await responder.answer(teamPolicy, query, 1000))).toBe('ok');
+    expect(codeOf(await responder.answer(nobody, query, 1000))).toBe('K9008');
+    expect(codeOf(await responder.answer(clusterPolicyWithSa, query, 1000))).toBe('K9008');
+    expect(codeOf(await responder.answer(teamPolicy, query, 1000))).toBe('ok');
+    expect(who).toEqual(['team-a/reader', 'team-a/nobody', 'kclguard/reader']);
   });
 
   test("a ClusterKCLRun acting with kclguard's own authority is not checked", async () => {
