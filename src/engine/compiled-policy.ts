@@ -71,14 +71,19 @@ export type PolicyPrograms =
 /** Compiled programs by filename + sources: a reload recompiles only what changed. */
 export type ProgramCache = Map<string, PolicyPrograms>;
 
-function cacheKey(definition: PolicyDefinition): string {
+/**
+ * What a policy's compiled programs depend on: its filename, its program (the source, or the
+ * resolved package's digest) and its recovery source. Two definitions with the same key compile
+ * alike; anything that keys compile results (this cache, the pool's probe compiles) uses it.
+ */
+export function programKey(definition: PolicyDefinition): string {
   const program = definition.resolved ? `${definition.resolved.root}\u0000${definition.resolved.digest}` : definition.spec.source;
   return `${programFilename(definition.identity)}\u0000${program}\u0000${definition.spec.recoverySource ?? ''}`;
 }
 
 /** Compiles a definition's source (and recovery source), through the cache when one is given. */
 export function compileDefinition(definition: PolicyDefinition, compiler: PolicyCompiler, cache?: ProgramCache): PolicyPrograms {
-  const key = cacheKey(definition);
+  const key = programKey(definition);
   let result = cache?.get(key);
   if (!result) {
     result = compilePrograms(definition, compiler);
@@ -112,7 +117,7 @@ function compilePrograms(definition: PolicyDefinition, compiler: PolicyCompiler)
 /** Keeps only the cache entries these definitions use, so a long-running watch does not grow. */
 export function retainPrograms(cache: ProgramCache, definitions: Iterable<PolicyDefinition>): void {
   const used = new Set<string>();
-  for (const definition of definitions) used.add(cacheKey(definition));
+  for (const definition of definitions) used.add(programKey(definition));
   for (const key of cache.keys()) if (!used.has(key)) cache.delete(key);
 }
 

@@ -9,7 +9,12 @@
 //   {"crash": true}           ends its worker thread in the middle of the run
 //   {"ifLabel": "x", ...}     spin, allocate, crash and busyMs only when items[0] has label x
 //                             (a policy the pool knows as light that turns slow on one object)
+// A resolved package's script is its root's main.k.
 export const compiler = {
+  compilePackage(resolved) {
+    const file = `${resolved.root}/main.k`;
+    return this.compile(resolved.files[file] ?? '', file);
+  },
   compile(source, filename) {
     let script;
     try {

@@ -113,6 +113,31 @@ describe('WorkerPool', () => {
     expect(report.runs[1]!.outcome.kind).toBe('unchanged');
   });
 
+  it('probes a policy again when only its recovery program changed, never sending an unprobed one to every worker', async () => {
+    const stops: string[] = [];
+    const p = pool({ observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const first = await p.prepare(1, [policy('a', {}, { recovery: { source: '{}' } })]);
+    expect(first.get('team-a/a')!.ok).toBe(true);
+    // Same program, a recovery program that never finishes compiling: the earlier probe must not vouch for it.
+    const second = await p.prepare(2, [policy('a', {}, { recovery: { source: '{"compileSpin": true}' } })]);
+    const outcome = second.get('team-a/a')!;
+    expect(!outcome.ok && outcome.diagnostics.map((d) => d.code)).toEqual(['K9003']);
+    expect(stops).toEqual(['deadline']);
+  });
+
+  it('probes a resolved package again when its digest changed', async () => {
+    const stops: string[] = [];
+    const p = pool({ observer: { onWorkerStopped: (cause) => stops.push(cause) } });
+    const resolvedAs = (digest: string, main: string): ExecutablePolicy => {
+      const base = policy('pkg', {}, { source: 'oci://registry.example/policies/pkg:v1' });
+      return { ...base, definition: { ...base.definition, resolved: { files: { '/pkg/main.k': main }, root: '/pkg', digest } } };
+    };
+    expect((await p.prepare(1, [resolvedAs('sha256:1', '{}')])).get('team-a/pkg')!.ok).toBe(true);
+    const moved = (await p.prepare(2, [resolvedAs('sha256:2', '{"compileSpin": true}')])).get('team-a/pkg')!;
+    expect(!moved.ok && moved.diagnostics.map((d) => d.code)).toEqual(['K9003']);
+    expect(stops).toEqual(['deadline']);
+  });
+
   it('compiles one policy for the admission check, reporting diagnostics', async () => {
     const p = pool();
     expect(await p.compile(policy('ok', {}))).toEqual({ ok: true });

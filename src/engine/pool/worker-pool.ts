@@ -24,6 +24,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
+import { programKey } from '../compiled-policy.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
 import { CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
@@ -74,8 +75,13 @@ export interface WorkerPoolOptions {
   readonly now?: () => number;
 }
 
+/**
+ * What a probe compile's outcome holds for: the same key as the compile cache's (the program and
+ * the recovery source, or the resolved package's digest). A changed recovery program, or an
+ * oci:// tag that now names other content, is new code and is probed again.
+ */
 function sourceKey(policy: ExecutablePolicy): string {
-  return `${policy.filename}\u0000${policy.definition.spec.source}`;
+  return programKey(policy.definition);
 }
 
 export class WorkerPool implements PolicyExecutor {
@@ -87,7 +93,7 @@ export class WorkerPool implements PolicyExecutor {
   /** Jobs and compiles waiting for a worker, oldest first. */
   private readonly queue: Entry[] = [];
   private readonly live = new Map<number, readonly ExecutablePolicy[]>();
-  /** How each source compiled in the probe, by filename + source. */
+  /** How each program compiled in the probe, by programKey. */
   private readonly probed = new Map<string, CompileOutcome>();
   private readonly costs: CostTracker;
   private readonly limits: { readonly lane: number; readonly perPolicy: number };
