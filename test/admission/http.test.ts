@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { FIXTURE_NAMES, Gate, decision, decodePatch, fixture, fixtureText, recordingHandler } from './helpers.js';
 import { postChunked, postJson, startHarness, type Harness } from './http-harness.js';
 import type { EngineRequest } from '../../src/engine/contract.js';
+import { MAX_OBJECT_DEPTH } from '../../src/engine/index.js';
 
 const PATCH = [{ op: 'add', path: '/metadata/labels/team', value: 'a' }];
 
@@ -174,6 +175,19 @@ describe('adversarial input', () => {
     expect(typeof answer.json.message).toBe('string');
     expect(answer.json.message.length).toBeGreaterThan(10);
     await expectStillServing();
+  });
+
+  it('accepts a review of the deepest object a policy may output, and refuses one level deeper (A4004)', async () => {
+    // A policy's output may nest MAX_OBJECT_DEPTH levels; kclguard must be able to review it again.
+    const reviewOf = (depth: number): string => {
+      const body = fixture('pod-create');
+      body.request.object.spec.deep = JSON.parse(`${'{"a":'.repeat(depth - 2)}1${'}'.repeat(depth - 2)}`);
+      return JSON.stringify(body);
+    };
+    expect((await postJson(harness.base, '/mutate', reviewOf(MAX_OBJECT_DEPTH))).status).toBe(200);
+    const deeper = await postJson(harness.base, '/mutate', reviewOf(MAX_OBJECT_DEPTH + 1));
+    expect(deeper.status).toBe(400);
+    expect(deeper.json.code).toBe('A4004');
   });
 
   it('missing uid gets A4006', async () => {
