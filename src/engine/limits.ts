@@ -28,6 +28,14 @@ export const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
  */
 export const MAX_OBJECT_DEPTH = 254;
 
+/**
+ * A violation message or failure text of one policy run, cut (with an ellipsis) where the run
+ * happened, before it crosses to the main thread: the AdmissionResponse shows at most 4096
+ * characters of it anyway, and a policy could otherwise hand the main thread, which answers every
+ * tenant, megabytes to copy, join and truncate for every review.
+ */
+export const MAX_POLICY_MESSAGE_CHARS = 4096;
+
 /** What print() may send to the log per policy run. */
 export const MAX_PRINTED_CHARS = 4096;
 

@@ -2,15 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import { InProcessExecutor } from './in-process-executor.js';
 import { createAdmissionHandler } from './handler.js';
 import { kclCompiler } from './kcl-compiler.js';
-import { MAX_OBJECT_DEPTH } from './limits.js';
+import { MAX_OBJECT_DEPTH, MAX_POLICY_MESSAGE_CHARS } from './limits.js';
 import { checkOutput } from './output-check.js';
 import { nestsDeeperThan } from './run-policy.js';
 import { PolicySet } from './policy-set.js';
 import { kclRun, pod, request } from './testing/fixtures.js';
 
-async function handlerFor(source: string) {
+async function handlerFor(source: string, spec: Record<string, unknown> = {}) {
   const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
-  await policies.replace([{ doc: kclRun('p', 'team-a', { source, failureAction: 'abort' }) }]);
+  await policies.replace([{ doc: kclRun('p', 'team-a', { source, failureAction: 'abort', ...spec }) }]);
   return createAdmissionHandler({ policies });
 }
 
@@ -98,5 +98,25 @@ describe('output checks', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 1_000_000; i++) deep = [deep];
     expect(nestsDeeperThan(deep, MAX_OBJECT_DEPTH)).toBe(true);
+  });
+
+  it('bounds a violation message and a failure text at the source, so a huge one costs the main thread nothing', async () => {
+    // The engine prefixes a reason or a failure's message with the policy and where it failed.
+    const bounded = MAX_POLICY_MESSAGE_CHARS + 200;
+    const violating = await handlerFor('assert False, "v" * 4000000\n');
+    const violation = await violating(request());
+    expect(violation.denial?.kind).toBe('violation');
+    expect(violation.denial!.message.length).toBeLessThanOrEqual(MAX_POLICY_MESSAGE_CHARS);
+    expect(violation.denial!.message.endsWith('…')).toBe(true);
+    expect(violation.outcomes[0]!.reason!.length).toBeLessThanOrEqual(bounded);
+
+    // A failure's text comes from the interpreter (which quotes values briefly); its recovery
+    // program's message is the policy's own text, appended to the denial.
+    const recovery = { source: 'action = "abort"\nmessage = "r" * 4000000\n' };
+    const failing = await handlerFor('x = int("not a number")\n', { recovery });
+    const failure = await failing(request());
+    expect(failure.denial?.kind).toBe('failure');
+    expect(failure.outcomes[0]!.recovery).toHaveProperty('message');
+    expect(failure.denial!.message.length).toBeLessThanOrEqual(bounded);
   });
 });
