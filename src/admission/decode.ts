@@ -41,7 +41,9 @@ const admissionReviewSchema = {
         requestResource: groupVersionResource,
         requestSubResource: { type: 'string' },
         name: { type: 'string' },
-        namespace: { type: 'string' },
+        // A namespace name is a DNS label; the API server never sends a longer one, and a forged
+        // megabyte-long one would be a key in the Namespace read-through cache and a URL to the API.
+        namespace: { type: 'string', maxLength: 63 },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
         userInfo: {
           type: 'object',
