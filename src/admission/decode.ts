@@ -3,6 +3,7 @@
  * message names every offending field (the API server logs it when the webhook answers 400).
  */
 import { Ajv, type ErrorObject } from 'ajv';
+import { truncateRunes } from '../engine/index.js';
 import { AdmissionInputError } from './errors.js';
 import { ADMISSION_API_VERSION, ADMISSION_KIND, type AdmissionReviewRequest } from './types.js';
 
@@ -41,7 +42,9 @@ const admissionReviewSchema = {
         requestResource: groupVersionResource,
         requestSubResource: { type: 'string' },
         name: { type: 'string' },
-        namespace: { type: 'string' },
+        // A namespace name is a DNS label; the API server never sends a longer one, and a forged
+        // megabyte-long one would be a key in the Namespace read-through cache and a URL to the API.
+        namespace: { type: 'string', maxLength: 63 },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
         userInfo: {
           type: 'object',
@@ -87,8 +90,11 @@ export function decodeAdmissionReview(body: unknown): AdmissionReviewRequest {
   throw new AdmissionInputError('A4006', `invalid AdmissionReview: ${listed.join('; ')}${more}`);
 }
 
+/** A field path quoted in a message: a key of a forged review can be megabytes long. */
+const MAX_PATH_RUNES = 200;
+
 function describeError(error: ErrorObject): string {
-  const base = error.instancePath === '' ? '' : error.instancePath.slice(1).replaceAll('/', '.');
+  const base = error.instancePath === '' ? '' : truncateRunes(error.instancePath.slice(1).replaceAll('/', '.'), MAX_PATH_RUNES);
   if (error.keyword === 'required') {
     const missing = (error.params as { missingProperty: string }).missingProperty;
     return `${base === '' ? missing : `${base}.${missing}`} is required`;

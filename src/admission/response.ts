@@ -4,7 +4,7 @@
  * base64 RFC 6902 patch, a denial's status.code is >= 400 and warnings obey their limits.
  */
 import type { Denial, EngineDecision, Phase } from '../engine/index.js';
-import { sanitizeWarnings, toSingleLine, truncateRunes } from './warnings.js';
+import { sanitizeWarnings, toSingleLine, truncateRunes, withoutTerminalControls } from './warnings.js';
 import {
   ADMISSION_API_VERSION,
   ADMISSION_KIND,
@@ -43,7 +43,7 @@ export function denied(uid: string, status: Partial<AdmissionStatus>, extras: Re
     typeof status.code === 'number' && Number.isInteger(status.code) && status.code >= 400 && status.code <= 599
       ? status.code
       : DEFAULT_DENIAL_CODE;
-  const message = truncateRunes(status.message ?? 'denied by kclguard', MAX_STATUS_MESSAGE_RUNES);
+  const message = truncateRunes(withoutTerminalControls(status.message ?? '') || 'denied by kclguard', MAX_STATUS_MESSAGE_RUNES);
   const built: AdmissionStatus = status.reason ? { code, message, reason: status.reason } : { code, message };
   return withExtras({ uid, allowed: false, status: built }, extras);
 }

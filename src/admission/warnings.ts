@@ -3,23 +3,29 @@
  * runes (Unicode code points), at most 4096 runes in all. Longer warnings are truncated with an
  * ellipsis; warnings past the total are replaced by one line saying how many were left out.
  */
+import { truncateRunes } from '../engine/index.js';
+
+export { truncateRunes };
 
 export const MAX_WARNING_RUNES = 256;
 export const MAX_TOTAL_WARNING_RUNES = 4096;
-const ELLIPSIS = '…';
 
 // C0/C1 controls and the Unicode line/paragraph separators would each break a warning in two.
-const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+// What a terminal acts on rather than prints, keeping newline and tab: C0/C1 controls (ESC
+// sequences, CR, BEL) and the bidirectional overrides and isolates that reorder a line.
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
+
+/** A multi-line message kubectl prints as it is: its lines kept, everything a terminal would obey made a space. */
+export function withoutTerminalControls(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, ' ').replace(/ +\n/g, '\n').trim();
+}
 
 export function toSingleLine(text: string): string {
   return text.replace(LINE_BREAKING, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-export function truncateRunes(text: string, maxRunes: number): string {
-  const runes = Array.from(text);
-  if (runes.length <= maxRunes) return text;
-  return runes.slice(0, maxRunes - 1).join('') + ELLIPSIS;
-}
 
 export function runeLength(text: string): number {
   let count = 0;

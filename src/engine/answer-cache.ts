@@ -17,6 +17,7 @@
  * - An answer built from last known answers (another cache's, standing in) is passed on but
  *   never stored: it must not come back as fresh for a whole TTL.
  */
+import { createHash } from 'node:crypto';
 
 /** An answer, and whether it is fresh (asked just now or within its TTL) or a last known one. */
 export interface Answer {
@@ -84,6 +85,17 @@ export class OutageState {
 
 const ignore = (): void => undefined;
 
+/**
+ * Keys are built from the review (user, groups, extra, object name), which a client that is not
+ * the API server can make megabytes long; a longer key is kept as its SHA-256 digest, so that the
+ * cache's memory is bounded by its entry count whatever the keys.
+ */
+export const MAX_PLAIN_KEY_CHARS = 512;
+
+function storedKey(key: string): string {
+  return key.length <= MAX_PLAIN_KEY_CHARS ? key : `sha256:${createHash('sha256').update(key).digest('base64')}`;
+}
+
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<Answer>>();
@@ -102,7 +114,8 @@ export class AnswerCache {
   }
 
   /** The answer for `key`, asking with `ask` when no fresh one is known. Rejects only when no answer is usable. */
-  get(key: string, ask: () => Promise<Answer>): Promise<Answer> {
+  get(question: string, ask: () => Promise<Answer>): Promise<Answer> {
+    const key = storedKey(question);
     const { now, graceMs, onAnswer } = this.options;
     const at = now();
     const entry = this.entries.get(key);

@@ -31,6 +31,8 @@ export { CONSENT_KEYS, consentFor, parseConsentValue, permits } from './consent.
 export { LocalPolicySource, type LocalLoadReport, type LocalPolicySourceOptions } from './local-policy-source.js';
 export { StaticNamespaceLookup, NAMESPACE_FETCH_TIMEOUT_MS, type NamespaceInfo, type NamespaceLookup } from './namespaces.js';
 export { kclCompiler } from './kcl-compiler.js';
+export { MAX_OBJECT_DEPTH } from './limits.js';
+export { truncateRunes } from './messages.js';
 export type { PolicyCompiler, PolicyProgram, PolicyRunResult, PolicyRunLimits } from './policy-compiler.js';
 export type { EngineObserver, PolicySummary } from './observer.js';
 export { silentLogger, type EngineLogger } from './logger.js';

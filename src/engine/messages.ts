@@ -8,9 +8,32 @@ export const MAX_WARNING_LENGTH = 256;
 
 /** Collapses whitespace (newlines included) and truncates to the limit with an ellipsis. */
 export function singleLine(text: string, max = MAX_WARNING_LENGTH): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const chars = Array.from(flat);
-  return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
+  return truncateRunes(text.replace(/\s+/g, ' ').trim(), max);
+}
+
+/**
+ * At most maxRunes Unicode code points: a longer text keeps maxRunes - 1 of them and ends with
+ * an ellipsis. Reads only as far as the limit, so a huge text costs no more than a short one.
+ */
+export function truncateRunes(text: string, maxRunes: number): string {
+  // A text of at most maxRunes UTF-16 units has at most that many code points.
+  if (text.length <= maxRunes) return text;
+  let cut = 0;
+  for (let i = 0, runes = 0; i < text.length; runes++) {
+    if (runes === maxRunes - 1) cut = i;
+    else if (runes === maxRunes) return `${text.slice(0, cut)}…`;
+    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+  return text;
+}
+
+/** At most maxChars UTF-16 units, ending with an ellipsis when cut; never splits a surrogate pair. */
+export function clipText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  let end = maxChars - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 const AUDIT_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

@@ -2,13 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import { InProcessExecutor } from './in-process-executor.js';
 import { createAdmissionHandler } from './handler.js';
 import { kclCompiler } from './kcl-compiler.js';
+import { MAX_OBJECT_DEPTH, MAX_POLICY_MESSAGE_CHARS } from './limits.js';
 import { checkOutput } from './output-check.js';
+import { nestsDeeperThan } from './run-policy.js';
 import { PolicySet } from './policy-set.js';
 import { kclRun, pod, request } from './testing/fixtures.js';
 
-async function handlerFor(source: string) {
+async function handlerFor(source: string, spec: Record<string, unknown> = {}) {
   const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
-  await policies.replace([{ doc: kclRun('p', 'team-a', { source, failureAction: 'abort' }) }]);
+  await policies.replace([{ doc: kclRun('p', 'team-a', { source, failureAction: 'abort', ...spec }) }]);
   return createAdmissionHandler({ policies });
 }
 
@@ -58,5 +60,63 @@ describe('output checks', () => {
     const decision = await handler(request());
     expect(decision.denial?.kind).toBe('failure');
     expect(decision.outcomes[0]!.code).toBe('K9004');
+  });
+
+  // `spec.x = {a.a...a = 1}` with k keys: the object is level 1, spec 2, x 3, the innermost dict 2 + k.
+  const nestingPolicy = (depth: number): string => `items = [item | {spec.x = {${Array(depth - 2).fill('a').join('.')} = 1}} for item in option("items")]\n`;
+
+  it('through the engine: an output object nesting deeper than kclguard accepts in a review fails with K9004', async () => {
+    const handler = await handlerFor(nestingPolicy(MAX_OBJECT_DEPTH + 1));
+    const decision = await handler(request());
+    expect(decision.denial?.kind).toBe('failure');
+    expect(decision.outcomes[0]!.code).toBe('K9004');
+    expect(decision.patch).toEqual([]);
+  });
+
+  it('through the engine: an output object nesting exactly as deep as allowed is admitted', async () => {
+    const handler = await handlerFor(nestingPolicy(MAX_OBJECT_DEPTH));
+    const decision = await handler(request());
+    expect(decision.allowed).toBe(true);
+    expect(decision.patch).toHaveLength(1);
+  });
+
+  it('counts the admitted object when a policy nests it inside new values', async () => {
+    // Each copy nests the whole object one level deeper than the last; unchanged parts count too.
+    const object = pod('web', 'team-a');
+    (object as { spec: Record<string, unknown> }).spec.deep = JSON.parse(`${'{"a":'.repeat(MAX_OBJECT_DEPTH - 3)}1${'}'.repeat(MAX_OBJECT_DEPTH - 3)}`);
+    expect(nestsDeeperThan(object, MAX_OBJECT_DEPTH)).toBe(false);
+    const handler = await handlerFor('items = [item | {spec.copy = {inner = item}} for item in option("items")]\n');
+    const decision = await handler(request({ object }));
+    expect(decision.outcomes[0]!.code).toBe('K9004');
+  });
+
+  it('measures nesting without descending past the limit', () => {
+    expect(nestsDeeperThan(1, 0)).toBe(false);
+    expect(nestsDeeperThan({}, 0)).toBe(true);
+    expect(nestsDeeperThan({ a: [[1]] }, 3)).toBe(false);
+    expect(nestsDeeperThan({ a: [[{}]] }, 3)).toBe(true);
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    expect(nestsDeeperThan(deep, MAX_OBJECT_DEPTH)).toBe(true);
+  });
+
+  it('bounds a violation message and a failure text at the source, so a huge one costs the main thread nothing', async () => {
+    // The engine prefixes a reason or a failure's message with the policy and where it failed.
+    const bounded = MAX_POLICY_MESSAGE_CHARS + 200;
+    const violating = await handlerFor('assert False, "v" * 4000000\n');
+    const violation = await violating(request());
+    expect(violation.denial?.kind).toBe('violation');
+    expect(violation.denial!.message.length).toBeLessThanOrEqual(MAX_POLICY_MESSAGE_CHARS);
+    expect(violation.denial!.message.endsWith('…')).toBe(true);
+    expect(violation.outcomes[0]!.reason!.length).toBeLessThanOrEqual(bounded);
+
+    // A failure's text comes from the interpreter (which quotes values briefly); its recovery
+    // program's message is the policy's own text, appended to the denial.
+    const recovery = { source: 'action = "abort"\nmessage = "r" * 4000000\n' };
+    const failing = await handlerFor('x = int("not a number")\n', { recovery });
+    const failure = await failing(request());
+    expect(failure.denial?.kind).toBe('failure');
+    expect(failure.outcomes[0]!.recovery).toHaveProperty('message');
+    expect(failure.denial!.message.length).toBeLessThanOrEqual(bounded);
   });
 });

@@ -6,8 +6,9 @@
  */
 import jsonpatch from 'fast-json-patch';
 import type { CompiledPolicy } from './compiled-policy.js';
-import type { JsonPatchOperation, KnownFailure, PolicyFailure, PolicyRun, RunJob, RunOutcome, RunReport } from './executor.js';
-import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_PRINTED_CHARS } from './limits.js';
+import { clipText } from './messages.js';
+import type { JsonPatchOperation, KnownFailure, PolicyFailure, PolicyRun, RecoveryResult, RunJob, RunOutcome, RunReport } from './executor.js';
+import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_POLICY_MESSAGE_CHARS, MAX_PRINTED_CHARS } from './limits.js';
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
 import { runRecovery } from './recovery.js';
 import { plainFailure, runPolicy } from './run-policy.js';
@@ -105,7 +106,7 @@ function runOnce(
         lookups?.(policy.definition, job.generation),
       );
       progress?.ended();
-      if (result.kind !== 'mutated') outcome = result;
+      if (result.kind !== 'mutated') outcome = boundedOutcome(result);
       else if (request.phase === 'validate' || request.operation === 'DELETE') {
         // Validate-mode policies may only violate; DELETE has no object to patch.
         outcome = { kind: 'unchanged', note: request.phase === 'validate' ? 'a mode Validate policy may not mutate' : 'a DELETE cannot be mutated' };
@@ -128,6 +129,22 @@ function runOnce(
   return { runs, patch };
 }
 
+/** A violation message or failure text is cut where the policy ran (MAX_POLICY_MESSAGE_CHARS). */
+function boundedOutcome(outcome: RunOutcome): RunOutcome {
+  if (outcome.kind === 'violated') return { ...outcome, message: clipText(outcome.message, MAX_POLICY_MESSAGE_CHARS) };
+  if (outcome.kind === 'failed') return { ...outcome, ...boundedFailure(outcome) };
+  return outcome;
+}
+
+function boundedFailure(failure: PolicyFailure): Pick<PolicyFailure, 'error' | 'summary'> {
+  return { error: clipText(failure.error, MAX_POLICY_MESSAGE_CHARS), summary: clipText(failure.summary, MAX_POLICY_MESSAGE_CHARS) };
+}
+
+function boundedRecovery(recovery: RecoveryResult): RecoveryResult {
+  if ('failed' in recovery) return { failed: { ...recovery.failed, ...boundedFailure(recovery.failed) } };
+  return recovery.message === undefined ? recovery : { ...recovery, message: clipText(recovery.message, MAX_POLICY_MESSAGE_CHARS) };
+}
+
 /** Runs the policy's recovery program on its failure, unless it has none or it was stopped before. */
 function recover(
   job: RunJob,
@@ -147,7 +164,7 @@ function recover(
   progress?.started(RECOVERY_PROGRESS + index, policyBudgetMs(policy.definition.spec.timeoutMillis, job.request.deadline, clock.now()));
   const recovery = runRecovery(policy.definition, policy.recovery, failure, object, job.request, { deadline: job.request.deadline, now: clock.now }, session);
   progress?.ended();
-  return { recovery };
+  return { recovery: boundedRecovery(recovery) };
 }
 
 /** print() and log output travel back to the main thread's log: bounded here, at the source. */

@@ -9,6 +9,7 @@ import type { PolicyFailure, RunOutcome } from './executor.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry, PolicyProgram, RunSession } from './policy-compiler.js';
 import type { HostCallHandler } from '../kcl/index.js';
+import { MAX_OBJECT_DEPTH } from './limits.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -83,6 +84,21 @@ export function changedProtectedField(before: JsonObject, after: JsonObject): st
   return changed?.join('.');
 }
 
+/**
+ * True when the value nests deeper than maxDepth levels (a scalar is level 0, a list or dict
+ * level 1). Descends at most maxDepth + 1 levels, so the output of any policy, however deep,
+ * cannot take it near the stack limit.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (maxDepth <= 0) return true;
+  if (Array.isArray(value)) return value.some((item) => nestsDeeperThan(item, maxDepth - 1));
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && nestsDeeperThan((value as JsonObject)[key], maxDepth - 1)) return true;
+  }
+  return false;
+}
+
 /** Deep equality of JSON values; stops at the first difference (runs once per policy per request). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -154,5 +170,8 @@ export function runPolicy(
   if (!output.object || jsonEqual(object, output.object)) return { kind: 'unchanged' };
   const field = changedProtectedField(object, output.object);
   if (field) return { kind: 'failed', ...plainFailure(`the output changes the protected field ${field}`) };
+  if (nestsDeeperThan(output.object, MAX_OBJECT_DEPTH)) {
+    return { kind: 'failed', ...plainFailure(`the output object nests deeper than ${MAX_OBJECT_DEPTH} levels, more than kclguard accepts in a review of it`, 'K9004') };
+  }
   return { kind: 'mutated', object: output.object };
 }

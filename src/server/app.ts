@@ -8,7 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { AdmissionHandler, Phase, Readiness } from '../engine/index.js';
+import { truncateRunes, type AdmissionHandler, type Phase, type Readiness } from '../engine/index.js';
 import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
 import type { Metrics } from '../observability/index.js';
 import { InFlightTracker } from './in-flight.js';
@@ -132,16 +132,26 @@ async function admissionRoute(
   }
 }
 
+/**
+ * Identity fields are logged for every review; the API server keeps them short, but a client that
+ * is not the API server can make each one megabytes long and so flood the log.
+ */
+const MAX_LOGGED_FIELD_RUNES = 256;
+
+function logged(text: string | undefined): string | undefined {
+  return text ? truncateRunes(text, MAX_LOGGED_FIELD_RUNES) : undefined;
+}
+
 function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: number): void {
   const request = result.request;
   const fields = {
     webhook: phase,
-    uid: request?.uid,
+    uid: logged(request?.uid),
     operation: result.operation,
-    kind: request ? `${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.version}/${request.kind.kind}` : undefined,
-    subResource: request?.subResource || undefined,
+    kind: request ? logged(`${request.kind.group ? `${request.kind.group}/` : ''}${request.kind.version}/${request.kind.kind}`) : undefined,
+    subResource: logged(request?.subResource),
     namespace: request?.namespace || undefined,
-    name: request?.name || undefined,
+    name: logged(request?.name),
     dryRun: request?.dryRun || undefined,
     decision: result.decision,
     durationMs: Math.round(seconds * 1e6) / 1e3,

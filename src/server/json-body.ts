@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { AdmissionInputError } from '../admission/index.js';
+import { MAX_OBJECT_DEPTH } from '../engine/index.js';
 
 /**
  * The API server refuses requests bigger than 3 MiB (its max request body size), so an
@@ -14,9 +15,11 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /**
  * Real Kubernetes objects nest a few dozen levels. The limit keeps recursive code further down
- * (schema validation, conversion to KCL values, policies) far from the stack limit.
+ * (schema validation, conversion to KCL values, policies) far from the stack limit. It is the
+ * deepest object a policy may output plus the AdmissionReview's two levels around it, so that
+ * kclguard never admits, through a policy's mutation, an object it would refuse to review later.
  */
-export const MAX_JSON_DEPTH = 256;
+export const MAX_JSON_DEPTH = MAX_OBJECT_DEPTH + 2;
 
 /** How long a client whose body was refused may keep sending before its connection is cut. */
 const DRAIN_GRACE_MS = 5_000;

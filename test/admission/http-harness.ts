@@ -1,7 +1,7 @@
 /** Runs the express app on a loopback port for in-process HTTP tests. */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { AdmissionHandler } from '../../src/engine/contract.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -45,14 +45,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number } = {}): Promise<Harness> {
+export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number; logger?: Logger } = {}): Promise<Harness> {
   const metrics = createMetrics(new Registry(), { processMetrics: false });
   const inFlight = new WatchedInFlight();
   const state = { ready: { ready: true } as Readiness, draining: false };
   const app = createApp({
     handler,
     metrics,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     readiness: () => state.ready,
     isDraining: () => state.draining,
     inFlight,

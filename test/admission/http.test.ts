@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
+import { pino } from 'pino';
 import { FIXTURE_NAMES, Gate, decision, decodePatch, fixture, fixtureText, recordingHandler } from './helpers.js';
 import { postChunked, postJson, startHarness, type Harness } from './http-harness.js';
 import type { EngineRequest } from '../../src/engine/contract.js';
+import { MAX_OBJECT_DEPTH } from '../../src/engine/index.js';
 
 const PATCH = [{ op: 'add', path: '/metadata/labels/team', value: 'a' }];
 
@@ -164,6 +166,7 @@ describe('adversarial input', () => {
     ['v1beta1', JSON.stringify({ ...fixture('pod-create'), apiVersion: 'admission.k8s.io/v1beta1' }), 'application/json', 'A4005'],
     ['a JSON array', '[]', 'application/json', 'A4005'],
     ['missing request', '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', 'application/json', 'A4006'],
+    ['a namespace longer than a DNS label', JSON.stringify({ ...fixture('pod-create'), request: { ...fixture('pod-create').request, namespace: 'n'.repeat(64) } }), 'application/json', 'A4006'],
     ['empty body', '', 'application/json', 'A4007'],
   ];
 
@@ -174,6 +177,44 @@ describe('adversarial input', () => {
     expect(typeof answer.json.message).toBe('string');
     expect(answer.json.message.length).toBeGreaterThan(10);
     await expectStillServing();
+  });
+
+  it("logs at most 256 characters of a review's uid, name and kind, however long a forged review makes them", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const own = await startHarness(async () => decision({ allowed: false, denial: { kind: 'violation', message: 'no', policies: ['p'] } }), { logger });
+    try {
+      const body = fixture('pod-create');
+      body.request.uid = 'u'.repeat(100_000);
+      body.request.name = 'n'.repeat(100_000);
+      body.request.kind.kind = 'K'.repeat(100_000);
+      const answer = await postJson(own.base, '/validate', JSON.stringify(body));
+      expect(answer.json.response.uid).toBe(body.request.uid);
+      const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'admission denied');
+      expect(logged).toBeDefined();
+      for (const field of ['uid', 'name', 'kind']) expect(Array.from(String(logged[field])).length).toBeLessThanOrEqual(256);
+      // A refused review's message names the field, cut as well.
+      const refused = fixture('pod-create');
+      refused.request.userInfo.extra = { ['k'.repeat(100_000)]: 1 };
+      const bad = await postJson(own.base, '/validate', JSON.stringify(refused));
+      expect(bad.json.code).toBe('A4006');
+      expect(bad.json.message.length).toBeLessThan(1000);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('accepts a review of the deepest object a policy may output, and refuses one level deeper (A4004)', async () => {
+    // A policy's output may nest MAX_OBJECT_DEPTH levels; kclguard must be able to review it again.
+    const reviewOf = (depth: number): string => {
+      const body = fixture('pod-create');
+      body.request.object.spec.deep = JSON.parse(`${'{"a":'.repeat(depth - 2)}1${'}'.repeat(depth - 2)}`);
+      return JSON.stringify(body);
+    };
+    expect((await postJson(harness.base, '/mutate', reviewOf(MAX_OBJECT_DEPTH))).status).toBe(200);
+    const deeper = await postJson(harness.base, '/mutate', reviewOf(MAX_OBJECT_DEPTH + 1));
+    expect(deeper.status).toBe(400);
+    expect(deeper.json.code).toBe('A4004');
   });
 
   it('missing uid gets A4006', async () => {

@@ -27,6 +27,13 @@ describe('response builders', () => {
     expect(denied('u', {}).allowed).toBe(false);
   });
 
+  it("denied keeps a message's lines and tabs but no terminal controls, which kubectl would print raw", () => {
+    // ESC sequences recolour or rewrite the user's terminal; CR overwrites the line; a bidi override reorders it.
+    const hostile = 'bad image\u001b[2J\u001b]0;pwned\u0007\r\nnext\tline\u202eevil\u0085\u009b';
+    expect(denied('u', { message: hostile }).status?.message).toBe('bad image [2J ]0;pwned\nnext\tline evil');
+    expect(denied('u', { message: 'line one\nline two' }).status?.message).toBe('line one\nline two');
+  });
+
   it('patched encodes a non-empty RFC 6902 patch and drops an empty one', () => {
     const ops = [{ op: 'add', path: '/metadata/labels/ünï', value: '☃' }];
     const response = patched('u', ops);

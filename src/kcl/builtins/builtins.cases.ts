@@ -728,6 +728,7 @@ export const BUILTIN_CASES: readonly BuiltinCase[] = [
   {"call": "yaml.decode(\"a: 2.0\")", "callee": "yaml.decode", "args": ["a: 2.0"], "kwargs": {}, "yaml": "r:\n  a: 2.0"},
   {"call": "yaml.decode(\"a: 1\\na: 2\")", "callee": "yaml.decode", "args": ["a: 1\na: 2"], "kwargs": {}, "yaml": "r:\n  a: 2"},
   {"call": "yaml.decode(\"a: True\\nb: NULL\\nc: off\")", "callee": "yaml.decode", "args": ["a: True\nb: NULL\nc: off"], "kwargs": {}, "yaml": "r:\n  a: true\n  b: null\n  c: 'off'"},
+  {"call": "yaml.decode(\"a: constructor\\nb: [toString, hasOwnProperty, valueOf, __proto__, true]\\n__proto__: 1\")", "callee": "yaml.decode", "args": ["a: constructor\nb: [toString, hasOwnProperty, valueOf, __proto__, true]\n__proto__: 1"], "kwargs": {}, "yaml": "r:\n  a: constructor\n  b:\n  - toString\n  - hasOwnProperty\n  - valueOf\n  - __proto__\n  - true"},
   {"call": "yaml.decode_all(\"a: 1\\n---\\nb: 2\\n\")", "callee": "yaml.decode_all", "args": ["a: 1\n---\nb: 2\n"], "kwargs": {}, "yaml": "r:\n- a: 1\n- b: 2"},
   {"call": "yaml.decode_all(\"\")", "callee": "yaml.decode_all", "args": [""], "kwargs": {}, "yaml": "r:\n- null"},
   {"call": "yaml.validate(\"a: 1\")", "callee": "yaml.validate", "args": ["a: 1"], "kwargs": {}, "yaml": "r: true"},

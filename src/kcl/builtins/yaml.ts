@@ -24,7 +24,9 @@ const nullType = new yaml.Type('tag:yaml.org,2002:null', {
 const BOOLS: Record<string, boolean> = { true: true, True: true, TRUE: true, false: false, False: false, FALSE: false };
 const boolType = new yaml.Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (s: string) => s in BOOLS,
+  // Own keys only: `in` would read `constructor` or `__proto__` as a bool and hand the program
+  // Object.prototype's members as values.
+  resolve: (s: string) => Object.hasOwn(BOOLS, s),
   construct: (s: string) => BOOLS[s],
 });
 
