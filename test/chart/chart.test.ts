@@ -250,6 +250,21 @@ describe('scenario specifics', () => {
     expect(one(docs, 'ServiceMonitor').spec.endpoints[0].path).toBe('/metrics');
   });
 
+  it('renders no NetworkPolicy unless asked; when asked, one that admits only the listed peers to the webhook port', () => {
+    expect(byKind(render(), 'NetworkPolicy')).toHaveLength(0);
+    const docs = render(join(chart, 'ci', 'network-policy-values.yaml'));
+    const policy = one(docs, 'NetworkPolicy');
+    const deployment = one(docs, 'Deployment');
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ ipBlock: { cidr: '10.0.0.0/24' } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ protocol: 'TCP', port: deployment.spec.template.spec.containers[0].ports[0].containerPort }],
+      },
+    ]);
+  });
+
   it('ships a helm test that checks readiness and metrics', () => {
     const pod = render().find((d) => d.kind === 'Pod' && d.metadata.name === 'kclguard-test');
     expect(pod?.metadata).toMatchObject({ annotations: { 'helm.sh/hook': 'test' } });
@@ -275,6 +290,14 @@ describe('refusals', () => {
     const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'certificates.certManager.issuerRef.name=x']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('issuerRef');
+  });
+
+  it('refuses a NetworkPolicy that admits nobody: it would cut the API server off', () => {
+    const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'networkPolicy.enabled=true']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('networkPolicy.from');
+    const empty = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', 'networkPolicy.enabled=true', '--set-json', 'networkPolicy.from=[{}]']);
+    expect(empty.status).not.toBe(0);
   });
 
   it('refuses a webhook timeout above 5 seconds', () => {

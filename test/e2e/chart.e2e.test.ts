@@ -156,6 +156,18 @@ describe('the Helm chart', () => {
     expect(absent.code).not.toBe(0);
   });
 
+  it('the optional NetworkPolicy is accepted by the API server', async () => {
+    // The e2e node's CNI (a bridge) enforces no NetworkPolicy, so what the suites can prove is
+    // that the object is valid; test/chart checks what it admits.
+    const values = resolve(CHART, 'ci/network-policy-values.yaml');
+    const [policy] = (await template(RELEASE, namespace, ['-f', values])).filter((object) => object.kind === 'NetworkPolicy');
+    expect(policy).toBeDefined();
+    const applied = await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(policy!) });
+    expect(applied.stdout).toContain(`networkpolicy.networking.k8s.io/${RELEASE}-kclguard`);
+    const stored = JSON.parse((await kubectl(['get', 'networkpolicy', `${RELEASE}-kclguard`, '-n', namespace, '-o', 'json'])).stdout);
+    expect(stored.spec.ingress[0].from).toHaveLength(2);
+  });
+
   it("the dry run really validates: a webhook configuration the API server's schema forbids is refused", async () => {
     const mutating = structuredClone(named('MutatingWebhookConfiguration')[0]!) as Rendered & { webhooks: { timeoutSeconds: number }[] };
     mutating.webhooks[0]!.timeoutSeconds = 31;
