@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
 import type { Authorizer } from './authorizer.js';
 import type { FailureAction } from './contract.js';
+import { allowAllExempt } from './exempt.js';
 import { AUTHORIZER_DEADLINE_MARGIN_MS } from './gates.js';
 import { createAdmissionHandler, type AdmissionHandlerOptions } from './handler.js';
 import { InProcessExecutor } from './in-process-executor.js';
@@ -257,11 +258,15 @@ describe('consent', () => {
     expect(decision.warnings).toHaveLength(1);
   });
 
-  it('drops a violation the object does not consent to', async () => {
-    const { handler } = await engine([kclRun('p', 'team-a', { source: violate('no'), mode: 'Validate' })]);
-    const decision = await handler(request({ phase: 'validate', object: annotated({ canValidate: '["cluster/other"]' }) }));
+  it('drops a violation the object does not consent to, when the user may exempt; by default nobody may', async () => {
+    const docs = [kclRun('p', 'team-a', { source: violate('no'), mode: 'Validate' })];
+    const vetoed = request({ phase: 'validate', object: annotated({ canValidate: '["cluster/other"]' }) });
+    const decision = await (await engine(docs, { exempt: allowAllExempt })).handler(vetoed);
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_consented');
+    const byDefault = await (await engine(docs)).handler(vetoed);
+    expect(byDefault.allowed).toBe(false);
+    expect(byDefault.outcomes[0]!.result).toBe('violated');
   });
 
   it('applies effects of listed policies', async () => {
@@ -302,8 +307,8 @@ describe('consent', () => {
     expect(decision.warnings.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('does not let a failing policy abort an object that refuses its validation', async () => {
-    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })]);
+  it('does not let a failing policy abort an object that refuses its validation (the user may exempt)', async () => {
+    const { handler } = await engine([kclRun('p', 'team-a', { source: fail })], { exempt: allowAllExempt });
     const decision = await handler(request({ object: annotated({ canValidate: 'other' }) }));
     expect(decision.allowed).toBe(true);
     expect(decision.outcomes[0]!.result).toBe('not_consented');
@@ -559,6 +564,21 @@ describe('the Namespace of a request', () => {
       ['team-a/lenient', 'failed', 'skip'],
       ['cluster/prod-only', 'failed', 'abort'],
     ]);
+  });
+
+  it('when it cannot be read, a strictMode policy fails too: the Namespace might be the one that opted in', async () => {
+    const namespaces = { get: () => undefined, fetch: async () => Promise.reject(new Error('the API server is unavailable')) };
+    const strict = clusterKclRun('strict-guard', { source: violate('nope'), mode: 'Validate', strictMode: true });
+    const { handler } = await engine([strict], { namespaces });
+    const decision = await handler(request({ phase: 'validate' }));
+    expect(decision.allowed).toBe(false);
+    expect(decision.outcomes.map((o) => [o.policy, o.result, o.action])).toEqual([['cluster/strict-guard', 'failed', 'abort']]);
+    // The object's own list leaving it out is an object veto: it counts only for a user who may exempt.
+    const vetoed = await handler(request({ phase: 'validate', object: pod('web', 'team-a', { annotations: { canValidate: 'other' } }) }));
+    expect(vetoed.allowed).toBe(false);
+    const exempted = await (await engine([strict], { namespaces, exempt: allowAllExempt })).handler(request({ phase: 'validate', object: pod('web', 'team-a', { annotations: { canValidate: 'other' } }) }));
+    expect(exempted.allowed).toBe(true);
+    expect(exempted.outcomes[0]!.result).toBe('not_consented');
   });
 });
 

@@ -16,8 +16,11 @@ export const EXEMPT_VERB = 'exempt';
 /** Resolves whether the user may exempt from the policy; rejects when the check itself failed. */
 export type ExemptCheck = (user: UserInfo, policy: PolicyIdentity) => Promise<boolean>;
 
-/** Local mode without RBAC manifests: every check is allowed, this one too. */
+/** The offline CLI without RBAC manifests: every check is allowed, this one too. */
 export const allowAllExempt: ExemptCheck = async () => true;
+
+/** Nobody may exempt: the default wherever no RBAC answers the question. */
+export const noExempt: ExemptCheck = async () => false;
 
 export function exemptAttributes(policy: PolicyIdentity): AuthorizationAttributes {
   return {

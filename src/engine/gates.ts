@@ -72,7 +72,10 @@ export async function validationVeto(state: RequestState, definition: PolicyDefi
   if (!dropped) return undefined;
   const consent = state.consent('validate');
   const optedOut = definition.spec.strictMode && !state.namespaceNames(definition, 'validate');
-  if (consent.source !== 'object' || optedOut || definition.spec.consent === 'Advisory') return dropped;
+  if (optedOut || definition.spec.consent === 'Advisory' || consent.source === 'namespace') return dropped;
+  // No list at all, yet dropped: a strictMode policy whose Namespace may have opted in (it could
+  // not be read). Nothing vetoes it.
+  if (consent.source === 'none') return undefined;
   const user = state.request.userInfo;
   const may = await state.ctx.exempt(user, definition.identity).catch(() => false);
   if (may) return { result: 'not_consented', reason: `${dropped.reason}, and ${describeUser(user)} may exempt from it` };

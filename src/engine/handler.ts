@@ -7,7 +7,7 @@
 import { allowAllAuthorizer, DEFAULT_AUTHORIZER_TIMEOUT_MS, type Authorizer } from './authorizer.js';
 import type { AdmissionHandler, EngineDecision } from './contract.js';
 import { evaluate } from './evaluate.js';
-import { allowAllExempt, type ExemptCheck } from './exempt.js';
+import { noExempt, type ExemptCheck } from './exempt.js';
 import { DEFAULT_EXCLUSIONS, type ExclusionConfig } from './exclusions.js';
 import { silentLogger, type EngineLogger } from './logger.js';
 import type { NamespaceLookup } from './namespaces.js';
@@ -21,7 +21,9 @@ export interface AdmissionHandlerOptions {
   readonly authorizer?: Authorizer;
   /**
    * May this user exempt objects from this policy (their own canValidate veto counts)? Default:
-   * everyone may (local mode without RBAC, where every check is allowed).
+   * nobody may. Unlike the ServiceAccount check, whose allow-all default still enforces, an
+   * allow-all exempt would let anyone who writes a canValidate annotation past every guardrail;
+   * a caller that wants that (the offline CLI without --rbac) says so with allowAllExempt.
    */
   readonly exempt?: ExemptCheck;
   readonly namespaces?: NamespaceLookup;
@@ -56,7 +58,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   const ctx: EvaluationContext = {
     executor: options.policies.executor,
     authorizer: options.authorizer ?? allowAllAuthorizer,
-    exempt: options.exempt ?? allowAllExempt,
+    exempt: options.exempt ?? noExempt,
     namespaces: options.namespaces,
     exclusions: { ...DEFAULT_EXCLUSIONS, ...options.exclusions },
     observer: options.observer,

@@ -83,10 +83,13 @@ export class RequestState {
   /**
    * Whether the Namespace's own annotation names the policy for the effect, whatever the object
    * says: an admin's opt-in to a strictMode policy, which the object's list (that otherwise
-   * replaces the Namespace's) must not be able to undo without the exempt check.
+   * replaces the Namespace's) must not be able to undo without the exempt check. A Namespace
+   * that could not be read may be the one that opted in: true, so that such a policy takes part
+   * and fails with its failureAction (evaluate.ts, namespaceUnknown) instead of being skipped.
    */
   namespaceNames(definition: PolicyDefinition, effect: ConsentEffect): boolean {
-    if (this.namespace === undefined || this.namespace === 'unknown') return false;
+    if (this.namespace === 'unknown') return true;
+    if (this.namespace === undefined) return false;
     let consent = this.namespaceConsents.get(effect);
     if (!consent) {
       consent = consentFor(effect, undefined, this.namespace.annotations);
