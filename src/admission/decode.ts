@@ -42,9 +42,11 @@ const admissionReviewSchema = {
         requestResource: groupVersionResource,
         requestSubResource: { type: 'string' },
         name: { type: 'string' },
-        // A namespace name is a DNS label; the API server never sends a longer one, and a forged
-        // megabyte-long one would be a key in the Namespace read-through cache and a URL to the API.
-        namespace: { type: 'string', maxLength: 63 },
+        // Bounded, because a forged megabyte-long namespace would be a key in the Namespace
+        // read-through cache and a URL to the API. Not 63 (a DNS label): on a Namespace CREATE the
+        // API server sends the new name here before validating it, and an over-long name must get
+        // the API server's own error, not a webhook failure; 253 bounds every object name.
+        namespace: { type: 'string', maxLength: 253 },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
         userInfo: {
           type: 'object',

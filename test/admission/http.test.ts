@@ -166,7 +166,7 @@ describe('adversarial input', () => {
     ['v1beta1', JSON.stringify({ ...fixture('pod-create'), apiVersion: 'admission.k8s.io/v1beta1' }), 'application/json', 'A4005'],
     ['a JSON array', '[]', 'application/json', 'A4005'],
     ['missing request', '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', 'application/json', 'A4006'],
-    ['a namespace longer than a DNS label', JSON.stringify({ ...fixture('pod-create'), request: { ...fixture('pod-create').request, namespace: 'n'.repeat(64) } }), 'application/json', 'A4006'],
+    ['a namespace longer than any object name', JSON.stringify({ ...fixture('pod-create'), request: { ...fixture('pod-create').request, namespace: 'n'.repeat(254) } }), 'application/json', 'A4006'],
     ['empty body', '', 'application/json', 'A4007'],
   ];
 
