@@ -73,6 +73,14 @@ describe('output checks', () => {
     expect(decision.patch).toEqual([]);
   });
 
+  it('through the engine: a mode Validate policy whose ignored output nests too deep is not failed for it', async () => {
+    // Its output is thrown away (a Validate policy may not mutate), so its depth decides nothing.
+    const handler = await handlerFor(nestingPolicy(MAX_OBJECT_DEPTH + 1), { mode: 'Validate' });
+    const decision = await handler(request({ phase: 'validate' }));
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes[0]!.result).toBe('passed');
+  });
+
   it('through the engine: an output object nesting exactly as deep as allowed is admitted', async () => {
     const handler = await handlerFor(nestingPolicy(MAX_OBJECT_DEPTH));
     const decision = await handler(request());

@@ -11,7 +11,7 @@ import type { JsonPatchOperation, KnownFailure, PolicyFailure, PolicyRun, Recove
 import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_POLICY_MESSAGE_CHARS, MAX_PRINTED_CHARS } from './limits.js';
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
 import { runRecovery } from './recovery.js';
-import { plainFailure, runPolicy } from './run-policy.js';
+import { plainFailure, runPolicy, tooDeepFailure } from './run-policy.js';
 import type { LookupClient } from './lookups/lookup-client.js';
 
 type JsonObject = Record<string, unknown>;
@@ -111,11 +111,15 @@ function runOnce(
         // Validate-mode policies may only violate; DELETE has no object to patch.
         outcome = { kind: 'unchanged', note: request.phase === 'validate' ? 'a mode Validate policy may not mutate' : 'a DELETE cannot be mutated' };
       } else {
-        outcome = { kind: 'mutated' };
-        carried = jobPolicy.carry;
-        if (carried) {
-          current = result.object;
-          lastCarried = jobPolicy.key;
+        const tooDeep = tooDeepFailure(result.object);
+        if (tooDeep) outcome = { kind: 'failed', ...tooDeep };
+        else {
+          outcome = { kind: 'mutated' };
+          carried = jobPolicy.carry;
+          if (carried) {
+            current = result.object;
+            lastCarried = jobPolicy.key;
+          }
         }
       }
     }

@@ -85,6 +85,15 @@ export function changedProtectedField(before: JsonObject, after: JsonObject): st
 }
 
 /**
+ * A mutation whose object nests deeper than MAX_OBJECT_DEPTH: checked only where the mutation is
+ * kept (run-job.ts), since an object nested deeper could never be reviewed again.
+ */
+export function tooDeepFailure(object: JsonObject): PolicyFailure | undefined {
+  if (!nestsDeeperThan(object, MAX_OBJECT_DEPTH)) return undefined;
+  return plainFailure(`the output object nests deeper than ${MAX_OBJECT_DEPTH} levels, more than kclguard accepts in a review of it`, 'K9004');
+}
+
+/**
  * True when the value nests deeper than maxDepth levels (a scalar is level 0, a list or dict
  * level 1). Descends at most maxDepth + 1 levels, so the output of any policy, however deep,
  * cannot take it near the stack limit.
@@ -170,8 +179,5 @@ export function runPolicy(
   if (!output.object || jsonEqual(object, output.object)) return { kind: 'unchanged' };
   const field = changedProtectedField(object, output.object);
   if (field) return { kind: 'failed', ...plainFailure(`the output changes the protected field ${field}`) };
-  if (nestsDeeperThan(output.object, MAX_OBJECT_DEPTH)) {
-    return { kind: 'failed', ...plainFailure(`the output object nests deeper than ${MAX_OBJECT_DEPTH} levels, more than kclguard accepts in a review of it`, 'K9004') };
-  }
   return { kind: 'mutated', object: output.object };
 }
