@@ -15,7 +15,7 @@ import { MATCH_CONDITIONS } from '../../src/cluster/webhook-registration.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chart = join(root, 'charts', 'kclguard');
 
-type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [k: string]: any };
+type Manifest = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; [k: string]: any };
 
 let helm = '';
 
@@ -255,11 +255,18 @@ describe('scenario specifics', () => {
     const docs = render(join(chart, 'ci', 'network-policy-values.yaml'));
     const policy = one(docs, 'NetworkPolicy');
     const deployment = one(docs, 'Deployment');
+    // The release's helm test Pod reaches the Service too: it carries the label the rule admits.
+    const testPod = docs.find((d) => d.kind === 'Pod' && d.metadata.annotations?.['helm.sh/hook'] === 'test')!;
+    expect(testPod.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'kclguard', 'app.kubernetes.io/component': 'helm-test' });
     expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     expect(policy.spec.ingress).toEqual([
       {
-        from: [{ ipBlock: { cidr: '10.0.0.0/24' } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        from: [
+          { ipBlock: { cidr: '10.0.0.0/24' } },
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+          { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'kclguard', 'app.kubernetes.io/component': 'helm-test' } } },
+        ],
         ports: [{ protocol: 'TCP', port: deployment.spec.template.spec.containers[0].ports[0].containerPort }],
       },
     ]);

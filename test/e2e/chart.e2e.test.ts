@@ -165,7 +165,7 @@ describe('the Helm chart', () => {
     const applied = await kubectl(['apply', '--server-side', '-f', '-'], { input: manifests(policy!) });
     expect(applied.stdout).toContain(`networkpolicy.networking.k8s.io/${RELEASE}-kclguard`);
     const stored = JSON.parse((await kubectl(['get', 'networkpolicy', `${RELEASE}-kclguard`, '-n', namespace, '-o', 'json'])).stdout);
-    expect(stored.spec.ingress[0].from).toHaveLength(2);
+    expect(stored.spec.ingress[0].from).toHaveLength(3);
   });
 
   it("the dry run really validates: a webhook configuration the API server's schema forbids is refused", async () => {
