@@ -2,7 +2,7 @@
 // must never pass for a success, and a missing answer must never pass for a decision.
 import { describe, expect, test } from '@jest/globals';
 // @ts-expect-error -- plain JavaScript module of the suite, without type declarations
-import { badSeconds, classify, killFailures, normalizeReason, recoverySeconds, summarize } from './lib/load.mjs';
+import { BROKEN_AFTER_KILL_MS, badSeconds, classify, killFailures, normalizeReason, recoverySeconds, summarize } from './lib/load.mjs';
 // @ts-expect-error -- plain JavaScript module of the suite, without type declarations
 import { CHURN_ANNOTATION, DENY_MESSAGE, MUTATION_LABEL } from './lib/policies.mjs';
 
@@ -77,10 +77,11 @@ describe('killFailures', () => {
     ]);
   });
 
-  test('anything else counts against kclguard: refused or broken after the route was gone, refused before the kill, broken and answered before it, another error', () => {
+  test('anything else counts against kclguard: refused after the route was gone, broken well after the kill, refused before it, broken and answered before it, another error', () => {
     const records = [
       failed(11_000, 11_001, 'dial tcp ADDR: connect: connection refused'),
-      failed(11_000, 11_050, 'read: connection reset by peer'),
+      // Before the route was gone, but long after the kill: the surviving replica's, not the kill's.
+      failed(KILLED + BROKEN_AFTER_KILL_MS + 1, KILLED + BROKEN_AFTER_KILL_MS + 50, 'read: connection reset by peer'),
       failed(9_000, 9_001, 'dial tcp ADDR: connect: connection refused'),
       failed(9_000, 9_500, 'Post "https://kclguard.kclguard.svc:443/validate": EOF'),
       failed(10_300, 10_400, 'policy failed: ServiceAccount check failed'),

@@ -113,20 +113,24 @@ export function recoverySeconds(records, sinceMs, streak = 20) {
   return undefined;
 }
 
+export const BROKEN_AFTER_KILL_MS = 500;
+
 /**
  * The failed writes of a `kill -9`, by cause, and when each was sent and answered relative to the
  * kill:
  * - `connectionBroken`: a webhook call on a connection to the killed process broke (EOF, reset,
  *   broken pipe). Either it was in flight when the process died, or the API server wrote it on a
  *   kept-alive connection to the process before reading that connection's close: Go's transport
- *   does not retry a POST once written. Both happen only while the Service still routes to the
- *   dead Pod, so the write must be sent before the route is gone and answered after the kill.
+ *   does not retry a POST once written. The close reaches the API server within milliseconds of
+ *   the kill, so the write must be sent at most BROKEN_AFTER_KILL_MS after it (a generous bound:
+ *   a broken connection later is the surviving replica's, and counts against kclguard) and
+ *   answered after it.
  * - `routedToDeadPod`: a new connection the Service sent to the dead Pod before kube-proxy dropped
  *   its route (refused), sent between the kill and that moment.
  * - `otherwise`: every other failure, which the fault must not cause.
  */
 export function killFailures(records, killedAt, routeGoneAt) {
-  const connectionBroken = (r) => r.sentAt <= routeGoneAt && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
+  const connectionBroken = (r) => r.sentAt <= killedAt + BROKEN_AFTER_KILL_MS && r.doneAt >= killedAt && /EOF|connection reset|broken pipe|ECONNRESET|EPIPE/i.test(r.reason ?? '');
   const routedToDeadPod = (r) => r.sentAt >= killedAt && r.sentAt <= routeGoneAt && /connection refused/i.test(r.reason ?? '');
   const counts = { connectionBroken: 0, routedToDeadPod: 0, otherwise: 0 };
   const timeline = [];
