@@ -273,8 +273,14 @@ describe('scenario specifics', () => {
   });
 
   it('ships a helm test that checks readiness and metrics', () => {
-    const pod = render().find((d) => d.kind === 'Pod' && d.metadata.name === 'kclguard-test');
+    const docs = render();
+    const pod = docs.find((d) => d.kind === 'Pod' && d.metadata.name === 'kclguard-test');
     expect(pod?.metadata).toMatchObject({ annotations: { 'helm.sh/hook': 'test' } });
+    // It is not a replica: no selector of the release (Service, PDB, Deployment) matches it.
+    const selects = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => pod?.metadata.labels?.[k] === v);
+    expect(selects(one(docs, 'Service').spec.selector)).toBe(false);
+    expect(selects(one(docs, 'PodDisruptionBudget').spec.selector.matchLabels)).toBe(false);
+    expect(selects(one(docs, 'Deployment').spec.selector.matchLabels)).toBe(false);
     expect(JSON.stringify(pod)).toContain('/readyz');
     expect(JSON.stringify(pod)).toContain('/metrics');
   });

@@ -13,6 +13,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{- define "kclguard.labels" -}}
 {{ include "kclguard.selectorLabels" . }}
+{{ include "kclguard.releaseLabels" . }}
+{{- end -}}
+
+{{/* The labels every object of the release carries, without the ones selectors match on. */}}
+{{- define "kclguard.releaseLabels" -}}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
