@@ -114,19 +114,19 @@ export async function closedLoop({ clients, seconds, next }) {
 }
 
 /** Percentiles (nearest rank) of a list of latencies in ms; `undefined` for an empty list. */
+export function percentiles(latencies, ps = [50, 95, 99, 99.9]) {
+  const sorted = Float64Array.from(latencies).sort();
+  const out = {};
+  for (const p of ps) out[`p${p}`] = sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return out;
+}
+
 /** The median of the finite values (the mean of the middle two for an even count); undefined if none. */
 export function median(values) {
   const sorted = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-export function percentiles(latencies, ps = [50, 95, 99, 99.9]) {
-  const sorted = Float64Array.from(latencies).sort();
-  const out = {};
-  for (const p of ps) out[`p${p}`] = sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return out;
 }
 
 export function freePort() {

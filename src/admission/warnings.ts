@@ -26,7 +26,6 @@ export function toSingleLine(text: string): string {
   return text.replace(LINE_BREAKING, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
-
 export function runeLength(text: string): number {
   let count = 0;
   for (const _ of text) count++;
