@@ -62,6 +62,13 @@ export class CostTracker {
     return cost.averageMs > HEAVY_POLICY_MS;
   }
 
+  /** What running these policies is expected to take, ms: the sum of their averages (unknown: 0). */
+  expectedMs(policies: readonly string[]): number {
+    let sum = 0;
+    for (const policy of policies) sum += this.costs.get(policy)?.averageMs ?? 0;
+    return sum;
+  }
+
   /** The heavy policies among these, heaviest first (the one a per-policy cap applies to). */
   heavyAmong(policies: readonly string[]): string[] {
     return policies.filter((p) => this.isHeavy(p)).sort((a, b) => (this.costs.get(b)?.averageMs ?? 0) - (this.costs.get(a)?.averageMs ?? 0));

@@ -27,12 +27,14 @@ export interface Entry {
   onProbation?: boolean;
   /** The worker task id it was sent as (progress.ts speaks of it). */
   taskId?: number;
-  /** It was sent ahead (offered): the worker runs it only if it claims it first. */
-  offered?: boolean;
+  /** What its policies are expected to take, ms (set when it is sent ahead to a busy worker). */
+  expectedMs?: number;
   /** When it became the job its worker runs now (after the one ahead of it, if it was sent ahead). */
   headSince?: number;
   readonly deadline?: number;
   readonly enqueuedAt: number;
+  /** Its place in arrival order (entries taken back are queued again in this order). */
+  readonly arrival: number;
   readonly reject: (error: Error) => void;
 }
 

@@ -3,9 +3,10 @@
  * each task and each policy (run or compile) and the pool's watchdog reads without a message
  * round trip — a worker stuck in a policy cannot answer messages, which is the point.
  *
- * The slot also holds the hand-over of a waiting job (a job sent to a busy worker to run next):
- * the pool offers its task id, and exactly one side wins it with a compare-and-swap — the worker
- * when it starts the job, or the pool when it takes the job back to run elsewhere.
+ * The slot also holds the hand-over of waiting jobs (jobs sent to a busy worker to run next, up to
+ * MAX_OFFERS at once): the pool offers each one's task id in a free field, and exactly one side
+ * wins it with a compare-and-swap — the worker when it starts the job, or the pool when it takes
+ * the job back to run elsewhere.
  */
 import type { RunProgress } from '../run-job.js';
 
@@ -15,9 +16,14 @@ const STARTED = 2;
 const BUDGET = 3;
 /** The id of the task (pool message) the worker is in or last was in. */
 const TASK = 4;
-/** The id of the waiting job the pool offered and nobody has taken yet, else 0. */
+/**
+ * Waiting jobs offered to the worker at once, at most: the pool's PIPELINE_DEPTH jobs sent ahead,
+ * and the job that became the worker's next one before the worker claimed it.
+ */
+export const MAX_OFFERS = 9;
+/** The ids of the waiting jobs the pool offered and nobody has taken yet; 0 is a free field. */
 const WAITING = 5;
-const SLOTS = 6;
+const SLOTS = WAITING + MAX_OFFERS;
 const IDLE = 0;
 const BUSY = 1;
 const NONE = 0;
@@ -51,9 +57,18 @@ export function currentTask(slot: ProgressSlot): number {
   return Atomics.load(slot, TASK);
 }
 
-/** The pool side: this job waits in the worker's queue until the worker or the pool takes it. */
+/**
+ * The pool side: this job waits in the worker's queue until the worker or the pool takes it.
+ * Only the pool offers, so a field it finds free stays free until it writes it.
+ */
 export function offerWaiting(slot: ProgressSlot, task: number): void {
-  Atomics.store(slot, WAITING, task);
+  for (let field = WAITING; field < SLOTS; field++) {
+    if (Atomics.load(slot, field) === NONE) {
+      Atomics.store(slot, field, task);
+      return;
+    }
+  }
+  throw new Error(`a policy worker holds ${MAX_OFFERS} waiting jobs already`);
 }
 
 /**
@@ -61,7 +76,10 @@ export function offerWaiting(slot: ProgressSlot, task: number): void {
  * them gets true; the other finds the job gone.
  */
 export function takeWaiting(slot: ProgressSlot, task: number): boolean {
-  return Atomics.compareExchange(slot, WAITING, task, NONE) === task;
+  for (let field = WAITING; field < SLOTS; field++) {
+    if (Atomics.compareExchange(slot, field, task, NONE) === task) return true;
+  }
+  return false;
 }
 
 /** The worker side: progress of each policy, and the tasks it starts. */

@@ -9,7 +9,7 @@ import type { ExecutablePolicy, RunJob } from '../executor.js';
 import { kclRun, pod, request } from '../testing/fixtures.js';
 import { programFilename } from '../compiled-policy.js';
 import { CostTracker, HEAVY_POLICY_MS, heavyLimits } from './lanes.js';
-import { WorkerPool, type PoolObserver } from './worker-pool.js';
+import { PIPELINE_BUDGET_MS, PIPELINE_DEPTH, WorkerPool, type PoolObserver } from './worker-pool.js';
 
 const TEST_COMPILER = new URL('../../../test/support/pool-test-compiler.mjs', import.meta.url).href;
 
@@ -235,6 +235,64 @@ describe('jobs sent ahead to a busy worker', () => {
     expect(order).toEqual(['slowish', 'quick', 'very-slow']);
   });
 
+  it('holds several jobs per busy worker, spread over the workers, and takes every one back from a job that turns slow', async () => {
+    const { counts, observer } = counting();
+    const p = pool({ size: 2, observer });
+    const verySlow = policy('very-slow', { busyMs: 1500, ifLabel: 'slow' }, { timeoutMillis: 5000 });
+    const slowish = policy('slowish', { busyMs: 300, ifLabel: 'slow' }, { timeoutMillis: 5000 });
+    const quick = policy('quick', { annotate: { q: '1' } });
+    await p.prepare(1, [verySlow, slowish, quick]);
+    for (const taught of [verySlow, slowish, quick]) await p.run(job(1, [taught])); // all light so far
+    // How many quick jobs a worker holds depends on their measured cost: teach it past a cold first run.
+    for (let i = 0; i < 20; i++) await p.run(job(1, [quick]));
+    const order: string[] = [];
+    const first = p.run(job(1, [verySlow], { slow: 'yes' })).then(() => order.push('very-slow'));
+    const second = p.run(job(1, [slowish], { slow: 'yes' })).then(() => order.push('slowish'));
+    // Both workers are busy: quick jobs are queued on them, one more per worker in turn, never
+    // more than PIPELINE_DEPTH per worker; the rest wait here.
+    const behind = Array.from({ length: 2 * PIPELINE_DEPTH + 1 }, (_, i) =>
+      p.run(job(1, [quick])).then((report) => {
+        order.push(`quick-${i}`);
+        return report;
+      }),
+    );
+    const queued = counts.queued!;
+    expect(queued).toBeGreaterThanOrEqual(2);
+    expect(queued).toBeLessThanOrEqual(2 * PIPELINE_DEPTH);
+    const reports = await Promise.all(behind);
+    await Promise.all([first, second]);
+    for (const report of reports) expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { q: '1' } }]);
+    // Taken back from both slow jobs, then run in their order on the first worker free again.
+    expect(counts.taken_back).toBe(queued);
+    expect(order).toEqual(['slowish', ...behind.map((_, i) => `quick-${i}`), 'very-slow']);
+  });
+
+  it('holds more than one job ahead only while those it holds are expected to take less than PIPELINE_BUDGET_MS', async () => {
+    const { counts, observer } = counting();
+    const p = pool({ size: 1, observer });
+    const medium = policy('medium', { busyMs: PIPELINE_BUDGET_MS + 1 });
+    await p.prepare(1, [medium]);
+    await p.run(job(1, [medium])); // light (below HEAVY_POLICY_MS), but above the budget
+    const burst = Array.from({ length: 4 }, () => p.run(job(1, [medium])));
+    expect(counts.queued).toBe(1);
+    for (const report of await Promise.all(burst)) expect(report.runs[0]!.outcome.kind).toBe('unchanged');
+  });
+
+  it('blames the job a dying worker was in among several sent ahead, and runs the others again untouched', async () => {
+    const p = pool({ size: 1 });
+    const bomb = policy('bomb', { crash: true, ifLabel: 'boom' });
+    const quick = policy('quick', { annotate: { q: '1' } });
+    await p.prepare(1, [bomb, quick]);
+    await p.run(job(1, [bomb]));
+    await p.run(job(1, [quick]));
+    // One job runs and PIPELINE_DEPTH wait behind it; the crash is in one of those, not the first.
+    const crashAt = 2;
+    const jobs = Array.from({ length: PIPELINE_DEPTH + 1 }, (_, i) => (i === crashAt ? job(1, [bomb], { boom: 'yes' }) : job(1, [quick])));
+    const reports = await Promise.all(jobs.map((j) => p.run(j)));
+    expect(reports.map((r) => r.runs[0]!.outcome.kind)).toEqual(jobs.map((_, i) => (i === crashAt ? 'failed' : 'mutated')));
+    expect(reports[crashAt]!.runs[0]!.outcome).toMatchObject({ code: 'E3M38' });
+  });
+
   it('blames the job a dying worker was in and runs the queued job again untouched', async () => {
     const p = pool({ size: 1 });
     const bomb = policy('bomb', { crash: true, ifLabel: 'boom' });
@@ -268,8 +326,10 @@ describe('lanes', () => {
     now = 10 * 60_000;
     expect(costs.isHeavy('light')).toBe(false);
     expect(costs.heavyAmong(['light', 'slow', 'unknown'])).toEqual(['slow']);
+    expect(costs.expectedMs(['light', 'slow', 'unknown'])).toBe(1 + HEAVY_POLICY_MS * 4);
     costs.forget('slow');
     expect(costs.isKnown('slow')).toBe(false);
+    expect(costs.expectedMs(['light', 'slow'])).toBe(1);
   });
 
   it('gives the heavy lane at most half the workers, and one policy at most half of that', () => {

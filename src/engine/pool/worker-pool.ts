@@ -15,12 +15,15 @@
  *   (the probe) under the same deadline and heap cap, so a source that stops its worker is marked
  *   invalid instead of being sent to every worker.
  * - Fairness: lanes.ts.
- * - No idle gap under load: a busy worker running a light job may hold one light job more, sent
- *   ahead so that it starts as soon as the first ends — without a round trip through this thread
- *   and without the worker going to sleep in between (each hand-off costs both threads a wake-up;
- *   this was a third of the pool's overhead per review). The job waits there only while the job
- *   ahead is young: past PIPELINE_PATIENCE_MS the watchdog takes it back (progress.ts) and it runs
- *   on the next free worker, so a light policy that turns slow delays no one but itself.
+ * - No idle gap under load: a busy worker running a light job may hold more light jobs, sent ahead
+ *   so that each starts as soon as the one before ends — without a round trip through this thread
+ *   and without the worker going to sleep in between (a thread that sleeps and is woken costs tens
+ *   of µs of CPU on a virtual machine: docs/performance.md). It holds one, or more while what it
+ *   holds is expected to take less than PIPELINE_BUDGET_MS, at most PIPELINE_DEPTH: a job waits
+ *   there about as long as it would in this thread's queue. The jobs wait there only while the job
+ *   the worker runs is young: past PIPELINE_PATIENCE_MS the watchdog takes them back (progress.ts)
+ *   and they run on the next free worker, so a light policy that turns slow delays no one but
+ *   itself.
  */
 import { availableParallelism } from 'node:os';
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
@@ -28,6 +31,7 @@ import { programKey } from '../compiled-policy.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
 import { CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
+import { MAX_OFFERS } from './progress.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerReply, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
 import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, type Placement, type Task } from './pool-tasks.js';
@@ -48,6 +52,14 @@ export const DEFAULT_WORKER_HEAP_MB = 128;
  * started; then it is taken back. A light job's policies average less than this (lanes.ts).
  */
 export const PIPELINE_PATIENCE_MS = HEAVY_POLICY_MS;
+/**
+ * Jobs a busy worker may hold, sent ahead, besides the one it runs. Each offer needs a field of
+ * the progress slot until the worker claims it, and the job that became the worker's next one may
+ * not be claimed yet: one field more than this.
+ */
+export const PIPELINE_DEPTH = MAX_OFFERS - 1;
+/** A busy worker takes a second job ahead, and more, only while those it holds are expected to take less. */
+export const PIPELINE_BUDGET_MS = 2;
 /** Restarting a worker that keeps dying at start-up waits at most this long. */
 const MAX_RESPAWN_DELAY_MS = 5_000;
 
@@ -84,12 +96,21 @@ function sourceKey(policy: ExecutablePolicy): string {
   return programKey(policy.definition);
 }
 
+/**
+ * The job a worker is in: the one it runs as far as this thread knows, or one sent ahead that it
+ * has started since (its report on the one before may not have been read yet).
+ */
+function inProgress(worker: PoolWorker, head: Entry, ahead: readonly Entry[]): Entry {
+  const task = worker.currentTask();
+  return ahead.find((entry) => entry.taskId === task) ?? head;
+}
+
 export class WorkerPool implements PolicyExecutor {
   readonly size: number;
   private readonly slots: (PoolWorker | undefined)[];
-  /** The job each busy worker runs now (or last was sent), and the one sent ahead to run next. */
+  /** The job each busy worker runs now (or last was sent), and the ones sent ahead, in order. */
   private readonly running = new Map<PoolWorker, Entry>();
-  private readonly waiting = new Map<PoolWorker, Entry>();
+  private readonly waiting = new Map<PoolWorker, Entry[]>();
   /** Jobs and compiles waiting for a worker, oldest first. */
   private readonly queue: Entry[] = [];
   private readonly live = new Map<number, readonly ExecutablePolicy[]>();
@@ -108,6 +129,9 @@ export class WorkerPool implements PolicyExecutor {
    */
   private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
+  /** Set while several entries are requeued at once: the pump runs once they all are. */
+  private pumpHeld = false;
+  private arrivals = 0;
   private closed = false;
   private lookups: LookupResponder | undefined;
 
@@ -185,7 +209,7 @@ export class WorkerPool implements PolicyExecutor {
     this.closed = true;
     clearInterval(this.watchdog);
     for (const entry of this.queue.splice(0)) entry.reject(new Error('the policy worker pool is closed'));
-    for (const entry of [...this.running.values(), ...this.waiting.values()]) entry.reject(new Error('the policy worker pool is closed'));
+    for (const entry of [...this.running.values(), ...[...this.waiting.values()].flat()]) entry.reject(new Error('the policy worker pool is closed'));
     await Promise.all(
       this.slots.map(async (worker) => {
         worker?.stop('closing');
@@ -276,23 +300,28 @@ export class WorkerPool implements PolicyExecutor {
 
   private onExit(slot: number, worker: PoolWorker, cause: ExitCause): void {
     const head = this.running.get(worker);
-    const ahead = this.waiting.get(worker);
+    const ahead = this.waiting.get(worker) ?? [];
     this.running.delete(worker);
     this.waiting.delete(worker);
     if (this.slots[slot] === worker) this.slots[slot] = undefined;
     this.reportWorkers();
     if (cause !== 'closing') this.options.observer?.onWorkerStopped?.(cause);
-    // The worker was in the job it last started: that one is blamed. The other runs again as it
-    // was (a job sent ahead never started, or the one before it ended but its report was lost).
-    const inAhead = ahead !== undefined && worker.currentTask() === ahead.taskId;
-    const entry = inAhead ? ahead : head;
-    const spared = inAhead ? head : ahead;
+    // The worker was in the job it last started: that one is blamed. The others run again as they
+    // were (a job sent ahead never started, or one before it ended but its report was lost).
+    const entry = head && inProgress(worker, head, ahead);
     if (entry?.lane === 'heavy') this.heavyRestarts.add(slot);
-    // Requeued at the front, younger first, so the older job runs first.
-    if (inAhead && entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
-    if (spared) this.requeue(spared);
-    if (!inAhead && entry) this.retryAfterExit(entry, new WorkerExit(cause, worker.reading()));
+    // Requeued at the front, younger first, so the oldest job runs first: the pump waits for all.
+    this.pumpHeld = true;
+    try {
+      for (const job of (head ? [head, ...ahead] : ahead).reverse()) {
+        if (job === entry) this.retryAfterExit(job, new WorkerExit(cause, worker.reading()));
+        else this.requeue(job);
+      }
+    } finally {
+      this.pumpHeld = false;
+    }
     if (this.closed) return;
+    this.pump();
     // A worker that never got to take a job (it died starting) is restarted with a backoff.
     const delay = worker.generations.size === 0 && !entry ? Math.min(MAX_RESPAWN_DELAY_MS, (this.respawnDelays[slot] || 50) * 2) : 0;
     this.respawnDelays[slot] = delay;
@@ -312,7 +341,7 @@ export class WorkerPool implements PolicyExecutor {
       reject(new Error('the policy worker pool is closed'));
       return;
     }
-    const entry: Entry = { task, lane: 'light', enqueuedAt: this.now(), reject, ...(deadline !== undefined ? { deadline } : {}) };
+    const entry: Entry = { task, lane: 'light', enqueuedAt: this.now(), arrival: this.arrivals++, reject, ...(deadline !== undefined ? { deadline } : {}) };
     if (front) this.queue.unshift(entry);
     else this.queue.push(entry);
     this.pump();
@@ -331,6 +360,7 @@ export class WorkerPool implements PolicyExecutor {
   }
 
   private pump(): void {
+    if (this.pumpHeld) return;
     for (;;) {
       const worker = this.slots.find((w) => w?.state === 'idle');
       if (!worker) break;
@@ -338,24 +368,36 @@ export class WorkerPool implements PolicyExecutor {
       if (!entry) break;
       this.start(worker, entry);
     }
-    for (const worker of this.slots) {
-      if (!worker || !this.maySendAhead(worker)) continue;
-      const entry = this.nextAhead(worker);
-      if (!entry) break;
-      this.sendAhead(worker, entry);
-    }
+    this.fillPipelines();
     this.armWatchdog();
   }
 
-  /** Whether a busy worker may take a job to run next: it runs one young light job and holds none. */
+  /**
+   * Sends jobs ahead to busy workers, in rounds (one more per worker each round), so that a burst
+   * spreads over the workers instead of filling the first one's pipeline.
+   */
+  private fillPipelines(): void {
+    for (let depth = 1; depth <= PIPELINE_DEPTH; depth++) {
+      for (const worker of this.slots) {
+        if (!worker || (this.waiting.get(worker)?.length ?? 0) >= depth || !this.maySendAhead(worker)) continue;
+        const entry = this.nextAhead(worker);
+        if (!entry) return;
+        this.sendAhead(worker, entry);
+      }
+    }
+  }
+
+  /**
+   * Whether a busy worker may take a job to run next: it runs one young light job, and holds no
+   * job yet, or fewer than PIPELINE_DEPTH expected to take less than PIPELINE_BUDGET_MS in all.
+   */
   private maySendAhead(worker: PoolWorker): boolean {
-    if (worker.state !== 'busy' || this.waiting.has(worker)) return false;
+    if (worker.state !== 'busy') return false;
+    const ahead = this.waiting.get(worker) ?? [];
+    if (ahead.length >= PIPELINE_DEPTH || ahead.reduce((sum, entry) => sum + (entry.expectedMs ?? 0), 0) >= PIPELINE_BUDGET_MS) return false;
     const head = this.running.get(worker);
-    // An offered job the worker has not claimed yet holds the offer slot: a second offer would
-    // take its place, and the worker would find the first one gone.
     return (
       head !== undefined &&
-      (!head.offered || worker.currentTask() >= head.taskId!) &&
       head.task.kind === 'run' &&
       head.lane === 'light' &&
       !head.onProbation &&
@@ -425,7 +467,6 @@ export class WorkerPool implements PolicyExecutor {
   private start(worker: PoolWorker, entry: Entry): void {
     worker.state = 'busy';
     entry.headSince = this.now();
-    entry.offered = false;
     this.running.set(worker, entry);
     this.reportWorkers();
     this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
@@ -444,8 +485,10 @@ export class WorkerPool implements PolicyExecutor {
   private sendAhead(worker: PoolWorker, entry: Entry): void {
     const { task } = entry;
     if (task.kind !== 'run') throw new Error('only jobs are sent ahead');
-    this.waiting.set(worker, entry);
-    entry.offered = true;
+    const ahead = this.waiting.get(worker);
+    if (ahead) ahead.push(entry);
+    else this.waiting.set(worker, [entry]);
+    entry.expectedMs = this.costs.expectedMs(task.job.policies.map((p) => p.key));
     this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
     this.options.observer?.onQueuedOnWorker?.('queued');
     const sent = worker.offer({ type: 'run', ...encodeJob(task.job) });
@@ -456,16 +499,17 @@ export class WorkerPool implements PolicyExecutor {
     );
   }
 
-  /** A worker's reply: its job is done, and the job sent ahead to it (if any) runs now. */
+  /** A worker's reply: its job is done, and the first job sent ahead to it (if any) runs now. */
   private onReply(worker: PoolWorker, entry: Entry, message: WorkerReply): void {
     // Taken back (it runs elsewhere), or the worker ended and onExit has dealt with the entry.
     if (message.type === 'revoked' || this.running.get(worker) !== entry) return;
     this.running.delete(worker);
     const ahead = this.waiting.get(worker);
-    if (ahead) {
-      this.waiting.delete(worker);
-      ahead.headSince = this.now();
-      this.running.set(worker, ahead);
+    const next = ahead?.shift();
+    if (ahead?.length === 0) this.waiting.delete(worker);
+    if (next) {
+      next.headSince = this.now();
+      this.running.set(worker, next);
     } else {
       worker.state = 'idle';
       this.reportWorkers();
@@ -558,22 +602,25 @@ export class WorkerPool implements PolicyExecutor {
     const now = this.now();
     const takenBack: Entry[] = [];
     for (const [worker, head] of this.running) {
-      const ahead = this.waiting.get(worker);
-      const inAhead = ahead !== undefined && worker.currentTask() === ahead.taskId;
-      const entry = inAhead ? ahead : head;
+      const ahead = this.waiting.get(worker) ?? [];
+      const entry = inProgress(worker, head, ahead);
       const reading = worker.reading();
       const overBudget = reading !== undefined && now - this.epoch - reading.startedAt > reading.budgetMs + KILL_MARGIN_MS;
       const overDeadline = entry.deadline !== undefined && now > entry.deadline + KILL_MARGIN_MS;
       if (overBudget || overDeadline) {
         worker.stop('deadline');
-      } else if (ahead && !inAhead && now - (head.headSince ?? now) > PIPELINE_PATIENCE_MS && worker.revoke(ahead.taskId!)) {
-        // The job ahead of it turned slow: the job sent ahead runs on the next free worker instead.
-        this.waiting.delete(worker);
-        takenBack.push(ahead);
-        this.options.observer?.onQueuedOnWorker?.('taken_back');
+      } else if (entry === head && ahead.length > 0 && now - (head.headSince ?? now) > PIPELINE_PATIENCE_MS) {
+        // The job the worker runs turned slow: the jobs sent ahead run on the next free worker instead.
+        takenBack.push(...this.takeBack(worker, ahead));
       }
     }
-    for (const entry of takenBack.reverse()) this.requeue(entry);
+    // Requeued at the front, younger first, so the oldest job runs first: the pump waits for all.
+    this.pumpHeld = true;
+    try {
+      for (const entry of takenBack.sort((a, b) => b.arrival - a.arrival)) this.requeue(entry);
+    } finally {
+      this.pumpHeld = false;
+    }
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const entry = this.queue[i]!;
       if (entry.deadline !== undefined && now > entry.deadline) {
@@ -581,7 +628,22 @@ export class WorkerPool implements PolicyExecutor {
         this.expire(entry);
       }
     }
+    if (takenBack.length > 0) this.pump();
     this.armWatchdog();
+  }
+
+  /**
+   * Takes back the jobs sent ahead to a worker, youngest first, up to the first one the worker
+   * has already started (it started every one before it too). Returns them oldest first.
+   */
+  private takeBack(worker: PoolWorker, ahead: Entry[]): Entry[] {
+    const taken: Entry[] = [];
+    while (ahead.length > 0 && worker.revoke(ahead[ahead.length - 1]!.taskId!)) {
+      taken.unshift(ahead.pop()!);
+      this.options.observer?.onQueuedOnWorker?.('taken_back');
+    }
+    if (ahead.length === 0) this.waiting.delete(worker);
+    return taken;
   }
 
   /** The request's deadline passed while it waited for a worker. */
