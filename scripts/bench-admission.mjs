@@ -22,6 +22,10 @@
  * ECDSA P-256 certificate (scripts/bench/handshakes.mjs): the API server opens new connections to
  * webhooks under load, each a full TLS handshake.
  *
+ * Then (scenario id `handoff`) what handing a job to a worker thread and its report back costs on
+ * this machine apart from the job (scripts/bench/handoff.mjs): by message, through shared memory,
+ * and with no thread ever sleeping.
+ *
  * The peer: the same policies in Rego (scripts/bench/rego-examples.mjs, pss-rego.mjs) served by
  * Open Policy Agent under the same loads. OPA is OPA_BIN, else the pinned build of
  * scripts/bench-tools/build.sh (built on first use when Go is on PATH), else `opa` on PATH.
@@ -29,7 +33,8 @@
  * Environment: BENCH_DURATION (10), BENCH_CONNECTIONS (64), BENCH_WARMUP (3), BENCH_RATES
  * (500,1000), BENCH_OPEN_SECONDS (10), BENCH_ENGINE_REVIEWS (5000), BENCH_ENGINE_WORKERS (2),
  * BENCH_WORKERS (kclguard serve --workers; default kclguard's own), BENCH_SCENARIOS (a
- * comma-separated subset of none,10,50,pss,tls), BENCH_TLS_ROUNDS (5), OPA_BIN, BENCH_NO_OPA=1.
+ * comma-separated subset of none,10,50,pss,tls,handoff), BENCH_TLS_ROUNDS (5), BENCH_HANDOFF_ROUNDS
+ * (3), OPA_BIN, BENCH_NO_OPA=1.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +48,7 @@ import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table, timer
 import { runCommand, startProcess } from './bench/processes.mjs';
 import { cpuPerItem, threadCpu } from './bench/thread-cpu.mjs';
 import { handshakeCost } from './bench/handshakes.mjs';
+import { handoffCost } from './bench/handoff.mjs';
 import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 
@@ -166,10 +172,16 @@ async function openLoops(url, body, paths) {
 async function drive(url, body, paths, pid) {
   const sanity = await answerSummary(url, body, paths);
   if (WARMUP > 0) await closedLoop(url, body, WARMUP, paths);
-  const before = { server: threadCpu(pid), load: process.cpuUsage() };
+  const before = { server: threadCpu(pid), load: process.cpuUsage(), loadThreads: threadCpu(process.pid) };
   const closed = await closedLoop(url, body, DURATION, paths);
   const load = process.cpuUsage(before.load);
-  const cpu = { server: cpuPerItem(before.server, threadCpu(pid), closed.requests.total), loadUs: (load.user + load.system) / closed.requests.total };
+  const reviews = closed.requests.total;
+  const loadThreads = cpuPerItem(before.loadThreads, threadCpu(process.pid), reviews);
+  const cpu = {
+    server: cpuPerItem(before.server, threadCpu(pid), reviews),
+    loadUs: (load.user + load.system) / reviews,
+    loadSleeps: loadThreads ? loadThreads.mainSleeps + loadThreads.otherSleeps : undefined,
+  };
   const open = await openLoops(url, body, paths);
   return { sanity, closed, cpu, open };
 }
@@ -335,10 +347,10 @@ function report(rows) {
     ),
   );
   if (rows.some((r) => r.kclguard.cpu.server)) {
-    console.log('\nClosed loop, CPU µs per review: the server by thread (main; all others: policy workers and V8 helpers) and the load generator:');
+    console.log('\nClosed loop, CPU µs per review: the server by thread (main; all others: policy workers and V8 helpers) and the load generator; and how often per review kclguard\'s threads and the load generator went to sleep (voluntary context switches):');
     console.log(
       table(
-        ['scenario', 'kclguard main', 'kclguard others', 'kclguard total', 'load generator', 'OPA total', 'load generator (OPA run)'],
+        ['scenario', 'kclguard main', 'kclguard others', 'kclguard total', 'load generator', 'OPA total', 'load generator (OPA run)', 'kclguard sleeps: main', 'others', 'load generator'],
         rows.map(({ scenario, kclguard: k, opa: o }) => [
           scenario.label,
           fmt(k.cpu.server?.main, 0),
@@ -347,6 +359,9 @@ function report(rows) {
           fmt(k.cpu.loadUs, 0),
           o?.cpu.server ? fmt(o.cpu.server.total, 0) : '-',
           o ? fmt(o.cpu.loadUs, 0) : '-',
+          fmt(k.cpu.server?.mainSleeps, 2),
+          fmt(k.cpu.server?.otherSleeps, 2),
+          fmt(k.cpu.loadSleeps, 2),
         ]),
       ),
     );
@@ -400,6 +415,32 @@ async function reportHandshakes() {
   console.log(`ECDSA P-256 handshake / RSA-2048 handshake: ${fmt((ecdsa.freshUs - ecdsa.keptUs) / (rsa.freshUs - rsa.keptUs), 2)}`);
 }
 
+/** The policy work each hand-off job stands in for: about four policy runs (the engine alone). */
+const HANDOFF_WORK_US = 100;
+
+function reportHandoff() {
+  const rounds = env('BENCH_HANDOFF_ROUNDS', 3);
+  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-'));
+  let rows;
+  try {
+    const reviewFile = join(dir, 'review.json');
+    writeFileSync(reviewFile, reviewBody({ count: 10 }));
+    rows = handoffCost({ reviewFile, workUs: HANDOFF_WORK_US, inflight: 2, rounds });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nHanding a job (the review's text) to a worker thread and a 1 KiB report back, ${HANDOFF_WORK_US} µs of CPU per job in the worker, 2 jobs in flight (median of ${rounds} rounds):`);
+  console.log(
+    table(
+      ['transport', 'CPU µs per job', 'CPU over the job', 'wall µs per job', 'threads sleeping per job'],
+      rows.map((row) => [row.transport, fmt(row.cpuUs, 1), row.transport === 'poll' ? '(spins)' : fmt(row.cpuUs - HANDOFF_WORK_US, 1), fmt(row.wallUs, 1), fmt(row.sleepsPerJob, 2)]),
+    ),
+  );
+  const floor = rows.find((row) => row.transport === 'poll').wallUs - HANDOFF_WORK_US;
+  const message = rows.find((row) => row.transport === 'message');
+  console.log(`with no thread sleeping (poll: the main thread spins) the hand-off adds ${fmt(floor, 1)} µs per job to the worker's time; by message each sleep and wake-up of a thread costs about ${fmt((message.cpuUs - HANDOFF_WORK_US - floor) / message.sleepsPerJob, 0)} µs of CPU`);
+}
+
 async function main() {
   if (!existsSync(MAIN)) {
     console.error('dist/main.js not found: run `npm run build` first (npm run bench does)');
@@ -425,6 +466,7 @@ async function main() {
   }
   if (rows.length > 0) report(rows);
   if (wanted('tls')) await reportHandshakes();
+  if (wanted('handoff')) reportHandoff();
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   return 0;
 }

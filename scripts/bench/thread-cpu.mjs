@@ -2,14 +2,19 @@
  * CPU time of a process by thread, from Linux's /proc/<pid>/task/<tid>/stat (utime + stime, in
  * clock ticks of 10 ms): the benches split a server's CPU per review into its main thread (the
  * thread whose id is the process id) and all other threads (Node's policy workers and V8's helper
- * threads; Go's runtime threads for OPA). Elsewhere than Linux it reads nothing and the benches
- * leave the split out.
+ * threads; Go's runtime threads for OPA), and counts how often those threads went to sleep
+ * (voluntary context switches, /proc/<pid>/task/<tid>/status): on a virtual machine each sleep and
+ * wake-up of a thread costs CPU of its own (scripts/bench/handoff.mjs). Elsewhere than Linux it
+ * reads nothing and the benches leave the split out.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_US = 10_000;
 
-/** CPU µs so far of the process's main thread and of its other threads; undefined if unreadable. */
+/**
+ * CPU µs and sleeps so far of the process's main thread and of its other threads; undefined if
+ * unreadable.
+ */
 export function threadCpu(pid) {
   let tids;
   try {
@@ -17,7 +22,7 @@ export function threadCpu(pid) {
   } catch {
     return undefined;
   }
-  const used = { main: 0, others: 0 };
+  const used = { main: 0, others: 0, mainSleeps: 0, otherSleeps: 0 };
   for (const tid of tids) {
     let stat;
     try {
@@ -28,16 +33,29 @@ export function threadCpu(pid) {
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    if (tid === String(pid)) used.main += ticks * TICK_US;
-    else used.others += ticks * TICK_US;
+    const sleeps = voluntarySwitches(pid, tid);
+    if (tid === String(pid)) {
+      used.main += ticks * TICK_US;
+      used.mainSleeps += sleeps;
+    } else {
+      used.others += ticks * TICK_US;
+      used.otherSleeps += sleeps;
+    }
   }
   return used;
 }
 
-/** CPU µs per item between two readings of threadCpu (threads that ended in between are lost). */
+function voluntarySwitches(pid, tid) {
+  try {
+    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0; // the thread ended meanwhile
+  }
+}
+
+/** CPU µs and sleeps per item between two readings of threadCpu (threads that ended in between are lost). */
 export function cpuPerItem(before, after, items) {
   if (!before || !after || items <= 0) return undefined;
-  const main = (after.main - before.main) / items;
-  const others = (after.others - before.others) / items;
-  return { main, others, total: main + others };
+  const per = (field) => (after[field] - before[field]) / items;
+  return { main: per('main'), others: per('others'), total: per('main') + per('others'), mainSleeps: per('mainSleeps'), otherSleeps: per('otherSleeps') };
 }
