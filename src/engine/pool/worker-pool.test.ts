@@ -210,32 +210,7 @@ describe('jobs sent ahead to a busy worker', () => {
     expect(after.runs[0]!.outcome.kind).toBe('unchanged');
   });
 
-  it('takes a queued job back when the job ahead of it turns slow, and runs it on the next free worker', async () => {
-    const { counts, observer } = counting();
-    const p = pool({ size: 2, observer });
-    const verySlow = policy('very-slow', { busyMs: 1500, ifLabel: 'slow' }, { timeoutMillis: 5000 });
-    const slowish = policy('slowish', { busyMs: 200, ifLabel: 'slow' }, { timeoutMillis: 5000 });
-    const quick = policy('quick', { annotate: { q: '1' } });
-    await p.prepare(1, [verySlow, slowish, quick]);
-    for (const taught of [verySlow, slowish, quick]) await p.run(job(1, [taught])); // all light so far
-    const order: string[] = [];
-    const first = p.run(job(1, [verySlow], { slow: 'yes' })).then(() => order.push('very-slow'));
-    const second = p.run(job(1, [slowish], { slow: 'yes' })).then(() => order.push('slowish'));
-    // Both workers are busy: this one is queued on the first worker, behind the very slow job.
-    const behind = p.run(job(1, [quick])).then((report) => {
-      order.push('quick');
-      return report;
-    });
-    expect(counts.queued).toBe(1);
-    const report = await behind;
-    await Promise.all([first, second]);
-    expect(report.patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { q: '1' } }]);
-    expect(counts.taken_back).toBe(1);
-    // It ran on the second worker once that was free, not after the very slow job.
-    expect(order).toEqual(['slowish', 'quick', 'very-slow']);
-  });
-
-  it('holds several jobs per busy worker, spread over the workers, and takes every one back from a job that turns slow', async () => {
+  it('holds several jobs per busy worker, spread over the workers, takes every one back from a job that turns slow, and runs them on the next free worker', async () => {
     const { counts, observer } = counting();
     const p = pool({ size: 2, observer });
     const verySlow = policy('very-slow', { busyMs: 1500, ifLabel: 'slow' }, { timeoutMillis: 5000 });
