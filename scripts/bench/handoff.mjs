@@ -22,10 +22,11 @@
  * (Linux) the threads' voluntary context switches per job: how often a thread went to sleep.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { median } from './load.mjs';
+import { cpuPerItem, threadCpu } from './thread-cpu.mjs';
 import { REPORT, ringBuffers, TRANSPORTS } from './handoff-ring.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -56,13 +57,13 @@ async function measure(transport, jobs, workUs, inflight, job) {
   });
   const run = (count) => (transport === 'message' ? byMessage(worker, count, inflight, job) : transport === 'shared' ? bySharedWait(rings, count, inflight, job) : bySharedPoll(rings, count, inflight, job));
   await run(Math.max(500, jobs / 10)); // warm-up: JIT on both threads
-  const sleeps = voluntarySwitches();
+  const threads = threadCpu(process.pid);
   const cpu = process.cpuUsage();
   const started = performance.now();
   await run(jobs);
   const wallUs = (performance.now() - started) * 1000;
   const used = process.cpuUsage(cpu);
-  const slept = voluntarySwitches() - sleeps;
+  const perJob = cpuPerItem(threads, threadCpu(process.pid), jobs);
   await worker.terminate();
   return {
     transport,
@@ -71,17 +72,8 @@ async function measure(transport, jobs, workUs, inflight, job) {
     inflight,
     cpuUsPerJob: (used.user + used.system) / jobs,
     wallUsPerJob: wallUs / jobs,
-    ...(Number.isNaN(slept) ? {} : { sleepsPerJob: slept / jobs }),
+    ...(perJob ? { sleepsPerJob: perJob.mainSleeps + perJob.otherSleeps } : {}),
   };
-}
-
-/** Voluntary context switches of every thread of this process so far (Linux; NaN elsewhere). */
-function voluntarySwitches() {
-  try {
-    return readdirSync('/proc/self/task').reduce((sum, tid) => sum + Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))?.[1] ?? 0), 0);
-  } catch {
-    return Number.NaN;
-  }
 }
 
 function byMessage(worker, count, inflight, job) {
