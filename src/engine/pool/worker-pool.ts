@@ -129,7 +129,7 @@ export class WorkerPool implements PolicyExecutor {
    */
   private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
-  /** Set while several entries are requeued at once: the pump runs once they all are. */
+  /** Set while several entries are requeued at once (requeueAll): the pump runs once they all are. */
   private pumpHeld = false;
   private arrivals = 0;
   private closed = false;
@@ -310,16 +310,10 @@ export class WorkerPool implements PolicyExecutor {
     // were (a job sent ahead never started, or one before it ended but its report was lost).
     const entry = head && inProgress(worker, head, ahead);
     if (entry?.lane === 'heavy') this.heavyRestarts.add(slot);
-    // Requeued at the front, younger first, so the oldest job runs first: the pump waits for all.
-    this.pumpHeld = true;
-    try {
-      for (const job of (head ? [head, ...ahead] : ahead).reverse()) {
-        if (job === entry) this.retryAfterExit(job, new WorkerExit(cause, worker.reading()));
-        else this.requeue(job);
-      }
-    } finally {
-      this.pumpHeld = false;
-    }
+    this.requeueAll(head ? [head, ...ahead] : ahead, (job) => {
+      if (job === entry) this.retryAfterExit(job, new WorkerExit(cause, worker.reading()));
+      else this.requeue(job);
+    });
     if (this.closed) return;
     this.pump();
     // A worker that never got to take a job (it died starting) is restarted with a backoff.
@@ -576,6 +570,19 @@ export class WorkerPool implements PolicyExecutor {
     this.requeue(entry);
   }
 
+  /**
+   * Puts entries back at the front of the queue so that they run in the order given: the youngest
+   * first, each with `putBack`. The pump waits until all are back; the caller pumps.
+   */
+  private requeueAll(entries: readonly Entry[], putBack: (entry: Entry) => void = (entry) => this.requeue(entry)): void {
+    this.pumpHeld = true;
+    try {
+      for (let i = entries.length - 1; i >= 0; i--) putBack(entries[i]!);
+    } finally {
+      this.pumpHeld = false;
+    }
+  }
+
   private requeue(entry: Entry): void {
     if (this.closed) {
       entry.reject(new Error('the policy worker pool is closed'));
@@ -614,13 +621,7 @@ export class WorkerPool implements PolicyExecutor {
         takenBack.push(...this.takeBack(worker, ahead));
       }
     }
-    // Requeued at the front, younger first, so the oldest job runs first: the pump waits for all.
-    this.pumpHeld = true;
-    try {
-      for (const entry of takenBack.sort((a, b) => b.arrival - a.arrival)) this.requeue(entry);
-    } finally {
-      this.pumpHeld = false;
-    }
+    this.requeueAll(takenBack.sort((a, b) => a.arrival - b.arrival));
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const entry = this.queue[i]!;
       if (entry.deadline !== undefined && now > entry.deadline) {
