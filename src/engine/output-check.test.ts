@@ -18,25 +18,43 @@ describe('output checks', () => {
   it('counts a shared value every time it appears and stops past the limit (K9004)', () => {
     const shared = { blob: 'x'.repeat(1000) };
     const list = Array.from({ length: 100 }, () => shared);
-    expect(checkOutput(new Map([['items', list]]), new Set(), 50_000)).toMatchObject({ code: 'K9004' });
-    expect(checkOutput(new Map([['items', list]]), new Set(), 200_000)).toBeUndefined();
+    expect(checkOutput(new Map([['items', list]]), {}, 50_000)).toMatchObject({ code: 'K9004' });
+    expect(checkOutput(new Map([['items', list]]), {}, 200_000)).toBeUndefined();
   });
 
   it('does not count the admitted object itself again', () => {
     const admitted = { data: 'y'.repeat(10_000) };
-    expect(checkOutput(new Map([['items', [admitted]]]), new Set([admitted]), 100)).toBeUndefined();
+    expect(checkOutput(new Map([['items', [admitted]]]), { items: [admitted] }, 100)).toBeUndefined();
+  });
+
+  it('does not count a part of the input kept where it was, inside a changed object', () => {
+    const spec = { data: 'y'.repeat(10_000) };
+    const admitted = { metadata: { name: 'web' }, spec };
+    const output = { metadata: { name: 'web', labels: { seen: 'yes' } }, spec };
+    expect(checkOutput(new Map([['items', [output]]]), { items: [admitted] }, 200)).toBeUndefined();
+  });
+
+  it('counts a part of the input again wherever it appears somewhere else, or a second time', () => {
+    const admitted = { spec: { data: 'y'.repeat(10_000) } };
+    const repeated = new Map([['items', [admitted, admitted, admitted]]]);
+    expect(checkOutput(repeated, { items: [admitted] }, 15_000)).toMatchObject({ code: 'K9004' });
+    expect(checkOutput(repeated, { items: [admitted] }, 25_000)).toBeUndefined();
+    const moved = new Map([['items', [{ spec: { data: 'z' }, status: admitted.spec }]]]);
+    expect(checkOutput(moved, { items: [admitted] }, 5_000)).toMatchObject({ code: 'K9004' });
+    const otherExport = new Map<string, unknown>([['copy', [admitted]]]);
+    expect(checkOutput(otherExport, { items: [admitted] }, 5_000)).toMatchObject({ code: 'K9004' });
   });
 
   it('gives back an int beyond 2^53 that a double holds exactly as that number, and refuses one it cannot hold', () => {
     const exports = new Map<string, unknown>([['items', [{ size: 2n ** 60n }]]]);
-    expect(checkOutput(exports, new Set())).toBeUndefined();
+    expect(checkOutput(exports, {})).toBeUndefined();
     expect(exports.get('items')).toEqual([{ size: 2 ** 60 }]);
-    expect(checkOutput(new Map([['items', [{ size: 2n ** 53n + 1n }]]]), new Set())).toMatchObject({ code: 'E3K09' });
+    expect(checkOutput(new Map([['items', [{ size: 2n ** 53n + 1n }]]]), {})).toMatchObject({ code: 'E3K09' });
   });
 
   it('names where the int it refuses is, from the export down', () => {
     const exports = new Map<string, unknown>([['items', [{ spec: { ports: [1, { size: 2n ** 53n + 1n }] } }]]]);
-    expect(checkOutput(exports, new Set())?.message).toMatch(/^items\[0\]\.spec\.ports\[1\]\.size is an integer/);
+    expect(checkOutput(exports, {})?.message).toMatch(/^items\[0\]\.spec\.ports\[1\]\.size is an integer/);
   });
 
   it('through the engine: an unchanged int64 field never fails a mutating policy (issue 11 item 4)', async () => {
@@ -106,6 +124,17 @@ describe('output checks', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 1_000_000; i++) deep = [deep];
     expect(nestsDeeperThan(deep, MAX_OBJECT_DEPTH)).toBe(true);
+  });
+
+  it('takes the parts of the object it was given, kept at the same place, to be within the limit', () => {
+    const inner = { a: [[{}]] };
+    const before = { spec: inner, list: [inner] };
+    expect(nestsDeeperThan({ spec: inner, extra: 1 }, 3, before)).toBe(false);
+    expect(nestsDeeperThan({ list: [inner] }, 3, before)).toBe(false);
+    // The same part one level deeper, or at another place, is walked.
+    expect(nestsDeeperThan({ spec: { inner } }, 3, before)).toBe(true);
+    expect(nestsDeeperThan({ other: inner }, 3, before)).toBe(true);
+    expect(nestsDeeperThan({ list: [1, inner] }, 3, before)).toBe(true);
   });
 
   it('bounds a violation message and a failure text at the source, so a huge one costs the main thread nothing', async () => {

@@ -1,9 +1,10 @@
 /**
  * What a program's exports must be before they leave the interpreter (issue 9, issue 11 item 4):
  * - at most MAX_OUTPUT_BYTES as JSON text — counted with every occurrence of a shared value, as
- *   the JSON (and the patch) would repeat it, and stopping as soon as the limit is crossed; parts
- *   that are the admitted object itself (unchanged, and bounded by the request size) are not
- *   counted again;
+ *   the JSON (and the patch) would repeat it, and stopping as soon as the limit is crossed; a part
+ *   that is, by identity, what the run's input held at the same place (the admitted object or any
+ *   part of it the policy left as it was) is not counted again: each place holds one such part,
+ *   so together they are bounded by the input, which the request size bounds;
  * - integers exact as JavaScript numbers. An int beyond ±2^53 that a double holds exactly — every
  *   such int that came in through the API server's JSON (it was parsed into a double), so an
  *   unchanged int64 field — goes back as that number; one that a double cannot hold (a value the
@@ -24,10 +25,7 @@ class OutputWalk {
    */
   private readonly keys: (string | number)[] = [];
 
-  constructor(
-    private readonly unchanged: ReadonlySet<unknown>,
-    private readonly limit: number,
-  ) {}
+  constructor(private readonly limit: number) {}
 
   /** `name.field[0].other`: where the value being visited is. */
   private path(): string {
@@ -39,21 +37,25 @@ class OutputWalk {
     return out;
   }
 
-  /** Walks the export `name`; returns a problem, or undefined. May replace representable bigints in place. */
-  visitExport(name: string, value: unknown, holder: Container): OutputProblem | undefined {
+  /**
+   * Walks the export `name` beside `before`, what the input held there; returns a problem, or
+   * undefined. May replace representable bigints in place.
+   */
+  visitExport(name: string, value: unknown, before: unknown, holder: Container): OutputProblem | undefined {
     this.keys.length = 0;
-    return this.visitAt(name, value, holder);
+    return this.visitAt(name, value, before, holder);
   }
 
-  private visitAt(key: string | number, value: unknown, parent: Container): OutputProblem | undefined {
+  private visitAt(key: string | number, value: unknown, before: unknown, parent: Container): OutputProblem | undefined {
     this.keys.push(key);
-    const problem = this.visit(value, parent, key);
+    const problem = this.visit(value, before, parent, key);
     this.keys.pop();
     return problem;
   }
 
-  private visit(value: unknown, parent: Container, key: string | number): OutputProblem | undefined {
-    if (this.unchanged.has(value)) return undefined;
+  private visit(value: unknown, before: unknown, parent: Container, key: string | number): OutputProblem | undefined {
+    // The input's own part, where the input had it: plain JSON, already counted by the request.
+    if (value === before && typeof value === 'object' && value !== null) return undefined;
     if (typeof value === 'bigint') {
       const asNumber = Number(value);
       if (BigInt(asNumber) !== value) {
@@ -65,16 +67,19 @@ class OutputWalk {
     }
     if (value === null || typeof value !== 'object') return this.add(plainJsonBytes(value));
     if (Array.isArray(value)) {
+      const beforeList = Array.isArray(before) ? before : undefined;
       let problem = this.add(2);
-      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visitAt(i, value[i], value);
+      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visitAt(i, value[i], beforeList?.[i], value);
       return problem;
     }
+    const beforeRecord = isRecord(before) ? before : undefined;
     let problem = this.add(2);
     const record = value as Record<string, unknown>;
     for (const name in record) {
       if (problem) break;
       if (!Object.hasOwn(record, name)) continue;
-      problem = this.add(plainJsonBytes(name) + 2) ?? this.visitAt(name, record[name], record);
+      const beforeValue = beforeRecord && Object.hasOwn(beforeRecord, name) ? beforeRecord[name] : undefined;
+      problem = this.add(plainJsonBytes(name) + 2) ?? this.visitAt(name, record[name], beforeValue, record);
     }
     return problem;
   }
@@ -85,15 +90,21 @@ class OutputWalk {
   }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * Checks the exports of one run (and makes representable bigints numbers). `unchanged` holds
- * values that are the admitted object or parts of it, which are not counted.
+ * Checks the exports of one run (and makes representable bigints numbers). `inputs` holds, per
+ * export name, what the run's input held under that name (the `items` list with the admitted
+ * object): a part of an export that is, by identity, the input's part at the same place is not
+ * counted.
  */
-export function checkOutput(exports: ReadonlyMap<string, unknown>, unchanged: ReadonlySet<unknown>, limit = MAX_OUTPUT_BYTES): OutputProblem | undefined {
-  const walk = new OutputWalk(unchanged, limit);
+export function checkOutput(exports: ReadonlyMap<string, unknown>, inputs: Readonly<Record<string, unknown>>, limit = MAX_OUTPUT_BYTES): OutputProblem | undefined {
+  const walk = new OutputWalk(limit);
   for (const [name, value] of exports) {
     const holder = { [name]: value };
-    const problem = walk.visitExport(name, value, holder);
+    const problem = walk.visitExport(name, value, Object.hasOwn(inputs, name) ? inputs[name] : undefined, holder);
     if (problem) return problem;
     if (holder[name] !== value) (exports as Map<string, unknown>).set(name, holder[name]);
   }

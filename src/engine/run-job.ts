@@ -111,7 +111,7 @@ function runOnce(
         // Validate-mode policies may only violate; DELETE has no object to patch.
         outcome = { kind: 'unchanged', note: request.phase === 'validate' ? 'a mode Validate policy may not mutate' : 'a DELETE cannot be mutated' };
       } else {
-        const tooDeep = tooDeepFailure(result.object);
+        const tooDeep = tooDeepFailure(result.object, current);
         if (tooDeep) outcome = { kind: 'failed', ...tooDeep };
         else {
           outcome = { kind: 'mutated' };

@@ -86,24 +86,34 @@ export function changedProtectedField(before: JsonObject, after: JsonObject): st
 
 /**
  * A mutation whose object nests deeper than MAX_OBJECT_DEPTH: checked only where the mutation is
- * kept (run-job.ts), since an object nested deeper could never be reviewed again.
+ * kept (run-job.ts), since an object nested deeper could never be reviewed again. `before` is the
+ * object the policy was given, within that depth (the review's own nesting limit, or this check
+ * when an earlier policy's mutation was kept): what the output holds of it, by identity at the
+ * same place, nests no deeper than it did there and is not walked again.
  */
-export function tooDeepFailure(object: JsonObject): PolicyFailure | undefined {
-  if (!nestsDeeperThan(object, MAX_OBJECT_DEPTH)) return undefined;
+export function tooDeepFailure(object: JsonObject, before?: JsonObject): PolicyFailure | undefined {
+  if (!nestsDeeperThan(object, MAX_OBJECT_DEPTH, before)) return undefined;
   return plainFailure(`the output object nests deeper than ${MAX_OBJECT_DEPTH} levels, more than kclguard accepts in a review of it`, 'K9004');
 }
 
 /**
  * True when the value nests deeper than maxDepth levels (a scalar is level 0, a list or dict
  * level 1). Descends at most maxDepth + 1 levels, so the output of any policy, however deep,
- * cannot take it near the stack limit.
+ * cannot take it near the stack limit. Parts that are `before`'s own parts at the same place are
+ * taken to be within the depth (see tooDeepFailure).
  */
-export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
+export function nestsDeeperThan(value: unknown, maxDepth: number, before?: unknown): boolean {
+  if (typeof value !== 'object' || value === null || value === before) return false;
   if (maxDepth <= 0) return true;
-  if (Array.isArray(value)) return value.some((item) => nestsDeeperThan(item, maxDepth - 1));
+  if (Array.isArray(value)) {
+    const beforeList = Array.isArray(before) ? before : undefined;
+    return value.some((item, index) => nestsDeeperThan(item, maxDepth - 1, beforeList?.[index]));
+  }
+  const beforeRecord = typeof before === 'object' && before !== null && !Array.isArray(before) ? (before as JsonObject) : undefined;
   for (const key in value) {
-    if (Object.hasOwn(value, key) && nestsDeeperThan((value as JsonObject)[key], maxDepth - 1)) return true;
+    if (!Object.hasOwn(value, key)) continue;
+    const beforeValue = beforeRecord && Object.hasOwn(beforeRecord, key) ? beforeRecord[key] : undefined;
+    if (nestsDeeperThan((value as JsonObject)[key], maxDepth - 1, beforeValue)) return true;
   }
   return false;
 }
