@@ -73,12 +73,24 @@ export function admissionParts(request: Readonly<Record<string, unknown>>): {
   oldObject?: Record<string, unknown>;
   requestView: Record<string, unknown>;
 } {
-  const { object, oldObject, ...requestView } = request;
-  return {
-    ...(object ? { object: object as Record<string, unknown> } : {}),
-    ...(oldObject ? { oldObject: oldObject as Record<string, unknown> } : {}),
-    requestView,
-  };
+  // A loop, not `{ object, oldObject, ...rest }`: V8 copies rest properties on a slow path, and
+  // this runs on both sides of every review's hand-off to a policy worker.
+  const requestView: Record<string, unknown> = {};
+  for (const key in request) {
+    if (key === 'object' || key === 'oldObject' || !Object.hasOwn(request, key)) continue;
+    setOwn(requestView, key, request[key]);
+  }
+  const { object, oldObject } = request;
+  const parts: ReturnType<typeof admissionParts> = { requestView };
+  if (object) parts.object = object as Record<string, unknown>;
+  if (oldObject) parts.oldObject = oldObject as Record<string, unknown>;
+  return parts;
+}
+
+/** `target[key] = value`, where `__proto__` (an ordinary key in JSON data) stays an own property. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** The result of one policy for one request, as data (Kyverno-style rule result). */
