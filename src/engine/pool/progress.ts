@@ -20,7 +20,7 @@ const TASK = 4;
  * Waiting jobs offered to the worker at once, at most: the pool's PIPELINE_DEPTH jobs sent ahead,
  * and the job that became the worker's next one before the worker claimed it.
  */
-export const MAX_OFFERS = 9;
+export const MAX_OFFERS = 17;
 /** The ids of the waiting jobs the pool offered and nobody has taken yet; 0 is a free field. */
 const WAITING = 5;
 const SLOTS = WAITING + MAX_OFFERS;
