@@ -136,6 +136,12 @@ function closedLoop(url, body, duration, paths) {
   return autocannon({ url, connections: CONNECTIONS, duration, requests: paths.map((path) => ({ method: 'POST', path, headers, body })) });
 }
 
+/** The HTTP statuses other than 2xx that a closed loop got, e.g. ` (429: 3)`; empty when there were none. */
+function statusesOf(closed) {
+  const other = Object.entries(closed.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2'));
+  return other.length === 0 ? '' : ` (${other.map(([code, { count }]) => `${code}: ${count}`).join(', ')})`;
+}
+
 /** The open-loop runs of one server: for each rate, p50/p99/p99.9 from the scheduled and from the actual send times. */
 async function openLoops(url, body, paths) {
   const results = [];
@@ -459,9 +465,9 @@ async function main() {
   for (const scenario of SCENARIOS) {
     const body = reviewBody(scenario);
     const kclguard = await kclguardScenario(scenario, examples, body);
-    console.log(`  kclguard, ${scenario.label}: ${kclguard.sanity}; closed loop ${kclguard.closed.requests.total} requests, ${kclguard.closed.non2xx} non-2xx, ${kclguard.closed.errors} errors${openFailures(kclguard.open)}`);
+    console.log(`  kclguard, ${scenario.label}: ${kclguard.sanity}; closed loop ${kclguard.closed.requests.total} requests, ${kclguard.closed.non2xx} non-2xx${statusesOf(kclguard.closed)}, ${kclguard.closed.errors} errors${openFailures(kclguard.open)}`);
     const peer = opa ? await opaScenario(opa, scenario, body) : undefined;
-    if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx, ${peer.closed.errors} errors${openFailures(peer.open)}`);
+    if (peer) console.log(`  OPA, ${scenario.label}: ${peer.sanity}; closed loop ${peer.closed.requests.total} requests, ${peer.closed.non2xx} non-2xx${statusesOf(peer.closed)}, ${peer.closed.errors} errors${openFailures(peer.open)}`);
     rows.push({ scenario, kclguard, opa: peer });
   }
   if (rows.length > 0) report(rows);
