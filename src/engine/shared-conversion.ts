@@ -17,6 +17,7 @@
  * integer-like keys (a JS object reorders them) and objects that are not plain.
  */
 import { isDropped, toKcl, toPlain, type PlainOptions, KDict, KFloat, type Value } from '../kcl/index.js';
+import { setOwn } from './contract.js';
 
 const SHOW_HIDDEN: PlainOptions = { showHidden: true };
 
@@ -126,8 +127,7 @@ export class ConversionMemo {
         }
         const converted = this.toJson(item);
         // `__proto__` is an ordinary key in Kubernetes data; assigning it would set the prototype.
-        if (key === '__proto__') Object.defineProperty(record, key, { value: converted, enumerable: true, writable: true, configurable: true });
-        else record[key] = converted;
+        setOwn(record, key, converted);
         exact &&= this.exact && isOrderStableKey(key);
       }
       json = record;
