@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { admissionParts, type EngineRequest } from '../contract.js';
 import type { RunJob } from '../executor.js';
+import { request as fixtureRequest } from '../testing/fixtures.js';
 import { decodeJob, encodeJob } from './protocol.js';
 
 /** An AdmissionRequest as the API server sends it, with `__proto__` keys as hostile data may hold. */
@@ -18,19 +19,7 @@ function reviewText(): string {
 
 function jobFor(text: string): RunJob {
   const parts = admissionParts((JSON.parse(text) as { request: Record<string, unknown> }).request);
-  const request = {
-    uid: 'u-1',
-    phase: 'mutate',
-    operation: 'UPDATE',
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    namespace: 'team-a',
-    userInfo: { username: 'alice', groups: ['dev'] },
-    dryRun: false,
-    deadline: 1_800_000_000_000,
-    reviewText: text,
-    ...parts,
-  } as EngineRequest;
+  const request: EngineRequest = { ...fixtureRequest({ operation: 'UPDATE', deadline: 1_800_000_000_000 }), reviewText: text, ...parts };
   return { generation: 3, request, policies: [{ key: 'team-a/a', carry: true }, { key: 'team-a/b', carry: false }], knownFailures: { 'team-a/c': { error: 'e', summary: 's' } } };
 }
 
