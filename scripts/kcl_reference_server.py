@@ -46,7 +46,8 @@ def main():
     ensure_reference(__file__)
     import kcl_lib.api as api
 
-    root = tempfile.mkdtemp(prefix="kclguard-fuzz-")
+    # The caller (scripts/fuzz/reference.mjs) passes a scratch directory it removes itself.
+    root = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="kclguard-fuzz-")
     os.chdir(root)
     service = api.API()
     for line in sys.stdin:

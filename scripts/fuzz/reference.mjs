@@ -5,6 +5,8 @@
  * the process: the outcome is `{hung: true}` and a fresh process takes over.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,10 @@ export class Reference {
   }
 
   start() {
-    this.child = spawn(this.python, [join(SCRIPTS, 'kcl_reference_server.py')], {
+    // The server's scratch directory is made and removed here: a server that hangs is killed
+    // (SIGKILL) and gets no chance to clean up after itself.
+    const scratch = mkdtempSync(join(tmpdir(), 'kclguard-fuzz-'));
+    this.child = spawn(this.python, [join(SCRIPTS, 'kcl_reference_server.py'), scratch], {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...process.env, KCLGUARD_IN_REFERENCE_PYTHON: '1' },
     });
@@ -45,6 +50,7 @@ export class Reference {
     });
     const child = this.child;
     child.on('exit', () => {
+      rmSync(scratch, { recursive: true, force: true });
       if (this.child !== child) return;
       for (const waiter of this.pending.values()) waiter({ hung: true });
       this.pending.clear();

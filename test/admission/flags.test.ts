@@ -1,7 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import { formatUsage, parseFlags, type FlagSpec } from '../../src/cli/flags.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfigIo } from '../../src/cli/serve-config.js';
@@ -191,7 +191,9 @@ describe('serveConfig in cluster mode', () => {
 });
 
 describe('serveConfig for --register-webhooks', () => {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kclguard-flags-')), 'kubeconfig.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'kclguard-flags-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
   writeFileSync(
     kubeconfig,
     'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
