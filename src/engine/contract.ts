@@ -3,6 +3,7 @@
  * The engine never sees HTTP or AdmissionReview envelopes: the transport turns a decoded
  * AdmissionRequest into an EngineRequest and an EngineDecision back into an AdmissionResponse.
  */
+import { setOwn } from './json-data.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -85,12 +86,6 @@ export function admissionParts(request: Readonly<Record<string, unknown>>): {
   if (object) parts.object = object as Record<string, unknown>;
   if (oldObject) parts.oldObject = oldObject as Record<string, unknown>;
   return parts;
-}
-
-/** `target[key] = value`, where `__proto__` (an ordinary key in JSON data) stays an own property. */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** The result of one policy for one request, as data (Kyverno-style rule result). */

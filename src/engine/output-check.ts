@@ -11,6 +11,7 @@
  *   policy computed) is a failure rather than a silently rounded number.
  */
 import { plainJsonBytes } from '../kcl/index.js';
+import { partAt } from './json-data.js';
 import { MAX_OUTPUT_BYTES } from './limits.js';
 
 export type OutputProblem = { readonly code: 'K9004' | 'E3K09'; readonly message: string };
@@ -67,19 +68,16 @@ class OutputWalk {
     }
     if (value === null || typeof value !== 'object') return this.add(plainJsonBytes(value));
     if (Array.isArray(value)) {
-      const beforeList = Array.isArray(before) ? before : undefined;
       let problem = this.add(2);
-      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visitAt(i, value[i], beforeList?.[i], value);
+      for (let i = 0; i < value.length && !problem; i++) problem = this.add(1) ?? this.visitAt(i, value[i], partAt(before, i), value);
       return problem;
     }
-    const beforeRecord = isRecord(before) ? before : undefined;
     let problem = this.add(2);
     const record = value as Record<string, unknown>;
     for (const name in record) {
       if (problem) break;
       if (!Object.hasOwn(record, name)) continue;
-      const beforeValue = beforeRecord && Object.hasOwn(beforeRecord, name) ? beforeRecord[name] : undefined;
-      problem = this.add(plainJsonBytes(name) + 2) ?? this.visitAt(name, record[name], beforeValue, record);
+      problem = this.add(plainJsonBytes(name) + 2) ?? this.visitAt(name, record[name], partAt(before, name), record);
     }
     return problem;
   }
@@ -88,10 +86,6 @@ class OutputWalk {
     this.bytes += n;
     return this.bytes > this.limit ? { code: 'K9004', message: `the output is larger than ${this.limit} bytes as JSON` } : undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

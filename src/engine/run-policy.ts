@@ -9,6 +9,7 @@ import type { PolicyFailure, RunOutcome } from './executor.js';
 import type { PolicyDefinition } from './model.js';
 import type { PolicyLogEntry, PolicyProgram, RunSession } from './policy-compiler.js';
 import type { HostCallHandler } from '../kcl/index.js';
+import { isJsonObject, partAt } from './json-data.js';
 import { MAX_OBJECT_DEPTH } from './limits.js';
 
 type JsonObject = Record<string, unknown>;
@@ -48,10 +49,6 @@ export function programOptions(policy: PolicyDefinition, object: JsonObject, req
   };
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The object a program produced: `items[0]` of a one-element `items` list, or the exports
  * themselves when they form a document (apiVersion + kind). A program that exports nothing at
@@ -62,7 +59,7 @@ export function outputObject(exports: ReadonlyMap<string, unknown>): { object?: 
     const items = exports.get('items');
     if (!Array.isArray(items)) return { error: 'output items is not a list' };
     if (items.length !== 1) return { error: `output must hold exactly one object, got ${items.length}` };
-    if (!isObject(items[0])) return { error: 'output items[0] is not an object' };
+    if (!isJsonObject(items[0])) return { error: 'output items[0] is not an object' };
     return { object: items[0] };
   }
   if (exports.size === 0) return {};
@@ -74,7 +71,7 @@ const PROTECTED_FIELDS: readonly (readonly string[])[] = [['apiVersion'], ['kind
 
 function fieldAt(object: JsonObject, path: readonly string[]): unknown {
   let current: unknown = object;
-  for (const part of path) current = isObject(current) ? current[part] : undefined;
+  for (const part of path) current = isJsonObject(current) ? current[part] : undefined;
   return current;
 }
 
@@ -105,15 +102,9 @@ export function tooDeepFailure(object: JsonObject, before?: JsonObject): PolicyF
 export function nestsDeeperThan(value: unknown, maxDepth: number, before?: unknown): boolean {
   if (typeof value !== 'object' || value === null || value === before) return false;
   if (maxDepth <= 0) return true;
-  if (Array.isArray(value)) {
-    const beforeList = Array.isArray(before) ? before : undefined;
-    return value.some((item, index) => nestsDeeperThan(item, maxDepth - 1, beforeList?.[index]));
-  }
-  const beforeRecord = typeof before === 'object' && before !== null && !Array.isArray(before) ? (before as JsonObject) : undefined;
+  if (Array.isArray(value)) return value.some((item, index) => nestsDeeperThan(item, maxDepth - 1, partAt(before, index)));
   for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    const beforeValue = beforeRecord && Object.hasOwn(beforeRecord, key) ? beforeRecord[key] : undefined;
-    if (nestsDeeperThan((value as JsonObject)[key], maxDepth - 1, beforeValue)) return true;
+    if (Object.hasOwn(value, key) && nestsDeeperThan((value as JsonObject)[key], maxDepth - 1, partAt(before, key))) return true;
   }
   return false;
 }

@@ -17,7 +17,7 @@
  * integer-like keys (a JS object reorders them) and objects that are not plain.
  */
 import { isDropped, toKcl, toPlain, type PlainOptions, KDict, KFloat, type Value } from '../kcl/index.js';
-import { setOwn } from './contract.js';
+import { setOwn } from './json-data.js';
 
 const SHOW_HIDDEN: PlainOptions = { showHidden: true };
 

@@ -12,6 +12,7 @@
  * query. Whether the policy may make the query and what it returns is lookups.ts.
  */
 import type { ErrorCode, HostModuleSpec } from '../../kcl/index.js';
+import { isJsonObject } from '../json-data.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../model.js';
 
 export const KUBE_MODULE_NAME = 'kube';
@@ -97,23 +98,19 @@ export function parseSelectorText(selector: string): LabelSelector | string {
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A metav1.LabelSelector given as a dict, checked as the API server checks one. */
 function selectorFromDict(value: Record<string, unknown>): LabelSelector | string {
   const unknown = Object.keys(value).find((k) => k !== 'matchLabels' && k !== 'matchExpressions');
   if (unknown !== undefined) return `a label selector dict has matchLabels and matchExpressions, not ${JSON.stringify(unknown)}`;
   const { matchLabels, matchExpressions } = value;
   if (matchLabels !== undefined && matchLabels !== null) {
-    if (!isRecord(matchLabels) || Object.values(matchLabels).some((v) => typeof v !== 'string')) return 'matchLabels must map str to str';
+    if (!isJsonObject(matchLabels) || Object.values(matchLabels).some((v) => typeof v !== 'string')) return 'matchLabels must map str to str';
   }
   const expressions: LabelSelectorRequirement[] = [];
   if (matchExpressions !== undefined && matchExpressions !== null) {
     if (!Array.isArray(matchExpressions)) return 'matchExpressions must be a list';
     for (const e of matchExpressions) {
-      if (!isRecord(e) || typeof e.key !== 'string' || typeof e.operator !== 'string' || !OPERATORS.has(e.operator)) {
+      if (!isJsonObject(e) || typeof e.key !== 'string' || typeof e.operator !== 'string' || !OPERATORS.has(e.operator)) {
         return 'each of matchExpressions needs a key and an operator In, NotIn, Exists or DoesNotExist';
       }
       const values = e.values ?? [];
@@ -124,14 +121,14 @@ function selectorFromDict(value: Record<string, unknown>): LabelSelector | strin
     }
   }
   return {
-    ...(isRecord(matchLabels) ? { matchLabels: matchLabels as Record<string, string> } : {}),
+    ...(isJsonObject(matchLabels) ? { matchLabels: matchLabels as Record<string, string> } : {}),
     ...(expressions.length > 0 ? { matchExpressions: expressions } : {}),
   };
 }
 
 function selectorOf(value: unknown): LabelSelector | undefined | QueryError {
   if (value === null || value === undefined || value === '') return undefined;
-  const parsed = typeof value === 'string' ? parseSelectorText(value) : isRecord(value) ? selectorFromDict(value) : 'labelSelector must be a str or a dict';
+  const parsed = typeof value === 'string' ? parseSelectorText(value) : isJsonObject(value) ? selectorFromDict(value) : 'labelSelector must be a str or a dict';
   return typeof parsed === 'string' ? { code: 'E3M38', message: `kube.list(): ${parsed}` } : parsed;
 }
 

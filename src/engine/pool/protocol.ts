@@ -4,7 +4,8 @@
  * structured-cloned, which measured about half the cost per round trip, and the review text the
  * transport kept travels as it came instead of the objects parsed from it.
  */
-import { admissionParts, setOwn, type EngineRequest } from '../contract.js';
+import { admissionParts, type EngineRequest } from '../contract.js';
+import { setOwn } from '../json-data.js';
 import type { CompileOutcome, ExecutablePolicy, RunJob, RunReport } from '../executor.js';
 import type { WorkerLookupPorts } from './lookup-bridge.js';
 

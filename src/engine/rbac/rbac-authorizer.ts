@@ -15,6 +15,7 @@
  *   (an aggregated ClusterRole has the rules written in it).
  */
 import type { AuthorizationAttributes, Authorizer } from '../authorizer.js';
+import { isJsonObject } from '../json-data.js';
 import type { ServiceAccountRef } from '../model.js';
 
 export const RBAC_API_GROUP = 'rbac.authorization.k8s.io';
@@ -63,13 +64,9 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function rulesOf(value: unknown): PolicyRule[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(isObject).map((r) => ({
+  return value.filter(isJsonObject).map((r) => ({
     verbs: strings(r.verbs),
     apiGroups: strings(r.apiGroups),
     resources: strings(r.resources),
@@ -133,11 +130,11 @@ export class RbacIndex {
   }
 
   private add(doc: unknown, index: number): void {
-    if (!isObject(doc)) return;
+    if (!isJsonObject(doc)) return;
     const apiVersion = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
     if (!apiVersion.startsWith(`${RBAC_API_GROUP}/`)) return;
     const kind = doc.kind;
-    const metadata = isObject(doc.metadata) ? doc.metadata : {};
+    const metadata = isJsonObject(doc.metadata) ? doc.metadata : {};
     const name = typeof metadata.name === 'string' ? metadata.name : '';
     const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
     if (name === '') {
@@ -154,7 +151,7 @@ export class RbacIndex {
       return;
     }
     if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
-      const roleRef = isObject(doc.roleRef) ? doc.roleRef : {};
+      const roleRef = isJsonObject(doc.roleRef) ? doc.roleRef : {};
       const refKind = roleRef.kind;
       if ((refKind !== 'Role' && refKind !== 'ClusterRole') || typeof roleRef.name !== 'string') {
         this.problems.push({ index, message: `${kind} ${name}: roleRef must name a Role or ClusterRole` });
@@ -168,7 +165,7 @@ export class RbacIndex {
         this.problems.push({ index, message: `ClusterRoleBinding ${name} cannot refer to a Role` });
         return;
       }
-      const subjects = (Array.isArray(doc.subjects) ? doc.subjects : []).filter(isObject).flatMap((s): Subject[] => {
+      const subjects = (Array.isArray(doc.subjects) ? doc.subjects : []).filter(isJsonObject).flatMap((s): Subject[] => {
         const k = s.kind;
         if ((k !== 'ServiceAccount' && k !== 'User' && k !== 'Group') || typeof s.name !== 'string') return [];
         return [{ kind: k, name: s.name, namespace: typeof s.namespace === 'string' ? s.namespace : undefined }];

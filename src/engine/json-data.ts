@@ -1,0 +1,26 @@
+/**
+ * Small helpers for JSON data as the engine holds it (parsed reviews, policy outputs): which values
+ * are JSON objects, what another value held at the same place, and setting a key that may be
+ * `__proto__` without touching the prototype.
+ */
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What `before` holds at `key`: its own member of that name when it is an object, its item at that
+ * index when it is a list, else undefined. The walks that compare an output with its input
+ * (output-check.ts, run-policy.ts) follow the input down the output's path with it.
+ */
+export function partAt(before: unknown, key: string | number): unknown {
+  if (typeof key === 'number') return Array.isArray(before) ? before[key] : undefined;
+  return isJsonObject(before) && Object.hasOwn(before, key) ? before[key] : undefined;
+}
+
+/** `target[key] = value`, where `__proto__` (an ordinary key in JSON data) stays an own property. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
