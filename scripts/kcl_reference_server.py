@@ -2,6 +2,8 @@
 """A long-lived process running KCL programs through the reference implementation (PyPI kcl-lib,
 pinned in scripts/install-kcl-reference.sh), for the differential fuzzer (scripts/fuzz-kcl.mjs).
 
+Usage: kcl_reference_server.py SCRATCH_DIR (a directory the caller made and removes).
+
 Protocol: one JSON object per line on stdin, {"id": ..., "source": "<main.k text>"}; one JSON
 object per line on stdout, {"id": ..., "ok": true, "output": "<print() text + YAML>"} or
 {"id": ..., "ok": false, "errors": [{"code": "E2G22" | null, "kind": "TypeError",
@@ -17,7 +19,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 
 from kcl_reference import ensure_reference
 
@@ -46,8 +47,8 @@ def main():
     ensure_reference(__file__)
     import kcl_lib.api as api
 
-    # The caller (scripts/fuzz/reference.mjs) passes a scratch directory it removes itself.
-    root = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="kclguard-fuzz-")
+    # The caller (scripts/fuzz/reference.mjs) passes a scratch directory and removes it itself.
+    root = sys.argv[1]
     os.chdir(root)
     service = api.API()
     for line in sys.stdin:
