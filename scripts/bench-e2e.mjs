@@ -29,7 +29,9 @@
  * etcd, the clients and the webhook share the cores). With BENCH_E2E_ROUNDS=N every scenario runs
  * N times, the scenario order reversed every other round so that a drift of the machine or of
  * etcd's size does not favour one; the tables show each figure's median over the rounds, and each
- * goal is called met or not met only when every round agrees (else "not established").
+ * goal is called met or not met only when every round agrees (else "not established"). Before
+ * and after the runs the bench prints the machine's own stalls (scripts/bench/stalls.mjs), which
+ * the load average cannot show.
  *
  * Environment: BENCH_E2E_DURATION (seconds per run, 30), BENCH_E2E_WARMUP (5),
  * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_ROUNDS (1), BENCH_E2E_SCENARIOS (a subset of
@@ -47,6 +49,7 @@ import { closedLoop, fmt, freePort, loopbackAgent, median, percentiles, send, ta
 import { runCommand, startProcess } from './bench/processes.mjs';
 import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
+import { machineStalls } from './bench/stalls.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -409,6 +412,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'kclguard-bench-e2e-'));
   console.log(`kclguard end-to-end benchmark: ${CLIENTS.join(' and ')} clients, ${DURATION}s per run (+${WARMUP}s warm-up), scenarios ${SCENARIOS.map((s) => s.id).join(', ')}`);
   console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`the machine's own stalls before (scripts/bench/stalls.mjs): ${(await machineStalls()).text}`);
   const vars = await clusterUp(ROOT);
   try {
     const cluster = new Cluster(vars, await findKubectl(ROOT));
@@ -438,6 +442,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`the machine's own stalls after: ${(await machineStalls()).text}`);
   return 0;
 }
 
