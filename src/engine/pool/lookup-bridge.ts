@@ -83,7 +83,7 @@ export function workerLookupAsk(ports: WorkerLookupPorts, now: () => number = Da
     seq += 1;
     const mine = seq;
     let seen = Atomics.load(counter, 0);
-    ports.queries.postMessage({ ...request, seq: mine } satisfies LookupRequest);
+    ports.queries.postMessage({ seq: mine, ...request } satisfies LookupRequest);
     const deadline = now() + request.remainingMs;
     for (;;) {
       for (let received = receiveMessageOnPort(ports.answers); received !== undefined; received = receiveMessageOnPort(ports.answers)) {

@@ -108,8 +108,8 @@ export class PoolWorker {
    * Sends a job to run after the worker's current one, unless it is taken back first (`revoke`):
    * its reply is then `revoked`. Returns the task id that `revoke` and `currentTask` speak of.
    */
-  offer(message: Extract<Request, { type: 'run' }>): { id: number; reply: Promise<WorkerReply> } {
-    return this.post({ ...message, waiting: true }, (id) => offerWaiting(this.slot, id));
+  offer(message: Omit<Extract<Request, { type: 'run' }>, 'waiting'>): { id: number; reply: Promise<WorkerReply> } {
+    return this.post({ waiting: true, ...message }, (id) => offerWaiting(this.slot, id));
   }
 
   /** Takes an offered job back; false when the worker has already started it. */
@@ -129,7 +129,8 @@ export class PoolWorker {
     const reply = new Promise<WorkerReply>((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
       beforeSend?.(id);
-      this.thread.postMessage({ ...message, id } as ToWorker);
+      // The new key first: `{ ...message, id }` takes a slow path in V8 (docs/performance.md).
+      this.thread.postMessage({ id, ...message } as ToWorker);
     });
     return { id, reply };
   }
