@@ -2,9 +2,9 @@
  * How much the machine itself stalls a running thread: the noise under every latency figure.
  * One thread per CPU spins, reading the clock; a gap between two reads longer than GAP_MS is time
  * the thread did not run (the kernel, another process, or on a virtual machine the host, ran
- * instead). The load average cannot show a busy host; this can. On a quiet machine the threads
- * lose well under 1% of their time and the longest gap is a few milliseconds; a p99 at a fixed
- * rate cannot be expected to stay below the gaps the machine hands out about once a second.
+ * instead). The load average cannot show a busy host; this can. A p99 at a fixed rate cannot be
+ * expected to stay below gaps that the machine hands out several times a second (figures for
+ * this machine, quiet and busy: docs/performance.md, "The machine's own stalls").
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
