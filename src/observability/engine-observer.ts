@@ -12,16 +12,14 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
   // it would bring the removed series back, to stay until restart.
   const isDeleted = (policy: string): boolean => loaded !== undefined && !loaded.has(policy);
 
-  // Children bound to their labels, per policy: every review reports each selected policy, and
-  // binding builds each label object once. (prom-client still hashes the labels on every inc and
-  // observe, bound or not: docs/performance.md, "What would help next".)
+  // Series bound per policy: every review reports each selected policy (policy-metrics.ts).
   const evaluated = new Map<string, { count: (result: PolicyResultLabel) => void; time: (seconds: number) => void }>();
   const childrenOf = (policy: string) => {
     let children = evaluated.get(policy);
     if (!children) {
-      const counters = new Map(POLICY_RESULTS.map((result) => [result, metrics.policyEvaluations.labels({ policy, result })]));
-      const duration = metrics.policyEvaluationDuration.labels({ policy });
-      children = { count: (result) => counters.get(result)!.inc(), time: (seconds) => duration.observe(seconds) };
+      const counters = new Map(POLICY_RESULTS.map((result) => [result, metrics.policyEvaluations.bind(policy, result)]));
+      const time = metrics.policyEvaluationDuration.bind(policy);
+      children = { count: (result) => counters.get(result)!(), time };
       evaluated.set(policy, children);
     }
     return children;
@@ -29,8 +27,8 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
 
   const removeSeries = (policy: string): void => {
     evaluated.delete(policy);
-    for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove({ policy, result });
-    metrics.policyEvaluationDuration.remove({ policy });
+    for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove(policy, result);
+    metrics.policyEvaluationDuration.remove(policy);
     for (const action of FAILURE_ACTIONS) metrics.policyFailureActions.remove({ policy, action });
     for (const action of VALIDATION_ACTIONS) metrics.policyViolationActions.remove({ policy, action });
     metrics.policyStale.remove({ policy });

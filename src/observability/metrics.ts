@@ -6,6 +6,7 @@
  * `namespace/name` (bounded by the policies loaded). Error text never becomes a label.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PolicyHistogram, PolicyResultCounter } from './policy-metrics.js';
 
 /** Sub-millisecond policies up to the API server's 5 s-and-more timeouts. */
 export const ADMISSION_DURATION_BUCKETS = [
@@ -34,8 +35,9 @@ export interface Metrics {
   readonly admissionRequests: Counter<'webhook' | 'operation' | 'decision'>;
   readonly admissionDuration: Histogram<'webhook'>;
   readonly admissionInFlight: Gauge;
-  readonly policyEvaluations: Counter<'policy' | 'result'>;
-  readonly policyEvaluationDuration: Histogram<'policy'>;
+  /** Updated once per policy run of every review: policy-metrics.ts, not prom-client's own. */
+  readonly policyEvaluations: PolicyResultCounter;
+  readonly policyEvaluationDuration: PolicyHistogram;
   readonly policyFailureActions: Counter<'policy' | 'action'>;
   readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
@@ -86,16 +88,14 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       help: 'Admission reviews being evaluated right now.',
       registers,
     }),
-    policyEvaluations: new Counter({
+    policyEvaluations: new PolicyResultCounter({
       name: 'kclguard_policy_evaluations_total',
       help: 'Policy evaluations by policy and result (mutated, passed, violated, failed, not_consented, not_authorized, skipped).',
-      labelNames: ['policy', 'result'],
       registers,
     }),
-    policyEvaluationDuration: new Histogram({
+    policyEvaluationDuration: new PolicyHistogram({
       name: 'kclguard_policy_evaluation_duration_seconds',
       help: 'Time one policy took for one admission review.',
-      labelNames: ['policy'],
       buckets: POLICY_DURATION_BUCKETS,
       registers,
     }),
