@@ -2,8 +2,9 @@
  * The two metrics every admission review updates once per policy run: evaluations by policy and
  * result, and their durations by policy. prom-client's Counter and Histogram hash the label set,
  * check it and (a histogram) look the bucket up by a number-keyed property on every update,
- * through bound children too: these two were about 4% of the main thread under load
- * (docs/performance.md). Here a series is bound once and an update is a few additions.
+ * through bound children too: about 0.8 µs per policy run (with 10 policies some 3 of the 7-8 µs
+ * per review that prom-client's code took on the main thread under load; docs/performance.md).
+ * Here a series is bound once and an update is a few additions (about 80 ns).
  *
  * Both are metrics to prom-client's Registry (name, help, type, aggregator, `get()`), and they
  * return what prom-client's Counter and Histogram return for the same updates, down to the order
