@@ -3,7 +3,7 @@
  * The engine never sees HTTP or AdmissionReview envelopes: the transport turns a decoded
  * AdmissionRequest into an EngineRequest and an EngineDecision back into an AdmissionResponse.
  */
-import { setOwn } from './json-data.js';
+import { ownMembersExcept } from './json-data.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -65,6 +65,8 @@ export interface EngineRequest {
   readonly background?: boolean;
 }
 
+const THE_OBJECTS: ReadonlySet<string> = new Set(['object', 'oldObject']);
+
 /**
  * An AdmissionRequest split the way policies see it: the objects, and option("request") — the
  * request without the two objects (copying them again would double the conversion cost).
@@ -74,13 +76,7 @@ export function admissionParts(request: Readonly<Record<string, unknown>>): {
   oldObject?: Record<string, unknown>;
   requestView: Record<string, unknown>;
 } {
-  // A loop, not `{ object, oldObject, ...rest }`: V8 copies rest properties on a slow path, and
-  // this runs on both sides of every review's hand-off to a policy worker.
-  const requestView: Record<string, unknown> = {};
-  for (const key in request) {
-    if (key === 'object' || key === 'oldObject' || !Object.hasOwn(request, key)) continue;
-    setOwn(requestView, key, request[key]);
-  }
+  const requestView = ownMembersExcept(request, THE_OBJECTS);
   const { object, oldObject } = request;
   const parts: ReturnType<typeof admissionParts> = { requestView };
   if (object) parts.object = object as Record<string, unknown>;

@@ -1,6 +1,6 @@
 /** The JSON-data helpers: objects, the part of an input at the same place, own `__proto__` keys. */
 import { describe, expect, it } from '@jest/globals';
-import { isJsonObject, partAt, setOwn } from './json-data.js';
+import { isJsonObject, ownMembersExcept, partAt, setOwn } from './json-data.js';
 
 describe('JSON data helpers', () => {
   it('tells JSON objects from lists, null and scalars', () => {
@@ -18,6 +18,16 @@ describe('JSON data helpers', () => {
     expect(partAt(JSON.parse('{"__proto__": {"x": 1}}'), '__proto__')).toEqual({ x: 1 });
     expect(partAt(undefined, 'spec')).toBeUndefined();
     expect(partAt('text', 0)).toBeUndefined();
+  });
+
+  it('copies own members but the ones left out, a __proto__ member as data', () => {
+    const source = JSON.parse('{"uid": "u", "object": {"a": 1}, "__proto__": {"polluted": true}, "name": "web"}') as Record<string, unknown>;
+    Object.setPrototypeOf(source, { inherited: 1 });
+    const copy = ownMembersExcept(source, new Set(['object']));
+    expect(Object.keys(copy)).toEqual(['uid', '__proto__', 'name']);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(copy.__proto__).toEqual({ polluted: true });
+    expect('inherited' in copy).toBe(false);
   });
 
   it('sets a __proto__ key as an own property, leaving the prototype alone', () => {

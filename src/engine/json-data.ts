@@ -19,6 +19,19 @@ export function partAt(before: unknown, key: string | number): unknown {
   return isJsonObject(before) && Object.hasOwn(before, key) ? before[key] : undefined;
 }
 
+/**
+ * A copy of `source`'s own members but those named in `left`, `__proto__` kept as data. A loop,
+ * not `{ a, b, ...rest }`: V8 copies rest properties on a slow path, and the callers run on both
+ * sides of every review's hand-off to a policy worker (contract.ts, pool/protocol.ts).
+ */
+export function ownMembersExcept(source: Readonly<Record<string, unknown>>, left: ReadonlySet<string>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key in source) {
+    if (!left.has(key) && Object.hasOwn(source, key)) setOwn(copy, key, source[key]);
+  }
+  return copy;
+}
+
 /** `target[key] = value`, where `__proto__` (an ordinary key in JSON data) stays an own property. */
 export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });

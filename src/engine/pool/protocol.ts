@@ -4,8 +4,8 @@
  * structured-cloned, which measured about half the cost per round trip, and the review text the
  * transport kept travels as it came instead of the objects parsed from it.
  */
-import { admissionParts, type EngineRequest } from '../contract.js';
-import { setOwn } from '../json-data.js';
+import { admissionParts } from '../contract.js';
+import { ownMembersExcept } from '../json-data.js';
 import type { CompileOutcome, ExecutablePolicy, RunJob, RunReport } from '../executor.js';
 import type { WorkerLookupPorts } from './lookup-bridge.js';
 
@@ -46,11 +46,7 @@ export interface WorkerConfig {
 export function encodeJob(job: RunJob): { job: string; reviewText?: string } {
   const { request } = job;
   if (request.reviewText === undefined) return { job: JSON.stringify(job) };
-  // Copied key by key rather than with rest properties, which V8 copies on a slow path.
-  const rest: Record<string, unknown> = {};
-  for (const key in request) {
-    if (!LEFT_TO_THE_TEXT.has(key) && Object.hasOwn(request, key)) setOwn(rest, key, request[key as keyof EngineRequest]);
-  }
+  const rest = ownMembersExcept(request as unknown as Record<string, unknown>, LEFT_TO_THE_TEXT);
   rest.requestView = {};
   return { job: JSON.stringify({ ...job, request: rest }), reviewText: request.reviewText };
 }
