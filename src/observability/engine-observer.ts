@@ -12,13 +12,13 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
   // it would bring the removed series back, to stay until restart.
   const isDeleted = (policy: string): boolean => loaded !== undefined && !loaded.has(policy);
 
-  // Series bound per policy: every review reports each selected policy (policy-metrics.ts).
+  // Series bound per policy: every review reports each selected policy (bound-metrics.ts).
   const evaluated = new Map<string, { count: (result: PolicyResultLabel) => void; time: (seconds: number) => void }>();
   const childrenOf = (policy: string) => {
     let children = evaluated.get(policy);
     if (!children) {
-      const counters = new Map(POLICY_RESULTS.map((result) => [result, metrics.policyEvaluations.bind(policy, result)]));
-      const time = metrics.policyEvaluationDuration.bind(policy);
+      const counters = new Map(POLICY_RESULTS.map((result) => [result, metrics.policyEvaluations.bind({ policy, result })]));
+      const time = metrics.policyEvaluationDuration.bind({ policy });
       children = { count: (result) => counters.get(result)!(), time };
       evaluated.set(policy, children);
     }
@@ -27,8 +27,8 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
 
   const removeSeries = (policy: string): void => {
     evaluated.delete(policy);
-    for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove(policy, result);
-    metrics.policyEvaluationDuration.remove(policy);
+    for (const result of POLICY_RESULTS) metrics.policyEvaluations.remove({ policy, result });
+    metrics.policyEvaluationDuration.remove({ policy });
     for (const action of FAILURE_ACTIONS) metrics.policyFailureActions.remove({ policy, action });
     for (const action of VALIDATION_ACTIONS) metrics.policyViolationActions.remove({ policy, action });
     metrics.policyStale.remove({ policy });
@@ -73,13 +73,13 @@ export function metricsObserver(metrics: Metrics): EngineObserver {
 
 export function poolObserver(metrics: Metrics): PoolObserver {
   // Bound once per lane, as the per-policy children above: every job reports its queue wait.
-  const queueWait = new Map(LANES.map((lane) => [lane, metrics.queueWait.labels({ lane })]));
+  const queueWait = new Map(LANES.map((lane) => [lane, metrics.queueWait.bind({ lane })]));
   return {
     onWorkerStopped(cause) {
       metrics.workerStops.inc({ cause });
     },
     onQueueWait(lane, seconds) {
-      queueWait.get(lane)!.observe(seconds);
+      queueWait.get(lane)!(seconds);
     },
     onWorkers(counts) {
       for (const [state, count] of Object.entries(counts)) metrics.workers.set({ state }, count);

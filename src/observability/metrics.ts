@@ -6,7 +6,7 @@
  * `namespace/name` (bounded by the policies loaded). Error text never becomes a label.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { PolicyHistogram, PolicyResultCounter } from './policy-metrics.js';
+import { BoundCounter, BoundHistogram, CountGauge } from './bound-metrics.js';
 
 /** Sub-millisecond policies up to the API server's 5 s-and-more timeouts. */
 export const ADMISSION_DURATION_BUCKETS = [
@@ -32,12 +32,12 @@ export const VALIDATION_ACTIONS = ['Deny', 'Warn', 'Audit'] as const;
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly admissionRequests: Counter<'webhook' | 'operation' | 'decision'>;
-  readonly admissionDuration: Histogram<'webhook'>;
-  readonly admissionInFlight: Gauge;
-  /** Updated once per policy run of every review: policy-metrics.ts, not prom-client's own. */
-  readonly policyEvaluations: PolicyResultCounter;
-  readonly policyEvaluationDuration: PolicyHistogram;
+  /** Updated by every review, or once per policy run of every review: bound-metrics.ts, not prom-client's own. */
+  readonly admissionRequests: BoundCounter<'webhook' | 'operation' | 'decision'>;
+  readonly admissionDuration: BoundHistogram<'webhook'>;
+  readonly admissionInFlight: CountGauge;
+  readonly policyEvaluations: BoundCounter<'policy' | 'result'>;
+  readonly policyEvaluationDuration: BoundHistogram<'policy'>;
   readonly policyFailureActions: Counter<'policy' | 'action'>;
   readonly policyViolationActions: Counter<'policy' | 'action'>;
   readonly policies: Gauge<'state'>;
@@ -45,7 +45,7 @@ export interface Metrics {
   readonly serviceAccountChecks: Counter<'answer'>;
   readonly workers: Gauge<'state'>;
   readonly workerStops: Counter<'cause'>;
-  readonly queueWait: Histogram<'lane'>;
+  readonly queueWait: BoundHistogram<'lane'>;
   readonly jobsQueuedOnWorker: Counter<'outcome'>;
   readonly tlsCertificateReloads: Counter<'result'>;
   readonly tlsCertificateFilesUsable: Gauge;
@@ -70,32 +70,34 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'kclguard_' });
   return {
     registry,
-    admissionRequests: new Counter({
+    admissionRequests: new BoundCounter({
       name: 'kclguard_admission_requests_total',
       help: 'Admission reviews answered, by webhook (mutate/validate), operation and decision (allowed, patched, denied, errored, rejected).',
       labelNames: ['webhook', 'operation', 'decision'],
       registers,
     }),
-    admissionDuration: new Histogram({
+    admissionDuration: new BoundHistogram({
       name: 'kclguard_admission_duration_seconds',
       help: 'Time from receiving an admission review to sending the answer.',
       labelNames: ['webhook'],
       buckets: ADMISSION_DURATION_BUCKETS,
       registers,
     }),
-    admissionInFlight: new Gauge({
+    admissionInFlight: new CountGauge({
       name: 'kclguard_admission_requests_in_flight',
       help: 'Admission reviews being evaluated right now.',
       registers,
     }),
-    policyEvaluations: new PolicyResultCounter({
+    policyEvaluations: new BoundCounter({
       name: 'kclguard_policy_evaluations_total',
       help: 'Policy evaluations by policy and result (mutated, passed, violated, failed, not_consented, not_authorized, skipped).',
+      labelNames: ['policy', 'result'],
       registers,
     }),
-    policyEvaluationDuration: new PolicyHistogram({
+    policyEvaluationDuration: new BoundHistogram({
       name: 'kclguard_policy_evaluation_duration_seconds',
       help: 'Time one policy took for one admission review.',
+      labelNames: ['policy'],
       buckets: POLICY_DURATION_BUCKETS,
       registers,
     }),
@@ -141,7 +143,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       labelNames: ['cause'],
       registers,
     }),
-    queueWait: new Histogram({
+    queueWait: new BoundHistogram({
       name: 'kclguard_policy_queue_wait_seconds',
       help: 'Time a job waited for a policy worker, by lane (light, heavy, background).',
       labelNames: ['lane'],
@@ -218,5 +220,31 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       labelNames: ['result'],
       registers,
     }),
+  };
+}
+
+/** The admission routes' updates of every review, each series bound on its first use. */
+export interface AdmissionMetrics {
+  counted(webhook: string, operation: string, decision: string): void;
+  timed(webhook: string, seconds: number): void;
+}
+
+export function admissionMetrics(metrics: Metrics): AdmissionMetrics {
+  const counters = new Map<string, () => void>();
+  const timers = new Map<string, (seconds: number) => void>();
+  return {
+    counted(webhook, operation, decision) {
+      // The three are bounded words without spaces (the webhook, the decoded operation or
+      // 'unknown', the decision), so the joined key names one series.
+      const key = `${webhook} ${operation} ${decision}`;
+      let count = counters.get(key);
+      if (!count) counters.set(key, (count = metrics.admissionRequests.bind({ webhook, operation, decision })));
+      count();
+    },
+    timed(webhook, seconds) {
+      let time = timers.get(webhook);
+      if (!time) timers.set(webhook, (time = metrics.admissionDuration.bind({ webhook })));
+      time(seconds);
+    },
   };
 }

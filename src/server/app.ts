@@ -10,7 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { truncateRunes, type AdmissionHandler, type Phase, type Readiness } from '../engine/index.js';
 import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
-import type { Metrics } from '../observability/index.js';
+import { admissionMetrics, type AdmissionMetrics, type Metrics } from '../observability/index.js';
 import { InFlightTracker } from './in-flight.js';
 import { ClientGoneError, readJsonBodyText, type BodyLimits } from './json-body.js';
 
@@ -39,6 +39,7 @@ export function createApp(options: AppOptions): RequestListener {
   app.disable('x-powered-by');
   app.disable('etag');
   const inFlight = options.inFlight ?? new InFlightTracker();
+  const reviews = admissionMetrics(options.metrics);
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -72,7 +73,7 @@ export function createApp(options: AppOptions): RequestListener {
     const query = req.url?.indexOf('?') ?? -1;
     const phase = req.method === 'POST' ? ADMISSION_PATHS[query < 0 ? (req.url ?? '') : req.url!.slice(0, query)] : undefined;
     if (!phase) return void app(req, res);
-    admissionRoute(phase, req, res, query < 0 ? undefined : new URLSearchParams(req.url!.slice(query + 1)).get('timeout') ?? undefined, options, inFlight).catch((error: unknown) => {
+    admissionRoute(phase, req, res, query < 0 ? undefined : new URLSearchParams(req.url!.slice(query + 1)).get('timeout') ?? undefined, options, inFlight, reviews).catch((error: unknown) => {
       options.logger.error({ err: error, path: req.url }, 'unhandled error in the admission route');
       if (!res.headersSent) send(res, 500, { message: 'internal error' });
     });
@@ -92,18 +93,19 @@ async function admissionRoute(
   timeout: string | undefined,
   options: AppOptions,
   inFlight: InFlightTracker,
+  reviews: AdmissionMetrics,
 ): Promise<void> {
   const { metrics, logger } = options;
   if (options.maxInFlight !== undefined && inFlight.size >= options.maxInFlight) {
     logger.warn({ webhook: phase, inFlight: inFlight.size, maxInFlight: options.maxInFlight }, 'too many admission reviews in flight; refused with 429');
-    metrics.admissionRequests.inc({ webhook: phase, operation: 'unknown', decision: 'rejected' });
+    reviews.counted(phase, 'unknown', 'rejected');
     // The body is not read; closing the connection keeps its unread bytes from poisoning it.
     send(res, 429, { message: `kclguard is answering ${options.maxInFlight} admission reviews already; try again` }, { connection: 'close', 'retry-after': '1' });
     return;
   }
   const finished = inFlight.start();
   metrics.admissionInFlight.inc();
-  const stopTimer = metrics.admissionDuration.startTimer({ webhook: phase });
+  const started = performance.now();
   try {
     let result: ReviewResult;
     try {
@@ -124,8 +126,10 @@ async function admissionRoute(
       };
     }
     send(res, result.httpStatus, result.body, options.isDraining?.() || result.decision === 'rejected' ? { connection: 'close' } : {});
-    metrics.admissionRequests.inc({ webhook: phase, operation: result.operation, decision: result.decision });
-    logReview(logger, phase, result, stopTimer());
+    reviews.counted(phase, result.operation, result.decision);
+    const seconds = (performance.now() - started) / 1000;
+    reviews.timed(phase, seconds);
+    logReview(logger, phase, result, seconds);
   } finally {
     metrics.admissionInFlight.dec();
     finished();
@@ -143,6 +147,9 @@ function logged(text: string | undefined): string | undefined {
 }
 
 function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: number): void {
+  // Most reviews are logged at debug level only: their fields are not built unless it is on.
+  const routine = (result.decision === 'allowed' || result.decision === 'patched') && !result.droppedPatch && !result.droppedAuditKeys?.length;
+  if (routine && !logger.isLevelEnabled('debug')) return;
   const request = result.request;
   const fields = {
     webhook: phase,

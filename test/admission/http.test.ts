@@ -204,6 +204,27 @@ describe('adversarial input', () => {
     }
   });
 
+  it.each([
+    ['debug', ['admission answered', 'admission denied']],
+    ['info', ['admission denied']],
+  ])('at log level %s, logs an allowed review only at debug level and a denied one at info level', async (level, expected) => {
+    const lines: string[] = [];
+    const logger = pino({ level }, { write: (line: string) => void lines.push(line) });
+    const own = await startHarness(async (request) => decision(request.phase === 'mutate' ? { allowed: true } : { allowed: false, denial: { kind: 'violation', message: 'no', policies: ['p'] } }), { logger });
+    try {
+      await postJson(own.base, '/mutate', JSON.stringify(fixture('pod-create')));
+      await postJson(own.base, '/validate', JSON.stringify(fixture('pod-create')));
+      const entries = lines.map((line) => JSON.parse(line) as { msg: string; webhook: string; decision: string; durationMs: number });
+      expect(entries.map((entry) => entry.msg)).toEqual(expected);
+      for (const entry of entries) {
+        expect(entry.decision).toBe(entry.webhook === 'mutate' ? 'allowed' : 'denied');
+        expect(entry.durationMs).toBeGreaterThanOrEqual(0);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('accepts a review of the deepest object a policy may output, and refuses one level deeper (A4004)', async () => {
     // A policy's output may nest MAX_OBJECT_DEPTH levels; kclguard must be able to review it again.
     const reviewOf = (depth: number): string => {
