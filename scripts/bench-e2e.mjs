@@ -4,10 +4,10 @@
  * `npm run build`), the way the Kyverno project publishes its numbers: N concurrent clients (10
  * and 50) each creating Pods through the API server, one fresh Pod per request, for a bounded
  * time; p50/p95/p99 latency and throughput per scenario, with the ratios to the no-webhook
- * baseline and between the peers. All scenarios run in one control plane
- * (scripts/control-plane/cluster.sh, as test/e2e uses it), one after the other, each checks
- * first that its admission path is in force (a Pod that breaks the Pod Security Standards is
- * refused, the benchmark's Pod admitted) and removes itself after:
+ * baseline and between the peers. Each scenario runs in a control plane of its own
+ * (scripts/control-plane/cluster.sh, as test/e2e uses it; started for it, about 5 s), one after
+ * the other, and checks first that its admission path is in force (a Pod that breaks the Pod
+ * Security Standards is refused, the benchmark's Pod admitted):
  *
  *   baseline   no admission policy at all
  *   vap        the in-tree ValidatingAdmissionPolicy: the same 18 checks as CEL expressions, in the
@@ -27,8 +27,8 @@
  *
  * Rounds: the same path differs by 20-70% between two runs on a 2-core machine (the API server,
  * etcd, the clients and the webhook share the cores). With BENCH_E2E_ROUNDS=N every scenario runs
- * N times, the scenario order reversed every other round so that a drift of the machine or of
- * etcd's size does not favour one; the tables show each figure's median over the rounds, and each
+ * N times, the scenario order reversed every other round so that a drift of the machine does
+ * not favour one; the tables show each figure's median over the rounds, and each
  * goal is called met or not met only when every round agrees (else "not established"). Before
  * and after the runs the bench prints the machine's own stalls (scripts/bench/stalls.mjs), which
  * the load average cannot show.
@@ -256,8 +256,8 @@ const OBJECTS = {
 };
 
 /** One run: `clients` closed loops creating fresh objects in a namespace of their own. */
-async function load(cluster, scenario, clients, resource, round) {
-  const ns = `bench-${scenario.id}-${clients}${resource === 'pods' ? '' : `-${resource}`}${round > 1 ? `-r${round}` : ''}`;
+async function load(cluster, scenario, clients, resource) {
+  const ns = `bench-${scenario.id}-${clients}${resource === 'pods' ? '' : `-${resource}`}`;
   await cluster.namespace(ns);
   const path = `/api/v1/namespaces/${ns}/${resource}`;
   let failures = 0;
@@ -280,7 +280,27 @@ async function load(cluster, scenario, clients, resource, round) {
   return { clients, resource, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]) };
 }
 
-async function runScenario(cluster, scenario, work, round) {
+/**
+ * Runs `use` in a control plane of its own, started for it (about 5 s) and stopped after. One per
+ * scenario: every scenario starts on an empty store, and the objects of the runs before it (tens
+ * of thousands each, which no controller deletes here) neither slow it nor grow the API server:
+ * in one control plane for all, three rounds grew it past 20 GB. Deleting them between scenarios
+ * took longer than a new control plane (about 400 objects a second).
+ */
+async function inFreshControlPlane(kubectl, use) {
+  const vars = await clusterUp(ROOT);
+  const cluster = new Cluster(vars, kubectl);
+  try {
+    await cluster.namespace(SANITY_NS);
+    if (!refusedCases) console.log(`${(await podCases(cluster)).length} refused Pod cases of the PSS pack's tests are valid Pods for the API server`);
+    return await use(cluster);
+  } finally {
+    cluster.agent.destroy();
+    await clusterDown(ROOT, vars.KCLGUARD_E2E_DIR);
+  }
+}
+
+async function runScenario(cluster, scenario, work) {
   const tearDown = await scenario.setUp(cluster, work);
   if (tearDown && typeof tearDown === 'object' && tearDown.skip) return { scenario, skipped: tearDown.skip };
   try {
@@ -293,15 +313,13 @@ async function runScenario(cluster, scenario, work, round) {
     // Writes that no policy selects (ConfigMaps): what a webhook costs the rest of the cluster.
     if (scenario.unselected) loads.push([Math.max(...CLIENTS), 'configmaps']);
     for (const [clients, resource] of loads) {
-      const result = await load(cluster, scenario, clients, resource, round);
+      const result = await load(cluster, scenario, clients, resource);
       console.log(`  ${scenario.label}, ${clients} clients: ${result.answered} ${resource} created, ${result.failed} failed${result.failed ? ` (last: ${result.lastFailure})` : ''}; p99 ${fmt(result.p99)} ms`);
       runs.push(result);
     }
     return { scenario, runs };
   } finally {
     await tearDown();
-    // Gone for good before the next scenario: the API server drops a webhook a moment after its configuration.
-    if (scenario.refuses) await cluster.until(violatingPod(SANITY_NS, 'breaks-pss'), true);
   }
 }
 
@@ -413,11 +431,8 @@ async function main() {
   console.log(`kclguard end-to-end benchmark: ${CLIENTS.join(' and ')} clients, ${DURATION}s per run (+${WARMUP}s warm-up), scenarios ${SCENARIOS.map((s) => s.id).join(', ')}`);
   console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`the machine's own stalls before (scripts/bench/stalls.mjs): ${(await machineStalls()).text}`);
-  const vars = await clusterUp(ROOT);
+  const kubectl = await findKubectl(ROOT);
   try {
-    const cluster = new Cluster(vars, await findKubectl(ROOT));
-    await cluster.namespace(SANITY_NS);
-    console.log(`${(await podCases(cluster)).length} refused Pod cases of the PSS pack's tests are valid Pods for the API server`);
     const rounds = [];
     for (let round = 1; round <= ROUNDS; round++) {
       if (ROUNDS > 1) console.log(`round ${round} of ${ROUNDS}:`);
@@ -425,7 +440,7 @@ async function main() {
       // Every other round in reverse order, so that a drift favours no scenario.
       for (const scenario of round % 2 === 1 ? SCENARIOS : [...SCENARIOS].reverse()) {
         console.log(`${scenario.label}:`);
-        const result = await runScenario(cluster, scenario, work, round);
+        const result = await inFreshControlPlane(kubectl, (cluster) => runScenario(cluster, scenario, work));
         if (result.skipped) console.log(`  skipped: ${result.skipped.split('\n')[0]}`);
         results.push(result);
       }
@@ -436,9 +451,7 @@ async function main() {
     report(ROUNDS > 1 ? medians(rounds) : rounds[0], ROUNDS > 1 ? `median of ${ROUNDS} rounds of ${DURATION}s` : `${DURATION}s per run`);
     reportGoals(rounds);
     if (process.env.BENCH_E2E_JSON) writeFileSync(process.env.BENCH_E2E_JSON, JSON.stringify(rounds.map((results) => results.map(({ scenario, runs, skipped }) => ({ scenario: scenario.id, runs, skipped }))), null, 2));
-    cluster.agent.destroy();
   } finally {
-    await clusterDown(ROOT, vars.KCLGUARD_E2E_DIR);
     rmSync(work, { recursive: true, force: true });
   }
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
