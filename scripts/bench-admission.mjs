@@ -41,15 +41,15 @@
  * (3), OPA_BIN, BENCH_NO_OPA=1.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import yaml from 'js-yaml';
 import selfsigned from 'selfsigned';
 import { fmt, freePort, loopbackAgent, openLoop, percentiles, send, table, timerLateness } from './bench/load.mjs';
-import { runCommand, startProcess } from './bench/processes.mjs';
+import { runCommand, startProcess, scratchDir } from './bench/processes.mjs';
 import { cpuPerItem, threadCpu } from './bench/thread-cpu.mjs';
 import { handshakeCost } from './bench/handshakes.mjs';
 import { handoffCost } from './bench/handoff.mjs';
@@ -200,7 +200,7 @@ async function drive(url, body, paths, pid) {
 }
 
 async function kclguardScenario(scenario, examples, body) {
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-'));
+  const dir = scratchDir('kclguard-bench-');
   try {
     writePolicies(dir, scenario, examples);
     const args = [MAIN, 'serve', '--policies', dir, '--port', '0', '--log-level', 'error', '--shutdown-grace-seconds', '2'];
@@ -243,7 +243,7 @@ async function opaBinary() {
 }
 
 async function opaScenario(opa, scenario, body) {
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-opa-'));
+  const dir = scratchDir('kclguard-bench-opa-');
   try {
     writeRego(join(dir, 'rego'), { count: scenario.count ?? 0, pss: scenario.pss === true, namespace: NAMESPACE, root: ROOT });
     const check = spawnSync(opa, ['check', join(dir, 'rego')], { encoding: 'utf8' });
@@ -433,7 +433,7 @@ const HANDOFF_WORK_US = 100;
 
 function reportHandoff() {
   const rounds = env('BENCH_HANDOFF_ROUNDS', 3);
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-'));
+  const dir = scratchDir('kclguard-bench-');
   let rows;
   try {
     const reviewFile = join(dir, 'review.json');

@@ -39,14 +39,14 @@
  * BENCH_E2E_JSON (a file for every round's figures), BENCH_WORKERS (kclguard serve --workers), BENCH_KCLGUARD_ARGS (more serve flags, space-separated),
  * BENCH_KCLGUARD_LOG_LEVEL (default error) and BENCH_KCLGUARD_LOG (a file for its output), OPA_BIN, KUBECTL.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Cluster, clusterDown, clusterUp, findKubectl, validatingWebhook } from './bench/cluster.mjs';
 import { KYVERNO_NAMESPACE, kyvernoBuild, kyvernoCrdFiles, kyvernoPolicy, startKyverno } from './bench/kyverno.mjs';
 import { closedLoop, fmt, freePort, loopbackAgent, median, percentiles, send, table } from './bench/load.mjs';
-import { runCommand, startProcess } from './bench/processes.mjs';
+import { runCommand, startProcess, scratchDir } from './bench/processes.mjs';
 import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
 import { machineStalls } from './bench/stalls.mjs';
@@ -427,7 +427,7 @@ function reportGoals(rounds) {
 }
 
 async function main() {
-  const work = mkdtempSync(join(tmpdir(), 'kclguard-bench-e2e-'));
+  const work = scratchDir('kclguard-bench-e2e-');
   console.log(`kclguard end-to-end benchmark: ${CLIENTS.join(' and ')} clients, ${DURATION}s per run (+${WARMUP}s warm-up), scenarios ${SCENARIOS.map((s) => s.id).join(', ')}`);
   console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`the machine's own stalls before (scripts/bench/stalls.mjs): ${(await machineStalls()).text}`);

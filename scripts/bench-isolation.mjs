@@ -19,11 +19,12 @@
  * ATTACKERS (default 4), BENCH_WORKERS (--workers, default kclguard's own).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
-import { tmpdir, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './bench/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -186,7 +187,7 @@ const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(1) : '∞');
 async function main() {
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const slow = await calibrate();
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-isolation-'));
+  const dir = scratchDir('kclguard-bench-isolation-');
   writeFileSync(join(dir, 'policies.json.yaml'), POLICIES(slow).map((d) => JSON.stringify(d)).join('\n---\n'));
   const server = await startServer(dir);
   try {

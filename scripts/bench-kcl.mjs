@@ -23,14 +23,15 @@
  * BENCH_KCL_PACKAGE_POLICIES (default 100; policies sharing the package for the per-policy heap).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import yaml from 'js-yaml';
 import { findSwagger, generateK8sPackage } from './gen-k8s-kcl-package.mjs';
+import { scratchDir } from './bench/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ITERATIONS = Number(process.env.BENCH_KCL_ITERATIONS ?? 10_000);
@@ -302,7 +303,7 @@ async function main() {
   console.log(`machine: ${machine()}`);
   console.log(`input: ${POD_FILE} (Pod), options items/params/resource_list/request as the engine passes them`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'kclguard-bench-kcl-'));
+  const dir = scratchDir('kclguard-bench-kcl-');
   try {
     const cases = [];
     const rows = [];

@@ -2,12 +2,29 @@
  * Child processes of the benchmarks: each one started here is remembered by its PID and stopped
  * by that PID (SIGTERM, then SIGKILL after a grace period), and whatever is still running when the
  * bench exits — normally, on an error or on Ctrl-C — is killed, so a bench never leaves a server
- * behind. Nothing is ever stopped by name.
+ * behind. Nothing is ever stopped by name. The benches' temporary directories (`scratchDir`) go
+ * at exit too: on Ctrl-C the benches' own `finally` blocks do not run.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const children = new Set();
+const scratch = new Set();
+
+/** A new temporary directory (`prefix` plus random characters) that is removed when the bench exits. */
+export function scratchDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.add(dir);
+  return dir;
+}
+
+function cleanUp() {
+  killAll();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  scratch.clear();
+}
 
 function killAll() {
   for (const child of children) {
@@ -21,10 +38,10 @@ function killAll() {
   children.clear();
 }
 
-process.on('exit', killAll);
+process.on('exit', cleanUp);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    killAll();
+    cleanUp();
     process.exit(130);
   });
 }
