@@ -284,8 +284,8 @@ async function load(cluster, scenario, clients, resource) {
  * Runs `use` in a control plane of its own, started for it (about 5 s) and stopped after. One per
  * scenario: every scenario starts on an empty store, and the objects of the runs before it (tens
  * of thousands each, which no controller deletes here) neither slow it nor grow the API server:
- * in one control plane for all, three rounds grew it past 20 GB. Deleting them between scenarios
- * took longer than a new control plane (about 400 objects a second).
+ * in one control plane for all, two and a half rounds grew it to 23.5 GB. Deleting them between
+ * scenarios took longer than a new control plane (about 400 objects a second).
  */
 async function inFreshControlPlane(kubectl, use) {
   const vars = await clusterUp(ROOT);
