@@ -4,9 +4,9 @@
  * patch. Runs wherever the executor runs it — in a worker thread in the server — and returns only
  * plain data. No consent, RBAC or failureAction here: those are decided on the main thread.
  */
-import jsonpatch from 'fast-json-patch';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { clipText } from './messages.js';
+import { patchBetween } from './patch-diff.js';
 import type { JsonPatchOperation, KnownFailure, PolicyFailure, PolicyRun, RecoveryResult, RunJob, RunOutcome, RunReport } from './executor.js';
 import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_POLICY_MESSAGE_CHARS, MAX_PRINTED_CHARS } from './limits.js';
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
@@ -126,7 +126,7 @@ function runOnce(
     const recovery = outcome.kind === 'failed' ? recover(job, policy, index, outcome, current, clock, progress, session) : {};
     runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output), ...recovery });
   });
-  const patch = request.phase === 'mutate' && current !== subject ? (jsonpatch.compare(subject, current) as JsonPatchOperation[]) : [];
+  const patch = request.phase === 'mutate' && current !== subject ? patchBetween(subject, current) : [];
   if (lastCarried !== undefined && patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES) {
     return { oversized: lastCarried };
   }

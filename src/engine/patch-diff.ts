@@ -1,0 +1,78 @@
+/**
+ * The RFC 6902 patch from the admitted object to the policies' last output: the operations
+ * fast-json-patch's `compare` generates, in its order, without its deep copies.
+ *
+ * `compare` copies every added or replaced object through `JSON.parse(JSON.stringify(...))`, so
+ * that its patch shares nothing with the documents. Here the patch is serialized right after (into
+ * the worker's report, or the AdmissionReview answer) and nothing writes to either document, so
+ * the copies bought nothing: they were 4-8% of a mutating policy's CPU in process
+ * (docs/performance.md). A test checks this module against `compare` on generated documents.
+ *
+ * Like `compare`: parts that are the same object (the conversion memo hands unchanged parts back
+ * by identity) are skipped unwalked; an object's members are visited last first for removals and
+ * replacements, then first to last for additions; a member or item that became `undefined` is
+ * removed (an object's) or replaced (a list's), and a new one that is `undefined` is not added.
+ */
+import type { JsonPatchOperation } from './executor.js';
+
+type JsonContainer = Record<string, unknown> | unknown[];
+
+export function patchBetween(before: JsonContainer, after: JsonContainer): JsonPatchOperation[] {
+  const operations: JsonPatchOperation[] = [];
+  diffInto(before, after, '', operations);
+  return operations;
+}
+
+function diffInto(before: JsonContainer, after: JsonContainer, path: string, operations: JsonPatchOperation[]): void {
+  if (before === after) return;
+  const afterIsList = Array.isArray(after);
+  const beforeIsList = Array.isArray(before);
+  const beforeKeys = keysOf(before);
+  const afterCount = afterIsList ? after.length : Object.keys(after).length;
+  const beforeRecord = before as Record<string, unknown>;
+  const afterRecord = after as Record<string, unknown>;
+  let deleted = false;
+  for (let i = beforeKeys.length - 1; i >= 0; i--) {
+    const key = beforeKeys[i]!;
+    const old = beforeRecord[key];
+    if (Object.hasOwn(after, key) && !(afterRecord[key] === undefined && old !== undefined && !afterIsList)) {
+      const value = afterRecord[key];
+      if (isContainer(old) && isContainer(value) && Array.isArray(old) === Array.isArray(value)) {
+        diffInto(old, value, `${path}/${escapePathComponent(key)}`, operations);
+      } else if (old !== value) {
+        operations.push({ op: 'replace', path: `${path}/${escapePathComponent(key)}`, value: value === undefined ? null : value });
+      }
+    } else if (beforeIsList === afterIsList) {
+      operations.push({ op: 'remove', path: `${path}/${escapePathComponent(key)}` });
+      deleted = true;
+    } else {
+      operations.push({ op: 'replace', path, value: after });
+    }
+  }
+  if (!deleted && afterCount === beforeKeys.length) return;
+  const afterKeys = keysOf(after);
+  for (const key of afterKeys) {
+    const value = afterRecord[key];
+    if (!Object.hasOwn(before, key) && value !== undefined) {
+      operations.push({ op: 'add', path: `${path}/${escapePathComponent(key)}`, value });
+    }
+  }
+}
+
+function isContainer(value: unknown): value is JsonContainer {
+  return typeof value === 'object' && value !== null;
+}
+
+/** A list's indices as strings, or an object's own enumerable keys (what `compare` walks). */
+function keysOf(value: JsonContainer): string[] {
+  if (!Array.isArray(value)) return Object.keys(value);
+  const keys = new Array<string>(value.length);
+  for (let i = 0; i < value.length; i++) keys[i] = String(i);
+  return keys;
+}
+
+/** RFC 6901: `~` as `~0`, `/` as `~1`. */
+function escapePathComponent(key: string): string {
+  if (key.indexOf('/') === -1 && key.indexOf('~') === -1) return key;
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
