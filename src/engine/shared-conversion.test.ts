@@ -17,6 +17,15 @@ import type { EngineRequest } from './contract.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOW_HIDDEN = { showHidden: true };
 
+// Two KDicts are the same value when their entries and entry operators are: the memo's pairing
+// fields (hostData, hostMark) say where a dict came from, not what it holds.
+type Tester = Parameters<typeof expect.addEqualityTesters>[0][number];
+const sameKclDict: Tester = function (a, b, testers) {
+  if (!(a instanceof KDict) || !(b instanceof KDict)) return undefined;
+  return this.equals(a.entries, b.entries, testers) && this.equals(a.ops, b.ops, testers);
+};
+expect.addEqualityTesters([sameKclDict]);
+
 describe('ConversionMemo', () => {
   it('converts exactly as toKcl and toPlain(showHidden) do', () => {
     fc.assert(
@@ -57,6 +66,39 @@ describe('ConversionMemo', () => {
     expect(back).toEqual({ ...pod, metadata: { name: 'web', labels: { app: 'web', extra: 'x' } } });
     // And the next policy gets the changed value itself.
     expect(memo.toValue(back)).toBe(changed);
+  });
+
+  it('returns the very objects that went in for unchanged parts at any depth', () => {
+    const resources = { limits: { cpu: '1' }, requests: { cpu: '100m' } };
+    const pod = { spec: { containers: [{ name: 'c', image: 'nginx:1.27', resources, ports: [{ containerPort: 80 }] }] } };
+    const memo = new ConversionMemo();
+    const value = memo.toValue([pod]) as Value[];
+    // What a policy setting the image builds: new dicts and lists down the changed path only.
+    const spec = (value[0] as KDict).get('spec') as KDict;
+    const container = new KDict(new Map(((spec.get('containers') as Value[])[0] as KDict).entries));
+    container.set('image', 'nginx:1.28');
+    const changed = new KDict(new Map([['spec', new KDict(new Map([['containers', [container]]]))]]));
+    const back = memo.toJson([changed]) as (typeof pod)[];
+    expect(back[0]!.spec.containers[0]!.image).toBe('nginx:1.28');
+    expect(back[0]!.spec.containers[0]!.resources).toBe(resources);
+    expect(back[0]!.spec.containers[0]!.ports).toBe(pod.spec.containers[0]!.ports);
+    // The next policy is handed the output itself (inside a fresh items list).
+    expect((memo.toValue([back[0]]) as Value[])[0]).toBe(changed);
+  });
+
+  it("never uses another memo's pairs, such as those left on a dict shared between requests", () => {
+    const object = { metadata: { name: 'a' } };
+    const first = new ConversionMemo();
+    const value = first.toValue(object);
+    expect(first.toJson(value)).toBe(object);
+    const second = new ConversionMemo();
+    const back = second.toJson(value);
+    expect(back).not.toBe(object);
+    expect(back).toEqual(object);
+    expect(second.toJson(value)).toBe(back);
+    // A dict keeps one pair: the first memo now converts it afresh (a job's memo is the only one
+    // in use while it runs, so this costs nothing in practice).
+    expect(first.toJson(value)).toEqual(object);
   });
 
   it('does not pair values whose conversion would not round-trip', () => {

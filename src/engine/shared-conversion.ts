@@ -29,11 +29,34 @@ const SHOW_HIDDEN: PlainOptions = { showHidden: true };
  */
 const frozenValues = new WeakMap<object, Value>();
 
+/**
+ * How deep in a value the memo looks plain objects up, and records them for later lookups. A
+ * request's policies are handed the same plain objects again only there: the request view is an
+ * option itself, the admitted object (or the last kept output) is the member of each run's fresh
+ * `items` list, and that list is a member of `resource_list`. Below a hit nothing is visited, so
+ * deeper entries were never looked up; for a Pod with its managedFields, recording them was
+ * 20-30% of the engine's CPU per review (docs/performance.md).
+ */
+const LOOKUP_DEPTH = 1;
+
+/** The last memo's mark (see KDict.hostMark): a small integer, wrapping long before it stops being one. */
+let lastMark = 0;
+
 export class ConversionMemo {
   // Plain Maps, not WeakMaps: a memo lives for one request and is dropped whole, and V8's
   // WeakMaps (ephemerons) cost far more garbage-collector time per entry.
+  /** Plain object or array -> its KCL value, for those within LOOKUP_DEPTH of a converted value. */
   private readonly values = new Map<object, Value>();
-  private readonly plains = new Map<object, unknown>();
+  /**
+   * KCL list -> its plain array, at any depth. A dict's plain side is on the dict itself
+   * (KDict.hostData), valid while it carries this memo's mark: a dict shared between requests (a
+   * frozen manifest's) may carry another memo's pair, which is ignored. After 2^30 memos a mark
+   * comes round again; a pair it revives is still exact, as nothing writes to a paired object.
+   * Every level is recorded this way, so what a policy leaves unchanged anywhere in the object
+   * converts back to the very plain object that went in.
+   */
+  private readonly lists = new Map<object, unknown>();
+  private readonly mark = (lastMark = lastMark >= 0x3fffffff ? 1 : lastMark + 1);
   /** Whether the last conversion's subtree is recorded as an exact pair (set by each call). */
   private exact = true;
   /** Whether the last toValue's input was deep-frozen (set by each call). */
@@ -41,12 +64,21 @@ export class ConversionMemo {
 
   /** toKcl, reusing earlier conversions of the same objects. */
   toValue(json: unknown): Value {
+    return this.valueOf(json, 0);
+  }
+
+  /** toPlain(v, {showHidden: true}), reusing earlier conversions of the same values. */
+  toJson(v: Value): unknown {
+    return this.jsonOf(v, 0);
+  }
+
+  private valueOf(json: unknown, depth: number): Value {
     if (typeof json !== 'object' || json === null) {
       this.exact = isExactPlainScalar(json);
       this.frozen = true;
       return toKcl(json);
     }
-    const known = this.values.get(json);
+    const known = depth <= LOOKUP_DEPTH ? this.values.get(json) : undefined;
     if (known !== undefined) {
       this.exact = true;
       this.frozen = false;
@@ -66,7 +98,7 @@ export class ConversionMemo {
     if (Array.isArray(json)) {
       const list: Value[] = new Array(json.length);
       for (let i = 0; i < json.length; i++) {
-        list[i] = this.toValue(json[i]);
+        list[i] = this.valueOf(json[i], depth + 1);
         exact &&= this.exact;
         frozen &&= this.frozen;
       }
@@ -80,7 +112,7 @@ export class ConversionMemo {
           exact = false;
           continue;
         }
-        dict.set(key, this.toValue(item));
+        dict.set(key, this.valueOf(item, depth + 1));
         exact &&= this.exact && isOrderStableKey(key);
         frozen &&= this.frozen;
       }
@@ -88,19 +120,18 @@ export class ConversionMemo {
     }
     // Only exact pairs are shared: an inexact one would differ from converting afresh.
     if (exact && frozen) frozenValues.set(json, value);
-    else if (exact) this.pair(json, value as object);
+    else if (exact) this.pair(json, value as KDict | Value[], depth);
     this.exact = exact;
     this.frozen = frozen && exact;
     return value;
   }
 
-  /** toPlain(v, {showHidden: true}), reusing earlier conversions of the same values. */
-  toJson(v: Value): unknown {
+  private jsonOf(v: Value, depth: number): unknown {
     if (!(v instanceof KDict) && !Array.isArray(v)) {
       this.exact = isExactScalar(v);
       return toPlain(v, SHOW_HIDDEN);
     }
-    const known = this.plains.get(v);
+    const known = v instanceof KDict ? (v.hostMark === this.mark ? v.hostData : undefined) : this.lists.get(v);
     if (known !== undefined) {
       this.exact = true;
       return known;
@@ -114,7 +145,7 @@ export class ConversionMemo {
           exact = false;
           continue;
         }
-        list.push(this.toJson(item));
+        list.push(this.jsonOf(item, depth + 1));
         exact &&= this.exact;
       }
       json = list;
@@ -125,21 +156,24 @@ export class ConversionMemo {
           exact = false;
           continue;
         }
-        const converted = this.toJson(item);
+        const converted = this.jsonOf(item, depth + 1);
         // `__proto__` is an ordinary key in Kubernetes data; assigning it would set the prototype.
         setOwn(record, key, converted);
         exact &&= this.exact && isOrderStableKey(key);
       }
       json = record;
     }
-    if (exact) this.pair(json as object, v);
+    if (exact) this.pair(json as object, v, depth);
     this.exact = exact;
     return json;
   }
 
-  private pair(json: object, value: object): void {
-    this.values.set(json, value as Value);
-    this.plains.set(value, json);
+  private pair(json: object, value: KDict | Value[], depth: number): void {
+    if (depth <= LOOKUP_DEPTH) this.values.set(json, value);
+    if (value instanceof KDict) {
+      value.hostData = json;
+      value.hostMark = this.mark;
+    } else this.lists.set(value, json);
   }
 }
 

@@ -56,6 +56,14 @@ type EntryOps = Map<string, ConfigEntryOp> | undefined;
 export class KDict {
   /** See EntryOps; only written while the dict is being built by its owner. */
   ops: EntryOps = undefined;
+  /**
+   * Host data this dict converts to exactly, recorded by a host's conversion cache with that
+   * cache's mark (the engine's: src/engine/shared-conversion.ts). On the dict rather than in the
+   * cache's own Map: an entry per converted dict was most of the cost of converting a large
+   * object. The interpreter never reads, copies or writes either field.
+   */
+  hostData: object | undefined = undefined;
+  hostMark = 0;
   constructor(readonly entries: Map<string, Value> = new Map()) {}
   get(key: string): Value | undefined {
     return this.entries.get(key);
