@@ -16,7 +16,8 @@
  *   time: p50/p99/p99.9 below saturation, where a webhook lives; and the p99 from each review's
  *   actual send, beside the sender's own lateness (measured also before any server starts);
  * - the engine alone (scripts/bench/engine-cpu.mjs, no TLS/HTTP/JSON): CPU µs per review, with
- *   the policies run in process and in a worker pool of BENCH_ENGINE_WORKERS threads.
+ *   the policies run in process and in a worker pool of BENCH_ENGINE_WORKERS threads, and in
+ *   process on the scenario's Pod as the API server sends it (scripts/bench/api-server-pod.mjs).
  *
  * Before the runs and after them, the machine's own stalls (scripts/bench/stalls.mjs): how often
  * and how long a thread that only spins is kept from running. The load average cannot see a busy
@@ -55,6 +56,7 @@ import { handshakeCost } from './bench/handshakes.mjs';
 import { handoffCost } from './bench/handoff.mjs';
 import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
+import { asTheApiServerSendsIt } from './bench/api-server-pod.mjs';
 import { machineStalls } from './bench/stalls.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,8 +108,11 @@ function writePolicies(dir, scenario, examples) {
   if (docs.length > 0) writeFileSync(join(dir, 'policies.yaml'), docs.map((d) => yaml.dump(d, { lineWidth: -1 })).join('---\n'));
 }
 
-/** The scenario's CREATE review: the fixture Pod (the examples' scenarios) or a Pod the PSS pack admits. */
-function reviewBody(scenario) {
+/**
+ * The scenario's CREATE review: the fixture Pod (the examples' scenarios) or a Pod the PSS pack
+ * admits; with `asSent`, that Pod as the API server sends it when a controller creates it.
+ */
+function reviewBody(scenario, { asSent = false } = {}) {
   const review = JSON.parse(readFileSync(join(ROOT, 'test', 'admission', 'fixtures', 'pod-create.json'), 'utf8'));
   review.request.namespace = NAMESPACE;
   if (scenario.pss) {
@@ -117,6 +122,7 @@ function reviewBody(scenario) {
     // From an allowed repository and pinned, so the validations pass as most real requests do.
     review.request.object.spec.containers[0].image = 'registry.example.com/web:1.27';
   }
+  if (asSent) review.request.object = asTheApiServerSendsIt(review.request.object);
   return JSON.stringify(review);
 }
 
@@ -211,7 +217,7 @@ async function kclguardScenario(scenario, examples, body) {
       name: 'kclguard serve',
     });
     try {
-      return { ...(await drive(server.ready, body, KCLGUARD_PATHS, server.pid)), engine: await engineCpu(dir, body) };
+      return { ...(await drive(server.ready, body, KCLGUARD_PATHS, server.pid)), engine: await engineCpu(dir, body, reviewBody(scenario, { asSent: true })) };
     } finally {
       await server.stop();
     }
@@ -220,15 +226,30 @@ async function kclguardScenario(scenario, examples, body) {
   }
 }
 
-/** CPU µs per review of the engine alone, in process and with the worker pool (scripts/bench/engine-cpu.mjs). */
-async function engineCpu(dir, body) {
-  const reviewFile = join(dir, 'review.json');
-  writeFileSync(reviewFile, body);
+/**
+ * CPU µs per review of the engine alone (scripts/bench/engine-cpu.mjs): in process and with the
+ * worker pool on the scenario's review, and in process on its Pod as the API server sends it.
+ */
+async function engineCpu(dir, body, sentBody) {
   const results = {};
-  for (const workers of [0, ENGINE_WORKERS]) {
+  const runs = [
+    { key: 'inProcess', review: body, workers: 0 },
+    { key: 'pool', review: body, workers: ENGINE_WORKERS },
+    { key: 'asSent', review: sentBody, workers: 0 },
+  ];
+  for (const { key, review, workers } of runs) {
+    const reviewFile = join(dir, `review-${key}.json`);
+    writeFileSync(reviewFile, review);
     const { code, stdout, stderr } = await runCommand(process.execPath, [join(ROOT, 'scripts', 'bench', 'engine-cpu.mjs'), dir, reviewFile, String(ENGINE_REVIEWS), String(workers)]);
-    if (code !== 0) throw new Error(`engine-cpu.mjs (${workers} workers) exited with ${code}:\n${stderr}`);
-    results[workers === 0 ? 'inProcess' : 'pool'] = JSON.parse(stdout.trim().split('\n').pop());
+    if (code !== 0) throw new Error(`engine-cpu.mjs (${key}, ${workers} workers) exited with ${code}:\n${stderr}`);
+    results[key] = JSON.parse(stdout.trim().split('\n').pop());
+  }
+  // The Pod as sent must meet the same answers, or the two columns would not measure the same work.
+  for (const phase of ['mutate', 'validate']) {
+    const [small, sent] = [results.inProcess.answers[phase], results.asSent.answers[phase]];
+    if (small.allowed !== sent.allowed || small.policiesRun !== sent.policiesRun) {
+      throw new Error(`the Pod as the API server sends it got another ${phase} answer: ${JSON.stringify(sent)} against ${JSON.stringify(small)}`);
+    }
   }
   return results;
 }
@@ -379,16 +400,18 @@ function report(rows) {
       ),
     );
   }
-  console.log(`\nThe engine alone (no TLS/HTTP/JSON), CPU µs per review (all threads), ${ENGINE_REVIEWS} reviews:`);
+  console.log(`\nThe engine alone (no TLS/HTTP/JSON), CPU µs per review (all threads), ${ENGINE_REVIEWS} reviews; the last column in process on the scenario's Pod as the API server sends it (scripts/bench/api-server-pod.mjs):`);
   console.log(
     table(
-      ['scenario', 'in process µs', 'policies run (mutate/validate)', `pool of ${ENGINE_WORKERS} µs`, 'pool wall µs/review'],
+      ['scenario', 'in process µs', 'policies run (mutate/validate)', `pool of ${ENGINE_WORKERS} µs`, 'pool wall µs/review', 'Pod as sent: KB', 'in process µs'],
       rows.map(({ scenario, kclguard: k }) => [
         scenario.label,
         fmt(k.engine.inProcess.cpuUsPerReview),
         `${k.engine.inProcess.answers.mutate.policiesRun}/${k.engine.inProcess.answers.validate.policiesRun}`,
         fmt(k.engine.pool.cpuUsPerReview),
         fmt(k.engine.pool.wallUsPerReview),
+        fmt(Buffer.byteLength(JSON.stringify(JSON.parse(reviewBody(scenario, { asSent: true })).request.object)) / 1024, 1),
+        fmt(k.engine.asSent.cpuUsPerReview),
       ]),
     ),
   );
