@@ -4,14 +4,14 @@ import jsonpatch from 'fast-json-patch';
 import { patchBetween } from './patch-diff.js';
 
 type Json = unknown;
+/** An integer from min to max, drawn by fast-check (so a failing case shrinks and replays). */
+type Draw = (min: number, max: number) => number;
 
 /**
  * A change of `value` the way a policy's output differs from its input: some parts the very
  * objects of the input (the conversion memo keeps unchanged parts by identity), some rebuilt
  * equal, some changed, removed, added or turned from an object into a list.
  */
-type Draw = (min: number, max: number) => number;
-
 function mutated(value: Json, pick: Draw): Json {
   if (typeof value !== 'object' || value === null) return pick(0, 3) === 0 ? `changed-${String(value)}` : value;
   switch (pick(0, 9)) {

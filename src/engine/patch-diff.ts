@@ -5,8 +5,9 @@
  * `compare` copies every added or replaced object through `JSON.parse(JSON.stringify(...))`, so
  * that its patch shares nothing with the documents. Here the patch is serialized right after (into
  * the worker's report, or the AdmissionReview answer) and nothing writes to either document, so
- * the copies bought nothing: they were 4-8% of a mutating policy's CPU in process
- * (docs/performance.md). A test checks this module against `compare` on generated documents.
+ * the copies bought nothing: about 5% of a mutating policy's CPU in process (docs/performance.md,
+ * What was changed in the engine). A test checks this module against `compare` on generated
+ * documents.
  *
  * Like `compare`: parts that are the same object (the conversion memo hands unchanged parts back
  * by identity) are skipped unwalked; an object's members are visited last first for removals and
