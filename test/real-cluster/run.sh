@@ -7,7 +7,8 @@
 # Ends with one line `real-cluster: N passed, N failed` (Chainsaw tests + fault scenarios) and
 # exits non-zero when anything failed. Env: KCLGUARD_CLUSTER_KEEP=1 leaves the cluster running
 # for debugging (prints how to use and stop it); CHAINSAW_ARGS adds flags to `chainsaw test`
-# (e.g. "--include-test-regex helm"); FAULTS_ARGS adds flags to faults.mjs (e.g. "--only kill-9-one-replica").
+# (e.g. "--include-test-regex chainsaw/helm": Go's -test.run, one pattern per level of the test
+# name chainsaw/<test>); FAULTS_ARGS adds flags to faults.mjs (e.g. "--only kill-9-one-replica").
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
