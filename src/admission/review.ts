@@ -32,7 +32,6 @@ export interface ReviewResult {
   /** The decoded request's operation; 'unknown' when the input was refused. */
   readonly operation: string;
   readonly request?: AdmissionRequest;
-  readonly engineDecision?: EngineDecision;
   /** Set when the handler threw or returned something unusable (for the log, not the caller). */
   readonly failure?: unknown;
   readonly inputError?: AdmissionInputError;
@@ -75,7 +74,6 @@ export async function reviewAdmission(input: ReviewInput): Promise<ReviewResult>
     httpStatus: 200,
     body: review(answer.response),
     decision: label,
-    engineDecision: decision,
     droppedPatch: answer.droppedPatch,
     droppedAuditKeys: answer.droppedAuditKeys,
   };
