@@ -92,6 +92,18 @@ describe('patchBetween', () => {
     expect(operations[0]!.value).toBe(added);
   });
 
+  it('treats a `__proto__` member as data, as JSON.parse leaves it', () => {
+    const before = JSON.parse('{"__proto__": {"a": 1, "b": 2}, "c": 1}') as Record<string, unknown>;
+    const after = JSON.parse('{"__proto__": {"a": 3}, "c": 1, "d": {"__proto__": 4}}') as Record<string, unknown>;
+    const operations = patchBetween(before, after);
+    expect(operations).toEqual(jsonpatch.compare(before, after));
+    expect(operations).toEqual([
+      { op: 'remove', path: '/__proto__/b' },
+      { op: 'replace', path: '/__proto__/a', value: 3 },
+      { op: 'add', path: '/d', value: JSON.parse('{"__proto__": 4}') },
+    ]);
+  });
+
   it('escapes `~` and `/` in paths (RFC 6901)', () => {
     expect(patchBetween({}, { 'a/b~c': 1 })).toEqual([{ op: 'add', path: '/a~1b~0c', value: 1 }]);
   });
