@@ -4,7 +4,8 @@
  * view, its params and its manifest into KCL, and every export back to JSON, then deep-compared
  * the result with its input: with 50 policies that was most of the engine's own time.
  *
- * The memo pairs each plain object or array with the KCL value it converts to, both ways. The
+ * The memo pairs each plain object or array with the KCL value it converts to: KCL -> plain at
+ * every level, plain -> KCL only near the top of a value, where it is looked up (LOOKUP_DEPTH). The
  * interpreter never mutates a value it was given (it copies on write), so the value a policy
  * returns unchanged — or an unchanged subtree of a mutated object — is the very KDict that went
  * in, and converts back to the very plain object that went in: an unchanged object is seen as
