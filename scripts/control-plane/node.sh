@@ -35,6 +35,7 @@ die() { log "error: $*"; exit 1; }
 bridge=kclguard0
 pod_cidr=10.88.0.0/24
 node_ip=10.88.0.1
+bridge_mac=0a:58:0a:58:00:01  # 0a:58 + node_ip, as the CNI bridge plugin derives it
 service_cidr=10.0.0.0/24  # cluster.sh's --service-cluster-ip-range
 cluster_dns=10.0.0.10
 node_name=kclguard-node
@@ -339,7 +340,13 @@ cmd_up() {
   wait_for "the namespace holder" 30 holder_unshared
   readlink "/proc/$(holder_pid "$dir")/ns/net" >"$dir/netns"
   in_ns "$dir" ip link set lo up
-  in_ns "$dir" ip link add "$bridge" type bridge
+  # A bridge without an address of its own takes the lowest MAC of its ports and changes it as
+  # Pods come and go. A Pod still holding the old gateway MAC (one that is shutting down) then
+  # sends frames the bridge no longer takes for the node: its last FIN never reaches the API
+  # server, whose pooled webhook connection is left half open, and the next review written on
+  # it times out. An explicit address never changes; the CNI bridge plugin derives the same one
+  # from the gateway IP (0a:58 + the address) when it creates a bridge, not for one it adopts.
+  in_ns "$dir" ip link add "$bridge" address "$bridge_mac" type bridge
   in_ns "$dir" ip addr add "$node_ip/${pod_cidr#*/}" dev "$bridge"
   in_ns "$dir" ip link set "$bridge" up
   # Service addresses exist only as kube-proxy's DNAT rules, which apply after routing: the
@@ -415,6 +422,9 @@ cmd_up() {
     in_ns "$dir" "$kubectl" apply -f - >/dev/null
   in_ns "$dir" "$kubectl" -n kube-system rollout status deployment/coredns --timeout="${timeout}s" >/dev/null ||
     { in_ns "$dir" "$kubectl" -n kube-system get pods -o wide >&2 || true; die "CoreDNS did not become ready"; }
+  # CoreDNS's veth is a port of the bridge now: a bridge following its ports would have its MAC.
+  in_ns "$dir" ip -o link show "$bridge" | grep -q "link/ether $bridge_mac " ||
+    die "the bridge $bridge no longer has its own address $bridge_mac (see the comment where it is created)"
   up_dir=""
   log "ready in $(( $(date +%s) - started ))s: node $node_name, API server $server (dir $dir)"
   print_env "$dir"
