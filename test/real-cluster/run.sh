@@ -74,7 +74,8 @@ chainsaw_tests() {
   local code=0
   # shellcheck disable=SC2086
   scripts/control-plane/node.sh exec chainsaw test --config test/chainsaw/.chainsaw.yaml --test-dir test/chainsaw \
-    --report-format JSON --report-path "$results" --report-name chainsaw ${CHAINSAW_ARGS:-} || code=$?
+    --report-format JSON --report-path "$results" --report-name chainsaw ${CHAINSAW_ARGS:-} 2>&1 |
+    tee "$results/chainsaw.log" || code=$?
   local counts
   counts="$(node -e '
     const report = require(process.argv[1]);
@@ -101,6 +102,13 @@ fault_suite() {
 }
 phase "fault suite" fault_suite
 
+# CI keeps only the tail of the output: repeat each failed Chainsaw operation and its error there.
+chainsaw_failures="$(sed 's/\x1b\[[0-9;]*m//g' "$results/chainsaw.log" 2>/dev/null |
+  grep -a -E -B2 '\| [A-Z]+ +\| (ERROR|FAIL) +\|' | cut -c1-600 | head -n 60 || true)"
+if [[ -n "$chainsaw_failures" ]]; then
+  log "failed Chainsaw operations (repeated from the output above):"
+  printf '%s\n' "$chainsaw_failures" >&2
+fi
 log "timings: ${timings[*]}; total $(( $(date +%s) - suite_started ))s"
 echo "real-cluster: $passed passed, $failed failed"
 (( failed == 0 ))
