@@ -423,7 +423,9 @@ cmd_up() {
   in_ns "$dir" "$kubectl" -n kube-system rollout status deployment/coredns --timeout="${timeout}s" >/dev/null ||
     { in_ns "$dir" "$kubectl" -n kube-system get pods -o wide >&2 || true; die "CoreDNS did not become ready"; }
   # CoreDNS's veth is a port of the bridge now: a bridge following its ports would have its MAC.
-  in_ns "$dir" ip -o link show "$bridge" | grep -q "link/ether $bridge_mac " ||
+  local bridge_link
+  bridge_link="$(in_ns "$dir" ip -o link show "$bridge")"
+  [[ "$bridge_link" == *"link/ether $bridge_mac "* ]] ||
     die "the bridge $bridge no longer has its own address $bridge_mac (see the comment where it is created)"
   up_dir=""
   log "ready in $(( $(date +%s) - started ))s: node $node_name, API server $server (dir $dir)"
