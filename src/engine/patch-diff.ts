@@ -38,10 +38,13 @@ function diffInto(before: JsonContainer, after: JsonContainer, path: string, ope
     const old = beforeRecord[key];
     if (Object.hasOwn(after, key) && !(afterRecord[key] === undefined && old !== undefined && !afterIsList)) {
       const value = afterRecord[key];
+      // The same value (an unchanged part the memo handed back) needs no path built for it.
+      if (value === old) continue;
+      const memberPath = `${path}/${escapePathComponent(key)}`;
       if (isContainer(old) && isContainer(value) && Array.isArray(old) === Array.isArray(value)) {
-        diffInto(old, value, `${path}/${escapePathComponent(key)}`, operations);
-      } else if (old !== value) {
-        operations.push({ op: 'replace', path: `${path}/${escapePathComponent(key)}`, value: value === undefined ? null : value });
+        diffInto(old, value, memberPath, operations);
+      } else {
+        operations.push({ op: 'replace', path: memberPath, value: value === undefined ? null : value });
       }
     } else if (beforeIsList === afterIsList) {
       operations.push({ op: 'remove', path: `${path}/${escapePathComponent(key)}` });
