@@ -77,11 +77,7 @@ chainsaw_tests() {
     --report-format JSON --report-path "$results" --report-name chainsaw ${CHAINSAW_ARGS:-} 2>&1 |
     tee "$results/chainsaw.log" || code=$?
   local counts
-  counts="$(node -e '
-    const report = require(process.argv[1]);
-    const tests = report.tests ?? [];
-    const failed = tests.filter((t) => (t.steps ?? []).some((s) => (s.operations ?? []).some((o) => o.failure))).length;
-    console.log(`${tests.length - failed} ${failed}`);' "$results/chainsaw.json" 2>/dev/null || echo "0 1")"
+  counts="$(node test/real-cluster/lib/chainsaw-report.mjs counts "$results/chainsaw.json" 2>/dev/null || echo "0 1")"
   passed=$(( passed + ${counts% *} ))
   failed=$(( failed + ${counts#* } ))
   if (( code != 0 && ${counts#* } == 0 )); then failed=$(( failed + 1 )); fi
@@ -103,8 +99,7 @@ fault_suite() {
 phase "fault suite" fault_suite
 
 # CI keeps only the tail of the output: repeat each failed Chainsaw operation and its error there.
-chainsaw_failures="$(sed 's/\x1b\[[0-9;]*m//g' "$results/chainsaw.log" 2>/dev/null |
-  grep -a -E -B2 '\| [A-Z]+ +\| (ERROR|FAIL) +\|' | cut -c1-600 | head -n 60 || true)"
+chainsaw_failures="$(node test/real-cluster/lib/chainsaw-report.mjs failures "$results/chainsaw.log" 2>/dev/null || true)"
 if [[ -n "$chainsaw_failures" ]]; then
   log "failed Chainsaw operations (repeated from the output above):"
   printf '%s\n' "$chainsaw_failures" >&2
