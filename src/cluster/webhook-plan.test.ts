@@ -18,6 +18,8 @@ const DISCOVERY: DiscoveredResource[] = [
   { group: '', resource: 'namespaces', kind: 'Namespace', kindGroup: '' },
   { group: '', resource: 'pods', kind: 'Pod', kindGroup: '' },
   { group: '', resource: 'pods/status', kind: 'Pod', kindGroup: '' },
+  { group: '', resource: 'pods/ephemeralcontainers', kind: 'Pod', kindGroup: '' },
+  { group: '', resource: 'pods/resize', kind: 'Pod', kindGroup: '' },
   { group: '', resource: 'pods/exec', kind: 'PodExecOptions', kindGroup: '' },
   { group: 'apps', resource: 'deployments', kind: 'Deployment', kindGroup: 'apps' },
   { group: 'apps', resource: 'deployments/status', kind: 'Deployment', kindGroup: 'apps' },
@@ -78,6 +80,39 @@ describe('narrowed webhooks: kinds to resources', () => {
     ]);
     // pods/status carries kind Pod, the parent's own kind: like static mode, no status updates.
     expect(JSON.stringify(rules)).not.toContain('status');
+  });
+
+  it("a policy on Pods also gets their ephemeral containers and resize (kind Pod), UPDATE only; not their status", () => {
+    const p = plan([
+      compiled(kclRun('pods', 'a', { source, mode: 'Validate', selector: { resourceKind: 'Pod' } })),
+      compiled(kclRun('all', 'a', { source, mode: 'Validate', failureAction: 'warn' })),
+      compiled(kclRun('apps', 'a', { source, mode: 'Validate', failureAction: 'warn', matchConstraints: { resourceRules: [{ apiGroups: ['apps'] }] } })),
+    ]);
+    expect(byName(p, 'fail.validate.kclguard.krm.kcl.dev')!.rules).toEqual([
+      { apiGroups: [''], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: '*' },
+      { apiGroups: [''], apiVersions: ['*'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers', 'pods/resize'], scope: '*' },
+    ]);
+    // Every resource (no kinds) includes Pods, so their spec subresources too; the apps group does not.
+    expect(byName(p, 'ignore.validate.kclguard.krm.kcl.dev')!.rules).toEqual(
+      expect.arrayContaining([{ apiGroups: [''], apiVersions: ['*'], operations: ['UPDATE'], resources: ['pods/ephemeralcontainers', 'pods/resize'], scope: '*' }]),
+    );
+    const debug = (subResource: string) =>
+      request({
+        phase: 'validate',
+        operation: 'UPDATE',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        subResource,
+        namespace: 'a',
+        name: 'web',
+        object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'a' } },
+        oldObject: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'a' } },
+      });
+    expect(calledFor(p, debug('ephemeralcontainers')).map((w) => w.name)).toEqual(['fail.validate.kclguard.krm.kcl.dev']);
+    expect(calledFor(p, debug('resize')).map((w) => w.name)).toEqual(['fail.validate.kclguard.krm.kcl.dev']);
+    expect(calledFor(p, debug('status'))).toEqual([]);
+    const appsOnly = plan([compiled(kclRun('apps', 'a', { source, mode: 'Validate', matchConstraints: { resourceRules: [{ apiGroups: ['apps'] }] } }))]);
+    expect(JSON.stringify(appsOnly.webhooks.map((w) => w.rules))).not.toContain('pods/');
   });
 
   it('covers a kind discovery does not know yet with `*`, narrowed by the kind in CEL', () => {

@@ -23,6 +23,7 @@ import type { V1MatchCondition, V1RuleWithOperations } from '@kubernetes/client-
 import { ALL_OPERATIONS, KCLRUN_GROUP, type CompiledPolicy, type Operation, type PolicyDefinition, type Phase } from '../engine/index.js';
 import type { DiscoveredResource } from './discovery.js';
 import { celList, celString, selectionCel, SUBRESOURCE } from './webhook-cel.js';
+import { POD_SPEC_SUBRESOURCES } from './webhook-registration.js';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
 /** The four webhooks narrowed mode may register (also the metric label). */
@@ -101,13 +102,28 @@ function listMatches(list: readonly string[] | undefined, value: string): boolea
   return list === undefined || list.length === 0 || list.includes('*') || list.includes(value);
 }
 
-/** Subresources a kind asks for: those whose kind is not their parent resource's. */
+/** A core subresource that changes a Pod's spec under kind Pod (POD_SPEC_SUBRESOURCES). */
+function isPodSpecSubresource(entry: DiscoveredResource): boolean {
+  return entry.group === '' && POD_SPEC_SUBRESOURCES.includes(entry.resource);
+}
+
+/**
+ * Subresources a kind asks for: those whose kind is not their parent resource's, and a Pod's
+ * ephemeral containers and resize, which change what a policy on Pods checks (`pods/status`,
+ * also of kind Pod, is not sent, as in static mode).
+ */
 function servesKind(entry: DiscoveredResource, kind: string, discovery: readonly DiscoveredResource[]): boolean {
   if (entry.kind !== kind) return false;
   const slash = entry.resource.indexOf('/');
-  if (slash < 0) return true;
+  if (slash < 0 || isPodSpecSubresource(entry)) return true;
   const parent = entry.resource.slice(0, slash);
   return !discovery.some((p) => p.group === entry.group && p.resource === parent && p.kind === kind);
+}
+
+/** A resource as a target; a Pod's spec subresources are only ever updated, so only UPDATE. */
+function pushTarget(targets: Target[], entry: DiscoveredResource, operations: readonly Operation[]): void {
+  const sent = isPodSpecSubresource(entry) ? operations.filter((op) => op === 'UPDATE') : operations;
+  if (sent.length > 0) targets.push({ group: entry.group, resource: entry.resource, operations: sent });
 }
 
 function policyTargets(definition: PolicyDefinition, discovery: readonly DiscoveredResource[], notes: string[]): Target[] {
@@ -122,11 +138,14 @@ function policyTargets(definition: PolicyDefinition, discovery: readonly Discove
       ? [...new Set(resourceRules.flatMap((r) => r.apiGroups ?? []))]
       : ['*'];
     const all: Target[] = groups.map((group) => ({ group, resource: '*', operations }));
-    // `*` has no subresources: a kind named next to it still asks for its own (Scale...).
+    // `*` has no subresources: a kind named next to it still asks for its own (Scale...), and
+    // every kind includes Pods, whose spec subresources are therefore added as in static mode.
     const named = new Set(resourceRules.flatMap((r) => r.kinds ?? []).filter((k) => k !== '*'));
+    const inGroups = (entry: DiscoveredResource) => groups.includes('*') || groups.includes(entry.group);
     for (const entry of discovery) {
-      if (entry.resource.includes('/') && named.has(entry.kind) && servesKind(entry, entry.kind, discovery) && rulesAllow(entry)) {
-        all.push({ group: entry.group, resource: entry.resource, operations });
+      if (!entry.resource.includes('/') || !rulesAllow(entry)) continue;
+      if ((named.has(entry.kind) && servesKind(entry, entry.kind, discovery)) || (isPodSpecSubresource(entry) && inGroups(entry))) {
+        pushTarget(all, entry, operations);
       }
     }
     return all;
@@ -138,7 +157,7 @@ function policyTargets(definition: PolicyDefinition, discovery: readonly Discove
       notes.push(`kind ${kind} is not served by the cluster (yet): every resource, narrowed by its kind in matchConditions`);
       targets.push({ group: '*', resource: '*', operations });
     }
-    for (const entry of served) targets.push({ group: entry.group, resource: entry.resource, operations });
+    for (const entry of served) pushTarget(targets, entry, operations);
   }
   return targets;
 }

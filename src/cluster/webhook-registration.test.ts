@@ -65,6 +65,8 @@ describe('self-registered webhook configurations', () => {
     expect(validatingWebhook(custom).failurePolicy).toBe('Fail');
     expect(validatingWebhook(custom).timeoutSeconds).toBe(3);
     expect(mutatingWebhook(options).rules?.[0]?.operations).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+    // `*` has no subresources: a Pod's ephemeral (debug) containers and resize are named by default.
+    expect(validatingWebhook(options).rules?.[0]?.resources).toEqual(['*', 'pods/ephemeralcontainers', 'pods/resize']);
   });
 
   it('name the owning ClusterRole without blocking its deletion', () => {

@@ -43,7 +43,14 @@ export interface WebhookRegistrationOptions {
   readonly ownerClusterRole?: string;
 }
 
-export const DEFAULT_WEBHOOK_RESOURCES: readonly string[] = ['*'];
+/**
+ * Subresources that change a Pod's spec under its own kind (`Pod`): ephemeral containers (the only
+ * way to add one, `kubectl debug`) and the in-place resize of its containers' resources. `*` has
+ * no subresources, so without them a policy on Pods would never see a privileged debug container.
+ * Narrowed mode registers them for every policy that selects Pods (webhook-plan.ts).
+ */
+export const POD_SPEC_SUBRESOURCES: readonly string[] = ['pods/ephemeralcontainers', 'pods/resize'];
+export const DEFAULT_WEBHOOK_RESOURCES: readonly string[] = ['*', ...POD_SPEC_SUBRESOURCES];
 export const DEFAULT_WEBHOOK_OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE'];
 
 export const MATCH_CONDITIONS: V1MatchCondition[] = [

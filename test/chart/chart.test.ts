@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { MATCH_CONDITIONS } from '../../src/cluster/webhook-registration.js';
+import { DEFAULT_WEBHOOK_RESOURCES, MATCH_CONDITIONS } from '../../src/cluster/webhook-registration.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chart = join(root, 'charts', 'kclguard');
@@ -102,6 +102,8 @@ describe.each(scenarios)('rendered with %s', (file) => {
         expect(['Fail', 'Ignore']).toContain(webhook.failurePolicy);
         // One list for the chart and --register-webhooks.
         expect(webhook.matchConditions).toEqual(MATCH_CONDITIONS);
+        // Ephemeral (debug) containers and resizes reach the policies on Pods, as with --register-webhooks.
+        expect(webhook.rules[0].resources).toEqual([...DEFAULT_WEBHOOK_RESOURCES]);
       }
     }
   });

@@ -4,7 +4,10 @@
 // each test works in its own namespace. docs/e2e.md lists what each test proves.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { load } from 'js-yaml';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { startKclguard, type RunningKclguard } from './harness/kclguard.js';
+import { REPO_ROOT } from './harness/repo.js';
 import {
   applyPolicies,
   clusterKclRun,
@@ -151,6 +154,21 @@ describe('selectors', () => {
     expect(await labelsOf('configmap', namespace, 'special')).toEqual({ byName: 'yes' });
     expect(await labelsOf('configmap', namespace, 'plain')).toEqual({});
     expect(await labelsOf('secret', namespace, 'token')).toEqual({ byKind: 'yes' });
+  });
+
+  it('a policy on Pods sees an ephemeral container added with kubectl debug (pods/ephemeralcontainers)', async () => {
+    const namespace = await policyNamespace('e2e-debug');
+    const example = load(readFileSync(resolve(REPO_ROOT, 'policies/disallow-privileged/policy.yaml'), 'utf8')) as { spec: Record<string, unknown> };
+    const { serviceAccountName: _account, ...spec } = example.spec;
+    await applyPolicies(kclRun(namespace, 'disallow-privileged', spec));
+    await kubectl(['run', 'web', '--image=nginx', '-n', namespace]);
+    // The sysadmin profile runs the debug container privileged; `*` alone never sends this subresource.
+    const privileged = await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=root-shell', '--profile=sysadmin'], { allowFailure: true });
+    expect(privileged.code).not.toBe(0);
+    expect(privileged.stderr).toContain('root-shell is privileged');
+    await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=shell', '--profile=general']);
+    const pod = JSON.parse((await kubectl(['get', 'pod', 'web', '-n', namespace, '-o', 'json'])).stdout) as { spec: { ephemeralContainers?: { name: string }[] } };
+    expect(pod.spec.ephemeralContainers?.map((c) => c.name)).toEqual(['shell']);
   });
 
   it('a ClusterKCLRun acts only in namespaces its namespaceSelector selects', async () => {
