@@ -73,6 +73,40 @@ describe('output checks', () => {
     expect(decision.outcomes[0]!.code).toBe('E3K09');
   });
 
+  it('through the engine: a patch that would carry an integer beyond ±2^53 fails the policy (E3K09), never a rounded number', async () => {
+    // 2^60 is a double exactly, but JSON.stringify writes it as 1152921504606847000.
+    const computed = await handlerFor('items = [item | {spec.big = 1 << 60} for item in option("items")]\n');
+    const first = await computed(request());
+    expect(first.outcomes[0]!.code).toBe('E3K09');
+    expect(first.patch).toEqual([]);
+    // A list the policy rebuilds carries its unchanged big ints in the patch: they were parsed into
+    // doubles (2^53 + 1 came in as 2^53), so writing them back would change the object.
+    const shifted = await handlerFor('items = [item | {spec.ids = [0] + item.spec.ids} for item in option("items")]\n');
+    const object = pod('web', 'team-a');
+    (object as { spec: Record<string, unknown> }).spec.ids = [JSON.parse('9007199254740993'), 7];
+    const second = await shifted(request({ object }));
+    expect(second.outcomes[0]!.code).toBe('E3K09');
+    const small = pod('web', 'team-a');
+    (small as { spec: Record<string, unknown> }).spec.ids = [1, 2];
+    expect((await shifted(request({ object: small }))).patch.length).toBeGreaterThan(0);
+  });
+
+  it('through the engine: paths that would make the patch too large fail only the policy that made them (K9004)', async () => {
+    const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+    await policies.replace([
+      { doc: kclRun('a-label', 'team-a', { source: 'items = [item | {metadata.labels.seen = "yes"} for item in option("items")]\n', failureAction: 'warn' }) },
+      { doc: kclRun('b-shift', 'team-a', { source: 'items = [item | {spec.data = {k: [0] + v for k, v in item.spec.data}} for item in option("items")]\n', failureAction: 'warn' }) },
+    ]);
+    const handler = createAdmissionHandler({ policies });
+    // One long key above a long list: every shifted item's path repeats the key (20M characters;
+    // patch-diff.test.ts shows the diff stops at the budget instead of building them).
+    const object = pod('web', 'team-a');
+    (object as { spec: Record<string, unknown> }).spec.data = { ['k'.repeat(20_000)]: Array.from({ length: 1000 }, (_, i) => i + 1) };
+    const decision = await handler(request({ object }));
+    expect(decision.outcomes.find((o) => o.policy === 'team-a/b-shift')!.code).toBe('K9004');
+    expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/labels', value: { seen: 'yes' } }]);
+  });
+
   it('through the engine: a huge output fails with K9004 before it is diffed or serialized', async () => {
     const handler = await handlerFor('_big = "x" * 1000000\nitems = [item | {metadata.annotations = {"a${i}": _big for i in range(8)}} for item in option("items")]\n');
     const decision = await handler(request());

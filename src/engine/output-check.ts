@@ -7,8 +7,9 @@
  *   so together they are bounded by the input, which the request size bounds;
  * - integers exact as JavaScript numbers. An int beyond ±2^53 that a double holds exactly — every
  *   such int that came in through the API server's JSON (it was parsed into a double), so an
- *   unchanged int64 field — goes back as that number; one that a double cannot hold (a value the
- *   policy computed) is a failure rather than a silently rounded number.
+ *   unchanged int64 field — stays in the output as that number; one that a double cannot hold (a
+ *   value the policy computed) is a failure rather than a silently rounded number. Neither kind
+ *   may reach the patch (run-job.ts): JSON would write it with other digits.
  */
 import { plainJsonBytes } from '../kcl/index.js';
 import { partAt } from './json-data.js';

@@ -89,7 +89,18 @@ describe('patchBetween', () => {
     const after = { metadata: unchanged, spec: { containers: [{ name: 'web', resources: added }] } };
     const operations = patchBetween(before, after);
     expect(operations).toEqual([{ op: 'add', path: '/spec/containers/0/resources', value: { cpu: '100m' } }]);
-    expect(operations[0]!.value).toBe(added);
+    expect(operations![0]!.value).toBe(added);
+  });
+
+  it('gives up (undefined) as soon as the paths alone pass the budget, before building the rest', () => {
+    // Every path repeats the long key above the list: 1,000 shifted items would make 10M characters.
+    const key = 'k'.repeat(10_000);
+    const before = { [key]: Array.from({ length: 1000 }, (_, i) => i) };
+    const after = { [key]: [-1, ...before[key]!] };
+    expect(patchBetween(before, after, 4 * 1024 * 1024)).toBeUndefined();
+    expect(patchBetween(before, after)).toHaveLength(1001);
+    expect(patchBetween({ a: 1 }, { a: 2 }, 2)).toEqual([{ op: 'replace', path: '/a', value: 2 }]);
+    expect(patchBetween({ a: 1 }, { a: 2 }, 1)).toBeUndefined();
   });
 
   it('treats a `__proto__` member as data, as JSON.parse leaves it', () => {

@@ -18,13 +18,38 @@ import type { JsonPatchOperation } from './executor.js';
 
 type JsonContainer = Record<string, unknown> | unknown[];
 
-export function patchBetween(before: JsonContainer, after: JsonContainer): JsonPatchOperation[] {
-  const operations: JsonPatchOperation[] = [];
-  diffInto(before, after, '', operations);
-  return operations;
+/**
+ * The operations, or undefined once their paths alone hold more than `maxPathChars` characters
+ * (a lower bound of their UTF-8 bytes). Every path repeats the keys above it, so a long key above
+ * a list the policy shifted would otherwise make a patch of (items x key length) bytes: a 269 KB
+ * review built gigabytes of paths before its size was checked, and the worker ran out of heap.
+ */
+export function patchBetween(before: JsonContainer, after: JsonContainer, maxPathChars = Infinity): JsonPatchOperation[] | undefined {
+  const diff: Diff = { operations: [], pathChars: 0, maxPathChars };
+  try {
+    diffInto(before, after, '', diff);
+  } catch (error) {
+    if (error === TOO_LARGE) return undefined;
+    throw error;
+  }
+  return diff.operations;
 }
 
-function diffInto(before: JsonContainer, after: JsonContainer, path: string, operations: JsonPatchOperation[]): void {
+interface Diff {
+  readonly operations: JsonPatchOperation[];
+  pathChars: number;
+  readonly maxPathChars: number;
+}
+
+const TOO_LARGE = new Error('the patch paths exceed their budget');
+
+function push(diff: Diff, operation: JsonPatchOperation): void {
+  diff.pathChars += operation.path.length;
+  if (diff.pathChars > diff.maxPathChars) throw TOO_LARGE;
+  diff.operations.push(operation);
+}
+
+function diffInto(before: JsonContainer, after: JsonContainer, path: string, diff: Diff): void {
   if (before === after) return;
   const afterIsList = Array.isArray(after);
   const beforeIsList = Array.isArray(before);
@@ -42,15 +67,15 @@ function diffInto(before: JsonContainer, after: JsonContainer, path: string, ope
       if (value === old) continue;
       const memberPath = `${path}/${escapePathComponent(key)}`;
       if (isContainer(old) && isContainer(value) && Array.isArray(old) === Array.isArray(value)) {
-        diffInto(old, value, memberPath, operations);
+        diffInto(old, value, memberPath, diff);
       } else {
-        operations.push({ op: 'replace', path: memberPath, value: value === undefined ? null : value });
+        push(diff, { op: 'replace', path: memberPath, value: value === undefined ? null : value });
       }
     } else if (beforeIsList === afterIsList) {
-      operations.push({ op: 'remove', path: `${path}/${escapePathComponent(key)}` });
+      push(diff, { op: 'remove', path: `${path}/${escapePathComponent(key)}` });
       deleted = true;
     } else {
-      operations.push({ op: 'replace', path, value: after });
+      push(diff, { op: 'replace', path, value: after });
     }
   }
   if (!deleted && afterCount === beforeKeys.length) return;
@@ -58,7 +83,7 @@ function diffInto(before: JsonContainer, after: JsonContainer, path: string, ope
   for (const key of afterKeys) {
     const value = afterRecord[key];
     if (!Object.hasOwn(before, key) && value !== undefined) {
-      operations.push({ op: 'add', path: `${path}/${escapePathComponent(key)}`, value });
+      push(diff, { op: 'add', path: `${path}/${escapePathComponent(key)}`, value });
     }
   }
 }

@@ -53,11 +53,32 @@ export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunCl
   let failures = job.knownFailures ?? {};
   for (;;) {
     const attempt = runOnce(job, failures, generation, clock, progress, lookups);
-    if (!('oversized' in attempt)) return attempt;
-    // The patch would be too large for the API server (and for kclguard's own memory): the last
-    // mutation that made it so fails, and the job runs again without it.
-    failures = { ...failures, [attempt.oversized]: plainFailure(`the patch exceeds ${MAX_PATCH_BYTES} bytes`, 'K9004') };
+    if (!('refused' in attempt)) return attempt;
+    // The patch cannot go to the API server as it is: the last mutation kept fails, and the job
+    // runs again without it (at most once per mutating policy).
+    failures = { ...failures, [attempt.refused]: attempt.failure };
   }
+}
+
+/** Why a patch cannot be sent: too large, or holding a number the API server would read differently. */
+function patchProblem(patch: readonly JsonPatchOperation[] | undefined): PolicyFailure | undefined {
+  if (patch === undefined || (patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES)) {
+    return plainFailure(`the patch exceeds ${MAX_PATCH_BYTES} bytes`, 'K9004');
+  }
+  const unsafe = patch.find((operation) => operation.op !== 'remove' && holdsUnsafeInteger(operation.value));
+  if (!unsafe) return undefined;
+  // JSON.stringify writes such a number in its shortest form (2^60 as 1152921504606847000), and
+  // one that came in through JSON.parse may already have been rounded (2^53 + 1): either way the
+  // API server would store another integer than the object held or the policy meant.
+  return plainFailure(`the patch would write an integer beyond ±2^53 at ${unsafe.path}, which kclguard cannot pass to the API server exactly`, 'E3K09');
+}
+
+function holdsUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsUnsafeInteger);
+  for (const key in value) if (Object.hasOwn(value, key) && holdsUnsafeInteger((value as JsonObject)[key])) return true;
+  return false;
 }
 
 function runOnce(
@@ -67,7 +88,7 @@ function runOnce(
   clock: RunClock,
   progress: RunProgress | undefined,
   lookups: LookupClient | undefined,
-): RunReport | { oversized: string } {
+): RunReport | { refused: string; failure: PolicyFailure } {
   const { request } = job;
   const subject = subjectOf(request);
   const runs: PolicyRun[] = [];
@@ -126,11 +147,10 @@ function runOnce(
     const recovery = outcome.kind === 'failed' ? recover(job, policy, index, outcome, current, clock, progress, session) : {};
     runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output), ...recovery });
   });
-  const patch = request.phase === 'mutate' && current !== subject ? patchBetween(subject, current) : [];
-  if (lastCarried !== undefined && patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES) {
-    return { oversized: lastCarried };
-  }
-  return { runs, patch };
+  const patch = request.phase === 'mutate' && current !== subject ? patchBetween(subject, current, MAX_PATCH_BYTES) : [];
+  const problem = lastCarried === undefined ? undefined : patchProblem(patch);
+  if (problem) return { refused: lastCarried!, failure: problem };
+  return { runs, patch: patch ?? [] };
 }
 
 /** A violation message or failure text is cut where the policy ran (MAX_POLICY_MESSAGE_CHARS). */
