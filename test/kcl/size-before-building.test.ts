@@ -37,6 +37,10 @@ describe('builtins and the value size limit', () => {
       '_e = "a" * 1000\n_l = [_e] * 900000\na = len(",".join(_l))',
       '_l = [[1] * 900000] * 900\na = len(sum(_l, []))',
       'import json\na = json.encode([1], indent=200000000)',
+      // A 105 KB document whose sequence key js-yaml would join into one 150-million-character
+      // string (each alias copied), and the same through a merge key.
+      'import yaml\n_d = "a: &s \\"" + "x" * 100000 + "\\"\\n? [" + ", ".join(["*s"] * 1500) + "]\\n: 1\\n"\na = len(yaml.decode(_d))',
+      'import yaml\n_m = "{" + ", ".join(["k${i}: " + "x" * 1000 for i in range(1000)]) + "}"\n_d = "m: &m " + _m + "\\n" + "\\n".join(["d${i}: {<<: *m}" for i in range(1000)])\na = len(yaml.decode(_d))',
     ];
     expect(codesInSmallHeap(programs, 64)).toEqual(programs.map(() => 'K9004'));
   });

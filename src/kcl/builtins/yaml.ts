@@ -123,19 +123,47 @@ class YamlValues {
 // js-yaml's own nesting limit (100) is below the reference's: the conversion applies that one.
 const LOAD_OPTIONS = { schema: SCHEMA, json: true, maxDepth: 1000 } as const;
 
+/**
+ * What js-yaml may copy of an alias's value: a string's characters; a sequence's members as a
+ * key would join them (nested sequences are refused there, a mapping becomes 15 characters); a
+ * mapping's keys, as a merge (`<<`) copies them. Shallow, and memoized per object: the deep
+ * expansion is the conversion's to charge, after the reference's repetition rule (YamlValues).
+ */
+function copiedChars(x: unknown, sizes: Map<object, number>): number {
+  if (typeof x === 'string') return x.length;
+  if (typeof x !== 'object' || x === null) return 16;
+  const known = sizes.get(x);
+  if (known !== undefined) return known;
+  let size = 2;
+  if (Array.isArray(x)) for (const item of x) size += (typeof item === 'string' ? item.length : 16) + 1;
+  else for (const key of Object.keys(x)) size += key.length + 16;
+  sizes.set(x, size);
+  return size;
+}
+
 /** Parses a YAML stream and converts its documents within the run's budgets. */
 function parseDocuments(a: Args, text: string): Value[] {
-  // Parsing is linear in the text (aliases stay shared objects); the text is charged up front.
+  // Parsing is linear in the text, the text charged up front, except for aliases: js-yaml shares
+  // the anchored value, but a sequence used as a mapping key becomes one string (each alias in it
+  // copied: a 105 KB document made a 150-million-character key and took the whole process past
+  // its heap limit, a worker's cap notwithstanding), and a merge key copies the mapping's keys.
+  // Every alias is therefore charged with what js-yaml may copy of it as the parser reads it.
   a.ctx.step(stepsForBytes(text.length));
   a.ctx.checkBytes(text.length);
   let events = 0;
-  const listener = (kind: string): void => {
+  const aliases = a.ctx.textBudget('YAML alias expansion');
+  const sizes = new Map<object, number>();
+  const listener = (kind: string, state: { kind: string | null; result: unknown }): void => {
     if (kind === 'open') events++;
+    // An alias node is the one that closes with content but no kind of its own.
+    else if (state.kind === null && state.result !== null && state.result !== undefined) aliases.add(copiedChars(state.result, sizes));
   };
   let docs: unknown[];
   try {
     docs = yaml.loadAll(text, undefined, { ...LOAD_OPTIONS, listener });
   } catch (e) {
+    // A budget the listener charged (K9001/K9003/K9004) stays what it is.
+    if (e instanceof KclError) throw e;
     throw a.fail(e instanceof Error ? e.message.split('\n')[0] : String(e));
   }
   // serde_yaml counts a collection's start and end events; js-yaml opens each node once.
