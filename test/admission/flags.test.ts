@@ -211,7 +211,7 @@ describe('serveConfig for --register-webhooks', () => {
       mutateFailurePolicy: 'Fail',
       excludedNamespaces: [],
       timeoutSeconds: 5,
-      resources: ['*'],
+      resources: ['*', 'pods/ephemeralcontainers', 'pods/resize'],
       operations: ['CREATE', 'UPDATE', 'DELETE'],
     });
     const config = serveConfig(base, {});
