@@ -3,7 +3,7 @@
  * call the handler, build the response. Never throws: bad input becomes an AdmissionInputError
  * answer (HTTP 400) and a failing handler an `errored` AdmissionReview that still echoes the uid.
  */
-import type { AdmissionHandler, EngineDecision, Phase } from '../engine/index.js';
+import type { AdmissionHandler, Denial, EngineDecision, Phase } from '../engine/index.js';
 import { decodeAdmissionReview } from './decode.js';
 import { AdmissionInputError, errorBody } from './errors.js';
 import { errored, fromDecision, review } from './response.js';
@@ -37,6 +37,8 @@ export interface ReviewResult {
   readonly inputError?: AdmissionInputError;
   readonly droppedPatch?: boolean;
   readonly droppedAuditKeys?: readonly string[];
+  /** Why a request was denied, for the log: the kind and the policies, never the message. */
+  readonly denial?: Pick<Denial, 'kind' | 'policies'>;
 }
 
 export async function reviewAdmission(input: ReviewInput): Promise<ReviewResult> {
@@ -76,6 +78,7 @@ export async function reviewAdmission(input: ReviewInput): Promise<ReviewResult>
     decision: label,
     droppedPatch: answer.droppedPatch,
     droppedAuditKeys: answer.droppedAuditKeys,
+    denial: decision.denial,
   };
 }
 

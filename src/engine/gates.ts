@@ -112,12 +112,13 @@ export function warnDropped(state: RequestState, definition: PolicyDefinition, e
 export function applyViolation(state: RequestState, definition: PolicyDefinition, message: string, reason: string, durationSeconds: number): void {
   const key = definition.identity.key;
   const actions = definition.spec.validationActions;
-  const shown = isSecretRequest(state) ? redactQuotedLiterals(message) : message;
+  const secret = isSecretRequest(state);
+  const shown = secret ? redactQuotedLiterals(message) : message;
   if (actions.includes('Deny')) state.denials.push({ policy: key, message: shown, failure: false });
   if (actions.includes('Warn')) state.warn(`kclguard: policy ${key} violated: ${shown}`);
   if (actions.includes('Audit')) state.auditAnnotations[auditKey(key, 'violated')] = singleLine(`policy ${key} violated: ${shown}`, 1024);
   notify(state.ctx.observer, 'onViolation', key, actions);
-  state.record(key, 'violated', durationSeconds, { reason, actions });
+  state.record(key, 'violated', durationSeconds, { reason: secret ? redactQuotedLiterals(reason) : reason, actions });
 }
 
 /**
@@ -137,11 +138,15 @@ export async function applyFailure(
   const key = definition.identity.key;
   const chosen = recovery && 'action' in recovery ? recovery : undefined;
   const action = chosen?.action ?? definition.spec.failureAction;
-  const shown = isSecretRequest(state) ? redactQuotedLiterals(failure.error) : failure.error;
-  const message = `policy ${key} failed: ${shown}${chosen?.message ? ` (${chosen.message})` : ''}`;
+  const secret = isSecretRequest(state);
+  const shown = secret ? redactQuotedLiterals(failure.error) : failure.error;
+  // The recovery program's message is redacted too: built from option("failure").message, as a
+  // recovery program naturally does, it would quote the Secret's data the error quoted.
+  const recoveryMessage = chosen?.message !== undefined && secret ? redactQuotedLiterals(chosen.message) : chosen?.message;
+  const message = `policy ${key} failed: ${shown}${recoveryMessage ? ` (${recoveryMessage})` : ''}`;
   const detail: OutcomeDetail = {
     ...(failure.code !== undefined ? { code: failure.code } : {}),
-    ...(chosen ? { recovery: chosen.message !== undefined ? { message: chosen.message } : {} } : {}),
+    ...(chosen ? { recovery: recoveryMessage !== undefined ? { message: recoveryMessage } : {} } : {}),
     ...(recovery && 'failed' in recovery ? { recovery: { failed: recovery.failed.summary } } : {}),
   };
   state.ctx.logger.warn({ uid: state.request.uid, policy: key, action, error: failure.summary }, 'policy failed');

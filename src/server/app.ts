@@ -141,6 +141,8 @@ async function admissionRoute(
  * is not the API server can make each one megabytes long and so flood the log.
  */
 const MAX_LOGGED_FIELD_RUNES = 256;
+/** Policies named in one denial's log line (a request may be denied by every policy it selects). */
+const MAX_LOGGED_POLICIES = 20;
 
 function logged(text: string | undefined): string | undefined {
   return text ? truncateRunes(text, MAX_LOGGED_FIELD_RUNES) : undefined;
@@ -168,8 +170,11 @@ function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: 
   } else if (result.decision === 'rejected') {
     logger.warn({ ...fields, code: result.inputError?.code, reason: result.inputError?.message }, 'refused malformed admission request');
   } else if (result.decision === 'denied') {
+    // Not the message: a violation or a KCL error may quote the object's values (docs/operations.md, Logs).
     const status = 'response' in result.body ? result.body.response.status : undefined;
-    logger.info({ ...fields, code: status?.code, reason: status?.message }, 'admission denied');
+    const policies = result.denial?.policies ?? [];
+    const shown = policies.length > MAX_LOGGED_POLICIES ? [...policies.slice(0, MAX_LOGGED_POLICIES), `… ${policies.length - MAX_LOGGED_POLICIES} more`] : policies;
+    logger.info({ ...fields, code: status?.code, denial: result.denial?.kind, policies: shown }, 'admission denied');
   } else {
     logger.debug(fields, 'admission answered');
   }

@@ -179,6 +179,24 @@ describe('adversarial input', () => {
     await expectStillServing();
   });
 
+  it('logs a denial with its kind and policies, never its message, which may quote the object', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const policies = Array.from({ length: 30 }, (_, i) => `team-a/p${i}`);
+    const message = 'conflicting values between "value-IN-LOG-42" and "default"';
+    const own = await startHarness(async () => decision({ allowed: false, denial: { kind: 'failure', message, policies } }), { logger });
+    try {
+      const answer = await postJson(own.base, '/validate', JSON.stringify(fixture('pod-create')));
+      expect(answer.json.response.status.message).toContain('value-IN-LOG-42');
+      const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'admission denied');
+      expect(logged).toMatchObject({ denial: 'failure', code: 500 });
+      expect(logged.policies).toEqual([...policies.slice(0, 20), '… 10 more']);
+      expect(lines.join('\n')).not.toContain('value-IN-LOG-42');
+    } finally {
+      await own.close();
+    }
+  });
+
   it("logs at most 256 characters of a review's uid, name and kind, however long a forged review makes them", async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
