@@ -27,6 +27,12 @@ function policy(spec: Record<string, unknown>, kind: 'KCLRun' | 'ClusterKCLRun' 
 
 const kinds = {
   resourcesFor: async (kind: string) => (kind === 'Deployment' ? [{ group: 'apps', resource: 'deployments' }] : []),
+  resources: async () => [
+    { group: 'apps', resource: 'deployments', kind: 'Deployment', kindGroup: 'apps' },
+    { group: 'apps', resource: 'deployments/status', kind: 'Deployment', kindGroup: 'apps' },
+    { group: 'apps', resource: 'deployments/scale', kind: 'Scale', kindGroup: 'autoscaling' },
+    { group: 'apps', resource: 'statefulsets/scale', kind: 'Scale', kindGroup: 'autoscaling' },
+  ],
 } as unknown as KindResolver;
 
 function authorizerAllowing(allowed: (a: AuthorizationAttributes) => boolean): { authorizer: Authorizer; asked: AuthorizationAttributes[] } {
@@ -69,6 +75,19 @@ describe('RBACPermissionsGranted', () => {
     const { authorizer } = authorizerAllowing(() => true);
     const result = await checkPolicyRbac(policy({ selector: { operations: ['CREATE'], kinds: ['Nope'] } }), authorizer, kinds);
     expect(result).toMatchObject({ status: 'False', reason: 'UnknownKind' });
+  });
+
+  it('checks a kind only subresources serve (Scale) on those subresources', async () => {
+    const scalePolicy = policy({ mode: 'Validate', selector: { operations: ['UPDATE'], kinds: ['Scale'] } });
+    const onDeploymentsScale = authorizerAllowing((a) => a.verb === 'validate' && a.resource === 'deployments' && a.subresource === 'scale');
+    const result = await checkPolicyRbac(scalePolicy, onDeploymentsScale.authorizer, kinds);
+    expect(result).toMatchObject({ status: 'False', reason: 'InsufficientPermissions' });
+    expect(onDeploymentsScale.asked.filter((a) => a.verb === 'validate').map((a) => `${a.group}/${a.resource}/${a.subresource}`)).toEqual([
+      'apps/deployments/scale',
+      'apps/statefulsets/scale',
+    ]);
+    const onBoth = authorizerAllowing((a) => a.verb === 'validate' && a.subresource === 'scale');
+    expect((await checkPolicyRbac(scalePolicy, onBoth.authorizer, kinds)).status).toBe('True');
   });
 
   it('says a ClusterKCLRun without ServiceAccount acts with kclguard authority', async () => {

@@ -38,18 +38,22 @@ export async function checkPolicyRbac(policy: CompiledPolicy, authorizer: Author
       targets = [{ label: 'all resources', ref: { group: '*', resource: '*' } }];
     } else {
       for (const kind of selectedKinds) {
-        const refs = await kinds.resourcesFor(kind);
+        let refs: readonly ResourceRef[] = await kinds.resourcesFor(kind);
+        // A kind that only subresources carry (Scale: deployments/scale, statefulsets/scale...)
+        // is checked on those subresources, as its requests are authorized.
+        if (refs.length === 0) refs = (await kinds.resources()).filter((r) => r.kind === kind && r.resource.includes('/'));
         if (refs.length === 0) return { status: 'False', reason: 'UnknownKind', message: `kind ${kind} is not served by this cluster` };
         targets.push(...refs.map((ref) => ({ label: kind, ref })));
       }
     }
     const missing: string[] = [];
     for (const { label, ref } of targets) {
+      const [resource = '', subresource = ''] = ref.resource.split('/');
       const attrs = (verb: string): AuthorizationAttributes => ({
         verb,
         group: ref.group,
-        resource: ref.resource,
-        subresource: '',
+        resource,
+        subresource,
         namespace,
         name: '',
       });
