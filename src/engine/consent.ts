@@ -8,7 +8,8 @@
  * - Value: a JSON list (`["a", "team-b/b"]`) or a comma-separated list. Entries: `name` (a
  *   KCLRun in the object's namespace), `namespace/name`, `cluster/name` (a ClusterKCLRun), `*`.
  * - A value that does not parse, or holds a malformed entry, consents to nothing (fail closed)
- *   and produces a warning naming the annotation.
+ *   and produces a warning naming the annotation; a Namespace's malformed canValidate, which
+ *   would veto every policy, vetoes none instead (also fail closed; gates.ts).
  */
 import { CLUSTER_SCOPE, type PolicyIdentity } from './model.js';
 
@@ -71,9 +72,10 @@ function fromAnnotations(
     const value = annotations[key];
     if (typeof value !== 'string') continue;
     const parsed = parseConsentValue(value);
-    return parsed.ok
-      ? { source, key, entries: parsed.entries }
-      : { source, key, entries: [], error: `${source} annotation ${key}: ${parsed.error}; it consents to no policy` };
+    if (parsed.ok) return { source, key, entries: parsed.entries };
+    // A Namespace's malformed canValidate vetoes nothing (gates.ts, validationVeto).
+    const effectOfIt = source === 'namespace' && effect === 'validate' ? 'it is ignored: every policy validates, as without it' : 'it consents to no policy';
+    return { source, key, entries: [], error: `${source} annotation ${key}: ${parsed.error}; ${effectOfIt}` };
   }
   return undefined;
 }

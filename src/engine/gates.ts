@@ -72,7 +72,10 @@ export async function validationVeto(state: RequestState, definition: PolicyDefi
   if (!dropped) return undefined;
   const consent = state.consent('validate');
   const optedOut = definition.spec.strictMode && !state.namespaceNames(definition, 'validate');
-  if (optedOut || definition.spec.consent === 'Advisory' || consent.source === 'namespace') return dropped;
+  if (optedOut || definition.spec.consent === 'Advisory') return dropped;
+  // A Namespace's list is an admin's veto; one that does not parse vetoes nothing (fail closed):
+  // a typo must not turn every guardrail in the namespace off. Its warning says so (consent.ts).
+  if (consent.source === 'namespace') return consent.error === undefined ? dropped : undefined;
   // No list at all, yet dropped: a strictMode policy whose Namespace may have opted in (it could
   // not be read). Nothing vetoes it.
   if (consent.source === 'none') return undefined;

@@ -88,6 +88,17 @@ describe('consent is not a bypass', () => {
     expect(exempt.asked).toEqual([]);
   });
 
+  it("ignores a Namespace's malformed canValidate (fail closed): a typo never turns every guardrail off", async () => {
+    const namespaces = new StaticNamespaceLookup([{ metadata: { name: 'team-a', annotations: { canValidate: 'cluster/Strict-Guard', canMutate: 'cluster/Strict-Guard' } } }]);
+    const handler = await engine([guardrail, kclRun('stamp', 'team-a', { source: annotate })], { exempt: exemptFor([]).check, namespaces });
+    const decision = await handler(request({ phase: 'validate' }));
+    expect(decision.denial?.kind).toBe('violation');
+    expect(decision.warnings.some((w) => w.includes('canValidate'))).toBe(true);
+    // For mutations, consenting to nothing is the safe direction: they stay dropped.
+    const mutate = await handler(request());
+    expect(mutate.patch).toEqual([]);
+  });
+
   it("keeps the object author's veto of a mutation (the safe direction) and strictMode's opt-in", async () => {
     const exempt = exemptFor([]);
     const handler = await engine(
