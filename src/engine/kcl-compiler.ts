@@ -19,7 +19,7 @@ const COMPILE_OPTIONS = { hostModules: [KUBE_MODULE] };
 /** Without a session there is nothing to share: plain toKcl/toPlain, no pairing cost. */
 const UNSHARED = {
   toValue: (json: unknown): Value => toKcl(json),
-  toJson: (value: Value): unknown => toPlain(value, { showHidden: true }),
+  toJson: (value: Value): unknown => toPlain(value, { showHiddenDictKeys: true }),
 };
 
 function memoFor(session: RunSession | undefined): Pick<ConversionMemo, 'toValue' | 'toJson'> {

@@ -15,7 +15,7 @@ import { parsePolicy } from './schema.js';
 import type { EngineRequest } from './contract.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHOW_HIDDEN = { showHidden: true };
+const OUTPUT_OPTIONS = { showHiddenDictKeys: true };
 
 // Two KDicts are the same value when their entries and entry operators are: the memo's pairing
 // fields (hostData, hostMark) say where a dict came from, not what it holds.
@@ -27,18 +27,32 @@ const sameKclDict: Tester = function (a, b, testers) {
 expect.addEqualityTesters([sameKclDict]);
 
 describe('ConversionMemo', () => {
-  it('converts exactly as toKcl and toPlain(showHidden) do', () => {
+  it('converts exactly as toKcl and toPlain(showHiddenDictKeys) do', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4 }), (json) => {
         const memo = new ConversionMemo();
         const value = memo.toValue(json);
         expect(value).toEqual(toKcl(json));
-        expect(memo.toJson(value)).toEqual(toPlain(toKcl(json), SHOW_HIDDEN));
+        expect(memo.toJson(value)).toEqual(toPlain(toKcl(json), OUTPUT_OPTIONS));
         const kcl = toKcl(json);
-        expect(new ConversionMemo().toJson(kcl)).toEqual(toPlain(kcl, SHOW_HIDDEN));
+        expect(new ConversionMemo().toJson(kcl)).toEqual(toPlain(kcl, OUTPUT_OPTIONS));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("keeps a dict's `_` keys (data) and drops a schema instance's `_` attributes (private), as the reference hides them", () => {
+    // The reference (kcl-lib 0.13.2) without show_hidden prints `l: {team: platform}` and `a: {y: 2}`;
+    // with it, `_team` and `_x` too. Kubernetes data may hold `_` keys, schemas' `_` attributes are private.
+    const source = 'schema Labels:\n    _team: str = "platform"\n    team: str = _team\na = {_x = 1, y = 2}\nl = Labels {}\n';
+    const compiled = compile(source, 'main.k');
+    if (!compiled.ok) throw new Error(compiled.diagnostics[0]!.message);
+    const result = compiled.program.run({});
+    if (!result.ok) throw new Error(result.diagnostic.message);
+    const memo = new ConversionMemo();
+    expect(memo.toJson(result.exports.get('a')!)).toEqual({ _x: 1, y: 2 });
+    expect(memo.toJson(result.exports.get('l')!)).toEqual({ team: 'platform' });
+    expect(toPlain(result.exports.get('l')!, { showHidden: true })).toEqual({ _team: 'platform', team: 'platform' });
   });
 
   it('keeps a `__proto__` key as an own property, not as the prototype', () => {
@@ -113,7 +127,7 @@ describe('ConversionMemo', () => {
     for (const value of cases) {
       const memo = new ConversionMemo();
       const json = memo.toJson(value);
-      expect(json).toEqual(toPlain(value, SHOW_HIDDEN));
+      expect(json).toEqual(toPlain(value, OUTPUT_OPTIONS));
       const again = memo.toValue(json);
       expect(again).not.toBe(value);
       expect(again).toEqual(toKcl(json));
@@ -121,7 +135,7 @@ describe('ConversionMemo', () => {
     // An int beyond 2^53 crosses back as an exact bigint, not as the number that went in.
     const big = { n: 2 ** 60, list: [-(2 ** 53)] };
     const bigMemo = new ConversionMemo();
-    expect(bigMemo.toJson(bigMemo.toValue(big))).toEqual(toPlain(toKcl(big), SHOW_HIDDEN));
+    expect(bigMemo.toJson(bigMemo.toValue(big))).toEqual(toPlain(toKcl(big), OUTPUT_OPTIONS));
     const withUndefined = { a: 1, b: undefined };
     const memo = new ConversionMemo();
     expect(memo.toJson(memo.toValue(withUndefined))).not.toBe(withUndefined);
@@ -177,7 +191,7 @@ describe('ConversionMemo', () => {
         const memo = new ConversionMemo();
         const given = Object.fromEntries(Object.entries(options).map(([k, v]) => [k, memo.toValue(v)]));
         compiled.program.run({ options: given });
-        for (const [k, v] of Object.entries(options)) expect(jsonEqual(toPlain(given[k]!, SHOW_HIDDEN), v)).toBe(true);
+        for (const [k, v] of Object.entries(options)) expect(jsonEqual(toPlain(given[k]!, OUTPUT_OPTIONS), v)).toBe(true);
         runs += 1;
       }
     }

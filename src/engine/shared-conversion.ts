@@ -12,7 +12,7 @@
  * unchanged by identity, and the next policy gets the KCL value without converting again.
  *
  * A pair is only recorded when converting one side gives exactly the other, so that reuse is
- * indistinguishable from converting afresh with toKcl / toPlain(showHidden). Not recorded:
+ * indistinguishable from converting afresh with toKcl / toPlain(showHiddenDictKeys). Not recorded:
  * subtrees holding values toPlain drops or changes (Undefined, functions, schema instances,
  * unit numbers, floats with integral values, ints beyond 2^53), `undefined` members,
  * integer-like keys (a JS object reorders them) and objects that are not plain.
@@ -20,7 +20,8 @@
 import { isDropped, toKcl, toPlain, type PlainOptions, KDict, KFloat, type Value } from '../kcl/index.js';
 import { setOwn } from './json-data.js';
 
-const SHOW_HIDDEN: PlainOptions = { showHidden: true };
+/** A dict's `_` keys are data and kept; a schema instance's `_` attributes are private (convert.ts). */
+const OUTPUT_OPTIONS: PlainOptions = { showHiddenDictKeys: true };
 
 /**
  * Conversions of deep-frozen data, shared by every request: a policy's params and manifest
@@ -69,7 +70,7 @@ export class ConversionMemo {
     return this.valueOf(json, 0);
   }
 
-  /** toPlain(v, {showHidden: true}), reusing earlier conversions of the same values. */
+  /** toPlain(v, {showHiddenDictKeys: true}), reusing earlier conversions of the same values. */
   toJson(v: Value): unknown {
     return this.jsonOf(v, 0);
   }
@@ -131,7 +132,7 @@ export class ConversionMemo {
   private jsonOf(v: Value, depth: number): unknown {
     if (!(v instanceof KDict) && !Array.isArray(v)) {
       this.exact = isExactScalar(v);
-      return toPlain(v, SHOW_HIDDEN);
+      return toPlain(v, OUTPUT_OPTIONS);
     }
     const known = v instanceof KDict ? (v.hostMark === this.mark ? v.hostData : undefined) : this.lists.get(v);
     if (known !== undefined) {
@@ -143,7 +144,7 @@ export class ConversionMemo {
     if (Array.isArray(v)) {
       const list: unknown[] = [];
       for (const item of v) {
-        if (isDropped(item, SHOW_HIDDEN)) {
+        if (isDropped(item, OUTPUT_OPTIONS)) {
           exact = false;
           continue;
         }
@@ -154,7 +155,7 @@ export class ConversionMemo {
     } else {
       const record: Record<string, unknown> = {};
       for (const [key, item] of v.entries) {
-        if (isDropped(item, SHOW_HIDDEN)) {
+        if (isDropped(item, OUTPUT_OPTIONS)) {
           exact = false;
           continue;
         }

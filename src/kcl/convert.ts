@@ -69,6 +69,11 @@ export interface PlainOptions {
   /** Keep `_`-prefixed keys of dicts and schema instances (the reference's show_hidden);
    *  by default they are hidden at every level, as `kcl run` does. */
   readonly showHidden?: boolean;
+  /**
+   * Keep `_`-prefixed keys of dicts only: data (a ConfigMap's `_config`) keeps its keys, while a
+   * schema instance's `_` attributes, private to its schema, stay hidden (the engine's output).
+   */
+  readonly showHiddenDictKeys?: boolean;
   /** Drop None values inside dicts and lists (the reference's disable_none). */
   readonly dropNone?: boolean;
   /**
@@ -117,7 +122,7 @@ export function toPlain(v: Value, opts: PlainOptions = {}): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, item] of entries) {
       if (isDropped(item, opts)) continue;
-      if (!opts.showHidden && k.startsWith('_')) continue;
+      if (k.startsWith('_') && !opts.showHidden && !(opts.showHiddenDictKeys && v instanceof KDict)) continue;
       budget?.add(plainJsonBytes(k) + 2);
       // `__proto__` is an ordinary key in Kubernetes data (a ConfigMap may hold one); plain
       // assignment would set the prototype instead and silently drop the key.
