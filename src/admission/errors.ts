@@ -15,6 +15,8 @@ export const AdmissionErrorCodes = {
   A4006: { name: 'InvalidAdmissionRequest', httpStatus: 400 },
   A4007: { name: 'EmptyBody', httpStatus: 400 },
   A4008: { name: 'InvalidTimeout', httpStatus: 400 },
+  A4009: { name: 'BodyTimeout', httpStatus: 400 },
+  A4010: { name: 'UnsupportedContentEncoding', httpStatus: 400 },
   A5001: { name: 'EngineFailed', httpStatus: 200 },
 } as const;
 

@@ -163,7 +163,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     startDraining: () => {
       draining = true;
     },
-    inFlight: () => inFlight.size,
+    inFlight: () => inFlight.pending,
   });
   return {
     url: listener.url,

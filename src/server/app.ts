@@ -12,7 +12,8 @@ import { truncateRunes, type AdmissionHandler, type Phase, type Readiness } from
 import { AdmissionInputError, errorBody, reviewAdmission, type ReviewResult } from '../admission/index.js';
 import { admissionMetrics, type AdmissionMetrics, type Metrics } from '../observability/index.js';
 import { InFlightTracker } from './in-flight.js';
-import { ClientGoneError, readJsonBodyText, type BodyLimits } from './json-body.js';
+import { ClientGoneError, MAX_BODY_BYTES, readJsonBodyText, type BodyLimits } from './json-body.js';
+import { LogThrottle } from './log-throttle.js';
 
 export interface AppOptions {
   readonly handler: AdmissionHandler;
@@ -25,11 +26,29 @@ export interface AppOptions {
   /** While draining for shutdown, answers ask the client to close its connection. */
   readonly isDraining?: () => boolean;
   /**
-   * Reviews answered at once; beyond it the answer is HTTP 429 without reading the body, because
-   * a large review costs several times its size in heap. The API server counts a 429 as a
-   * webhook failure, so its failurePolicy decides. Default: no limit.
+   * Reviews evaluated at once; beyond it the answer is HTTP 429 (without reading the body when
+   * the limit is reached as the request arrives), because a large review costs several times its
+   * size in heap. A review counts once its whole body is here: a body still arriving holds no
+   * slot, so clients that withhold their bodies cannot block the API server's reviews. Bodies
+   * being received may together hold at most maxInFlight × the body limit bytes; beyond that
+   * the body is refused with 429 as well. The API server counts a 429 as a webhook failure, so
+   * its failurePolicy decides. Default: no limit.
    */
   readonly maxInFlight?: number;
+}
+
+/** A 429 costs its client nothing, so its log line is written at most once per interval. */
+const REFUSAL_LOG_INTERVAL_MS = 1_000;
+
+/** The 404 message quotes at most this much of the path (which may be 16 KiB long). */
+const MAX_ECHOED_PATH_RUNES = 256;
+
+interface RefusalFields {
+  readonly webhook: Phase;
+  readonly busy: Busy;
+  readonly inFlight: number;
+  readonly receiving: number;
+  readonly maxInFlight: number | undefined;
 }
 
 const ADMISSION_PATHS: Readonly<Record<string, Phase>> = { '/mutate': 'mutate', '/validate': 'validate' };
@@ -40,6 +59,9 @@ export function createApp(options: AppOptions): RequestListener {
   app.disable('etag');
   const inFlight = options.inFlight ?? new InFlightTracker();
   const reviews = admissionMetrics(options.metrics);
+  const refusals = new LogThrottle<RefusalFields>(REFUSAL_LOG_INTERVAL_MS, (fields, suppressed) =>
+    options.logger.warn({ ...fields, suppressed }, 'too many admission reviews in flight; refused with 429'),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -60,7 +82,7 @@ export function createApp(options: AppOptions): RequestListener {
   });
 
   app.use((req, res) => {
-    res.status(404).json({ message: `no route for ${req.method} ${req.path}` });
+    res.status(404).json({ message: `no route for ${req.method} ${truncateRunes(req.path, MAX_ECHOED_PATH_RUNES)}` });
   });
 
   // Only a bug in kclguard gets here; the detail goes to the log, not to the caller.
@@ -73,7 +95,7 @@ export function createApp(options: AppOptions): RequestListener {
     const query = req.url?.indexOf('?') ?? -1;
     const phase = req.method === 'POST' ? ADMISSION_PATHS[query < 0 ? (req.url ?? '') : req.url!.slice(0, query)] : undefined;
     if (!phase) return void app(req, res);
-    admissionRoute(phase, req, res, query < 0 ? undefined : new URLSearchParams(req.url!.slice(query + 1)).get('timeout') ?? undefined, options, inFlight, reviews).catch((error: unknown) => {
+    admissionRoute(phase, req, res, query < 0 ? undefined : new URLSearchParams(req.url!.slice(query + 1)).get('timeout') ?? undefined, options, inFlight, reviews, refusals).catch((error: unknown) => {
       options.logger.error({ err: error, path: req.url }, 'unhandled error in the admission route');
       if (!res.headersSent) send(res, 500, { message: 'internal error' });
     });
@@ -86,6 +108,16 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** Why a review is answered 429: every review slot is taken, or bodies being received hold their byte budget. */
+type Busy = 'reviews' | 'bodies';
+
+class TooBusyError extends Error {
+  constructor(readonly busy: Busy) {
+    super(`too busy: ${busy}`);
+    this.name = 'TooBusyError';
+  }
+}
+
 async function admissionRoute(
   phase: Phase,
   req: IncomingMessage,
@@ -94,24 +126,54 @@ async function admissionRoute(
   options: AppOptions,
   inFlight: InFlightTracker,
   reviews: AdmissionMetrics,
+  refusals: LogThrottle<RefusalFields>,
 ): Promise<void> {
   const { metrics, logger } = options;
-  if (options.maxInFlight !== undefined && inFlight.size >= options.maxInFlight) {
-    logger.warn({ webhook: phase, inFlight: inFlight.size, maxInFlight: options.maxInFlight }, 'too many admission reviews in flight; refused with 429');
+  const maxInFlight = options.maxInFlight;
+  const tooBusy = (busy: Busy): void => {
+    refusals.hit({ webhook: phase, busy, inFlight: inFlight.size, receiving: inFlight.receiving, maxInFlight });
     reviews.counted(phase, 'unknown', 'rejected');
-    // The body is not read; closing the connection keeps its unread bytes from poisoning it.
-    send(res, 429, { message: `kclguard is answering ${options.maxInFlight} admission reviews already; try again` }, { connection: 'close', 'retry-after': '1' });
+    const message = busy === 'reviews' ? `kclguard is answering ${maxInFlight} admission reviews already; try again` : 'kclguard is receiving as many review bodies as it holds at once; try again';
+    // A body not read (or not read to its end) is discarded; closing keeps its bytes from poisoning the connection.
+    send(res, 429, { message }, { connection: 'close', 'retry-after': '1' });
+  };
+  // Every slot busy: answered before the body is read, so a burst of large reviews costs no memory.
+  if (maxInFlight !== undefined && inFlight.size >= maxInFlight) {
+    tooBusy('reviews');
     return;
   }
-  const finished = inFlight.start();
+  // A body being received holds no review slot, only bytes: at most as many as maxInFlight
+  // full-size bodies (the bound the slots alone gave before), and only until its deadline.
+  const byteBudget = maxInFlight === undefined ? Infinity : maxInFlight * (options.limits?.maxBytes ?? MAX_BODY_BYTES);
+  const receiving = inFlight.startReceiving();
+  let finished: (() => void) | undefined;
   metrics.admissionInFlight.inc();
   const started = performance.now();
   try {
     let result: ReviewResult;
     try {
-      const { body, text } = await readJsonBodyText(req, options.limits);
-      result = await reviewAdmission({ phase, body, text, timeout, handler: options.handler });
+      let read: { body: unknown; text: string } | undefined;
+      try {
+        read = await readJsonBodyText(req, options.limits, {
+          onChunk: (bytes) => {
+            if (inFlight.receivingBytes + bytes > byteBudget) throw new TooBusyError('bodies');
+            receiving.add(bytes);
+          },
+        });
+      } finally {
+        // The whole body is here: now it is a review, and counts against the limit. Counted
+        // before the body is let go, so that shutdown never sees nothing pending in between.
+        if (read && (maxInFlight === undefined || inFlight.size < maxInFlight)) finished = inFlight.start();
+        receiving.done();
+      }
+      // The slots may have filled while the body arrived.
+      if (!finished) throw new TooBusyError('reviews');
+      result = await reviewAdmission({ phase, body: read!.body, text: read!.text, timeout, handler: options.handler });
     } catch (error) {
+      if (error instanceof TooBusyError) {
+        tooBusy(error.busy);
+        return;
+      }
       if (error instanceof ClientGoneError || (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
         logger.debug({ webhook: phase }, 'client disconnected before sending the whole review');
         return;
@@ -132,7 +194,8 @@ async function admissionRoute(
     logReview(logger, phase, result, seconds);
   } finally {
     metrics.admissionInFlight.dec();
-    finished();
+    receiving.done();
+    finished?.();
   }
 }
 

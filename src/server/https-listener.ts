@@ -48,7 +48,23 @@ export interface HttpsListenerOptions {
    * connections, so a few dozen per API server is plenty; the cap bounds memory. Default 1024.
    */
   readonly maxConnections?: number;
+  /** Default TLS_HANDSHAKE_TIMEOUT_MS. */
+  readonly handshakeTimeoutMs?: number;
 }
+
+/**
+ * A TLS handshake must end this soon after the TCP connection opens (node's default is 120 s).
+ * Until it does, none of the HTTP deadlines apply, so 1024 connections that never send a
+ * ClientHello would otherwise fill maxConnections, and lock every new client out, for 2 minutes.
+ * An API server completes a handshake in milliseconds.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * How often node checks the headers and request deadlines of open connections (its default is
+ * 30 s, which would let a connection outlive the 10 s headers deadline by up to 30 s).
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 export interface HttpsListener {
   readonly server: Server;
@@ -77,11 +93,22 @@ export async function startHttpsListener(options: HttpsListenerOptions): Promise
   let { pair: current, leaf } = isFiles(options.tls)
     ? await readCertificateFiles(options.tls)
     : { pair: options.tls, leaf: validateKeyPair(options.tls) };
-  const server = createServer({ cert: current.cert, key: current.key }, options.app);
-  // The API server keeps connections open; a short keep-alive would make it reconnect needlessly.
+  const server = createServer(
+    {
+      cert: current.cert,
+      key: current.key,
+      handshakeTimeout: options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    },
+    options.app,
+  );
+  // The API server keeps connections open; a short keep-alive would make it reconnect needlessly
+  // (and widen the race of a request sent on a connection the server is closing).
   server.keepAliveTimeout = 60_000;
-  // The API server sends its headers at once; a client that does not within 15 s is not one.
-  server.headersTimeout = 15_000;
+  // The API server sends its headers at once; a client that does not within 10 s (of the end of
+  // the handshake, or of its previous request) is not one. This also bounds a TLS connection
+  // that never sends a request.
+  server.headersTimeout = 10_000;
   // No honest review takes longer than the API server's 30 s webhook maximum; a client
   // trickling its body slower than this is cut off instead of holding memory for node's 5 min.
   server.requestTimeout = 35_000;

@@ -1,30 +1,79 @@
-/** Counts admission reviews being answered, so shutdown can wait for them to finish. */
+/**
+ * Counts admission requests being handled, so shutdown can wait for them to finish. Two kinds:
+ * a review being evaluated (its body complete; what `--max-in-flight` limits) and a body still
+ * being received (which must not hold a review slot: a client that sends headers and then
+ * withholds its body would otherwise block every review). Shutdown waits for both.
+ */
+
+/** A body being received: the bytes read so far, and its end (complete or given up). */
+export interface Receiving {
+  add(bytes: number): void;
+  /** Idempotent. */
+  done(): void;
+}
+
 export class InFlightTracker {
-  private count = 0;
+  private evaluating = 0;
+  private bodies = 0;
+  private bodyBytes = 0;
   private waiters: Array<() => void> = [];
 
+  /** Reviews being evaluated: what counts against `--max-in-flight`. */
   get size(): number {
-    return this.count;
+    return this.evaluating;
   }
 
+  /** Bodies still being received. */
+  get receiving(): number {
+    return this.bodies;
+  }
+
+  /** Bytes held by bodies still being received. */
+  get receivingBytes(): number {
+    return this.bodyBytes;
+  }
+
+  /** Everything shutdown waits for: reviews being evaluated and bodies being received. */
+  get pending(): number {
+    return this.evaluating + this.bodies;
+  }
+
+  /** A review is evaluated; call the result when it is answered. Idempotent. */
   start(): () => void {
-    this.count++;
+    this.evaluating++;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      this.count--;
-      if (this.count === 0) {
-        const waiters = this.waiters;
-        this.waiters = [];
-        for (const wake of waiters) wake();
-      }
+      this.evaluating--;
+      this.settled();
     };
   }
 
-  /** Resolves true once nothing is in flight, or false when timeoutMs passes first. */
+  /** A body starts arriving. It does not count against the review limit. */
+  startReceiving(): Receiving {
+    this.bodies++;
+    let held = 0;
+    let done = false;
+    return {
+      add: (bytes) => {
+        if (done) return;
+        held += bytes;
+        this.bodyBytes += bytes;
+      },
+      done: () => {
+        if (done) return;
+        done = true;
+        this.bodies--;
+        this.bodyBytes -= held;
+        this.settled();
+      },
+    };
+  }
+
+  /** Resolves true once nothing is pending, or false when timeoutMs passes first. */
   waitForIdle(timeoutMs: number): Promise<boolean> {
-    if (this.count === 0) return Promise.resolve(true);
+    if (this.pending === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== wake);
@@ -36,5 +85,12 @@ export class InFlightTracker {
       };
       this.waiters.push(wake);
     });
+  }
+
+  private settled(): void {
+    if (this.pending !== 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * Reads an admission request body: content type, size limit, nesting limit, JSON parse. Every
- * refusal is an AdmissionInputError (HTTP 400 with a clear message).
+ * Reads an admission request body: content type and encoding, size limit, time limit, nesting
+ * limit, JSON parse. Every refusal is an AdmissionInputError (HTTP 400 with a clear message).
  */
 import type { IncomingMessage } from 'node:http';
 import { AdmissionInputError } from '../admission/index.js';
@@ -21,33 +21,75 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
  */
 export const MAX_JSON_DEPTH = MAX_OBJECT_DEPTH + 2;
 
+/**
+ * How long a body may take to arrive once the request headers have. The API server writes a
+ * review in one go (a few milliseconds even at 3 MiB); a client that has not sent its whole body
+ * by then is not the API server, and is answered A4009 and disconnected instead of holding
+ * memory and, at shutdown, the grace period.
+ */
+export const BODY_READ_TIMEOUT_MS = 10_000;
+
 /** How long a client whose body was refused may keep sending before its connection is cut. */
 const DRAIN_GRACE_MS = 5_000;
 
 export interface BodyLimits {
   readonly maxBytes?: number;
   readonly maxDepth?: number;
+  /** Default BODY_READ_TIMEOUT_MS. */
+  readonly readTimeoutMs?: number;
 }
 
+export interface BodyReadHooks {
+  /**
+   * Called with the size of each chunk as it arrives, before it is kept. Throwing refuses the
+   * body: the read rejects with what was thrown and the rest of the body is discarded.
+   */
+  readonly onChunk?: (bytes: number) => void;
+}
+
+/**
+ * `application/json`, with no charset or `charset=utf-8`: the body is always decoded as UTF-8
+ * (JSON's only encoding between systems, RFC 8259), so another charset would be misread.
+ */
 export function checkContentType(header: string | undefined): void {
-  const mediaType = (header ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
+  const [mediaType = '', ...parameters] = (header ?? '').split(';');
+  const refuse = (why: string): never => {
+    throw new AdmissionInputError('A4002', `${why}, got ${header ? JSON.stringify(header.slice(0, 100)) : 'none'}`);
+  };
+  if (mediaType.trim().toLowerCase() !== 'application/json') refuse('content type must be application/json');
+  for (const parameter of parameters) {
+    const equals = parameter.indexOf('=');
+    const name = (equals < 0 ? parameter : parameter.slice(0, equals)).trim().toLowerCase();
+    if (name !== 'charset') continue;
+    const value = parameter.slice(equals + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (equals < 0 || value !== 'utf-8') refuse('the body must be UTF-8 (charset=utf-8 or no charset)');
+  }
+}
+
+/**
+ * No Content-Encoding, or `identity`. The API server never compresses a review, and a body that
+ * is would otherwise be parsed as it is.
+ */
+export function checkContentEncoding(header: string | undefined): void {
+  const encoding = (header ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
     throw new AdmissionInputError(
-      'A4002',
-      `content type must be application/json, got ${header ? JSON.stringify(header.slice(0, 100)) : 'none'}`,
+      'A4010',
+      `content encoding ${JSON.stringify(header!.slice(0, 100))} is not supported; send the body uncompressed (identity)`,
     );
   }
 }
 
-export async function readJsonBody(req: IncomingMessage, limits: BodyLimits = {}): Promise<unknown> {
-  return (await readJsonBodyText(req, limits)).body;
+export async function readJsonBody(req: IncomingMessage, limits: BodyLimits = {}, hooks: BodyReadHooks = {}): Promise<unknown> {
+  return (await readJsonBodyText(req, limits, hooks)).body;
 }
 
 /** readJsonBody, keeping the text too (the engine may send it to a worker instead of the objects). */
-export async function readJsonBodyText(req: IncomingMessage, limits: BodyLimits = {}): Promise<{ body: unknown; text: string }> {
+export async function readJsonBodyText(req: IncomingMessage, limits: BodyLimits = {}, hooks: BodyReadHooks = {}): Promise<{ body: unknown; text: string }> {
   const maxBytes = limits.maxBytes ?? MAX_BODY_BYTES;
   try {
     checkContentType(req.headers['content-type']);
+    checkContentEncoding(req.headers['content-encoding']);
   } catch (error) {
     discardRest(req);
     throw error;
@@ -57,7 +99,7 @@ export async function readJsonBodyText(req: IncomingMessage, limits: BodyLimits 
     discardRest(req);
     throw tooLarge(maxBytes);
   }
-  const text = await readText(req, maxBytes);
+  const text = await readText(req, maxBytes, limits.readTimeoutMs ?? BODY_READ_TIMEOUT_MS, hooks);
   if (text.trim() === '') throw new AdmissionInputError('A4007', 'request body is empty; expected an AdmissionReview');
   return { body: parseJson(text, limits.maxDepth ?? MAX_JSON_DEPTH), text };
 }
@@ -97,16 +139,29 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   return false;
 }
 
-function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+function readText(req: IncomingMessage, maxBytes: number, timeoutMs: number, hooks: BodyReadHooks): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const refuse = (error: unknown): void => {
+      cleanup();
+      discardRest(req);
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      refuse(new AdmissionInputError('A4009', `the request body did not arrive within ${timeoutMs / 1000} s of its headers (${size} bytes received)`));
+    }, timeoutMs);
+    timer.unref();
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > maxBytes) {
-        cleanup();
-        discardRest(req);
-        reject(tooLarge(maxBytes));
+        refuse(tooLarge(maxBytes));
+        return;
+      }
+      try {
+        hooks.onChunk?.(chunk.length);
+      } catch (error) {
+        refuse(error);
         return;
       }
       chunks.push(chunk);
@@ -126,6 +181,7 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
       reject(new ClientGoneError());
     };
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

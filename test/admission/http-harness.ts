@@ -7,14 +7,15 @@ import type { AdmissionHandler } from '../../src/engine/contract.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import type { Readiness } from '../../src/engine/index.js';
 import { createApp } from '../../src/server/app.js';
-import { InFlightTracker } from '../../src/server/in-flight.js';
+import { InFlightTracker, type Receiving } from '../../src/server/in-flight.js';
+import type { BodyLimits } from '../../src/server/json-body.js';
 
 /**
- * The server's count of reviews in flight, with a way to wait until it reaches a number: an
- * event when the count changes, instead of polling it on a timer.
+ * The server's count of reviews in flight (and of bodies being received), with a way to wait
+ * until it reaches a state: an event when a count changes, instead of polling it on a timer.
  */
 export class WatchedInFlight extends InFlightTracker {
-  private watchers: Array<{ readonly size: number; readonly resolve: () => void }> = [];
+  private watchers: Array<{ readonly test: (tracker: WatchedInFlight) => boolean; readonly resolve: () => void }> = [];
 
   override start(): () => void {
     const finish = super.start();
@@ -25,14 +26,34 @@ export class WatchedInFlight extends InFlightTracker {
     };
   }
 
+  override startReceiving(): Receiving {
+    const receiving = super.startReceiving();
+    this.changed();
+    return {
+      add: (bytes) => {
+        receiving.add(bytes);
+        this.changed();
+      },
+      done: () => {
+        receiving.done();
+        this.changed();
+      },
+    };
+  }
+
+  /** Reviews being evaluated (what counts against --max-in-flight) reached `size`. */
   reached(size: number): Promise<void> {
-    if (this.size === size) return Promise.resolve();
-    return new Promise((resolve) => this.watchers.push({ size, resolve }));
+    return this.until((tracker) => tracker.size === size);
+  }
+
+  until(test: (tracker: WatchedInFlight) => boolean): Promise<void> {
+    if (test(this)) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ test, resolve }));
   }
 
   private changed(): void {
-    const ready = this.watchers.filter((w) => w.size === this.size);
-    this.watchers = this.watchers.filter((w) => w.size !== this.size);
+    const ready = this.watchers.filter((w) => w.test(this));
+    this.watchers = this.watchers.filter((w) => !ready.includes(w));
     for (const w of ready) w.resolve();
   }
 }
@@ -45,7 +66,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number; logger?: Logger } = {}): Promise<Harness> {
+export async function startHarness(handler: AdmissionHandler, options: { maxInFlight?: number; logger?: Logger; limits?: BodyLimits } = {}): Promise<Harness> {
   const metrics = createMetrics(new Registry(), { processMetrics: false });
   const inFlight = new WatchedInFlight();
   const state = { ready: { ready: true } as Readiness, draining: false };
@@ -57,6 +78,7 @@ export async function startHarness(handler: AdmissionHandler, options: { maxInFl
     isDraining: () => state.draining,
     inFlight,
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));

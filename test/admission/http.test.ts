@@ -295,10 +295,11 @@ describe('adversarial input', () => {
     const socket = connect(Number(url.port), url.hostname, () => {
       socket.write('POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"apiVersion":');
     });
-    // The review is in flight (its body half read) before the client goes away.
-    await harness.inFlight.reached(1);
+    // The body is being received (half read) before the client goes away.
+    await harness.inFlight.until((t) => t.receiving === 1);
+    expect(harness.inFlight.size).toBe(0);
     socket.destroy();
-    await harness.inFlight.reached(0);
+    await harness.inFlight.until((t) => t.pending === 0);
     await expectStillServing();
   });
 
