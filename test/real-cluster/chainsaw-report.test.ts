@@ -10,7 +10,7 @@ import { countsOf, describeFailures, logEntries, MAX_ENTRY_LINES, MAX_FAILURES }
 
 const here = dirname(fileURLToPath(import.meta.url));
 // An excerpt of a failed CI run's output (colours and all), and a script failure in the same format.
-const failedLog = readFileSync(join(here, 'fixtures', 'chainsaw-failed.log'), 'utf8');
+const failedLog = readFileSync(join(here, 'fixtures', 'chainsaw-failed.txt'), 'utf8');
 
 const entry = (test: string, step: string, operation: string, status: string, lines: string[] = []) =>
   [`    l.go:52: | 02:20:10 | ${test} | ${step} | ${operation}    | ${status} |`, ...lines.map((l) => `        ${l}`)].join('\n');
