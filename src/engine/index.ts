@@ -32,6 +32,7 @@ export { LocalPolicySource, type LocalLoadReport, type LocalPolicySourceOptions 
 export { StaticNamespaceLookup, NAMESPACE_FETCH_TIMEOUT_MS, type NamespaceInfo, type NamespaceLookup } from './namespaces.js';
 export { kclCompiler } from './kcl-compiler.js';
 export { MAX_OBJECT_DEPTH } from './limits.js';
+export { applyPatch, PatchApplyError } from './patch-apply.js';
 export { truncateRunes } from './messages.js';
 export type { PolicyCompiler, PolicyProgram, PolicyRunResult, PolicyRunLimits } from './policy-compiler.js';
 export type { EngineObserver, PolicySummary } from './observer.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import jsonpatch from 'fast-json-patch';
+import { setOwn } from './json-data.js';
+import { applyPatch } from './patch-apply.js';
 import { patchBetween } from './patch-diff.js';
 
 type Json = unknown;
@@ -12,7 +14,7 @@ type Draw = (min: number, max: number) => number;
  * objects of the input (the conversion memo keeps unchanged parts by identity), some rebuilt
  * equal, some changed, removed, added or turned from an object into a list.
  */
-function mutated(value: Json, pick: Draw): Json {
+function mutated(value: Json, pick: Draw, awkward = false): Json {
   if (typeof value !== 'object' || value === null) return pick(0, 3) === 0 ? `changed-${String(value)}` : value;
   switch (pick(0, 9)) {
     case 0:
@@ -25,7 +27,7 @@ function mutated(value: Json, pick: Draw): Json {
       break;
   }
   if (Array.isArray(value)) {
-    const items = value.map((item) => mutated(item, pick));
+    const items = value.map((item) => mutated(item, pick, awkward));
     if (pick(0, 2) === 0) items.pop();
     if (pick(0, 2) === 0) items.push({ added: pick(0, 9) });
     return items;
@@ -34,11 +36,42 @@ function mutated(value: Json, pick: Draw): Json {
   for (const [key, item] of Object.entries(value)) {
     const fate = pick(0, 5);
     if (fate === 0) continue; // removed
-    record[key] = fate === 1 ? undefined : mutated(item, pick);
+    setOwn(record, key, fate === 1 ? undefined : mutated(item, pick, awkward));
   }
   if (pick(0, 2) === 0) record[`new/key~${pick(0, 9)}`] = { nested: [1, 2] };
+  if (awkward && pick(0, 5) === 0) setOwn(record, AWKWARD_KEYS[pick(0, AWKWARD_KEYS.length - 1)]!, { added: [pick(0, 9)] });
   if (pick(0, 3) === 0) record.late = undefined;
   return record;
+}
+
+/** Keys that are ordinary data in Kubernetes objects but special in JavaScript or in RFC 6901. */
+const AWKWARD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', '~', '/', '', '~0', '~1', 'a/b~c', '-', '0'];
+
+/** JSON data as JSON.parse builds it: every member own, `__proto__` included. */
+const awkwardJson = fc.letrec<{ value: Json; list: Json[]; object: Record<string, Json> }>((tie) => ({
+  value: fc.oneof({ depthSize: 'small' }, fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null)), tie('list'), tie('object')),
+  list: fc.array(tie('value'), { maxLength: 4 }),
+  object: fc
+    .array(fc.tuple(fc.oneof(fc.constantFrom(...AWKWARD_KEYS), fc.string({ maxLength: 3 })), tie('value')), { maxLength: 5 })
+    .map((entries) => {
+      const record: Record<string, Json> = {};
+      for (const [key, value] of entries) setOwn(record, key, value);
+      return record;
+    }),
+}));
+
+/**
+ * Own members (sorted: a member's order means nothing in JSON, and one removed and added again
+ * keeps its place when patched) and whether each object kept its plain prototype: an equality
+ * that `__proto__` cannot fool.
+ */
+function shape(value: Json): Json {
+  if (Array.isArray(value)) return value.map(shape);
+  if (typeof value !== 'object' || value === null) return value;
+  const members = Object.keys(value)
+    .sort()
+    .map((key) => [key, shape((value as Record<string, Json>)[key])]);
+  return { plain: Object.getPrototypeOf(value) === Object.prototype, members };
 }
 
 const containers = fc.oneof(
@@ -80,6 +113,23 @@ describe('patchBetween', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it("turns the input into the output when applied by kclguard's own applier, whatever the keys", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(fc.oneof(awkwardJson.object, awkwardJson.list), fc.gen(), (before, gen) => {
+        const after = mutated(before, (min, max) => gen(fc.integer, { min, max }), true) as Record<string, unknown> | unknown[];
+        fc.pre(Array.isArray(before) === Array.isArray(after));
+        // The patch as the CLI gets it: through JSON, as the worker and the AdmissionReview carry it.
+        const operations = JSON.parse(JSON.stringify(patchBetween(before, after))) as { op: string; path: string }[];
+        for (const { path } of operations) for (const token of path.split('/').slice(1)) seen.add(token.replace(/~1/g, '/').replace(/~0/g, '~'));
+        expect(shape(applyPatch(before, operations))).toEqual(shape(JSON.parse(JSON.stringify(after)) as Json));
+      }),
+      { numRuns: 2000 },
+    );
+    // Patches through every awkward key were applied.
+    expect(AWKWARD_KEYS.filter((key) => !seen.has(key))).toEqual([]);
   });
 
   it('leaves parts that are the same object unwalked, and shares what it adds with the output', () => {

@@ -26,6 +26,27 @@ describe('kclguard eval', () => {
     expect(doc.object.metadata.labels).toEqual({ team: 'team-a' });
   });
 
+  test('a patch through a `__proto__` key: the object shows it as an ordinary annotation, exit 0', async () => {
+    const PROTO = fixture('policies', 'proto-annotation.yaml');
+    const ANNOTATED = fixture('resources', 'pod-annotated.yaml');
+    const { code, doc, err } = await json('--policy', PROTO, '--resource', ANNOTATED);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(doc.patch).toEqual([
+      { op: 'add', path: '/metadata/annotations/__proto__', value: 'p' },
+      { op: 'add', path: '/metadata/annotations/constructor', value: 'c' },
+    ]);
+    const annotations = doc.object.metadata.annotations as Record<string, unknown>;
+    expect(Object.keys(annotations)).toEqual(['owner', '__proto__', 'constructor']);
+    expect(Object.hasOwn(annotations, '__proto__') && annotations['__proto__']).toBe('p');
+    expect(({} as Record<string, unknown>)['p']).toBeUndefined();
+    for (const format of ['text', 'yaml']) {
+      const printed = await run('--policy', PROTO, '--resource', ANNOTATED, '--output', format);
+      expect(printed.code).toBe(0);
+      expect(printed.out).toMatch(/^\s+annotations:\n\s+owner: alice\n\s+__proto__: p\n\s+constructor: c$/m);
+    }
+  });
+
   test("a policy's log.<level>(...) messages appear under it, with their level", async () => {
     const LOG = fixture('policies', 'log-containers.yaml');
     const { code, doc } = await json('--policy', LOG, '--resource', POD);

@@ -71,6 +71,15 @@ describe('kclguard test', () => {
     expect(out).toContain(`${fixture('testdata', 'kcl-pkg-imports', 'main_test.k')}:9:9: E3M40`);
   });
 
+  test('expected objects and patches through a `__proto__` key are compared as ordinary data', async () => {
+    const { code, out } = await run(fixture('testdata', 'proto-keys'));
+    expect(summary(out)).toEqual({ passed: 2, failed: 1 });
+    expect(code).toBe(1);
+    expect(out).toMatch(/^PASS .*> the object with __proto__ and constructor annotations$/m);
+    expect(out).toMatch(/^PASS .*> the patch through __proto__$/m);
+    expect(out).toMatch(/^FAIL .*> a wrong __proto__ annotation in the expected object\n.*\n\s+- \/metadata\/annotations\/__proto__: "wrong"\n\s+\+ \/metadata\/annotations\/__proto__: "p"$/m);
+  });
+
   test('--trace adds the engine trace to failing cases', async () => {
     const { out } = await run(fixture('testdata', 'failing-suite'), '--trace');
     expect(out).toMatch(/^\s+trace:$/m);

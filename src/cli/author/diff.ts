@@ -13,7 +13,8 @@ function valueAt(doc: unknown, pointer: string): unknown {
   let current: unknown = doc;
   for (const raw of pointer.slice(1).split('/')) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (typeof current !== 'object' || current === null) return undefined;
+    // Own members only: a key such as `__proto__` or `constructor` is data, not what objects inherit.
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

@@ -4,11 +4,12 @@
  * allow-all), and createAdmissionHandler — the code path the server uses. Like the API server,
  * it calls the mutate phase first (mode Auto policies), applies the patch, and then the validate
  * phase (mode Validate policies) on the final object; a denial in the mutate phase ends the
- * request there.
+ * request there. The patch is applied by the engine's applyPatch, which keeps keys such as
+ * `__proto__` as ordinary members (fast-json-patch refuses them, or sets the prototype).
  */
-import jsonpatch from 'fast-json-patch';
 import {
   allowAllAuthorizer,
+  applyPatch,
   createAdmissionHandler,
   InProcessExecutor,
   kclCompiler,
@@ -195,7 +196,7 @@ export class OfflineEngine {
     const subject = admission.operation === 'DELETE' ? admission.oldObject ?? undefined : admission.object ?? admission.oldObject ?? undefined;
     let object = subject ?? undefined;
     if (mutate.allowed && mutate.patch.length > 0 && subject) {
-      object = jsonpatch.applyPatch(structuredClone(subject), jsonpatch.deepClone(mutate.patch) as jsonpatch.Operation[]).newDocument;
+      object = applyPatch(subject, mutate.patch) as JsonObject;
     }
     let validate: EngineDecision | undefined;
     if (mutate.allowed) {
