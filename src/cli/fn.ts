@@ -5,11 +5,11 @@
  * and `results` to stdout in the input's format. Exit codes: 0 no error results, 1 a violation
  * or an aborting failure, 2 the input is not a ResourceList with a valid KCLRun functionConfig.
  */
-import yaml from 'js-yaml';
 import { CliError, FlagError, InputError, reportCliError } from './errors.js';
 import { formatUsage, parseFlags } from './flags.js';
 import { isObject, parseYamlDocs } from './author/files.js';
 import { runFunction } from './author/krm-function.js';
+import { dumpYaml } from './author/yaml-output.js';
 import { isPolicyDocument } from './author/offline-engine.js';
 import { offlineResolver, OFFLINE_SOURCE_FLAGS } from './source-flags.js';
 import type { SourceResolver } from '../engine/index.js';
@@ -58,7 +58,7 @@ export async function main(argv: string[], input?: string): Promise<number> {
     const output = await runFunction(list.functionConfig as Record<string, unknown>, items, resolver, loadLookupObjects(lookupPaths));
     const resultList = { ...list, items: output.items, results: output.results };
     const json = text.trimStart().startsWith('{');
-    process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : yaml.dump(resultList, { lineWidth: -1, noRefs: true }));
+    process.stdout.write(json ? `${JSON.stringify(resultList, null, 2)}\n` : dumpYaml(resultList));
     return output.failed ? 1 : 0;
   } catch (error) {
     if (!(error instanceof CliError)) throw error;

@@ -77,7 +77,7 @@ describe('kclguard check', () => {
 
   test('a directory: YAML files without a policy and testdata/ are skipped', async () => {
     const { code, out } = await run(fixture(), '--output', 'json');
-    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 12 });
+    expect(JSON.parse(out)).toMatchObject({ errors: 0, policies: 13 });
     expect(code).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import yaml from 'js-yaml';
 import { main } from '../../src/cli/eval.js';
 import { capture, cliErrorCode, fixture } from './cli-harness.js';
 
@@ -45,6 +46,24 @@ describe('kclguard eval', () => {
       expect(printed.code).toBe(0);
       expect(printed.out).toMatch(/^\s+annotations:\n\s+owner: alice\n\s+__proto__: p\n\s+constructor: c$/m);
     }
+  });
+
+  test('yaml and text output quote strings a YAML 1.1 reader would take for numbers, booleans or null', async () => {
+    const NUMBER_LIKE = fixture('policies', 'number-like-annotations.yaml');
+    const expected = { underscores: '1_000', octal: '0o17', hex: '0X1F', sexagesimal: '1:20', bool: 'yEs', off: 'OFF', null: '~', inf: '.Inf', merge: '<<', plain: 'web' };
+    const printed = await run('--policy', NUMBER_LIKE, '--resource', POD, '--output', 'yaml');
+    expect(printed.code).toBe(0);
+    const doc = yaml.load(printed.out) as Record<string, any>;
+    expect(doc.object.metadata.annotations).toEqual(expected);
+    for (const [key, value] of Object.entries(expected)) {
+      const line = new RegExp(`^\\s+'?${key}'?: (.*)$`, 'gm');
+      const shown = [...printed.out.matchAll(line)].map((m) => m[1]);
+      // in the patch's value and in the object
+      expect(shown).toEqual(key === 'plain' ? [value, value] : [`'${value}'`, `'${value}'`]);
+    }
+    const text = await run('--policy', NUMBER_LIKE, '--resource', POD);
+    expect(text.out).toMatch(/^\s+underscores: '1_000'$/m);
+    expect(text.out).toMatch(/^\s+bool: 'yEs'$/m);
   });
 
   test("a policy's log.<level>(...) messages appear under it, with their level", async () => {

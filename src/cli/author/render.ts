@@ -2,8 +2,8 @@
  * How `kclguard eval` shows an OfflineResult: text for people, or the same data as YAML/JSON
  * for scripts. The structured form is stable: CI jobs parse it.
  */
-import yaml from 'js-yaml';
 import type { OfflineResult, PolicyReport } from './offline-engine.js';
+import { dumpYaml } from './yaml-output.js';
 
 export type OutputFormat = 'text' | 'yaml' | 'json';
 
@@ -79,13 +79,13 @@ export function renderText(result: OfflineResult, withTrace: boolean): string {
   );
   for (const w of result.warnings) out.push(`warning: ${w}`);
   for (const [k, v] of Object.entries(result.auditAnnotations)) out.push(`audit annotation: ${k}=${v}`);
-  if (result.patch.length > 0) out.push('', 'patch:', indent(yaml.dump(result.patch, { lineWidth: -1 }), '  '));
-  if (result.object) out.push('', 'object:', indent(yaml.dump(result.object, { lineWidth: -1 }), '  '));
+  if (result.patch.length > 0) out.push('', 'patch:', indent(dumpYaml(result.patch), '  '));
+  if (result.object) out.push('', 'object:', indent(dumpYaml(result.object), '  '));
   return `${out.join('\n')}\n`;
 }
 
 export function renderResult(result: OfflineResult, format: OutputFormat, withTrace: boolean): string {
   if (format === 'text') return renderText(result, withTrace);
   const doc = resultDocument(result, withTrace);
-  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : yaml.dump(doc, { lineWidth: -1, noRefs: true });
+  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : dumpYaml(doc);
 }

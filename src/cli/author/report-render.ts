@@ -1,6 +1,6 @@
 /** `kclguard report`'s output: a table of results (the default), or the PolicyReports as YAML/JSON. */
-import yaml from 'js-yaml';
 import { REPORT_RESULTS, summaryOf, type PolicyReportObject } from '../../audit/index.js';
+import { dumpYaml } from './yaml-output.js';
 
 export type ReportFormat = 'table' | 'yaml' | 'json';
 
@@ -29,5 +29,5 @@ export function renderTable(reports: readonly PolicyReportObject[]): string {
 export function renderReports(reports: readonly PolicyReportObject[], format: ReportFormat): string {
   if (format === 'table') return renderTable(reports);
   const list = { apiVersion: 'v1', kind: 'List', items: reports };
-  return format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : yaml.dump(list, { lineWidth: -1, noRefs: true });
+  return format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : dumpYaml(list);
 }
