@@ -161,14 +161,20 @@ describe('selectors', () => {
     const example = load(readFileSync(resolve(REPO_ROOT, 'policies/disallow-privileged/policy.yaml'), 'utf8')) as { spec: Record<string, unknown> };
     const { serviceAccountName: _account, ...spec } = example.spec;
     await applyPolicies(kclRun(namespace, 'disallow-privileged', spec));
-    await kubectl(['run', 'web', '--image=nginx', '-n', namespace]);
-    // The sysadmin profile runs the debug container privileged; `*` alone never sends this subresource.
-    const privileged = await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=root-shell', '--profile=sysadmin'], { allowFailure: true });
-    expect(privileged.code).not.toBe(0);
-    expect(privileged.stderr).toContain('root-shell is privileged');
-    await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=shell', '--profile=general']);
-    const pod = JSON.parse((await kubectl(['get', 'pod', 'web', '-n', namespace, '-o', 'json'])).stdout) as { spec: { ephemeralContainers?: { name: string }[] } };
-    expect(pod.spec.ephemeralContainers?.map((c) => c.name)).toEqual(['shell']);
+    try {
+      await kubectl(['run', 'web', '--image=nginx', '-n', namespace]);
+      // The sysadmin profile runs the debug container privileged; `*` alone never sends this subresource.
+      const privileged = await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=root-shell', '--profile=sysadmin'], { allowFailure: true });
+      expect(privileged.code).not.toBe(0);
+      expect(privileged.stderr).toContain('root-shell is privileged');
+      await kubectl(['debug', 'web', '-n', namespace, '--image=busybox', '--container=shell', '--profile=general']);
+      const pod = JSON.parse((await kubectl(['get', 'pod', 'web', '-n', namespace, '-o', 'json'])).stdout) as { spec: { ephemeralContainers?: { name: string }[] } };
+      expect(pod.spec.ephemeralContainers?.map((c) => c.name)).toEqual(['shell']);
+    } finally {
+      // Without a namespace controller the policy would outlive its namespace, and an abort policy
+      // on Pods would change what narrowed mode registers for the other files' tests.
+      await kubectl(['delete', 'kclrun', 'disallow-privileged', '-n', namespace, '--ignore-not-found']);
+    }
   });
 
   it('a ClusterKCLRun acts only in namespaces its namespaceSelector selects', async () => {
