@@ -302,6 +302,10 @@ export const BUILTIN_CASES: readonly BuiltinCase[] = [
   {"call": "\" a b c \".rsplit(None, 1)", "callee": "str.rsplit", "args": [" a b c ", null, 1], "kwargs": {}, "yaml": "r:\n- ' a b'\n- c"},
   {"call": "\"aXbXc\".rsplit(\"X\")", "callee": "str.rsplit", "args": ["aXbXc", "X"], "kwargs": {}, "yaml": "r:\n- a\n- b\n- c"},
   {"call": "\"a-b-c\".rsplit(\"-\", maxsplit=1)", "callee": "str.rsplit", "args": ["a-b-c", "-"], "kwargs": {"maxsplit": 1}, "yaml": "r:\n- a-b\n- c"},
+  {"call": "\"😀a😀\".strip(\"😀\")", "callee": "str.strip", "args": ["😀a😀", "😀"], "kwargs": {}, "yaml": "r: a"},
+  {"call": "\"abcab\".lstrip(\"ba\")", "callee": "str.lstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: cab"},
+  {"call": "\"abcab\".rstrip(\"ba\")", "callee": "str.rstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: abc"},
+  {"call": "\"aaa\".strip(\"a\")", "callee": "str.strip", "args": ["aaa", "a"], "kwargs": {}, "yaml": "r: ''"},
   {"call": "\"a\\nb\\r\\nc\".splitlines()", "callee": "str.splitlines", "args": ["a\nb\r\nc"], "kwargs": {}, "yaml": "r:\n- a\n- b\n- c"},
   {"call": "\"a\\nb\\n\".splitlines(True)", "callee": "str.splitlines", "args": ["a\nb\n", true], "kwargs": {}, "yaml": "r:\n- |\n  a\n- |\n  b"},
   {"call": "\"a\\rb\\u000bc\\fd e\".splitlines()", "callee": "str.splitlines", "args": ["a\rb\u000bc\fd e"], "kwargs": {}, "yaml": "r:\n- a\n- \"b\\vc\\fd\\Le\""},

@@ -80,7 +80,10 @@ const WHITESPACE = /\s/u;
 
 function stripChars(self: string, chars: string | undefined, left: boolean, right: boolean): string {
   const cs = Array.from(self);
-  const drop = chars === undefined ? (c: string) => WHITESPACE.test(c) : (c: string) => chars.includes(c);
+  // A set of the characters, not `chars.includes`: a long `chars` would make every character of
+  // `self` a scan of it (len(self) x len(chars) work in one builtin call).
+  const set = chars === undefined ? undefined : new Set(chars);
+  const drop = set === undefined ? (c: string) => WHITESPACE.test(c) : (c: string) => set.has(c);
   let i = 0;
   let j = cs.length;
   if (left) while (i < j && drop(cs[i])) i++;

@@ -1,0 +1,45 @@
+/**
+ * One builtin call is one uninterruptible piece of work: the interpreter reads its clock only
+ * between steps, so a call that does quadratic work on a string of a few hundred kilobytes
+ * overruns any time budget by itself. These inputs made the quadratic versions run for tens of
+ * seconds to minutes (a backtracking regular expression, a scan of `chars` per character, a
+ * rescan of the template per `${`); done in linear time each takes milliseconds.
+ *
+ * Timed, unlike the other guardrail tests (which count steps), because what is tested is the
+ * running time of one call: each program runs in a child process that is killed after 60 s,
+ * and each must finish within 3 s — far above the linear versions' worst case on a loaded
+ * machine, far below the quadratic versions' best. Runs the built library.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+
+/** Runs programs with the built library in a child process: each one's code and milliseconds. */
+function timedRuns(programs: readonly string[]): { code: string; ms: number }[] {
+  const library = new URL('../../dist/kcl/index.js', import.meta.url).href;
+  const script = `
+    const { compile } = await import(${JSON.stringify(library)});
+    const programs = JSON.parse(process.argv[1]);
+    console.log(JSON.stringify(programs.map((source) => {
+      const compiled = compile(source, 'main.k');
+      if (!compiled.ok) return { code: compiled.diagnostics[0].code, ms: 0 };
+      const start = performance.now();
+      // Budgets out of the way: only the call's own running time is measured.
+      const result = compiled.program.run({ limits: { clock: () => 0, maxSteps: 1e12 } });
+      return { code: result.ok ? 'ok' : result.diagnostic.code, ms: performance.now() - start };
+    })));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(programs)], { encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`the programs did not finish: ${child.signal ?? `exit ${child.status}`} ${child.stderr.slice(0, 300)}`);
+  return JSON.parse(child.stdout) as { code: string; ms: number }[];
+}
+
+const LINEAR_LIMIT_MS = 3000;
+
+describe('builtins do linear work in one call', () => {
+  test.each([
+    ['strip with a long chars', '_s = "a" * 400000\n_c = "b" * 3000000 + "a"\na = len(_s.strip(_c)) + len(_s.lstrip(_c)) + len(_s.rstrip(_c))', 'ok'],
+  ])('%s', (_name, program, expected) => {
+    const [run] = timedRuns([program]);
+    expect(run!.code).toBe(expected);
+    expect(run!.ms).toBeLessThan(LINEAR_LIMIT_MS);
+  });
+});
