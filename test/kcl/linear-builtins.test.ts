@@ -37,6 +37,10 @@ const LINEAR_LIMIT_MS = 3000;
 describe('builtins do linear work in one call', () => {
   test.each([
     ['strip with a long chars', '_s = "a" * 400000\n_c = "b" * 3000000 + "a"\na = len(_s.strip(_c)) + len(_s.lstrip(_c)) + len(_s.rstrip(_c))', 'ok'],
+    ['rsplit(None, 1) after a run of spaces', 'a = (" " * 300000 + "a b c").rsplit(None, 1)', 'ok'],
+    ['split(None, 1) before a run of spaces', 'a = len(("a b c" + " " * 300000 + "x").split(None, 1))', 'ok'],
+    ['split of a run of spaces and a maxsplit', 'a = len(("a " + " " * 300000 + "b" + " " * 300000).rsplit(None, 1))', 'ok'],
+    ['splitlines of carriage returns', 'a = len(("\\r" * 300000).splitlines())', 'ok'],
   ])('%s', (_name, program, expected) => {
     const [run] = timedRuns([program]);
     expect(run!.code).toBe(expected);

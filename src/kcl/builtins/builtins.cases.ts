@@ -302,6 +302,16 @@ export const BUILTIN_CASES: readonly BuiltinCase[] = [
   {"call": "\" a b c \".rsplit(None, 1)", "callee": "str.rsplit", "args": [" a b c ", null, 1], "kwargs": {}, "yaml": "r:\n- ' a b'\n- c"},
   {"call": "\"aXbXc\".rsplit(\"X\")", "callee": "str.rsplit", "args": ["aXbXc", "X"], "kwargs": {}, "yaml": "r:\n- a\n- b\n- c"},
   {"call": "\"a-b-c\".rsplit(\"-\", maxsplit=1)", "callee": "str.rsplit", "args": ["a-b-c", "-"], "kwargs": {"maxsplit": 1}, "yaml": "r:\n- a-b\n- c"},
+  {"call": "\"  a  b  c  \".split(None, 1)", "callee": "str.split", "args": ["  a  b  c  ", null, 1], "kwargs": {}, "yaml": "r:\n- a\n- 'b  c  '"},
+  {"call": "\"  a  b  c  \".rsplit(None, 1)", "callee": "str.rsplit", "args": ["  a  b  c  ", null, 1], "kwargs": {}, "yaml": "r:\n- '  a  b'\n- c"},
+  {"call": "\"  a  b  c  \".split(None, 0)", "callee": "str.split", "args": ["  a  b  c  ", null, 0], "kwargs": {}, "yaml": "r:\n- 'a  b  c  '"},
+  {"call": "\"  a  b  c  \".rsplit(None, 0)", "callee": "str.rsplit", "args": ["  a  b  c  ", null, 0], "kwargs": {}, "yaml": "r:\n- '  a  b  c'"},
+  {"call": "\"   \".rsplit(None, 1)", "callee": "str.rsplit", "args": ["   ", null, 1], "kwargs": {}, "yaml": "r: []"},
+  {"call": "\" a\\tb　c \".rsplit(None, 2)", "callee": "str.rsplit", "args": [" a\tb　c ", null, 2], "kwargs": {}, "yaml": "r:\n- a\n- b　c"},
+  {"call": "\"a b\".split(None, 5)", "callee": "str.split", "args": ["a b", null, 5], "kwargs": {}, "yaml": "r:\n- a\n- b"},
+  {"call": "\"a\\fb\\rc\\nd\\te\\u000bf g\\u001fhi　j k\".split()", "callee": "str.split", "args": ["a\fb\rc\nd\te\u000bf g\u001fhi　j k"], "kwargs": {}, "yaml": "r:\n- a\n- b\n- c\n- d\n- e\n- f\n- \"g\\x1Fh\\Ni　j k\""},
+  {"call": "\"a\\fb\\rc\\nd\\te\\u000bf g\\u001fhi　j k\".rsplit(None, 3)", "callee": "str.rsplit", "args": ["a\fb\rc\nd\te\u000bf g\u001fhi　j k", null, 3], "kwargs": {}, "yaml": "r:\n- \"a\\fb\\rc\\nd\"\n- e\n- f\n- \"g\\x1Fh\\Ni　j k\""},
+  {"call": "\" a b \".split(None, 1)", "callee": "str.split", "args": [" a b ", null, 1], "kwargs": {}, "yaml": "r:\n-  a\n- b "},
   {"call": "\"😀a😀\".strip(\"😀\")", "callee": "str.strip", "args": ["😀a😀", "😀"], "kwargs": {}, "yaml": "r: a"},
   {"call": "\"abcab\".lstrip(\"ba\")", "callee": "str.lstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: cab"},
   {"call": "\"abcab\".rstrip(\"ba\")", "callee": "str.rstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: abc"},

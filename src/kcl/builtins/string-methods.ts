@@ -97,19 +97,30 @@ function stripArg(a: Args): string | undefined {
 }
 
 function splitWhitespace(self: string, maxsplit: number, fromRight: boolean): string[] {
-  const words = self.split(/\s+/u).filter((w) => w !== '');
-  if (maxsplit < 0 || words.length <= maxsplit + 1) return words;
-  // Re-split keeping the unsplit remainder verbatim (inner whitespace preserved).
-  const out: string[] = [];
-  let rest = fromRight ? self.replace(/\s+$/u, '') : self.replace(/^\s+/u, '');
-  for (let k = 0; k < maxsplit; k++) {
-    const m = fromRight ? /\s+(\S+)$/u.exec(rest) : /^(\S+)\s+/u.exec(rest);
-    if (!m) break;
-    out.push(m[1]);
-    rest = fromRight ? rest.slice(0, m.index) : rest.slice(m[0].length);
+  // One forward scan for the words' positions: anchored patterns like /\s+$/ or /\s+(\S+)$/
+  // backtrack over a run of whitespace from each of its positions (quadratic in the run).
+  // The reference splits at ASCII whitespace only (space, \t, \n, \r, \f, \v), not at U+00A0,
+  // U+0085, U+3000 or \x1c-\x1f as Python does.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const word = /[^ \t\n\r\f\v]+/g;
+  for (let m = word.exec(self); m; m = word.exec(self)) {
+    starts.push(m.index);
+    ends.push(m.index + m[0].length);
   }
-  if (fromRight) return [rest, ...out.reverse()];
-  return [...out, rest];
+  const n = starts.length;
+  if (maxsplit < 0 || n <= maxsplit + 1) return starts.map((at, i) => self.slice(at, ends[i]));
+  // The unsplit remainder is kept verbatim (inner whitespace preserved), trimmed only on the
+  // side the splitting came from.
+  if (fromRight) {
+    const out = [self.slice(0, ends[n - maxsplit - 1])];
+    for (let i = n - maxsplit; i < n; i++) out.push(self.slice(starts[i], ends[i]));
+    return out;
+  }
+  const out: string[] = [];
+  for (let i = 0; i < maxsplit; i++) out.push(self.slice(starts[i], ends[i]));
+  out.push(self.slice(starts[maxsplit]));
+  return out;
 }
 
 function splitSep(self: string, sep: string, maxsplit: number, fromRight: boolean): string[] {
