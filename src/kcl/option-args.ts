@@ -29,7 +29,7 @@ function looksLikeScientific(text: string): boolean {
   const parts = s.split(/[eE]/);
   if (parts.length !== 2) return false;
   const [base, exponent] = parts as [string, string];
-  return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(base) && /^[+-]?\d+$/.test(exponent);
+  return /^[+-]?(\d+(?:\.\d*)?|\.\d+)$/.test(base) && /^[+-]?\d+$/.test(exponent);
 }
 
 function isNumber(v: Value): boolean {

@@ -41,6 +41,13 @@ describe('builtins do linear work in one call', () => {
     ['split(None, 1) before a run of spaces', 'a = len(("a b c" + " " * 300000 + "x").split(None, 1))', 'ok'],
     ['split of a run of spaces and a maxsplit', 'a = len(("a " + " " * 300000 + "b" + " " * 300000).rsplit(None, 1))', 'ok'],
     ['splitlines of carriage returns', 'a = len(("\\r" * 300000).splitlines())', 'ok'],
+    ['base32.decode of a run of "=" that does not end the text', 'import base32\na = base32.decode("=" * 300000 + "A")', 'E3M38'],
+    ['base64.decode of a run of "="', 'import base64\na = base64.decode("=" * 300000 + "A")', 'E3M38'],
+    ['float() of digits followed by a letter', 'a = float("9" * 300000 + "x")', 'E3M38'],
+    ['yaml.decode of digits followed by a letter', 'import yaml\na = len(yaml.decode("9" * 300000 + "x"))', 'ok'],
+    ['yaml.decode of a million-digit integer', 'import yaml\na = yaml.decode("9" * 1000000)', 'ok'],
+    ['json.decode of a million-digit integer', 'import json\na = json.decode("9" * 1000000)', 'ok'],
+    ['int() of a million-digit quantity', 'a = int("9" * 1000000 + "Gi")', 'ok'],
   ])('%s', (_name, program, expected) => {
     const [run] = timedRuns([program]);
     expect(run!.code).toBe(expected);

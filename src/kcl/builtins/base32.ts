@@ -23,7 +23,11 @@ export function base32Encode(bytes: Uint8Array): string {
 }
 
 export function base32Decode(text: string): Uint8Array | undefined {
-  const body = text.toUpperCase().replace(/=+$/, '');
+  // Trailing padding is cut by a scan from the end: /=+$/ retries from every "=" of a run
+  // that does not end the text (quadratic in the run).
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) end--;
+  const body = text.slice(0, end).toUpperCase();
   const out: number[] = [];
   let bits = 0;
   let value = 0;

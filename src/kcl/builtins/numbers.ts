@@ -46,7 +46,9 @@ export function parseRustFloat(text: string): number | undefined {
     if (/nan/i.test(text)) return NaN;
     return neg ? -Infinity : Infinity;
   }
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
+  // `\d+(\.\d*)?`, not `\d+\.?\d*`: the latter splits a run of digits between its two
+  // quantifiers in every way before failing on what follows (quadratic in the run).
+  if (!/^[+-]?(\d+(?:\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
   return Number(text);
 }
 
@@ -147,6 +149,20 @@ export function copyDict(d: KDict): KDict {
 
 const RADIX_PREFIX: Record<number, RegExp> = { 16: /^0x/i, 8: /^0o/i, 2: /^0b/i };
 
+/**
+ * The decimal digits' value modulo 2^64, which is all a wrapping i64 result keeps: read in
+ * chunks, so a million digits never become a million-digit BigInt.
+ */
+function decimalModulo64(digits: string): bigint {
+  if (digits.length <= 40) return BigInt(digits);
+  let n = 0n;
+  for (let i = 0; i < digits.length; i += 15) {
+    const chunk = digits.slice(i, i + 15);
+    n = BigInt.asUintN(64, n * 10n ** BigInt(chunk.length) + BigInt(chunk));
+  }
+  return n;
+}
+
 export function intFromString(text: string, base: number, a: Args): Int {
   const invalid = () => a.fail(`invalid literal for int() with base ${base}: '${displayForMessage(text)}'`);
   if (base < 2 || base > 36) throw a.fail(`int() base must be >= 2 and <= 36, got ${base}`);
@@ -155,7 +171,7 @@ export function intFromString(text: string, base: number, a: Args): Int {
     // The reference multiplies in i64 with wrapping, by the multiplier cast to an int
     // (so `int("1500m")` is 0 and `int("8388608Ti")` is -2^63).
     const whole = /^(\d+)([a-zA-Z]{1,2})$/.exec(text);
-    if (whole) return wrapInt(BigInt(whole[1]!) * BigInt(Math.trunc(unitMultiplier(whole[2]!)!)));
+    if (whole) return wrapInt(decimalModulo64(whole[1]!) * BigInt(Math.trunc(unitMultiplier(whole[2]!)!)));
     return checkedInt(Math.trunc(quantity), a.ctx.callSpan);
   }
   let sign = 1;

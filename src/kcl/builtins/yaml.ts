@@ -42,6 +42,9 @@ function parseYamlInt(s: string): number | bigint | undefined {
   const body = m[2];
   const n = body.startsWith('0o') ? parseInt(body.slice(2), 8) : Number(body);
   if (Number.isSafeInteger(n)) return m[1] === '-' ? -n : n;
+  // More than 64 significant digits is outside i64 in any base: no BigInt of a million digits.
+  const digits = /^0[xob]/.test(body) ? body.slice(2) : body;
+  if (digits.length - (/^0*/.exec(digits)![0].length) > 64) return undefined;
   // Exact within i64; beyond it the reference reads a float (the float type picks it up).
   const exact = m[1] === '-' ? -BigInt(body) : BigInt(body);
   return exact >= I64_MIN && exact <= I64_MAX ? normInt(exact) : undefined;
