@@ -43,6 +43,7 @@ describe('builtins do linear work in one call', () => {
     ['splitlines of carriage returns', 'a = len(("\\r" * 300000).splitlines())', 'ok'],
     ['base32.decode of a run of "=" that does not end the text', 'import base32\na = base32.decode("=" * 300000 + "A")', 'E3M38'],
     ['base64.decode of a run of "="', 'import base64\na = base64.decode("=" * 300000 + "A")', 'E3M38'],
+    ['regex.replace with a template of many "${"', 'import regex\na = len(regex.replace("a", "a", "\\${" * 300000))', 'ok'],
     ['float() of digits followed by a letter', 'a = float("9" * 300000 + "x")', 'E3M38'],
     ['yaml.decode of digits followed by a letter', 'import yaml\na = len(yaml.decode("9" * 300000 + "x"))', 'ok'],
     ['yaml.decode of a million-digit integer', 'import yaml\na = yaml.decode("9" * 1000000)', 'ok'],

@@ -761,6 +761,8 @@ export const BUILTIN_CASES: readonly BuiltinCase[] = [
   {"call": "base32.decode(\"ME\")", "callee": "base32.decode", "args": ["ME"], "kwargs": {}, "yaml": "r: a"},
   {"call": "base32.decode(\"me======\")", "callee": "base32.decode", "args": ["me======"], "kwargs": {}, "yaml": "r: a"},
   {"call": "base64.decode(\"==A\")", "callee": "base64.decode", "args": ["==A"], "kwargs": {}, "error": "E3M38", "reference": "called `Result::unwrap()` on an `Err` value: InvalidByte(0, 61)"},
+  {"call": "regex.replace(\"abc\", \"(b)\", \"x$$$1$\")", "callee": "regex.replace", "args": ["abc", "(b)", "x$$$1$"], "kwargs": {}, "yaml": "r: ax$b$c"},
+  {"call": "regex.replace(\"abc\", \"(b)\", \"$1x $n $}{$a $2 $\")", "callee": "regex.replace", "args": ["abc", "(b)", "$1x $n $}{$a $2 $"], "kwargs": {}, "yaml": "r: a  $}{  $c"},
   {"call": "math.ceil(1.2)", "callee": "math.ceil", "args": [{"$f": 1.2}], "kwargs": {}, "yaml": "r: 2"},
   {"call": "math.ceil(2)", "callee": "math.ceil", "args": [2], "kwargs": {}, "yaml": "r: 2"},
   {"call": "math.floor(-1.5)", "callee": "math.floor", "args": [{"$f": -1.5}], "kwargs": {}, "yaml": "r: -2"},

@@ -7,6 +7,7 @@
  * valid (and raises K9006 for one kclguard cannot run, rather than call it invalid), matches
  * are found Rust's way (an empty match right after a match is skipped).
  */
+import { stepsForBytes } from '../budget.js';
 import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
@@ -29,15 +30,69 @@ function search(a: Args): boolean {
   return withPattern(a, pattern, () => regexTest(pattern, s, a.ctx));
 }
 
-/** Rust regex replacement syntax: `$name`/`${name}` (name = longest [_0-9A-Za-z]+), `$$`. */
-function expandReplacement(template: string, m: RegexMatch): string {
-  return template.replace(/\$(\$|\{([^}]*)\}|([_0-9A-Za-z]+))/g, (whole, _all, braced, bare) => {
-    if (whole === '$$') return '$';
-    const name: string = braced ?? bare;
-    if (name === undefined) return whole;
-    const group = /^\d+$/.test(name) ? m.groups?.[Number(name)] : m.named?.[name];
-    return group ?? '';
-  });
+/** A replacement template, parsed once: literal text and group references (by number or name). */
+type TemplatePart = string | { readonly group: number | string };
+
+/**
+ * Rust regex replacement syntax: `$name`/`${name}` (name = longest [_0-9A-Za-z]+), `$$`; a `$`
+ * that starts neither is literal. One left-to-right scan: a `${` without a closing brace must
+ * not rescan the rest of the template each time (a template of many `${` was quadratic).
+ */
+function parseTemplate(template: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let literal = '';
+  let i = 0;
+  // Where the next `}` is at or after some position: -1 once none is left, so every later
+  // `${` without one is answered without a scan.
+  let close = -2;
+  const ref = (name: string): TemplatePart => ({ group: /^\d+$/.test(name) ? Number(name) : name });
+  while (i < template.length) {
+    const dollar = template.indexOf('$', i);
+    if (dollar < 0) {
+      literal += template.slice(i);
+      break;
+    }
+    literal += template.slice(i, dollar);
+    const next = template[dollar + 1];
+    if (next === '$') {
+      literal += '$';
+      i = dollar + 2;
+      continue;
+    }
+    if (next === '{') {
+      if (close !== -1 && close < dollar + 2) close = template.indexOf('}', dollar + 2);
+      if (close >= 0) {
+        if (literal) parts.push(literal);
+        literal = '';
+        parts.push(ref(template.slice(dollar + 2, close)));
+        i = close + 1;
+        continue;
+      }
+    } else {
+      let j = dollar + 1;
+      while (j < template.length && /[_0-9A-Za-z]/.test(template[j]!)) j++;
+      if (j > dollar + 1) {
+        if (literal) parts.push(literal);
+        literal = '';
+        parts.push(ref(template.slice(dollar + 1, j)));
+        i = j;
+        continue;
+      }
+    }
+    literal += '$';
+    i = dollar + 1;
+  }
+  if (literal) parts.push(literal);
+  return parts;
+}
+
+function expandReplacement(parts: readonly TemplatePart[], m: RegexMatch): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') out += p;
+    else out += (typeof p.group === 'number' ? m.groups?.[p.group] : m.named?.[p.group]) ?? '';
+  }
+  return out;
 }
 
 function replace(a: Args): string {
@@ -47,11 +102,14 @@ function replace(a: Args): string {
   const count = a.optInt(3) ?? 0;
   const matches = withPattern(a, pattern, () => regexMatches(pattern, s, a.ctx, template.includes('$'), count > 0 ? count : 0));
   const budget = a.ctx.textBudget('regex.replace output');
+  const expansion = parseTemplate(template);
   const parts: string[] = [];
   let last = 0;
   for (const m of matches) {
     const piece = s.slice(last, m.start);
-    const replacement = expandReplacement(template, m);
+    // Expanding visits every part of the template: charged per match, like the text it copies.
+    a.ctx.step(stepsForBytes(expansion.length));
+    const replacement = expandReplacement(expansion, m);
     budget.add(piece.length + replacement.length);
     parts.push(piece, replacement);
     last = m.end;
