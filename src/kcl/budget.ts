@@ -24,6 +24,26 @@ export const NO_METER: Meter = { step() {} };
 /** Bytes of string work (copying, scanning, escaping) that cost one step. */
 export const BYTES_PER_STEP = 256;
 
+/**
+ * Strings longer than this are charged by their length where an operation compares or hashes
+ * them whole (`==`, a dict lookup by key): `===` reads every unit of two equal-length strings.
+ * Shorter ones cost nothing beyond the operation's own step, so the common case pays only a
+ * length check.
+ */
+export const LONG_STRING = 1024;
+
+/**
+ * Characters of per-character work done in JavaScript (a hash, a case test or case mapping of
+ * each character, a character-by-character encoder) that cost one step: such work is ten to a
+ * hundred times slower per character than a copy or a scan, and is charged accordingly.
+ */
+export const CHARS_PER_STEP = 16;
+
+/** The steps for per-character work on `chars` characters (at least one). */
+export function stepsForChars(chars: number): number {
+  return chars < CHARS_PER_STEP ? 1 : Math.ceil(chars / CHARS_PER_STEP);
+}
+
 /** Bytes charged to the allocation budget for each list element or dict entry created. */
 export const ELEMENT_BYTES = 16;
 

@@ -1,4 +1,5 @@
 /** The `base32` system module: RFC 4648 alphabet; decode accepts lower case and missing padding. */
+import { stepsForChars } from '../budget.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { utf8Text } from './base64.js';
@@ -48,8 +49,13 @@ export function base32Module(): KModule {
   return new KModule(
     'base32',
     new Map<string, Value>([
-      member('base32', 'encode', ['value'], (a) => base32Encode(Buffer.from(a.str(0), 'utf8'))),
+      member('base32', 'encode', ['value'], (a) => {
+        // Encoded character by character in JavaScript: charged per character, not as a scan.
+        a.ctx.step(stepsForChars(a.str(0).length));
+        return base32Encode(Buffer.from(a.str(0), 'utf8'));
+      }),
       member('base32', 'decode', ['value'], (a: Args) => {
+        a.ctx.step(stepsForChars(a.str(0).length));
         const bytes = base32Decode(a.str(0));
         if (!bytes) throw a.fail(`invalid base32 input '${a.str(0)}'`);
         return utf8Text(a, bytes);

@@ -316,6 +316,7 @@ export const BUILTIN_CASES: readonly BuiltinCase[] = [
   {"call": "\"abcab\".lstrip(\"ba\")", "callee": "str.lstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: cab"},
   {"call": "\"abcab\".rstrip(\"ba\")", "callee": "str.rstrip", "args": ["abcab", "ba"], "kwargs": {}, "yaml": "r: abc"},
   {"call": "\"aaa\".strip(\"a\")", "callee": "str.strip", "args": ["aaa", "a"], "kwargs": {}, "yaml": "r: ''"},
+  {"call": "\"hello wORLD ǆx ΑΣ ΣΑΣ 1a\".title()", "callee": "str.title", "args": ["hello wORLD ǆx ΑΣ ΣΑΣ 1a"], "kwargs": {}, "yaml": "r: Hello World ǅx Ασ Σασ 1A"},
   {"call": "\"a\\nb\\r\\nc\".splitlines()", "callee": "str.splitlines", "args": ["a\nb\r\nc"], "kwargs": {}, "yaml": "r:\n- a\n- b\n- c"},
   {"call": "\"a\\nb\\n\".splitlines(True)", "callee": "str.splitlines", "args": ["a\nb\n", true], "kwargs": {}, "yaml": "r:\n- |\n  a\n- |\n  b"},
   {"call": "\"a\\rb\\u000bc\\fd e\".splitlines()", "callee": "str.splitlines", "args": ["a\rb\u000bc\fd e"], "kwargs": {}, "yaml": "r:\n- a\n- \"b\\vc\\fd\\Le\""},

@@ -4,6 +4,7 @@
  * digests refused by the sandbox.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { stepsForChars } from '../budget.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { blake3Hex } from './blake3.js';
@@ -24,7 +25,12 @@ export function cryptoModule(): KModule {
       member('crypto', 'sha256', params, digest('sha256')),
       member('crypto', 'sha384', params, digest('sha384')),
       member('crypto', 'sha512', params, digest('sha512')),
-      member('crypto', 'blake3', params, (a) => blake3Hex(Buffer.from(a.str(0), 'utf8'))),
+      member('crypto', 'blake3', params, (a) => {
+        // BLAKE3 runs in JavaScript, byte by byte: charged per character, not as a scan.
+        const bytes = Buffer.from(a.str(0), 'utf8');
+        a.ctx.step(stepsForChars(bytes.length));
+        return blake3Hex(bytes);
+      }),
       member('crypto', 'uuid', [], () => randomUUID()),
       member('crypto', 'filesha256', [], sandboxRefusal, true),
       member('crypto', 'filesha512', [], sandboxRefusal, true),

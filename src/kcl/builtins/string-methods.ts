@@ -4,7 +4,7 @@
  * startswith/endswith are UTF-8 byte offsets, `splitlines` breaks only at \n, \r\n and \r,
  * `split("")` splits around every character, `join` displays non-string items.
  */
-import { stepsForBytes } from '../budget.js';
+import { stepsForBytes, stepsForChars } from '../budget.js';
 import { hasSurrogate } from '../compare.js';
 import { displayValue } from '../display.js';
 import { KFunction, type Value } from '../value.js';
@@ -185,28 +185,30 @@ function replace(self: string, old: string, replacement: string, count: number):
 const isUpperChar = (c: string) => c !== c.toLowerCase() && c === c.toUpperCase();
 const isLowerChar = (c: string) => c !== c.toUpperCase() && c === c.toLowerCase();
 
+/**
+ * Python's title(): the first letter of each run of letters in title case, the others in lower
+ * case. A run at a time (one regular expression scan), not a test and a concatenation per
+ * character.
+ */
 function title(self: string): string {
-  let out = '';
-  let prevCased = false;
-  for (const c of self) {
-    if (/\p{L}/u.test(c)) {
-      out += prevCased ? c.toLowerCase() : titleCaseChar(c);
-      prevCased = true;
-    } else {
-      out += c;
-      prevCased = false;
-    }
-  }
-  return out;
+  return self.replace(/\p{L}+/gu, (word) => {
+    const first = String.fromCodePoint(word.codePointAt(0)!);
+    const rest = word.slice(first.length);
+    // Lower case per character: a whole-string toLowerCase would give a word-final capital
+    // sigma its final form (ς), which a character on its own does not take.
+    const lower = rest.includes('\u03A3') ? Array.from(rest, (c) => c.toLowerCase()).join('') : rest.toLowerCase();
+    return titleCaseChar(first) + lower;
+  });
 }
+
+const TITLE_DIGRAPHS: Readonly<Record<string, string>> = {
+  'ǆ': 'ǅ', 'Ǆ': 'ǅ', 'ǅ': 'ǅ', 'ǉ': 'ǈ', 'Ǉ': 'ǈ', 'ǈ': 'ǈ',
+  'ǌ': 'ǋ', 'Ǌ': 'ǋ', 'ǋ': 'ǋ', 'ǳ': 'ǲ', 'Ǳ': 'ǲ', 'ǲ': 'ǲ',
+};
 
 /** Title case of one character (the digraphs ǆ/ǉ/ǌ/ǳ have their own title forms). */
 function titleCaseChar(c: string): string {
-  const digraphs: Record<string, string> = {
-    'ǆ': 'ǅ', 'Ǆ': 'ǅ', 'ǅ': 'ǅ', 'ǉ': 'ǈ', 'Ǉ': 'ǈ', 'ǈ': 'ǈ',
-    'ǌ': 'ǋ', 'Ǌ': 'ǋ', 'ǋ': 'ǋ', 'ǳ': 'ǲ', 'Ǳ': 'ǲ', 'ǲ': 'ǲ',
-  };
-  return digraphs[c] ?? c.toUpperCase();
+  return Object.hasOwn(TITLE_DIGRAPHS, c) ? TITLE_DIGRAPHS[c]! : c.toUpperCase();
 }
 
 function istitle(self: string): boolean {
@@ -312,6 +314,9 @@ const METHODS: Record<string, [readonly string[], Method]> = {
   title: [[], title],
 };
 
+/** Methods doing per-character work in JavaScript (charged by stepsForChars). */
+const PER_CHARACTER = new Set(['title', 'istitle', 'islower', 'isupper']);
+
 export const STRING_METHOD_NAMES: readonly string[] = Object.keys(METHODS);
 
 /** Method `name` bound to the string `self`, or undefined when strings have no such method. */
@@ -320,7 +325,8 @@ export function stringMethod(self: string, name: string): KFunction | undefined 
   const [params, impl] = METHODS[name];
   return builtin(name, params, (a) => {
     // Every method scans its receiver at least once; lists it returns are new containers.
-    a.ctx.step(stepsForBytes(self.length));
+    // Those that test or map each character in JavaScript pay per character.
+    a.ctx.step(PER_CHARACTER.has(name) ? stepsForChars(self.length) : stepsForBytes(self.length));
     const result = impl(self, a);
     if (Array.isArray(result)) a.ctx.checkSize(result.length);
     return result;

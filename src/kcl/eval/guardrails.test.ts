@@ -61,3 +61,29 @@ describe('guardrails end runaway policies', () => {
     expect(code(RECURSE, {}, { maxDepth: 10 })).toBe('K9002');
   });
 });
+
+describe('work on long strings is charged by their length, so a loop repeating it ends on the budget', () => {
+  // 400,000-character strings, built once (about 5,000 steps); each operation below reads them
+  // whole. Charged one step, 200 comparisons would cost nothing against 200,000 steps; charged
+  // as a scan (1,600 steps), 20 calls of a per-character builtin would cost 32,000 of them.
+  const LONG = '_s = "a" * 400000\n_t = "a" * 400000\n_u = "a" * 399999 + "b"\n';
+  const loops: [string, string][] = [
+    ['equality of two equal strings', 'r = [_s == _t for _ in range(200)]'],
+    ['inequality of two strings of one length', 'r = [_s != _u for _ in range(200)]'],
+    ['a dict lookup by a long key', '_d = {_s: 1}\nr = [_d[_t] for _ in range(200)]'],
+    ['a long key in a dict', '_d = {_s: 1}\nr = [_t in _d for _ in range(200)]'],
+    ['title()', 'r = [len(_s.title()) for _ in range(20)]'],
+    ['islower()', 'r = [_s.islower() for _ in range(20)]'],
+    ['crypto.blake3', 'import crypto\nr = [crypto.blake3(_s) for _ in range(20)]'],
+    ['base32.encode', 'import base32\nr = [len(base32.encode(_s)) for _ in range(20)]'],
+  ];
+  test.each(loops)('%s', (_name, loop) => {
+    expect(code(LONG + loop, {}, { maxSteps: 200_000 })).toBe('K9001');
+  });
+
+  test('comparing short strings costs no more than it did: one step per comparison', () => {
+    // 10,000 comparisons of 1,000-character strings and 10,000 of short ones fit in 30,000 steps.
+    const src = '_s = "a" * 1000\n_t = "a" * 1000\nr = len([1 for i in range(10000) if _s == _t and "k${i}" != "x"])';
+    expect(run(src, {}, { maxSteps: 30_000 }).value).toEqual({ r: 10000 });
+  });
+});

@@ -64,6 +64,7 @@ S('rsplit', 'a,b,c', ',', 1); S('rsplit', 'a  b c', None, 1); S('rsplit', ' a b 
 S('split', '  a  b  c  ', None, 1); S('rsplit', '  a  b  c  ', None, 1); S('split', '  a  b  c  ', None, 0); S('rsplit', '  a  b  c  ', None, 0); S('rsplit', '   ', None, 1); S('rsplit', ' a\tb\u3000c ', None, 2); S('split', 'a b', None, 5)
 S('split', 'a\fb\rc\nd\te\u000bf g\u001fh\u0085i\u3000j\u00a0k'); S('rsplit', 'a\fb\rc\nd\te\u000bf g\u001fh\u0085i\u3000j\u00a0k', None, 3); S('split', '\u2003a b\u2003', None, 1)
 S('strip', '\U0001F600a\U0001F600', '\U0001F600'); S('lstrip', 'abcab', 'ba'); S('rstrip', 'abcab', 'ba'); S('strip', 'aaa', 'a')
+S('title', 'hello wORLD \u01c6x \u0391\u03a3 \u03a3\u0391\u03a3 1a')
 S('splitlines', 'a\nb\r\nc'); S('splitlines', 'a\nb\n', True); S('splitlines', 'a\rb\x0bc\x0cd\u2028e'); S('splitlines', 'a\rb', True); S('splitlines', '')
 S('title', 'hello world'); S('title', "hello-world it's"); S('title', 'ab1c'); S('title', 'ǆ'); S('chars', 'abc'); S('chars', 'héllo')
 # format
