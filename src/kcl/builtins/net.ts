@@ -211,6 +211,21 @@ function hostOf(ip: Ip, bits: number, offset: bigint): Ip | undefined {
   return out;
 }
 
+/**
+ * The additional prefix bits of CIDR_subnet/CIDR_subnets, range-checked as the reference does
+ * (its messages), before any arithmetic: a negative count would make the subnet size a shift by
+ * up to 2^63 bits (a BigInt of a billion bits). CIDR_subnets also refuses more than 63 bits.
+ */
+function checkedNewBits(a: Args, fn: string, ip: Ip, bits: number, newBits: number, capAt63: boolean): number {
+  if (newBits < 0) throw a.fail(`${fn}() invalid additional_bits: cannot be negative`);
+  if (capAt63 && newBits > 63) throw a.fail(`${fn}() invalid additional_bits: cannot extend more than 63 bits`);
+  const width = ip.length * 8;
+  if (bits + newBits > width) {
+    throw a.fail(`${fn}() invalid additional_bits: would extend network length to ${bits + newBits} bits, which is too long for IPv${width === 32 ? 4 : 6}`);
+  }
+  return newBits;
+}
+
 export function netModule(): KModule {
   const m = (name: string, params: string[], impl: (a: Args) => Value) => member('net', name, params, impl);
   const ipString = (a: Args) => {
@@ -273,8 +288,7 @@ export function netModule(): KModule {
       }),
       m('CIDR_subnet', ['cidr', 'newbits', 'netnum'], (a) => {
         const { ip, bits } = parseCidr(a, a.str(0));
-        const newBits = bits + a.int(1);
-        if (newBits > ip.length * 8) throw a.fail(`cannot extend prefix '${a.str(0)}' by ${a.int(1)} bits`);
+        const newBits = bits + checkedNewBits(a, 'CIDR_subnet', ip, bits, a.int(1), false);
         const base = hostOf(ip, bits, 0n)!;
         const shifted = BigInt(a.int(2)) << BigInt(ip.length * 8 - newBits);
         const net = hostOf(base, bits, shifted);
@@ -287,7 +301,7 @@ export function netModule(): KModule {
         let at = BigInt(0);
         return a.list(1).map((nb) => {
           if (typeof nb !== 'number') throw a.typeError('[int]', a.list(1));
-          const newBits = bits + nb;
+          const newBits = bits + checkedNewBits(a, 'CIDR_subnets', ip, bits, nb, true);
           const size = 1n << BigInt(ip.length * 8 - newBits);
           at = ((at + size - 1n) / size) * size;
           const net = hostOf(base, bits, at);

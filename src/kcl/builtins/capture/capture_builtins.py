@@ -131,6 +131,9 @@ for f, ips in [('is_IPv4', ['1.2.3.4', '::1', '1.2.3', '01.2.3.4', '1.2.3.256'])
     for ip in ips:
         M('net.' + f, ip)
 M('net.parse_CIDR', '10.0.0.0/8'); M('net.parse_CIDR', '2001:db8::/32'); M('net.CIDR_host', '10.0.0.0/8', 1); M('net.CIDR_host', '10.0.0.0/8', -1); M('net.CIDR_netmask', '10.0.0.0/8'); M('net.CIDR_netmask', '10.0.0.0/20'); M('net.CIDR_subnet', '10.0.0.0/8', 8, 1); M('net.CIDR_subnets', '10.0.0.0/8', [8, 8]); M('net.is_IP_in_CIDR', '10.1.2.3', '10.0.0.0/8'); M('net.is_IP_in_CIDR', '11.0.0.1', '10.0.0.0/8')
+# newbits out of range: refused before any arithmetic on the address width
+M('net.CIDR_subnets', '10.0.0.0/8', [-1]); M('net.CIDR_subnets', '10.0.0.0/8', [-1000000000]); M('net.CIDR_subnets', '10.0.0.0/8', [25]); M('net.CIDR_subnets', '10.0.0.0/8', [24]); M('net.CIDR_subnets', '10.0.0.0/8', [0]); M('net.CIDR_subnets', '::/0', [129]); M('net.CIDR_subnets', '::/0', [64]); M('net.CIDR_subnets', '::/0', [63, 1])
+M('net.CIDR_subnet', '10.0.0.0/8', -1, 0); M('net.CIDR_subnet', '10.0.0.0/8', 25, 0); M('net.CIDR_subnet', '::/0', 129, 0); M('net.CIDR_subnet', '::/0', 64, 0); M('net.CIDR_subnet', '::/0', -5, 0)
 
 def call_src(callee, args, kwargs):
     parts = [kcl(x) for x in args] + [f"{k}={kcl(v)}" for k, v in kwargs.items()]
