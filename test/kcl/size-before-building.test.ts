@@ -33,6 +33,10 @@ describe('builtins and the value size limit', () => {
       'a = range(100000000)',
       'a = len("{:>200000000}".format(1))',
       'a = len("{:.200000000f}".format(1.5))',
+      // A fill outside the BMP is two UTF-16 units: it once got past the width check (E3M38
+      // "Invalid string length" from the padding instead of K9004).
+      'a = len("{:😀>999999999}".format("x"))',
+      'a = len("{:😀>3000000}".format("x"))',
       '_s = "a" * 900000\n_r = "b" * 1000\na = len(_s.replace("a", _r))',
       '_e = "a" * 1000\n_l = [_e] * 900000\na = len(",".join(_l))',
       '_l = [[1] * 900000] * 900\na = len(sum(_l, []))',

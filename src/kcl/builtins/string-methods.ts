@@ -19,8 +19,12 @@ function bounds(len: number, start: number | undefined, end: number | undefined)
   return [start === undefined ? 0 : norm(start), end === undefined ? len : norm(end)];
 }
 
-/** A field's width in a format string (`{:>20}`, `{0:*^8.2f}`), for the size guardrail. */
-const FORMAT_WIDTH = /\{[^{}:]*:(?:[^{}]?[<>=^])?[-+ ]?#?0?(\d+)/g;
+/**
+ * A field's width in a format string (`{:>20}`, `{0:*^8.2f}`), for the size guardrail. With the
+ * `u` flag the fill is one code point: a fill outside the BMP is two UTF-16 units, and without
+ * it the width went unseen.
+ */
+const FORMAT_WIDTH = /\{[^{}:]*:(?:([^{}])?[<>=^])?[-+ ]?#?0?(\d+)/gu;
 /** A numeric field's precision (`{:.2f}`), which pads with that many digits; `s` truncates instead. */
 const FORMAT_PRECISION = /\{[^{}:]*:[^{}]*?\.(\d+)[^{}s]?\}/g;
 
@@ -265,7 +269,8 @@ const METHODS: Record<string, [readonly string[], Method]> = {
   format: [[], (s, a) => {
     const budget = a.ctx.textBudget('str.format output');
     // A field width is a lower bound on the result's length: refuse a huge one before padding.
-    for (const m of s.matchAll(FORMAT_WIDTH)) budget.ensure(Number(m[1]));
+    // The padding is the fill repeated: a fill of two UTF-16 units doubles it.
+    for (const m of s.matchAll(FORMAT_WIDTH)) budget.ensure(Number(m[2]) * (m[1]?.length ?? 1));
     for (const m of s.matchAll(FORMAT_PRECISION)) budget.ensure(Number(m[1]));
     try {
       return formatString(s, a.positional, a.call.kwargs, budget);
