@@ -84,6 +84,14 @@ describe('kclguard run', () => {
     expect(r.err).toContain('E2G22');
     expect(r.err).toContain('d.k:2:');
   });
+  test('an output nested too deeply to print is K9002 at its statement, exit 1', async () => {
+    // 190 calls each adding 60 levels: the YAML writer's recursion overflowed (an internal error, exit 70).
+    const source = `_f = lambda n, x {\n    _f(n - 1, ${'['.repeat(60)}x${']'.repeat(60)}) if n > 0 else x\n}\na = 1\ndeep = _f(190, 1)\n`;
+    const r = await capture([file('deep.k', source)]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('K9002');
+    expect(r.err).toContain('deep.k:5:');
+  });
   test('bad flags are one coded line, exit 2', async () => {
     expect(cliErrorCode(await capture(['--nope', 'x.k']), 'run')).toBe('C1003');
     expect(cliErrorCode(await capture(['-E', 'novalue', 'x.k']), 'run')).toBe('C1006');

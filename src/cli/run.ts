@@ -12,7 +12,7 @@
  */
 import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { compilePackage, formatDiagnosticWithSource, parseOptionArgument, renderRunOutput, type Diagnostic, type Value } from '../kcl/index.js';
+import { compilePackage, formatDiagnosticWithSource, isStackOverflow, outputTooDeep, parseOptionArgument, renderRunOutput, type Diagnostic, type Value } from '../kcl/index.js';
 import { fsLoader, referencePackageHome } from './author/fs-loader.js';
 import { packageRootOf } from './author/kcl-packages.js';
 import { CliError, FlagError, InputError, reportCliError } from './errors.js';
@@ -107,8 +107,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(render(result.diagnostic));
     return 1;
   }
-  process.stdout.write(
-    renderRunOutput(result, { sortKeys: flags.sortKeys, showHidden: flags.showHidden, disableNone: flags.disableNone }),
-  );
+  let output: string;
+  try {
+    output = renderRunOutput(result, { sortKeys: flags.sortKeys, showHidden: flags.showHidden, disableNone: flags.disableNone });
+  } catch (error) {
+    // A value nested too deeply for the YAML writer's recursion: an error of the program, at
+    // the statement assigning it, not an internal error.
+    if (!isStackOverflow(error)) throw error;
+    process.stderr.write(render(outputTooDeep(compiled.program, flags.showHidden && result.withHidden ? result.withHidden : result.exports)));
+    return 1;
+  }
+  process.stdout.write(output);
   return 0;
 }

@@ -7,7 +7,7 @@
  * hold such keys (a ConfigMap's `_config`), and dropping them would be an unintended mutation.
  * Top-level `_` variables are still not exported (the interpreter leaves them out).
  */
-import { compile, compilePackage, diagnostic, memoryLoader, toKcl, toPlain, type CompileResult, type Program, type Value } from '../kcl/index.js';
+import { compile, compilePackage, diagnostic, isStackOverflow, memoryLoader, outputTooDeep, toKcl, toPlain, type CompileResult, type Program, type Value } from '../kcl/index.js';
 import type { PolicyCompileResult, PolicyCompiler, PolicyProgram, PolicyRunResult, RunSession } from './policy-compiler.js';
 import { checkOutput } from './output-check.js';
 import { KUBE_MODULE } from './lookups/kube-module.js';
@@ -54,7 +54,16 @@ function policyProgram(program: Program): PolicyProgram {
       });
       if (!result.ok) return { ok: false, diagnostic: result.diagnostic, printed: result.printed, logs: result.logs };
       const exports = new Map<string, unknown>();
-      for (const [name, value] of result.exports) exports.set(name, memo.toJson(value));
+      for (const [name, value] of result.exports) {
+        try {
+          exports.set(name, memo.toJson(value));
+        } catch (error) {
+          // A value nested too deeply for the conversion's recursion: the policy's error, at
+          // the statement assigning it.
+          if (!isStackOverflow(error)) throw error;
+          return { ok: false, diagnostic: outputTooDeep(program, result.exports, name), printed: result.printed, logs: result.logs };
+        }
+      }
       // What the policy left of the admitted object comes back by identity (the memo), not counted again.
       const problem = checkOutput(exports, { items: options.items });
       if (problem) return { ok: false, printed: result.printed, logs: result.logs, diagnostic: diagnostic(problem.code, problem.message) };

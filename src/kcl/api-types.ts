@@ -4,6 +4,7 @@
  */
 import type { Diagnostic, ErrorCode } from './diagnostics.js';
 import type { Value } from './value.js';
+import type { Span } from './span.js';
 
 export interface RunLimits {
   /** Evaluation steps (expression nodes visited) before K9001. Default 1,000,000. */
@@ -132,6 +133,11 @@ export type RunResult = RunSuccess | RunFailure;
 export interface Program {
   readonly filename: string;
   run(options?: RunOptions): RunResult;
+  /**
+   * Where the main module first assigns the top-level variable `name`: the location for an
+   * error about that output found after the run (a value nested too deeply to convert).
+   */
+  exportSpan?(name: string): Span | undefined;
 }
 
 export type CompileResult =

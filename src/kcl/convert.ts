@@ -181,3 +181,58 @@ export function plainToJson(plain: unknown): string {
   }
   return `{${parts.join(',')}}`;
 }
+
+/** Whether `e` is JavaScript's stack overflow (a value too deeply nested for a recursive walk). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+function childrenOf(v: Value): Iterable<Value> | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof KDict) return v.entries.values();
+  if (v instanceof SchemaInstance) return v.attrs.values();
+  return undefined;
+}
+
+/**
+ * How deeply `root` nests lists, dicts and schema instances (0 for a scalar), walked without
+ * recursion and once per shared container, so it answers for values too deep to convert.
+ */
+export function nestingDepth(root: Value): number {
+  const first = childrenOf(root);
+  if (!first) return 0;
+  const known = new Map<object, number>();
+  const stack: { v: object; kids: Iterator<Value>; max: number }[] = [{ v: root as object, kids: first[Symbol.iterator](), max: 0 }];
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    const next = top.kids.next();
+    if (!next.done) {
+      const kids = childrenOf(next.value);
+      if (!kids) continue;
+      const depth = known.get(next.value as object);
+      if (depth !== undefined) top.max = Math.max(top.max, depth);
+      else stack.push({ v: next.value as object, kids: kids[Symbol.iterator](), max: 0 });
+      continue;
+    }
+    stack.pop();
+    const depth = top.max + 1;
+    known.set(top.v, depth);
+    if (stack.length === 0) return depth;
+    const parent = stack[stack.length - 1]!;
+    parent.max = Math.max(parent.max, depth);
+  }
+}
+
+/** The name of the most deeply nested of `outputs` (the one a recursive conversion overflowed on). */
+export function deepestOutput(outputs: ReadonlyMap<string, Value>): string | undefined {
+  let deepest: string | undefined;
+  let max = -1;
+  for (const [name, v] of outputs) {
+    const depth = nestingDepth(v);
+    if (depth > max) {
+      max = depth;
+      deepest = name;
+    }
+  }
+  return deepest;
+}

@@ -3,8 +3,8 @@
  * and output rendering. Nothing outside src/kcl imports anything else from this folder.
  */
 import type { Diagnostic } from './diagnostics.js';
-import { formatDiagnostic } from './diagnostics.js';
-import type { RunSuccess } from './api-types.js';
+import { diagnostic, formatDiagnostic } from './diagnostics.js';
+import type { Program, RunSuccess } from './api-types.js';
 import { renderExports, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 import type { Value } from './value.js';
 
@@ -48,7 +48,8 @@ export {
   typeName,
   type Value,
 } from './value.js';
-export { isDropped, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+import { deepestOutput } from './convert.js';
+export { deepestOutput, isDropped, isStackOverflow, nestingDepth, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
 export { BYTES_PER_STEP, ELEMENT_BYTES, NO_METER, TextBudget, type Meter } from './budget.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';
@@ -75,3 +76,14 @@ export function renderRunOutput(result: RunSuccess | Map<string, Value>, opts: Y
   if (result.stream) return renderYamlStream(result.stream, opts);
   return renderExports(opts.showHidden && result.withHidden ? result.withHidden : result.exports, opts);
 }
+
+/**
+ * K9002 for outputs a recursive conversion (YAML, JSON, toPlain) overflowed the JavaScript stack
+ * on: at the statement assigning `name`, or else the most deeply nested of `outputs`.
+ */
+export function outputTooDeep(program: Program, outputs: ReadonlyMap<string, Value>, name = deepestOutput(outputs)): Diagnostic {
+  const span = name === undefined ? undefined : program.exportSpan?.(name);
+  const what = name === undefined ? 'an output' : `output '${name}'`;
+  return diagnostic('K9002', `maximum recursion depth exceeded: ${what} is nested too deeply to convert`, span);
+}
+

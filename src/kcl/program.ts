@@ -3,6 +3,7 @@
  * per call with fresh state and never throws (errors come back as diagnostics).
  */
 import type * as ast from './ast.js';
+import type { Span } from './span.js';
 import type { CompileOptions, CompileResult, Program, RunFailure, RunOptions, RunResult, RunSuccess } from './api-types.js';
 import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
@@ -204,6 +205,12 @@ class CompiledProgram implements Program {
     private readonly order: readonly ModuleUnit[],
     private readonly schemas: readonly SchemaType[],
   ) {}
+
+  exportSpan(name: string): Span | undefined {
+    const { setters, spans } = this.main.plan;
+    const at = setters.get(name)?.[0];
+    return at === undefined ? undefined : spans[at];
+  }
 
   /** The exported variables as output parts, each at its first assignment. */
   private exportedParts(mod: ModuleScope): OutputPart[] {

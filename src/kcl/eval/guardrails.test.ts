@@ -87,3 +87,19 @@ describe('work on long strings is charged by their length, so a loop repeating i
     expect(run(src, {}, { maxSteps: 30_000 }).value).toEqual({ r: 10000 });
   });
 });
+
+describe('errors in deeply nested run-time values have a location', () => {
+  // A list nested 11,400 deep, built by 190 calls each adding 60 levels (a literal may not
+  // nest that deep): too deep for the recursive walks of `==`, `in` and interpolation.
+  const DEEP = `_f = lambda n, x {
+    _f(n - 1, ${'['.repeat(60)}x${']'.repeat(60)}) if n > 0 else x
+}
+_v = _f(190, 1)
+_w = _f(190, 1)
+`;
+  test.each([['==', 'r = _v == _w'], ['in', 'r = _w in [_v]'], ['interpolation', 'r = "${_v}"']])('%s', (_name, statement) => {
+    const o = run(DEEP + statement);
+    expect(o.code).toBe('K9002');
+    expect(o.line).toBe(6);
+  });
+});
