@@ -31,3 +31,11 @@ describe('public API output', () => {
     expect(text).toContain('b = a + "x"');
   });
 });
+
+describe('compile diagnostics are bounded', () => {
+  test('an expression too long for the compiler is a syntax error at its line, not an internal error', () => {
+    const c = compile('b = 1\na = ' + Array(5000).fill('1').join(' + ') + '\n', 'main.k');
+    expect(c.ok).toBe(false);
+    if (!c.ok) expect(c.diagnostics.map((d) => [d.code, d.span?.line])).toEqual([['E1001', 2]]);
+  });
+});

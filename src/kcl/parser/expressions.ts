@@ -85,6 +85,8 @@ function infixAt(p: Parser): Infix | undefined {
 
 function parseBinary(p: Parser, minPrec: number): Expr {
   p.enter();
+  // Each operator makes the tree one level deeper (a comparison chain stays one node).
+  let links = 0;
   try {
     const first = p.tok;
     let left = parseUnary(p);
@@ -107,12 +109,15 @@ function parseBinary(p: Parser, minPrec: number): Expr {
         continue;
       }
       chain = undefined;
+      p.extendChain();
+      links++;
       p.pos += infix.tokens;
       // The right side of `as` is any expression to the parser; the checker wants a type name.
       const right = parseBinary(p, infix.prec + 1);
       left = { kind: 'BinaryExpr', op: infix.op as BinOp, left, right, span: p.spanFrom(first) };
     }
   } finally {
+    p.shortenChain(links);
     p.leave();
   }
 }
@@ -140,22 +145,30 @@ export function parsePostfix(p: Parser): Expr {
   const first = p.tok;
   let e = parseAtom(p);
   if (e.kind === 'MissingExpr') return e;
-  for (;;) {
-    const t = p.tok;
-    if (t.nl || t.kind !== 'op') return e;
-    const step = parseSelectorOrSubscript(p, e, first);
-    if (step === 'stop') return e;
-    if (step !== undefined) {
-      e = step;
-    } else if (t.value === '(') {
-      p.next();
-      const call = bracketed(p, () => parseCallArgs(p, e, first));
-      e = call;
-    } else if (t.value === '{' && !p.noSchemaExpr && isSchemaName(e)) {
-      e = parseSchemaExprTail(p, e, first);
-    } else {
-      return e;
+  // Each step makes the tree one level deeper.
+  let links = 0;
+  try {
+    for (;;) {
+      const t = p.tok;
+      if (t.nl || t.kind !== 'op') return e;
+      p.extendChain();
+      links++;
+      const step = parseSelectorOrSubscript(p, e, first);
+      if (step === 'stop') return e;
+      if (step !== undefined) {
+        e = step;
+      } else if (t.value === '(') {
+        p.next();
+        const call = bracketed(p, () => parseCallArgs(p, e, first));
+        e = call;
+      } else if (t.value === '{' && !p.noSchemaExpr && isSchemaName(e)) {
+        e = parseSchemaExprTail(p, e, first);
+      } else {
+        return e;
+      }
     }
+  } finally {
+    p.shortenChain(links);
   }
 }
 

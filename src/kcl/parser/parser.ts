@@ -14,6 +14,13 @@ import { describeToken, isKeyword, isOp, type Token } from '../lexer/tokens.js';
 /** Deeper nesting than this is reported as E1001 instead of risking a stack overflow. */
 export const MAX_NESTING = 150;
 
+/**
+ * Operators and postfix steps (`.name`, `[i]`, `(args)`) one chain may hold, counting the chains
+ * it sits inside: `1 + 1 + ...` and `a.b.c...` build trees as deep as they are long, which the
+ * checker and planner walk recursively (5,000 terms overflowed the stack). Reported as E1001.
+ */
+export const MAX_CHAIN = 1000;
+
 /** Unwinds the parse of one statement when nesting is too deep; caught by the block loop. */
 export class NestingTooDeep extends Error {}
 
@@ -31,6 +38,7 @@ export class Parser {
   /** Indentation widths of the enclosing statement blocks, outermost first. */
   indentStack: number[] = [];
   private depth = 0;
+  private chain = 0;
   private lastErrorAt = -1;
 
   constructor(
@@ -180,8 +188,23 @@ export class Parser {
 
   leave(): void { this.depth--; }
 
-  resetDepth(depth: number): void { this.depth = depth; }
+  /** One more operator or postfix step in the chain being parsed; undone with `shortenChain`. */
+  extendChain(): void {
+    if (++this.chain > MAX_CHAIN) {
+      this.chain--;
+      this.errorAtCurrent(`expression too long: more than ${MAX_CHAIN} operators or postfix steps in a chain`);
+      throw new NestingTooDeep();
+    }
+  }
+
+  shortenChain(n: number): void { this.chain -= n; }
+
+  resetDepth(depth: number, chain = 0): void {
+    this.depth = depth;
+    this.chain = chain;
+  }
   get nesting(): number { return this.depth; }
+  get chainLength(): number { return this.chain; }
 
   /** Skips to the first token of the next logical line (statement-level recovery). */
   skipLine(): void {

@@ -38,13 +38,14 @@ export function parseModuleBody(p: Parser): Stmt[] {
  */
 export function parseLine(p: Parser, parseOne: () => void): void {
   const depth = p.nesting;
+  const chain = p.chainLength;
   const before = p.pos;
   p.allowLineBreak();
   try {
     parseOne();
   } catch (e) {
     if (!(e instanceof NestingTooDeep)) throw e;
-    p.resetDepth(depth);
+    p.resetDepth(depth, chain);
     p.skipLine();
   }
   if (p.pos === before) {

@@ -62,7 +62,7 @@ function parseInterpolation(p: Parser, line: number, lineStart: number, from: nu
   const { tokens, diagnostics } = lex(p.source, p.file, { start, end, line: at.line, lineStart: at.lineStart });
   p.diagnostics.push(...diagnostics);
   const inner = new Parser(p.source, p.file, tokens, p.diagnostics);
-  inner.resetDepth(p.nesting);
+  inner.resetDepth(p.nesting, p.chainLength);
   inner.isInterpolation = true;
   if (inner.atEof) {
     const dollar = positionOf(p.source, line, lineStart, from, start - 2);
