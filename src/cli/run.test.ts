@@ -92,6 +92,13 @@ describe('kclguard run', () => {
     expect(r.err).toContain('K9002');
     expect(r.err).toContain('deep.k:5:');
   });
+  test('a source with thousands of syntax errors prints the first 100 and a count, each line cut short', async () => {
+    const r = await capture([file('many.k', 'a = ' + '-'.repeat(200000) + '1\n')]);
+    expect(r.code).toBe(1);
+    expect(r.err.match(/error\[E1001\]/g)).toHaveLength(101);
+    // 101 diagnostics, not 101 copies of the 200 KB line.
+    expect(r.err.length).toBeLessThan(101 * 1000);
+  });
   test('bad flags are one coded line, exit 2', async () => {
     expect(cliErrorCode(await capture(['--nope', 'x.k']), 'run')).toBe('C1003');
     expect(cliErrorCode(await capture(['-E', 'novalue', 'x.k']), 'run')).toBe('C1006');

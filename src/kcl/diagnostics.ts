@@ -62,6 +62,21 @@ export function diagnostic(code: ErrorCode, message: string, span?: Span): Diagn
 }
 
 /**
+ * The most diagnostics a compile reports; more are summed up in one final note. A source can
+ * produce an error per character (`a = ------...1`), and each is printed with its source line:
+ * 100,000 of them took `kclguard run` out of memory and made a 12 MB log line in the server.
+ */
+export const MAX_DIAGNOSTICS = 100;
+
+/** The first MAX_DIAGNOSTICS of `diagnostics`, then one note counting the rest (same code). */
+export function capDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS + 1) return diagnostics;
+  const rest = diagnostics.length - MAX_DIAGNOSTICS;
+  const first = diagnostics[MAX_DIAGNOSTICS]!;
+  return [...diagnostics.slice(0, MAX_DIAGNOSTICS), diagnostic(first.code, `${rest} more errors not shown`, first.span)];
+}
+
+/**
  * Renders a diagnostic like `kcl run` does (without colour):
  *
  *     error[E2G22]: TypeError
@@ -80,13 +95,32 @@ export function formatDiagnostic(d: Diagnostic, sourceLine?: string): string {
   const pad = ' '.repeat(lineNo.length);
   const out = [head, `${pad}--> ${formatSpan(d.span)}`, `${pad} |`];
   if (sourceLine !== undefined) {
-    out.push(`${lineNo} | ${sourceLine}`);
-    out.push(`${pad} | ${' '.repeat(Math.max(0, d.span.col - 1))}^ ${d.message}`);
+    const shown = clipLine(sourceLine, d.span.col - 1);
+    out.push(`${lineNo} | ${shown.text}`);
+    out.push(`${pad} | ${' '.repeat(Math.max(0, shown.caret))}^ ${d.message}`);
   } else {
     out.push(`${pad} | ${d.message}`);
   }
   out.push(`${pad} |`);
   return out.join('\n') + '\n';
+}
+
+/** Longest source line shown whole under a diagnostic; a longer one is cut around the column. */
+export const MAX_SHOWN_LINE = 240;
+
+/**
+ * The part of a source line shown under a diagnostic and where its caret goes: the whole line
+ * up to MAX_SHOWN_LINE characters, else a window around `col` (0-based) marked with `...`, so
+ * a diagnostic on a 200 KB line is not 200 KB of text.
+ */
+function clipLine(line: string, col: number): { text: string; caret: number } {
+  if (line.length <= MAX_SHOWN_LINE) return { text: line, caret: col };
+  const half = MAX_SHOWN_LINE / 2;
+  const start = Math.max(0, Math.min(col - half, line.length - MAX_SHOWN_LINE));
+  const end = Math.min(line.length, start + MAX_SHOWN_LINE);
+  const before = start > 0 ? '...' : '';
+  const after = end < line.length ? '...' : '';
+  return { text: before + line.slice(start, end) + after, caret: col - start + before.length };
 }
 
 /** One-line form for logs, AdmissionResponse messages and KCLRun status conditions. */

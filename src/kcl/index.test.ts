@@ -38,4 +38,28 @@ describe('compile diagnostics are bounded', () => {
     expect(c.ok).toBe(false);
     if (!c.ok) expect(c.diagnostics.map((d) => [d.code, d.span?.line])).toEqual([['E1001', 2]]);
   });
+
+  test('at most 100 diagnostics and one counting the rest, from the parser or the checker', () => {
+    for (const source of ['a = ' + '-'.repeat(200000) + '1\n', Array.from({ length: 5000 }, (_, i) => `a${i} = b${i}`).join('\n') + '\n']) {
+      const c = compile(source, 'main.k');
+      expect(c.ok).toBe(false);
+      if (!c.ok) {
+        expect(c.diagnostics).toHaveLength(101);
+        expect(new Set(c.diagnostics.map((d) => d.code)).size).toBe(1);
+      }
+    }
+  });
+
+  test('a diagnostic on a very long line shows part of the line, with the caret under the column', () => {
+    const source = 'a = ' + 'x'.repeat(100000) + ' + $\n';
+    const c = compile(source, 'main.k');
+    expect(c.ok).toBe(false);
+    if (c.ok) return;
+    const text = formatDiagnosticWithSource(c.diagnostics[0]!, source);
+    expect(text.length).toBeLessThan(1000);
+    const lines = text.split('\n');
+    const shown = lines.find((l) => l.startsWith('1 | '))!;
+    const caret = lines.find((l) => l.includes('^'))!;
+    expect(shown[caret.indexOf('^')]).toBe('$');
+  });
 });

@@ -3,7 +3,7 @@
  * on errors the Module is still complete, with MissingExpr placeholders where needed.
  */
 import type { Module } from './ast.js';
-import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { capDiagnostics, diagnostic, type Diagnostic } from './diagnostics.js';
 import { lex } from './lexer/lexer.js';
 import { Parser } from './parser/parser.js';
 import { parseModuleBody } from './parser/statements.js';
@@ -28,7 +28,8 @@ export function parse(source: string, filename: string): ParseResult {
 export function parseUnguarded(source: string, filename: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const lexed = lex(source, filename);
-  diagnostics.push(...lexed.diagnostics);
+  // The lexer reports at most one error per character; beyond the cap only a count is kept.
+  diagnostics.push(...capDiagnostics(lexed.diagnostics));
   const parser = new Parser(source, filename, lexed.tokens, diagnostics);
   const body = parseModuleBody(parser);
   let lastLine = 1;

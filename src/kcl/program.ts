@@ -5,7 +5,7 @@
 import type * as ast from './ast.js';
 import type { Span } from './span.js';
 import type { CompileOptions, CompileResult, Program, RunFailure, RunOptions, RunResult, RunSuccess } from './api-types.js';
-import { KclError, diagnostic, type Diagnostic } from './diagnostics.js';
+import { KclError, capDiagnostics, diagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parse.js';
 import { KFunction, KModule, SchemaInstance, UNDEFINED, isSchemaType, type Value } from './value.js';
 import { ModuleOwner, type ModulePlan, type ModuleScope } from './eval/module-scope.js';
@@ -34,9 +34,9 @@ export function compile(source: string, filename: string, options: CompileOption
   } catch (e) {
     return { ok: false, diagnostics: [internalDiagnostic(e)] };
   }
-  if (parsed.diagnostics.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
+  if (parsed.diagnostics.length > 0) return { ok: false, diagnostics: capDiagnostics(parsed.diagnostics) };
   const unit = planUnit([parsed.module], filename, new ModuleOwner('__main__'), undefined, hostFor(options.hostModules));
-  return unit.ok ? { ok: true, program: programOf(filename, unit.unit) } : unit;
+  return unit.ok ? { ok: true, program: programOf(filename, unit.unit) } : { ok: false, diagnostics: capDiagnostics(unit.diagnostics) };
 }
 
 /**

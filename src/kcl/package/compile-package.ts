@@ -10,7 +10,7 @@
  */
 import type * as ast from '../ast.js';
 import type { CompileResult, HostModuleSpec } from '../api-types.js';
-import { diagnostic, type Diagnostic } from '../diagnostics.js';
+import { capDiagnostics, diagnostic, type Diagnostic } from '../diagnostics.js';
 import { ModuleOwner } from '../eval/module-scope.js';
 import { planUnit, programOf, type ModuleUnit } from '../program.js';
 import { hostFor } from '../eval/host.js';
@@ -182,7 +182,8 @@ function mainFiles(loader: PackageLoader, root: string, pkg: PackageInfo, option
 /** Compiles the package at `root` (see PackageOptions for which files are the main module). */
 export function compilePackage(root: string, loader: PackageLoader, options: PackageOptions = {}): CompileResult {
   try {
-    return compileUnguarded(normalizePath(root), loader, options);
+    const result = compileUnguarded(normalizePath(root), loader, options);
+    return result.ok ? result : { ok: false, diagnostics: capDiagnostics(result.diagnostics) };
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     return { ok: false, diagnostics: [diagnostic('E3M38', `internal error in the KCL package loader: ${detail}`)] };

@@ -6,7 +6,7 @@
  * `schema.ts`, `types.ts`) as free functions taking the Parser, so each file has one concern.
  * All state is on the instance: parsers are independent and re-entrant.
  */
-import { diagnostic, type Diagnostic } from '../diagnostics.js';
+import { MAX_DIAGNOSTICS, diagnostic, type Diagnostic } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import type { MissingExpr } from '../ast.js';
 import { describeToken, isKeyword, isOp, type Token } from '../lexer/tokens.js';
@@ -23,6 +23,9 @@ export const MAX_CHAIN = 1000;
 
 /** Unwinds the parse of one statement when nesting is too deep; caught by the block loop. */
 export class NestingTooDeep extends Error {}
+
+/** Unwinds the whole parse once MAX_DIAGNOSTICS errors are reported; caught by parse(). */
+export class TooManyErrors extends Error {}
 
 export class Parser {
   pos = 0;
@@ -154,6 +157,11 @@ export class Parser {
     if (offset >= 0) {
       if (offset === this.lastErrorAt) return;
       this.lastErrorAt = offset;
+    }
+    if (this.diagnostics.length >= MAX_DIAGNOSTICS) {
+      // Past the cap the rest of the source is not parsed: nothing more would be reported.
+      this.diagnostics.push(diagnostic('E1001', `too many syntax errors: the parse stopped after ${MAX_DIAGNOSTICS}`, at));
+      throw new TooManyErrors();
     }
     this.diagnostics.push(diagnostic('E1001', message, at));
   }

@@ -9,7 +9,7 @@ import type {
 } from '../ast.js';
 import { describeToken, isKeyword, isOp, KEYWORDS, type Token } from '../lexer/tokens.js';
 import { ATOM_START, parseExpr, parseOrTest, parsePostfix } from './expressions.js';
-import { NestingTooDeep, type Parser } from './parser.js';
+import { NestingTooDeep, TooManyErrors, type Parser } from './parser.js';
 import { parseDecorators, parseRule, parseSchema } from './schema.js';
 import { parseType } from './types.js';
 
@@ -22,11 +22,16 @@ const AUG_OPS: ReadonlySet<string> = new Set(['+=', '-=', '*=', '/=', '//=', '%=
 export function parseModuleBody(p: Parser): Stmt[] {
   const body: Stmt[] = [];
   p.indentStack.push(0);
-  while (!p.atEof) {
-    const t = p.tok;
-    // The reference ignores the indentation of the very first line.
-    if (t.nl && t.ind > 0 && !(p.pos === 0 && t.line === 1)) p.errorAtToken("unexpected token 'indent'", t);
-    parseLine(p, () => body.push(...parseStatement(p)));
+  try {
+    while (!p.atEof) {
+      const t = p.tok;
+      // The reference ignores the indentation of the very first line.
+      if (t.nl && t.ind > 0 && !(p.pos === 0 && t.line === 1)) p.errorAtToken("unexpected token 'indent'", t);
+      parseLine(p, () => body.push(...parseStatement(p)));
+    }
+  } catch (e) {
+    // Past the cap on errors the rest is not parsed; the statements so far stand.
+    if (!(e instanceof TooManyErrors)) throw e;
   }
   p.indentStack.pop();
   return body;

@@ -114,6 +114,12 @@ describe('recovery', () => {
     expect(parse('a = (' + Array(400).fill('1').join(' + ') + ') + (' + Array(400).fill('1').join(' + ') + ')\n', 'main.k').diagnostics).toEqual([]);
   });
 
+  it('stops after 100 errors: a source with an error per character is not parsed to its end', () => {
+    const { diagnostics } = parse('a = ' + '-'.repeat(200000) + '1\n', 'main.k');
+    expect(diagnostics).toHaveLength(101);
+    expect(diagnostics.every((d) => d.code === 'E1001')).toBe(true);
+  });
+
   it('accepts nesting well beyond what real policies use', () => {
     const depth = 40;
     const { diagnostics } = parse('a = ' + '{x: '.repeat(depth) + '1' + '}'.repeat(depth) + '\n', 'main.k');
