@@ -63,3 +63,15 @@ describe('compile diagnostics are bounded', () => {
     expect(shown[caret.indexOf('^')]).toBe('$');
   });
 });
+
+describe('error messages', () => {
+  test('quote at most about a kilobyte of an input, however large', () => {
+    for (const source of ['import base32\na = base32.decode("=" * 100000 + "A")', 'import base64\na = base64.decode("=" * 100000 + "A")']) {
+      const c = compile(source, 'main.k');
+      if (!c.ok) throw new Error(c.diagnostics[0]!.message);
+      const r = c.program.run();
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostic.message.length).toBeLessThan(2000);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 /** The `base32` system module: RFC 4648 alphabet; decode accepts lower case and missing padding. */
 import { stepsForChars } from '../budget.js';
+import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 import { utf8Text } from './base64.js';
@@ -57,7 +58,8 @@ export function base32Module(): KModule {
       member('base32', 'decode', ['value'], (a: Args) => {
         a.ctx.step(stepsForChars(a.str(0).length));
         const bytes = base32Decode(a.str(0));
-        if (!bytes) throw a.fail(`invalid base32 input '${a.str(0)}'`);
+        // Cut short like every value in a message: the input may be megabytes.
+        if (!bytes) throw a.fail(`invalid base32 input '${displayForMessage(a.str(0))}'`);
         return utf8Text(a, bytes);
       }),
     ]),
