@@ -11,26 +11,7 @@
  * machine, far below the quadratic versions' best. Runs the built library.
  */
 import { describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-
-/** Runs programs with the built library in a child process: each one's code and milliseconds. */
-function timedRuns(programs: readonly string[]): { code: string; ms: number }[] {
-  const library = new URL('../../dist/kcl/index.js', import.meta.url).href;
-  const script = `
-    const { compile } = await import(${JSON.stringify(library)});
-    const programs = JSON.parse(process.argv[1]);
-    console.log(JSON.stringify(programs.map((source) => {
-      const compiled = compile(source, 'main.k');
-      if (!compiled.ok) return { code: compiled.diagnostics[0].code, ms: 0 };
-      const start = performance.now();
-      // Budgets out of the way: only the call's own running time is measured.
-      const result = compiled.program.run({ limits: { clock: () => 0, maxSteps: 1e12 } });
-      return { code: result.ok ? 'ok' : result.diagnostic.code, ms: performance.now() - start };
-    })));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(programs)], { encoding: 'utf8', timeout: 60_000 });
-  if (child.status !== 0) throw new Error(`the programs did not finish: ${child.signal ?? `exit ${child.status}`} ${child.stderr.slice(0, 300)}`);
-  return JSON.parse(child.stdout) as { code: string; ms: number }[];
-}
+import { runInChild } from '../support/kcl-child.js';
 
 const LINEAR_LIMIT_MS = 3000;
 
@@ -50,7 +31,7 @@ describe('builtins do linear work in one call', () => {
     ['json.decode of a million-digit integer', 'import json\na = json.decode("9" * 1000000)', 'ok'],
     ['int() of a million-digit quantity', 'a = int("9" * 1000000 + "Gi")', 'ok'],
   ])('%s', (_name, program, expected) => {
-    const [run] = timedRuns([program]);
+    const [run] = runInChild([program], { maxSteps: 1e12, timeoutMs: 60_000 });
     expect(run!.code).toBe(expected);
     expect(run!.ms).toBeLessThan(LINEAR_LIMIT_MS);
   });

@@ -6,25 +6,7 @@
  * process down with it. Runs the built library (`npm test` builds before jest).
  */
 import { describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-
-/** Runs programs with the built library in a node process with a small heap: their codes. */
-function codesInSmallHeap(programs: readonly string[], heapMb: number): string[] {
-  const library = new URL('../../dist/kcl/index.js', import.meta.url).href;
-  const script = `
-    const { compile } = await import(${JSON.stringify(library)});
-    const programs = JSON.parse(process.argv[1]);
-    console.log(JSON.stringify(programs.map((source) => {
-      const compiled = compile(source, 'main.k');
-      if (!compiled.ok) return compiled.diagnostics[0].code;
-      // A clock that never moves: nothing but the size checks may end these runs.
-      const result = compiled.program.run({ limits: { clock: () => 0 } });
-      return result.ok ? 'ok' : result.diagnostic.code;
-    })));`;
-  const child = spawnSync(process.execPath, [`--max-old-space-size=${heapMb}`, '--input-type=module', '-e', script, JSON.stringify(programs)], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`the program run ended with ${child.signal ?? `exit ${child.status}`}: ${child.stderr.split('\n').find((l) => l.includes('heap')) ?? child.stderr.slice(0, 300)}`);
-  return JSON.parse(child.stdout) as string[];
-}
+import { runInChild } from '../support/kcl-child.js';
 
 describe('builtins and the value size limit', () => {
   test('builtins check the size of what they build before building it', () => {
@@ -46,6 +28,6 @@ describe('builtins and the value size limit', () => {
       'import yaml\n_d = "a: &s \\"" + "x" * 100000 + "\\"\\n? [" + ", ".join(["*s"] * 1500) + "]\\n: 1\\n"\na = len(yaml.decode(_d))',
       'import yaml\n_m = "{" + ", ".join(["k${i}: " + "x" * 1000 for i in range(1000)]) + "}"\n_d = "m: &m " + _m + "\\n" + "\\n".join(["d${i}: {<<: *m}" for i in range(1000)])\na = len(yaml.decode(_d))',
     ];
-    expect(codesInSmallHeap(programs, 64)).toEqual(programs.map(() => 'K9004'));
+    expect(runInChild(programs, { heapMb: 64 }).map((run) => run.code)).toEqual(programs.map(() => 'K9004'));
   });
 });
