@@ -20,10 +20,9 @@
  *   over that too, none — the rules alone, broader, never narrower.
  */
 import type { V1MatchCondition, V1RuleWithOperations } from '@kubernetes/client-node';
-import { ALL_OPERATIONS, KCLRUN_GROUP, type CompiledPolicy, type Operation, type PolicyDefinition, type Phase } from '../engine/index.js';
+import { ALL_OPERATIONS, KCLRUN_GROUP, POD_SPEC_SUBRESOURCES, type CompiledPolicy, type Operation, type PolicyDefinition, type Phase } from '../engine/index.js';
 import type { DiscoveredResource } from './discovery.js';
 import { celList, celString, selectionCel, SUBRESOURCE } from './webhook-cel.js';
-import { POD_SPEC_SUBRESOURCES } from './webhook-registration.js';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
 /** The four webhooks narrowed mode may register (also the metric label). */

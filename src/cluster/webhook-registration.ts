@@ -21,6 +21,7 @@ import {
   type V1ValidatingWebhook,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
+import { POD_SPEC_SUBRESOURCES } from '../engine/index.js';
 import { applyWebhookConfigurations, type WebhookConfigurations } from './webhook-apply.js';
 import type { FailurePolicy, PlannedWebhook } from './webhook-plan.js';
 
@@ -43,13 +44,8 @@ export interface WebhookRegistrationOptions {
   readonly ownerClusterRole?: string;
 }
 
-/**
- * Subresources that change a Pod's spec under its own kind (`Pod`): ephemeral containers (the only
- * way to add one, `kubectl debug`) and the in-place resize of its containers' resources. `*` has
- * no subresources, so without them a policy on Pods would never see a privileged debug container.
- * Narrowed mode registers them for every policy that selects Pods (webhook-plan.ts).
- */
-export const POD_SPEC_SUBRESOURCES: readonly string[] = ['pods/ephemeralcontainers', 'pods/resize'];
+// `*` has no subresources: a Pod's ephemeral containers (`kubectl debug`) and resize are named,
+// so that a policy on Pods sees a container added or resized there (src/engine/authorizer.ts).
 export const DEFAULT_WEBHOOK_RESOURCES: readonly string[] = ['*', ...POD_SPEC_SUBRESOURCES];
 export const DEFAULT_WEBHOOK_OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE'];
 

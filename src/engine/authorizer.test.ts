@@ -33,6 +33,23 @@ describe('authorizeEffect', () => {
   });
 });
 
+describe('the attributes an effect is asked with', () => {
+  const on = (resource: string, subResource?: string) =>
+    request({ operation: 'UPDATE', resource: { group: resource.includes('/') ? resource.split('/')[0]! : '', version: 'v1', resource: resource.split('/').pop()! }, ...(subResource ? { subResource } : {}) });
+
+  it("asks a Pod's ephemeral containers and resize as the Pod for validate and mutate, and as themselves for the request's verb", () => {
+    for (const sub of ['ephemeralcontainers', 'resize']) {
+      expect(requestAttributes(on('pods', sub), 'validate').subresource).toBe('');
+      expect(requestAttributes(on('pods', sub), 'mutate').subresource).toBe('');
+      // `update` on pods does not let anyone add a debug container: the subresource is asked.
+      expect(requestAttributes(on('pods', sub), 'update').subresource).toBe(sub);
+    }
+    expect(requestAttributes(on('pods', 'status'), 'validate').subresource).toBe('status');
+    expect(requestAttributes(on('apps/deployments', 'scale'), 'validate').subresource).toBe('scale');
+    expect(requestAttributes(on('example.com/pods', 'ephemeralcontainers'), 'validate').subresource).toBe('ephemeralcontainers');
+  });
+});
+
 describe('cachingAuthorizer', () => {
   const attrs = requestAttributes(request(), 'create');
 

@@ -34,12 +34,29 @@ export const OPERATION_VERBS: Readonly<Record<Operation, string>> = {
   CONNECT: 'connect',
 };
 
+/**
+ * Subresources that change a Pod's spec under its own kind, `Pod`: ephemeral containers (the only
+ * way to add one, `kubectl debug`) and the in-place resize of its containers. The webhooks send
+ * them to every policy on Pods (src/cluster), and a ServiceAccount granted `validate` or `mutate`
+ * on `pods` has that effect on them too: what they change is the Pod. The request's own verb is
+ * still asked on the subresource (`update` on `pods` does not allow adding a debug container).
+ */
+export const POD_SPEC_SUBRESOURCES: readonly string[] = ['pods/ephemeralcontainers', 'pods/resize'];
+
+const EFFECT_VERBS: ReadonlySet<string> = new Set(['mutate', 'validate']);
+
+function authorizedSubresource(request: EngineRequest, verb: string): string {
+  const subresource = request.subResource ?? '';
+  if (subresource === '' || request.resource.group !== '' || !EFFECT_VERBS.has(verb)) return subresource;
+  return POD_SPEC_SUBRESOURCES.includes(`${request.resource.resource}/${subresource}`) ? '' : subresource;
+}
+
 export function requestAttributes(request: EngineRequest, verb: string): AuthorizationAttributes {
   return {
     verb,
     group: request.resource.group,
     resource: request.resource.resource,
-    subresource: request.subResource ?? '',
+    subresource: authorizedSubresource(request, verb),
     namespace: request.namespace ?? '',
     name: request.name ?? '',
   };

@@ -21,6 +21,7 @@ export {
   cachingAuthorizer,
   OPERATION_VERBS,
   requestAttributes,
+  POD_SPEC_SUBRESOURCES,
   type Authorizer,
   type AuthorizationAttributes,
   type AuthorizerCacheOptions,

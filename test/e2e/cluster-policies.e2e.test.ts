@@ -156,11 +156,16 @@ describe('selectors', () => {
     expect(await labelsOf('secret', namespace, 'token')).toEqual({ byKind: 'yes' });
   });
 
-  it('a policy on Pods sees an ephemeral container added with kubectl debug (pods/ephemeralcontainers)', async () => {
-    const namespace = await policyNamespace('e2e-debug');
+  it('a policy on Pods sees an ephemeral container added with kubectl debug (pods/ephemeralcontainers), with RBAC on pods alone', async () => {
+    // The example's own RBAC: its ServiceAccount may `validate` pods, nothing about subresources.
+    const namespace = await freshNamespace('e2e-debug');
+    namespaces.push(namespace);
+    await apply(manifests(...grant(namespace, 'validate-pods', ['validate'], ['pods'])));
+    const user = `system:serviceaccount:${namespace}:default`;
+    const granted = await eventually(async () => (await kubectl(['auth', 'can-i', 'validate', 'pods', '-n', namespace, '--as', user], { allowFailure: true })).stdout.trim() === 'yes');
+    if (!granted) throw new Error(`RBAC for ${user} never took effect`);
     const example = load(readFileSync(resolve(REPO_ROOT, 'policies/disallow-privileged/policy.yaml'), 'utf8')) as { spec: Record<string, unknown> };
-    const { serviceAccountName: _account, ...spec } = example.spec;
-    await applyPolicies(kclRun(namespace, 'disallow-privileged', spec));
+    await applyPolicies(kclRun(namespace, 'disallow-privileged', { ...example.spec, serviceAccountName: 'default' }));
     try {
       await kubectl(['run', 'web', '--image=nginx', '-n', namespace]);
       // The sysadmin profile runs the debug container privileged; `*` alone never sends this subresource.
