@@ -91,6 +91,21 @@ describe('output checks', () => {
     expect((await shifted(request({ object: small }))).patch.length).toBeGreaterThan(0);
   });
 
+  it('through the engine: the policy whose own change writes such an integer fails, not the last one kept', async () => {
+    const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
+    await policies.replace([
+      { doc: kclRun('a-shift', 'team-a', { source: 'items = [item | {spec.ids = [0] + item.spec.ids} for item in option("items")]\n', failureAction: 'skip' }) },
+      { doc: kclRun('b-label', 'team-a', { source: 'items = [item | {metadata.labels.seen = "yes"} for item in option("items")]\n', failureAction: 'abort' }) },
+    ]);
+    const object = pod('web', 'team-a');
+    (object as { spec: Record<string, unknown> }).spec.ids = [2 ** 60];
+    const decision = await createAdmissionHandler({ policies })(request({ object }));
+    expect(decision.outcomes.find((o) => o.policy === 'team-a/a-shift')!.code).toBe('E3K09');
+    expect(decision.outcomes.find((o) => o.policy === 'team-a/b-label')!.result).toBe('mutated');
+    expect(decision.allowed).toBe(true);
+    expect(decision.patch).toEqual([{ op: 'add', path: '/metadata/labels', value: { seen: 'yes' } }]);
+  });
+
   it('through the engine: paths that would make the patch too large fail only the policy that made them (K9004)', async () => {
     const policies = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
     await policies.replace([

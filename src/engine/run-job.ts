@@ -12,6 +12,7 @@ import { MAX_PATCH_BYTES, MAX_POLICY_LOG_CHARS, MAX_POLICY_LOGS, MAX_POLICY_MESS
 import type { PolicyLogEntry, RunSession } from './policy-compiler.js';
 import { runRecovery } from './recovery.js';
 import { plainFailure, runPolicy, tooDeepFailure } from './run-policy.js';
+import { partAt } from './json-data.js';
 import type { LookupClient } from './lookups/lookup-client.js';
 
 type JsonObject = Record<string, unknown>;
@@ -60,24 +61,46 @@ export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunCl
   }
 }
 
-/** Why a patch cannot be sent: too large, or holding a number the API server would read differently. */
-function patchProblem(patch: readonly JsonPatchOperation[] | undefined): PolicyFailure | undefined {
+/** A mutation kept for the next policy: what it was given and what it made of it. */
+interface CarriedRun {
+  readonly key: string;
+  readonly input: JsonObject;
+  readonly output: JsonObject;
+}
+
+/**
+ * Why a patch cannot be sent, and which kept mutation fails for it: too large (the last one,
+ * since each can only add to the size), or holding a number the API server would read
+ * differently (the first one whose own change holds such a number).
+ */
+function patchProblem(patch: readonly JsonPatchOperation[] | undefined, carried: readonly CarriedRun[]): { key: string; failure: PolicyFailure } | undefined {
+  const last = carried[carried.length - 1];
+  if (!last) return undefined;
   if (patch === undefined || (patch.length > 0 && Buffer.byteLength(JSON.stringify(patch)) > MAX_PATCH_BYTES)) {
-    return plainFailure(`the patch exceeds ${MAX_PATCH_BYTES} bytes`, 'K9004');
+    return { key: last.key, failure: plainFailure(`the patch exceeds ${MAX_PATCH_BYTES} bytes`, 'K9004') };
   }
   const unsafe = patch.find((operation) => operation.op !== 'remove' && holdsUnsafeInteger(operation.value));
   if (!unsafe) return undefined;
   // JSON.stringify writes such a number in its shortest form (2^60 as 1152921504606847000), and
   // one that came in through JSON.parse may already have been rounded (2^53 + 1): either way the
   // API server would store another integer than the object held or the policy meant.
-  return plainFailure(`the patch would write an integer beyond ±2^53 at ${unsafe.path}, which kclguard cannot pass to the API server exactly`, 'E3K09');
+  const culprit = carried.find((run) => holdsUnsafeInteger(run.output, run.input)) ?? last;
+  return {
+    key: culprit.key,
+    failure: plainFailure(`the patch would write an integer beyond ±2^53 at ${unsafe.path}, which kclguard cannot pass to the API server exactly`, 'E3K09'),
+  };
 }
 
-function holdsUnsafeInteger(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) return value.some(holdsUnsafeInteger);
-  for (const key in value) if (Object.hasOwn(value, key) && holdsUnsafeInteger((value as JsonObject)[key])) return true;
+/**
+ * Whether `value` holds an integer beyond ±2^53 that `before` did not hold at the same place.
+ * (Not by identity alone: the conversion cannot pair a container holding such an integer, so a
+ * policy hands it back as a fresh copy even where it changed nothing.)
+ */
+function holdsUnsafeInteger(value: unknown, before?: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value) && value !== before;
+  if (typeof value !== 'object' || value === null || value === before) return false;
+  if (Array.isArray(value)) return value.some((item, index) => holdsUnsafeInteger(item, partAt(before, index)));
+  for (const key in value) if (Object.hasOwn(value, key) && holdsUnsafeInteger((value as JsonObject)[key], partAt(before, key))) return true;
   return false;
 }
 
@@ -96,7 +119,7 @@ function runOnce(
   // Conversions of the object and the request view are shared by this job's policies.
   const session: RunSession = {};
   let current = subject;
-  let lastCarried: string | undefined;
+  const carriedRuns: CarriedRun[] = [];
   job.policies.forEach((jobPolicy, index) => {
     const policy = generation.get(jobPolicy.key);
     const known = failures[jobPolicy.key];
@@ -138,8 +161,8 @@ function runOnce(
           outcome = { kind: 'mutated' };
           carried = jobPolicy.carry;
           if (carried) {
+            carriedRuns.push({ key: jobPolicy.key, input: current, output: result.object });
             current = result.object;
-            lastCarried = jobPolicy.key;
           }
         }
       }
@@ -148,8 +171,8 @@ function runOnce(
     runs.push({ key: jobPolicy.key, outcome, durationSeconds: (performance.now() - started) / 1000, carried, ...boundedOutput(output), ...recovery });
   });
   const patch = request.phase === 'mutate' && current !== subject ? patchBetween(subject, current, MAX_PATCH_BYTES) : [];
-  const problem = lastCarried === undefined ? undefined : patchProblem(patch);
-  if (problem) return { refused: lastCarried!, failure: problem };
+  const problem = patchProblem(patch, carriedRuns);
+  if (problem) return { refused: problem.key, failure: problem.failure };
   return { runs, patch: patch ?? [] };
 }
 
