@@ -61,7 +61,7 @@ const stalledReview = (length = 100_000): string =>
 
 describe('bodies that never finish (F1)', () => {
   it('do not hold --max-in-flight slots: reviews keep being answered, and the stalled ones are cut off at the body deadline with A4009', async () => {
-    const own = await harness(async () => decision(), { maxInFlight: 2, limits: { readTimeoutMs: 300 } });
+    const own = await harness(async () => decision(), { maxInFlight: 2, limits: { readTimeoutMs: 3_000 } });
     const stalled = Array.from({ length: 6 }, () => rawRequest(own.base, stalledReview()));
     await own.inFlight.until((t) => t.receiving === 6);
     expect(own.inFlight.size).toBe(0);

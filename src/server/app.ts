@@ -142,8 +142,9 @@ async function admissionRoute(
     tooBusy('reviews');
     return;
   }
-  // A body being received holds no review slot, only bytes: at most as many as maxInFlight
-  // full-size bodies (the bound the slots alone gave before), and only until its deadline.
+  // A body being received holds no review slot, only bytes: bodies being received and reviews
+  // being evaluated hold together at most as many as maxInFlight full-size bodies (the bound the
+  // slots alone gave before); a body arriving still holds them only until its deadline.
   const byteBudget = maxInFlight === undefined ? Infinity : maxInFlight * (options.limits?.maxBytes ?? MAX_BODY_BYTES);
   const receiving = inFlight.startReceiving();
   let finished: (() => void) | undefined;
@@ -162,9 +163,10 @@ async function admissionRoute(
         });
       } finally {
         // The whole body is here: now it is a review, and counts against the limit. Counted
-        // before the body is let go, so that shutdown never sees nothing pending in between.
+        // before the body is marked received, so that shutdown never sees nothing pending in
+        // between; its bytes stay counted until the review is answered.
         if (read && (maxInFlight === undefined || inFlight.size < maxInFlight)) finished = inFlight.start();
-        receiving.done();
+        receiving.received();
       }
       // The slots may have filled while the body arrived.
       if (!finished) throw new TooBusyError('reviews');
@@ -237,7 +239,9 @@ function logReview(logger: Logger, phase: Phase, result: ReviewResult, seconds: 
     const status = 'response' in result.body ? result.body.response.status : undefined;
     const policies = result.denial?.policies ?? [];
     const shown = policies.length > MAX_LOGGED_POLICIES ? [...policies.slice(0, MAX_LOGGED_POLICIES), `… ${policies.length - MAX_LOGGED_POLICIES} more`] : policies;
-    logger.info({ ...fields, code: status?.code, denial: result.denial?.kind, policies: shown }, 'admission denied');
+    // An invalid policy's or an internal denial's message is kclguard's own, never the object's.
+    const own = result.denial?.kind === 'invalid_policy' || result.denial?.kind === 'internal';
+    logger.info({ ...fields, code: status?.code, denial: result.denial?.kind, policies: shown, ...(own ? { reason: status?.message } : {}) }, 'admission denied');
   } else {
     logger.debug(fields, 'admission answered');
   }

@@ -32,4 +32,20 @@ describe('InFlightTracker', () => {
     second.done();
     expect(await idle).toBe(true);
   });
+
+  it("keeps a complete body's bytes counted while its review is evaluated, and releases them once", () => {
+    const tracker = new InFlightTracker();
+    const body = tracker.startReceiving();
+    body.add(1000);
+    const finished = tracker.start();
+    body.received();
+    expect(tracker.receiving).toBe(0);
+    expect(tracker.receivingBytes).toBe(1000);
+    body.add(5); // nothing arrives after the end
+    body.done();
+    body.done();
+    finished();
+    expect(tracker.receivingBytes).toBe(0);
+    expect(tracker.pending).toBe(0);
+  });
 });

@@ -5,10 +5,16 @@
  * withholds its body would otherwise block every review). Shutdown waits for both.
  */
 
-/** A body being received: the bytes read so far, and its end (complete or given up). */
+/**
+ * A body being received: the bytes read so far; `received` when it is complete (no longer
+ * arriving, though its bytes are still held while the review is evaluated); `done` when it is
+ * let go (answered, refused or given up), which releases its bytes.
+ */
 export interface Receiving {
   add(bytes: number): void;
   /** Idempotent. */
+  received(): void;
+  /** Idempotent; implies received. */
   done(): void;
 }
 
@@ -28,7 +34,7 @@ export class InFlightTracker {
     return this.bodies;
   }
 
-  /** Bytes held by bodies still being received. */
+  /** Bytes held by bodies: those still being received and those of reviews being evaluated. */
   get receivingBytes(): number {
     return this.bodyBytes;
   }
@@ -54,19 +60,26 @@ export class InFlightTracker {
   startReceiving(): Receiving {
     this.bodies++;
     let held = 0;
-    let done = false;
+    let arriving = true;
+    let released = false;
+    const received = (): void => {
+      if (!arriving) return;
+      arriving = false;
+      this.bodies--;
+      this.settled();
+    };
     return {
       add: (bytes) => {
-        if (done) return;
+        if (!arriving) return;
         held += bytes;
         this.bodyBytes += bytes;
       },
+      received,
       done: () => {
-        if (done) return;
-        done = true;
-        this.bodies--;
+        if (released) return;
+        released = true;
         this.bodyBytes -= held;
-        this.settled();
+        received();
       },
     };
   }

@@ -3,7 +3,8 @@
  * with 429 costs the client nothing). The first event of a quiet interval is written at once;
  * the ones after it within the interval are only counted, and when the interval ends the latest
  * of them is written with the count of the others, so every event is written or counted, and a
- * flood writes one line per interval.
+ * flood writes one line per interval. The clock is monotonic: a wall clock stepped back would
+ * keep every line suppressed for as long as it stepped.
  */
 export class LogThrottle<Fields extends object> {
   private lastWrite = -Infinity;
@@ -18,7 +19,7 @@ export class LogThrottle<Fields extends object> {
   ) {}
 
   hit(fields: Fields): void {
-    const now = Date.now();
+    const now = performance.now();
     if (this.timer === undefined && now - this.lastWrite >= this.intervalMs) {
       this.lastWrite = now;
       this.write(fields, 0);
@@ -39,7 +40,7 @@ export class LogThrottle<Fields extends object> {
     const fields = this.latest;
     this.suppressed = 0;
     this.latest = undefined;
-    this.lastWrite = Date.now();
+    this.lastWrite = performance.now();
     this.write(fields, suppressed);
   }
 }

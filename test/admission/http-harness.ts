@@ -34,6 +34,10 @@ export class WatchedInFlight extends InFlightTracker {
         receiving.add(bytes);
         this.changed();
       },
+      received: () => {
+        receiving.received();
+        this.changed();
+      },
       done: () => {
         receiving.done();
         this.changed();
