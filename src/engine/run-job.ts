@@ -55,8 +55,8 @@ export function runJob(job: RunJob, generation: CompiledGeneration, clock: RunCl
   for (;;) {
     const attempt = runOnce(job, failures, generation, clock, progress, lookups);
     if (!('refused' in attempt)) return attempt;
-    // The patch cannot go to the API server as it is: the last mutation kept fails, and the job
-    // runs again without it (at most once per mutating policy).
+    // The patch cannot go to the API server as it is: the kept mutation patchProblem names fails,
+    // and the job runs again without it (at most once per mutating policy).
     failures = { ...failures, [attempt.refused]: attempt.failure };
   }
 }
