@@ -11,6 +11,14 @@ describe('string contents', () => {
     expect(text('\\U0001F600')).toBe('😀');
   });
 
+  it('reads an escaped surrogate as U+FFFD, a pair too, like the reference', () => {
+    // kcl-lib 0.13.2: "\ud800" -> "\ufffd", "x\ud83d\ude00y" -> "x\ufffd\ufffdy", "\U0000d800" -> "\ufffd".
+    expect(text('\\ud800')).toBe('\ufffd');
+    expect(text('x\\ud83d\\ude00y')).toBe('x\ufffd\ufffdy');
+    expect(text('\\U0000d800')).toBe('\ufffd');
+    expect(text('\\U0001F600')).toBe('😀');
+  });
+
   it('keeps unknown escapes with their backslash, like the reference', () => {
     expect(text('a\\qb')).toBe('a\\qb');
     expect(decode('a\\qb').errorAt).toBeUndefined();

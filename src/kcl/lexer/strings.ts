@@ -63,7 +63,11 @@ export function decodeString(source: string, start: number, end: number, isRaw: 
         const hex = source.slice(i + 2, i + 2 + len);
         if (hex.length === len && /^[0-9a-fA-F]+$/.test(hex) && i + 2 + len <= end) {
           const code = parseInt(hex, 16);
-          if (code <= 0x10ffff) chunk.push(String.fromCodePoint(code));
+          // A surrogate is not a character: the reference reads each as U+FFFD, a pair too. A
+          // lone one kept would reach the API server, which stores U+FFFD, and a mutating policy
+          // would then change the object again on every review.
+          if (code >= 0xd800 && code <= 0xdfff) chunk.push('\ufffd');
+          else if (code <= 0x10ffff) chunk.push(String.fromCodePoint(code));
           else if (errorAt === undefined) { errorAt = i; errorMessage = 'invalid string syntax'; }
           i += 2 + len;
         } else {
