@@ -108,6 +108,9 @@ describe('patchBetween', () => {
         // from an object into a list (or back) does not apply.
         fc.pre(Array.isArray(before) === Array.isArray(after));
         const operations = patchBetween(before, after) as jsonpatch.Operation[];
+        // fast-json-patch refuses these paths (the next test applies them with kclguard's own
+        // applier); the generator produces such keys now and then.
+        fc.pre(!operations.some((o) => /\/__proto__(\/|$)|\/constructor\/prototype(\/|$)/.test(o.path)));
         const patched = jsonpatch.applyPatch(structuredClone(before), operations, true, false).newDocument;
         expect(patched).toEqual(JSON.parse(JSON.stringify(after)));
       }),
