@@ -37,6 +37,8 @@ const quoted = (text: string): boolean => /^'.*'$|^".*"$/s.test(text);
 const AMBIGUOUS = [
   // numbers with underscores
   '1_000', '1_000.5', '-1_000', '+1_0', '1__0', '1_', '-_1', '0.5_1', '1e_3', '0x_1F',
+  // 0b / 0x followed by underscores alone (PyYAML's int patterns; a generated run found them)
+  '0b_', '0x__', '-0b_', '+0x_',
   // 0o / 0x / 0b forms, either case, and YAML 1.1 octal
   '0o17', '0O17', '0x1F', '0X1F', '-0x10', '0b101', '0B101', '012', '0_7',
   // sexagesimal
