@@ -182,11 +182,6 @@ export function plainToJson(plain: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Whether `e` is JavaScript's stack overflow (a value too deeply nested for a recursive walk). */
-export function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message);
-}
-
 function childrenOf(v: Value): Iterable<Value> | undefined {
   if (Array.isArray(v)) return v;
   if (v instanceof KDict) return v.entries.values();

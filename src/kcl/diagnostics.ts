@@ -133,6 +133,11 @@ export function formatDiagnosticShort(d: Diagnostic): string {
  * Thrown inside the evaluator and builtins; caught at the public API boundary
  * (`program.run` never throws), where it becomes a Diagnostic.
  */
+/** Whether `e` is JavaScript's stack overflow (a value too deeply nested for a recursive walk). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
 export class KclError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
     super(diagnostic.message);

@@ -32,7 +32,7 @@ export type {
   RunSuccess,
 } from './api-types.js';
 export { DEFAULT_LIMITS } from './eval/state.js';
-export { ErrorCodes, KclError, diagnostic, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
+export { ErrorCodes, KclError, diagnostic, isStackOverflow, formatDiagnostic, formatDiagnosticShort, type Diagnostic, type ErrorCode } from './diagnostics.js';
 export { formatSpan, type Span } from './span.js';
 export {
   KDict,
@@ -49,7 +49,7 @@ export {
   type Value,
 } from './value.js';
 import { deepestOutput } from './convert.js';
-export { deepestOutput, isDropped, isStackOverflow, nestingDepth, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+export { deepestOutput, isDropped, nestingDepth, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
 export { BYTES_PER_STEP, ELEMENT_BYTES, NO_METER, TextBudget, type Meter } from './budget.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';

@@ -214,10 +214,9 @@ class CompiledProgram implements Program {
 
   /** The exported variables as output parts, each at its first assignment. */
   private exportedParts(mod: ModuleScope): OutputPart[] {
-    const { setters, spans } = this.main.plan;
     return this.main.exportOrder
       .filter((name) => !name.startsWith('_') && isExportable(mod.value(name)))
-      .map((name) => ({ span: spans[setters.get(name)![0]!]! }));
+      .map((name) => ({ span: this.exportSpan(name)! }));
   }
 
   run(options: RunOptions = {}): RunResult {

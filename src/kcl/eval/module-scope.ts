@@ -5,7 +5,7 @@
  * runs at most once; a statement that is running when its own name is read (a cycle) sees the
  * value so far, or Undefined, like the reference.
  */
-import { KclError, kclError } from '../diagnostics.js';
+import { KclError, isStackOverflow, kclError } from '../diagnostics.js';
 import type { Span } from '../span.js';
 import { UNDEFINED, type Value } from '../value.js';
 import { Env } from './env.js';
@@ -137,7 +137,7 @@ export class ModuleScope {
       if (e instanceof KclError && !e.diagnostic.span) throw new KclError({ ...e.diagnostic, span: this.plan.spans[i]! });
       // So does a JavaScript stack overflow in an operator walking a deeply nested value
       // (`==`, `in`, interpolation): here, before the statement's location is forgotten.
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      if (isStackOverflow(e)) {
         throw kclError('K9002', 'maximum recursion depth exceeded', this.plan.spans[i]!);
       }
       throw e;
