@@ -44,6 +44,11 @@ export function stepsForChars(chars: number): number {
   return chars < CHARS_PER_STEP ? 1 : Math.ceil(chars / CHARS_PER_STEP);
 }
 
+/** Charges `meter` for comparing or hashing a string of `length` units whole: nothing up to LONG_STRING. */
+export function chargeWholeString(meter: Meter, length: number): void {
+  if (length > LONG_STRING) meter.step(stepsForBytes(length));
+}
+
 /** Bytes charged to the allocation budget for each list element or dict entry created. */
 export const ELEMENT_BYTES = 16;
 

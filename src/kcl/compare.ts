@@ -13,7 +13,7 @@
  * huge or deeply shared values ends with K9001/K9003 instead of stalling.
  */
 import type { Span } from './span.js';
-import { LONG_STRING, NO_METER, stepsForBytes, type Meter } from './budget.js';
+import { chargeWholeString, NO_METER, stepsForBytes, type Meter } from './budget.js';
 import { kclError } from './diagnostics.js';
 import { intToFloat } from './int64.js';
 import { KDict, KFloat, KFunction, KUnit, SchemaInstance, UNDEFINED, typeName, type Value } from './value.js';
@@ -27,11 +27,11 @@ function numericValue(v: Value): number | undefined {
 
 export function equals(a: Value, b: Value, meter: Meter = NO_METER): boolean {
   if (a === b) {
-    if (typeof a === 'string' && a.length > LONG_STRING) meter.step(stepsForBytes(a.length));
+    if (typeof a === 'string') chargeWholeString(meter, a.length);
     return !(a instanceof KUnit);
   }
   if (typeof a === 'string' || typeof b === 'string') {
-    if (typeof a === 'string' && typeof b === 'string' && a.length === b.length && a.length > LONG_STRING) meter.step(stepsForBytes(a.length));
+    if (typeof a === 'string' && typeof b === 'string' && a.length === b.length) chargeWholeString(meter, a.length);
     return false;
   }
   if (typeof a === 'boolean' || typeof b === 'boolean') return false;
@@ -158,7 +158,7 @@ export function contains(container: Value, item: Value, span?: Span, meter: Mete
       return equals(x, item, meter);
     });
   }
-  if (typeof item === 'string' && item.length > LONG_STRING) meter.step(stepsForBytes(item.length));
+  if (typeof item === 'string') chargeWholeString(meter, item.length);
   if (container instanceof KDict) return typeof item === 'string' && container.has(item);
   if (container instanceof SchemaInstance) return typeof item === 'string' && container.attrs.has(item);
   throw kclError(

@@ -9,7 +9,7 @@ import { KDict, KFloat, KFunction, KModule, KUnit, SchemaInstance, UNDEFINED, is
 import { containsValue, compareValues, makeUnit, typedDisplay, valuesEqual } from './interop.js';
 import { compileError, evalError, typeError } from './errors.js';
 import type { Env, Ev } from './env.js';
-import { LONG_STRING, NO_METER, stepsForBytes, type Meter, type TextBudget } from '../budget.js';
+import { chargeWholeString, NO_METER, stepsForBytes, type Meter, type TextBudget } from '../budget.js';
 import { binaryOp, unaryOp } from './operators.js';
 import { planConfig, planList } from './plan-config.js';
 import { planDictComp, planListComp, planQuant } from './plan-comp.js';
@@ -210,7 +210,7 @@ export function subscriptValue(v: Value, index: Value, span: Span, meter: Meter 
   if (v instanceof KDict) {
     if (typeof index !== 'string') throw typeError(`dict key must be str, got '${typeName(index)}'`, span);
     // A long key is hashed and compared in full by the lookup.
-    if (index.length > LONG_STRING) meter.step(stepsForBytes(index.length));
+    chargeWholeString(meter, index.length);
     const r = v.get(index);
     return r === undefined ? UNDEFINED : r;
   }
