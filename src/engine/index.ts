@@ -34,6 +34,7 @@ export { StaticNamespaceLookup, NAMESPACE_FETCH_TIMEOUT_MS, type NamespaceInfo, 
 export { kclCompiler } from './kcl-compiler.js';
 export { MAX_OBJECT_DEPTH } from './limits.js';
 export { applyPatch, PatchApplyError } from './patch-apply.js';
+export { unescapePointerToken } from './json-data.js';
 export { truncateRunes } from './messages.js';
 export type { PolicyCompiler, PolicyProgram, PolicyRunResult, PolicyRunLimits } from './policy-compiler.js';
 export type { EngineObserver, PolicySummary } from './observer.js';

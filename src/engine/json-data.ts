@@ -1,7 +1,7 @@
 /**
  * Small helpers for JSON data as the engine holds it (parsed reviews, policy outputs): which values
- * are JSON objects, what another value held at the same place, and setting a key that may be
- * `__proto__` without touching the prototype.
+ * are JSON objects, what another value held at the same place, JSON pointer tokens, and setting
+ * a key that may be `__proto__` without touching the prototype.
  */
 
 /** A JSON object: not null, not an array. */
@@ -30,6 +30,17 @@ export function ownMembersExcept(source: Readonly<Record<string, unknown>>, left
     if (!left.has(key) && Object.hasOwn(source, key)) setOwn(copy, key, source[key]);
   }
   return copy;
+}
+
+/** RFC 6901: a key as a JSON pointer token, `~` as `~0` and `/` as `~1`. */
+export function escapePointerToken(key: string): string {
+  if (key.indexOf('/') === -1 && key.indexOf('~') === -1) return key;
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** RFC 6901: the key a JSON pointer token names (`~1` is `/`, then `~0` is `~`). */
+export function unescapePointerToken(token: string): string {
+  return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** `target[key] = value`, where `__proto__` (an ordinary key in JSON data) stays an own property. */

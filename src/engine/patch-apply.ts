@@ -14,7 +14,7 @@
  * that is a bug in kclguard, not in a policy.
  */
 import type { JsonPatchOperation } from './executor.js';
-import { setOwn } from './json-data.js';
+import { isJsonObject, setOwn, unescapePointerToken } from './json-data.js';
 
 export class PatchApplyError extends Error {
   override readonly name = 'PatchApplyError';
@@ -52,7 +52,7 @@ function applyOperation(document: unknown, operation: JsonPatchOperation): unkno
       if (op === 'remove') parent.splice(index, 1);
       else parent[index] = value;
     }
-  } else if (isRecord(parent)) {
+  } else if (isJsonObject(parent)) {
     if (op !== 'add' && !Object.hasOwn(parent, last)) fail(operation, `no member ${JSON.stringify(last)} to ${op}`);
     if (op === 'remove') delete parent[last];
     else setOwn(parent, last, value);
@@ -69,7 +69,7 @@ function childOf(parent: unknown, token: string, operation: JsonPatchOperation):
     if (index >= parent.length) fail(operation, `index ${index} is past the end of a list of ${parent.length}`);
     return parent[index];
   }
-  if (isRecord(parent) && Object.hasOwn(parent, token)) return parent[token];
+  if (isJsonObject(parent) && Object.hasOwn(parent, token)) return parent[token];
   return fail(operation, `no member ${JSON.stringify(token)} on the way`);
 }
 
@@ -84,7 +84,7 @@ function parsePointer(operation: JsonPatchOperation): string[] {
     .split('/')
     .map((token) => {
       if (/~(?![01])/.test(token)) fail(operation, `"~" must be followed by 0 or 1 in ${JSON.stringify(token)}`);
-      return token.replace(/~1/g, '/').replace(/~0/g, '~');
+      return unescapePointerToken(token);
     });
 }
 
@@ -96,14 +96,10 @@ function listIndex(token: string, operation: JsonPatchOperation): number {
 /** A deep copy of JSON data: own enumerable members, `__proto__` among them, into plain objects and lists. */
 function copyJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyJson);
-  if (!isRecord(value)) return value;
+  if (!isJsonObject(value)) return value;
   const copy: JsonRecord = {};
   for (const key of Object.keys(value)) setOwn(copy, key, copyJson(value[key]));
   return copy;
-}
-
-function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail(operation: JsonPatchOperation, why: string): never {

@@ -15,6 +15,7 @@
  * removed (an object's) or replaced (a list's), and a new one that is `undefined` is not added.
  */
 import type { JsonPatchOperation } from './executor.js';
+import { escapePointerToken } from './json-data.js';
 
 type JsonContainer = Record<string, unknown> | unknown[];
 
@@ -65,14 +66,14 @@ function diffInto(before: JsonContainer, after: JsonContainer, path: string, dif
       const value = afterRecord[key];
       // The same value (an unchanged part the memo handed back) needs no path built for it.
       if (value === old) continue;
-      const memberPath = `${path}/${escapePathComponent(key)}`;
+      const memberPath = `${path}/${escapePointerToken(key)}`;
       if (isContainer(old) && isContainer(value) && Array.isArray(old) === Array.isArray(value)) {
         diffInto(old, value, memberPath, diff);
       } else {
         push(diff, { op: 'replace', path: memberPath, value: value === undefined ? null : value });
       }
     } else if (beforeIsList === afterIsList) {
-      push(diff, { op: 'remove', path: `${path}/${escapePathComponent(key)}` });
+      push(diff, { op: 'remove', path: `${path}/${escapePointerToken(key)}` });
       deleted = true;
     } else {
       push(diff, { op: 'replace', path, value: after });
@@ -83,7 +84,7 @@ function diffInto(before: JsonContainer, after: JsonContainer, path: string, dif
   for (const key of afterKeys) {
     const value = afterRecord[key];
     if (!Object.hasOwn(before, key) && value !== undefined) {
-      push(diff, { op: 'add', path: `${path}/${escapePathComponent(key)}`, value });
+      push(diff, { op: 'add', path: `${path}/${escapePointerToken(key)}`, value });
     }
   }
 }
@@ -98,10 +99,4 @@ function keysOf(value: JsonContainer): string[] {
   const keys = new Array<string>(value.length);
   for (let i = 0; i < value.length; i++) keys[i] = String(i);
   return keys;
-}
-
-/** RFC 6901: `~` as `~0`, `/` as `~1`. */
-function escapePathComponent(key: string): string {
-  if (key.indexOf('/') === -1 && key.indexOf('~') === -1) return key;
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FailureAction, Operation } from './contract.js';
+import { unescapePointerToken } from './json-data.js';
 import {
   CLUSTER_SCOPE,
   DEFAULT_CONSENT,
@@ -175,7 +176,7 @@ function fieldPath(instancePath: string): string {
   return instancePath
     .split('/')
     .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map(unescapePointerToken)
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 }
 

@@ -3,6 +3,7 @@
  * one line per differing path (`- /spec/replicas: 3` expected, `+ /spec/replicas: 5` got).
  */
 import jsonpatch from 'fast-json-patch';
+import { unescapePointerToken } from '../../engine/index.js';
 
 function show(value: unknown): string {
   return value === undefined ? '(absent)' : JSON.stringify(value);
@@ -12,7 +13,7 @@ function valueAt(doc: unknown, pointer: string): unknown {
   if (pointer === '') return doc;
   let current: unknown = doc;
   for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const key = unescapePointerToken(raw);
     // Own members only: a key such as `__proto__` or `constructor` is data, not what objects inherit.
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
