@@ -118,6 +118,23 @@ class TooBusyError extends Error {
   }
 }
 
+/** The 429 answer, counted and (throttled) logged; built only on refusal, not per review. */
+function refuseTooBusy(
+  res: ServerResponse,
+  busy: Busy,
+  phase: Phase,
+  maxInFlight: number | undefined,
+  inFlight: InFlightTracker,
+  reviews: AdmissionMetrics,
+  refusals: LogThrottle<RefusalFields>,
+): void {
+  refusals.hit({ webhook: phase, busy, inFlight: inFlight.size, receiving: inFlight.receiving, maxInFlight });
+  reviews.counted(phase, 'unknown', 'rejected');
+  const message = busy === 'reviews' ? `kclguard is answering ${maxInFlight} admission reviews already; try again` : 'kclguard is receiving as many review bodies as it holds at once; try again';
+  // A body not read (or not read to its end) is discarded; closing keeps its bytes from poisoning the connection.
+  send(res, 429, { message }, { connection: 'close', 'retry-after': '1' });
+}
+
 async function admissionRoute(
   phase: Phase,
   req: IncomingMessage,
@@ -130,16 +147,9 @@ async function admissionRoute(
 ): Promise<void> {
   const { metrics, logger } = options;
   const maxInFlight = options.maxInFlight;
-  const tooBusy = (busy: Busy): void => {
-    refusals.hit({ webhook: phase, busy, inFlight: inFlight.size, receiving: inFlight.receiving, maxInFlight });
-    reviews.counted(phase, 'unknown', 'rejected');
-    const message = busy === 'reviews' ? `kclguard is answering ${maxInFlight} admission reviews already; try again` : 'kclguard is receiving as many review bodies as it holds at once; try again';
-    // A body not read (or not read to its end) is discarded; closing keeps its bytes from poisoning the connection.
-    send(res, 429, { message }, { connection: 'close', 'retry-after': '1' });
-  };
   // Every slot busy: answered before the body is read, so a burst of large reviews costs no memory.
   if (maxInFlight !== undefined && inFlight.size >= maxInFlight) {
-    tooBusy('reviews');
+    refuseTooBusy(res, 'reviews', phase, maxInFlight, inFlight, reviews, refusals);
     return;
   }
   // A body being received holds no review slot, only bytes: bodies being received and reviews
@@ -173,7 +183,7 @@ async function admissionRoute(
       result = await reviewAdmission({ phase, body: read!.body, text: read!.text, timeout, handler: options.handler });
     } catch (error) {
       if (error instanceof TooBusyError) {
-        tooBusy(error.busy);
+        refuseTooBusy(res, error.busy, phase, maxInFlight, inFlight, reviews, refusals);
         return;
       }
       if (error instanceof ClientGoneError || (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET') {
