@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ClusterConfigError, connectToCluster, type ClusterConnection, DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/index.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
-import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../engine/index.js';
+import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize, WORKER_SCHEDULINGS, type WorkerScheduling } from '../engine/index.js';
 import { FlagError, InputError } from './errors.js';
 import { parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 import { SOURCE_FLAG_NAMES, SOURCE_FLAGS } from './source-flags.js';
@@ -58,6 +58,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'max-in-flight', type: 'integer', min: 1, max: 10000, default: 64, description: 'admission reviews answered at once; more get HTTP 429 (a webhook failure to the API server: failurePolicy decides)' },
   { name: 'workers', type: 'integer', min: 1, max: 64, default: defaultPoolSize(), description: 'policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: the CPUs, 2 to 8)' },
   { name: 'worker-heap-mb', type: 'integer', min: 32, max: 16384, default: DEFAULT_WORKER_HEAP_MB, description: 'heap limit of each policy worker, MiB; a policy that exceeds it fails (K9004) and its worker is replaced' },
+  { name: 'worker-scheduling', type: 'enum', values: WORKER_SCHEDULINGS, default: 'batch', description: "Linux: batch runs the policy workers under SCHED_BATCH (with util-linux's chrt), so that a woken worker does not preempt the thread answering HTTP; normal leaves them as they start" },
   { name: 'cert-reload-poll-seconds', type: 'integer', min: 0, max: 3600, default: 30, description: 're-read --cert/--key this often in case a file change event was missed (0: only on events)' },
   ...SOURCE_FLAGS,
 ];
@@ -112,6 +113,8 @@ export interface ServeConfig {
   readonly workers?: number;
   /** Heap limit of each policy worker, MiB. */
   readonly workerHeapMb?: number;
+  /** The policy workers' scheduling policy (thread-scheduling.ts). Default normal. */
+  readonly workerScheduling?: WorkerScheduling;
   readonly certReloadPollSeconds: number;
   /** The oci:// source flags as given (src/cli/source-flags.ts turns them into the resolver's configuration). */
   readonly sourceFlags?: Readonly<Record<string, FlagValue | undefined>>;
@@ -169,6 +172,7 @@ export function serveConfig(
     maxInFlight: Number(v['max-in-flight']),
     workers: Number(v.workers),
     workerHeapMb: Number(v['worker-heap-mb']),
+    workerScheduling: v['worker-scheduling'] as WorkerScheduling,
     certReloadPollSeconds: Number(v['cert-reload-poll-seconds']),
     sourceFlags: Object.freeze(Object.fromEntries(Object.entries(v).filter(([name]) => SOURCE_FLAG_NAMES.has(name)))),
   });

@@ -64,7 +64,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     throw error;
   }
 
-  const pool = deps.executor ? undefined : new WorkerPool({ size: config.workers, heapMb: config.workerHeapMb, observer: poolObserver(metrics), logger });
+  const pool = deps.executor ? undefined : new WorkerPool({ size: config.workers, heapMb: config.workerHeapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
   const executor = deps.executor ?? pool!;
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
@@ -110,7 +110,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
-  if (pool) print(`policies run in ${pool.size} worker threads (heap limit ${config.workerHeapMb ?? 'default'} MiB each)`);
+  if (pool) print(`policies run in ${pool.size} worker threads (heap limit ${config.workerHeapMb ?? 'default'} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
   const auditing = config.cluster?.audit;
   if (audit && auditing) print(`background audit: on the elected replica every ${auditing.intervalMs / 1000}s and after changes, at most ${auditing.maxObjects} objects per run; results in PolicyReports`);
   print(

@@ -88,6 +88,7 @@ describe('serveConfig', () => {
       maxInFlight: 64,
       workers: defaultPoolSize(),
       workerHeapMb: DEFAULT_WORKER_HEAP_MB,
+      workerScheduling: 'batch',
       certReloadPollSeconds: 30,
       // oci:// sources: resolved into the resolver's configuration by src/cli/source-flags.ts.
       sourceFlags: {
@@ -119,6 +120,7 @@ describe('serveConfig', () => {
       KCLGUARD_CERT_RELOAD_POLL_SECONDS: '0',
       KCLGUARD_WORKERS: '3',
       KCLGUARD_WORKER_HEAP_MB: '64',
+      KCLGUARD_WORKER_SCHEDULING: 'normal',
       KCLGUARD_KCL_REGISTRY: '127.0.0.1:5000/kcl',
       KCLGUARD_SOURCE_REFRESH_SECONDS: '60',
       KCLGUARD_REGISTRY_PLAIN_HTTP: '127.0.0.1:5000',
@@ -136,6 +138,7 @@ describe('serveConfig', () => {
       maxInFlight: 8,
       workers: 3,
       workerHeapMb: 64,
+      workerScheduling: 'normal',
       certReloadPollSeconds: 0,
       sourceFlags: {
         'kcl-registry': '127.0.0.1:5000/kcl',
@@ -165,6 +168,7 @@ describe('serveConfig', () => {
     ['a stray argument', ['--policies', dir, 'extra'], {}, 'C1007'],
     ['an unknown log level', ['--policies', dir, '--log-level', 'loud'], {}, 'C1006'],
     ['a port out of range', ['--policies', dir, '--port', '70000'], {}, 'C1006'],
+    ['an unknown worker scheduling', ['--policies', dir, '--worker-scheduling', 'fifo'], {}, 'C1006'],
   ])('refuses %s', (_name, argv, env, code) => {
     expect(thrownCode(() => serveConfig(argv, env))).toBe(code);
   });

@@ -2,3 +2,4 @@
 export { DEFAULT_COMPILE_BUDGET_MS, DEFAULT_WORKER_HEAP_MB, KILL_MARGIN_MS, WorkerPool, defaultPoolSize, type PoolObserver, type WorkerPoolOptions } from './worker-pool.js';
 export { HEAVY_AFTER_STOP_MS, HEAVY_POLICY_MS, LANES, type Lane } from './lanes.js';
 export { WORKER_STATES, type ExitCause, type WorkerState } from './pool-worker.js';
+export { WORKER_SCHEDULINGS, type WorkerScheduling } from './thread-scheduling.js';

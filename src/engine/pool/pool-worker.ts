@@ -51,7 +51,8 @@ export class PoolWorker {
   private readonly replies = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: WorkerExit) => void }>();
   private nextId = 1;
   private exitCause: ExitCause | undefined;
-  readonly ready: Promise<void>;
+  /** Resolves with the worker's kernel thread id (undefined where the OS does not tell) once it is up. */
+  readonly ready: Promise<number | undefined>;
   /** Resolves when the thread has ended, for whatever reason. */
   readonly exited: Promise<void>;
 
@@ -71,7 +72,7 @@ export class PoolWorker {
       const onMessage = (message: FromWorker): void => {
         if (message.type === 'ready') {
           this.thread.off('message', onMessage);
-          resolve();
+          resolve(message.threadId);
         }
       };
       this.thread.on('message', onMessage);

@@ -17,7 +17,8 @@ export type ToWorker =
   | { readonly type: 'release'; readonly generation: number };
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /** `threadId`: the worker's kernel thread id, where the OS tells (thread-scheduling.ts). */
+  | { readonly type: 'ready'; readonly threadId?: number }
   | { readonly type: 'prepared'; readonly id: number; readonly generation: number }
   | { readonly type: 'compiled'; readonly id: number; readonly outcomes: readonly CompileOutcome[] }
   | { readonly type: 'ran'; readonly id: number; readonly report: string }

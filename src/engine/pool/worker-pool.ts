@@ -38,6 +38,7 @@ import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, typ
 import type { LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
+import { workerSchedulingApplier, type WorkerScheduling } from './thread-scheduling.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
 export const KILL_MARGIN_MS = 50;
@@ -85,6 +86,8 @@ export interface WorkerPoolOptions {
   readonly observer?: PoolObserver;
   readonly logger?: EngineLogger;
   readonly now?: () => number;
+  /** `batch`: the workers run under SCHED_BATCH where the OS allows (thread-scheduling.ts). Default normal. */
+  readonly scheduling?: WorkerScheduling;
 }
 
 /**
@@ -134,12 +137,14 @@ export class WorkerPool implements PolicyExecutor {
   private arrivals = 0;
   private closed = false;
   private lookups: LookupResponder | undefined;
+  private readonly applyScheduling: (threadId: number | undefined) => Promise<void>;
 
   constructor(private readonly options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? defaultPoolSize());
     this.now = options.now ?? Date.now;
     this.epoch = this.now();
     this.logger = options.logger ?? silentLogger;
+    this.applyScheduling = workerSchedulingApplier(options.scheduling ?? 'normal', this.logger);
     this.costs = new CostTracker(this.now);
     this.limits = heavyLimits(this.size);
     this.slots = new Array(this.size).fill(undefined);
@@ -273,6 +278,7 @@ export class WorkerPool implements PolicyExecutor {
     });
     this.slots[slot] = worker;
     this.reportWorkers();
+    void worker.ready.then(this.applyScheduling, () => undefined);
     void this.initialize(slot, worker);
   }
 
