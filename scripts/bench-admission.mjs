@@ -39,7 +39,8 @@
  * (500,1000), BENCH_OPEN_SECONDS (10), BENCH_ENGINE_REVIEWS (5000), BENCH_ENGINE_WORKERS (2),
  * BENCH_WORKERS (kclguard serve --workers; default kclguard's own), BENCH_SCENARIOS (a
  * comma-separated subset of none,10,50,pss,tls,handoff), BENCH_TLS_ROUNDS (5), BENCH_HANDOFF_ROUNDS
- * (3), OPA_BIN, BENCH_NO_OPA=1.
+ * (3), OPA_BIN, BENCH_NO_OPA=1, BENCH_SERVER_NODE_ARGS (Node flags for kclguard serve, e.g.
+ * `--cpu-prof --cpu-prof-dir=DIR`; the server exits at once when stopped, so profiles are written).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -209,7 +210,8 @@ async function kclguardScenario(scenario, examples, body) {
   const dir = scratchDir('kclguard-bench-');
   try {
     writePolicies(dir, scenario, examples);
-    const args = [MAIN, 'serve', '--policies', dir, '--port', '0', '--log-level', 'error', '--shutdown-grace-seconds', '2'];
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const args = [...nodeArgs, MAIN, 'serve', '--policies', dir, '--port', '0', '--log-level', 'error', '--shutdown-delay-seconds', '0', '--shutdown-grace-seconds', '2'];
     if (process.env.BENCH_WORKERS) args.push('--workers', process.env.BENCH_WORKERS);
     const server = await startProcess(process.execPath, args, {
       env: { ...process.env, XDG_CACHE_HOME: dir },
