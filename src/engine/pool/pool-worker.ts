@@ -8,6 +8,7 @@ import { createProgressBuffer, currentTask, offerWaiting, progressSlot, readProg
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 import { createLookupBridge, type LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer } from '../lookups/lookups.js';
+import type { WorkerScheduling } from './thread-scheduling.js';
 
 export type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
 export const WORKER_STATES: readonly WorkerState[] = ['starting', 'idle', 'busy', 'dead'];
@@ -38,6 +39,7 @@ export interface PoolWorkerOptions {
   readonly onExit: (worker: PoolWorker, cause: ExitCause) => void;
   /** Answers the worker's lookups (main thread). */
   readonly onLookup: (request: LookupRequest) => Promise<LookupAnswer>;
+  readonly scheduling: WorkerScheduling;
 }
 
 export class PoolWorker {
@@ -51,8 +53,8 @@ export class PoolWorker {
   private readonly replies = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: WorkerExit) => void }>();
   private nextId = 1;
   private exitCause: ExitCause | undefined;
-  /** Resolves with the worker's kernel thread id (undefined where the OS does not tell) once it is up. */
-  readonly ready: Promise<number | undefined>;
+  /** Resolves once the worker is up, with why it could not apply its scheduling policy, if it could not. */
+  readonly ready: Promise<string | undefined>;
   /** Resolves when the thread has ended, for whatever reason. */
   readonly exited: Promise<void>;
 
@@ -63,6 +65,7 @@ export class PoolWorker {
       progress: this.progress,
       epoch: options.epoch,
       compileBudgetMs: options.compileBudgetMs,
+      scheduling: options.scheduling,
       ...(options.compilerModule ? { compilerModule: options.compilerModule } : {}),
     };
     this.thread = new Worker(options.script, { workerData: config, transferList: lookups.transferList, resourceLimits: options.resourceLimits });
@@ -72,7 +75,7 @@ export class PoolWorker {
       const onMessage = (message: FromWorker): void => {
         if (message.type === 'ready') {
           this.thread.off('message', onMessage);
-          resolve(message.threadId);
+          resolve(message.schedulingFailure);
         }
       };
       this.thread.on('message', onMessage);

@@ -8,6 +8,7 @@ import { admissionParts } from '../contract.js';
 import { ownMembersExcept } from '../json-data.js';
 import type { CompileOutcome, ExecutablePolicy, RunJob, RunReport } from '../executor.js';
 import type { WorkerLookupPorts } from './lookup-bridge.js';
+import type { WorkerScheduling } from './thread-scheduling.js';
 
 export type ToWorker =
   | { readonly type: 'prepare'; readonly id: number; readonly generation: number; readonly policies: readonly ExecutablePolicy[] }
@@ -17,8 +18,8 @@ export type ToWorker =
   | { readonly type: 'release'; readonly generation: number };
 
 export type FromWorker =
-  /** `threadId`: the worker's kernel thread id, where the OS tells (thread-scheduling.ts). */
-  | { readonly type: 'ready'; readonly threadId?: number }
+  /** `schedulingFailure`: why the worker could not put itself under WorkerConfig.scheduling. */
+  | { readonly type: 'ready'; readonly schedulingFailure?: string }
   | { readonly type: 'prepared'; readonly id: number; readonly generation: number }
   | { readonly type: 'compiled'; readonly id: number; readonly outcomes: readonly CompileOutcome[] }
   | { readonly type: 'ran'; readonly id: number; readonly report: string }
@@ -38,6 +39,8 @@ export interface WorkerConfig {
   readonly compileBudgetMs: number;
   /** The worker's end of its lookup bridge (lookup-bridge.ts). */
   readonly lookups?: WorkerLookupPorts;
+  /** The scheduling policy the worker puts itself under as it starts (default normal). */
+  readonly scheduling?: WorkerScheduling;
 }
 
 /**

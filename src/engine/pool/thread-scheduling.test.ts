@@ -4,13 +4,16 @@
  * cover).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { parsePolicy } from '../schema.js';
 import { kclRun, pod, request } from '../testing/fixtures.js';
 import { programFilename } from '../compiled-policy.js';
 import type { ExecutablePolicy } from '../executor.js';
-import { kernelThreadId, scheduleAsBatch, workerSchedulingApplier, type CommandRunner } from './thread-scheduling.js';
+import { kernelThreadId, scheduleAsBatch, scheduleThisThread, WorkerSchedulingPolicy, type CommandRunner } from './thread-scheduling.js';
 import { WorkerPool } from './worker-pool.js';
 
 const SCHED_BATCH = 3;
@@ -46,9 +49,9 @@ function recorder(failure?: string): { runner: CommandRunner; calls: (readonly s
   return { calls, runner: async (file, args) => (calls.push([file, ...args]), failure === undefined ? undefined : new Error(failure)) };
 }
 
-function logs(): { logger: { debug: (o: Record<string, unknown>, m: string) => void; warn: (o: Record<string, unknown>, m: string) => void }; warnings: Record<string, unknown>[] } {
+function logs(): { logger: { warn: (o: Record<string, unknown>, m: string) => void }; warnings: Record<string, unknown>[] } {
   const warnings: Record<string, unknown>[] = [];
-  return { warnings, logger: { debug: () => undefined, warn: (obj) => warnings.push(obj) } };
+  return { warnings, logger: { warn: (obj) => warnings.push(obj) } };
 }
 
 describe('kernelThreadId', () => {
@@ -90,32 +93,44 @@ describe('scheduleAsBatch', () => {
   });
 });
 
-describe('workerSchedulingApplier', () => {
+describe('scheduleThisThread', () => {
   it('with normal, changes nothing', async () => {
     const calls: number[] = [];
-    const { logger, warnings } = logs();
-    const apply = workerSchedulingApplier('normal', logger, async (tid) => (calls.push(tid), undefined));
-    await apply(4250);
+    expect(await scheduleThisThread('normal', () => 4250, async (tid: number) => (calls.push(tid), undefined))).toBeUndefined();
     expect(calls).toEqual([]);
-    expect(warnings).toEqual([]);
   });
 
-  it('with batch, schedules every worker until one attempt fails, and warns once', async () => {
+  it('with batch, schedules the calling thread and passes a failure on', async () => {
     const calls: number[] = [];
-    const { logger, warnings } = logs();
-    const apply = workerSchedulingApplier('batch', logger, async (tid) => (calls.push(tid), tid === 2 ? 'Operation not permitted' : undefined));
-    await apply(1);
-    await apply(2);
-    await apply(3);
-    expect(calls).toEqual([1, 2]);
-    expect(warnings).toEqual([{ reason: 'Operation not permitted' }]);
+    expect(await scheduleThisThread('batch', () => 4250, async (tid: number) => (calls.push(tid), undefined))).toBeUndefined();
+    expect(await scheduleThisThread('batch', () => 4251, async () => 'Operation not permitted')).toBe('Operation not permitted');
+    expect(calls).toEqual([4250]);
   });
 
-  it('warns when the OS does not tell the thread id', async () => {
+  it('fails when the OS does not tell the thread id', async () => {
+    expect(await scheduleThisThread('batch', () => undefined, async () => undefined)).toMatch(/thread-self/);
+  });
+});
+
+describe('WorkerSchedulingPolicy', () => {
+  it('asks every new worker for batch until one reports a failure, then warns once and asks for normal', () => {
     const { logger, warnings } = logs();
-    await workerSchedulingApplier('batch', logger, async () => undefined)(undefined);
-    expect(warnings).toHaveLength(1);
-    expect(String(warnings[0]!.reason)).toMatch(/thread-self/);
+    const policy = new WorkerSchedulingPolicy('batch', logger);
+    expect(policy.forNewWorker).toBe('batch');
+    policy.started(undefined);
+    expect(policy.forNewWorker).toBe('batch');
+    policy.started('spawn chrt ENOENT');
+    policy.started('spawn chrt ENOENT'); // a second worker that started meanwhile
+    expect(policy.forNewWorker).toBe('normal');
+    expect(warnings).toEqual([{ reason: 'spawn chrt ENOENT' }]);
+  });
+
+  it('with normal, asks for nothing and warns about nothing', () => {
+    const { logger, warnings } = logs();
+    const policy = new WorkerSchedulingPolicy('normal', logger);
+    policy.started(undefined);
+    expect(policy.forNewWorker).toBe('normal');
+    expect(warnings).toEqual([]);
   });
 });
 
@@ -156,6 +171,39 @@ describe('workerSchedulingApplier', () => {
     expect(report.runs[0]!.outcome.kind).toBe('failed');
     const after = await eventually(fresh, (tids) => tids.length === 2 && tids.some((tid) => !first.includes(tid)));
     expect(after.filter((tid) => !first.includes(tid))).toHaveLength(1);
+  });
+
+  it('a pool whose workers cannot apply it warns once and runs them as they are', () => {
+    // In a process of its own whose PATH has no chrt (a worker's environment is its process's):
+    // the built pool, as kclguard serve runs it.
+    const library = new URL('../../../dist/engine/index.js', import.meta.url).href;
+    const script = `
+      import { readdirSync, readFileSync } from 'node:fs';
+      const { WorkerPool } = await import(${JSON.stringify(library)});
+      const warnings = [];
+      const ignore = () => undefined;
+      const pool = new WorkerPool({ size: 2, scheduling: 'batch', logger: { debug: ignore, info: ignore, error: ignore, warn: (obj) => warnings.push(obj) } });
+      await pool.started();
+      const policy = (tid) => { const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'); return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]); };
+      const batch = readdirSync('/proc/self/task').filter((tid) => policy(tid) === 3).length;
+      await pool.close();
+      console.log(JSON.stringify({ warnings, batch }));`;
+    let output = '';
+    // A file, not `-e`: a worker thread inherits the process's execArgv, and under `-e` the
+    // workers' own start-up went wrong in ways kclguard serve never sees.
+    const dir = mkdtempSync(join(tmpdir(), 'kclguard-scheduling-'));
+    try {
+      writeFileSync(join(dir, 'pool.mjs'), script);
+      const child = spawnSync(process.execPath, [join(dir, 'pool.mjs')], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' }, timeout: 30_000 });
+      expect(child.stderr).toBe('');
+      output = child.stdout;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { warnings, batch } = JSON.parse(output) as { warnings: { reason: string }[]; batch: number };
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.reason).toMatch(/ENOENT/);
+    expect(batch).toBe(0);
   });
 
   it('a pool without it leaves its workers alone', async () => {

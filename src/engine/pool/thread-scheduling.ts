@@ -10,11 +10,12 @@
  * the main thread keeps its core. Measured under the 10-policy closed loop: 5-10% more reviews
  * per second, half as many worker sleeps (docs/performance.md).
  *
- * Node has no binding for sched_setscheduler(2), so the pool runs util-linux's `chrt` on each
- * worker's kernel thread id, once per worker start. An unprivileged process may switch its own
- * threads to SCHED_BATCH (sched(7)); no capability is needed. Where `chrt` or /proc is missing
- * (another OS, an image without util-linux), the workers keep the normal policy: a performance
- * setting, never a reason to fail.
+ * Node has no binding for sched_setscheduler(2), so each worker, as it starts, runs util-linux's
+ * `chrt` on its own kernel thread id: the spawn costs the starting worker, not the main thread
+ * that answers every tenant (a policy that keeps ending its worker must not buy main-thread time
+ * with it). An unprivileged process may switch its own threads to SCHED_BATCH (sched(7)); no
+ * capability is needed. Where `chrt` or /proc is missing (another OS, an image without
+ * util-linux), the workers keep the normal policy: a performance setting, never a reason to fail.
  */
 import { execFile } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
@@ -57,31 +58,43 @@ export async function scheduleAsBatch(threadId: number, run: CommandRunner = run
   return failure?.message;
 }
 
-export interface SchedulingLogger {
-  debug(obj: Record<string, unknown>, msg: string): void;
-  warn(obj: Record<string, unknown>, msg: string): void;
+/**
+ * Puts the calling thread under the given policy (run in a policy worker as it starts). Resolves
+ * with why it could not, or undefined when it did or had nothing to do.
+ */
+export async function scheduleThisThread(
+  scheduling: WorkerScheduling,
+  threadId: () => number | undefined = kernelThreadId,
+  schedule: (threadId: number) => Promise<string | undefined> = scheduleAsBatch,
+): Promise<string | undefined> {
+  if (scheduling === 'normal') return undefined;
+  const id = threadId();
+  return id === undefined ? 'the OS does not tell a thread its id (/proc/thread-self)' : schedule(id);
 }
 
 /**
- * What the pool calls with each new worker's thread id. With `batch`, puts the thread under
- * SCHED_BATCH; the first failure is logged and ends the attempts (the next worker would fail the
- * same way). Resolves once the attempt is over.
+ * The pool's side: which policy to ask new workers for. After the first failure it logs one
+ * warning and asks for nothing more (the next worker would fail the same way).
  */
-export function workerSchedulingApplier(
-  scheduling: WorkerScheduling,
-  logger: SchedulingLogger,
-  schedule: (threadId: number) => Promise<string | undefined> = scheduleAsBatch,
-): (threadId: number | undefined) => Promise<void> {
-  let gaveUp = scheduling === 'normal';
-  return async (threadId) => {
-    if (gaveUp) return;
-    const failure = threadId === undefined ? 'the OS does not tell the worker thread ids (/proc/thread-self)' : await schedule(threadId);
-    if (failure === undefined) {
-      logger.debug({ threadId }, 'policy worker scheduled as SCHED_BATCH');
-      return;
-    }
-    if (gaveUp) return;
-    gaveUp = true;
-    logger.warn({ reason: failure }, 'policy workers keep the normal scheduling policy (--worker-scheduling batch could not be applied)');
-  };
+export class WorkerSchedulingPolicy {
+  private current: WorkerScheduling;
+
+  constructor(
+    requested: WorkerScheduling,
+    private readonly logger: { warn(obj: Record<string, unknown>, msg: string): void },
+  ) {
+    this.current = requested;
+  }
+
+  /** The policy a new worker is to put itself under. */
+  get forNewWorker(): WorkerScheduling {
+    return this.current;
+  }
+
+  /** What a worker reported when it started (its failure to apply the policy, if any). */
+  started(failure: string | undefined): void {
+    if (failure === undefined || this.current === 'normal') return;
+    this.current = 'normal';
+    this.logger.warn({ reason: failure }, 'policy workers keep the normal scheduling policy (--worker-scheduling batch could not be applied)');
+  }
 }

@@ -38,7 +38,7 @@ import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, typ
 import type { LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
-import { workerSchedulingApplier, type WorkerScheduling } from './thread-scheduling.js';
+import { WorkerSchedulingPolicy, type WorkerScheduling } from './thread-scheduling.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
 export const KILL_MARGIN_MS = 50;
@@ -137,14 +137,14 @@ export class WorkerPool implements PolicyExecutor {
   private arrivals = 0;
   private closed = false;
   private lookups: LookupResponder | undefined;
-  private readonly applyScheduling: (threadId: number | undefined) => Promise<void>;
+  private readonly scheduling: WorkerSchedulingPolicy;
 
   constructor(private readonly options: WorkerPoolOptions = {}) {
     this.size = Math.max(1, options.size ?? defaultPoolSize());
     this.now = options.now ?? Date.now;
     this.epoch = this.now();
     this.logger = options.logger ?? silentLogger;
-    this.applyScheduling = workerSchedulingApplier(options.scheduling ?? 'normal', this.logger);
+    this.scheduling = new WorkerSchedulingPolicy(options.scheduling ?? 'normal', this.logger);
     this.costs = new CostTracker(this.now);
     this.limits = heavyLimits(this.size);
     this.slots = new Array(this.size).fill(undefined);
@@ -275,10 +275,11 @@ export class WorkerPool implements PolicyExecutor {
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(heapMb / 4))) },
       onExit: (exited, cause) => this.onExit(slot, exited, cause),
       onLookup: (request) => this.answerLookup(request),
+      scheduling: this.scheduling.forNewWorker,
     });
     this.slots[slot] = worker;
     this.reportWorkers();
-    void worker.ready.then(this.applyScheduling, () => undefined);
+    void worker.ready.then((failure) => this.scheduling.started(failure), () => undefined);
     void this.initialize(slot, worker);
   }
 

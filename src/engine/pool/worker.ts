@@ -10,7 +10,7 @@ import { deepFreeze } from '../schema.js';
 import { kclCompiler } from '../kcl-compiler.js';
 import type { PolicyCompiler } from '../policy-compiler.js';
 import { progressWriter } from './progress.js';
-import { kernelThreadId } from './thread-scheduling.js';
+import { scheduleThisThread } from './thread-scheduling.js';
 import { workerLookupClient } from './lookup-bridge.js';
 import { decodeJob, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
 
@@ -68,5 +68,5 @@ port.on('message', (message: ToWorker) => {
     post({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
   }
 });
-const threadId = kernelThreadId();
-post(threadId === undefined ? { type: 'ready' } : { type: 'ready', threadId });
+const schedulingFailure = await scheduleThisThread(config.scheduling ?? 'normal');
+post(schedulingFailure === undefined ? { type: 'ready' } : { type: 'ready', schedulingFailure });
