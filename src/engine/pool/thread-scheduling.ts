@@ -7,8 +7,8 @@
  * answer), so it waits while the worker runs, often with the other core idle for a moment. A
  * SCHED_BATCH thread does not preempt on wake-up (the kernel leaves it to the next tick or an idle
  * core) and otherwise has the weight of nice 0: the workers keep their full share of the CPU,
- * the main thread keeps its core. Measured under the 10-policy closed loop: 5-10% more reviews
- * per second, half as many worker sleeps (docs/performance.md).
+ * the main thread keeps its core. Measured under the 10-policy closed loop: about 12% more
+ * reviews per second, and the workers sleep about half as often (docs/performance.md).
  *
  * Node has no binding for sched_setscheduler(2), so each worker, as it starts, runs util-linux's
  * `chrt` on its own kernel thread id: the spawn costs the starting worker, not the main thread
