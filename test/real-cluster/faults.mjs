@@ -95,6 +95,14 @@ async function setUp(ca) {
   await applyYaml([tlsSecret(ca, await ca.issue(SERVICE_HOSTS))]);
   await helm(['install', RELEASE, join(repo, 'charts', 'kclguard'), '--namespace', RELEASE_NS, '--wait', '--timeout', '4m',
     '--set', 'webhook.failurePolicy.mutate=Fail', '--set', 'webhook.failurePolicy.validate=Fail']);
+  // --wait returns once the Pods are Ready; kube-proxy programs the Service a moment later, and
+  // until then the API server's webhook calls are refused, which failurePolicy Fail turns into a
+  // failed write (a CI run's namespace create below failed so). test/chainsaw/lib/install.sh
+  // waits the same way.
+  await waitFor('the kclguard Service to route to every ready Pod', async () => {
+    const pods = (await kclguardPods()).filter(isReady);
+    return pods.length > 0 && (await Promise.all(pods.map((pod) => routesTo(pod.status.podIP)))).every(Boolean);
+  });
   await kubectl(['create', 'namespace', LOAD_NS]);
   await waitFor('the load namespace\'s default ServiceAccount', () => kubectl(['get', 'serviceaccount', 'default', '-n', LOAD_NS]));
   await applyYaml([...loadPolicies(LOAD_NS), churnPolicy(LOAD_NS, 0)]);
