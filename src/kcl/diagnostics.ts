@@ -129,15 +129,15 @@ export function formatDiagnosticShort(d: Diagnostic): string {
   return `${where}${d.code} ${d.title ?? ErrorCodes[d.code]}: ${d.message}`;
 }
 
-/**
- * Thrown inside the evaluator and builtins; caught at the public API boundary
- * (`program.run` never throws), where it becomes a Diagnostic.
- */
 /** Whether `e` is JavaScript's stack overflow (a value too deeply nested for a recursive walk). */
 export function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
 
+/**
+ * Thrown inside the evaluator and builtins; caught at the public API boundary
+ * (`program.run` never throws), where it becomes a Diagnostic.
+ */
 export class KclError extends Error {
   constructor(readonly diagnostic: Diagnostic) {
     super(diagnostic.message);

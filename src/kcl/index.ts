@@ -7,6 +7,7 @@ import { diagnostic, formatDiagnostic } from './diagnostics.js';
 import type { Program, RunSuccess } from './api-types.js';
 import { renderExports, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 import type { Value } from './value.js';
+import { deepestOutput } from './convert.js';
 
 export { compile } from './program.js';
 export { compilePackage, type PackageOptions } from './package/compile-package.js';
@@ -48,8 +49,7 @@ export {
   typeName,
   type Value,
 } from './value.js';
-import { deepestOutput } from './convert.js';
-export { deepestOutput, isDropped, nestingDepth, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
+export { isDropped, plainJsonBytes, plainToJson, toKcl, toPlain, type PlainOptions } from './convert.js';
 export { BYTES_PER_STEP, ELEMENT_BYTES, NO_METER, TextBudget, type Meter } from './budget.js';
 export { renderExports, renderYaml, renderYamlStream, type YamlOutputOptions } from './yaml-output.js';
 export { displayValue } from './display.js';
@@ -86,4 +86,3 @@ export function outputTooDeep(program: Program, outputs: ReadonlyMap<string, Val
   const what = name === undefined ? 'an output' : `output '${name}'`;
   return diagnostic('K9002', `maximum recursion depth exceeded: ${what} is nested too deeply to convert`, span);
 }
-

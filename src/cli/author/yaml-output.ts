@@ -24,7 +24,7 @@ const SEXAGESIMAL = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
 const WORD = /^(?:y|n|yes|no|on|off|true|false|~|null|[-+]?\.inf|\.nan|<<|=)$/i;
 
 /** Whether a YAML 1.1 reader (PyYAML, yaml.v2) resolves the plain scalar `s` to something other than a string. */
-export function yaml11ReadsAsNonString(s: string): boolean {
+function yaml11ReadsAsNonString(s: string): boolean {
   if (s === '' || WORD.test(s) || SEXAGESIMAL.test(s)) return true;
   // PyYAML's int patterns take `0b` and `0x` followed by underscores alone (and then fail to
   // build the int); without the underscores nothing is left to read as a number.
