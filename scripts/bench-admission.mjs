@@ -40,7 +40,10 @@
  * BENCH_WORKERS (kclguard serve --workers; default kclguard's own), BENCH_SCENARIOS (a
  * comma-separated subset of none,10,50,pss,tls,handoff), BENCH_TLS_ROUNDS (5), BENCH_HANDOFF_ROUNDS
  * (3), OPA_BIN, BENCH_NO_OPA=1, BENCH_SERVER_NODE_ARGS (Node flags for kclguard serve, e.g.
- * `--cpu-prof --cpu-prof-dir=DIR`; the server exits at once when stopped, so profiles are written).
+ * `--cpu-prof --cpu-prof-dir=DIR`; the server exits at once when stopped, so profiles are written),
+ * BENCH_LOAD_SCHEDULING (batch: the load generator's threads under SCHED_BATCH in the closed
+ * loops, so that its wake-ups do not preempt the server; normal: the default policy; see
+ * bench/load-scheduling.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +62,7 @@ import { compliantPod, packCases, packPolicies } from './bench/pss.mjs';
 import { BENCH_POLICIES, writeRego } from './bench/rego-examples.mjs';
 import { asTheApiServerSendsIt } from './bench/api-server-pod.mjs';
 import { machineStalls } from './bench/stalls.mjs';
+import { loadSchedulingPolicy, underLoadScheduling } from './bench/load-scheduling.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -189,12 +193,22 @@ async function openLoops(url, body, paths) {
  * Closed and open loops against one running server (process `pid`), with the CPU per review of
  * the server's threads and of this process (the load generator) in the closed loop.
  */
+/** A closed loop runs on when the load generator cannot be put under SCHED_BATCH; said once. */
+let loadSchedulingWarned = false;
+function warnLoadScheduling(reason) {
+  if (loadSchedulingWarned) return;
+  loadSchedulingWarned = true;
+  console.log(`  (the load generator runs under the default scheduling policy: ${reason})`);
+}
+
 async function drive(url, body, paths, pid) {
   const sanity = await answerSummary(url, body, paths);
-  if (WARMUP > 0) await closedLoop(url, body, WARMUP, paths);
-  const before = { server: threadCpu(pid), load: process.cpuUsage(), loadThreads: threadCpu(process.pid) };
-  const closed = await closedLoop(url, body, DURATION, paths);
-  const load = process.cpuUsage(before.load);
+  const { before, closed, load } = await underLoadScheduling(async () => {
+    if (WARMUP > 0) await closedLoop(url, body, WARMUP, paths);
+    const before = { server: threadCpu(pid), load: process.cpuUsage(), loadThreads: threadCpu(process.pid) };
+    const closed = await closedLoop(url, body, DURATION, paths);
+    return { before, closed, load: process.cpuUsage(before.load) };
+  }, warnLoadScheduling);
   const reviews = closed.requests.total;
   const loadThreads = cpuPerItem(before.loadThreads, threadCpu(process.pid), reviews);
   const cpu = {
@@ -488,6 +502,11 @@ async function main() {
   const examples = examplePolicies();
   console.log(`kclguard admission benchmark: closed loop ${CONNECTIONS} connections ${DURATION}s (+${WARMUP}s warm-up); open loop ${RATES.join(', ')} reviews/s ${OPEN_SECONDS}s each; /mutate + /validate`);
   console.log(`node ${process.version}; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    loadSchedulingPolicy() === 'batch'
+      ? 'load generator: under SCHED_BATCH in the closed loops, so that its wake-ups do not preempt the server (scripts/bench/load-scheduling.mjs; BENCH_LOAD_SCHEDULING=normal for the default policy)'
+      : 'load generator: the default scheduling policy in the closed loops (BENCH_LOAD_SCHEDULING=normal)',
+  );
   stallsBefore = await machineStalls();
   console.log(`the machine's own stalls before (scripts/bench/stalls.mjs): ${stallsBefore.text}`);
   const opa = process.env.BENCH_NO_OPA === '1' ? undefined : await opaBinary();
