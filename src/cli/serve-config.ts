@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ClusterConfigError, connectToCluster, type ClusterConnection, DEFAULT_WEBHOOK_OPERATIONS, DEFAULT_WEBHOOK_RESOURCES } from '../cluster/index.js';
 import { LOG_LEVELS, type LogLevel } from '../observability/index.js';
-import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize, WORKER_SCHEDULINGS, type WorkerScheduling } from '../engine/index.js';
+import { DEFAULT_WORKER_HEAP_MB, WORKER_SCHEDULINGS, type WorkerScheduling } from '../engine/index.js';
 import { FlagError, InputError } from './errors.js';
 import { parseFlags, type FlagSpec, type FlagValue } from './flags.js';
 import { SOURCE_FLAG_NAMES, SOURCE_FLAGS } from './source-flags.js';
@@ -56,7 +56,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'shutdown-delay-seconds', type: 'integer', min: 0, max: 60, default: DEFAULT_SHUTDOWN_DELAY_SECONDS, description: 'on SIGTERM/SIGINT, keep serving this long with /readyz failing and every answer closing its connection, before closing the listener (in a Pod: until endpoints stop routing here)' },
   { name: 'shutdown-grace-seconds', type: 'integer', min: 0, max: 300, default: 25, description: 'on SIGTERM/SIGINT, how long to wait for reviews in flight' },
   { name: 'max-in-flight', type: 'integer', min: 1, max: 10000, default: 64, description: 'admission reviews answered at once; more get HTTP 429 (a webhook failure to the API server: failurePolicy decides)' },
-  { name: 'workers', type: 'integer', min: 1, max: 64, default: defaultPoolSize(), description: 'policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: the CPUs, 2 to 8)' },
+  { name: 'workers', type: 'integer', min: 1, max: 64, description: "policy worker threads: policies run there, off the thread that answers HTTP, each stopped at its deadline (default: one per CPU the container may use, 2 to 8, and no more than its memory limit holds at --worker-heap-mb each)" },
   { name: 'worker-heap-mb', type: 'integer', min: 32, max: 16384, default: DEFAULT_WORKER_HEAP_MB, description: 'heap limit of each policy worker, MiB; a policy that exceeds it fails (K9004) and its worker is replaced' },
   { name: 'worker-scheduling', type: 'enum', values: WORKER_SCHEDULINGS, default: 'batch', description: "Linux: batch runs the policy workers under SCHED_BATCH (with util-linux's chrt), so that a woken worker does not preempt the thread answering HTTP; normal leaves them as they start" },
   { name: 'cert-reload-poll-seconds', type: 'integer', min: 0, max: 3600, default: 30, description: 're-read --cert/--key this often in case a file change event was missed (0: only on events)' },
@@ -109,7 +109,7 @@ export interface ServeConfig {
   readonly shutdownDelaySeconds?: number;
   /** Concurrent admission reviews; more get HTTP 429. Default 64. */
   readonly maxInFlight?: number;
-  /** Policy worker threads (default: the CPUs, 2 to 8). */
+  /** Policy worker threads; undefined: sized to the container (pool-size.ts). */
   readonly workers?: number;
   /** Heap limit of each policy worker, MiB. */
   readonly workerHeapMb?: number;
@@ -170,7 +170,7 @@ export function serveConfig(
     shutdownGraceSeconds: Number(v['shutdown-grace-seconds']),
     shutdownDelaySeconds: Number(v['shutdown-delay-seconds']),
     maxInFlight: Number(v['max-in-flight']),
-    workers: Number(v.workers),
+    ...(v.workers !== undefined ? { workers: Number(v.workers) } : {}),
     workerHeapMb: Number(v['worker-heap-mb']),
     workerScheduling: v['worker-scheduling'] as WorkerScheduling,
     certReloadPollSeconds: Number(v['cert-reload-poll-seconds']),

@@ -10,9 +10,14 @@ import { createClusterEngine, noRegistryCredentials, registerWebhooks, registryS
 import { metricsObserver, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
 import { createApp, startHttpsListener, type HttpsListener, InFlightTracker, gracefulStop, waitForStopSignal, CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/index.js';
 import {
+  containerLimits,
   createLocalEngine,
   DEFAULT_SYSTEM_NAMESPACES,
+  DEFAULT_WORKER_HEAP_MB,
+  defaultPoolSize,
+  memoryWarning,
   WorkerPool,
+  type ContainerLimits,
   type AdmissionHandler,
   type EngineObserver,
   type EngineRuntime,
@@ -35,6 +40,8 @@ export interface ServeDependencies {
   readonly print?: (line: string) => void;
   /** Write a generated certificate to the cache directory for clients to trust (default true). */
   readonly saveGeneratedCertificate?: boolean;
+  /** The container's CPU and memory limits that size the worker pool (default: read from its cgroup). */
+  readonly containerLimits?: () => ContainerLimits;
 }
 
 export interface RunningServer {
@@ -64,7 +71,12 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     throw error;
   }
 
-  const pool = deps.executor ? undefined : new WorkerPool({ size: config.workers, heapMb: config.workerHeapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
+  const heapMb = config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+  const limits = deps.executor ? {} : (deps.containerLimits ?? containerLimits)();
+  const poolSize = config.workers !== undefined ? { workers: config.workers, reason: 'from --workers' } : defaultPoolSize(heapMb, limits);
+  const pool = deps.executor ? undefined : new WorkerPool({ size: poolSize.workers, heapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
+  const tooBig = pool ? memoryWarning(pool.size, heapMb, limits) : undefined;
+  if (tooBig) logger.warn({ workers: pool!.size, workerHeapMb: heapMb, memoryLimitBytes: limits.memoryBytes }, tooBig);
   const executor = deps.executor ?? pool!;
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
@@ -110,7 +122,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
-  if (pool) print(`policies run in ${pool.size} worker threads (heap limit ${config.workerHeapMb ?? 'default'} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
+  if (pool) print(`policies run in ${pool.size} worker threads (${poolSize.reason}; heap limit ${heapMb} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
   const auditing = config.cluster?.audit;
   if (audit && auditing) print(`background audit: on the elected replica every ${auditing.intervalMs / 1000}s and after changes, at most ${auditing.maxObjects} objects per run; results in PolicyReports`);
   print(

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfigIo } from '../../src/cli/serve-config.js';
-import { DEFAULT_WORKER_HEAP_MB, defaultPoolSize } from '../../src/engine/index.js';
+import { DEFAULT_WORKER_HEAP_MB } from '../../src/engine/index.js';
 import { thrown, thrownCode } from '../support/error-codes.js';
 
 const SPECS: FlagSpec[] = [
@@ -86,7 +86,7 @@ describe('serveConfig', () => {
       shutdownGraceSeconds: 25,
       shutdownDelaySeconds: 10,
       maxInFlight: 64,
-      workers: defaultPoolSize(),
+      // No workers: the server sizes the pool to its container (src/engine/pool/pool-size.ts).
       workerHeapMb: DEFAULT_WORKER_HEAP_MB,
       workerScheduling: 'batch',
       certReloadPollSeconds: 30,

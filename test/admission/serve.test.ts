@@ -87,6 +87,34 @@ function call(server: RunningServer, method: string, path: string, body?: string
   });
 }
 
+describe('kclguard serve: the policy worker pool', () => {
+  const MIB = 1024 * 1024;
+
+  async function serveWithPool(overrides: Partial<ServeConfig>, memoryBytes: number): Promise<string[]> {
+    const lines: string[] = [];
+    const server = await startServe(
+      { policies: policyDir(), host: '127.0.0.1', port: 0, namespace: 'kclguard', logLevel: 'silent', shutdownGraceSeconds: 2, certReloadPollSeconds: 0, ...overrides },
+      { logger, print: (line) => lines.push(line), saveGeneratedCertificate: false, containerLimits: () => ({ memoryBytes }) },
+    );
+    cleanups.push(() => server.stop());
+    return lines;
+  }
+
+  it('is sized to the container: no more workers than its memory limit holds (at least 2, with a warning)', async () => {
+    const warned = nextLog((entry) => entry.level === 40 && String(entry.msg).includes("more than the container's memory limit of 256 MiB"));
+    const lines = await serveWithPool({}, 256 * MIB);
+    await warned;
+    expect(lines).toContainEqual(expect.stringMatching(/^policies run in 2 worker threads \(the fewest kclguard runs by default, although the container's memory limit of 256 MiB fits fewer/));
+  });
+
+  it('takes --workers as given, and warns when they would not fit the memory limit', async () => {
+    const warned = nextLog((entry) => entry.level === 40 && entry.workers === 3 && String(entry.msg).includes('3 policy workers at 128 MiB of heap each may need about 574 MiB'));
+    const lines = await serveWithPool({ workers: 3, workerHeapMb: 128 }, 512 * MIB);
+    await warned;
+    expect(lines).toContainEqual(expect.stringMatching(/^policies run in 3 worker threads \(from --workers; heap limit 128 MiB each/));
+  });
+});
+
 describe('kclguard serve (local mode)', () => {
   it('serves policies from a directory over HTTPS with a self-signed certificate', async () => {
     const dir = policyDir();

@@ -219,6 +219,20 @@ describe('scenario specifics', () => {
     expect(container.args).toContain('--max-in-flight=64');
   });
 
+  it('passes the policy workers\' settings, and leaves their count to kclguard (sized to the container) unless set', () => {
+    const args = (extra: string[] = []) => one(render(undefined, extra), 'Deployment').spec.template.spec.containers[0].args as string[];
+    const defaults = args();
+    expect(defaults).toEqual(expect.arrayContaining(['--worker-heap-mb=128', '--worker-scheduling=batch']));
+    expect(defaults.some((a) => a.startsWith('--workers'))).toBe(false);
+    const set = args(['--set', 'policyWorkers.count=3', '--set', 'policyWorkers.heapMb=256', '--set', 'policyWorkers.scheduling=normal']);
+    expect(set).toEqual(expect.arrayContaining(['--workers=3', '--worker-heap-mb=256', '--worker-scheduling=normal']));
+    for (const bad of ['policyWorkers.count=0', 'policyWorkers.heapMb=8', 'policyWorkers.scheduling=fifo']) {
+      const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', bad]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('values don\'t meet the specifications of the schema');
+    }
+  });
+
   it('gives the source cache an emptyDir (the root file system is read-only) and passes the source settings', () => {
     const docs = render();
     const deployment = one(docs, 'Deployment');

@@ -25,7 +25,6 @@
  *   and they run on the next free worker, so a light policy that turns slow delays no one but
  *   itself.
  */
-import { availableParallelism } from 'node:os';
 import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, RunJob, RunReport } from '../executor.js';
 import { programKey } from '../compiled-policy.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
@@ -38,6 +37,7 @@ import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, typ
 import type { LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
+import { defaultPoolSize } from './pool-size.js';
 import { WorkerSchedulingPolicy, type WorkerScheduling } from './thread-scheduling.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -64,10 +64,6 @@ export const PIPELINE_BUDGET_MS = 2;
 /** Restarting a worker that keeps dying at start-up waits at most this long. */
 const MAX_RESPAWN_DELAY_MS = 5_000;
 
-export function defaultPoolSize(): number {
-  return Math.min(8, Math.max(2, availableParallelism()));
-}
-
 /** Pool events, for metrics (src/observability). */
 export interface PoolObserver {
   onWorkerStopped?(cause: Exclude<ExitCause, 'closing'>): void;
@@ -78,6 +74,7 @@ export interface PoolObserver {
 }
 
 export interface WorkerPoolOptions {
+  /** Worker threads; default one per CPU, 2 to 8 (the server passes one sized to its container: pool-size.ts). */
   readonly size?: number;
   readonly heapMb?: number;
   readonly compileBudgetMs?: number;
@@ -140,7 +137,7 @@ export class WorkerPool implements PolicyExecutor {
   private readonly scheduling: WorkerSchedulingPolicy;
 
   constructor(private readonly options: WorkerPoolOptions = {}) {
-    this.size = Math.max(1, options.size ?? defaultPoolSize());
+    this.size = Math.max(1, options.size ?? defaultPoolSize(options.heapMb ?? DEFAULT_WORKER_HEAP_MB).workers);
     this.now = options.now ?? Date.now;
     this.epoch = this.now();
     this.logger = options.logger ?? silentLogger;
