@@ -189,10 +189,6 @@ async function openLoops(url, body, paths) {
   return results;
 }
 
-/**
- * Closed and open loops against one running server (process `pid`), with the CPU per review of
- * the server's threads and of this process (the load generator) in the closed loop.
- */
 /** A closed loop runs on when the load generator cannot be put under SCHED_BATCH; said once. */
 let loadSchedulingWarned = false;
 function warnLoadScheduling(reason) {
@@ -201,6 +197,10 @@ function warnLoadScheduling(reason) {
   console.log(`  (the load generator runs under the default scheduling policy: ${reason})`);
 }
 
+/**
+ * Closed and open loops against one running server (process `pid`), with the CPU per review of
+ * the server's threads and of this process (the load generator) in the closed loop.
+ */
 async function drive(url, body, paths, pid) {
   const sanity = await answerSummary(url, body, paths);
   const { before, closed, load } = await underLoadScheduling(async () => {

@@ -58,6 +58,19 @@ export interface RunningServer {
   stop(): Promise<boolean>;
 }
 
+/**
+ * The policy worker pool: `--workers` threads, or as many as the container's CPU and memory limits
+ * allow (pool-size.ts); a warning when they may not fit its memory limit at their heap caps.
+ */
+function workerPool(config: ServeConfig, limits: ContainerLimits, metrics: Metrics, logger: Logger): { pool: WorkerPool; sizedBy: string } {
+  const heapMb = config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+  const size = config.workers !== undefined ? { workers: config.workers, reason: 'from --workers' } : defaultPoolSize(heapMb, limits);
+  const pool = new WorkerPool({ size: size.workers, heapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
+  const tooBig = memoryWarning(pool.size, heapMb, limits);
+  if (tooBig) logger.warn({ workers: pool.size, workerHeapMb: heapMb, memoryLimitBytes: limits.memoryBytes }, tooBig);
+  return { pool, sizedBy: size.reason };
+}
+
 export async function startServe(config: ServeConfig, deps: ServeDependencies): Promise<RunningServer> {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const print = deps.print ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -71,12 +84,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     throw error;
   }
 
-  const heapMb = config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
-  const limits = deps.executor ? {} : (deps.containerLimits ?? containerLimits)();
-  const poolSize = config.workers !== undefined ? { workers: config.workers, reason: 'from --workers' } : defaultPoolSize(heapMb, limits);
-  const pool = deps.executor ? undefined : new WorkerPool({ size: poolSize.workers, heapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
-  const tooBig = pool ? memoryWarning(pool.size, heapMb, limits) : undefined;
-  if (tooBig) logger.warn({ workers: pool!.size, workerHeapMb: heapMb, memoryLimitBytes: limits.memoryBytes }, tooBig);
+  const { pool, sizedBy } = deps.executor ? {} : workerPool(config, (deps.containerLimits ?? containerLimits)(), metrics, logger);
   const executor = deps.executor ?? pool!;
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
@@ -122,7 +130,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
-  if (pool) print(`policies run in ${pool.size} worker threads (${poolSize.reason}; heap limit ${heapMb} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
+  if (pool) print(`policies run in ${pool.size} worker threads (${sizedBy}; heap limit ${config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
   const auditing = config.cluster?.audit;
   if (audit && auditing) print(`background audit: on the elected replica every ${auditing.intervalMs / 1000}s and after changes, at most ${auditing.maxObjects} objects per run; results in PolicyReports`);
   print(
