@@ -17,6 +17,18 @@ describe('containerLimits', () => {
     expect(containerLimits(files({ '/cg/cpu.max': '150000 100000\n', '/cg/memory.max': '536870912\n' }), '/cg')).toEqual({ cpus: 1.5, memoryBytes: 512 * MIB });
   });
 
+  it('reads cgroup v2 under the path /proc/self/cgroup names (no cgroup namespace), the root with one', () => {
+    const tree = files({
+      '/proc/cg': '0::/kubepods.slice/pod1/cri-abc\n',
+      '/cg/kubepods.slice/pod1/cri-abc/memory.max': '268435456\n',
+      '/cg/kubepods.slice/pod1/cri-abc/cpu.max': '50000 100000\n',
+      '/cg/memory.max': 'max\n',
+    });
+    expect(containerLimits(tree, '/cg', '/proc/cg')).toEqual({ cpus: 0.5, memoryBytes: 256 * MIB });
+    const namespaced = files({ '/proc/cg': '0::/\n', '/cg/memory.max': '536870912\n' });
+    expect(containerLimits(namespaced, '/cg', '/proc/cg')).toEqual({ memoryBytes: 512 * MIB });
+  });
+
   it('reads cgroup v2 without limits ("max") as none', () => {
     expect(containerLimits(files({ '/cg/cpu.max': 'max 100000\n', '/cg/memory.max': 'max\n' }), '/cg')).toEqual({});
   });

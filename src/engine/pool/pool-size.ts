@@ -85,11 +85,23 @@ const readIfThere: ReadText = (path) => {
  */
 const V1_UNLIMITED_BYTES = 2 ** 50;
 
-/** The limits of the cgroup this process runs in (its container's), from /sys/fs/cgroup. */
-export function containerLimits(read: ReadText = readIfThere, root = '/sys/fs/cgroup'): ContainerLimits {
-  const cpus = cgroupV2Cpus(read(`${root}/cpu.max`)) ?? cgroupV1Cpus(read(`${root}/cpu/cpu.cfs_quota_us`), read(`${root}/cpu/cpu.cfs_period_us`));
-  const memoryBytes = cgroupV2Memory(read(`${root}/memory.max`)) ?? cgroupV1Memory(read(`${root}/memory/memory.limit_in_bytes`));
+/**
+ * The limits of the cgroup this process runs in (its container's), from /sys/fs/cgroup. With a
+ * cgroup namespace (containerd's default on cgroup v2) that is the root of the tree the container
+ * sees; without one, the v2 files are under the path /proc/self/cgroup names. cgroup v1 runtimes
+ * mount the container's own directory of each controller.
+ */
+export function containerLimits(read: ReadText = readIfThere, root = '/sys/fs/cgroup', ownCgroup = '/proc/self/cgroup'): ContainerLimits {
+  const v2 = v2Directory(read(ownCgroup), root);
+  const cpus = cgroupV2Cpus(read(`${v2}/cpu.max`)) ?? cgroupV1Cpus(read(`${root}/cpu/cpu.cfs_quota_us`), read(`${root}/cpu/cpu.cfs_period_us`));
+  const memoryBytes = cgroupV2Memory(read(`${v2}/memory.max`)) ?? cgroupV1Memory(read(`${root}/memory/memory.limit_in_bytes`));
   return { ...(cpus !== undefined ? { cpus } : {}), ...(memoryBytes !== undefined ? { memoryBytes } : {}) };
+}
+
+/** The process's cgroup v2 directory: the path of the `0::` line of /proc/self/cgroup under `root`. */
+function v2Directory(cgroups: string | undefined, root: string): string {
+  const path = /^0::(\/\S*)$/m.exec(cgroups ?? '')?.[1];
+  return path === undefined || path === '/' || path.includes('..') ? root : `${root}${path}`;
 }
 
 /** `cpu.max`: "<quota> <period>" in µs, or "max <period>" for no limit. */
