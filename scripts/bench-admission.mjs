@@ -189,12 +189,12 @@ async function openLoops(url, body, paths) {
   return results;
 }
 
-/** A closed loop runs on when the load generator cannot be put under SCHED_BATCH; said once. */
-let loadSchedulingWarned = false;
+/** Why the load generator could not be put under SCHED_BATCH, or back; each reason said once. */
+const loadSchedulingWarnings = new Set();
 function warnLoadScheduling(reason) {
-  if (loadSchedulingWarned) return;
-  loadSchedulingWarned = true;
-  console.log(`  (the load generator runs under the default scheduling policy: ${reason})`);
+  if (loadSchedulingWarnings.has(reason)) return;
+  loadSchedulingWarnings.add(reason);
+  console.log(`  (load generator scheduling: ${reason})`);
 }
 
 /**

@@ -19,9 +19,15 @@
  * binding for sched_setscheduler); a thread started later inherits it from its creator.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const POLICIES = { batch: '--batch', normal: '--other' };
+/** Linux's numbers for the policies chrt may set here (field 41 of a thread's stat). */
+const FLAG_OF_POLICY = new Map([
+  [0, '--other'],
+  [3, '--batch'],
+  [5, '--idle'],
+]);
 
 /** The policy asked for; anything but `batch` or `normal` stops the bench. */
 export function loadSchedulingPolicy() {
@@ -30,37 +36,73 @@ export function loadSchedulingPolicy() {
   return policy;
 }
 
-/** Puts every thread of this process under `policy`; returns why it could not, or undefined. */
-function scheduleOwnThreads(policy) {
+/** This process's threads and the scheduling policy of each; undefined elsewhere than Linux. */
+function ownThreads() {
   let tids;
   try {
     tids = readdirSync('/proc/self/task');
   } catch {
-    return 'no /proc/self/task (not Linux)';
+    return undefined;
   }
+  const policies = new Map();
   for (const tid of tids) {
     try {
-      execFileSync('chrt', [POLICIES[policy], '--pid', '0', tid], { stdio: 'pipe' });
-    } catch (error) {
-      // A thread that ended meanwhile is no failure; a missing chrt is.
-      if (error.code === 'ENOENT') return 'util-linux chrt is not on PATH';
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      policies.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]));
+    } catch {
+      // the thread ended meanwhile
     }
   }
-  return undefined;
+  return policies;
+}
+
+/** Sets one thread's policy; returns why it could not, or undefined (also when the thread has ended). */
+function setPolicy(tid, flag) {
+  try {
+    execFileSync('chrt', [flag, '--pid', '0', tid], { stdio: 'pipe' });
+    return undefined;
+  } catch (error) {
+    if (error.code === 'ENOENT') return 'util-linux chrt is not on PATH';
+    if (!existsSync(`/proc/self/task/${tid}`)) return undefined;
+    return `chrt ${flag} failed for thread ${tid}: ${String(error.stderr ?? error.message).trim().split('\n')[0]}`;
+  }
 }
 
 /**
- * Runs `load` with this process under the asked policy, and under the default policy again
- * afterwards. `onFailure` is told, once per call, why the policy could not be set (the run then
- * goes on under the default policy).
+ * Runs `load` with this process's threads under the asked policy, then puts every thread back
+ * under the policy it had (a thread started meanwhile under the main thread's). `onFailure` is
+ * told why the policy could not be set, in which case the run goes on under the policy the
+ * threads had, or why a thread could not be put back.
  */
 export async function underLoadScheduling(load, onFailure) {
   if (loadSchedulingPolicy() !== 'batch') return load();
-  const failure = scheduleOwnThreads('batch');
+  const before = ownThreads();
+  if (!before) {
+    onFailure('no /proc/self/task (not Linux)');
+    return load();
+  }
+  let failure;
+  for (const tid of before.keys()) {
+    failure = setPolicy(tid, POLICIES.batch);
+    if (failure) break;
+  }
   if (failure) onFailure(failure);
   try {
     return await load();
   } finally {
-    if (!failure) scheduleOwnThreads('normal');
+    restore(before, onFailure);
+  }
+}
+
+/** Two passes: a thread a still-batch thread starts during the first inherits batch. */
+function restore(before, onFailure) {
+  const fallback = before.get(String(process.pid)) ?? 0;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const [tid, policy] of ownThreads() ?? []) {
+      const wanted = before.get(tid) ?? fallback;
+      if (policy === wanted) continue;
+      const failure = setPolicy(tid, FLAG_OF_POLICY.get(wanted) ?? '--other');
+      if (failure) onFailure(`could not put the load generator back: ${failure}`);
+    }
   }
 }

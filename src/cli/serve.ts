@@ -33,7 +33,7 @@ import { buildResolver, sourceCheckFor, sourceSetup } from './source-flags.js';
 export { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfig } from './serve-config.js';
 
 export interface ServeDependencies {
-  /** Runs the policies. Default: a worker pool of `config.workers` threads. */
+  /** Runs the policies. Default: a worker pool of `config.workers` threads, or as many as the container's limits allow. */
   readonly executor?: PolicyExecutor;
   readonly logger?: Logger;
   /** Where human-readable start-up lines go (default stderr). */

@@ -108,7 +108,7 @@ describe('kclguard serve: the policy worker pool', () => {
   });
 
   it('takes --workers as given, and warns when they would not fit the memory limit', async () => {
-    const warned = nextLog((entry) => entry.level === 40 && entry.workers === 3 && String(entry.msg).includes('3 policy workers at 128 MiB of heap each may need about 574 MiB'));
+    const warned = nextLog((entry) => entry.level === 40 && entry.workers === 3 && String(entry.msg).includes('3 policy workers at 128 MiB of heap each may need about 652 MiB'));
     const lines = await serveWithPool({ workers: 3, workerHeapMb: 128 }, 512 * MIB);
     await warned;
     expect(lines).toContainEqual(expect.stringMatching(/^policies run in 3 worker threads \(from --workers; heap limit 128 MiB each/));

@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -63,6 +65,26 @@ describe('the load generator scheduling policy', () => {
     expect(new Set(policies())).toEqual(new Set([SCHED_OTHER]));
   });
 
+  (onLinux ? test : test.skip)('puts back a thread started during the load too', async () => {
+    const { underLoadScheduling } = await load();
+    delete process.env.BENCH_LOAD_SCHEDULING;
+    const failures: string[] = [];
+    let worker: Worker | undefined;
+    try {
+      const during = await underLoadScheduling(async () => {
+        worker = new Worker('setInterval(() => undefined, 1000)', { eval: true });
+        await new Promise((resolve) => worker!.once('online', resolve));
+        return policies();
+      }, (reason) => failures.push(reason));
+      // The worker's threads were started by a batch thread: batch too, until put back.
+      expect(new Set(during)).toEqual(new Set([SCHED_BATCH]));
+      expect(failures).toEqual([]);
+      expect(new Set(policies())).toEqual(new Set([SCHED_OTHER]));
+    } finally {
+      await worker?.terminate();
+    }
+  });
+
   (onLinux ? test : test.skip)('restores the default policy when the load throws', async () => {
     const { underLoadScheduling } = await load();
     delete process.env.BENCH_LOAD_SCHEDULING;
@@ -75,6 +97,24 @@ describe('the load generator scheduling policy', () => {
     process.env.BENCH_LOAD_SCHEDULING = 'normal';
     const during = await underLoadScheduling(async () => policies(), () => undefined);
     expect(new Set(during)).toEqual(new Set([SCHED_OTHER]));
+  });
+
+  (onLinux ? test : test.skip)('when chrt fails (a seccomp profile, an old kernel), says why instead of labelling the run batch', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'kclguard-chrt-'));
+    try {
+      writeFileSync(join(bin, 'chrt'), '#!/bin/sh\necho "chrt: failed to set pid policy: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+      const script = `
+        import { underLoadScheduling } from ${JSON.stringify(pathToFileURL(MODULE).href)};
+        const failures = [];
+        await underLoadScheduling(async () => undefined, (reason) => failures.push(reason));
+        console.log(JSON.stringify(failures));`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: bin } });
+      expect(child.stderr).toBe('');
+      const failures = JSON.parse(child.stdout) as string[];
+      expect(failures[0]).toMatch(/^chrt --batch failed for thread \d+: chrt: failed to set pid policy: Operation not permitted$/);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   (onLinux ? test : test.skip)('without chrt, says why and runs the load under the default policy', () => {

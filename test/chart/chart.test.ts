@@ -226,7 +226,7 @@ describe('scenario specifics', () => {
     expect(defaults.some((a) => a.startsWith('--workers'))).toBe(false);
     const set = args(['--set', 'policyWorkers.count=3', '--set', 'policyWorkers.heapMb=256', '--set', 'policyWorkers.scheduling=normal']);
     expect(set).toEqual(expect.arrayContaining(['--workers=3', '--worker-heap-mb=256', '--worker-scheduling=normal']));
-    for (const bad of ['policyWorkers.count=0', 'policyWorkers.heapMb=8', 'policyWorkers.scheduling=fifo']) {
+    for (const bad of ['policyWorkers.count=0', 'policyWorkers.count=2.5', 'policyWorkers.heapMb=8', 'policyWorkers.heapMb=null', 'policyWorkers.scheduling=fifo', 'policyWorkers.scheduling=null']) {
       const r = helmRun(['template', 'kclguard', chart, '-n', 'kclguard', '--set', bad]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain('values don\'t meet the specifications of the schema');

@@ -16,8 +16,8 @@ import { availableParallelism } from 'node:os';
 
 /** What the main thread takes besides the workers: reviews in flight, caches, V8 (measured ~100 MiB). */
 export const MAIN_THREAD_MIB = 100;
-/** What a worker takes besides its heap cap: its young generation, code, V8's own (~30 MiB). */
-export const WORKER_OVERHEAD_MIB = 30;
+/** What a worker takes besides its heap cap and young generation: code, stacks, V8's own. */
+const WORKER_BASE_MIB = 24;
 export const MIN_DEFAULT_WORKERS = 2;
 export const MAX_DEFAULT_WORKERS = 8;
 
@@ -36,9 +36,19 @@ export interface PoolSize {
   readonly reason: string;
 }
 
+/** A worker's young generation for its heap cap (V8's resourceLimits.maxYoungGenerationSizeMb). */
+export function youngGenerationMb(heapMb: number): number {
+  return Math.max(4, Math.min(32, Math.floor(heapMb / 4)));
+}
+
+/** Memory one worker may take at its heap cap (a worker run out of heap at 128 MiB measured 170-171 MiB). */
+export function workerMemoryMib(heapMb: number): number {
+  return heapMb + youngGenerationMb(heapMb) + WORKER_BASE_MIB;
+}
+
 /** Memory the process may need at most: the main thread and every worker at its heap cap. */
 export function memoryBudgetMib(workers: number, heapMb: number): number {
-  return MAIN_THREAD_MIB + workers * (heapMb + WORKER_OVERHEAD_MIB);
+  return MAIN_THREAD_MIB + workers * workerMemoryMib(heapMb);
 }
 
 /** The default pool size for these CPUs and limits (pure: containerLimits() reads them). */
@@ -48,7 +58,7 @@ export function defaultPoolSize(heapMb: number, limits: ContainerLimits = {}, cp
   const cpuReason = limits.cpus !== undefined && limits.cpus < cpus ? `the container's CPU limit of ${limits.cpus}` : `${cpus} CPUs`;
   if (limits.memoryBytes === undefined) return { workers: byCpu, reason: `from ${cpuReason}` };
   const limitMib = Math.floor(limits.memoryBytes / MIB);
-  const fitting = Math.floor((limitMib - MAIN_THREAD_MIB) / (heapMb + WORKER_OVERHEAD_MIB));
+  const fitting = Math.floor((limitMib - MAIN_THREAD_MIB) / workerMemoryMib(heapMb));
   if (fitting >= byCpu) return { workers: byCpu, reason: `from ${cpuReason}; they fit the container's memory limit of ${limitMib} MiB` };
   if (fitting >= MIN_DEFAULT_WORKERS) {
     return { workers: fitting, reason: `as many as fit the container's memory limit of ${limitMib} MiB at ${heapMb} MiB of heap each (${cpuReason} would allow ${byCpu})` };
@@ -58,8 +68,8 @@ export function defaultPoolSize(heapMb: number, limits: ContainerLimits = {}, cp
 }
 
 /**
- * When `--workers` is given and the workers at their heap caps would not fit the container's
- * memory limit: the warning to log, else undefined.
+ * When the workers (given by --workers, or the default's minimum of 2) at their heap caps would
+ * not fit the container's memory limit: the warning to log, else undefined.
  */
 export function memoryWarning(workers: number, heapMb: number, limits: ContainerLimits): string | undefined {
   if (limits.memoryBytes === undefined) return undefined;
@@ -86,22 +96,51 @@ const readIfThere: ReadText = (path) => {
 const V1_UNLIMITED_BYTES = 2 ** 50;
 
 /**
- * The limits of the cgroup this process runs in (its container's), from /sys/fs/cgroup. With a
- * cgroup namespace (containerd's default on cgroup v2) that is the root of the tree the container
- * sees; without one, the v2 files are under the path /proc/self/cgroup names. cgroup v1 runtimes
- * mount the container's own directory of each controller.
+ * The limits of the cgroup this process runs in (its container's) and of every ancestor it can
+ * see, from /sys/fs/cgroup: the lowest one counts, since a limit on a parent (a Pod's, a systemd
+ * slice's) binds its children too. With a cgroup namespace (containerd's default on cgroup v2) the
+ * container's own cgroup is the root of the tree it sees, and its parents are not visible; without
+ * one, the path /proc/self/cgroup names leads to it. cgroup v1 runtimes mount the container's own
+ * directory of each controller, whose memory.stat still gives the limit its ancestors impose.
  */
 export function containerLimits(read: ReadText = readIfThere, root = '/sys/fs/cgroup', ownCgroup = '/proc/self/cgroup'): ContainerLimits {
-  const v2 = v2Directory(read(ownCgroup), root);
-  const cpus = cgroupV2Cpus(read(`${v2}/cpu.max`)) ?? cgroupV1Cpus(read(`${root}/cpu/cpu.cfs_quota_us`), read(`${root}/cpu/cpu.cfs_period_us`));
-  const memoryBytes = cgroupV2Memory(read(`${v2}/memory.max`)) ?? cgroupV1Memory(read(`${root}/memory/memory.limit_in_bytes`));
+  const paths = cgroupPaths(read(ownCgroup));
+  const v2 = lineage(root, paths.get(''));
+  const cpuV1 = lineage(`${root}/cpu`, paths.get('cpu'));
+  const memoryV1 = lineage(`${root}/memory`, paths.get('memory'));
+  const cpus =
+    lowest(v2.map((dir) => cgroupV2Cpus(read(`${dir}/cpu.max`)))) ??
+    lowest(cpuV1.map((dir) => cgroupV1Cpus(read(`${dir}/cpu.cfs_quota_us`), read(`${dir}/cpu.cfs_period_us`))));
+  const memoryBytes =
+    lowest(v2.map((dir) => cgroupV2Memory(read(`${dir}/memory.max`)))) ??
+    lowest(memoryV1.flatMap((dir) => [cgroupV1Memory(read(`${dir}/memory.limit_in_bytes`)), cgroupV1Memory(hierarchicalLimit(read(`${dir}/memory.stat`)))]));
   return { ...(cpus !== undefined ? { cpus } : {}), ...(memoryBytes !== undefined ? { memoryBytes } : {}) };
 }
 
-/** The process's cgroup v2 directory: the path of the `0::` line of /proc/self/cgroup under `root`. */
-function v2Directory(cgroups: string | undefined, root: string): string {
-  const path = /^0::(\/\S*)$/m.exec(cgroups ?? '')?.[1];
-  return path === undefined || path === '/' || path.includes('..') ? root : `${root}${path}`;
+/** /proc/self/cgroup by controller: `0::/path` (v2) under '', `4:memory:/path` under 'memory'. */
+function cgroupPaths(text: string | undefined): Map<string, string> {
+  const paths = new Map<string, string>();
+  for (const line of (text ?? '').split('\n')) {
+    const match = /^\d+:([^:]*):(\/.*)$/.exec(line);
+    if (!match) continue;
+    for (const controller of match[1]!.split(',')) paths.set(controller, match[2]!);
+  }
+  return paths;
+}
+
+/** `mount` and the directories of `path` below it, the process's own first: where limits may be set. */
+function lineage(mount: string, path: string | undefined): string[] {
+  const segments = (path ?? '/').split('/').filter((segment) => segment !== '');
+  if (segments.includes('..')) return [mount];
+  const dirs: string[] = [];
+  for (let depth = segments.length; depth > 0; depth--) dirs.push(`${mount}/${segments.slice(0, depth).join('/')}`);
+  dirs.push(mount);
+  return dirs;
+}
+
+function lowest(values: readonly (number | undefined)[]): number | undefined {
+  const found = values.filter((value): value is number => value !== undefined);
+  return found.length === 0 ? undefined : Math.min(...found);
 }
 
 /** `cpu.max`: "<quota> <period>" in µs, or "max <period>" for no limit. */
@@ -128,4 +167,9 @@ function cgroupV2Memory(text: string | undefined): number | undefined {
 function cgroupV1Memory(text: string | undefined): number | undefined {
   const bytes = Number((text ?? '').trim());
   return text !== undefined && Number.isFinite(bytes) && bytes > 0 && bytes < V1_UNLIMITED_BYTES ? bytes : undefined;
+}
+
+/** v1 memory.stat's `hierarchical_memory_limit`: the lowest limit of the cgroup and its ancestors. */
+function hierarchicalLimit(stat: string | undefined): string | undefined {
+  return /^hierarchical_memory_limit (\d+)$/m.exec(stat ?? '')?.[1];
 }

@@ -37,7 +37,7 @@ import { expireTask, mergeOutcomes, stopFailure, stoppedCompile, type Entry, typ
 import type { LookupRequest } from './lookup-bridge.js';
 import type { LookupAnswer, LookupResponder } from '../lookups/lookups.js';
 import { workerScriptUrl } from './worker-script.js';
-import { defaultPoolSize } from './pool-size.js';
+import { defaultPoolSize, youngGenerationMb } from './pool-size.js';
 import { WorkerSchedulingPolicy, type WorkerScheduling } from './thread-scheduling.js';
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
@@ -269,7 +269,7 @@ export class WorkerPool implements PolicyExecutor {
       epoch: this.epoch,
       compileBudgetMs: this.options.compileBudgetMs ?? DEFAULT_COMPILE_BUDGET_MS,
       ...(this.options.compilerModule ? { compilerModule: this.options.compilerModule } : {}),
-      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(heapMb / 4))) },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: youngGenerationMb(heapMb) },
       onExit: (exited, cause) => this.onExit(slot, exited, cause),
       onLookup: (request) => this.answerLookup(request),
       scheduling: this.scheduling.forNewWorker,
