@@ -490,6 +490,16 @@ describe('exclusions', () => {
     const nsRequest = request({ object: ns, kind: { group: '', version: 'v1', kind: 'Namespace' }, namespace: 'kclguard', name: 'kclguard' });
     expect((await handler(nsRequest)).outcomes).toEqual([]);
   });
+
+  it('answers an excluded request untouched, with empty parts no caller can write into', async () => {
+    const { handler } = await engine([everywhere], { exclusions: { ownNamespace: 'kclguard' } });
+    const decision = await handler(request({ object: pod('x', 'kclguard') }));
+    expect(decision).toMatchObject({ allowed: true, patch: [], warnings: [], auditAnnotations: {} });
+    // These are shared by every untouched answer: a write must fail, not reach the next answer.
+    expect(() => (decision.warnings as string[]).push('leak')).toThrow(TypeError);
+    expect(() => ((decision.auditAnnotations as Record<string, string>).leak = 'x')).toThrow(TypeError);
+    expect((await handler(request({ object: pod('y', 'kclguard') }))).warnings).toEqual([]);
+  });
 });
 
 describe('handler', () => {

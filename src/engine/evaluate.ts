@@ -152,7 +152,11 @@ async function gateRun(state: RequestState, participant: Participant, run: Polic
   }
 }
 
-const ALLOW_UNTOUCHED: Omit<EngineDecision, 'outcomes'> = { allowed: true, patch: [], warnings: [], auditAnnotations: {} };
+/**
+ * Every untouched answer shares these empty arrays and object: frozen, so that code that wrote
+ * into one (the types forbid it) fails there instead of leaking into every later answer.
+ */
+const ALLOW_UNTOUCHED: Omit<EngineDecision, 'outcomes'> = Object.freeze({ allowed: true, patch: Object.freeze([]), warnings: Object.freeze([]), auditAnnotations: Object.freeze({}) });
 // `outcomes` first: a spread followed by a key it lacks takes a slow path in V8 (docs/performance.md).
 
 export async function evaluate(request: EngineRequest, snapshot: PolicySnapshot, ctx: EvaluationContext): Promise<EngineDecision> {
