@@ -8,18 +8,17 @@
  * so eight workers on a large node, in a Pod limited to 512 MiB, could together pass the limit:
  * the kernel would then kill the whole container, every tenant's reviews with it, for one
  * policy's allocation, which the heap cap exists to contain. So the default reads the container's
- * limits from its cgroup (v2 `cpu.max` and `memory.max`, or v1's `cpu.cfs_quota_us` and
- * `memory.limit_in_bytes`), once, at start-up.
+ * limits from its cgroup, once, at start-up (containerLimits).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /** What the main thread takes besides the workers: reviews in flight, caches, V8 (measured ~100 MiB). */
-export const MAIN_THREAD_MIB = 100;
+const MAIN_THREAD_MIB = 100;
 /** What a worker takes besides its heap cap and young generation: code, stacks, V8's own. */
 const WORKER_BASE_MIB = 24;
-export const MIN_DEFAULT_WORKERS = 2;
-export const MAX_DEFAULT_WORKERS = 8;
+const MIN_DEFAULT_WORKERS = 2;
+const MAX_DEFAULT_WORKERS = 8;
 
 const MIB = 1024 * 1024;
 
@@ -42,7 +41,7 @@ export function youngGenerationMb(heapMb: number): number {
 }
 
 /** Memory one worker may take at its heap cap (a worker run out of heap at 128 MiB measured 170-171 MiB). */
-export function workerMemoryMib(heapMb: number): number {
+function workerMemoryMib(heapMb: number): number {
   return heapMb + youngGenerationMb(heapMb) + WORKER_BASE_MIB;
 }
 
