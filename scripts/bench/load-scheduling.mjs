@@ -6,7 +6,7 @@
  * the server writes wakes it, and under Linux's default policy a woken thread preempts the
  * running one, often the server's main thread on its own core (the kernel places a woken thread
  * next to its waker). The main thread then waits, runnable, while the load generator reads one
- * answer and sends the next request: `perf sched` showed this for every answer of a 10-policy run,
+ * answer and sends the next request: `perf sched` showed this answer after answer in a 10-policy run,
  * and the load generator went to sleep about once every two reviews. A real API server calls from
  * another machine and takes nothing from the webhook's cores.
  *
