@@ -21,18 +21,18 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-const POLICIES = { batch: '--batch', normal: '--other' };
 /** Linux's numbers for the policies chrt may set here (field 41 of a thread's stat). */
+const SCHED_BATCH = 3;
 const FLAG_OF_POLICY = new Map([
   [0, '--other'],
-  [3, '--batch'],
+  [SCHED_BATCH, '--batch'],
   [5, '--idle'],
 ]);
 
 /** The policy asked for; anything but `batch` or `normal` stops the bench. */
 export function loadSchedulingPolicy() {
   const policy = process.env.BENCH_LOAD_SCHEDULING ?? 'batch';
-  if (!(policy in POLICIES)) throw new Error(`BENCH_LOAD_SCHEDULING must be batch or normal, not ${JSON.stringify(policy)}`);
+  if (policy !== 'batch' && policy !== 'normal') throw new Error(`BENCH_LOAD_SCHEDULING must be batch or normal, not ${JSON.stringify(policy)}`);
   return policy;
 }
 
@@ -83,7 +83,7 @@ export async function underLoadScheduling(load, onFailure) {
   }
   let failure;
   for (const tid of before.keys()) {
-    failure = setPolicy(tid, POLICIES.batch);
+    failure = setPolicy(tid, FLAG_OF_POLICY.get(SCHED_BATCH));
     if (failure) break;
   }
   if (failure) onFailure(failure);

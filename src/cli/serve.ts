@@ -62,13 +62,14 @@ export interface RunningServer {
  * The policy worker pool: `--workers` threads, or as many as the container's CPU and memory limits
  * allow (pool-size.ts); a warning when they may not fit its memory limit at their heap caps.
  */
-function workerPool(config: ServeConfig, limits: ContainerLimits, metrics: Metrics, logger: Logger): { pool: WorkerPool; sizedBy: string } {
+function workerPool(config: ServeConfig, limits: ContainerLimits, metrics: Metrics, logger: Logger): { pool: WorkerPool; startUpLine: string } {
   const heapMb = config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+  const scheduling = config.workerScheduling ?? 'normal';
   const size = config.workers !== undefined ? { workers: config.workers, reason: 'from --workers' } : defaultPoolSize(heapMb, limits);
-  const pool = new WorkerPool({ size: size.workers, heapMb, scheduling: config.workerScheduling ?? 'normal', observer: poolObserver(metrics), logger });
+  const pool = new WorkerPool({ size: size.workers, heapMb, scheduling, observer: poolObserver(metrics), logger });
   const tooBig = memoryWarning(pool.size, heapMb, limits);
   if (tooBig) logger.warn({ workers: pool.size, workerHeapMb: heapMb, memoryLimitBytes: limits.memoryBytes }, tooBig);
-  return { pool, sizedBy: size.reason };
+  return { pool, startUpLine: `policies run in ${pool.size} worker threads (${size.reason}; heap limit ${heapMb} MiB each, scheduling ${scheduling})` };
 }
 
 export async function startServe(config: ServeConfig, deps: ServeDependencies): Promise<RunningServer> {
@@ -84,7 +85,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
     throw error;
   }
 
-  const { pool, sizedBy } = deps.executor ? {} : workerPool(config, (deps.containerLimits ?? containerLimits)(), metrics, logger);
+  const { pool, startUpLine } = deps.executor ? {} : workerPool(config, (deps.containerLimits ?? containerLimits)(), metrics, logger);
   const executor = deps.executor ?? pool!;
   const sources = sourcesFor(config, logger);
   let runtime: EngineRuntime;
@@ -130,7 +131,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
 
   print(`kclguard serving ${listener.url} (POST /mutate, POST /validate; GET /healthz, /readyz, /metrics)`);
   for (const line of runtime.describe()) print(line);
-  if (pool) print(`policies run in ${pool.size} worker threads (${sizedBy}; heap limit ${config.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB} MiB each, scheduling ${config.workerScheduling ?? 'normal'})`);
+  if (startUpLine) print(startUpLine);
   const auditing = config.cluster?.audit;
   if (audit && auditing) print(`background audit: on the elected replica every ${auditing.intervalMs / 1000}s and after changes, at most ${auditing.maxObjects} objects per run; results in PolicyReports`);
   print(
