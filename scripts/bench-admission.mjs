@@ -160,8 +160,13 @@ function statusesOf(closed) {
   return other.length === 0 ? '' : ` (${other.map(([code, { count }]) => `${code}: ${count}`).join(', ')})`;
 }
 
-/** The open-loop runs of one server: for each rate, p50/p99/p99.9 from the scheduled and from the actual send times. */
-async function openLoops(url, body, paths) {
+/**
+ * The open-loop runs of one server (process `pid`): for each rate, p50/p99/p99.9 from the
+ * scheduled and from the actual send times, and the server's CPU per review. Below saturation
+ * each review finds the server idle and its caches cold: that CPU, not the closed loop's, is what
+ * a webhook costs a cluster that is not saturating it (docs/performance.md).
+ */
+async function openLoops(url, body, paths, pid) {
   const results = [];
   for (const rate of RATES) {
     const failures = {};
@@ -175,8 +180,10 @@ async function openLoops(url, body, paths) {
     // A short run first opens the connections a rate needs (TLS handshakes are not the review's cost).
     await openLoop({ rate, seconds: Math.min(2, OPEN_SECONDS), next });
     for (const key of Object.keys(failures)) delete failures[key];
+    const before = threadCpu(pid);
     const run = await openLoop({ rate, seconds: OPEN_SECONDS, next });
     results.push({
+      cpu: cpuPerItem(before, threadCpu(pid), run.sent),
       rate,
       failed: run.failed,
       skipped: run.skipped,
@@ -216,7 +223,7 @@ async function drive(url, body, paths, pid) {
     loadUs: (load.user + load.system) / reviews,
     loadSleeps: loadThreads ? loadThreads.mainSleeps + loadThreads.otherSleeps : undefined,
   };
-  const open = await openLoops(url, body, paths);
+  const open = await openLoops(url, body, paths, pid);
   return { sanity, closed, cpu, open };
 }
 
@@ -414,6 +421,29 @@ function report(rows) {
           fmt(k.cpu.server?.otherSleeps, 2),
           fmt(k.cpu.loadSleeps, 2),
         ]),
+      ),
+    );
+  }
+  if (rows.some((r) => r.kclguard.open.some((run) => run.cpu))) {
+    console.log('\nOpen loop, CPU µs per review of the server by thread, below saturation (each review finds the server idle), beside the closed loop\'s total:');
+    console.log(
+      table(
+        ['scenario', 'reviews/s', 'kclguard main', 'kclguard others', 'kclguard total', 'vs closed loop', 'OPA total', 'OPA vs closed loop'],
+        rows.flatMap(({ scenario, kclguard: k, opa: o }) =>
+          k.open.map((r, i) => {
+            const peer = o?.open[i]?.cpu;
+            return [
+              scenario.label,
+              r.rate,
+              fmt(r.cpu?.main, 0),
+              fmt(r.cpu?.others, 0),
+              fmt(r.cpu?.total, 0),
+              k.cpu.server ? fmt(r.cpu?.total / k.cpu.server.total, 2) : '-',
+              peer ? fmt(peer.total, 0) : '-',
+              peer && o.cpu.server ? fmt(peer.total / o.cpu.server.total, 2) : '-',
+            ];
+          }),
+        ),
       ),
     );
   }

@@ -37,9 +37,10 @@
  * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_ROUNDS (1), BENCH_E2E_SCENARIOS (a subset of
  * baseline,vap,kclguard,kclguard-narrowed,opa,kyverno),
  * BENCH_E2E_JSON (a file for every round's figures), BENCH_WORKERS (kclguard serve --workers), BENCH_KCLGUARD_ARGS (more serve flags, space-separated),
+ * BENCH_KCLGUARD_NODE_ARGS (flags for its node, e.g. `--cpu-prof --cpu-prof-dir=DIR`),
  * BENCH_KCLGUARD_LOG_LEVEL (default error) and BENCH_KCLGUARD_LOG (a file for its output), OPA_BIN, KUBECTL.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,7 @@ import { runCommand, startProcess, scratchDir } from './bench/processes.mjs';
 import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
 import { machineStalls } from './bench/stalls.mjs';
+import { processCpu } from './bench/thread-cpu.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -80,6 +82,7 @@ function kclguardScenario(id, label, extraArgs, needsFlag) {
       const port = await freePort();
       const url = `https://127.0.0.1:${port}`;
       const args = [
+        ...(process.env.BENCH_KCLGUARD_NODE_ARGS ? process.env.BENCH_KCLGUARD_NODE_ARGS.split(' ') : []),
         MAIN, 'serve', '--kubeconfig', cluster.vars.KUBECONFIG, '--host', '127.0.0.1', '--port', String(port),
         '--cert', cluster.vars.KCLGUARD_E2E_WEBHOOK_CERT, '--key', cluster.vars.KCLGUARD_E2E_WEBHOOK_KEY,
         '--register-webhooks', '--webhook-url', url, '--webhook-name', 'kclguard-bench', '--ca-bundle', cluster.vars.KCLGUARD_E2E_CA_CERT,
@@ -100,6 +103,7 @@ function kclguardScenario(id, label, extraArgs, needsFlag) {
         ...(process.env.BENCH_KCLGUARD_LOG ? { logFile: process.env.BENCH_KCLGUARD_LOG } : {}),
         ready: (output) => output.includes('ValidatingWebhookConfiguration kclguard-bench') || /kclguard serving/.test(output),
       });
+      cluster.webhookPid = server.pid;
       return async () => {
         console.log(`  inside kclguard (its own kclguard_admission_duration_seconds): ${await ownLatency(url)}`);
         await server.stop();
@@ -148,6 +152,7 @@ const SCENARIOS = [
       );
       const webhook = validatingWebhook('bench-opa', `https://127.0.0.1:${port}/v0/data/kclguard/validate/main`, cluster.ca);
       await cluster.apply([webhook]);
+      cluster.webhookPid = server.pid;
       return async () => {
         await cluster.delete([webhook]);
         await server.stop();
@@ -170,6 +175,7 @@ const SCENARIOS = [
       } catch (error) {
         return { skip: `Kyverno did not start: ${String(error).slice(0, 2000)}` };
       }
+      cluster.webhookPid = server.pid;
       const policy = kyvernoPolicy();
       const tearDown = async () => {
         await cluster.delete([policy]).catch(() => {});
@@ -276,8 +282,48 @@ async function load(cluster, scenario, clients, resource) {
     });
   if (WARMUP > 0) await run('w', WARMUP);
   failures = 0;
+  const before = cpuReading(cluster);
+  const started = performance.now();
   const measured = await run('m', DURATION);
-  return { clients, resource, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]) };
+  const cpu = cpuPerObject(before, cpuReading(cluster), measured.answered, (performance.now() - started) / 1000);
+  return { clients, resource, throughput: measured.throughput, answered: measured.answered, failed: failures, lastFailure, ...percentiles(measured.latencies, [50, 95, 99]), ...cpu };
+}
+
+/** The processes whose CPU an object's creation is split over; the webhook's when one is in force. */
+const CPU_PARTS = [
+  ['apiServerUs', 'API server'],
+  ['etcdUs', 'etcd'],
+  ['webhookUs', 'webhook'],
+  ['clientsUs', 'clients (this bench)'],
+];
+
+/** CPU µs so far of each process of CPU_PARTS (the control plane's from the PID files cluster.sh writes). */
+function cpuReading(cluster) {
+  const daemon = (name) => {
+    try {
+      return processCpu(Number(readFileSync(join(cluster.vars.KCLGUARD_E2E_DIR, `${name}.pid`), 'utf8').trim()));
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    apiServerUs: daemon('kube-apiserver'),
+    etcdUs: daemon('etcd'),
+    webhookUs: cluster.webhookPid ? processCpu(cluster.webhookPid) : 0,
+    clientsUs: processCpu(process.pid),
+  };
+}
+
+/**
+ * CPU µs per object created of each process and in all, between two readings. With every core
+ * busy, an admission path's cost per object is what it adds to this total, wherever it runs:
+ * `cores` is how many cores the run kept busy. Nothing when a process could not be read.
+ */
+function cpuPerObject(before, after, objects, seconds) {
+  if (objects <= 0 || CPU_PARTS.some(([field]) => before[field] === undefined || after[field] === undefined)) return {};
+  const split = Object.fromEntries(CPU_PARTS.map(([field]) => [field, (after[field] - before[field]) / objects]));
+  const totalUs = CPU_PARTS.reduce((sum, [field]) => sum + split[field], 0);
+  return { ...split, totalUs, cores: (totalUs * objects) / 1e6 / seconds };
 }
 
 /**
@@ -384,6 +430,7 @@ function report(results, title = `${DURATION}s per run`) {
       ),
     );
   }
+  reportCpu(measured, find);
   for (const { scenario, skipped } of results.filter((r) => r.skipped)) console.log(`\n${scenario.label}: skipped: ${skipped}`);
   for (const clients of CLIENTS) {
     const base = find('baseline', clients);
@@ -399,6 +446,26 @@ function report(results, title = `${DURATION}s per run`) {
   }
 }
 
+/**
+ * Where each object's CPU went, by process, and what the admission path added to the baseline's
+ * total: with both cores busy, a closed loop's latency follows that total.
+ */
+function reportCpu(measured, find) {
+  const rows = [];
+  for (const { scenario, runs } of measured) {
+    for (const r of runs.filter((run) => run.totalUs !== undefined)) {
+      const base = find('baseline', r.clients, r.resource);
+      rows.push([
+        scenario.label, r.clients, r.resource, ...CPU_PARTS.map(([field]) => fmt(r[field], 0)), fmt(r.totalUs, 0),
+        base?.totalUs !== undefined ? fmt(r.totalUs - base.totalUs, 0) : '-', fmt(r.cores, 2),
+      ]);
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\nCPU per object created, µs, by process (/proc/<pid>/stat over the measured run):');
+  console.log(table(['scenario', 'clients', 'objects', ...CPU_PARTS.map(([, label]) => label), 'total', 'added to the baseline', 'cores busy'], rows));
+}
+
 /** One set of results whose every figure is the median of that figure over the rounds. */
 function medians(rounds) {
   return rounds[0].map(({ scenario, runs, skipped }) => {
@@ -409,7 +476,8 @@ function medians(rounds) {
       runs: runs.map((run) => {
         const all = same(run);
         const of = (field) => median(all.map((x) => x[field]));
-        return { clients: run.clients, resource: run.resource, throughput: of('throughput'), p50: of('p50'), p95: of('p95'), p99: of('p99'), failed: all.reduce((n, x) => n + x.failed, 0) };
+        const cpu = all.every((x) => x.totalUs !== undefined) ? Object.fromEntries([...CPU_PARTS.map(([field]) => field), 'totalUs', 'cores'].map((field) => [field, of(field)])) : {};
+        return { clients: run.clients, resource: run.resource, throughput: of('throughput'), p50: of('p50'), p95: of('p95'), p99: of('p99'), failed: all.reduce((n, x) => n + x.failed, 0), ...cpu };
       }),
     };
   });

@@ -43,6 +43,8 @@ export class Cluster {
     // The cluster admin's client certificate: the load is not slowed by authorization checks
     // that a tenant's requests would add (the same for every scenario).
     this.agent = loopbackAgent({ maxSockets: 512, ca: this.ca, cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) });
+    /** The PID of the webhook server a scenario put in force, whose CPU the bench reads. */
+    this.webhookPid = undefined;
   }
 
   async kubectl(args, input) {

@@ -1,6 +1,8 @@
 /**
  * CPU time of a process by thread, from Linux's /proc/<pid>/task/<tid>/stat (utime + stime, in
- * clock ticks of 10 ms): the benches split a server's CPU per review into its main thread (the
+ * clock ticks of 10 ms), and of whole processes (/proc/<pid>/stat, every thread of the process,
+ * for bench:e2e's split of an object's CPU over the API server, etcd, the webhook and the
+ * clients). The benches split a server's CPU per review into its main thread (the
  * thread whose id is the process id) and all other threads (Node's policy workers and V8's helper
  * threads; Go's runtime threads for OPA), and counts how often those threads went to sleep
  * (voluntary context switches, /proc/<pid>/task/<tid>/status): on a virtual machine each sleep and
@@ -30,9 +32,7 @@ export function threadCpu(pid) {
     } catch {
       continue; // the thread ended meanwhile
     }
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const ticks = cpuTicks(stat);
     const sleeps = voluntarySwitches(pid, tid);
     if (tid === String(pid)) {
       used.main += ticks * TICK_US;
@@ -43,6 +43,22 @@ export function threadCpu(pid) {
     }
   }
   return used;
+}
+
+/** CPU µs so far of a whole process, its threads that ended included; undefined if unreadable. */
+export function processCpu(pid) {
+  try {
+    return cpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a stat line. */
+function cpuTicks(stat) {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 function voluntarySwitches(pid, tid) {
