@@ -54,6 +54,11 @@ export interface SelectionExpression {
   readonly expression: string;
   /** Parts of the selector CEL could not express (the expression is broader by these). */
   readonly broader: readonly string[];
+  /**
+   * The expression checks the request's operation and kind and nothing else, so a webhook rule
+   * made of exactly those operations and the resources of those kinds already implies it.
+   */
+  readonly kindsAndOperationsOnly: boolean;
 }
 
 /** metav1.LabelSelector over the labels map bound to `l`; undefined when a value cannot be spelled. */
@@ -129,17 +134,22 @@ export function selectionCel(definition: PolicyDefinition, detail = true): Selec
   const { selector, resourceRules } = definition.spec;
   const terms: string[] = [];
   const broader: string[] = [];
-  const add = (what: string, term: string | undefined) => {
-    if (term === undefined) broader.push(`${what} has a value CEL cannot spell`);
-    else if (term !== 'true') terms.push(term);
+  let otherTerms = false;
+  const add = (what: string, term: string | undefined, kindOrOperation = false) => {
+    if (term === undefined) {
+      broader.push(`${what} has a value CEL cannot spell`);
+    } else if (term !== 'true') {
+      terms.push(term);
+      if (!kindOrOperation) otherTerms = true;
+    }
   };
   if (definition.identity.kind === 'KCLRun') {
     const own = celString(definition.identity.namespace ?? '');
     add('the namespace', own && `${OBJECT_NAMESPACE} == ${own}`);
   }
   const operations = selector.operations;
-  if (!ALL_OPERATIONS.every((op) => operations.includes(op))) add('operations', listTerm(operations, 'request.operation'));
-  if (selector.kinds) add('resourceKind', listTerm(selector.kinds, 'request.kind.kind'));
+  if (!ALL_OPERATIONS.every((op) => operations.includes(op))) add('operations', listTerm(operations, 'request.operation'), true);
+  if (selector.kinds) add('resourceKind', listTerm(selector.kinds, 'request.kind.kind'), true);
   if (selector.namespaces) add('namespace', listTerm(selector.namespaces, OBJECT_NAMESPACE));
   add('matchConstraints.resourceRules', resourceRulesCel(resourceRules));
   if (detail) {
@@ -150,5 +160,5 @@ export function selectionCel(definition: PolicyDefinition, detail = true): Selec
   }
   if (selector.namespaceSelector) broader.push("namespaceSelector (the Namespace's labels are not visible to matchConditions)");
   if (definition.spec.strictMode) broader.push('strictMode (consent annotations are checked by kclguard)');
-  return { expression: terms.length === 0 ? 'true' : terms.join(' && '), broader };
+  return { expression: terms.length === 0 ? 'true' : terms.join(' && '), broader, kindsAndOperationsOnly: !otherTerms };
 }

@@ -18,7 +18,7 @@ import { statusCode } from './api-errors.js';
 import type { ResourceDiscovery } from './discovery.js';
 import type { WebhookConfigurations } from './webhook-apply.js';
 import { coverageFingerprint, planWebhooks, POLICY_WRITES_KEY, WEBHOOK_SLOTS, type WebhookSlot } from './webhook-plan.js';
-import { MATCH_CONDITIONS, narrowedConfigurations, type WebhookTarget } from './webhook-registration.js';
+import { EXCLUDED_RESOURCES, MATCH_CONDITIONS, narrowedConfigurations, type WebhookTarget } from './webhook-registration.js';
 
 /** applied: the configurations changed; unchanged: nothing to change; failed: the API server refused; stale: not computable (discovery down). */
 export type WebhookUpdateResult = 'applied' | 'unchanged' | 'failed' | 'stale';
@@ -160,7 +160,7 @@ export class WebhookController {
       return;
     }
     const build = (maxSelectionChars?: number) => {
-      const plan = planWebhooks(snapshot.policies, discovery, { fixedConditions: MATCH_CONDITIONS, ...(maxSelectionChars !== undefined ? { maxSelectionChars } : {}) });
+      const plan = planWebhooks(snapshot.policies, discovery, { fixedConditions: MATCH_CONDITIONS, excludedResources: EXCLUDED_RESOURCES, ...(maxSelectionChars !== undefined ? { maxSelectionChars } : {}) });
       const desired = narrowedConfigurations(this.options.name, this.options.target, plan.webhooks, owner);
       return { plan, desired, text: JSON.stringify(desired) };
     };

@@ -7,7 +7,7 @@ import type { DiscoveredResource } from './discovery.js';
 import { evaluateCondition, webhookVerdict, type Json } from './testing/api-server-match.js';
 import { celString } from './webhook-cel.js';
 import { fitConditions, MAX_MATCH_CONDITIONS, planWebhooks, POLICY_WRITES_KEY, type PlannedWebhook, type WebhookPlan } from './webhook-plan.js';
-import { MATCH_CONDITIONS } from './webhook-registration.js';
+import { EXCLUDED_RESOURCES, MATCH_CONDITIONS } from './webhook-registration.js';
 
 const source = 'items = option("items")';
 
@@ -37,6 +37,9 @@ function compiled(doc: Json): CompiledPolicy {
 
 const plan = (policies: CompiledPolicy[], discovery = DISCOVERY, maxSelectionChars?: number): WebhookPlan =>
   planWebhooks(policies, discovery, { fixedConditions: MATCH_CONDITIONS, ...(maxSelectionChars !== undefined ? { maxSelectionChars } : {}) });
+/** As kclguard plans: each exclusion only where the rules reach what it excludes. */
+const planAsServed = (policies: CompiledPolicy[], discovery = DISCOVERY): WebhookPlan =>
+  planWebhooks(policies, discovery, { fixedConditions: MATCH_CONDITIONS, excludedResources: EXCLUDED_RESOURCES });
 
 const byName = (p: WebhookPlan, name: string): PlannedWebhook | undefined => p.webhooks.find((w) => w.name === name);
 
@@ -362,9 +365,12 @@ describe('narrowed webhooks: never narrower than the engine (property, real CEL)
       fc.property(policyDocs, fc.array(requestArb, { minLength: 1, maxLength: 8 }), (docs, requests) => {
         const policies = docs.map(compiled);
         const p = plan(policies);
+        const served = planAsServed(policies);
         for (const shape of requests) {
           const req = buildRequest(shape);
           const called = calledFor(p, req);
+          // Leaving out the exclusions the rules cannot reach changes no call.
+          expect(calledFor(served, req).map((w) => w.name)).toEqual(called.map((w) => w.name));
           expect(called.length).toBeLessThanOrEqual(1);
           const selecting = policies.filter((x) => engineSelects(x.definition!, req) && asksFor(x.definition!, req));
           if (selecting.length > 0) expect(called).toHaveLength(1);
@@ -414,5 +420,70 @@ describe('narrowed webhooks: labels and names in CEL are exactly the engine (pro
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('narrowed webhooks: no condition that the rules already imply', () => {
+  const INFRASTRUCTURE: DiscoveredResource[] = [
+    ...DISCOVERY,
+    { group: '', resource: 'nodes', kind: 'Node', kindGroup: '' },
+    { group: '', resource: 'nodes/status', kind: 'Node', kindGroup: '' },
+    { group: 'coordination.k8s.io', resource: 'leases', kind: 'Lease', kindGroup: 'coordination.k8s.io' },
+    { group: '', resource: 'events', kind: 'Event', kindGroup: '' },
+  ];
+  const pss = compiled(clusterKclRun('pss', { source, mode: 'Validate', selector: { resourceKind: ['Pod', 'Deployment'], operations: ['CREATE', 'UPDATE'] } }));
+  const names = (w: PlannedWebhook | undefined) => w?.matchConditions.map((c) => c.name);
+
+  it('a selection of kinds and operations, on resources the exclusions do not name: no condition at all', () => {
+    const p = planAsServed([pss], INFRASTRUCTURE);
+    expect(names(byName(p, 'fail.validate.kclguard.krm.kcl.dev'))).toEqual([]);
+    // kclguard's own check of KCLRun writes is its rules exactly, and shares no request with the Fail webhook.
+    expect(names(byName(p, 'ignore.validate.kclguard.krm.kcl.dev'))).toEqual([]);
+    // Without the exclusions' data, all of them are kept, as in static mode.
+    expect(names(byName(plan([pss], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'))).toEqual(MATCH_CONDITIONS.map((c) => c.name));
+  });
+
+  it('keeps each exclusion whose resources the rules reach', () => {
+    const nodes = compiled(clusterKclRun('nodes', { source, mode: 'Validate', selector: { resourceKind: 'Node' } }));
+    expect(names(byName(planAsServed([nodes], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'))).toEqual(['exclude-cluster-infrastructure']);
+    const everything = compiled(clusterKclRun('all', { source, mode: 'Validate' }));
+    expect(names(byName(planAsServed([everything], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'))!.slice(0, MATCH_CONDITIONS.length)).toEqual(MATCH_CONDITIONS.map((c) => c.name));
+  });
+
+  it('keeps the selection where it narrows: labels, names, a KCLRun namespace, a kind discovery does not know', () => {
+    const selection = (doc: Json) => names(byName(planAsServed([compiled(doc)], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'));
+    expect(selection(clusterKclRun('l', { source, mode: 'Validate', selector: { resourceKind: 'Pod', matchLabels: { app: 'web' } } }))).toEqual(['selected-by-policies']);
+    expect(selection(clusterKclRun('n', { source, mode: 'Validate', selector: { resourceKind: 'Pod', resourceName: ['web'] } }))).toEqual(['selected-by-policies']);
+    expect(selection(kclRun('k', 'a', { source, mode: 'Validate', selector: { resourceKind: 'Pod' } }))).toEqual(['selected-by-policies']);
+    expect(selection(clusterKclRun('g', { source, mode: 'Validate', selector: { resourceKind: 'Gadget' } }))).toContain('selected-by-policies');
+    // One policy that narrows keeps the whole OR, the implied policy's term included.
+    const both = planAsServed([pss, compiled(clusterKclRun('l', { source, mode: 'Validate', selector: { resourceKind: 'ConfigMap', matchLabels: { app: 'web' } } }))], INFRASTRUCTURE);
+    expect(byName(both, 'fail.validate.kclguard.krm.kcl.dev')!.matchConditions.find((c) => c.name === 'selected-by-policies')!.expression).toContain('cluster/pss');
+  });
+
+  it('keeps the Ignore webhook out of what the Fail webhook takes only where their rules meet', () => {
+    const advice = compiled(clusterKclRun('advice', { source, mode: 'Validate', failureAction: 'warn', selector: { resourceKind: 'Pod' } }));
+    expect(names(byName(planAsServed([pss, advice], INFRASTRUCTURE), 'ignore.validate.kclguard.krm.kcl.dev'))).toEqual(['not-sent-to-fail-webhook']);
+    const secrets = compiled(clusterKclRun('secrets', { source, mode: 'Validate', failureAction: 'warn', selector: { resourceKind: 'Secret' } }));
+    expect(names(byName(planAsServed([pss, secrets], INFRASTRUCTURE), 'ignore.validate.kclguard.krm.kcl.dev'))).toEqual([]);
+  });
+
+  it('calls kclguard for the same infrastructure requests with and without the exclusions left out', () => {
+    const policies = [
+      pss,
+      compiled(clusterKclRun('nodes', { source, mode: 'Validate', selector: { resourceKind: 'Node' } })),
+      compiled(clusterKclRun('all', { source, mode: 'Validate', failureAction: 'warn' })),
+      compiled(clusterKclRun('leases', { source, failureAction: 'skip', selector: { resourceKind: 'Lease' } })),
+    ];
+    for (const subset of [[0], [0, 1], [0, 2], [1, 3], [3]]) {
+      const chosen = subset.map((i) => policies[i]!);
+      const [kept, served] = [plan(chosen, INFRASTRUCTURE), planAsServed(chosen, INFRASTRUCTURE)];
+      for (const [group, resource, sub] of [['', 'nodes', ''], ['', 'nodes', 'status'], ['coordination.k8s.io', 'leases', ''], ['', 'events', ''], ['', 'pods', ''], ['', 'configmaps', '']] as const) {
+        for (const phase of ['mutate', 'validate'] as const) {
+          const req = { ...request({ phase, operation: 'UPDATE', resource: { group, version: 'v1', resource }, object: { metadata: { name: 'x' } }, oldObject: { metadata: { name: 'x' } } }), subResource: sub || undefined };
+          expect(calledFor(served, req).map((w) => w.name)).toEqual(calledFor(kept, req).map((w) => w.name));
+        }
+      }
+    }
   });
 });

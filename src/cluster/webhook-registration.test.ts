@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parsePolicy } from '../engine/index.js';
-import { kclRun } from '../engine/testing/fixtures.js';
 import { planWebhooks } from './webhook-plan.js';
-import { MATCH_CONDITIONS, MODE_ANNOTATION, mutatingWebhook, narrowedConfigurations, ownerReferenceTo, POLICIES_ANNOTATION, validatingWebhook } from './webhook-registration.js';
+import { kclRun, request } from '../engine/testing/fixtures.js';
+import { evaluateCondition } from './testing/api-server-match.js';
+import { EXCLUDED_RESOURCES, MATCH_CONDITIONS, MODE_ANNOTATION, mutatingWebhook, narrowedConfigurations, ownerReferenceTo, POLICIES_ANNOTATION, validatingWebhook } from './webhook-registration.js';
 
 const options = {
   kubeConfig: new KubeConfig(),
@@ -86,6 +87,26 @@ describe('self-registered webhook configurations', () => {
     for (const webhook of desired.validating) {
       expect(webhook).toMatchObject({ sideEffects: 'None', matchPolicy: 'Equivalent', timeoutSeconds: 5, clientConfig: { url: 'https://127.0.0.1:9443/validate' } });
       expect(webhook.namespaceSelector?.matchExpressions?.[0]?.values).toEqual(['kube-system', 'kube-node-lease', 'kclguard']);
+    }
+  });
+});
+
+describe('the static exclusions as data', () => {
+  const groups = ['', 'apps', 'coordination.k8s.io', 'events.k8s.io', 'authorization.k8s.io', 'authentication.k8s.io', 'certificates.k8s.io', 'apiregistration.k8s.io', 'example.com'];
+  const resources = ['leases', 'events', 'nodes', 'persistentvolumes', 'certificatesigningrequests', 'apiservices', 'subjectaccessreviews', 'tokenreviews', 'configmaps', 'pods'];
+  it('name exactly the requests each expression turns away (narrowed mode leaves an exclusion out by them)', () => {
+    for (const condition of MATCH_CONDITIONS) {
+      const excluded = EXCLUDED_RESOURCES[condition.name];
+      expect(excluded).toBeDefined();
+      for (const group of groups) {
+        for (const resource of resources) {
+          for (const subResource of [undefined, 'status']) {
+            const req = { ...request({ operation: 'UPDATE', resource: { group, version: 'v1', resource } }), subResource };
+            const named = excluded!.some((r) => r.group === group && (r.resource === '*' || r.resource === resource));
+            expect([condition.name, group, resource, subResource, evaluateCondition(condition, req)]).toEqual([condition.name, group, resource, subResource, !named]);
+          }
+        }
+      }
     }
   });
 });

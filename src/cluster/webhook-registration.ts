@@ -5,7 +5,8 @@
  * sideEffects None, timeoutSeconds <= 5, matchPolicy Equivalent, a namespaceSelector that
  * excludes kube-system, kube-node-lease and kclguard's own namespace, and matchConditions that
  * let the API server skip Leases, Events, access reviews and the cluster's own infrastructure
- * (Nodes, PersistentVolumes, CSRs, APIServices) without calling us.
+ * (Nodes, PersistentVolumes, CSRs, APIServices) without calling us — in narrowed mode only those
+ * its rules could reach.
  *
  * The configurations outlive the process; `ownerClusterRole` makes them dependents of a
  * cluster-scoped object (the chart's ClusterRole) so the garbage collector deletes them with it.
@@ -22,6 +23,7 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { POD_SPEC_SUBRESOURCES } from '../engine/index.js';
+import type { GroupResource } from './rule-overlap.js';
 import { applyWebhookConfigurations, type WebhookConfigurations } from './webhook-apply.js';
 import type { FailurePolicy, PlannedWebhook } from './webhook-plan.js';
 
@@ -70,6 +72,29 @@ export const MATCH_CONDITIONS: V1MatchCondition[] = [
       " || (request.resource.group == 'apiregistration.k8s.io' && request.resource.resource == 'apiservices'))",
   },
 ];
+
+/**
+ * What each of MATCH_CONDITIONS keeps from kclguard, as data: a webhook whose rules reach none of
+ * these needs no such condition (narrowed mode leaves it out: each condition costs the API server
+ * CPU on every call, docs/performance.md). A test checks the data against the expressions.
+ */
+export const EXCLUDED_RESOURCES: Readonly<Record<string, readonly GroupResource[]>> = {
+  'exclude-leases': [{ group: 'coordination.k8s.io', resource: 'leases' }],
+  'exclude-events': [
+    { group: '', resource: 'events' },
+    { group: 'events.k8s.io', resource: 'events' },
+  ],
+  'exclude-access-reviews': [
+    { group: 'authorization.k8s.io', resource: '*' },
+    { group: 'authentication.k8s.io', resource: '*' },
+  ],
+  'exclude-cluster-infrastructure': [
+    { group: '', resource: 'nodes' },
+    { group: '', resource: 'persistentvolumes' },
+    { group: 'certificates.k8s.io', resource: 'certificatesigningrequests' },
+    { group: 'apiregistration.k8s.io', resource: 'apiservices' },
+  ],
+};
 
 /** Where the API server calls and how: what every registered webhook shares, whatever its rules. */
 export type WebhookTarget = Pick<WebhookRegistrationOptions, 'endpoint' | 'caBundlePem' | 'excludedNamespaces' | 'timeoutSeconds'>;
