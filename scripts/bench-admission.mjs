@@ -425,10 +425,10 @@ function report(rows) {
     );
   }
   if (rows.some((r) => r.kclguard.open.some((run) => run.cpu))) {
-    console.log('\nOpen loop, CPU µs per review of the server by thread, below saturation (each review finds the server idle), beside the closed loop\'s total:');
+    console.log('\nOpen loop, CPU µs per review of the server by thread, below saturation (each review finds the server idle), beside the closed loop\'s total; and how often per review kclguard\'s threads went to sleep:');
     console.log(
       table(
-        ['scenario', 'reviews/s', 'kclguard main', 'kclguard others', 'kclguard total', 'vs closed loop', 'OPA total', 'OPA vs closed loop'],
+        ['scenario', 'reviews/s', 'kclguard main', 'kclguard others', 'kclguard total', 'vs closed loop', 'OPA total', 'OPA vs closed loop', 'kclguard sleeps: main', 'others'],
         rows.flatMap(({ scenario, kclguard: k, opa: o }) =>
           k.open.map((r, i) => {
             const peer = o?.open[i]?.cpu;
@@ -441,6 +441,8 @@ function report(rows) {
               k.cpu.server ? fmt(r.cpu?.total / k.cpu.server.total, 2) : '-',
               peer ? fmt(peer.total, 0) : '-',
               peer && o.cpu.server ? fmt(peer.total / o.cpu.server.total, 2) : '-',
+              fmt(r.cpu?.mainSleeps, 2),
+              fmt(r.cpu?.otherSleeps, 2),
             ];
           }),
         ),
