@@ -35,12 +35,16 @@ const rulesArb = fc.array(ruleArb, { minLength: 1, maxLength: 3 });
 const matchesAny = (rules: readonly V1RuleWithOperations[], req: EngineRequest) => rules.some((rule) => ruleMatches(rule, req));
 
 describe('rule overlap (property, against the API server rule matching of the tests)', () => {
-  it('rulesOverlap is true exactly when some request matches a rule of each side', () => {
+  it('rulesOverlap is true when some request matches a rule of each side, also through an equivalent resource of another group', () => {
+    // Under matchPolicy Equivalent the API server matches a resource to the same resource of
+    // another group: the answer is exact once groups are set aside.
+    const anyGroup = (rules: readonly V1RuleWithOperations[]) => rules.map((rule) => ({ ...rule, apiGroups: ['*'] }));
     fc.assert(
       fc.property(rulesArb, rulesArb, (a, b) => {
-        const shared = REQUESTS.some((req) => matchesAny(a, req) && matchesAny(b, req));
+        const shared = REQUESTS.some((req) => matchesAny(anyGroup(a), req) && matchesAny(anyGroup(b), req));
         expect(rulesOverlap(a, b)).toBe(shared);
         expect(rulesOverlap(b, a)).toBe(shared);
+        if (REQUESTS.some((req) => matchesAny(a, req) && matchesAny(b, req))) expect(rulesOverlap(a, b)).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -66,8 +70,10 @@ describe('rule overlap: cases', () => {
     expect(rulesOverlap([rule([''], ['pods/*'])], [rule([''], ['deployments/scale'])])).toBe(false);
     expect(rulesReach([rule([''], ['nodes/status'])], { group: '', resource: 'nodes' })).toBe(true);
   });
-  it('groups and operations must meet', () => {
-    expect(rulesOverlap([rule(['apps'], ['*'])], [rule([''], ['pods'])])).toBe(false);
+  it('operations and resources must meet; groups may differ (equivalent resources)', () => {
+    expect(rulesOverlap([rule(['apps'], ['deployments'])], [rule([''], ['pods'])])).toBe(false);
+    // Equivalent resources: core/v1 events and events.k8s.io events are one resource to the API server.
+    expect(rulesOverlap([rule([''], ['events'])], [rule(['events.k8s.io'], ['events'])])).toBe(true);
     expect(rulesOverlap([rule(['*'], ['*'])], [rule([''], ['pods'])])).toBe(true);
     expect(rulesOverlap([rule([''], ['pods'], ['CREATE'])], [rule([''], ['pods'], ['DELETE'])])).toBe(false);
     expect(rulesReach([rule(['apps'], ['*'])], { group: 'authorization.k8s.io', resource: '*' })).toBe(false);

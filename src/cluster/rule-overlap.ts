@@ -15,7 +15,10 @@ export interface GroupResource {
 
 const listHas = (list: readonly string[] | undefined, value: string): boolean => (list ?? []).includes('*') || (list ?? []).includes(value);
 
-/** Whether some request to `target` (its subresources included) may match one of `rules`. */
+/**
+ * Whether some request to `target` (its subresources included) may match one of `rules`. Groups
+ * are compared: a resource with an equivalent in another group (Events) is listed in each.
+ */
 export function rulesReach(rules: readonly V1RuleWithOperations[], target: GroupResource): boolean {
   return rules.some(
     (rule) =>
@@ -44,12 +47,16 @@ function entriesOverlap(a: string, b: string): boolean {
 const listsOverlap = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
   (a ?? []).some((value) => listHas(b, value)) || ((a ?? []).includes('*') && (b ?? []).length > 0);
 
-/** Whether some request may match a rule of `a` and a rule of `b` alike (apiVersions and scope aside). */
+/**
+ * Whether some request may match a rule of `a` and a rule of `b` alike. API groups are not
+ * compared: under `matchPolicy: Equivalent` a request for a resource matches a rule naming the
+ * same resource in another group (core/v1 events and events.k8s.io events), while a condition
+ * still sees the request's own group. apiVersions and scope are not compared either.
+ */
 export function rulesOverlap(a: readonly V1RuleWithOperations[], b: readonly V1RuleWithOperations[]): boolean {
   return a.some((x) =>
     b.some(
       (y) =>
-        listsOverlap(x.apiGroups, y.apiGroups) &&
         listsOverlap(x.operations, y.operations) &&
         (x.resources ?? []).some((ex) => (y.resources ?? []).some((ey) => entriesOverlap(ex, ey))),
     ),

@@ -76,7 +76,8 @@ export const MATCH_CONDITIONS: V1MatchCondition[] = [
 /**
  * What each of MATCH_CONDITIONS keeps from kclguard, as data: a webhook whose rules reach none of
  * these needs no such condition (narrowed mode leaves it out: each condition costs the API server
- * CPU on every call, docs/performance.md). A test checks the data against the expressions.
+ * CPU on every call, docs/performance.md). A test checks the data against the expressions. A
+ * resource with an equivalent in another group is listed in both (matchPolicy Equivalent).
  */
 export const EXCLUDED_RESOURCES: Readonly<Record<string, readonly GroupResource[]>> = {
   'exclude-leases': [{ group: 'coordination.k8s.io', resource: 'leases' }],
