@@ -24,7 +24,7 @@ export function rulesReach(rules: readonly V1RuleWithOperations[], target: Group
     (rule) =>
       listHas(rule.apiGroups, target.group) &&
       (rule.resources ?? []).some((entry) => {
-        const resource = entry.split('/')[0];
+        const { resource } = entryOf(entry);
         return target.resource === '*' || resource === '*' || resource === target.resource;
       }),
   );
