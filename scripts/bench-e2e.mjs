@@ -16,6 +16,9 @@
  *              Pod Security Standards pack (policies/pod-security) as ClusterKCLRuns
  *   kclguard-narrowed  the same with `--webhook-mode narrowed` (webhook configurations narrowed
  *              to what the policies select); skipped when this build has no such flag
+ *   floor      a webhook that allows everything (scripts/bench/allow-all-webhook.mjs), registered as
+ *              OPA is: what calling any webhook costs through this API server, the least a
+ *              webhook's p99 can be here
  *   opa        Open Policy Agent as a validating webhook, the same checks in Rego
  *   kyverno    Kyverno's admission controller out of cluster with its own PSS rule (podSecurity
  *              restricted); skipped with the reason when it does not build or start
@@ -35,7 +38,7 @@
  *
  * Environment: BENCH_E2E_DURATION (seconds per run, 30), BENCH_E2E_WARMUP (5),
  * BENCH_E2E_CLIENTS (10,50), BENCH_E2E_ROUNDS (1), BENCH_E2E_SCENARIOS (a subset of
- * baseline,vap,kclguard,kclguard-narrowed,opa,kyverno),
+ * baseline,vap,floor,kclguard,kclguard-narrowed,opa,kyverno),
  * BENCH_E2E_JSON (a file for every round's figures), BENCH_WORKERS (kclguard serve --workers), BENCH_KCLGUARD_ARGS (more serve flags, space-separated),
  * BENCH_KCLGUARD_NODE_ARGS (flags for its node, e.g. `--cpu-prof --cpu-prof-dir=DIR`),
  * BENCH_KCLGUARD_LOG_LEVEL (default error) and BENCH_KCLGUARD_LOG (a file for its output), OPA_BIN, KUBECTL.
@@ -59,7 +62,7 @@ const DURATION = Number(process.env.BENCH_E2E_DURATION ?? 30);
 const WARMUP = Number(process.env.BENCH_E2E_WARMUP ?? 5);
 const CLIENTS = (process.env.BENCH_E2E_CLIENTS ?? '10,50').split(',').map(Number).filter((n) => n > 0);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_E2E_ROUNDS ?? 1));
-const WANTED = (process.env.BENCH_E2E_SCENARIOS ?? 'baseline,vap,kclguard,kclguard-narrowed,opa,kyverno').split(',');
+const WANTED = (process.env.BENCH_E2E_SCENARIOS ?? 'baseline,vap,floor,kclguard,kclguard-narrowed,opa,kyverno').split(',');
 const SANITY_NS = 'bench-sanity';
 
 /**
@@ -153,6 +156,30 @@ const SCENARIOS = [
       const webhook = validatingWebhook('bench-opa', `https://127.0.0.1:${port}/v0/data/kclguard/validate/main`, cluster.ca);
       await cluster.apply([webhook]);
       cluster.webhookPid = server.pid;
+      return async () => {
+        await cluster.delete([webhook]);
+        await server.stop();
+      };
+    },
+  },
+  {
+    id: 'floor',
+    label: 'allow-all webhook (the floor)',
+    refuses: false,
+    async setUp(cluster) {
+      const port = await freePort();
+      const url = `https://127.0.0.1:${port}`;
+      const server = await startProcess(
+        process.execPath,
+        [join(ROOT, 'scripts', 'bench', 'allow-all-webhook.mjs'), String(port), cluster.vars.KCLGUARD_E2E_WEBHOOK_CERT, cluster.vars.KCLGUARD_E2E_WEBHOOK_KEY],
+        { env: { ...process.env, NODE_OPTIONS: '' }, name: 'allow-all webhook', ready: (output) => output.includes('listening') },
+      );
+      const webhook = validatingWebhook('bench-allow-all', url, cluster.ca);
+      await cluster.apply([webhook]);
+      cluster.webhookPid = server.pid;
+      // It admits everything, so only its count of reviews can show that the API server calls it.
+      const reviews = async () => Number((await send(loopbackAgent({ maxSockets: 1 }), `${url}/count`, { method: 'GET' })).text);
+      await eventually(async () => (await cluster.admits(compliantPod(SANITY_NS, 'reaches-floor'))) && (await reviews()) > 0, 60_000);
       return async () => {
         await cluster.delete([webhook]);
         await server.stop();
@@ -383,7 +410,9 @@ function finder(results) {
 /** The issue's goals at 50 clients for static and narrowed kclguard: { label, met, value } each. */
 function goals(find) {
   const out = [];
-  const [base, o, v] = ['baseline', 'opa', 'vap'].map((id) => find(id, 50));
+  const [base, o, v, floor] = ['baseline', 'opa', 'vap', 'floor'].map((id) => find(id, 50));
+  // Not a goal: whether any webhook can meet the first one on this machine.
+  if (base && floor) out.push({ reference: true, label: 'an allow-all webhook (the floor) p99 within 1.3x of the baseline', met: floor.p99 <= 1.3 * base.p99, value: `${fmt(floor.p99 / base.p99, 2)}x` });
   for (const [id, name] of [['kclguard', 'kclguard'], ['kclguard-narrowed', 'kclguard narrowed']]) {
     const k = find(id, 50);
     if (!k) continue;
@@ -487,10 +516,10 @@ function reportGoals(rounds) {
   const perRound = rounds.map((results) => goals(finder(results)));
   if (perRound[0].length === 0) return;
   console.log('');
-  perRound[0].forEach(({ label }, i) => {
+  perRound[0].forEach(({ label, reference }, i) => {
     const each = perRound.map((g) => g[i]);
     const verdict = each.some((g) => g.met === undefined) ? 'not measurable' : each.every((g) => g.met) ? 'met' : each.every((g) => !g.met) ? 'NOT met' : 'not established (the rounds disagree)';
-    console.log(`goal at 50 clients, ${label}: ${verdict} (${each.map((g) => g.value).join(' / ')})`);
+    console.log(`${reference ? 'reference' : 'goal'} at 50 clients, ${label}: ${verdict} (${each.map((g) => g.value).join(' / ')})`);
   });
 }
 
