@@ -54,7 +54,7 @@ import { runCommand, startProcess, scratchDir } from './bench/processes.mjs';
 import { celPolicyManifests, compliantPod, packCases, packPolicies, violatingPod } from './bench/pss.mjs';
 import { writeRego } from './bench/rego-examples.mjs';
 import { machineStalls } from './bench/stalls.mjs';
-import { processCpu } from './bench/thread-cpu.mjs';
+import { acceptedConnections, processCpu } from './bench/thread-cpu.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -338,6 +338,7 @@ function cpuReading(cluster) {
     etcdUs: daemon('etcd'),
     webhookUs: cluster.webhookPid ? processCpu(cluster.webhookPid) : 0,
     clientsUs: processCpu(process.pid),
+    accepted: acceptedConnections(),
   };
 }
 
@@ -350,7 +351,8 @@ function cpuPerObject(before, after, objects, seconds) {
   if (objects <= 0 || CPU_PARTS.some(([field]) => before[field] === undefined || after[field] === undefined)) return {};
   const split = Object.fromEntries(CPU_PARTS.map(([field]) => [field, (after[field] - before[field]) / objects]));
   const totalUs = CPU_PARTS.reduce((sum, [field]) => sum + split[field], 0);
-  return { ...split, totalUs, cores: (totalUs * objects) / 1e6 / seconds };
+  const connections = before.accepted !== undefined && after.accepted !== undefined ? (after.accepted - before.accepted) / objects : undefined;
+  return { ...split, totalUs, cores: (totalUs * objects) / 1e6 / seconds, ...(connections !== undefined ? { connections } : {}) };
 }
 
 /**
@@ -486,13 +488,13 @@ function reportCpu(measured, find) {
       const base = find('baseline', r.clients, r.resource);
       rows.push([
         scenario.label, r.clients, r.resource, ...CPU_PARTS.map(([field]) => fmt(r[field], 0)), fmt(r.totalUs, 0),
-        base?.totalUs !== undefined ? fmt(r.totalUs - base.totalUs, 0) : '-', fmt(r.cores, 2),
+        base?.totalUs !== undefined ? fmt(r.totalUs - base.totalUs, 0) : '-', fmt(r.cores, 2), r.connections !== undefined ? fmt(r.connections, 3) : '-',
       ]);
     }
   }
   if (rows.length === 0) return;
-  console.log('\nCPU per object created, µs, by process (/proc/<pid>/stat over the measured run):');
-  console.log(table(['scenario', 'clients', 'objects', ...CPU_PARTS.map(([, label]) => label), 'total', 'added to the baseline', 'cores busy'], rows));
+  console.log('\nCPU per object created, µs, by process (/proc/<pid>/stat over the measured run), and TCP connections accepted per object (/proc/net/snmp: the API server opening new ones to the webhook):');
+  console.log(table(['scenario', 'clients', 'objects', ...CPU_PARTS.map(([, label]) => label), 'total', 'added to the baseline', 'cores busy', 'new connections'], rows));
 }
 
 /** One set of results whose every figure is the median of that figure over the rounds. */
@@ -506,6 +508,7 @@ function medians(rounds) {
         const all = same(run);
         const of = (field) => median(all.map((x) => x[field]));
         const cpu = all.every((x) => x.totalUs !== undefined) ? Object.fromEntries([...CPU_PARTS.map(([field]) => field), 'totalUs', 'cores'].map((field) => [field, of(field)])) : {};
+        if (all.every((x) => x.connections !== undefined)) cpu.connections = of('connections');
         return { clients: run.clients, resource: run.resource, throughput: of('throughput'), p50: of('p50'), p95: of('p95'), p99: of('p99'), failed: all.reduce((n, x) => n + x.failed, 0), ...cpu };
       }),
     };

@@ -75,3 +75,21 @@ export function cpuPerItem(before, after, items) {
   const per = (field) => (after[field] - before[field]) / items;
   return { main: per('main'), others: per('others'), total: per('main') + per('others'), mainSleeps: per('mainSleeps'), otherSleeps: per('otherSleeps') };
 }
+
+/**
+ * TCP connections this machine has accepted so far (Linux's PassiveOpens, /proc/net/snmp), all
+ * processes together; undefined if unreadable. Over a bench:e2e run the clients keep theirs
+ * open, so what it counts is mostly the API server opening new connections to the webhook.
+ */
+export function acceptedConnections() {
+  try {
+    const [names, values] = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('Tcp:'))
+      .map((line) => line.trim().split(/\s+/));
+    const value = Number(values?.[names.indexOf('PassiveOpens')]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
