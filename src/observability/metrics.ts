@@ -65,9 +65,20 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
 }
 
+/**
+ * How often the event-loop delay histogram (`kclguard_nodejs_eventloop_lag_p99_seconds`...) takes
+ * a sample: a timer that wakes the main thread each time, idle or not. prom-client's default of
+ * 10 ms woke it 100 times a second, about every other review at a few hundred a second, each wake
+ * costing tens of µs on a virtual machine (docs/performance.md); a stall long enough to matter to
+ * a webhook spans several samples at 100 ms.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export function createMetrics(registry: Registry, options: MetricsOptions = {}): Metrics {
   const registers = [registry];
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'kclguard_' });
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'kclguard_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  }
   return {
     registry,
     admissionRequests: new BoundCounter({

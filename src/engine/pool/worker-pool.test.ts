@@ -3,13 +3,13 @@
  * (test/support/pool-test-compiler.mjs): hard deadlines, heap caps, crashes, probe compiles,
  * generations and lanes. Assertions are about outcomes and events, never elapsed time.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { parsePolicy } from '../schema.js';
 import type { ExecutablePolicy, RunJob } from '../executor.js';
 import { kclRun, pod, request } from '../testing/fixtures.js';
 import { programFilename } from '../compiled-policy.js';
 import { CostTracker, HEAVY_POLICY_MS, heavyLimits } from './lanes.js';
-import { PIPELINE_BUDGET_MS, PIPELINE_DEPTH, WorkerPool, type PoolObserver } from './worker-pool.js';
+import { KILL_MARGIN_MS, PIPELINE_BUDGET_MS, PIPELINE_DEPTH, WATCHDOG_INTERVAL_MS, WorkerPool, type PoolObserver } from './worker-pool.js';
 
 const TEST_COMPILER = new URL('../../../test/support/pool-test-compiler.mjs', import.meta.url).href;
 
@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const pool of pools.splice(0)) await pool.close();
 });
 
-function pool(options: { size?: number; heapMb?: number; observer?: PoolObserver } = {}): WorkerPool {
+function pool(options: { size?: number; heapMb?: number; observer?: PoolObserver; now?: () => number } = {}): WorkerPool {
   const created = new WorkerPool({ size: 2, compilerModule: TEST_COMPILER, compileBudgetMs: 300, ...options });
   pools.push(created);
   return created;
@@ -167,6 +167,28 @@ describe('WorkerPool', () => {
     expect((await first).runs[0]!.outcome.kind).toBe('unchanged');
   });
 
+  it('arms its watchdog for the first moment a check could hold, not every WATCHDOG_INTERVAL_MS', async () => {
+    // Node keeps its libuv timer at the earliest time any timer asked for, even once that timer
+    // is cleared: a watchdog armed every 10 ms woke the main thread between quick reviews.
+    const p = pool({ size: 1 });
+    const quick = policy('quick', {});
+    await p.prepare(1, [quick]);
+    const armed: number[] = [];
+    const spy = jest.spyOn(globalThis, 'setTimeout');
+    const interval = jest.spyOn(globalThis, 'setInterval');
+    try {
+      await p.run(job(1, [quick]));
+      for (const [, ms] of spy.mock.calls) armed.push(Number(ms));
+      expect(interval).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      interval.mockRestore();
+    }
+    // One timer for the job, set for KILL_MARGIN_MS after it was enqueued (less the few ms since).
+    expect(armed).toHaveLength(1);
+    expect(armed[0]).toBeGreaterThan(KILL_MARGIN_MS - WATCHDOG_INTERVAL_MS);
+  });
+
   it('reports its workers and closes cleanly', async () => {
     const counts: Array<Record<string, number>> = [];
     const p = pool({ observer: { onWorkers: (c) => counts.push({ ...c }) } });
@@ -212,7 +234,11 @@ describe('jobs sent ahead to a busy worker', () => {
 
   it('holds several jobs per busy worker, spread over the workers, takes every one back from a job that turns slow, and runs them on the next free worker', async () => {
     const { counts, observer } = counting();
-    const p = pool({ size: 2, observer });
+    // The clock stands still while the jobs are handed out: whether a busy worker may hold more
+    // depends on how young its job is (PIPELINE_PATIENCE_MS), and on two cores kept busy by the
+    // two slow policies this thread can be preempted for longer than that in between.
+    let frozenAt: number | undefined;
+    const p = pool({ size: 2, observer, now: () => frozenAt ?? Date.now() });
     const verySlow = policy('very-slow', { busyMs: 1500, ifLabel: 'slow' }, { timeoutMillis: 5000 });
     const slowish = policy('slowish', { busyMs: 300, ifLabel: 'slow' }, { timeoutMillis: 5000 });
     const quick = policy('quick', { annotate: { q: '1' } });
@@ -221,6 +247,7 @@ describe('jobs sent ahead to a busy worker', () => {
     // How many quick jobs a worker holds depends on their measured cost: teach it past a cold first run.
     for (let i = 0; i < 20; i++) await p.run(job(1, [quick]));
     const order: string[] = [];
+    frozenAt = Date.now();
     const first = p.run(job(1, [verySlow], { slow: 'yes' })).then(() => order.push('very-slow'));
     const second = p.run(job(1, [slowish], { slow: 'yes' })).then(() => order.push('slowish'));
     // Both workers are busy: quick jobs are queued on them, one more per worker in turn, never
@@ -231,6 +258,7 @@ describe('jobs sent ahead to a busy worker', () => {
         return report;
       }),
     );
+    frozenAt = undefined;
     const queued = counts.queued!;
     expect(queued).toBeGreaterThanOrEqual(2);
     expect(queued).toBeLessThanOrEqual(2 * PIPELINE_DEPTH);

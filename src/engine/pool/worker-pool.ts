@@ -42,7 +42,10 @@ import { WorkerSchedulingPolicy, type WorkerScheduling } from './thread-scheduli
 
 /** Past its budget, a policy gets this long to stop by itself before its worker is stopped. */
 export const KILL_MARGIN_MS = 50;
-/** How often the watchdog looks at busy workers and queued jobs while there are any. */
+/**
+ * How often, at most, the watchdog looks at busy workers and queued jobs; it looks only once one
+ * could be due (see nextWatchAt), so a job that ends in time never wakes this thread for it.
+ */
 export const WATCHDOG_INTERVAL_MS = 10;
 /** Compiling one policy source may take this long (a hostile source is stopped like a run). */
 export const DEFAULT_COMPILE_BUDGET_MS = 10_000;
@@ -129,6 +132,8 @@ export class WorkerPool implements PolicyExecutor {
    */
   private readonly heavyRestarts = new Set<number>();
   private watchdog: NodeJS.Timeout | undefined;
+  /** When the armed watchdog fires (this.now() time). */
+  private watchdogAt = Infinity;
   /** Set while several entries are requeued at once (requeueAll): the pump runs once they all are. */
   private pumpHeld = false;
   private arrivals = 0;
@@ -209,7 +214,7 @@ export class WorkerPool implements PolicyExecutor {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.watchdog);
+    clearTimeout(this.watchdog);
     for (const entry of this.queue.splice(0)) entry.reject(new Error('the policy worker pool is closed'));
     for (const entry of [...this.running.values(), ...[...this.waiting.values()].flat()]) entry.reject(new Error('the policy worker pool is closed'));
     await Promise.all(
@@ -598,15 +603,52 @@ export class WorkerPool implements PolicyExecutor {
 
   // ------------------------------------------------------------------ watchdog
 
+  /**
+   * Arms the watchdog for the first moment one of its checks could find something, no sooner
+   * than WATCHDOG_INTERVAL_MS from now. A timer per job, cleared when the job ends, would still
+   * wake this thread at the time it was set for (Node keeps its one libuv timer at the earliest
+   * time ever asked); looking every 10 ms did so about every other review below saturation.
+   */
   private armWatchdog(): void {
-    const active = this.running.size > 0 || this.queue.length > 0;
-    if (active && !this.watchdog) {
-      this.watchdog = setInterval(() => this.watch(), WATCHDOG_INTERVAL_MS);
-      this.watchdog.unref();
-    } else if (!active && this.watchdog) {
-      clearInterval(this.watchdog);
+    const due = this.nextWatchAt();
+    if (due === Infinity) {
+      clearTimeout(this.watchdog);
       this.watchdog = undefined;
+      this.watchdogAt = Infinity;
+      return;
     }
+    const at = Math.max(due, this.now() + WATCHDOG_INTERVAL_MS);
+    if (this.watchdog && this.watchdogAt <= at) return;
+    clearTimeout(this.watchdog);
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      this.watchdogAt = Infinity;
+      this.watch();
+    }, at - this.now());
+    this.watchdog.unref();
+  }
+
+  /**
+   * The earliest time a check of watch() could hold; Infinity when none can (nothing runs, and
+   * nothing waits with a deadline: until that changes, and pump() arms the watchdog again).
+   * A policy is over its budget KILL_MARGIN_MS after it started at the soonest, and no policy of
+   * a job starts before the job was enqueued (a job sent ahead may have started before this
+   * thread read the report of the one before it, so its headSince is no bound).
+   */
+  private nextWatchAt(): number {
+    let due = Infinity;
+    const byRun = (entry: Entry): void => {
+      due = Math.min(due, entry.enqueuedAt + KILL_MARGIN_MS, entry.deadline === undefined ? Infinity : entry.deadline + KILL_MARGIN_MS);
+    };
+    for (const [worker, head] of this.running) {
+      byRun(head);
+      const ahead = this.waiting.get(worker) ?? [];
+      if (ahead.length > 0) due = Math.min(due, (head.headSince ?? this.now()) + PIPELINE_PATIENCE_MS);
+      ahead.forEach(byRun);
+    }
+    for (const entry of this.queue) if (entry.deadline !== undefined) due = Math.min(due, entry.deadline);
+    return due;
   }
 
   private watch(): void {
