@@ -1,6 +1,7 @@
 /**
  * What the API server does with a webhook for one request, for tests of narrowed registration:
- * the rules (group, resource, subresource, operation) and the matchConditions, evaluated with a
+ * the rules (group, resource, subresource, operation; matchPolicy Equivalent for resources served
+ * in two groups) and the matchConditions, evaluated with a
  * real CEL evaluator (@bufbuild/cel) over the request as the API server hands it to CEL —
  * unstructured JSON whose empty `namespace`, `name` and `subResource` are absent.
  */
@@ -48,7 +49,7 @@ function listHas(list: readonly string[] | undefined, value: string): boolean {
   return (list ?? []).includes('*') || (list ?? []).includes(value);
 }
 
-/** admissionregistration rule matching (matchPolicy aside). */
+/** admissionregistration rule matching, the request as it is (matchPolicy Exact; webhookVerdict adds Equivalent). */
 export function ruleMatches(rule: V1RuleWithOperations, request: EngineRequest): boolean {
   if (!listHas(rule.operations, request.operation)) return false;
   if (!listHas(rule.apiGroups, request.resource.group)) return false;
@@ -63,11 +64,55 @@ export function ruleMatches(rule: V1RuleWithOperations, request: EngineRequest):
 
 export type WebhookVerdict = 'called' | 'skipped' | { readonly error: string };
 
-/** Whether the API server calls a webhook with these rules and conditions for the request. */
-export function webhookVerdict(webhook: { rules?: V1RuleWithOperations[]; matchConditions?: V1MatchCondition[] }, request: EngineRequest): WebhookVerdict {
-  if (!(webhook.rules ?? []).some((rule) => ruleMatches(rule, request))) return 'skipped';
+interface GroupResourceKind {
+  readonly group: string;
+  readonly resource: string;
+  readonly kind: string;
+}
+
+/**
+ * Resources the API server serves in more than one group as one stored resource. Under
+ * `matchPolicy: Equivalent` (admissionregistration/v1's default, and kclguard's) a request for
+ * one that no rule names is sent, converted, to a webhook whose rules name another: its
+ * `kind` and `resource` (what matchConditions see) become the matched one's. Among the built-in
+ * APIs of v1.34 that is Events alone.
+ */
+const EQUIVALENT_RESOURCES: readonly (readonly GroupResourceKind[])[] = [
+  [
+    { group: '', resource: 'events', kind: 'Event' },
+    { group: 'events.k8s.io', resource: 'events', kind: 'Event' },
+  ],
+];
+
+/** The request as the webhook would get it: itself, converted to an equivalent resource its rules name, or none. */
+function matchedRequest(webhook: { rules?: V1RuleWithOperations[]; matchPolicy?: string }, request: EngineRequest): EngineRequest | undefined {
+  const rules = webhook.rules ?? [];
+  if (rules.some((rule) => ruleMatches(rule, request))) return request;
+  if (webhook.matchPolicy === 'Exact') return undefined;
+  const { group, resource } = request.resource;
+  for (const equivalents of EQUIVALENT_RESOURCES) {
+    if (!equivalents.some((e) => e.group === group && e.resource === resource)) continue;
+    for (const other of equivalents.filter((e) => e.group !== group)) {
+      const converted: EngineRequest = {
+        ...request,
+        resource: { group: other.group, version: 'v1', resource: other.resource },
+        kind: { group: other.group, version: 'v1', kind: other.kind },
+      };
+      if (rules.some((rule) => ruleMatches(rule, converted))) return converted;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the API server calls a webhook with these rules, matchPolicy and conditions for the request. */
+export function webhookVerdict(
+  webhook: { rules?: V1RuleWithOperations[]; matchPolicy?: string; matchConditions?: V1MatchCondition[] },
+  request: EngineRequest,
+): WebhookVerdict {
+  const sent = matchedRequest(webhook, request);
+  if (!sent) return 'skipped';
   for (const condition of webhook.matchConditions ?? []) {
-    const result = evaluateCondition(condition, request);
+    const result = evaluateCondition(condition, sent);
     if (typeof result === 'string') return { error: `${condition.name}: ${result}` };
     if (!result) return 'skipped';
   }
