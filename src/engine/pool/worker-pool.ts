@@ -610,6 +610,9 @@ export class WorkerPool implements PolicyExecutor {
    * time ever asked); looking every 10 ms did so about every other review below saturation.
    */
   private armWatchdog(): void {
+    // Nothing comes due sooner than WATCHDOG_INTERVAL_MS from now, and a running job keeps the
+    // watchdog needed: one already armed by then stays, without a scan of the queue per pump.
+    if (this.running.size > 0 && this.watchdog && this.watchdogAt <= this.now() + WATCHDOG_INTERVAL_MS) return;
     const due = this.nextWatchAt();
     if (due === Infinity) {
       clearTimeout(this.watchdog);
