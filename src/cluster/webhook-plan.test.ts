@@ -37,6 +37,9 @@ function compiled(doc: Json): CompiledPolicy {
 
 const plan = (policies: CompiledPolicy[], discovery = DISCOVERY, maxSelectionChars?: number): WebhookPlan =>
   planWebhooks(policies, discovery, { fixedConditions: MATCH_CONDITIONS, ...(maxSelectionChars !== undefined ? { maxSelectionChars } : {}) });
+/** With the selection on every webhook, also where the policies' rules imply it. */
+const planKeepingSelection = (policies: CompiledPolicy[], discovery = DISCOVERY): WebhookPlan =>
+  planWebhooks(policies, discovery, { fixedConditions: MATCH_CONDITIONS, keepImpliedSelection: true });
 /** As kclguard plans: each exclusion only where the rules reach what it excludes. */
 const planAsServed = (policies: CompiledPolicy[], discovery = DISCOVERY): WebhookPlan =>
   planWebhooks(policies, discovery, { fixedConditions: MATCH_CONDITIONS, excludedResources: EXCLUDED_RESOURCES });
@@ -361,16 +364,23 @@ function engineSelects(definition: PolicyDefinition, req: EngineRequest): boolea
 
 describe('narrowed webhooks: never narrower than the engine (property, real CEL)', () => {
   it('every request a policy selects reaches exactly one webhook of its phase — the Fail one when a policy that may abort selects it', () => {
+    let selectionsLeftOut = 0;
     fc.assert(
       fc.property(policyDocs, fc.array(requestArb, { minLength: 1, maxLength: 8 }), (docs, requests) => {
         const policies = docs.map(compiled);
         const p = plan(policies);
         const served = planAsServed(policies);
+        const keeping = planKeepingSelection(policies);
+        const selections = (x: WebhookPlan) => x.webhooks.filter((w) => w.matchConditions.some((c) => c.name === 'selected-by-policies')).length;
+        if (selections(keeping) > selections(p)) selectionsLeftOut += 1;
         for (const shape of requests) {
           const req = buildRequest(shape);
           const called = calledFor(p, req);
           // Leaving out the exclusions the rules cannot reach changes no call.
           expect(calledFor(served, req).map((w) => w.name)).toEqual(called.map((w) => w.name));
+          // Nor does leaving out a selection the rules imply: on any policies, not only where
+          // every policy is expressed exactly (checked below).
+          expect(calledFor(keeping, req).map((w) => w.name)).toEqual(called.map((w) => w.name));
           expect(called.length).toBeLessThanOrEqual(1);
           const selecting = policies.filter((x) => engineSelects(x.definition!, req) && asksFor(x.definition!, req));
           if (selecting.length > 0) expect(called).toHaveLength(1);
@@ -386,6 +396,8 @@ describe('narrowed webhooks: never narrower than the engine (property, real CEL)
       }),
       { numRuns: 200 },
     );
+    // The comparison above is not vacuous: the generated policies often let the selection go.
+    expect(selectionsLeftOut).toBeGreaterThan(10);
   });
 });
 
@@ -441,6 +453,8 @@ describe('narrowed webhooks: no condition that the rules already imply', () => {
     expect(names(byName(p, 'ignore.validate.kclguard.krm.kcl.dev'))).toEqual([]);
     // Without the exclusions' data, all of them are kept, as in static mode.
     expect(names(byName(plan([pss], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'))).toEqual(MATCH_CONDITIONS.map((c) => c.name));
+    // Asked to keep it, the plan carries the selection the rules imply (what the property above compares with).
+    expect(names(byName(planKeepingSelection([pss], INFRASTRUCTURE), 'fail.validate.kclguard.krm.kcl.dev'))).toEqual([...MATCH_CONDITIONS.map((c) => c.name), 'selected-by-policies']);
   });
 
   it('keeps each exclusion whose resources the rules reach', () => {

@@ -78,6 +78,11 @@ export interface PlanOptions {
    */
   readonly excludedResources?: Readonly<Record<string, readonly GroupResource[]>>;
   readonly maxSelectionChars?: number;
+  /**
+   * Carry the selection even where every policy's rules imply it. kclguard never sets it: the
+   * tests set it to show that leaving such a selection out changes no call.
+   */
+  readonly keepImpliedSelection?: boolean;
 }
 
 export function webhookName(slot: WebhookSlot): string {
@@ -315,7 +320,8 @@ function webhookOf(slot: WebhookSlot, participants: readonly Participant[], fail
   const rules = rulesFor(participants.flatMap((p) => p.targets));
   // The rules are the union of the participants' targets: when each one's targets imply its own
   // selection, whatever the rules match some participant selects.
-  const selected = participants.every((p) => p.impliedByTargets) ? undefined : selection(participants, options.maxSelectionChars ?? MAX_SELECTION_CHARS, notes);
+  const implied = !options.keepImpliedSelection && participants.every((p) => p.impliedByTargets);
+  const selected = implied ? undefined : selection(participants, options.maxSelectionChars ?? MAX_SELECTION_CHARS, notes);
   const narrowing: V1MatchCondition[] = [];
   if (selected !== undefined) narrowing.push({ name: 'selected-by-policies', expression: selected });
   if (failRules && rulesOverlap(rules, failRules)) {
