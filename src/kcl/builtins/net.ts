@@ -58,6 +58,15 @@ export function parseIp(s: string): Ip | undefined {
   return parseIPv4(s) ?? parseIPv6(s);
 }
 
+/** `::ffff:a.b.c.d` for the IPv4 address a.b.c.d. */
+function mappedV6(ip: Ip): Ip {
+  const mapped = new Uint8Array(16);
+  mapped[10] = 0xff;
+  mapped[11] = 0xff;
+  mapped.set(ip, 12);
+  return mapped;
+}
+
 function isMappedV4(ip: Ip): boolean {
   return ip.length === 16 && ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
 }
@@ -311,9 +320,15 @@ export function netModule(): KModule {
         });
       }),
       m('is_IP_in_CIDR', ['ip', 'cidr'], (a) => {
-        const ip = parseIp(a.str(0));
+        // An address that does not parse is an error, as in the reference, never False: a
+        // deny list (`not is_IP_in_CIDR(ip, "10.0.0.0/8")`) must not pass `010.0.0.1`.
+        const parsed = parseIp(a.str(0));
+        if (!parsed) throw a.fail('is_IP_in_CIDR() invalid ip: invalid IP address syntax');
         const { ip: net, bits } = parseCidr(a, a.str(1));
-        return ip !== undefined && ip.length === net.length && inPrefix(ip, Array.from(net), bits);
+        // An IPv4 address is matched against an IPv6 network as its IPv4-mapped form (the
+        // reference does; an IPv6 address never matches an IPv4 network).
+        const ip = parsed.length === 4 && net.length === 16 ? mappedV6(parsed) : parsed;
+        return ip.length === net.length && inPrefix(ip, Array.from(net), bits);
       }),
     ]),
   );

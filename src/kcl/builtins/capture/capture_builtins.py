@@ -131,6 +131,14 @@ for f, ips in [('is_IPv4', ['1.2.3.4', '::1', '1.2.3', '01.2.3.4', '1.2.3.256'])
     for ip in ips:
         M('net.' + f, ip)
 M('net.parse_CIDR', '10.0.0.0/8'); M('net.parse_CIDR', '2001:db8::/32'); M('net.CIDR_host', '10.0.0.0/8', 1); M('net.CIDR_host', '10.0.0.0/8', -1); M('net.CIDR_netmask', '10.0.0.0/8'); M('net.CIDR_netmask', '10.0.0.0/20'); M('net.CIDR_subnet', '10.0.0.0/8', 8, 1); M('net.CIDR_subnets', '10.0.0.0/8', [8, 8]); M('net.is_IP_in_CIDR', '10.1.2.3', '10.0.0.0/8'); M('net.is_IP_in_CIDR', '11.0.0.1', '10.0.0.0/8')
+# is_IP_in_CIDR refuses an address it cannot parse (the other predicates answer False): a deny
+# list must not pass `010.0.0.1`, which Kubernetes' legacy IP validation still accepts. An IPv4
+# address is matched against an IPv6 network as its IPv4-mapped form, not the other way round.
+for ip in ['010.0.0.1', '', '10.0.0.1 ', 'fe80::1%eth0', 'x']:
+    M('net.is_IP_in_CIDR', ip, '10.0.0.0/8')
+M('net.is_IP_in_CIDR', 'fe80::1%eth0', 'fe80::/10'); M('net.is_IP_in_CIDR', '10.0.0.1', 'bad')
+for ip, cidr in [('10.0.0.1', '::ffff:10.0.0.0/104'), ('10.1.0.1', '::ffff:10.0.0.0/104'), ('11.0.0.1', '::ffff:10.0.0.0/104'), ('10.0.0.1', '::/0'), ('10.0.0.1', '::/96'), ('10.0.0.1', '::ffff:0:0/96'), ('::ffff:10.0.0.1', '10.0.0.0/8'), ('::ffff:10.0.0.1', '::ffff:10.0.0.0/104'), ('::1', '10.0.0.0/8'), ('10.0.0.1', '10.0.0.0/33')]:
+    M('net.is_IP_in_CIDR', ip, cidr)
 # newbits out of range: refused before any arithmetic on the address width
 M('net.CIDR_subnets', '10.0.0.0/8', [-1]); M('net.CIDR_subnets', '10.0.0.0/8', [-1000000000]); M('net.CIDR_subnets', '10.0.0.0/8', [25]); M('net.CIDR_subnets', '10.0.0.0/8', [24]); M('net.CIDR_subnets', '10.0.0.0/8', [0]); M('net.CIDR_subnets', '::/0', [129]); M('net.CIDR_subnets', '::/0', [64]); M('net.CIDR_subnets', '::/0', [63, 1])
 M('net.CIDR_subnet', '10.0.0.0/8', -1, 0); M('net.CIDR_subnet', '10.0.0.0/8', 25, 0); M('net.CIDR_subnet', '::/0', 129, 0); M('net.CIDR_subnet', '::/0', 64, 0); M('net.CIDR_subnet', '::/0', -5, 0)
