@@ -414,9 +414,15 @@ export function isSame(a: Value, b: Value, meter: Meter): boolean {
   return valuesEqual(a, b, meter);
 }
 
+/**
+ * Two strings or two lists are ordered at run time (by code point, element by element), as the
+ * reference does: its type checker refuses them only where both operands' static types are
+ * known to be strings or lists (src/kcl/check/operators.ts, compareType). An operand typed
+ * `any` (an option, a lambda's untyped parameter) reaches the comparison. Unit numbers never
+ * order.
+ */
 function checkOrderable(op: string, a: Value, b: Value, span: Span): void {
-  // The reference's type checker rejects ordering of strings and lists (sorted() is the way).
-  if ((typeof a === 'string' && typeof b === 'string') || (Array.isArray(a) && Array.isArray(b)) || a instanceof KUnit || b instanceof KUnit) {
+  if (a instanceof KUnit || b instanceof KUnit) {
     throw typeError(`unsupported operand type(s) for ${op}: '${typedDisplay(a)}' and '${typedDisplay(b)}'`, span);
   }
 }
