@@ -21,8 +21,8 @@ export interface Entry {
   readonly task: Task;
   /** The lane it ran in (set when it starts: costs are read when it is scheduled, not queued). */
   lane: Lane;
-  /** The heavy policy a per-policy cap counts this job against, when it runs in the heavy lane. */
-  heavyPolicy?: string;
+  /** The heavy policy and namespace a cap counts this job against, when it runs in the heavy lane. */
+  heavyKey?: string;
   /** Some of its policies' costs are not known yet (set when it starts, as `lane`). */
   onProbation?: boolean;
   /** The worker task id it was sent as (progress.ts speaks of it). */
@@ -41,7 +41,8 @@ export interface Entry {
 /** How a job is scheduled, from what is known about its policies' costs right now. */
 export interface Placement {
   readonly lane: Lane;
-  readonly heavyPolicy?: string;
+  /** Its heaviest heavy policy and the object's namespace, in the heavy lane. */
+  readonly heavyKey?: string;
   /** Its policies whose cost is not known yet. */
   readonly probation: readonly string[];
 }

@@ -8,7 +8,7 @@ import { parsePolicy } from '../schema.js';
 import type { ExecutablePolicy, RunJob } from '../executor.js';
 import { kclRun, pod, request } from '../testing/fixtures.js';
 import { programFilename } from '../compiled-policy.js';
-import { CostTracker, HEAVY_POLICY_MS, heavyLimits } from './lanes.js';
+import { CostTracker, HEAVY_POLICY_MS, heavyLimits, MAX_SCOPES_PER_POLICY } from './lanes.js';
 import { KILL_MARGIN_MS, PIPELINE_BUDGET_MS, PIPELINE_DEPTH, WATCHDOG_INTERVAL_MS, WorkerPool, type PoolObserver } from './worker-pool.js';
 
 const TEST_COMPILER = new URL('../../../test/support/pool-test-compiler.mjs', import.meta.url).href;
@@ -311,21 +311,46 @@ describe('lanes', () => {
   it('counts a policy heavy by its running average or after it was stopped', () => {
     let now = 0;
     const costs = new CostTracker(() => now);
-    expect(costs.isHeavy('light')).toBe(false);
+    expect(costs.isHeavy('light', 'a')).toBe(false);
     expect(costs.isKnown('light')).toBe(false);
-    costs.observe('light', 1);
-    costs.observe('slow', HEAVY_POLICY_MS * 4);
-    expect(costs.isHeavy('light')).toBe(false);
-    expect(costs.isHeavy('slow')).toBe(true);
-    costs.stopped('light');
-    expect(costs.isHeavy('light')).toBe(true);
+    costs.observe('light', 'a', 1);
+    costs.observe('slow', 'a', HEAVY_POLICY_MS * 4);
+    expect(costs.isHeavy('light', 'a')).toBe(false);
+    expect(costs.isHeavy('slow', 'a')).toBe(true);
+    costs.stopped('light', 'a');
+    expect(costs.isHeavy('light', 'a')).toBe(true);
     now = 10 * 60_000;
-    expect(costs.isHeavy('light')).toBe(false);
-    expect(costs.heavyAmong(['light', 'slow', 'unknown'])).toEqual(['slow']);
-    expect(costs.expectedMs(['light', 'slow', 'unknown'])).toBe(1 + HEAVY_POLICY_MS * 4);
+    expect(costs.isHeavy('light', 'a')).toBe(false);
+    expect(costs.heavyAmong(['light', 'slow', 'unknown'], 'a')).toEqual(['slow']);
+    expect(costs.expectedMs(['light', 'slow', 'unknown'], 'a')).toBe(1 + HEAVY_POLICY_MS * 4);
     costs.forget('slow');
     expect(costs.isKnown('slow')).toBe(false);
-    expect(costs.expectedMs(['light', 'slow'])).toBe(1);
+    expect(costs.expectedMs(['light', 'slow'], 'a')).toBe(1);
+  });
+
+  it("counts a policy's cost per namespace; a namespace not measured yet costs what the policy does overall", () => {
+    let now = 0;
+    const costs = new CostTracker(() => now);
+    costs.observe('shared', 'tenant-a', HEAVY_POLICY_MS * 40);
+    costs.observe('shared', 'tenant-b', 0.1);
+    for (let i = 0; i < 5; i++) costs.observe('shared', 'tenant-a', HEAVY_POLICY_MS * 40);
+    expect(costs.isHeavy('shared', 'tenant-a')).toBe(true);
+    expect(costs.isHeavy('shared', 'tenant-b')).toBe(false);
+    expect(costs.isHeavy('shared', 'new')).toBe(true);
+    expect(costs.expectedMs(['shared'], 'tenant-b')).toBe(0.1);
+    // Stopped on one tenant's object: heavy there and wherever it is not measured, not for the others.
+    costs.observe('guard', 'tenant-a', 0.1);
+    costs.observe('guard', 'tenant-b', 0.1);
+    costs.stopped('guard', 'tenant-a');
+    expect(costs.isHeavy('guard', 'tenant-a')).toBe(true);
+    expect(costs.isHeavy('guard', 'new')).toBe(true);
+    expect(costs.isHeavy('guard', 'tenant-b')).toBe(false);
+    now = 10 * 60_000;
+    expect(costs.isHeavy('guard', 'tenant-a')).toBe(false);
+    // A bounded memory: the namespace measured least recently is forgotten first, and then costs what the policy does overall.
+    for (let i = 0; i < MAX_SCOPES_PER_POLICY; i++) costs.observe('shared', `ns-${i}`, 0.1);
+    expect(costs.expectedMs(['shared'], 'tenant-b')).not.toBe(0.1);
+    expect(costs.expectedMs(['shared'], `ns-${MAX_SCOPES_PER_POLICY - 1}`)).toBe(0.1);
   });
 
   it('gives the heavy lane at most half the workers, and one policy at most half of that', () => {
@@ -362,6 +387,40 @@ describe('lanes', () => {
     // The light job did not wait behind the heavy ones.
     expect(order.indexOf('light')).toBeLessThan(order.lastIndexOf('slow'));
     expect(order[0]).toBe('light');
+  });
+
+  /** A job of these policies on a Pod in this namespace, with the `big` label when asked. */
+  const inNamespace = (namespace: string, policies: readonly ExecutablePolicy[], big = false): RunJob => ({
+    generation: 1,
+    request: request({ object: pod('web', namespace, big ? { labels: { big: 'yes' } } : {}) }),
+    policies: policies.map((p) => ({ key: p.definition.identity.key, carry: true })),
+  });
+
+  it("does not queue one namespace's reviews of a shared policy behind another's that make it slow", async () => {
+    const p = pool({ size: 2 });
+    const shared = policy('shared', { ifLabel: 'big', busyMs: 120 }, { timeoutMillis: 1000 });
+    await p.prepare(1, [shared]);
+    // Tenant A's large objects make the policy slow; tenant B's are quick. Both measured first.
+    await p.run(inNamespace('tenant-a', [shared], true));
+    await p.run(inNamespace('tenant-b', [shared]));
+    const order: string[] = [];
+    const flood = [1, 2, 3, 4].map(() => p.run(inNamespace('tenant-a', [shared], true)).then(() => order.push('a')));
+    const quick = p.run(inNamespace('tenant-b', [shared])).then(() => order.push('b'));
+    await Promise.all([...flood, quick]);
+    expect(order[0]).toBe('b');
+  });
+
+  it("gives a namespace's first review of a heavy policy the heavy lane's next turn, before another namespace's flood", async () => {
+    const p = pool({ size: 2 });
+    const shared = policy('shared', { busyMs: 60 }, { timeoutMillis: 1000 });
+    await p.prepare(1, [shared]);
+    await p.run(inNamespace('tenant-a', [shared]));
+    const order: string[] = [];
+    const flood = [1, 2, 3, 4].map(() => p.run(inNamespace('tenant-a', [shared])).then(() => order.push('a')));
+    // Never measured in tenant-c: as heavy as the policy is overall, so it waits for the lane, but only for one turn.
+    const first = p.run(inNamespace('tenant-c', [shared])).then(() => order.push('c'));
+    await Promise.all([...flood, first]);
+    expect(order.indexOf('c')).toBe(1);
   });
 
   it('runs background (audit) jobs only beside admission, on at most half the workers', async () => {

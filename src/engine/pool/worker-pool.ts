@@ -29,7 +29,7 @@ import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, Ru
 import { programKey } from '../compiled-policy.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
-import { CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
+import { costScope, CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
 import { MAX_OFFERS } from './progress.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerReply, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
@@ -66,6 +66,8 @@ export const PIPELINE_DEPTH = MAX_OFFERS - 1;
 export const PIPELINE_BUDGET_MS = 2;
 /** Restarting a worker that keeps dying at start-up waits at most this long. */
 const MAX_RESPAWN_DELAY_MS = 5_000;
+/** Heavy policies and namespaces whose last turn is remembered; a forgotten one gets the next turn. */
+const MAX_HEAVY_TURNS = 4_096;
 
 /** Pool events, for metrics (src/observability). */
 export interface PoolObserver {
@@ -131,6 +133,9 @@ export class WorkerPool implements PolicyExecutor {
    * a stream of policies that kill their workers would take every worker in turn.
    */
   private readonly heavyRestarts = new Set<number>();
+  /** When each heavy policy and namespace last started a job (a count of heavy starts), oldest first. */
+  private readonly heavyTurns = new Map<string, number>();
+  private heavyStarts = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** When the armed watchdog fires (this.now() time). */
   private watchdogAt = Infinity;
@@ -357,9 +362,10 @@ export class WorkerPool implements PolicyExecutor {
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
     const keys = entry.task.job.policies.map((p) => p.key).filter((key) => !(key in known));
-    const heavy = this.costs.heavyAmong(keys);
+    const scope = costScope(entry.task.job.request);
+    const heavy = this.costs.heavyAmong(keys, scope);
     const probation = keys.filter((key) => !this.costs.isKnown(key));
-    return heavy[0] !== undefined ? { lane: 'heavy', heavyPolicy: heavy[0], probation } : { lane: 'light', probation };
+    return heavy[0] !== undefined ? { lane: 'heavy', heavyKey: `${heavy[0]} ${scope}`, probation } : { lane: 'light', probation };
   }
 
   private pump(): void {
@@ -443,7 +449,10 @@ export class WorkerPool implements PolicyExecutor {
     const runningWith = (key: string): number => running.filter((e) => e.task.kind === 'run' && e.task.job.policies.some((p) => p.key === key)).length;
     const heavyRunning = running.filter((e) => e.lane === 'heavy');
     const heavyFull = heavyRunning.length + this.heavyRestarts.size >= this.limits.lane;
-    let heavyCandidate: { index: number; placement: Placement } | undefined;
+    // The heavy lane takes turns: of the jobs it may start, the one whose heavy policy and
+    // namespace started a job least recently, so that a flood from one namespace does not queue
+    // in front of another's first job.
+    let heavyCandidate: { index: number; placement: Placement; turn: number } | undefined;
     for (let index = 0; index < this.queue.length; index++) {
       const entry = this.queue[index]!;
       if (entry.task.kind === 'run' && !worker.generations.has(entry.task.job.generation)) continue;
@@ -451,9 +460,11 @@ export class WorkerPool implements PolicyExecutor {
       if (placement.lane === 'background') continue;
       if (placement.probation.some((key) => runningWith(key) >= this.limits.perPolicy)) continue;
       if (placement.lane === 'light') return this.take(index, placement);
-      if (heavyCandidate || heavyFull) continue;
-      if (placement.heavyPolicy && heavyRunning.filter((e) => e.heavyPolicy === placement.heavyPolicy).length >= this.limits.perPolicy) continue;
-      heavyCandidate = { index, placement };
+      if (heavyFull) continue;
+      const heavyKey = placement.heavyKey ?? '';
+      if (placement.heavyKey && heavyRunning.filter((e) => e.heavyKey === heavyKey).length >= this.limits.perPolicy) continue;
+      const turn = this.heavyTurns.get(heavyKey) ?? -1;
+      if (!heavyCandidate || turn < heavyCandidate.turn) heavyCandidate = { index, placement, turn };
     }
     return heavyCandidate ? this.take(heavyCandidate.index, heavyCandidate.placement) : undefined;
   }
@@ -462,9 +473,16 @@ export class WorkerPool implements PolicyExecutor {
     const entry = this.queue.splice(index, 1)[0]!;
     entry.lane = placement.lane;
     entry.onProbation = placement.probation.length > 0;
-    if (placement.heavyPolicy !== undefined) entry.heavyPolicy = placement.heavyPolicy;
-    else delete entry.heavyPolicy;
+    if (placement.heavyKey !== undefined) entry.heavyKey = placement.heavyKey;
+    else delete entry.heavyKey;
+    if (placement.lane === 'heavy') this.tookHeavyTurn(placement.heavyKey ?? '');
     return entry;
+  }
+
+  private tookHeavyTurn(heavyKey: string): void {
+    this.heavyTurns.delete(heavyKey);
+    this.heavyTurns.set(heavyKey, this.heavyStarts++);
+    if (this.heavyTurns.size > MAX_HEAVY_TURNS) this.heavyTurns.delete(this.heavyTurns.keys().next().value!);
   }
 
   private start(worker: PoolWorker, entry: Entry): void {
@@ -491,7 +509,7 @@ export class WorkerPool implements PolicyExecutor {
     const ahead = this.waiting.get(worker);
     if (ahead) ahead.push(entry);
     else this.waiting.set(worker, [entry]);
-    entry.expectedMs = this.costs.expectedMs(task.job.policies.map((p) => p.key));
+    entry.expectedMs = this.costs.expectedMs(task.job.policies.map((p) => p.key), costScope(task.job.request));
     this.options.observer?.onQueueWait?.(entry.lane, (this.now() - entry.enqueuedAt) / 1000);
     this.options.observer?.onQueuedOnWorker?.('queued');
     const sent = worker.offer({ type: 'run', ...encodeJob(task.job) });
@@ -520,7 +538,8 @@ export class WorkerPool implements PolicyExecutor {
     const { task } = entry;
     if (message.type === 'ran' && task.kind === 'run') {
       const report = JSON.parse(message.report) as RunReport;
-      for (const run of report.runs) this.costs.observe(run.key, run.durationSeconds * 1000);
+      const scope = costScope(task.job.request);
+      for (const run of report.runs) this.costs.observe(run.key, scope, run.durationSeconds * 1000);
       task.resolve(report);
     } else if (message.type === 'compiled' && task.kind === 'compile') {
       task.resolve(mergeOutcomes(task, message.outcomes));
@@ -559,7 +578,7 @@ export class WorkerPool implements PolicyExecutor {
       // The policy's recovery program overran: the policy fails again and its failureAction applies.
       const owner = job.policies[index - RECOVERY_PROGRESS]?.key;
       if (owner !== undefined) {
-        this.costs.stopped(owner);
+        this.costs.stopped(owner, costScope(job.request));
         this.logger.warn({ policy: owner, cause: exit.reason, uid: job.request.uid }, 'recovery program stopped: its worker was ended and replaced');
         task.job = { ...job, recoveryStopped: [...(job.recoveryStopped ?? []), owner] };
         this.requeue(entry);
@@ -569,7 +588,7 @@ export class WorkerPool implements PolicyExecutor {
     const culprit = index !== undefined ? job.policies[index]?.key : undefined;
     if (culprit !== undefined) {
       known[culprit] = { ...failure, durationSeconds: elapsedMs / 1000 };
-      this.costs.stopped(culprit);
+      this.costs.stopped(culprit, costScope(job.request));
       this.logger.warn({ policy: culprit, cause: exit.reason, uid: job.request.uid }, 'policy stopped: its worker was ended and replaced');
     } else {
       // Not inside any policy (conversions, the patch): every policy not yet known failed.
