@@ -129,6 +129,26 @@ export class CostTracker {
   }
 }
 
+/** Heavy policies and namespaces whose last turn is remembered; a forgotten one gets the next turn. */
+const MAX_HEAVY_TURNS = 4_096;
+
+/** When each heavy policy and namespace (a job's heavy key) last started a job, for the heavy lane's turns. */
+export class HeavyTurns {
+  private readonly turns = new Map<string, number>();
+  private starts = 0;
+
+  /** The count of heavy starts when this key last started a job; -1 if never (or forgotten). */
+  lastOf(heavyKey: string): number {
+    return this.turns.get(heavyKey) ?? -1;
+  }
+
+  took(heavyKey: string): void {
+    this.turns.delete(heavyKey);
+    this.turns.set(heavyKey, this.starts++);
+    if (this.turns.size > MAX_HEAVY_TURNS) this.turns.delete(this.turns.keys().next().value!);
+  }
+}
+
 /** Workers the heavy lane may occupy at once, and one heavy policy (on one namespace) within it. */
 export function heavyLimits(poolSize: number): { readonly lane: number; readonly perPolicy: number } {
   const lane = Math.max(1, Math.floor(poolSize / 2));

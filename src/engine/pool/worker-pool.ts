@@ -29,7 +29,7 @@ import type { CompileOutcome, ExecutablePolicy, KnownFailure, PolicyExecutor, Ru
 import { programKey } from '../compiled-policy.js';
 import { silentLogger, type EngineLogger } from '../logger.js';
 import { RECOVERY_PROGRESS } from '../run-job.js';
-import { costScope, CostTracker, HEAVY_POLICY_MS, heavyLimits, type Lane } from './lanes.js';
+import { costScope, CostTracker, HEAVY_POLICY_MS, heavyLimits, HeavyTurns, type Lane } from './lanes.js';
 import { MAX_OFFERS } from './progress.js';
 import { PoolWorker, WorkerExit, WORKER_STATES, type ExitCause, type WorkerReply, type WorkerState } from './pool-worker.js';
 import { encodeJob } from './protocol.js';
@@ -66,8 +66,6 @@ export const PIPELINE_DEPTH = MAX_OFFERS - 1;
 export const PIPELINE_BUDGET_MS = 2;
 /** Restarting a worker that keeps dying at start-up waits at most this long. */
 const MAX_RESPAWN_DELAY_MS = 5_000;
-/** Heavy policies and namespaces whose last turn is remembered; a forgotten one gets the next turn. */
-const MAX_HEAVY_TURNS = 4_096;
 
 /** Pool events, for metrics (src/observability). */
 export interface PoolObserver {
@@ -133,9 +131,7 @@ export class WorkerPool implements PolicyExecutor {
    * a stream of policies that kill their workers would take every worker in turn.
    */
   private readonly heavyRestarts = new Set<number>();
-  /** When each heavy policy and namespace last started a job (a count of heavy starts), oldest first. */
-  private readonly heavyTurns = new Map<string, number>();
-  private heavyStarts = 0;
+  private readonly heavyTurns = new HeavyTurns();
   private watchdog: NodeJS.Timeout | undefined;
   /** When the armed watchdog fires (this.now() time). */
   private watchdogAt = Infinity;
@@ -463,7 +459,7 @@ export class WorkerPool implements PolicyExecutor {
       if (heavyFull) continue;
       const heavyKey = placement.heavyKey ?? '';
       if (placement.heavyKey && heavyRunning.filter((e) => e.heavyKey === heavyKey).length >= this.limits.perPolicy) continue;
-      const turn = this.heavyTurns.get(heavyKey) ?? -1;
+      const turn = this.heavyTurns.lastOf(heavyKey);
       if (!heavyCandidate || turn < heavyCandidate.turn) heavyCandidate = { index, placement, turn };
     }
     return heavyCandidate ? this.take(heavyCandidate.index, heavyCandidate.placement) : undefined;
@@ -475,14 +471,8 @@ export class WorkerPool implements PolicyExecutor {
     entry.onProbation = placement.probation.length > 0;
     if (placement.heavyKey !== undefined) entry.heavyKey = placement.heavyKey;
     else delete entry.heavyKey;
-    if (placement.lane === 'heavy') this.tookHeavyTurn(placement.heavyKey ?? '');
+    if (placement.lane === 'heavy') this.heavyTurns.took(placement.heavyKey ?? '');
     return entry;
-  }
-
-  private tookHeavyTurn(heavyKey: string): void {
-    this.heavyTurns.delete(heavyKey);
-    this.heavyTurns.set(heavyKey, this.heavyStarts++);
-    if (this.heavyTurns.size > MAX_HEAVY_TURNS) this.heavyTurns.delete(this.heavyTurns.keys().next().value!);
   }
 
   private start(worker: PoolWorker, entry: Entry): void {
