@@ -272,14 +272,18 @@ describe('jobs sent ahead to a busy worker', () => {
 
   it('holds more than one job ahead only while those it holds are expected to take less than PIPELINE_BUDGET_MS', async () => {
     const { counts, observer } = counting();
-    const p = pool({ size: 1, observer });
+    const lanes: string[] = [];
+    const p = pool({ size: 1, observer: { ...observer, onQueueWait: (lane) => lanes.push(lane) } });
     const medium = policy('medium', { busyMs: PIPELINE_BUDGET_MS + 1 });
     await p.prepare(1, [medium]);
     // Light (below HEAVY_POLICY_MS) but above the budget; taught over a few runs, so that one slow
     // first run on a busy machine does not make it heavy.
     for (let i = 0; i < 5; i++) await p.run(job(1, [medium]));
+    lanes.length = 0;
     const burst = Array.from({ length: 4 }, () => p.run(job(1, [medium])));
-    expect(counts.queued).toBe(1);
+    // One job ahead, no more. On a loaded machine (the test run's own parallel workers) the 3 ms
+    // runs may measure above HEAVY_POLICY_MS: then the policy is heavy, and nothing is sent ahead.
+    expect(counts.queued).toBe(lanes[0] === 'light' ? 1 : 0);
     for (const report of await Promise.all(burst)) expect(report.runs[0]!.outcome.kind).toBe('unchanged');
   });
 
