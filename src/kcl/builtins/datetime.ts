@@ -3,11 +3,11 @@
  *   today()  "%Y-%m-%d %H:%M:%S." followed by the epoch seconds (the reference's own format)
  *   now(fmt) strftime-formatted, default "%a %b %e %H:%M:%S %Y"
  *   ticks()  epoch seconds as a float; date() "%Y-%m-%d %H:%M:%S"
- *   validate(date, fmt) whether `date` parses with `fmt` (and is a real calendar date)
+ *   validate(date, fmt) whether chrono parses `date` with `fmt` into a date, a time or both
  * Policies that call these are not deterministic; tests check shapes only.
  */
-import { NO_METER, type Meter } from '../budget.js';
-import { regexFullMatch } from './regex-engine.js';
+import { NO_METER, stepsForChars, type Meter } from '../budget.js';
+import { chronoValidate } from './datetime-parse.js';
 import { KFloat, KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
 
@@ -69,86 +69,14 @@ export function strftime(d: Date, format: string): string {
   });
 }
 
-interface Field {
-  pattern: string;
-  key?: 'Y' | 'y' | 'm' | 'd' | 'H' | 'I' | 'M' | 'S' | 'b' | 'j';
-}
-
-const PARSE_FIELDS: Record<string, Field> = {
-  Y: { pattern: '([+-]?[0-9]{4,})', key: 'Y' },
-  y: { pattern: '([0-9]{2})', key: 'y' },
-  m: { pattern: '([0-9]{1,2})', key: 'm' },
-  d: { pattern: '([0-9]{1,2})', key: 'd' },
-  e: { pattern: ' ?([0-9]{1,2})', key: 'd' },
-  H: { pattern: '([0-9]{1,2})', key: 'H' },
-  I: { pattern: '([0-9]{1,2})', key: 'I' },
-  M: { pattern: '([0-9]{1,2})', key: 'M' },
-  S: { pattern: '([0-9]{1,2})', key: 'S' },
-  j: { pattern: '([0-9]{1,3})', key: 'j' },
-  b: { pattern: '([A-Za-z]{3})', key: 'b' },
-  h: { pattern: '([A-Za-z]{3})', key: 'b' },
-  B: { pattern: '([A-Za-z]+)', key: 'b' },
-  a: { pattern: '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)' },
-  A: { pattern: '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)' },
-  p: { pattern: '(?:AM|PM|am|pm)' },
-  z: { pattern: '(?:[+-][0-9]{2}:?[0-9]{2}|Z)' },
-  Z: { pattern: '(?:[A-Za-z]+)' },
-  f: { pattern: '(?:[0-9]{1,9})' },
-  '%': { pattern: '%' },
-};
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
- * Whether `text` matches `format` exactly and names a real date/time. The format comes from the
- * policy or the object, so its pattern runs on the linear-time engine, charged to `meter`.
+ * Whether `text` parses with the strftime `format` the way the reference's `datetime.validate`
+ * decides it (chrono's parser; see datetime-parse.ts). The format and the text come from the
+ * policy or the object: the check is linear in both, and is charged to `meter` by their length.
  */
 export function validateDate(text: string, format: string, meter: Meter = NO_METER): boolean {
-  const expanded = format.replace(/%T/g, '%H:%M:%S').replace(/%F/g, '%Y-%m-%d').replace(/%D/g, '%m/%d/%y').replace(/%R/g, '%H:%M');
-  const keys: (Field['key'] | undefined)[] = [];
-  let source = '';
-  for (let i = 0; i < expanded.length; i++) {
-    if (expanded[i] === '%' && i + 1 < expanded.length) {
-      const field = PARSE_FIELDS[expanded[i + 1]];
-      if (!field) return false;
-      source += field.pattern;
-      if (field.key) keys.push(field.key);
-      i++;
-    } else {
-      source += escapeRe(expanded[i]);
-    }
-  }
-  const m = regexFullMatch(source, text, meter);
-  if (!m) return false;
-  const v: Partial<Record<NonNullable<Field['key']>, string>> = {};
-  keys.forEach((k, i) => {
-    if (k) v[k] = m[i + 1];
-  });
-  const num = (k: NonNullable<Field['key']>) => (v[k] === undefined ? undefined : Number(v[k]));
-  const year = num('Y') ?? (v.y !== undefined ? 2000 + Number(v.y) : 1970);
-  let month = num('m');
-  if (v.b !== undefined) {
-    const idx = MONTHS.findIndex((name) => name.toLowerCase().startsWith(v.b!.toLowerCase()) && (v.b!.length === 3 || name.toLowerCase() === v.b!.toLowerCase()));
-    if (idx < 0) return false;
-    month = idx + 1;
-  }
-  const day = num('d');
-  if (month !== undefined && (month < 1 || month > 12)) return false;
-  if (day !== undefined) {
-    const daysInMonth = new Date(Date.UTC(year, month ?? 1, 0)).getUTCDate();
-    if (day < 1 || day > daysInMonth) return false;
-  }
-  const hour = num('H');
-  if (hour !== undefined && hour > 23) return false;
-  const h12 = num('I');
-  if (h12 !== undefined && (h12 < 1 || h12 > 12)) return false;
-  const minute = num('M');
-  if (minute !== undefined && minute > 59) return false;
-  const second = num('S');
-  if (second !== undefined && second > 60) return false;
-  const doy = num('j');
-  if (doy !== undefined && (doy < 1 || doy > 366)) return false;
-  return true;
+  meter.step(stepsForChars(format.length + text.length));
+  return chronoValidate(text, format);
 }
 
 function now(): Date {

@@ -390,13 +390,3 @@ function nextChar(s: string, index: number): number {
   return index + (cp !== undefined && cp > 0xffff ? 2 : 1);
 }
 
-/** Whether `text` matches the pattern as a whole, with its groups (datetime formats). */
-export function regexFullMatch(pattern: string, text: string, meter: Meter): (string | undefined)[] | undefined {
-  return metered(pattern, text, meter, (c, subject) => {
-    const m = c.re.matcher(subject as unknown as string);
-    if (!m.matches()) return undefined;
-    const groups: (string | undefined)[] = [];
-    for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g) ?? undefined);
-    return groups;
-  });
-}
