@@ -157,6 +157,39 @@ describe('budgets count the work builtins do', () => {
     expect(code('_l = [[i] for i in range(2000)]\na = isunique(_l)')).toBe('K9001');
   });
 
+  test('isunique is linear in ints beyond 2^53, units and functions: no uncharged pairwise work', () => {
+    // 60,000 bigints (JSON numbers beyond 2^53) compared pairwise took 16 s against a 1 s budget.
+    const big = Array.from({ length: 60_000 }, (_, i) => 2n ** 60n + BigInt(i) * 4096n);
+    const r = runWith('a = isunique(option("v"))', { v: big }, { clock: () => 0, maxSteps: 200_000 });
+    expect(r.ok && r.exports.get('a')).toBe(true);
+    const repeated = runWith('a = isunique(option("v"))', { v: [...big, big[59_999]!] }, { clock: () => 0, maxSteps: 200_000 });
+    expect(repeated.ok && repeated.exports.get('a')).toBe(false);
+    // A unit equals nothing, not even itself: 200,000 of them were 2 * 10^10 free comparisons.
+    const units = runWith('a = isunique([1Mi] * 200000)', {}, { clock: () => 0, maxSteps: 1_000_000 });
+    expect(units.ok && units.exports.get('a')).toBe(true);
+  });
+
+  test('isunique still answers as pairwise equality would', () => {
+    const cases: [string, boolean][] = [
+      ['[2 ** 60, 2 ** 60]', false],
+      ['[2 ** 60, 2 ** 60 + 1]', true],
+      // An int and a float compare through f64, so 2^60 + 1 equals the float 2^60.
+      ['[2 ** 60 + 1, float(2 ** 60)]', false],
+      ['[float(2 ** 60), 2 ** 60 + 1]', false],
+      ['[1, 1.0]', false],
+      ['[1Mi, 1Mi]', true],
+      ['[len, len]', false],
+      ['[[1], [1.0]]', false],
+      ['[[1], [1, 2], {"a": 1}, {"a": 1, "b": 2}]', true],
+      ['[{"a": 1, "b": 2}, {"b": 2, "a": 1}]', false],
+      ['[[2 ** 60], [2 ** 60 + 1]]', true],
+    ];
+    for (const [list, unique] of cases) {
+      const r = runWith(`a = isunique(${list})`);
+      expect([list, r.ok && r.exports.get('a')]).toEqual([list, unique]);
+    }
+  });
+
   test('the clock is read inside a long builtin call, not only between steps', () => {
     // A fake clock that moves 1 ms per reading: the run reads it once per 1,024 steps.
     let now = 0;
