@@ -52,6 +52,33 @@ export function chargeWholeString(meter: Meter, length: number): void {
 /** Bytes charged to the allocation budget for each list element or dict entry created. */
 export const ELEMENT_BYTES = 16;
 
+/*
+ * What a container built from text (json.decode, yaml.decode, regex matches) costs on the heap
+ * beyond its elements. ELEMENT_BYTES alone missed it: `json.decode("[" + "{}," * 600000 + "{}]")`
+ * (1.8 MB of text) was charged 9.6 MB and filled a worker's 128 MiB heap. Measured on Node 20
+ * (x64, no pointer compression) by heap used after a full GC, per container retained, over
+ * 200,000 of them (docs/kcl-language.md, "Guardrails"):
+ *   - an empty KDict (the object, its Map and the Map's first table) 248 bytes, with one entry
+ *     too; a Map entry 29 bytes when its table is full, up to twice that right after it grows;
+ *   - an empty list 40 bytes; a list grown by push() keeps spare slots (V8 grows a backing store
+ *     to 1.5 x + 16 slots): `[0]` 190 bytes, which is why the JSON decoder sizes its lists exactly;
+ *   - js-yaml's own tree, alive while it is converted: a string scalar 34 bytes plus its text,
+ *     a sequence 48 bytes plus 8 per spare-included slot, a mapping 66 bytes with one key and 88
+ *     per key once it has many.
+ */
+
+/** An empty dict's own heap (248 bytes measured, see above). */
+export const DICT_BYTES = 256;
+/** Each entry of a dict built from text: its Map entry (29-58 bytes) and its key string's header. */
+export const DICT_ENTRY_BYTES = 64;
+/** An empty list's own heap (40 bytes measured); its slots are ELEMENT_BYTES each. */
+export const LIST_BYTES = 48;
+
+/** The allocation charge of a list or dict of `size` elements built from text (see checkContainer). */
+export function containerBytes(kind: 'list' | 'dict', size: number): number {
+  return kind === 'dict' ? DICT_BYTES + size * DICT_ENTRY_BYTES : LIST_BYTES + size * ELEMENT_BYTES;
+}
+
 /** The steps for scanning or copying `bytes` bytes (at least one). */
 export function stepsForBytes(bytes: number): number {
   return bytes < BYTES_PER_STEP ? 1 : Math.ceil(bytes / BYTES_PER_STEP);

@@ -25,6 +25,14 @@ export interface BuiltinContext extends Meter {
    */
   checkSize(size: number): void;
   /**
+   * Like checkSize, for a list or dict built from text (json/yaml decode, regex matches), whose
+   * charge also counts the container's own heap (budget.ts, containerBytes), so text of many
+   * small containers ends with K9004 rather than filling the heap.
+   */
+  checkContainer(kind: 'list' | 'dict', size: number): void;
+  /** Counts `bytes` of other heap a builtin holds (a parser's own tree) against the allocation budget: K9004 beyond it. */
+  allocate(bytes: number): void;
+  /**
    * Check the length of a string a builtin is about to build against the string limit and the
    * allocation budget (and charge the copying), before building it: K9004 when too large.
    * Every string a builtin returns is also checked after the fact (builtin() in args.ts).

@@ -36,13 +36,14 @@ export function toKcl(json: unknown): Value {
 
 /** What chargeJson counts against: a run's size and allocation checks (RunState, a builtin's context). */
 export interface JsonCharges {
-  checkSize(size: number): void;
+  checkContainer(kind: 'list' | 'dict', size: number): void;
   checkBytes(bytes: number): void;
 }
 
 /**
  * Counts JSON data about to become KCL values (toKcl) the way values a program builds are
- * counted: each list and dict against the value-size limit and the allocation budget, each
+ * counted: each list and dict against the value-size limit and the allocation budget (with the
+ * container's own heap, as a decoder's: budget.ts, containerBytes), each
  * string and key against the string limit and the allocation budget (which also charges steps).
  * Throws K9004 at the first value over a limit, before anything is converted.
  */
@@ -53,12 +54,12 @@ export function chargeJson(json: unknown, charges: JsonCharges): void {
   }
   if (typeof json !== 'object' || json === null) return;
   if (Array.isArray(json)) {
-    charges.checkSize(json.length);
+    charges.checkContainer('list', json.length);
     for (const item of json) chargeJson(item, charges);
     return;
   }
   const entries = Object.entries(json as Record<string, unknown>);
-  charges.checkSize(entries.length);
+  charges.checkContainer('dict', entries.length);
   for (const [key, value] of entries) {
     charges.checkBytes(key.length);
     chargeJson(value, charges);

@@ -5,7 +5,7 @@
 import type { BuiltinContext } from '../builtin-context.js';
 import type { LogLevel } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
-import { ELEMENT_BYTES, TextBudget, sizeError } from '../budget.js';
+import { ELEMENT_BYTES, TextBudget, containerBytes, sizeError } from '../budget.js';
 import { span } from '../span.js';
 import { KDict, KFloat, KFunction, UNDEFINED, type CallArgs, type Value } from '../value.js';
 import { makeUnit } from '../units-core.js';
@@ -43,6 +43,13 @@ export class TestContext implements BuiltinContext {
   checkSize(size: number): void {
     if (size > this.maxValueSize) throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, this.callSpan);
     this.allocated += size * ELEMENT_BYTES;
+  }
+  checkContainer(kind: 'list' | 'dict', size: number): void {
+    if (size > this.maxValueSize) throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, this.callSpan);
+    this.allocated += containerBytes(kind, size);
+  }
+  allocate(bytes: number): void {
+    this.allocated += bytes;
   }
   checkBytes(bytes: number): void {
     if (bytes > this.maxStringBytes) throw sizeError('string', bytes, this.maxStringBytes, this.callSpan);

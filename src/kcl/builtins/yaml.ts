@@ -84,8 +84,8 @@ const ALIAS_EXPANSIONS_PER_EVENT = 100;
 /**
  * js-yaml output -> KCL values. js-yaml shares one object for an anchor and all its aliases;
  * this walk expands them, so it is where a "billion laughs" document would explode: it counts
- * alias expansions (serde_yaml's rule above), charges a step per value and ELEMENT_BYTES per
- * element to the run (K9001/K9003/K9004 before memory runs out).
+ * alias expansions (serde_yaml's rule above), charges a step per value and each list and dict
+ * with its heap (checkContainer) to the run (K9001/K9003/K9004 before memory runs out).
  */
 class YamlValues {
   private readonly visited = new Set<object>();
@@ -108,14 +108,14 @@ class YamlValues {
     }
     const ctx = this.a.ctx;
     if (Array.isArray(x)) {
-      ctx.checkSize(x.length);
+      ctx.checkContainer('list', x.length);
       ctx.step(x.length + 1);
       const out: Value[] = new Array(x.length);
       for (let i = 0; i < x.length; i++) out[i] = this.value(x[i], depth + 1);
       return out;
     }
     const keys = Object.keys(x);
-    ctx.checkSize(keys.length);
+    ctx.checkContainer('dict', keys.length);
     ctx.step(keys.length + 1);
     const d = new KDict();
     for (const k of keys) d.set(k, this.value((x as Record<string, unknown>)[k], depth + 1));
@@ -144,6 +144,31 @@ function copiedChars(x: unknown, sizes: Map<object, number>): number {
   return size;
 }
 
+/*
+ * js-yaml's tree is alive until the conversion is done, so its nodes are charged to the
+ * allocation budget as the parser closes them, before the KCL values are (measured: budget.ts):
+ * 400,000 `{}` (1.2 MB of text) filled a worker's 128 MiB heap with the two trees.
+ */
+/** A scalar node: the string's header and its slot in the parent (34 bytes measured); its text is charged up front. */
+const YAML_SCALAR_BYTES = 32;
+/** A mapping's own object (66 bytes measured with one key). */
+const YAML_MAPPING_BYTES = 64;
+/** Each key of a mapping, besides the key's scalar node (88 bytes per key measured in a large one). */
+const YAML_KEY_BYTES = 64;
+
+/** A sequence js-yaml grew by push(): 48 bytes of its own, 8 per slot, V8 keeping up to 1.5 x + 16 slots. */
+function yamlSequenceBytes(length: number): number {
+  return 48 + (length === 0 ? 0 : 8 * (length + (length >> 1) + 16));
+}
+
+/** What a node js-yaml has just built holds on the heap (an alias holds nothing new: see copiedChars). */
+function yamlNodeBytes(kind: string | null, result: unknown): number {
+  if (kind === 'scalar') return YAML_SCALAR_BYTES;
+  if (kind === 'sequence' && Array.isArray(result)) return yamlSequenceBytes(result.length);
+  if (kind === 'mapping' && typeof result === 'object' && result !== null) return YAML_MAPPING_BYTES + YAML_KEY_BYTES * Object.keys(result).length;
+  return 0;
+}
+
 /** Parses a YAML stream and converts its documents within the run's budgets. */
 function parseDocuments(a: Args, text: string): Value[] {
   // Parsing is linear in the text, the text charged up front, except for aliases: js-yaml shares
@@ -160,6 +185,7 @@ function parseDocuments(a: Args, text: string): Value[] {
     if (kind === 'open') events++;
     // An alias node is the one that closes with content but no kind of its own.
     else if (state.kind === null && state.result !== null && state.result !== undefined) aliases.add(copiedChars(state.result, sizes));
+    else a.ctx.allocate(yamlNodeBytes(state.kind, state.result));
   };
   let docs: unknown[];
   try {

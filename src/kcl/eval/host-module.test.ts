@@ -149,6 +149,9 @@ describe('host calls at run time', () => {
     expect(runWith('import kube\nx = kube.list("v1", "Pod")\n', () => ({ ok: true, value: [long] }), { maxStringBytes: 1024 }).code).toBe('K9004');
     const wide = Array.from({ length: 100 }, () => 'y'.repeat(1000));
     expect(runWith('import kube\nx = kube.list("v1", "Pod")\n', () => ({ ok: true, value: wide }), { maxAllocBytes: 50_000 }).code).toBe('K9004');
+    // Each dict and list with its own heap, as a decoder's: 1,000 empty objects are 256 KB, not nothing.
+    const empty = Array.from({ length: 1000 }, () => ({}));
+    expect(runWith('import kube\nx = kube.list("v1", "Pod")\n', () => ({ ok: true, value: empty }), { maxAllocBytes: 200_000 }).code).toBe('K9004');
   });
 
   test('arguments larger than the string limit are refused before the host is asked', () => {

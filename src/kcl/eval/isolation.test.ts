@@ -144,6 +144,30 @@ describe('memory bombs end as K9004 before the heap fills', () => {
     expect(code('import log\n_s = "x" * 1000000\na = [log.info(_s) for _ in range(100)]')).toBe('K9004');
   });
 
+  test('text of many small containers is charged with their own heap: K9004 for JSON and YAML, flat or nested', () => {
+    // Charged 16 bytes per element, 600,000 `{}` (1.8 MB) filled a worker's 128 MiB heap while
+    // using 9.6 MB of the 64 MiB budget. Here an 8 MiB budget and an eighth of the text: the
+    // charge must follow the heap (src/engine/pool/heap-budget.test.ts runs the full size).
+    const limits = { maxAllocBytes: 8 * 1024 * 1024 };
+    const many = (item: string, n: number) => `[${Array(n).fill(item).join(',')}]`;
+    const bombs: [string, string][] = [
+      ['json', many('{}', 75_000)],
+      ['json', `{${Array.from({ length: 50_000 }, (_, i) => `"${i.toString(36)}":{}`).join(',')}}`],
+      ['json', many('[[{"a":[]}]]', 30_000)],
+      ['yaml', many('{}', 50_000)],
+      ['yaml', many('[0]', 50_000)],
+      ['yaml', '- {}\n'.repeat(50_000)],
+      ['yaml', Array.from({ length: 50_000 }, (_, i) => `${i.toString(36)}: {}`).join('\n')],
+    ];
+    for (const [module, text] of bombs) {
+      const outcome = code(`import ${module}\na = ${module}.decode(option("s"))`, { s: text }, limits);
+      expect([module, text.slice(0, 12), outcome]).toEqual([module, text.slice(0, 12), 'K9004']);
+    }
+    expect(code('import yaml\na = yaml.decode_all(option("s"))', { s: '{}\n---\n'.repeat(50_000) }, limits)).toBe('K9004');
+    // Ordinary documents are far from the default budget: 20,000 small dicts cost about 8 MB of 64 MiB.
+    expect(code('import json\na = len(json.decode(option("s")))', { s: many('{"a": [1]}', 20_000) })).toBeUndefined();
+  });
+
   test('copy-on-write of a huge dict is charged per entry', () => {
     const src = '_d = {str(i): i for i in range(100000)}\nf = lambda k { _e = _d\n_e.x = k\n_e }\na = [f(i) for i in range(1000)]';
     expect(code(src)).toBe('K9001');

@@ -7,7 +7,7 @@ import type { BuiltinContext } from '../builtin-context.js';
 import type { HostAnswer, HostCall, HostCallHandler, LogEntry, LogLevel, RunLimits } from '../api-types.js';
 import { kclError } from '../diagnostics.js';
 import { chargeJson, toKcl } from '../convert.js';
-import { ELEMENT_BYTES, TextBudget, sizeError, stepsForBytes } from '../budget.js';
+import { ELEMENT_BYTES, TextBudget, containerBytes, sizeError, stepsForBytes } from '../budget.js';
 import type { Span } from '../span.js';
 import type { Env } from './env.js';
 import { ModuleScope, type ModuleOwner } from './module-scope.js';
@@ -134,6 +134,18 @@ export class RunState implements BuiltinContext {
       throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, span ?? this.here());
     }
     this.allocate(size * ELEMENT_BYTES, span);
+  }
+
+  /**
+   * Guards a list or dict a builtin builds from text (a decoder, regex matches): the per-value
+   * limit, and its real heap cost against the allocation budget, its own structure included
+   * (containerBytes): a text of many small containers is a memory bomb otherwise.
+   */
+  checkContainer(kind: 'list' | 'dict', size: number, span?: Span): void {
+    if (size > this.maxValueSize) {
+      throw kclError('K9004', `value of ${size} elements exceeds the size limit of ${this.maxValueSize}`, span ?? this.here());
+    }
+    this.allocate(containerBytes(kind, size), span);
   }
 
   /**
