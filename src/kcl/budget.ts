@@ -74,6 +74,19 @@ export const DICT_ENTRY_BYTES = 64;
 /** An empty list's own heap (40 bytes measured); its slots are ELEMENT_BYTES each. */
 export const LIST_BYTES = 48;
 
+/**
+ * A string's own heap beyond its characters: a short copy's header (16 bytes, padded to 8), or a
+ * 32-byte slice of a longer string. Charged for each piece a builtin cuts out of a text it has
+ * already paid for (regex matches and groups, split pieces).
+ */
+export const STRING_BYTES = 32;
+
+/** What a builtin that also records its own data (the regex engine's matches) charges to. */
+export interface AllocMeter extends Meter {
+  /** Counts `bytes` against the run's allocation budget: K9004 beyond it. */
+  allocate(bytes: number): void;
+}
+
 /** The allocation charge of a list or dict of `size` elements built from text (see checkContainer). */
 export function containerBytes(kind: 'list' | 'dict', size: number): number {
   return kind === 'dict' ? DICT_BYTES + size * DICT_ENTRY_BYTES : LIST_BYTES + size * ELEMENT_BYTES;

@@ -49,6 +49,21 @@ describe('regular expressions follow the reference on the linear-time engine', (
     expect(r && !r.ok && [r.diagnostic.code, r.diagnostic.span?.line, r.diagnostic.span?.col]).toEqual(['K9006', 3, 5]);
   });
 
+  test('matches are charged to the allocation budget as the engine records them (K9004)', () => {
+    // 500,000 matches of two groups held 214 MB of heap while the budget counted 8 MB: a worker
+    // was killed. An 8 MiB budget and 100,000 matches here (src/engine/pool/heap-budget.test.ts
+    // runs the full size in a worker).
+    const s = 'ab'.repeat(100_000);
+    const limits = { maxAllocBytes: 8 * 1024 * 1024 };
+    expect(code('import regex\nn = len(regex.findall(option("s"), r"(\\w)(\\w)"))', { s }, limits)).toBe('K9004');
+    expect(code('import regex\nn = len(regex.findall(option("s"), r"(?P<x>\\w)(?P<y>\\w)"))', { s }, limits)).toBe('K9004');
+    expect(code('import regex\nn = len(regex.replace(option("s"), r"(a)(b)", "$2$1"))', { s }, limits)).toBe('K9004');
+    expect(code('import regex\nn = len(regex.split(option("s"), "b"))', { s }, limits)).toBe('K9004');
+    expect(code('import regex\nn = len(regex.findall(option("s"), "ab"))', { s }, limits)).toBe('K9004');
+    // A tenth of it is ordinary work within the same budget.
+    expect(output(`import regex\nk = len(regex.findall("${'ab'.repeat(10_000)}", r"(\\w)(\\w)"))`)).toBe('k: 10000\n');
+  });
+
   test('an invalid pattern is E3M38 as in the reference, and regex.compile says false', () => {
     expect(code('import regex\na = regex.match("a", "a(")')).toBe('E3M38');
     expect(output('import regex\na = regex.compile("a(")')).toBe('a: false\n');

@@ -7,7 +7,7 @@
  * valid (and raises K9006 for one kclguard cannot run, rather than call it invalid), matches
  * are found Rust's way (an empty match right after a match is skipped).
  */
-import { stepsForBytes } from '../budget.js';
+import { STRING_BYTES, stepsForBytes } from '../budget.js';
 import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
@@ -127,9 +127,13 @@ function findall(a: Args): Value[] {
     // otherwise (no group or one) the whole match.
     const manyGroups = regexGroupCount(pattern, a.ctx) >= 2;
     const matches = regexMatches(pattern, s, a.ctx, manyGroups);
-    a.ctx.checkSize(matches.length);
+    a.ctx.checkContainer('list', matches.length);
+    // Each item: a string cut from the text, or a list of the match's groups (their strings are
+    // the engine's, already charged): counted before they are built.
+    if (!manyGroups) a.ctx.allocate(matches.length * STRING_BYTES);
     return matches.map((m): Value => {
       if (!manyGroups) return s.slice(m.start, m.end);
+      a.ctx.checkContainer('list', m.groups!.length - 1);
       const groups = m.groups!.slice(1);
       if (groups.some((g) => g === undefined)) throw a.fail('a group of the pattern did not participate in the match');
       return groups as string[];
@@ -151,7 +155,8 @@ function split(a: Args): string[] {
     last = m.end;
   }
   pieces.push(s.slice(last));
-  a.ctx.checkSize(pieces.length);
+  a.ctx.checkContainer('list', pieces.length);
+  a.ctx.allocate(pieces.length * STRING_BYTES);
   return maxsplit > 0 ? pieces.slice(0, maxsplit) : pieces;
 }
 
