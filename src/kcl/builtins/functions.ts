@@ -93,46 +93,50 @@ const isunique = builtin('isunique', ['inst'], (a) => {
 
 /**
  * The items isunique has seen, so that each new one is checked in constant work where equality
- * allows: scalars hash by a typed key (1 and 1.0 are the same number), ints beyond 2^53 (bigints)
- * in a set of their own, units and functions need no memory at all. Only lists, dicts and schema
- * instances compare pairwise, and only against those of the same kind and size (the only ones
- * they can equal), each comparison a step: a list of many distinct bigints, or of containers of
- * different sizes, was O(n^2) uncharged work (60,000 bigints took 16 s against a 1 s budget).
+ * allows: numbers in a set of f64 values (1 and 1.0 are the same number), ints beyond 2^53
+ * (bigints) in a set of their own, strings as themselves (no key string built per item), units
+ * and functions need no memory at all. Only lists, dicts and schema instances compare pairwise,
+ * and only against those of the same kind and size (the only ones they can equal), each
+ * comparison a step: a list of many distinct bigints, or of containers of different sizes, was
+ * O(n^2) uncharged work (60,000 bigints took 16 s against a 1 s budget).
  */
 class UniqueSeen {
-  private readonly scalars = new Set<string>();
+  private readonly strings = new Set<string>();
+  /** Ints within ±(2^53 - 1) and float values. */
+  private readonly numbers = new Set<number>();
   private readonly bigints = new Set<bigint>();
-  /** The f64 keys (`n...`) of the bigints seen: an int equals a float through f64. */
-  private readonly bigintFloats = new Set<string>();
-  private functionSeen = false;
+  /** The f64 of each bigint seen: an int equals a float through f64, never a smaller int. */
+  private readonly bigintFloats = new Set<number>();
+  /** true, false, None, Undefined and a function seen (any two functions are equal). */
+  private readonly others = new Set<unknown>();
   private readonly containers = new Map<string, Value[]>();
 
   constructor(private readonly a: Args) {}
 
   /** Records `item`; false when an equal one was seen before. */
   add(item: Value): boolean {
+    if (typeof item === 'string') {
+      chargeWholeString(this.a.ctx, item.length);
+      return isNew(this.strings, item);
+    }
+    if (typeof item === 'number') return isNew(this.numbers, item + 0);
+    if (item instanceof KFloat) {
+      if (this.bigintFloats.has(item.value)) return false;
+      // -0 is 0; two NaNs count as the same, as they did by key before.
+      return isNew(this.numbers, item.value + 0);
+    }
     if (typeof item === 'bigint') {
-      // Bigints are outside ±(2^53 - 1) (normInt), so no small int equals one; a float may.
-      const floatKey = `n${Number(item)}`;
-      if (this.bigints.has(item) || this.scalars.has(floatKey)) return false;
+      // Bigints are outside ±(2^53 - 1) (normInt): `numbers` can only match one by a float.
+      const f = Number(item);
+      if (this.bigints.has(item) || this.numbers.has(f)) return false;
       this.bigints.add(item);
-      this.bigintFloats.add(floatKey);
+      this.bigintFloats.add(f);
       return true;
     }
-    const key = scalarKey(item);
-    if (key !== undefined) {
-      if (typeof item === 'string') chargeWholeString(this.a.ctx, item.length);
-      if (this.scalars.has(key) || (item instanceof KFloat && this.bigintFloats.has(key))) return false;
-      this.scalars.add(key);
-      return true;
-    }
-    // A unit number equals nothing, not even itself; any two functions are equal.
+    if (typeof item === 'boolean' || item === null || item === UNDEFINED) return isNew(this.others, item);
+    if (item instanceof KFunction) return isNew(this.others, KFunction);
+    // A unit number equals nothing, not even itself.
     if (item instanceof KUnit) return true;
-    if (item instanceof KFunction) {
-      if (this.functionSeen) return false;
-      this.functionSeen = true;
-      return true;
-    }
     const shape = containerShape(item);
     let same = this.containers.get(shape);
     if (!same) this.containers.set(shape, (same = []));
@@ -145,22 +149,19 @@ class UniqueSeen {
   }
 }
 
+/** Adds `x` to `set`; false when it was there already. */
+function isNew<T>(set: Set<T>, x: T): boolean {
+  if (set.has(x)) return false;
+  set.add(x);
+  return true;
+}
+
 /** Lists, dicts and schema instances can only equal one of the same kind and size (compare.ts). */
 function containerShape(v: Value): string {
   if (Array.isArray(v)) return `l${v.length}`;
   if (v instanceof KDict) return `d${v.size}`;
   if (v instanceof SchemaInstance) return `i${v.attrs.size} ${v.schema.pkgpath}.${v.schema.name}`;
   return 'other';
-}
-
-function scalarKey(v: Value): string | undefined {
-  if (typeof v === 'string') return `s${v}`;
-  if (typeof v === 'number') return `n${v}`;
-  if (v instanceof KFloat) return `n${v.value}`;
-  if (typeof v === 'boolean') return `b${v}`;
-  if (v === null) return 'N';
-  if (v === UNDEFINED) return 'U';
-  return undefined;
 }
 
 const isnullish = builtin('isnullish', ['inst'], (a) => isNullish(a.need(0)));
