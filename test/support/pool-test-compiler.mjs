@@ -6,6 +6,7 @@
 //   {"busyMs": 30}            works this long, then returns items unchanged
 //   {"allocate": true}        allocates until the worker's heap cap is exceeded
 //   {"compileSpin": true}     never finishes compiling
+//   {"compileBusyMs": 30}     takes this long to compile
 //   {"crash": true}           ends its worker thread in the middle of the run
 //   {"ifLabel": "x", ...}     spin, allocate, crash and busyMs only when items[0] has label x
 //                             (a policy the pool knows as light that turns slow on one object)
@@ -23,6 +24,7 @@ export const compiler = {
       return { ok: false, diagnostics: [{ code: 'E1001', message: 'not a test script', span: { file: filename, line: 1, col: 1, endLine: 1, endCol: 2 } }] };
     }
     if (script.compileSpin) for (;;);
+    if (script.compileBusyMs) for (const until = Date.now() + script.compileBusyMs; Date.now() < until; );
     return {
       ok: true,
       program: {

@@ -427,6 +427,23 @@ describe('lanes', () => {
     expect(order.indexOf('c')).toBe(1);
   });
 
+  it("holds one slot of the heavy lane for one namespace's compiles, leaving the rest to heavy policies", async () => {
+    const p = pool({ size: 4 }); // the heavy lane: 2 workers, 1 per policy and namespace
+    const heavy = policy('heavy', { busyMs: 60 }, { timeoutMillis: 1000 });
+    await p.prepare(1, [heavy]);
+    await p.run(inNamespace('tenant-b', [heavy]));
+    const order: string[] = [];
+    // Tenant A writes KCLRuns that are slow to compile: the admission check compiles each one.
+    const slowCompile = (i: number) => {
+      const written = policy(`slow-${i}`, { compileBusyMs: 250 });
+      return p.compile(written).then(() => order.push('compile'));
+    };
+    const compiles = [1, 2, 3].map(slowCompile);
+    const reviewOfB = p.run(inNamespace('tenant-b', [heavy])).then(() => order.push('b'));
+    await Promise.all([...compiles, reviewOfB]);
+    expect(order[0]).toBe('b');
+  });
+
   it('runs background (audit) jobs only beside admission, on at most half the workers', async () => {
     const lanes: string[] = [];
     const p = pool({ size: 2, observer: { onQueueWait: (lane) => lanes.push(lane) } });

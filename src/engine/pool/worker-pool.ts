@@ -353,7 +353,10 @@ export class WorkerPool implements PolicyExecutor {
 
   /** Compiles and jobs with a heavy policy go to the heavy lane (lanes.ts). */
   private placement(entry: Entry): Placement {
-    if (entry.task.kind === 'compile') return { lane: 'heavy', probation: [] };
+    // Compiles take turns by the namespace of what they compile, under the same cap as a heavy
+    // policy: a tenant who writes many slow-to-compile KCLRuns (dry runs cost it nothing) holds
+    // one slot of the lane, not all of them.
+    if (entry.task.kind === 'compile') return { lane: 'heavy', heavyKey: `compile ${compileScope(entry.task.policies)}`, probation: [] };
     if (entry.task.job.request.background) return { lane: 'background', probation: [] };
     // Policies already known to have failed will not run again: they do not make a job heavy.
     const known = entry.task.job.knownFailures ?? {};
@@ -710,4 +713,9 @@ export class WorkerPool implements PolicyExecutor {
     this.options.observer?.onQueueWait?.(this.placement(entry).lane, (this.now() - entry.enqueuedAt) / 1000);
     expireTask(entry.task);
   }
+}
+
+/** The namespace of the policies a compile is for; '' for cluster policies or a set of several (a probe). */
+function compileScope(policies: readonly ExecutablePolicy[]): string {
+  return policies.length === 1 ? (policies[0]!.definition.identity.namespace ?? '') : '';
 }
