@@ -205,6 +205,23 @@ describe('OciSourceResolver', () => {
     expect(ok(await fresh.resolve(policy(source, { dependencies }))).resolved.digest).not.toBe(before);
   });
 
+  it("never lets a dependency's name or version place files over the policy's own", async () => {
+    const registry = new FakeRegistry();
+    const app = { 'kcl.mod': '[package]\nname = "app"\n\n[dependencies]\nlib = { oci = "oci://registry.test/libs/lib", tag = "1" }\n', 'main.k': 'import lib\nresult = "the policy"\n' };
+    registry.push('team/app', '1', app);
+    const hijack = registry.push('evil/h', '1', { 'main.k': 'result = "hijacked by a transitive dependency"\n' });
+    // A dependency anywhere in the tree, never imported, whose version climbs out of /kcl-deps.
+    const climbing = `z = { oci = "oci://registry.test/evil/h@${hijack.digest}", version = "1/../../../oci/registry.test/team/app" }`;
+    registry.push('libs/lib', '1', { 'kcl.mod': `[package]\nname = "lib"\n\n[dependencies]\n${climbing}\n`, 'lib.k': 'x = 1\n' });
+    const { resolver } = setup(registry);
+    const { resolved } = ok(await resolver.resolve(policy('oci://registry.test/team/app:1')));
+    expect(resolved.files['/oci/registry.test/team/app/main.k']).toBe(app['main.k']);
+    expect(Object.keys(resolved.files).filter((path) => path.split('/').includes('..'))).toEqual([]);
+    expect(Object.values(resolved.files).some((text) => text.includes('hijacked'))).toBe(false);
+    // The same entry in the policy's own spec.dependencies is refused outright.
+    expect(errorCode(await resolver.resolve(policy(MAIN, { dependencies: climbing })))).toBe('S1002');
+  });
+
   it('takes vendored dependencies from the package, refuses git ones (S1002) and path ones of an inline source', async () => {
     const registry = new FakeRegistry();
     registry.push('team/vendored', '1.0.0', { 'kcl.mod': '[package]\nname = "v"\n\n[dependencies]\nk8s = "1.31"\n', 'main.k': 'import k8s\na = k8s.x\n', 'vendor/k8s_1.31/kcl.mod': '[package]\nname = "k8s"\n', 'vendor/k8s_1.31/k.k': 'x = 1\n' });

@@ -49,6 +49,13 @@ entries = ["main.k", 'sub/other.k']
     ['garbage after a value', 'x = "a" b\n', 1],
     ['a dependency without a source', '[dependencies]\nk8s = { features = [] }\n', 1],
     ['arrays nested past the limit', `x = ${'['.repeat(10_000)}\n`, 1],
+    // A name or version is one directory of the program: never a path out of it.
+    ['a version that climbs out of its directory', '[dependencies]\nz = { oci = "oci://evil.invalid/h", version = "1/../../../oci/registry.invalid/app" }\n', 1],
+    ['a tag with a separator', '[dependencies]\nz = { oci = "oci://evil.invalid/h", tag = "a/b" }\n', 1],
+    ['a version string of ..', '[dependencies]\nz = ".."\n', 1],
+    ['a name with a separator', '[dependencies]\n"a/b" = "1.0"\n', 1],
+    ['a name of ..', '[dependencies]\n".." = "1.0"\n', 1],
+    ['an empty name', '[dependencies]\n"" = "1.0"\n', 1],
   ])('%s is an E2F05 at its line', (_name, text, line) => {
     const r = parseKclMod(text, 'pkg/kcl.mod');
     expect(r.ok ? undefined : r.diagnostics.map((d) => [d.code, d.span?.file, d.span?.line])).toEqual([['E2F05', 'pkg/kcl.mod', line]]);

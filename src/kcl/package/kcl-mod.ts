@@ -231,7 +231,36 @@ function str(v: TomlValue | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * A dependency's name and version (or tag) become one directory of the program,
+ * `<name>_<version>` (dependencyDirName, and where pulled packages are placed): each must stay one
+ * path segment. A name or version holding `/` or `..` let a package anywhere in the dependency
+ * tree place its files over the policy's own (`version = "1/../../../oci/registry/app"`).
+ */
+const DEPENDENCY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DEPENDENCY_VERSION = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/;
+
+/** A hostile value quoted in a message, at most 64 characters. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
 function dependencyOf(name: string, v: TomlValue): Dependency | string {
+  if (!DEPENDENCY_NAME.test(name)) {
+    return `dependency name ${quoted(name)} is not a package name (letters, digits, '_', '-' and '.', starting with a letter, a digit or '_')`;
+  }
+  const dep = dependencyFields(name, v);
+  if (typeof dep === 'string') return dep;
+  for (const field of ['version', 'tag'] as const) {
+    const value = dep[field];
+    if (value !== undefined && !DEPENDENCY_VERSION.test(value)) {
+      return `dependency '${name}': ${field} ${quoted(value)} is not a version (letters, digits, '_', '-', '.' and '+', starting with a letter, a digit or '_')`;
+    }
+  }
+  return dep;
+}
+
+function dependencyFields(name: string, v: TomlValue): Dependency | string {
   if (typeof v === 'string') return { name, version: v };
   if (typeof v !== 'object' || Array.isArray(v)) return `dependency '${name}' must be a version string or a table`;
   const dep: Dependency = {
