@@ -1,7 +1,8 @@
 /**
- * The on-disk cache: content-addressed blobs (manifests and package layers, `blobs/sha256/<hex>`)
- * and the last digest each reference resolved to for each credential identity
- * (`refs/<hash>.json`), so that a restarted kclguard whose registry is down starts with the last
+ * The on-disk cache: content-addressed blobs (manifests and package layers, `blobs/sha256/<hex>`),
+ * the last digest each reference resolved to for each credential identity (`refs/<hash>.json`),
+ * and which identities (registry, repository, credential) a registry let read each blob
+ * (`grants/<hex>/<hash>`, empty files, removed with their blob), so that a restarted kclguard whose registry is down starts with the last
  * good packages. Every blob is re-hashed when read: a corrupted or tampered file is deleted and
  * counts as a miss, never as content. Writes go to a temporary name and are renamed into place.
  * The directory is bounded: after a write, the least recently used blobs go until the total is
@@ -75,6 +76,26 @@ export class DiskCache {
     await this.pruning;
   }
 
+  private grantPath(digest: string, identity: string): string | undefined {
+    const hex = digest.startsWith('sha256:') ? digest.slice(7) : '';
+    return HEX.test(hex) ? join(this.dir, 'grants', hex, createHash('sha256').update(identity).digest('hex')) : undefined;
+  }
+
+  /** Whether the registry let this identity read the blob (recorded by putGrant). */
+  async hasGrant(digest: string, identity: string): Promise<boolean> {
+    const path = this.grantPath(digest, identity);
+    if (!path) return false;
+    return stat(path).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+  }
+
+  async putGrant(digest: string, identity: string): Promise<void> {
+    const path = this.grantPath(digest, identity);
+    if (path) await this.writeAtomic(path, '');
+  }
+
   async getRef(reference: string, fingerprint: string): Promise<RefRecord | undefined> {
     try {
       const record = JSON.parse(await readFile(this.refPath(reference, fingerprint), 'utf8')) as RefRecord;
@@ -89,21 +110,22 @@ export class DiskCache {
     await this.writeAtomic(this.refPath(record.reference, record.fingerprint), JSON.stringify(record));
   }
 
-  /** Removes least recently used blobs until the blobs total at most maxBytes. */
+  /** Removes least recently used blobs (and their grants) until the blobs total at most maxBytes. */
   private async prune(): Promise<void> {
     const dir = join(this.dir, 'blobs', 'sha256');
     const names = await readdir(dir).catch(() => [] as string[]);
-    const blobs: { path: string; size: number; mtime: number }[] = [];
+    const blobs: { name: string; path: string; size: number; mtime: number }[] = [];
     for (const name of names) {
       if (!HEX.test(name)) continue;
       const info = await stat(join(dir, name)).catch(() => undefined);
-      if (info) blobs.push({ path: join(dir, name), size: info.size, mtime: info.mtimeMs });
+      if (info) blobs.push({ name, path: join(dir, name), size: info.size, mtime: info.mtimeMs });
     }
     let total = blobs.reduce((sum, b) => sum + b.size, 0);
     blobs.sort((a, b) => a.mtime - b.mtime);
     for (const blob of blobs) {
       if (total <= this.maxBytes) break;
       await rm(blob.path, { force: true });
+      await rm(join(this.dir, 'grants', blob.name), { recursive: true, force: true });
       total -= blob.size;
     }
   }

@@ -12,6 +12,10 @@ let base = '';
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end();
+      return;
+    }
     if (req.url === '/declared') {
       res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
       res.write('x');
@@ -73,6 +77,12 @@ describe('nodeTransport', () => {
     expect(await codeOf('/silent', 1024, 200)).toBe('S2003');
     const closed = nodeTransport();
     await expect(closed({ url: new URL('http://127.0.0.1:1/'), method: 'GET', headers: {}, maxBytes: 10, timeoutMs: 5000 })).rejects.toMatchObject({ code: 'S2003' });
+  });
+
+  it('takes the Content-Length of a HEAD answer as the size of a body that is not sent', async () => {
+    const answer = await transport({ url: new URL('/blob', base), method: 'HEAD', headers: {}, maxBytes: 0, timeoutMs: 5000 });
+    expect(answer.status).toBe(200);
+    expect(answer.body.length).toBe(0);
   });
 
   it('returns the status of an error answer without its body', async () => {

@@ -11,7 +11,8 @@ import { SourceError } from './errors.js';
 
 export interface HttpRequest {
   readonly url: URL;
-  readonly method: 'GET' | 'POST';
+  /** HEAD: only the status and headers matter (a blob's existence and access). */
+  readonly method: 'GET' | 'HEAD' | 'POST';
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   /** The most body bytes to read; more is S3002 (or, for a status that is not 2xx, ignored). */
@@ -90,7 +91,8 @@ export function nodeTransport(options: TransportOptions = {}): HttpTransport {
             return;
           }
           const declared = Number(res.headers['content-length']);
-          if (Number.isFinite(declared) && declared > request.maxBytes) {
+          // A HEAD answer's Content-Length describes a body that is not sent.
+          if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > request.maxBytes) {
             fail(new SourceError('S3002', `${url.host} announced ${declared} bytes for ${url.pathname.slice(0, 200)}; the limit is ${request.maxBytes}`));
             return;
           }

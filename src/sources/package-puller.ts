@@ -10,6 +10,13 @@
  * - manifests and layers on disk (disk-cache.ts), verified when read, which is what a restarted
  *   kclguard falls back on while its registry is down.
  *
+ * A cached layer (unpacked in memory, or on disk) is handed to a pull only for an identity —
+ * registry, repository, credential fingerprint — that the registry let read that layer: the one
+ * that downloaded it, or one for which `HEAD /v2/<repository>/blobs/<digest>` succeeded with its
+ * own credentials (recorded in memory and on disk). A manifest is anyone's to write, and naming a
+ * digest proves nothing: without this, a tenant could publish a manifest naming another tenant's
+ * private layer and be served it from the cache.
+ *
  * When the registry cannot be reached (or refuses) and a digest is known for the reference, the
  * pull succeeds with that digest, marked stale with the reason. Pulls of the same reference
  * with the same credentials share one request.
@@ -19,7 +26,7 @@ import type { DiskCache } from './disk-cache.js';
 import { asSourceError, SourceError } from './errors.js';
 import { latestVersionTag } from './latest-tag.js';
 import type { SourceLimits } from './limits.js';
-import { parsePackageManifest } from './manifest.js';
+import { parsePackageManifest, type Descriptor } from './manifest.js';
 import { SizedLru } from './memory-cache.js';
 import { unpackPackage, type PackageContent } from './package-content.js';
 import { formatReference, type OciReference } from './reference.js';
@@ -70,7 +77,10 @@ interface RefEntry {
 
 export class PackagePuller {
   private readonly refs = new Map<string, RefEntry>();
-  private readonly packages: SizedLru<PackageContent>;
+  /** Unpacked packages by manifest digest, with the layer they came from (whose grants decide who gets them). */
+  private readonly packages: SizedLru<{ content: PackageContent; layer: Descriptor }>;
+  /** `identity\0layer digest` of layers the registry let an identity read (see layerIdentity). */
+  private readonly grants = new SizedLru<true>(100_000);
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
 
@@ -85,7 +95,7 @@ export class PackagePuller {
     entry.lastUsed = this.now();
     await this.once(`digest\u0000${entry.text}\u0000${entry.fingerprint}`, () => this.ensureDigest(entry));
     const digest = entry.digest!;
-    const content = await this.once(`content\u0000${digest}\u0000${entry.fingerprint}`, () => this.content(reference, digest, credential));
+    const content = await this.once(`content\u0000${digest}\u0000${layerIdentity(reference, entry.fingerprint)}`, () => this.content(reference, digest, credential, entry.fingerprint));
     return {
       reference,
       digest,
@@ -177,24 +187,53 @@ export class PackagePuller {
   /** Manifests fetched while resolving a digest, kept briefly so the content step needs no second GET. */
   private readonly manifests = new SizedLru<{ bytes: Buffer; contentType?: string }>(4 * 1024 * 1024);
 
-  private async content(reference: OciReference, digest: string, credential: RegistryCredential | undefined): Promise<PackageContent> {
-    const cached = this.packages.get(digest);
-    if (cached) return cached;
+  private async content(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string): Promise<PackageContent> {
     const describe = `${reference.registry}/${reference.repository}@${digest}`;
     const target = { registry: reference.registry, repository: reference.repository };
+    const identity = layerIdentity(reference, fingerprint);
+    const cached = this.packages.get(digest);
+    if (cached) {
+      await this.ensureLayerGrant(target, cached.layer, credential, identity);
+      return cached.content;
+    }
     const manifest: { bytes: Buffer; contentType?: string } =
       this.manifests.get(digest) ??
       (await this.diskBlob(digest).then((bytes) => (bytes ? { bytes } : undefined))) ??
       (await this.options.client.manifest(target, digest, credential));
     const parsed = parsePackageManifest(manifest.bytes, manifest.contentType, describe);
     let layer = await this.diskBlob(parsed.layer.digest);
-    if (!layer) {
+    if (layer) {
+      await this.ensureLayerGrant(target, parsed.layer, credential, identity);
+    } else {
       layer = await this.options.client.blob(target, parsed.layer, credential);
+      await this.grant(parsed.layer.digest, identity);
       await this.options.disk?.putBlob(parsed.layer.digest, layer).catch((error: unknown) => this.cacheError(error));
     }
     const content = unpackPackage(layer, this.options.limits, describe);
-    this.packages.set(digest, content, content.size);
+    this.packages.set(digest, { content, layer: parsed.layer }, content.size);
     return content;
+  }
+
+  /**
+   * Makes sure the registry let this identity read the layer before a cached copy is handed out:
+   * a grant recorded before (this process, or the disk cache), else a HEAD on the blob with the
+   * identity's own credentials, whose refusal fails the pull as a download would have.
+   */
+  private async ensureLayerGrant(target: { registry: string; repository: string }, layer: Descriptor, credential: RegistryCredential | undefined, identity: string): Promise<void> {
+    const key = `${identity}\u0000${layer.digest}`;
+    if (this.grants.get(key)) return;
+    const onDisk = await this.options.disk?.hasGrant(layer.digest, identity).catch((error: unknown) => this.cacheError(error));
+    if (onDisk) {
+      this.grants.set(key, true, 1);
+      return;
+    }
+    await this.options.client.blobAccessible(target, layer, credential);
+    await this.grant(layer.digest, identity);
+  }
+
+  private async grant(layerDigest: string, identity: string): Promise<void> {
+    this.grants.set(`${identity}\u0000${layerDigest}`, true, 1);
+    await this.options.disk?.putGrant(layerDigest, identity).catch((error: unknown) => this.cacheError(error));
   }
 
   private async diskBlob(digest: string): Promise<Buffer | undefined> {
@@ -217,4 +256,9 @@ export class PackagePuller {
     this.inFlight.set(key, started);
     return started;
   }
+}
+
+/** Who reads a layer, as registries decide access: registry, repository and credential. */
+function layerIdentity(reference: OciReference, fingerprint: string): string {
+  return `${reference.registry}\u0000${reference.repository}\u0000${fingerprint}`;
 }

@@ -1,6 +1,7 @@
 /**
  * The OCI distribution API, as far as pulling a package needs it: a manifest by tag or digest,
- * a blob by digest, the tag list. Everything read is bounded (limits.ts) and verified: a
+ * a blob by digest (or only whether this repository and credential may read it: HEAD), the tag
+ * list. Everything read is bounded (limits.ts) and verified: a
  * manifest asked for by digest must hash to it, a tag's manifest must match the
  * Docker-Content-Digest the registry claims, a blob must have the descriptor's size and digest.
  *
@@ -44,6 +45,14 @@ export interface FetchedManifest {
 
 export function sha256Digest(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+interface RequestOptions {
+  readonly accept: string;
+  readonly maxBytes: number;
+  readonly what: string;
+  /** Default GET. */
+  readonly method?: 'GET' | 'HEAD';
 }
 
 interface Target {
@@ -99,6 +108,17 @@ export class RegistryClient {
     return response.body;
   }
 
+  /**
+   * Whether this repository, with these credentials, serves the blob: HEAD on it, answered as a
+   * GET of it would be (401/403 S2001, 404 S2002...). Registries answer for blobs linked to the
+   * repository only (no cross-repository reads), so a cached copy of a layer may be handed to a
+   * pull only after this succeeded for the pull's own repository and credentials.
+   */
+  async blobAccessible(target: Target, descriptor: Descriptor, credential: RegistryCredential | undefined): Promise<void> {
+    const what = `layer ${descriptor.digest} of ${target.registry}/${target.repository}`;
+    await this.get(target, `/v2/${target.repository}/blobs/${descriptor.digest}`, credential, { accept: '*/*', maxBytes: 0, what, method: 'HEAD' });
+  }
+
   async tags(target: Target, credential: RegistryCredential | undefined): Promise<string[]> {
     const tags: string[] = [];
     let path: string | undefined = `/v2/${target.repository}/tags/list?n=1000`;
@@ -125,7 +145,7 @@ export class RegistryClient {
     target: Target,
     path: string,
     credential: RegistryCredential | undefined,
-    options: { accept: string; maxBytes: number; what: string },
+    options: RequestOptions,
   ): Promise<HttpResponse> {
     const tokenKey = `${target.registry}\u0000${target.repository}\u0000${credentialFingerprint(credential)}`;
     let authorization = this.cachedAuthorization(tokenKey);
@@ -148,13 +168,13 @@ export class RegistryClient {
     return undefined;
   }
 
-  private async followRedirects(start: URL, options: { accept: string; maxBytes: number; what: string }, authorization: string | undefined): Promise<HttpResponse> {
+  private async followRedirects(start: URL, options: RequestOptions, authorization: string | undefined): Promise<HttpResponse> {
     let url = start;
     for (let hop = 0; ; hop++) {
       const sameOrigin = url.origin === start.origin;
       const request: HttpRequest = {
         url,
-        method: 'GET',
+        method: options.method ?? 'GET',
         headers: { accept: options.accept, 'user-agent': USER_AGENT, ...(authorization && sameOrigin ? { authorization } : {}) },
         maxBytes: options.maxBytes,
         timeoutMs: this.options.limits.requestTimeoutMs,

@@ -1,8 +1,8 @@
 /**
  * An in-memory registry behind the HttpTransport seam, for unit tests that need registry answers
  * a real registry would never give (wrong digests, huge sizes, redirects elsewhere, outages).
- * It speaks the distribution API for manifests, blobs and tag lists, optionally demanding
- * Basic or Bearer authentication, and counts requests.
+ * It speaks the distribution API for manifests, blobs (GET and HEAD) and tag lists, optionally
+ * demanding Basic or Bearer authentication, and counts requests.
  */
 import { SourceError } from '../errors.js';
 import type { HttpRequest, HttpResponse, HttpTransport } from '../http-transport.js';
@@ -24,6 +24,12 @@ export class FakeRegistry {
   down = false;
   /** Rewrites a response (hostile registries). */
   tamper: ((request: HttpRequest, response: HttpResponse) => HttpResponse | undefined) | undefined;
+  /**
+   * As real registries: a blob is served only by the repositories a push linked it to (no
+   * cross-repository reads). Off by default: tests that place blobs by hand serve them anywhere.
+   */
+  repositoryScopedBlobs = false;
+  private readonly links = new Map<string, Set<string>>();
   auth: { scheme: 'basic' | 'bearer'; user: string; password: string; anonymousPull?: boolean } | undefined;
 
   constructor(readonly host = 'registry.test') {}
@@ -35,6 +41,8 @@ export class FakeRegistry {
     this.blobs.set(layerDigest, blob);
     const empty = Buffer.from('{}');
     this.blobs.set(sha256(empty), empty);
+    this.link(repository, layerDigest);
+    this.link(repository, sha256(empty));
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -46,6 +54,13 @@ export class FakeRegistry {
       }),
     );
     return this.pushManifest(repository, tag, manifest, layerDigest);
+  }
+
+  /** Makes a blob readable in a repository (what a push, or a cross-repository mount, does). */
+  link(repository: string, digest: string): void {
+    const linked = this.links.get(repository) ?? new Set<string>();
+    linked.add(digest);
+    this.links.set(repository, linked);
   }
 
   pushManifest(repository: string, tag: string | undefined, manifest: Buffer, layerDigest = ''): FakeArtifact {
@@ -104,8 +119,9 @@ export class FakeRegistry {
       if (!body) return status(404);
       return { status: 200, headers: { 'content-type': MEDIA_TYPES.ociManifest, 'docker-content-digest': digest! }, body };
     }
-    const blob = this.blobs.get(reference);
-    return blob ? { status: 200, headers: { 'content-length': String(blob.length) }, body: blob } : status(404);
+    const blob = this.repositoryScopedBlobs && this.links.get(repository)?.has(reference) !== true ? undefined : this.blobs.get(reference);
+    if (!blob) return status(404);
+    return { status: 200, headers: { 'content-length': String(blob.length) }, body: request.method === 'HEAD' ? Buffer.alloc(0) : blob };
   }
 }
 
