@@ -85,6 +85,15 @@ describe('nodeTransport', () => {
     expect(answer.body.length).toBe(0);
   });
 
+  it('ends an exchange when its signal fires, with the signal\'s reason', async () => {
+    const reason = new SourceError('S2003', 'deadline of the check');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 50);
+    const started = Date.now();
+    await expect(transport({ url: new URL('/silent', base), method: 'GET', headers: {}, maxBytes: 1024, timeoutMs: 5000, signal: controller.signal })).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('returns the status of an error answer without its body', async () => {
     const response = await transport({ url: new URL('/error', base), method: 'GET', headers: {}, maxBytes: 1024, timeoutMs: 5000 });
     expect(response.status).toBe(500);

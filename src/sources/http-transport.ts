@@ -18,6 +18,8 @@ export interface HttpRequest {
   /** The most body bytes to read; more is S3002 (or, for a status that is not 2xx, ignored). */
   readonly maxBytes: number;
   readonly timeoutMs: number;
+  /** Ends the exchange early (S2003 with the signal's SourceError reason, if it has one). */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -54,6 +56,10 @@ function describeNetworkError(error: NodeJS.ErrnoException, url: URL): string {
     default:
       return `${where}: ${error.code ?? error.message.split('\n')[0]!.slice(0, 200)}`;
   }
+}
+
+function abortReason(signal: AbortSignal, url: URL): SourceError {
+  return signal.reason instanceof SourceError ? signal.reason : new SourceError('S2003', `${url.host}: the exchange was given up`);
 }
 
 export function nodeTransport(options: TransportOptions = {}): HttpTransport {
@@ -117,6 +123,13 @@ export function nodeTransport(options: TransportOptions = {}): HttpTransport {
       );
       const timer = setTimeout(() => fail(new SourceError('S2003', `${url.host} did not answer within ${request.timeoutMs} ms`)), request.timeoutMs);
       timer.unref();
+      const { signal } = request;
+      if (signal) {
+        const abort = (): void => fail(abortReason(signal, url));
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', abort));
+      }
       req.on('error', (error: NodeJS.ErrnoException) => fail(new SourceError('S2003', describeNetworkError(error, url))));
       if (request.body !== undefined) req.write(request.body);
       req.end();

@@ -16,6 +16,12 @@ export interface SourceLimits {
   readonly maxPackages: number;
   /** One HTTP exchange, from connecting to the last byte. */
   readonly requestTimeoutMs: number;
+  /**
+   * Asking a registry which digest one reference names, everything included: redirects, tag list
+   * pages, the token exchange and the retry after a 401. Without it, a registry answering each of
+   * those just before requestTimeoutMs would hold one reference for minutes (hours untagged).
+   */
+  readonly referenceCheckMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -31,4 +37,5 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = Object.freeze({
   maxFiles: 5000,
   maxPackages: 32,
   requestTimeoutMs: 30_000,
+  referenceCheckMs: 60_000,
 });

@@ -162,3 +162,97 @@ describe('PackagePuller: cached layers across tenants', () => {
     expect(blobRequests(b, 'GET')).toBe(0);
   });
 });
+
+describe('PackagePuller: the refresh pass against a slow registry', () => {
+  const MAIN = 'a = 1\n';
+  const DEADLINE = 300;
+
+  /** good.test answers at once; slow.test, once `hang` is set, never finishes an exchange. */
+  function registries() {
+    const good = new FakeRegistry('good.test');
+    const slow = new FakeRegistry('slow.test');
+    const state = { hang: false, pending: 0, mostPending: 0, asked: 0 };
+    const both = hosts(good, slow);
+    const transport: HttpTransport = async (request) => {
+      if (request.url.host !== 'slow.test' || !state.hang) return both(request);
+      state.pending++;
+      state.asked++;
+      state.mostPending = Math.max(state.mostPending, state.pending);
+      // As a hostile registry: no answer until the client gives up.
+      await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }));
+      state.pending--;
+      throw new SourceError('S2003', 'given up');
+    };
+    let now = 1_000_000;
+    const clock = { advance: (ms: number) => (now += ms) };
+    const make = (options: Partial<PullerOptions> = {}) =>
+      puller(transport, { limits: { ...DEFAULT_SOURCE_LIMITS, referenceCheckMs: DEADLINE }, now: () => now, ...options });
+    return { good, slow, state, clock, make };
+  }
+
+  it("picks up a good reference's moved tag at once while a slow one waits out its own deadline, then marks that one failing", async () => {
+    const { good, slow, state, clock, make } = registries();
+    const p = make();
+    for (let i = 0; i < 3; i++) slow.push(`team/slow${i}`, '1.0.0', { 'main.k': MAIN });
+    good.push('team/good', '1.0.0', { 'main.k': MAIN });
+    const slowRefs = [0, 1, 2].map((i) => parseOciReference(`oci://slow.test/team/slow${i}:1.0.0`));
+    const goodRef = parseOciReference('oci://good.test/team/good:1.0.0');
+    // The slow ones come first, as if their policies loaded first.
+    for (const ref of slowRefs) await p.pull(ref, undefined);
+    await p.pull(goodRef, undefined);
+
+    state.hang = true;
+    const moved = good.push('team/good', '1.0.0', { 'main.k': `${MAIN}# v2\n` });
+    clock.advance(300_000);
+    const started = Date.now();
+    let changeSeenAfter: number | undefined;
+    let passDone = false;
+    const pass = p.checkForUpdates(() => (changeSeenAfter = Date.now() - started)).then((changed) => ((passDone = true), changed));
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE / 3));
+    // The moved tag is known (and announced) while the slow references are still waiting.
+    expect(changeSeenAfter).toBeDefined();
+    expect(changeSeenAfter!).toBeLessThan(DEADLINE / 3);
+    expect(passDone).toBe(false);
+    expect(state.pending).toBe(3);
+    expect((await p.pull(goodRef, undefined)).digest).toBe(moved.digest);
+
+    expect(await pass).toBe(true);
+    const passTook = Date.now() - started;
+    expect(passTook).toBeGreaterThanOrEqual(DEADLINE - 20);
+    expect(passTook).toBeLessThan(DEADLINE * 3);
+    expect(state.pending).toBe(0);
+    // The slow ones act on their last digest, stale with the deadline as the reason.
+    for (const ref of slowRefs) {
+      const stale = await p.pull(ref, undefined);
+      expect(stale.stale).toContain('S2003');
+      expect(stale.stale).toContain(`within ${DEADLINE} ms`);
+    }
+  });
+
+  it('checks at most checkConcurrency references at once, and leaves a check still running to the pass that started it', async () => {
+    const { slow, state, clock, make } = registries();
+    const p = make({ checkConcurrency: 4 });
+    const refs = [0, 1, 2, 3, 4, 5].map((i) => {
+      slow.push(`team/slow${i}`, '1.0.0', { 'main.k': MAIN });
+      return parseOciReference(`oci://slow.test/team/slow${i}:1.0.0`);
+    });
+    for (const ref of refs) await p.pull(ref, undefined);
+    state.hang = true;
+    clock.advance(300_000);
+    const started = Date.now();
+    expect(await p.checkForUpdates()).toBe(true);
+    // Six references, four at a time: two deadlines, not six.
+    expect(state.mostPending).toBe(4);
+    expect(Date.now() - started).toBeLessThan(DEADLINE * 3);
+    expect(state.asked).toBe(6);
+
+    // Passes that overlap (one outlasting the timer's interval) never check a reference twice.
+    clock.advance(30_000);
+    const first = p.checkForUpdates();
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE / 3));
+    const second = p.checkForUpdates();
+    await Promise.all([first, second]);
+    expect(state.asked).toBe(12);
+    expect(state.pending).toBe(0);
+  });
+});

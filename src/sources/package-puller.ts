@@ -20,6 +20,11 @@
  * When the registry cannot be reached (or refuses) and a digest is known for the reference, the
  * pull succeeds with that digest, marked stale with the reason. Pulls of the same reference
  * with the same credentials share one request.
+ *
+ * A registry is slow or hostile at its own references' expense only: checking one reference
+ * (tag list pages, redirects, authentication, all of it) has one deadline, `referenceCheckMs`,
+ * and the refresh pass checks references a few at a time (`checkConcurrency`), so the others'
+ * moved tags are seen while a slow one is still waiting.
  */
 import { credentialFingerprint, type RegistryCredential } from './credentials.js';
 import type { DiskCache } from './disk-cache.js';
@@ -53,6 +58,8 @@ export interface PullerOptions {
   readonly retryMs: number;
   /** Memory for unpacked packages (characters). */
   readonly memoryBytes: number;
+  /** References the refresh pass checks at the same time (default 4). */
+  readonly checkConcurrency?: number;
   readonly now?: () => number;
   /** Told about cache problems (a read-only disk): they never fail a pull. */
   readonly onCacheError?: (error: unknown) => void;
@@ -108,20 +115,29 @@ export class PackagePuller {
   /**
    * Asks the registry again about every reference whose refresh (or retry, after a failure) is
    * due. True when a digest moved, or a reference started or stopped failing: the policies
-   * should be loaded again. References no pull used for three refresh intervals are forgotten.
+   * should be loaded again. `onChange` is told at the first such change, without waiting for
+   * slower references. References are checked `checkConcurrency` at a time, each within
+   * `referenceCheckMs`; one whose check is still running (an earlier pass's, or a pull's) is left
+   * to whoever started it, which reports it. References no pull used for three refresh intervals
+   * are forgotten.
    */
-  async checkForUpdates(): Promise<boolean> {
+  async checkForUpdates(onChange?: () => void): Promise<boolean> {
     let changed = false;
     const now = this.now();
+    const due: RefEntry[] = [];
     for (const [key, entry] of this.refs) {
-      if (now - entry.lastUsed > 3 * this.options.refreshMs) {
-        this.refs.delete(key);
-        continue;
-      }
-      const before = { digest: entry.digest, failing: entry.error !== undefined };
-      await this.once(`digest\u0000${entry.text}\u0000${entry.fingerprint}`, () => this.ensureDigest(entry)).catch(() => undefined);
-      if (entry.digest !== before.digest || (entry.error !== undefined) !== before.failing) changed = true;
+      if (now - entry.lastUsed > 3 * this.options.refreshMs) this.refs.delete(key);
+      else due.push(entry);
     }
+    await eachLimited(due, this.options.checkConcurrency ?? 4, async (entry) => {
+      const key = `digest\u0000${entry.text}\u0000${entry.fingerprint}`;
+      if (this.inFlight.has(key)) return;
+      const before = { digest: entry.digest, failing: entry.error !== undefined };
+      await this.once(key, () => this.ensureDigest(entry)).catch(() => undefined);
+      if (entry.digest === before.digest && (entry.error !== undefined) === before.failing) return;
+      if (!changed) onChange?.();
+      changed = true;
+    });
     return changed;
   }
 
@@ -153,8 +169,12 @@ export class PackagePuller {
       if (entry.digest) return;
       throw entry.error;
     }
+    const deadline = new AbortController();
+    const ms = this.options.limits.referenceCheckMs;
+    const timer = setTimeout(() => deadline.abort(new SourceError('S2003', `${entry.text}: the registry did not finish answering within ${ms} ms (redirects, tag pages and authentication together)`)), ms);
+    timer.unref();
     try {
-      const found = await this.resolveDigest(entry);
+      const found = await this.resolveDigest(entry, deadline.signal);
       entry.digest = found.digest;
       if (found.tag !== undefined) entry.tag = found.tag;
       entry.error = undefined;
@@ -165,20 +185,22 @@ export class PackagePuller {
       entry.error = asSourceError(error);
       entry.checkedAt = this.now();
       if (!entry.digest) throw entry.error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /** Asks the registry which manifest the reference names (and proves these credentials may read it). */
-  private async resolveDigest(entry: RefEntry): Promise<{ digest: string; tag?: string }> {
+  private async resolveDigest(entry: RefEntry, signal: AbortSignal): Promise<{ digest: string; tag?: string }> {
     const { reference, credential } = entry;
     const target = { registry: reference.registry, repository: reference.repository };
     let tag = reference.tag;
     if (reference.digest === undefined && tag === undefined) {
-      const tags = await this.options.client.tags(target, credential);
+      const tags = await this.options.client.tags(target, credential, signal);
       tag = latestVersionTag(tags);
       if (tag === undefined) throw new SourceError('S2002', `${entry.text} has no version tag to take as its latest version (tags: ${tags.slice(0, 5).join(', ') || 'none'})`);
     }
-    const manifest = await this.options.client.manifest(target, reference.digest ?? tag!, credential);
+    const manifest = await this.options.client.manifest(target, reference.digest ?? tag!, credential, signal);
     await this.options.disk?.putBlob(manifest.digest, manifest.bytes).catch((error: unknown) => this.cacheError(error));
     this.manifests.set(manifest.digest, manifest, manifest.bytes.length);
     return { digest: manifest.digest, ...(tag !== undefined ? { tag } : {}) };
@@ -256,6 +278,15 @@ export class PackagePuller {
     this.inFlight.set(key, started);
     return started;
   }
+}
+
+/** Runs `work` over the items, at most `limit` at a time (work must not throw). */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** Who reads a layer, as registries decide access: registry, repository and credential. */

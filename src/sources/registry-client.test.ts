@@ -152,6 +152,36 @@ describe('RegistryClient', () => {
     expect(await codeOf(() => client(registry).blob(TARGET, descriptor, undefined))).toBe('S2004');
   });
 
+  it('gives up a whole call when its signal fires: across redirects, and inside an exchange that never ends (S2003)', async () => {
+    const registry = new FakeRegistry();
+    registry.push('team/policy', '1.0.0', { 'main.k': 'a = 1\n' });
+    // Each hop answers after 40 ms with another redirect: 5 hops would take 200 ms.
+    let hops = 0;
+    const redirecting = new RegistryClient({
+      transport: async (request) => {
+        hops++;
+        expect(request.signal).toBeDefined();
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return { status: 307, headers: { location: `https://registry.test/v2/team/policy/manifests/1.0.0?hop=${hops}` }, body: Buffer.alloc(0) };
+      },
+      limits: DEFAULT_SOURCE_LIMITS,
+    });
+    const started = Date.now();
+    const reason = new SourceError('S2003', 'the check of registry.test/team/policy:1.0.0 ran out of time');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(reason), 100);
+    await expect(redirecting.manifest(TARGET, '1.0.0', undefined, controller.signal)).rejects.toBe(reason);
+    expect(Date.now() - started).toBeLessThan(180);
+    expect(hops).toBeLessThan(5);
+    // An exchange that never answers ends with the signal, not with the exchange's own 30 s timeout.
+    const silent = new RegistryClient({ transport: () => new Promise(() => undefined), limits: DEFAULT_SOURCE_LIMITS });
+    expect(await codeOf(() => silent.tags(TARGET, undefined, AbortSignal.timeout(50)))).toBe('S2003');
+    // A signal that already fired sends nothing.
+    const before = registry.requests.length;
+    expect(await codeOf(() => client(registry).manifest(TARGET, '1.0.0', undefined, AbortSignal.abort()))).toBe('S2003');
+    expect(registry.requests.length).toBe(before);
+  });
+
   it('lists tags across pages, staying on the repository', async () => {
     const registry = new FakeRegistry();
     registry.push('team/policy', '1.0.0', { 'main.k': 'a = 1\n' });

@@ -13,6 +13,10 @@
  * machine (loopback). Redirects (registries send blob downloads to storage hosts) are followed
  * at most 5 times, never from HTTPS to HTTP, and the Authorization header never crosses to
  * another host.
+ *
+ * Every call takes an optional AbortSignal: a deadline for the whole call (redirects, tag pages,
+ * the token exchange and the retry after a 401 together), on top of each exchange's own timeout.
+ * When it fires the call fails at once (S2003, or the signal's reason if that is a SourceError).
  */
 import { createHash } from 'node:crypto';
 import { parseChallenge, tokenFromAnswer } from './auth-challenge.js';
@@ -53,6 +57,7 @@ interface RequestOptions {
   readonly what: string;
   /** Default GET. */
   readonly method?: 'GET' | 'HEAD';
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Target {
@@ -73,12 +78,13 @@ export class RegistryClient {
     return `${plain ? 'http' : 'https'}://${registry}`;
   }
 
-  async manifest(target: Target, reference: string, credential: RegistryCredential | undefined): Promise<FetchedManifest> {
+  async manifest(target: Target, reference: string, credential: RegistryCredential | undefined, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `${target.registry}/${target.repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
     const response = await this.get(target, `/v2/${target.repository}/manifests/${reference}`, credential, {
       accept: MANIFEST_ACCEPT,
       maxBytes: this.options.limits.maxManifestBytes,
       what: `manifest ${what}`,
+      signal,
     });
     const digest = sha256Digest(response.body);
     if (reference.startsWith('sha256:') && digest !== reference) {
@@ -92,7 +98,7 @@ export class RegistryClient {
     return { digest, bytes: response.body, ...(typeof contentType === 'string' ? { contentType } : {}) };
   }
 
-  async blob(target: Target, descriptor: Descriptor, credential: RegistryCredential | undefined): Promise<Buffer> {
+  async blob(target: Target, descriptor: Descriptor, credential: RegistryCredential | undefined, signal?: AbortSignal): Promise<Buffer> {
     const what = `layer ${descriptor.digest} of ${target.registry}/${target.repository}`;
     if (descriptor.size > this.options.limits.maxLayerBytes) {
       throw new SourceError('S3002', `${what} is ${descriptor.size} bytes; the limit is ${this.options.limits.maxLayerBytes}`);
@@ -101,6 +107,7 @@ export class RegistryClient {
       accept: '*/*',
       maxBytes: descriptor.size,
       what,
+      signal,
     });
     if (response.body.length !== descriptor.size) throw new SourceError('S3001', `${what} is ${response.body.length} bytes, not the ${descriptor.size} its manifest says`);
     const digest = sha256Digest(response.body);
@@ -114,12 +121,12 @@ export class RegistryClient {
    * repository only (no cross-repository reads), so a cached copy of a layer may be handed to a
    * pull only after this succeeded for the pull's own repository and credentials.
    */
-  async blobAccessible(target: Target, descriptor: Descriptor, credential: RegistryCredential | undefined): Promise<void> {
+  async blobAccessible(target: Target, descriptor: Descriptor, credential: RegistryCredential | undefined, signal?: AbortSignal): Promise<void> {
     const what = `layer ${descriptor.digest} of ${target.registry}/${target.repository}`;
-    await this.get(target, `/v2/${target.repository}/blobs/${descriptor.digest}`, credential, { accept: '*/*', maxBytes: 0, what, method: 'HEAD' });
+    await this.get(target, `/v2/${target.repository}/blobs/${descriptor.digest}`, credential, { accept: '*/*', maxBytes: 0, what, method: 'HEAD', signal });
   }
 
-  async tags(target: Target, credential: RegistryCredential | undefined): Promise<string[]> {
+  async tags(target: Target, credential: RegistryCredential | undefined, signal?: AbortSignal): Promise<string[]> {
     const tags: string[] = [];
     let path: string | undefined = `/v2/${target.repository}/tags/list?n=1000`;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
@@ -127,6 +134,7 @@ export class RegistryClient {
         accept: 'application/json',
         maxBytes: this.options.limits.maxManifestBytes,
         what: `the tags of ${target.registry}/${target.repository}`,
+        signal,
       });
       let doc: { tags?: unknown };
       try {
@@ -152,7 +160,7 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const response = await this.followRedirects(new URL(path, this.baseUrl(target.registry)), options, authorization);
       if (response.status === 401 && attempt === 0) {
-        authorization = await this.authenticate(target, response, credential, tokenKey, options.what);
+        authorization = await this.authenticate(target, response, credential, tokenKey, options);
         continue;
       }
       if (response.status >= 200 && response.status < 300) return response;
@@ -179,7 +187,7 @@ export class RegistryClient {
         maxBytes: options.maxBytes,
         timeoutMs: this.options.limits.requestTimeoutMs,
       };
-      const response = await this.options.transport(request);
+      const response = await this.send(request, options.signal);
       if (![301, 302, 303, 307, 308].includes(response.status)) return response;
       if (hop >= MAX_REDIRECTS) throw new SourceError('S2004', `${options.what}: more than ${MAX_REDIRECTS} redirects`);
       const location = response.headers.location;
@@ -195,13 +203,32 @@ export class RegistryClient {
     }
   }
 
+  /** One exchange, given up as soon as the call's signal fires (the transport is told too). */
+  private async send(request: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    if (!signal) return this.options.transport(request);
+    if (signal.aborted) throw abortError(signal);
+    const exchange = this.options.transport({ ...request, signal });
+    exchange.catch(() => undefined); // lost the race: its late failure is nobody's concern
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([exchange, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   private checkRedirect(from: URL, to: URL, what: string): void {
     if (to.protocol === 'https:') return;
     if (to.protocol === 'http:' && from.protocol === 'http:' && isLoopbackHost(to.hostname.replace(/^\[|\]$/g, ''))) return;
     throw new SourceError('S2004', `${what}: refused a redirect from ${from.protocol}//${from.host} to ${to.protocol}//${to.host.slice(0, 100)} (only HTTPS, or plain HTTP between loopback addresses)`);
   }
 
-  private async authenticate(target: Target, response: HttpResponse, credential: RegistryCredential | undefined, tokenKey: string, what: string): Promise<string> {
+  private async authenticate(target: Target, response: HttpResponse, credential: RegistryCredential | undefined, tokenKey: string, options: RequestOptions): Promise<string> {
+    const { what } = options;
     const challenge = parseChallenge(response.headers['www-authenticate']);
     if (challenge?.scheme === 'basic') {
       if (!credential || !('username' in credential) || !('password' in credential)) {
@@ -217,13 +244,14 @@ export class RegistryClient {
       this.tokens.set(tokenKey, { header, expiresAt: Number.POSITIVE_INFINITY });
       return header;
     }
-    const token = await this.fetchToken(target, challenge.params, credential, what);
+    const token = await this.fetchToken(target, challenge.params, credential, options);
     const header = `Bearer ${token.token}`;
     this.tokens.set(tokenKey, { header, expiresAt: this.now() + (token.expiresInSeconds ?? DEFAULT_TOKEN_SECONDS) * 1000 * 0.9 });
     return header;
   }
 
-  private async fetchToken(target: Target, params: Readonly<Record<string, string>>, credential: RegistryCredential | undefined, what: string): Promise<{ token: string; expiresInSeconds?: number }> {
+  private async fetchToken(target: Target, params: Readonly<Record<string, string>>, credential: RegistryCredential | undefined, options: RequestOptions): Promise<{ token: string; expiresInSeconds?: number }> {
+    const { what } = options;
     let realm: URL;
     try {
       realm = new URL(params.realm ?? '');
@@ -259,13 +287,17 @@ export class RegistryClient {
         timeoutMs: this.options.limits.requestTimeoutMs,
       };
     }
-    const answer = await this.options.transport(request);
+    const answer = await this.send(request, options.signal);
     if (answer.status === 401 || answer.status === 403) throw new SourceError('S2001', `${what}: the token service refused ${credential ? 'the credentials' : 'anonymous access'} (HTTP ${answer.status})`);
     if (answer.status < 200 || answer.status >= 300) throw statusError(answer.status, `${what} (token service)`, credential !== undefined);
     const token = tokenFromAnswer(answer.body);
     if (!token) throw new SourceError('S2004', `${what}: the token service's answer holds no token`);
     return token;
   }
+}
+
+function abortError(signal: AbortSignal): SourceError {
+  return signal.reason instanceof SourceError ? signal.reason : new SourceError('S2003', 'the registry did not finish answering in time');
 }
 
 function statusError(status: number, what: string, withCredentials: boolean): SourceError {
