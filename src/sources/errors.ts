@@ -15,6 +15,7 @@ export const SOURCE_ERRORS = {
   S3001: 'DigestMismatch',
   S3002: 'LimitExceeded',
   S3003: 'InvalidArtifact',
+  S3004: 'SourceBudgetExceeded',
   S4001: 'CredentialsUnavailable',
 } as const;
 

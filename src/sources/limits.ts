@@ -10,6 +10,11 @@ export interface SourceLimits {
   readonly maxLayerBytes: number;
   /** The package's files once unpacked, all together (and a gzip layer once decompressed). */
   readonly maxUnpackedBytes: number;
+  /**
+   * One file of a package once unpacked. Real KCL files are far smaller (the largest of the
+   * Kubernetes schema package is under 100 KiB); a file of megabytes is generated or hostile.
+   */
+  readonly maxFileBytes: number;
   /** Tar entries in one package (files and directories). */
   readonly maxFiles: number;
   /** Packages in one program: the source and its dependencies, transitive ones included. */
@@ -27,13 +32,15 @@ export interface SourceLimits {
 const MiB = 1024 * 1024;
 
 /**
- * The Kubernetes schema package (about 600 files) is a 5 MiB tar; these leave room for a few
- * times that and still stop a hostile package long before memory matters.
+ * The Kubernetes schema package (722 files, 1.2 MiB of KCL) is a 5 MiB tar; these leave room for
+ * a few times that and still stop a hostile package long before memory matters. The unpacked
+ * limit also bounds how long decompressing one layer can take (16 MiB: tens of milliseconds).
  */
 export const DEFAULT_SOURCE_LIMITS: SourceLimits = Object.freeze({
   maxManifestBytes: 1 * MiB,
   maxLayerBytes: 32 * MiB,
-  maxUnpackedBytes: 64 * MiB,
+  maxUnpackedBytes: 16 * MiB,
+  maxFileBytes: 4 * MiB,
   maxFiles: 5000,
   maxPackages: 32,
   requestTimeoutMs: 30_000,

@@ -7,7 +7,7 @@
  */
 import { parseKclMod, type KclMod } from '../kcl/index.js';
 import { SourceError } from './errors.js';
-import { readTar, type TarLimits } from './tar.js';
+import { readTar, readTarAsync, type TarFile, type TarLimits } from './tar.js';
 
 export interface PackageContent {
   /** Path relative to the package root -> text. */
@@ -31,7 +31,15 @@ function wrapperDirectory(paths: readonly string[]): string {
 }
 
 export function unpackPackage(layer: Buffer, limits: TarLimits, describe: string): PackageContent {
-  const entries = readTar(layer, limits);
+  return contentOf(readTar(layer, limits), describe);
+}
+
+/** unpackPackage with a gzip layer decompressed off the main thread (readTarAsync). */
+export async function unpackPackageAsync(layer: Buffer, limits: TarLimits, describe: string): Promise<PackageContent> {
+  return contentOf(await readTarAsync(layer, limits), describe);
+}
+
+function contentOf(entries: readonly TarFile[], describe: string): PackageContent {
   const prefix = wrapperDirectory(entries.map((e) => e.path));
   const files: Record<string, string> = Object.create(null) as Record<string, string>;
   let size = 0;

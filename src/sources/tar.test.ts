@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { SourceError } from './errors.js';
-import { unpackPackage } from './package-content.js';
-import { readTar } from './tar.js';
+import { unpackPackage, unpackPackageAsync } from './package-content.js';
+import { readTar, readTarAsync } from './tar.js';
 import { gzip, packageTar, tar } from './testing/tar-writer.js';
 
 const LIMITS = { maxFiles: 100, maxUnpackedBytes: 64 * 1024 };
@@ -74,6 +74,22 @@ describe('package archives', () => {
     expect(bomb.length).toBeLessThan(64 * 1024);
     expect(failure(() => readTar(bomb, LIMITS))).toBe('S3002');
     expect(failure(() => readTar(Buffer.from([0x1f, 0x8b, 1, 2, 3]), LIMITS))).toBe('S3003');
+  });
+
+  it("stops at one file's size, from its header", () => {
+    const limits = { ...LIMITS, maxFileBytes: 1024 };
+    expect(failure(() => readTar(tar([{ name: 'small.k', data: 'a'.repeat(1024) }, { name: 'big.k', data: 'a'.repeat(1025) }]), limits))).toBe('S3002');
+    expect(readTar(tar([{ name: 'a.k', data: 'a'.repeat(1024) }, { name: 'b.k', data: 'b'.repeat(1024) }]), limits)).toHaveLength(2);
+  });
+
+  it('decompresses off the main thread with the same limits and refusals', async () => {
+    const wrapped = gzip(packageTar({ 'kcl.mod': '[package]\nname = "p"\n', 'main.k': 'a = 1\n' }));
+    expect(Object.keys((await unpackPackageAsync(wrapped, LIMITS, 'p')).files).sort()).toEqual(['kcl.mod', 'main.k']);
+    const code = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error instanceof SourceError ? error.code : 'not a SourceError'));
+    const bomb = gzip(tar([{ name: 'zeros.k', data: Buffer.alloc(8 * 1024 * 1024) }]));
+    expect(await code(readTarAsync(bomb, LIMITS))).toBe('S3002');
+    expect(await code(readTarAsync(Buffer.from([0x1f, 0x8b, 1, 2, 3]), LIMITS))).toBe('S3003');
+    expect(await code(readTarAsync(gzip(tar([{ name: 'main.k', type: '2', linkName: '/etc/passwd' }])), LIMITS))).toBe('S3003');
   });
 
   it('leaves a broken kcl.mod to the compiler (the files are kept, no dependencies are read)', () => {

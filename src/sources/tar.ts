@@ -7,9 +7,12 @@
  *
  * Formats: ustar (with its name prefix), GNU long names (`L`), and pax extended headers (`x`,
  * for `path` and `size`; global `g` headers are ignored). A gzip-compressed tar is accepted too
- * (the reference's tooling accepts `.tar.gz` packages), decompressed with the same byte limit.
+ * (the reference's tooling accepts `.tar.gz` packages), decompressed with the same byte limit:
+ * decompression stops as soon as it produces more than that, so a gzip bomb costs at most the
+ * limit. `readTarAsync` decompresses on libuv's thread pool instead of the calling thread.
  */
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { SourceError } from './errors.js';
 
 const BLOCK = 512;
@@ -19,6 +22,8 @@ const MAX_META_RECORD = 64 * 1024;
 export interface TarLimits {
   readonly maxFiles: number;
   readonly maxUnpackedBytes: number;
+  /** One file's size (checked from its header, before its bytes are taken); undefined: only the total counts. */
+  readonly maxFileBytes?: number;
 }
 
 export interface TarFile {
@@ -100,22 +105,53 @@ function printable(name: string): string {
   return name.slice(0, 200).replace(/[^\x20-\x7e]/g, '?');
 }
 
-function decompress(data: Buffer, limits: TarLimits): Buffer {
-  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return data;
-  try {
-    // The tar framing adds a little to the files' own bytes: allow for the headers.
-    return gunzipSync(data, { maxOutputLength: limits.maxUnpackedBytes + (limits.maxFiles + 2) * 2 * BLOCK });
-  } catch (error) {
-    if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new SourceError('S3002', `the package layer decompresses to more than ${limits.maxUnpackedBytes} bytes`);
-    }
-    throw invalid('the package layer is not a valid gzip stream');
+function isGzip(data: Buffer): boolean {
+  return data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
+}
+
+/** The tar framing adds a little to the files' own bytes: allow for the headers. */
+function maxOutputLength(limits: TarLimits): number {
+  return limits.maxUnpackedBytes + (limits.maxFiles + 2) * 2 * BLOCK;
+}
+
+function gunzipError(error: unknown, limits: TarLimits): SourceError {
+  if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new SourceError('S3002', `the package layer decompresses to more than ${limits.maxUnpackedBytes} bytes`);
   }
+  return invalid('the package layer is not a valid gzip stream');
+}
+
+function decompress(data: Buffer, limits: TarLimits): Buffer {
+  if (!isGzip(data)) return data;
+  try {
+    return gunzipSync(data, { maxOutputLength: maxOutputLength(limits) });
+  } catch (error) {
+    throw gunzipError(error, limits);
+  }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+async function decompressAsync(data: Buffer, limits: TarLimits): Promise<Buffer> {
+  if (!isGzip(data)) return data;
+  try {
+    return await gunzipAsync(data, { maxOutputLength: maxOutputLength(limits) });
+  } catch (error) {
+    throw gunzipError(error, limits);
+  }
+}
+
+/** readTar, with a gzip layer decompressed off the main thread (same limits, same refusals). */
+export async function readTarAsync(archive: Buffer, limits: TarLimits): Promise<TarFile[]> {
+  return parseTar(await decompressAsync(archive, limits), limits);
 }
 
 /** The regular files of a tar (or tar.gz) archive; directories are implied by the paths. */
 export function readTar(archive: Buffer, limits: TarLimits): TarFile[] {
-  const data = decompress(archive, limits);
+  return parseTar(decompress(archive, limits), limits);
+}
+
+function parseTar(data: Buffer, limits: TarLimits): TarFile[] {
   const files: TarFile[] = [];
   const seen = new Set<string>();
   let entries = 0;
@@ -162,6 +198,7 @@ export function readTar(archive: Buffer, limits: TarLimits): TarFile[] {
     if (seen.has(path)) throw invalid(`tar entry '${printable(path)}' appears twice`);
     seen.add(path);
     if (seen.size > limits.maxFiles) throw new SourceError('S3002', `the package has more than ${limits.maxFiles} files`);
+    if (limits.maxFileBytes !== undefined && size > limits.maxFileBytes) throw new SourceError('S3002', `the package's file '${printable(path)}' is larger than ${limits.maxFileBytes} bytes`);
     unpacked += size;
     if (unpacked > limits.maxUnpackedBytes) throw new SourceError('S3002', `the package's files add up to more than ${limits.maxUnpackedBytes} bytes`);
     files.push({ path, data: data.subarray(body, body + size) });
