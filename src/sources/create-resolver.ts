@@ -10,6 +10,7 @@ import { DEFAULT_SOURCE_LIMITS, type SourceLimits } from './limits.js';
 import { PackagePuller } from './package-puller.js';
 import { isLoopbackHost, registryHost } from './reference.js';
 import { RegistryClient } from './registry-client.js';
+import type { SourceBudgetLimits } from './source-budget.js';
 import { OciSourceResolver, type CredentialProvider, type SourceLogger } from './source-resolver.js';
 
 export interface SourceConfig {
@@ -28,6 +29,10 @@ export interface SourceConfig {
   /** PEM CAs trusted for registries, beside the built-in roots. */
   readonly caPem?: readonly string[];
   readonly limits?: Partial<SourceLimits>;
+  /** The KCL text of one program, all its packages together (default DEFAULT_MAX_PROGRAM_BYTES). */
+  readonly maxProgramBytes?: number;
+  /** Source text held for all policies, and for one namespace's (default DEFAULT_SOURCE_BUDGET). */
+  readonly budget?: Partial<SourceBudgetLimits>;
   /** The longest a policy load waits for a pull; undefined: as long as it takes. */
   readonly loadBudgetMs?: number;
   readonly credentials?: CredentialProvider;
@@ -40,8 +45,25 @@ export interface SourceConfig {
 export const DEFAULT_REFRESH_SECONDS = 300;
 export const DEFAULT_RETRY_SECONDS = 30;
 export const DEFAULT_CACHE_MAX_BYTES = 512 * 1024 * 1024;
-/** Unpacked packages kept in memory (their text), shared by every policy that uses them. */
-const MEMORY_CACHE_BYTES = 256 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/**
+ * Memory for source text, sized to the chart's 512 MiB pod, where the main thread is budgeted
+ * ~100 MiB and each policy worker ~184 MiB (operations.md, "Heap caps"). Real programs are far
+ * below these: the Kubernetes schema package is 1.2 MiB of KCL over 722 files.
+ *
+ * - One program (the source and its dependencies): 16 MiB, over ten Kubernetes packages.
+ * - Held for all policies' last good resolutions, each package once: 48 MiB; one namespace's
+ *   policies: 16 MiB (a namespace can hold one program at the cap, or many sharing packages;
+ *   ClusterKCLRuns count only in the total).
+ * - Unpacked packages cached by digest beside that (characters): 16 MiB; it holds packages that
+ *   are pulled again soon (several policies loading the same dependency), not a second copy of
+ *   what policies hold.
+ * - Pulls at once: 2, so at most two layers (each at most 16 MiB unpacked) are in flight.
+ */
+export const DEFAULT_MAX_PROGRAM_BYTES = 16 * MiB;
+export const DEFAULT_SOURCE_BUDGET: SourceBudgetLimits = Object.freeze({ totalBytes: 48 * MiB, namespaceBytes: 16 * MiB });
+const MEMORY_CACHE_BYTES = 16 * MiB;
+const MAX_PULLS_AT_ONCE = 2;
 
 export interface SourceResolverHandle {
   readonly resolver: OciSourceResolver;
@@ -83,7 +105,9 @@ export function createSourceResolver(config: SourceConfig): SourceResolverHandle
     ...(config.allowedRegistries ? { allowedRegistries: new Set(config.allowedRegistries.map((r) => r.toLowerCase())) } : {}),
     ...(config.loadBudgetMs !== undefined ? { loadBudgetMs: config.loadBudgetMs } : {}),
     maxPackages: limits.maxPackages,
-    maxProgramBytes: limits.maxUnpackedBytes * 4,
+    maxProgramBytes: config.maxProgramBytes ?? DEFAULT_MAX_PROGRAM_BYTES,
+    budget: { ...DEFAULT_SOURCE_BUDGET, ...config.budget },
+    maxPullsAtOnce: MAX_PULLS_AT_ONCE,
     retryMs: retrySeconds * 1000,
     ...(config.now ? { now: config.now } : {}),
     ...(logger ? { logger } : {}),

@@ -10,7 +10,7 @@ import { createSourceResolver, type SourceConfig } from './create-resolver.js';
 import type { CredentialStore } from './credentials.js';
 import type { Resolution, ResolvableDefinition } from './source-resolver.js';
 import { FakeRegistry } from './testing/fake-registry.js';
-import { packageTar, tar } from './testing/tar-writer.js';
+import { gzip, packageTar, tar } from './testing/tar-writer.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -284,5 +284,74 @@ describe('OciSourceResolver', () => {
     await jest.advanceTimersByTimeAsync(1000);
     expect(reloads).toBe(1);
     resolver.close();
+  });
+
+  describe('memory (an attacker publishing highly compressible .k files)', () => {
+    const MiB = 1024 * 1024;
+    /** A package of one .k file of repeated characters: 3.5 MiB of text in a layer of a few KiB. */
+    function pushBomb(registry: FakeRegistry, repository: string, chars = 3.5 * MiB, fill = 'a'): void {
+      const files = { 'main.k': `items = option("items")\npad = "${fill.repeat(chars)}${repository}"\n` };
+      const layer = gzip(packageTar(files));
+      expect(layer.length).toBeLessThan(64 * 1024);
+      registry.push(repository, '1.0.0', files, layer);
+    }
+
+    it('fails the policies that would go over the budget (S3004), holds no more than it, and keeps other namespaces working', async () => {
+      const registry = new FakeRegistry();
+      registry.push('team-b/policy', '1.0.0', { 'main.k': MAIN });
+      for (let i = 0; i < 8; i++) pushBomb(registry, `attacker/p${i}`);
+      const { resolver } = setup(registry);
+      const held = (namespace?: string) => resolver.heldBytes(namespace);
+      const bystander = policy('oci://registry.test/team-b/policy:1.0.0', {}, 'team-b/p');
+      ok(await resolver.resolve(bystander));
+
+      const attacks = await Promise.all(Array.from({ length: 8 }, (_, i) => resolver.resolve(policy(`oci://registry.test/attacker/p${i}:1.0.0`, {}, `team-a/p${i}`))));
+      const codes = attacks.map(errorCode);
+      // 16 MiB for one namespace: four 3.5 MiB programs fit, the others fail alone.
+      expect(codes.filter((code) => code === undefined)).toHaveLength(4);
+      expect(codes.filter((code) => code === 'S3004')).toHaveLength(4);
+      const refused = attacks.find((r) => !r.ok);
+      expect(refused?.ok ? '' : refused?.error).toContain('namespace team-a');
+      expect(held('team-a')).toBeLessThanOrEqual(16 * MiB);
+
+      // Other namespaces fill the total (48 MiB): the last ones over it fail, what is held stays bounded.
+      for (const team of ['team-c', 'team-d', 'team-e']) for (let i = 0; i < 4; i++) pushBomb(registry, `${team}/p${i}`);
+      const more = [];
+      for (const team of ['team-c', 'team-d', 'team-e']) for (let i = 0; i < 4; i++) more.push(await resolver.resolve(policy(`oci://registry.test/${team}/p${i}:1.0.0`, {}, `${team}/p${i}`)));
+      expect(more.map(errorCode)).toContain('S3004');
+      expect(held()).toBeLessThanOrEqual(48 * MiB);
+      // A policy already held keeps resolving (a reload of every policy costs nothing new) ...
+      expect(ok(await resolver.resolve(bystander)).stale).toBeUndefined();
+      expect(attacks.filter((r) => r.ok).length).toBe(4);
+      ok(await resolver.resolve(policy('oci://registry.test/attacker/p0:1.0.0', {}, `team-a/p${codes.indexOf(undefined)}`)));
+      // ... and a small policy that shares a held package still fits.
+      ok(await resolver.resolve(policy('oci://registry.test/team-b/policy:1.0.0', {}, 'team-f/p')));
+
+      // Deleted policies stop counting: the namespace's refused policies load once it has room.
+      const kept = ['team-b/p', 'team-f/p'];
+      resolver.retain(kept);
+      expect(held('team-a')).toBe(0);
+      expect(held()).toBeLessThan(MiB);
+      const retried = await resolver.resolve(policy(`oci://registry.test/attacker/p${codes.indexOf('S3004')}:1.0.0`, {}, 'team-a/again'));
+      expect(errorCode(retried)).toBeUndefined();
+    });
+
+    it('counts two bytes a character for text beyond Latin-1, and caps a file (4 MiB) and a program (16 MiB) as S3002', async () => {
+      const registry = new FakeRegistry();
+      pushBomb(registry, 'wide/p', 1.2 * MiB, '\u20ac');
+      pushBomb(registry, 'huge/file', 5 * MiB);
+      for (let i = 0; i < 5; i++) {
+        const files = { 'kcl.mod': `[package]\nname = "d${i}"\n`, 'd.k': `pad = "${'b'.repeat(3.5 * MiB)}${i}"\n` };
+        registry.push(`kcl/d${i}`, '1', files, gzip(packageTar(files)));
+      }
+      const { resolver } = setup(registry);
+      ok(await resolver.resolve(policy('oci://registry.test/wide/p:1.0.0')));
+      expect(resolver.heldBytes()).toBeGreaterThan(2.4 * MiB);
+      expect(errorCode(await resolver.resolve(policy('oci://registry.test/huge/file:1.0.0', {}, 'team-x/p')))).toBe('S3002');
+      const dependencies = Array.from({ length: 5 }, (_, i) => `d${i} = "1"`).join('\n');
+      const program = await resolver.resolve(policy(MAIN, { dependencies }, 'team-y/p'));
+      expect(errorCode(program)).toBe('S3002');
+      expect(program.ok ? '' : program.error).toContain('source and its dependencies');
+    });
   });
 });

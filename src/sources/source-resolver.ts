@@ -10,6 +10,9 @@
  *   for every other policy. The pull goes on, and `onChange` reloads when it ends.
  * - A policy whose source cannot be resolved keeps its last good resolution (same source,
  *   dependencies and credentials), marked stale with the reason; without one it acts nowhere.
+ * - Memory is bounded: one program's text by `maxProgramBytes` (S3002), all the text held for the
+ *   policies by `budget` (S3004: source-budget.ts), and what is pulled at once by `gate`
+ *   (pull-gate.ts). Going over fails the policy that would, never the ones already held.
  */
 import { createHash } from 'node:crypto';
 import type { Dependency, KclMod } from '../kcl/index.js';
@@ -17,7 +20,9 @@ import { normaliseRegistryKey, type CredentialStore } from './credentials.js';
 import { dependencyReference, parseDependencyText, type KclRegistry } from './dependencies.js';
 import { asSourceError, SourceError } from './errors.js';
 import type { PackagePuller, PulledPackage } from './package-puller.js';
+import { PullGate } from './pull-gate.js';
 import { formatReference, isOciReference, parseOciReference, type OciReference } from './reference.js';
+import { filesBytes, SourceBudget, type HeldUnit, type SourceBudgetLimits } from './source-budget.js';
 
 /** The parts of an engine PolicyDefinition the resolver reads. */
 export interface ResolvableDefinition {
@@ -59,8 +64,12 @@ export interface SourceResolverOptions {
   readonly loadBudgetMs?: number;
   /** Packages in one program (the source and every dependency). */
   readonly maxPackages: number;
-  /** The KCL text of one program, all its packages together. */
+  /** The KCL text of one program, all its packages together (bytes as held: see textBytes). */
   readonly maxProgramBytes: number;
+  /** All the source text held for the policies, and one namespace's share; default: unbounded. */
+  readonly budget?: SourceBudgetLimits;
+  /** Pulls (download and unpack) running at once; default: unbounded. */
+  readonly maxPullsAtOnce?: number;
   readonly logger?: SourceLogger;
   /**
    * How soon a policy whose source failed (or is stale) is resolved again: the watch timer then
@@ -81,6 +90,8 @@ interface Package {
   readonly files: Readonly<Record<string, string>>;
   readonly mod?: KclMod;
   readonly digest: string;
+  /** The package's text as held (shared with every other policy using the same digest). */
+  readonly unit: HeldUnit;
 }
 
 interface Remembered {
@@ -88,14 +99,43 @@ interface Remembered {
   readonly resolved: ResolvedPackage;
 }
 
+interface Resolved {
+  readonly resolved: ResolvedPackage;
+  readonly stale?: string;
+  readonly units: readonly HeldUnit[];
+}
+
 export class OciSourceResolver {
   private readonly lastGood = new Map<string, Remembered>();
+  private readonly budget: SourceBudget;
+  private readonly gate: PullGate;
   /** Policies whose last resolution failed or was stale: when they were last tried. */
   private readonly failing = new Map<string, number>();
   private changeListener: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: SourceResolverOptions) {}
+  constructor(private readonly options: SourceResolverOptions) {
+    this.budget = new SourceBudget(options.budget ?? { totalBytes: Number.POSITIVE_INFINITY, namespaceBytes: Number.POSITIVE_INFINITY });
+    this.gate = new PullGate(options.maxPullsAtOnce ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Source text held for the policies (their last good resolutions): all, or one namespace's. */
+  heldBytes(namespace?: string): number {
+    return this.budget.heldBytes(namespace);
+  }
+
+  /**
+   * Forgets the last good resolutions of policies not among `keys` (the policies that still
+   * exist), so a deleted policy's text stops counting against the budget and is freed.
+   */
+  retain(keys: Iterable<string>): void {
+    const live = new Set(keys);
+    for (const key of [...this.lastGood.keys()]) {
+      if (live.has(key)) continue;
+      this.lastGood.delete(key);
+      this.budget.release(key);
+    }
+  }
 
   /** Called when something a load would now see differently became known (a new digest, a pull that finished). */
   onChange(listener: () => void): void {
@@ -149,6 +189,11 @@ export class OciSourceResolver {
     const spec = specFingerprint(definition);
     const work = this.resolveNow(definition).then(
       (resolved): Resolution => {
+        try {
+          this.budget.hold(key, definition.identity.namespace, resolved.units);
+        } catch (error) {
+          return this.fallBack(key, spec, asSourceError(error).message);
+        }
         this.remember(key, spec, resolved.resolved);
         return resolved.stale ? { ok: true, resolved: resolved.resolved, stale: resolved.stale } : { ok: true, resolved: resolved.resolved };
       },
@@ -182,27 +227,31 @@ export class OciSourceResolver {
     return { ok: false, error: reason };
   }
 
-  private async resolveNow(definition: ResolvableDefinition): Promise<{ resolved: ResolvedPackage; stale?: string }> {
+  private async resolveNow(definition: ResolvableDefinition): Promise<Resolved> {
     const store = await this.credentialsOf(definition);
     const stale: string[] = [];
-    const pull = async (reference: OciReference, what: string): Promise<PulledPackage> => {
+    const namespace = definition.identity.namespace ?? '';
+    const pull = async (reference: OciReference, what: string, cancelled?: () => boolean): Promise<Pulled> => {
       this.checkAllowed(reference, what);
-      const pulled = await this.options.puller.pull(reference, store?.get(normaliseRegistryKey(reference.registry)));
+      const pulled = await this.gate.run(namespace, () => (cancelled?.() ? Promise.reject(CANCELLED) : this.options.puller.pull(reference, store?.get(normaliseRegistryKey(reference.registry)))));
       if (pulled.stale) stale.push(`${what}: ${pulled.stale}`);
-      return pulled;
+      const unit = this.budget.intern({ id: pulled.digest, files: pulled.content.files, bytes: filesBytes(pulled.content.files) });
+      return { pulled, unit };
     };
 
     const { source } = definition.spec;
     let main: Package;
     if (isOciReference(source)) {
       const reference = parseOciReference(source);
-      const pulled = await pull(reference, 'spec.source');
-      main = { root: `${OCI_ROOT}/${reference.registry}/${reference.repository}`, files: {}, digest: pulled.digest, ...(pulled.content.mod ? { mod: pulled.content.mod } : {}) };
-      main = { ...main, files: rooted(main.root, pulled.content.files) };
+      const { pulled, unit } = await pull(reference, 'spec.source');
+      const root = `${OCI_ROOT}/${reference.registry}/${reference.repository}`;
+      main = { root, files: rooted(root, unit.files), digest: pulled.digest, unit, ...(pulled.content.mod ? { mod: pulled.content.mod } : {}) };
     } else {
       // Inline KCL with dependencies: the file is named like an inline policy's program.
       const path = `${INLINE_ROOT}/${definition.identity.key}.k`;
-      main = { root: path.slice(0, path.lastIndexOf('/')), files: { [path]: source }, digest: `sha256:${createHash('sha256').update(source).digest('hex')}` };
+      const digest = `sha256:${createHash('sha256').update(source).digest('hex')}`;
+      const files = { [path]: source };
+      main = { root: path.slice(0, path.lastIndexOf('/')), files, digest, unit: { id: `inline:${digest}`, files, bytes: filesBytes(files) } };
     }
 
     const wanted: Dependency[] = [...(definition.spec.dependencies !== undefined ? parseDependencyText(definition.spec.dependencies) : []), ...(main.mod?.dependencies.values() ?? [])];
@@ -219,7 +268,8 @@ export class OciSourceResolver {
     }
     const digest = packages.size === 0 && isOciReference(source) ? main.digest : combinedDigest(main.digest, packages);
     const resolved: ResolvedPackage = { files, root: main.root, digest, ...(packages.size > 0 ? { externalPackages } : {}) };
-    return stale.length > 0 ? { resolved, stale: stale.join('; ') } : { resolved };
+    const units = [main.unit, ...[...packages.values()].map((pkg) => pkg.unit)];
+    return stale.length > 0 ? { resolved, units, stale: stale.join('; ') } : { resolved, units };
   }
 
   /**
@@ -228,11 +278,15 @@ export class OciSourceResolver {
    * tooling picks one version per name for the whole program. Vendored (`vendor/<name>_<version>`)
    * and path dependencies are files already.
    */
-  private async resolveDependencies(main: Package, wanted: Dependency[], pull: (reference: OciReference, what: string) => Promise<PulledPackage>): Promise<Map<string, Package>> {
+  private async resolveDependencies(main: Package, wanted: Dependency[], pull: (reference: OciReference, what: string, cancelled?: () => boolean) => Promise<Pulled>): Promise<Map<string, Package>> {
     const chosen = new Map<string, Package>();
     const seen = new Set<string>();
     let packages = 1;
-    let size = Object.values(main.files).reduce((sum, text) => sum + text.length, 0);
+    let size = main.unit.bytes;
+    const tooBig = (): SourceError => new SourceError('S3002', `the source and its dependencies add up to more than ${this.options.maxProgramBytes} bytes of KCL`);
+    if (size > this.options.maxProgramBytes) throw tooBig();
+    // Set once the program is known to fail: dependencies still waiting for a pull are not pulled.
+    let failed: unknown;
     let level: { dep: Dependency; from: Package }[] = wanted.map((dep) => ({ dep, from: main }));
     while (level.length > 0) {
       const next: { dep: Dependency; from: Package }[] = [];
@@ -248,18 +302,22 @@ export class OciSourceResolver {
           if (++packages > this.options.maxPackages) {
             throw new SourceError('S3002', `the program needs more than ${this.options.maxPackages} packages (the source and its dependencies)`);
           }
-          const pulled = await pull(reference, `dependency '${dep.name}' (${formatReference(reference)})`);
-          size += pulled.content.size;
-          if (size > this.options.maxProgramBytes) {
-            throw new SourceError('S3002', `the source and its dependencies add up to more than ${this.options.maxProgramBytes} bytes of KCL`);
-          }
+          const { pulled, unit } = await pull(reference, `dependency '${dep.name}' (${formatReference(reference)})`, () => failed !== undefined);
+          size += unit.bytes;
+          if (size > this.options.maxProgramBytes) throw tooBig();
           const version = pulled.tag ?? dep.version ?? dep.tag ?? pulled.digest.slice(7, 19);
           const root = `${DEPENDENCY_ROOT}/${dep.name}_${version}`;
-          const pkg: Package = { root, files: rooted(root, pulled.content.files), digest: pulled.digest, ...(pulled.content.mod ? { mod: pulled.content.mod } : {}) };
+          const pkg: Package = { root, files: rooted(root, unit.files), digest: pulled.digest, unit, ...(pulled.content.mod ? { mod: pulled.content.mod } : {}) };
           chosen.set(dep.name, pkg);
           for (const child of pulled.content.mod?.dependencies.values() ?? []) next.push({ dep: child, from: pkg });
-        });
+        })
+        .map((pulling) =>
+          pulling.catch((error: unknown) => {
+            failed ??= error;
+          }),
+        );
       await Promise.all(pulls);
+      if (failed !== undefined) throw failed;
       level = next;
     }
     return chosen;
@@ -281,6 +339,14 @@ export class OciSourceResolver {
       throw e.code === 'S4001' ? e : new SourceError('S4001', e.detail);
     }
   }
+}
+
+/** What a pull that was still waiting throws once its program has failed (never reported). */
+const CANCELLED = new SourceError('S3002', 'not pulled: the program already failed');
+
+interface Pulled {
+  readonly pulled: PulledPackage;
+  readonly unit: HeldUnit;
 }
 
 function rooted(root: string, files: Readonly<Record<string, string>>): Record<string, string> {
