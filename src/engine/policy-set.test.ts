@@ -149,6 +149,18 @@ describe('PolicySet', () => {
     expect(missing!.errors[0]).toContain('manifest unknown');
   });
 
+  it("tells the resolver which policies exist after each load, so a deleted policy's source is freed", async () => {
+    const retained: string[][] = [];
+    const resolved: SourceResolution = { ok: true, resolved: { root: '/pkg', files: { '/pkg/main.k': 'items = option("items")\n' }, digest: 'sha256:abc' } };
+    const set = new PolicySet({
+      executor: new InProcessExecutor({ compiler: kclCompiler }),
+      resolver: { resolve: async () => resolved, retain: (keys) => retained.push([...keys].sort()) },
+    });
+    await set.replace([{ doc: kclRun('one', 'a', { source: 'oci://registry.example/pkg:1' }) }, { doc: kclRun('two', 'b', { source: 'oci://registry.example/pkg:1' }) }]);
+    await set.replace([{ doc: kclRun('two', 'b', { source: 'oci://registry.example/pkg:1' }) }]);
+    expect(retained).toEqual([['a/one', 'b/two'], ['b/two']]);
+  });
+
   it('never compiles an oci:// reference as KCL when there is no resolver', async () => {
     const set = new PolicySet({ executor: new InProcessExecutor({ compiler: kclCompiler }) });
     const report = await set.replace([{ doc: kclRun('pulled', 'a', { source: 'oci://registry.example/pkg:1' }) }]);

@@ -104,6 +104,8 @@ export type SourceResolution =
 /** Pulls and unpacks policy packages (src/sources); the engine itself never touches a registry. */
 export interface SourceResolver {
   resolve(definition: PolicyDefinition): Promise<SourceResolution>;
+  /** Told after each load which policies exist, so it can free what deleted ones held. */
+  retain?(keys: Iterable<string>): void;
 }
 
 export interface PolicySetOptions {
@@ -196,6 +198,7 @@ export class PolicySet {
       definitions.push(policy.definition!);
       if (policy.source) sources.set(policy.identity.key, policy.source);
     }
+    this.options.resolver?.retain?.(definitions.map((definition) => definition.identity.key));
     const generation = this.nextGeneration++;
     const executable: ExecutablePolicy[] = definitions.map((definition) => ({ definition, filename: programFilename(definition.identity) }));
     const outcomes = await this.options.executor.prepare(generation, executable);
