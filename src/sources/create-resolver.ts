@@ -52,17 +52,19 @@ const MiB = 1024 * 1024;
  * below these: the Kubernetes schema package is 1.2 MiB of KCL over 722 files.
  *
  * - One program (the source and its dependencies): 16 MiB, over ten Kubernetes packages.
- * - Held for all policies' last good resolutions, each package once: 48 MiB; one namespace's
- *   policies: 16 MiB (a namespace can hold one program at the cap, or many sharing packages;
- *   ClusterKCLRuns count only in the total).
- * - Unpacked packages cached by digest beside that (characters): 16 MiB; it holds packages that
+ * - Held for all policies' last good resolutions, each package once: 32 MiB (some 25 versions of
+ *   the Kubernetes package); one namespace's policies: 16 MiB (a namespace can hold one program
+ *   at the cap, or many sharing packages; ClusterKCLRuns count only in the total).
+ * - Unpacked packages cached by digest beside that (characters): 8 MiB; it holds packages that
  *   are pulled again soon (several policies loading the same dependency), not a second copy of
  *   what policies hold.
- * - Pulls at once: 2, so at most two layers (each at most 16 MiB unpacked) are in flight.
+ * - Pulls at once: 2, so at most two layers (each at most 16 MiB, and 16 MiB of text) are in
+ *   flight.
+ * Worst case, all full at once: 32 + 2 x 8 + 2 x 32 = 112 MiB, where nothing bounded it before.
  */
 export const DEFAULT_MAX_PROGRAM_BYTES = 16 * MiB;
-export const DEFAULT_SOURCE_BUDGET: SourceBudgetLimits = Object.freeze({ totalBytes: 48 * MiB, namespaceBytes: 16 * MiB });
-const MEMORY_CACHE_BYTES = 16 * MiB;
+export const DEFAULT_SOURCE_BUDGET: SourceBudgetLimits = Object.freeze({ totalBytes: 32 * MiB, namespaceBytes: 16 * MiB });
+const MEMORY_CACHE_BYTES = 8 * MiB;
 const MAX_PULLS_AT_ONCE = 2;
 
 export interface SourceResolverHandle {

@@ -34,11 +34,12 @@ const MiB = 1024 * 1024;
 /**
  * The Kubernetes schema package (722 files, 1.2 MiB of KCL) is a 5 MiB tar; these leave room for
  * a few times that and still stop a hostile package long before memory matters. The unpacked
- * limit also bounds how long decompressing one layer can take (16 MiB: tens of milliseconds).
+ * limit also bounds how long decompressing one layer can take (16 MiB: tens of milliseconds);
+ * a layer larger than it could only be a tar that fails it, so the download limit is the same.
  */
 export const DEFAULT_SOURCE_LIMITS: SourceLimits = Object.freeze({
   maxManifestBytes: 1 * MiB,
-  maxLayerBytes: 32 * MiB,
+  maxLayerBytes: 16 * MiB,
   maxUnpackedBytes: 16 * MiB,
   maxFileBytes: 4 * MiB,
   maxFiles: 5000,

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compilePackage, memoryLoader } from '../kcl/index.js';
-import { createSourceResolver, type SourceConfig } from './create-resolver.js';
+import { createSourceResolver, DEFAULT_SOURCE_BUDGET, type SourceConfig } from './create-resolver.js';
 import type { CredentialStore } from './credentials.js';
 import type { Resolution, ResolvableDefinition } from './source-resolver.js';
 import { FakeRegistry } from './testing/fake-registry.js';
@@ -312,14 +312,15 @@ describe('OciSourceResolver', () => {
       expect(codes.filter((code) => code === 'S3004')).toHaveLength(4);
       const refused = attacks.find((r) => !r.ok);
       expect(refused?.ok ? '' : refused?.error).toContain('namespace team-a');
-      expect(held('team-a')).toBeLessThanOrEqual(16 * MiB);
+      expect(held('team-a')).toBeLessThanOrEqual(DEFAULT_SOURCE_BUDGET.namespaceBytes);
 
-      // Other namespaces fill the total (48 MiB): the last ones over it fail, what is held stays bounded.
+      // Other namespaces fill the total (32 MiB): the last ones over it fail, what is held stays bounded.
       for (const team of ['team-c', 'team-d', 'team-e']) for (let i = 0; i < 4; i++) pushBomb(registry, `${team}/p${i}`);
       const more = [];
       for (const team of ['team-c', 'team-d', 'team-e']) for (let i = 0; i < 4; i++) more.push(await resolver.resolve(policy(`oci://registry.test/${team}/p${i}:1.0.0`, {}, `${team}/p${i}`)));
       expect(more.map(errorCode)).toContain('S3004');
-      expect(held()).toBeLessThanOrEqual(48 * MiB);
+      expect(held()).toBeLessThanOrEqual(DEFAULT_SOURCE_BUDGET.totalBytes);
+      expect(held()).toBeGreaterThan(DEFAULT_SOURCE_BUDGET.totalBytes - 4 * MiB);
       // A policy already held keeps resolving (a reload of every policy costs nothing new) ...
       expect(ok(await resolver.resolve(bystander)).stale).toBeUndefined();
       expect(attacks.filter((r) => r.ok).length).toBe(4);
