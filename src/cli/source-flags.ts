@@ -12,6 +12,7 @@ import {
   DEFAULT_KCL_REGISTRY,
   DEFAULT_REFRESH_SECONDS,
   DEFAULT_RETRY_SECONDS,
+  DEFAULT_SOURCE_BUDGET,
   DEFAULT_SOURCE_LIMITS,
   defaultDockerConfigPath,
   dockerConfigCredentials,
@@ -49,6 +50,8 @@ export const SOURCE_FLAGS: readonly FlagSpec[] = [
   { name: 'source-max-layer-mb', type: 'integer', min: 1, max: 1024, default: DEFAULT_SOURCE_LIMITS.maxLayerBytes / MiB, description: 'oci:// sources: the largest package layer downloaded, MiB' },
   { name: 'source-max-unpacked-mb', type: 'integer', min: 1, max: 4096, default: DEFAULT_SOURCE_LIMITS.maxUnpackedBytes / MiB, description: "oci:// sources: the most a package's files may add up to, MiB" },
   { name: 'source-max-files', type: 'integer', min: 1, max: 1_000_000, default: DEFAULT_SOURCE_LIMITS.maxFiles, description: 'oci:// sources: the most files one package may hold' },
+  { name: 'source-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.totalBytes / MiB, description: 'serve: the most resolved source text held for all policies together, MiB (S3004 beyond it); raise it with the memory limit' },
+  { name: 'source-namespace-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.namespaceBytes / MiB, description: "serve: the most resolved source text held for one namespace's KCLRuns, MiB (S3004 beyond it)" },
 ];
 
 export const SOURCE_FLAG_NAMES: ReadonlySet<string> = new Set(SOURCE_FLAGS.map((f) => f.name));
@@ -114,7 +117,16 @@ export function sourceSetup(
       maxUnpackedBytes: Number(values['source-max-unpacked-mb'] ?? DEFAULT_SOURCE_LIMITS.maxUnpackedBytes / MiB) * MiB,
       maxFiles: Number(values['source-max-files'] ?? DEFAULT_SOURCE_LIMITS.maxFiles),
     },
-    ...(mode === 'serve' ? { loadBudgetMs: Number(values['source-load-budget-seconds'] ?? 10) * 1000 } : {}),
+    ...(mode === 'serve'
+      ? {
+          loadBudgetMs: Number(values['source-load-budget-seconds'] ?? 10) * 1000,
+          budget: {
+            totalBytes: Number(values['source-memory-mb'] ?? DEFAULT_SOURCE_BUDGET.totalBytes / MiB) * MiB,
+            namespaceBytes: Number(values['source-namespace-memory-mb'] ?? DEFAULT_SOURCE_BUDGET.namespaceBytes / MiB) * MiB,
+          },
+        }
+      : // A one-shot command holds only what it runs: no budget shared with other tenants.
+        { budget: { totalBytes: Number.POSITIVE_INFINITY, namespaceBytes: Number.POSITIVE_INFINITY } }),
     credentials,
     ...(options.logger ? { logger: options.logger } : {}),
   };
@@ -138,7 +150,7 @@ export function sourceCheckFor(kclRegistry: KclRegistry): SourceCheck {
 
 /** The source flags that mean something to a one-shot command (no timers, no cluster). */
 export const OFFLINE_SOURCE_FLAGS: readonly FlagSpec[] = SOURCE_FLAGS.filter(
-  (f) => !['source-load-budget-seconds', 'source-credentials', 'source-refresh-seconds', 'source-retry-seconds'].includes(f.name),
+  (f) => !['source-load-budget-seconds', 'source-credentials', 'source-refresh-seconds', 'source-retry-seconds', 'source-memory-mb', 'source-namespace-memory-mb'].includes(f.name),
 );
 
 /** The resolver of an offline command (eval, test, check, fn): waits for every pull. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVE_FLAGS, selfSignedHosts, serveConfig, type ServeConfigIo } from '../../src/cli/serve-config.js';
+import { sourceSetup } from '../../src/cli/source-flags.js';
 import { DEFAULT_WORKER_HEAP_MB } from '../../src/engine/index.js';
 import { thrown, thrownCode } from '../support/error-codes.js';
 
@@ -98,6 +99,8 @@ describe('serveConfig', () => {
         'source-max-files': 5000,
         'source-max-layer-mb': 16,
         'source-max-unpacked-mb': 16,
+        'source-memory-mb': 32,
+        'source-namespace-memory-mb': 16,
         'source-refresh-seconds': 300,
         'source-retry-seconds': 30,
       },
@@ -148,6 +151,8 @@ describe('serveConfig', () => {
         'source-max-files': 5000,
         'source-max-layer-mb': 16,
         'source-max-unpacked-mb': 16,
+        'source-memory-mb': 32,
+        'source-namespace-memory-mb': 16,
         'source-refresh-seconds': 60,
         'source-retry-seconds': 30,
       },
@@ -301,5 +306,14 @@ describe('serveConfig for --register-webhooks', () => {
     expect(thrownCode(() => registration(['--webhook-mode', 'dynamic']))).toBe('C1006');
     expect(thrownCode(() => registration(['--webhook-update-interval-seconds', '2']))).toBe('C1009');
     expect(thrownCode(() => serveConfig(['--kubeconfig', kubeconfig, '--webhook-mode', 'narrowed'], {}))).toBe('C1009');
+  });
+});
+
+describe('the source-memory budget flags', () => {
+  it('size the budget of serve, and leave one-shot commands without one', () => {
+    const served = sourceSetup({ 'source-memory-mb': 64, 'source-namespace-memory-mb': 8, 'source-cache-dir': 'none' }, {}, 'serve');
+    expect(served.config.budget).toEqual({ totalBytes: 64 * 1024 * 1024, namespaceBytes: 8 * 1024 * 1024 });
+    const offline = sourceSetup({ 'source-cache-dir': 'none' }, {}, 'offline');
+    expect(offline.config.budget).toEqual({ totalBytes: Number.POSITIVE_INFINITY, namespaceBytes: Number.POSITIVE_INFINITY });
   });
 });
