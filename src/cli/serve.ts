@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { createClusterEngine, noRegistryCredentials, registerWebhooks, registrySecretCredentials, type ClusterEngine, type WebhookTarget } from '../cluster/index.js';
-import { metricsObserver, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
+import { metricsObserver, observeSourceText, poolObserver, createLogger, type Logger, createMetrics, type Metrics } from '../observability/index.js';
 import { createApp, startHttpsListener, type HttpsListener, InFlightTracker, gracefulStop, waitForStopSignal, CertificateError, saveGeneratedCertificate, serverCertificate } from '../server/index.js';
 import {
   containerLimits,
@@ -102,6 +102,7 @@ export async function startServe(config: ServeConfig, deps: ServeDependencies): 
   const audit: RunningAudit | undefined = config.cluster?.audit && cluster ? startAudit(cluster, config.cluster.connection, config.cluster.audit, metrics, logger) : undefined;
   // Registries are asked again on a timer, never on the request path; what changed reloads.
   const { resolver } = sources.handle;
+  observeSourceText(metrics, () => resolver.heldBytes(), sources.setup.config.budget?.totalBytes ?? Number.POSITIVE_INFINITY);
   resolver.onChange(() => void runtime.reload().catch((error: unknown) => logger.warn({ err: describe(error) }, 'policy reload after a source change failed')));
   resolver.watch(sources.handle.retrySeconds * 1000);
   const sourceRefresh = { close: async () => resolver.close() };
