@@ -286,6 +286,35 @@ describe('OciSourceResolver', () => {
     resolver.close();
   });
 
+  it('asks for a failing policy\'s reload at the tick, not after a slow registry\'s check ends', async () => {
+    jest.useFakeTimers();
+    const registry = new FakeRegistry();
+    registry.push('team/slow', '1.0.0', { 'main.k': MAIN });
+    registry.push('team/policy', '1.0.0', { 'main.k': MAIN });
+    let hang = false;
+    const transport = registry.transport;
+    const { resolver, advance } = setup(registry, {
+      refreshSeconds: 40,
+      transport: (request) => (hang && request.url.pathname.includes('team/slow') ? new Promise(() => undefined) : transport(request)),
+      credentials: async (definition) => {
+        if (definition.spec.credentialsSecret) throw new Error('forbidden');
+        return undefined;
+      },
+    });
+    ok(await resolver.resolve(policy('oci://registry.test/team/slow:1.0.0')));
+    let reloads = 0;
+    resolver.onChange(() => reloads++);
+    resolver.watch(1000);
+    expect(errorCode(await resolver.resolve(policy('oci://registry.test/team/policy:1.0.0', { credentialsSecret: 'regcred' }, 'team-b/p')))).toBe('S4001');
+    // The slow reference is due for its refresh (40 s), and its registry now never answers; the
+    // failing policy is due for its retry (30 s).
+    hang = true;
+    advance(45_000);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(reloads).toBe(1);
+    resolver.close();
+  });
+
   describe('memory (an attacker publishing highly compressible .k files)', () => {
     const MiB = 1024 * 1024;
     /** A package of one .k file of repeated characters: 3.5 MiB of text in a layer of a few KiB. */

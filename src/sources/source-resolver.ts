@@ -146,9 +146,10 @@ export class OciSourceResolver {
   watch(intervalMs: number): void {
     this.close();
     this.timer = setInterval(() => {
-      void this.options.puller.checkForUpdates().then((changed) => {
-        if (changed || this.failingDue()) this.changeListener?.();
-      });
+      // A failing policy's retry and a moved tag each reload at once: neither waits for the
+      // slowest registry's check (each has its own deadline, but the pass ends with the last).
+      if (this.failingDue()) this.changeListener?.();
+      void this.options.puller.checkForUpdates(() => this.changeListener?.());
     }, intervalMs);
     this.timer.unref();
   }
