@@ -7,7 +7,7 @@
  */
 import { parseKclMod, type KclMod } from '../kcl/index.js';
 import { SourceError } from './errors.js';
-import { readTar, readTarAsync, type TarFile, type TarLimits } from './tar.js';
+import { readTar, type TarLimits } from './tar.js';
 
 export interface PackageContent {
   /** Path relative to the package root -> text. */
@@ -30,16 +30,8 @@ function wrapperDirectory(paths: readonly string[]): string {
   return top && paths.includes(`${top}/kcl.mod`) ? `${top}/` : '';
 }
 
-export function unpackPackage(layer: Buffer, limits: TarLimits, describe: string): PackageContent {
-  return contentOf(readTar(layer, limits), describe);
-}
-
-/** unpackPackage with a gzip layer decompressed off the main thread (readTarAsync). */
-export async function unpackPackageAsync(layer: Buffer, limits: TarLimits, describe: string): Promise<PackageContent> {
-  return contentOf(await readTarAsync(layer, limits), describe);
-}
-
-function contentOf(entries: readonly TarFile[], describe: string): PackageContent {
+export async function unpackPackage(layer: Buffer, limits: TarLimits, describe: string): Promise<PackageContent> {
+  const entries = await readTar(layer, limits);
   const prefix = wrapperDirectory(entries.map((e) => e.path));
   const files: Record<string, string> = Object.create(null) as Record<string, string>;
   let size = 0;

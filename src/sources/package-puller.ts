@@ -33,7 +33,7 @@ import { latestVersionTag } from './latest-tag.js';
 import type { SourceLimits } from './limits.js';
 import { parsePackageManifest, type Descriptor } from './manifest.js';
 import { SizedLru } from './memory-cache.js';
-import { unpackPackageAsync, type PackageContent } from './package-content.js';
+import { unpackPackage, type PackageContent } from './package-content.js';
 import { formatReference, type OciReference } from './reference.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -231,8 +231,7 @@ export class PackagePuller {
       await this.grant(parsed.layer.digest, identity);
       await this.options.disk?.putBlob(parsed.layer.digest, layer).catch((error: unknown) => this.cacheError(error));
     }
-    // Decompressed on libuv's thread pool: a 16 MiB layer would hold the main thread for tens of ms.
-    const content = await unpackPackageAsync(layer, this.options.limits, describe);
+    const content = await unpackPackage(layer, this.options.limits, describe);
     this.packages.set(digest, { content, layer: parsed.layer }, content.size);
     return content;
   }

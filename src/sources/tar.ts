@@ -9,10 +9,10 @@
  * for `path` and `size`; global `g` headers are ignored). A gzip-compressed tar is accepted too
  * (the reference's tooling accepts `.tar.gz` packages), decompressed with the same byte limit:
  * decompression stops as soon as it produces more than that, so a gzip bomb costs at most the
- * limit. `readTarAsync` decompresses on libuv's thread pool instead of the calling thread.
+ * limit, and runs on libuv's thread pool instead of the calling thread.
  */
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync } from 'node:zlib';
+import { gunzip } from 'node:zlib';
 import { SourceError } from './errors.js';
 
 const BLOCK = 512;
@@ -105,50 +105,25 @@ function printable(name: string): string {
   return name.slice(0, 200).replace(/[^\x20-\x7e]/g, '?');
 }
 
-function isGzip(data: Buffer): boolean {
-  return data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b;
-}
-
-/** The tar framing adds a little to the files' own bytes: allow for the headers. */
-function maxOutputLength(limits: TarLimits): number {
-  return limits.maxUnpackedBytes + (limits.maxFiles + 2) * 2 * BLOCK;
-}
-
-function gunzipError(error: unknown, limits: TarLimits): SourceError {
-  if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-    return new SourceError('S3002', `the package layer decompresses to more than ${limits.maxUnpackedBytes} bytes`);
-  }
-  return invalid('the package layer is not a valid gzip stream');
-}
-
-function decompress(data: Buffer, limits: TarLimits): Buffer {
-  if (!isGzip(data)) return data;
-  try {
-    return gunzipSync(data, { maxOutputLength: maxOutputLength(limits) });
-  } catch (error) {
-    throw gunzipError(error, limits);
-  }
-}
-
 const gunzipAsync = promisify(gunzip);
 
-async function decompressAsync(data: Buffer, limits: TarLimits): Promise<Buffer> {
-  if (!isGzip(data)) return data;
+/** A gzip layer is decompressed on libuv's thread pool: a 16 MiB one would hold the main thread for tens of ms. */
+async function decompress(data: Buffer, limits: TarLimits): Promise<Buffer> {
+  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return data;
   try {
-    return await gunzipAsync(data, { maxOutputLength: maxOutputLength(limits) });
+    // The tar framing adds a little to the files' own bytes: allow for the headers.
+    return await gunzipAsync(data, { maxOutputLength: limits.maxUnpackedBytes + (limits.maxFiles + 2) * 2 * BLOCK });
   } catch (error) {
-    throw gunzipError(error, limits);
+    if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SourceError('S3002', `the package layer decompresses to more than ${limits.maxUnpackedBytes} bytes`);
+    }
+    throw invalid('the package layer is not a valid gzip stream');
   }
-}
-
-/** readTar, with a gzip layer decompressed off the main thread (same limits, same refusals). */
-export async function readTarAsync(archive: Buffer, limits: TarLimits): Promise<TarFile[]> {
-  return parseTar(await decompressAsync(archive, limits), limits);
 }
 
 /** The regular files of a tar (or tar.gz) archive; directories are implied by the paths. */
-export function readTar(archive: Buffer, limits: TarLimits): TarFile[] {
-  return parseTar(decompress(archive, limits), limits);
+export async function readTar(archive: Buffer, limits: TarLimits): Promise<TarFile[]> {
+  return parseTar(await decompress(archive, limits), limits);
 }
 
 function parseTar(data: Buffer, limits: TarLimits): TarFile[] {
