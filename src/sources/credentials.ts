@@ -72,3 +72,11 @@ export function credentialFingerprint(credential: RegistryCredential | undefined
   if (!credential) return 'anonymous';
   return createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16);
 }
+
+/**
+ * Who a registry decides access for: registry, repository and credential (its fingerprint). A
+ * token is scoped to it (registry-client.ts), and so is a cached layer's reuse (package-puller.ts).
+ */
+export function accessIdentity(target: { readonly registry: string; readonly repository: string }, fingerprint: string): string {
+  return `${target.registry}\u0000${target.repository}\u0000${fingerprint}`;
+}

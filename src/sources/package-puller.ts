@@ -26,7 +26,7 @@
  * and the refresh pass checks references a few at a time (`checkConcurrency`), so the others'
  * moved tags are seen while a slow one is still waiting.
  */
-import { credentialFingerprint, type RegistryCredential } from './credentials.js';
+import { accessIdentity, credentialFingerprint, type RegistryCredential } from './credentials.js';
 import type { DiskCache } from './disk-cache.js';
 import { asSourceError, SourceError } from './errors.js';
 import { latestVersionTag } from './latest-tag.js';
@@ -86,7 +86,7 @@ export class PackagePuller {
   private readonly refs = new Map<string, RefEntry>();
   /** Unpacked packages by manifest digest, with the layer they came from (whose grants decide who gets them). */
   private readonly packages: SizedLru<{ content: PackageContent; layer: Descriptor }>;
-  /** `identity\0layer digest` of layers the registry let an identity read (see layerIdentity). */
+  /** Layers the registry let an identity read (grantKey). */
   private readonly grants = new SizedLru<true>(100_000);
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
@@ -100,9 +100,9 @@ export class PackagePuller {
   async pull(reference: OciReference, credential: RegistryCredential | undefined): Promise<PulledPackage> {
     const entry = await this.entry(reference, credential);
     entry.lastUsed = this.now();
-    await this.once(`digest\u0000${entry.text}\u0000${entry.fingerprint}`, () => this.ensureDigest(entry));
+    await this.once(digestKey(entry), () => this.ensureDigest(entry));
     const digest = entry.digest!;
-    const content = await this.once(`content\u0000${digest}\u0000${layerIdentity(reference, entry.fingerprint)}`, () => this.content(reference, digest, credential, entry.fingerprint));
+    const content = await this.once(`content\u0000${digest}\u0000${accessIdentity(reference, entry.fingerprint)}`, () => this.content(reference, digest, credential, entry.fingerprint));
     return {
       reference,
       digest,
@@ -130,7 +130,7 @@ export class PackagePuller {
       else due.push(entry);
     }
     await eachLimited(due, this.options.checkConcurrency ?? 4, async (entry) => {
-      const key = `digest\u0000${entry.text}\u0000${entry.fingerprint}`;
+      const key = digestKey(entry);
       if (this.inFlight.has(key)) return;
       const before = { digest: entry.digest, failing: entry.error !== undefined };
       await this.once(key, () => this.ensureDigest(entry)).catch(() => undefined);
@@ -212,7 +212,7 @@ export class PackagePuller {
   private async content(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string): Promise<PackageContent> {
     const describe = `${reference.registry}/${reference.repository}@${digest}`;
     const target = { registry: reference.registry, repository: reference.repository };
-    const identity = layerIdentity(reference, fingerprint);
+    const identity = accessIdentity(reference, fingerprint);
     const cached = this.packages.get(digest);
     if (cached) {
       await this.ensureLayerGrant(target, cached.layer, credential, identity);
@@ -242,7 +242,7 @@ export class PackagePuller {
    * identity's own credentials, whose refusal fails the pull as a download would have.
    */
   private async ensureLayerGrant(target: { registry: string; repository: string }, layer: Descriptor, credential: RegistryCredential | undefined, identity: string): Promise<void> {
-    const key = `${identity}\u0000${layer.digest}`;
+    const key = grantKey(identity, layer.digest);
     if (this.grants.get(key)) return;
     const onDisk = await this.options.disk?.hasGrant(layer.digest, identity).catch((error: unknown) => this.cacheError(error));
     if (onDisk) {
@@ -254,7 +254,7 @@ export class PackagePuller {
   }
 
   private async grant(layerDigest: string, identity: string): Promise<void> {
-    this.grants.set(`${identity}\u0000${layerDigest}`, true, 1);
+    this.grants.set(grantKey(identity, layerDigest), true, 1);
     await this.options.disk?.putGrant(layerDigest, identity).catch((error: unknown) => this.cacheError(error));
   }
 
@@ -289,7 +289,12 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-/** Who reads a layer, as registries decide access: registry, repository and credential. */
-function layerIdentity(reference: OciReference, fingerprint: string): string {
-  return `${reference.registry}\u0000${reference.repository}\u0000${fingerprint}`;
+/** The key pulls and refresh checks of one reference, with one credential, share (once). */
+function digestKey(entry: RefEntry): string {
+  return `digest\u0000${entry.text}\u0000${entry.fingerprint}`;
+}
+
+/** A layer the registry let an identity (accessIdentity) read. */
+function grantKey(identity: string, layerDigest: string): string {
+  return `${identity}\u0000${layerDigest}`;
 }

@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseChallenge, tokenFromAnswer } from './auth-challenge.js';
-import { credentialFingerprint, type RegistryCredential } from './credentials.js';
+import { accessIdentity, credentialFingerprint, type RegistryCredential } from './credentials.js';
 import { SourceError } from './errors.js';
 import type { HttpRequest, HttpResponse, HttpTransport } from './http-transport.js';
 import type { SourceLimits } from './limits.js';
@@ -155,7 +155,7 @@ export class RegistryClient {
     credential: RegistryCredential | undefined,
     options: RequestOptions,
   ): Promise<HttpResponse> {
-    const tokenKey = `${target.registry}\u0000${target.repository}\u0000${credentialFingerprint(credential)}`;
+    const tokenKey = accessIdentity(target, credentialFingerprint(credential));
     let authorization = this.cachedAuthorization(tokenKey);
     for (let attempt = 0; ; attempt++) {
       const response = await this.followRedirects(new URL(path, this.baseUrl(target.registry)), options, authorization);
