@@ -27,6 +27,14 @@ export interface SourceLimits {
    * those just before requestTimeoutMs would hold one reference for minutes (hours untagged).
    */
   readonly referenceCheckMs: number;
+  /**
+   * Fetching one package once its digest is known, everything included: the manifest, the
+   * layer, and the access check a cached layer needs for another identity (each with their
+   * redirects, token exchanges and retries). Without it, a registry answering each of those just
+   * before requestTimeoutMs would hold one of the few pulls that run at once (pull-gate.ts) for
+   * many minutes, and every other tenant's new package would wait behind it.
+   */
+  readonly packageFetchMs: number;
 }
 
 const MiB = 1024 * 1024;
@@ -46,4 +54,5 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = Object.freeze({
   maxPackages: 32,
   requestTimeoutMs: 30_000,
   referenceCheckMs: 60_000,
+  packageFetchMs: 60_000,
 });

@@ -167,14 +167,18 @@ describe('PackagePuller: the refresh pass against a slow registry', () => {
   const MAIN = 'a = 1\n';
   const DEADLINE = 300;
 
-  /** good.test answers at once; slow.test, once `hang` is set, never finishes an exchange. */
+  /**
+   * good.test answers at once; slow.test, once `hang` is set, never finishes an exchange (with
+   * `hangBlobs`, only those for blobs: the package layer and its access check).
+   */
   function registries() {
     const good = new FakeRegistry('good.test');
     const slow = new FakeRegistry('slow.test');
-    const state = { hang: false, pending: 0, mostPending: 0, asked: 0 };
+    const state = { hang: false, hangBlobs: false, pending: 0, mostPending: 0, asked: 0 };
     const both = hosts(good, slow);
     const transport: HttpTransport = async (request) => {
-      if (request.url.host !== 'slow.test' || !state.hang) return both(request);
+      const hangs = state.hang || (state.hangBlobs && request.url.pathname.includes('/blobs/'));
+      if (request.url.host !== 'slow.test' || !hangs) return both(request);
       state.pending++;
       state.asked++;
       state.mostPending = Math.max(state.mostPending, state.pending);
@@ -186,7 +190,7 @@ describe('PackagePuller: the refresh pass against a slow registry', () => {
     let now = 1_000_000;
     const clock = { advance: (ms: number) => (now += ms) };
     const make = (options: Partial<PullerOptions> = {}) =>
-      puller(transport, { limits: { ...DEFAULT_SOURCE_LIMITS, referenceCheckMs: DEADLINE }, now: () => now, ...options });
+      puller(transport, { limits: { ...DEFAULT_SOURCE_LIMITS, referenceCheckMs: DEADLINE, packageFetchMs: DEADLINE }, now: () => now, ...options });
     return { good, slow, state, clock, make };
   }
 
@@ -253,6 +257,40 @@ describe('PackagePuller: the refresh pass against a slow registry', () => {
     const second = p.checkForUpdates();
     await Promise.all([first, second]);
     expect(state.asked).toBe(12);
+    expect(state.pending).toBe(0);
+  });
+
+  it('gives fetching a package its own deadline: a layer that never arrives fails the pull (S2003) in time, and the next pull asks again', async () => {
+    const { slow, state, make } = registries();
+    const p = make();
+    slow.push('team/pkg', '1.0.0', { 'main.k': MAIN });
+    const ref = parseOciReference('oci://slow.test/team/pkg:1.0.0');
+    state.hangBlobs = true;
+    const started = Date.now();
+    let failure: unknown;
+    await p.pull(ref, undefined).catch((error: unknown) => (failure = error));
+    expect(failure).toBeInstanceOf(SourceError);
+    expect((failure as SourceError).code).toBe('S2003');
+    expect((failure as SourceError).message).toContain(`within ${DEADLINE} ms (manifest, layer and access check together)`);
+    expect(Date.now() - started).toBeLessThan(DEADLINE * 3);
+    expect(state.pending).toBe(0);
+
+    state.hangBlobs = false;
+    expect((await p.pull(ref, undefined)).content.files['main.k']).toBe(MAIN);
+  });
+
+  it("gives a cached layer's access check for another identity the same deadline", async () => {
+    const { slow, state, make } = registries();
+    const p = make();
+    slow.push('team/pkg', '1.0.0', { 'main.k': MAIN });
+    const ref = parseOciReference('oci://slow.test/team/pkg:1.0.0');
+    await p.pull(ref, undefined);
+    // Another identity's pull finds the layer cached, and must first HEAD it with its own credentials.
+    state.hangBlobs = true;
+    const started = Date.now();
+    expect(await codeOf(p.pull(ref, CRED_A))).toBe('S2003');
+    expect(Date.now() - started).toBeLessThan(DEADLINE * 3);
+    expect(state.asked).toBe(1);
     expect(state.pending).toBe(0);
   });
 });

@@ -23,8 +23,9 @@
  *
  * A registry is slow or hostile at its own references' expense only: checking one reference
  * (tag list pages, redirects, authentication, all of it) has one deadline, `referenceCheckMs`,
- * and the refresh pass checks references a few at a time (`checkConcurrency`), so the others'
- * moved tags are seen while a slow one is still waiting.
+ * fetching one package (manifest, layer, access check) another, `packageFetchMs`, and the
+ * refresh pass checks references a few at a time (`checkConcurrency`), so the others' moved tags
+ * are seen while a slow one is still waiting.
  */
 import { accessIdentity, credentialFingerprint, type RegistryCredential } from './credentials.js';
 import type { DiskCache } from './disk-cache.js';
@@ -169,12 +170,9 @@ export class PackagePuller {
       if (entry.digest) return;
       throw entry.error;
     }
-    const deadline = new AbortController();
     const ms = this.options.limits.referenceCheckMs;
-    const timer = setTimeout(() => deadline.abort(new SourceError('S2003', `${entry.text}: the registry did not finish answering within ${ms} ms (redirects, tag pages and authentication together)`)), ms);
-    timer.unref();
     try {
-      const found = await this.resolveDigest(entry, deadline.signal);
+      const found = await withDeadline(ms, `${entry.text}: the registry did not finish answering within ${ms} ms (redirects, tag pages and authentication together)`, (signal) => this.resolveDigest(entry, signal));
       entry.digest = found.digest;
       if (found.tag !== undefined) entry.tag = found.tag;
       entry.error = undefined;
@@ -185,8 +183,6 @@ export class PackagePuller {
       entry.error = asSourceError(error);
       entry.checkedAt = this.now();
       if (!entry.digest) throw entry.error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -210,24 +206,32 @@ export class PackagePuller {
   private readonly manifests = new SizedLru<{ bytes: Buffer; contentType?: string }>(4 * 1024 * 1024);
 
   private async content(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string): Promise<PackageContent> {
+    const ms = this.options.limits.packageFetchMs;
+    const describe = `${reference.registry}/${reference.repository}@${digest}`;
+    return withDeadline(ms, `${describe}: the registry did not finish sending the package within ${ms} ms (manifest, layer and access check together)`, (signal) =>
+      this.fetchContent(reference, digest, credential, fingerprint, signal),
+    );
+  }
+
+  private async fetchContent(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string, signal: AbortSignal): Promise<PackageContent> {
     const describe = `${reference.registry}/${reference.repository}@${digest}`;
     const target = { registry: reference.registry, repository: reference.repository };
     const identity = accessIdentity(reference, fingerprint);
     const cached = this.packages.get(digest);
     if (cached) {
-      await this.ensureLayerGrant(target, cached.layer, credential, identity);
+      await this.ensureLayerGrant(target, cached.layer, credential, identity, signal);
       return cached.content;
     }
     const manifest: { bytes: Buffer; contentType?: string } =
       this.manifests.get(digest) ??
       (await this.diskBlob(digest).then((bytes) => (bytes ? { bytes } : undefined))) ??
-      (await this.options.client.manifest(target, digest, credential));
+      (await this.options.client.manifest(target, digest, credential, signal));
     const parsed = parsePackageManifest(manifest.bytes, manifest.contentType, describe);
     let layer = await this.diskBlob(parsed.layer.digest);
     if (layer) {
-      await this.ensureLayerGrant(target, parsed.layer, credential, identity);
+      await this.ensureLayerGrant(target, parsed.layer, credential, identity, signal);
     } else {
-      layer = await this.options.client.blob(target, parsed.layer, credential);
+      layer = await this.options.client.blob(target, parsed.layer, credential, signal);
       await this.grant(parsed.layer.digest, identity);
       await this.options.disk?.putBlob(parsed.layer.digest, layer).catch((error: unknown) => this.cacheError(error));
     }
@@ -241,7 +245,7 @@ export class PackagePuller {
    * a grant recorded before (this process, or the disk cache), else a HEAD on the blob with the
    * identity's own credentials, whose refusal fails the pull as a download would have.
    */
-  private async ensureLayerGrant(target: { registry: string; repository: string }, layer: Descriptor, credential: RegistryCredential | undefined, identity: string): Promise<void> {
+  private async ensureLayerGrant(target: { registry: string; repository: string }, layer: Descriptor, credential: RegistryCredential | undefined, identity: string, signal: AbortSignal): Promise<void> {
     const key = grantKey(identity, layer.digest);
     if (this.grants.get(key)) return;
     const onDisk = await this.options.disk?.hasGrant(layer.digest, identity).catch((error: unknown) => this.cacheError(error));
@@ -249,7 +253,7 @@ export class PackagePuller {
       this.grants.set(key, true, 1);
       return;
     }
-    await this.options.client.blobAccessible(target, layer, credential);
+    await this.options.client.blobAccessible(target, layer, credential, signal);
     await this.grant(layer.digest, identity);
   }
 
@@ -277,6 +281,18 @@ export class PackagePuller {
     const started = work().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
+  }
+}
+
+/** `work`, given a signal that fires after `ms` with S2003 and `message` (the call fails then). */
+async function withDeadline<T>(ms: number, message: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new SourceError('S2003', message)), ms);
+  timer.unref();
+  try {
+    return await work(deadline.signal);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
