@@ -38,6 +38,9 @@ describe('memory bombs in the admitted object end as K9004, not as a killed work
     ['json.decode of 600,000 empty dicts', `import json\n${READ}n = len(json.decode(_s))`, '[' + '{},'.repeat(599_999) + '{}]'],
     // 1.2 MB: js-yaml's tree and the KCL values together filled it.
     ['yaml.decode of 400,000 empty mappings', `import yaml\n${READ}n = len(yaml.decode(_s))`, '[' + '{},'.repeat(399_999) + '{}]'],
+    // 900 KB: the program's own dicts, one per character, were charged 16 bytes each (about
+    // 250 MB of heap; 600 KB was at the cap's edge, killing the worker in some runs only).
+    ['a comprehension making a dict per character', `${READ}n = len([{} for c in _s])`, 'x'.repeat(900_000)],
     // 1 MB: a record with a list of groups per match, before anything was counted.
     ['regex.findall of 500,000 matches with two groups', `import regex\n${READ}n = len(regex.findall(_s, r"(\\w)(\\w)"))`, 'ab'.repeat(500_000)],
   ])('%s', async (_what, source, text) => {

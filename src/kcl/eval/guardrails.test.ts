@@ -35,6 +35,23 @@ describe('guardrails end runaway policies', () => {
     expect(code('a = range(2000)', {}, { maxValueSize: 1000 })).toBe('K9004');
   });
 
+  test("the containers a program builds are charged by their own heap, not only by their elements", () => {
+    // 20,000 containers within a 2 MiB budget: 16 bytes each would be 320 KB; their heap (about
+    // 250 bytes an empty dict, 48 a list) is not. Each form a program builds them by.
+    const limits = { maxAllocBytes: 2 * 1024 * 1024, maxSteps: 1e9 };
+    for (const src of [
+      'a = [{} for _ in range(20000)]',
+      'a = [{"k": i} for i in range(20000)]',
+      'a = [{str(j): j for j in range(1)} for _ in range(20000)]',
+      'schema S:\n    x?: int\na = [S {} for _ in range(20000)]',
+    ]) {
+      expect(code(src, {}, limits)).toBe('K9004');
+    }
+    // Lists cost less per container, and a budget a few times larger holds the same program.
+    expect(code('a = [[i] for i in range(20000)]', {}, { maxAllocBytes: 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
+    expect(run('a = [{} for _ in range(20000)]', {}, { maxAllocBytes: 16 * 1024 * 1024, maxSteps: 1e9 }).code).toBeUndefined();
+  });
+
   test('type checks of arguments cost a step per element, even where nothing is converted', () => {
     // 1,000 calls each checking a 1,000-entry dict (or list): about a million steps of checking.
     const src = (annotation: string, value: string): string =>

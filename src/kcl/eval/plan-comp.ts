@@ -156,7 +156,7 @@ export function planListComp(p: Planner, node: ast.ListComp): Ev {
           else if (v !== null && v !== UNDEFINED) out.push(v);
         }
       }, fresh);
-      env.st.checkSize(out.length, span);
+      env.st.checkContainer('list', out.length, span);
       return out;
     };
   });
@@ -189,7 +189,7 @@ export function planDictComp(p: Planner, node: ast.DictComp): Ev {
         const name = typeof k === 'string' ? k : k === null || k === UNDEFINED ? '' : display(k, env.st.textBudget('dict key'));
         putEntry(out, name, value(f), op, env.st, span);
       }, fresh);
-      env.st.checkSize(out.size, span);
+      env.st.checkContainer('dict', out.size, span);
       return out;
     };
   });

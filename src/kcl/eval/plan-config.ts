@@ -64,6 +64,8 @@ export function planList(p: Planner, elts: readonly ast.Expr[], span: Span): Ev 
   if (elts.every((e) => e.kind !== 'StarredExpr' && e.kind !== 'ListIfItemExpr')) {
     const evs = elts.map((e) => p.expr(e));
     return (env) => {
+      // The literal's own heap counts too: in a comprehension it is built once per element.
+      env.st.checkContainer('list', evs.length, span);
       const out = new Array<Value>(evs.length);
       for (let i = 0; i < evs.length; i++) out[i] = evs[i]!(env);
       return out;
@@ -73,7 +75,7 @@ export function planList(p: Planner, elts: readonly ast.Expr[], span: Span): Ev 
   return (env) => {
     const out: Value[] = [];
     items(env, out);
-    env.st.checkSize(out.length, span);
+    env.st.checkContainer('list', out.length, span);
     return out;
   };
 }
@@ -202,6 +204,7 @@ function keyName(entry: ast.ConfigEntry): string | undefined {
 }
 
 export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
+  const span = node.span;
   // Inside a config literal, a bare name may be a key set earlier in the same literal
   // (`{labels = {...}, selector = labels}`): it reads that key's value so far, before any
   // variable of that name. Only literals that do so pay for the lookup.
@@ -217,6 +220,7 @@ export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
     return (env) => {
       const out = new KDict();
       for (const e of entries) e(env, out);
+      env.st.checkContainer('dict', out.size, span);
       return out;
     };
   }
@@ -237,6 +241,7 @@ export function planConfig(p: Planner, node: ast.ConfigExpr): Ev {
       put(scope, out);
       if (slot >= 0) scope.slots[slot] = out.get(name!) ?? UNDEFINED;
     }
+    env.st.checkContainer('dict', out.size, span);
     return out;
   };
 }

@@ -267,7 +267,7 @@ export class SchemaType implements SchemaTypeRef {
     instance.builtFrom = config;
     // A child's instance is also one of its parents' (`Parent.instances()` lists it), as in the reference.
     for (let t: SchemaType | undefined = this; t; t = t.parent) t.instances.push(instance);
-    st.checkSize(attrs.size, span);
+    st.checkContainer('dict', attrs.size, span);
     return instance;
   }
 

@@ -137,9 +137,11 @@ export class RunState implements BuiltinContext {
   }
 
   /**
-   * Guards a list or dict a builtin builds from text (a decoder, regex matches): the per-value
-   * limit, and its real heap cost against the allocation budget, its own structure included
-   * (containerBytes): a text of many small containers is a memory bomb otherwise.
+   * Guards a list or dict a builtin builds from text (a decoder, regex matches) or the program
+   * builds (a literal, a comprehension, a schema instance): the per-value limit, and its real heap
+   * cost against the allocation budget, its own structure included (containerBytes): a text of
+   * many small containers, or a comprehension making one per element of the object, is a memory
+   * bomb otherwise.
    */
   checkContainer(kind: 'list' | 'dict', size: number, span?: Span): void {
     if (size > this.maxValueSize) {
