@@ -4,7 +4,7 @@
  * startswith/endswith are UTF-8 byte offsets, `splitlines` breaks only at \n, \r\n and \r,
  * `split("")` splits around every character, `join` displays non-string items.
  */
-import { stepsForBytes, stepsForChars } from '../budget.js';
+import { STRING_BYTES, stepsForBytes, stepsForChars } from '../budget.js';
 import { hasSurrogate } from '../compare.js';
 import { displayValue } from '../display.js';
 import { KFunction, type Value } from '../value.js';
@@ -329,11 +329,15 @@ export function stringMethod(self: string, name: string): KFunction | undefined 
   if (!Object.prototype.hasOwnProperty.call(METHODS, name)) return undefined;
   const [params, impl] = METHODS[name];
   return builtin(name, params, (a) => {
-    // Every method scans its receiver at least once; lists it returns are new containers.
+    // Every method scans its receiver at least once; lists it returns are new containers of
+    // pieces cut from it, each piece a string of its own on the heap (split, partition...).
     // Those that test or map each character in JavaScript pay per character.
     a.ctx.step(PER_CHARACTER.has(name) ? stepsForChars(self.length) : stepsForBytes(self.length));
     const result = impl(self, a);
-    if (Array.isArray(result)) a.ctx.checkSize(result.length);
+    if (Array.isArray(result)) {
+      a.ctx.checkContainer('list', result.length);
+      a.ctx.allocate(result.length * STRING_BYTES);
+    }
     return result;
   }, name === 'format');
 }

@@ -52,6 +52,21 @@ describe('guardrails end runaway policies', () => {
     expect(run('a = [{} for _ in range(20000)]', {}, { maxAllocBytes: 16 * 1024 * 1024, maxSteps: 1e9 }).code).toBeUndefined();
   });
 
+  test("the pieces str.split cuts are charged as strings of their own in a list of their own", () => {
+    // Six splits of 10,001 pieces: 16 bytes a piece would be 960 KB; with each piece's own string
+    // (32 bytes) and the list's, 2.9 MB.
+    const src = '_s = "a," * 10000\nr = [len(_s.split(",")) for _ in range(6)]';
+    expect(code(src, {}, { maxAllocBytes: 2 * 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
+    expect(run(src, {}, { maxAllocBytes: 4 * 1024 * 1024, maxSteps: 1e9 }).code).toBeUndefined();
+  });
+
+  test("isunique's record of the items it has seen is charged", () => {
+    // 30,000 distinct ints: the list is charged 480 KB, the set isunique keeps of them 1.4 MB more.
+    const src = 'r = isunique([i for i in range(30000)])';
+    expect(code(src, {}, { maxAllocBytes: 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
+    expect(run(src, {}, { maxAllocBytes: 4 * 1024 * 1024, maxSteps: 1e9 }).value).toEqual({ r: true });
+  });
+
   test('type checks of arguments cost a step per element, even where nothing is converted', () => {
     // 1,000 calls each checking a 1,000-entry dict (or list): about a million steps of checking.
     const src = (annotation: string, value: string): string =>
