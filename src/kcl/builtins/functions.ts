@@ -414,7 +414,7 @@ const dict = builtin('dict', ['x'], (a) => {
   const out = new KDict();
   const v = a.get(0);
   const size = v instanceof KDict ? v.size : v instanceof SchemaInstance ? v.attrs.size : Array.isArray(v) ? v.length : 0;
-  a.ctx.checkSize(size);
+  a.ctx.checkContainer('dict', size);
   a.ctx.step(size);
   if (v instanceof KDict) for (const [k, x] of v) out.set(k, x);
   else if (v instanceof SchemaInstance) for (const [k, x] of v.attrs) out.set(k, x);

@@ -7,7 +7,7 @@
  * valid (and raises K9006 for one kclguard cannot run, rather than call it invalid), matches
  * are found Rust's way (an empty match right after a match is skipped).
  */
-import { STRING_BYTES, stepsForBytes } from '../budget.js';
+import { ELEMENT_BYTES, STRING_BYTES, stepsForBytes } from '../budget.js';
 import { displayForMessage } from '../display.js';
 import { KModule, type Value } from '../value.js';
 import { member, type Args } from './args.js';
@@ -111,6 +111,8 @@ function replace(a: Args): string {
     a.ctx.step(stepsForBytes(expansion.length));
     const replacement = expandReplacement(expansion, m);
     budget.add(piece.length + replacement.length);
+    // The two pieces live in `parts` until the join, each a string of its own and a slot.
+    a.ctx.allocate(2 * (STRING_BYTES + ELEMENT_BYTES));
     parts.push(piece, replacement);
     last = m.end;
   }

@@ -44,6 +44,11 @@ describe('guardrails end runaway policies', () => {
       'a = [{"k": i} for i in range(20000)]',
       'a = [{str(j): j for j in range(1)} for _ in range(20000)]',
       'schema S:\n    x?: int\na = [S {} for _ in range(20000)]',
+      '_e = {}\na = [_e | _e for _ in range(20000)]',
+      'a = [dict() for _ in range(20000)]',
+      '_e = {"k": 1}\na = [filter k, v in _e {True} for _ in range(20000)]',
+      'a = [{a.b.c.d.e.f.g.h: 1} for _ in range(5000)]',
+      '_l = [1]\na = [map i in _l {i} for _ in range(30000)]',
     ]) {
       expect(code(src, {}, limits)).toBe('K9004');
     }
@@ -58,6 +63,13 @@ describe('guardrails end runaway policies', () => {
     const src = '_s = "a," * 10000\nr = [len(_s.split(",")) for _ in range(6)]';
     expect(code(src, {}, { maxAllocBytes: 2 * 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
     expect(run(src, {}, { maxAllocBytes: 4 * 1024 * 1024, maxSteps: 1e9 }).code).toBeUndefined();
+  });
+
+  test('the two pieces regex.replace keeps per match until it joins them are charged', () => {
+    // 20,000 matches: the engine's record of them is charged 960 KB, the pieces 1.6 MB more.
+    const src = 'import regex\nr = len(regex.replace("a" * 20000, "a", "b"))';
+    expect(code(src, {}, { maxAllocBytes: 2 * 1024 * 1024, maxSteps: 1e9 })).toBe('K9004');
+    expect(run(src, {}, { maxAllocBytes: 4 * 1024 * 1024, maxSteps: 1e9 }).value).toEqual({ r: 20000 });
   });
 
   test("isunique's record of the items it has seen is charged", () => {

@@ -12,7 +12,7 @@ import { compileError, evalError } from './errors.js';
 import type { Planner } from './planner.js';
 import { putEntry, setOp } from './union.js';
 import type { RunState } from './state.js';
-import { NO_METER, stepsForBytes, type Meter } from '../budget.js';
+import { ELEMENT_BYTES, NO_METER, stepsForBytes, type Meter } from '../budget.js';
 
 /** Calls `each(first, second)` per element: (item) or (index|key, item|value). */
 export function iterate(v: Value, twoVars: boolean, span: Span, each: (a: Value, b: Value) => boolean | void, meter: Meter = NO_METER): void {
@@ -84,6 +84,9 @@ function filterConfig(
   keep: (k: Value, v: Value) => boolean,
 ): KDict {
   const source = coll instanceof KDict ? coll.entries : coll.attrs;
+  // The result, and the key list and index it is filtered through, one entry each per key.
+  st.checkContainer('dict', source.size);
+  st.allocate(source.size * 2 * ELEMENT_BYTES);
   const keys = [...source.keys()];
   const at = new Map(keys.map((k, i) => [k, i]));
   iterate(coll, two, span, (k, v) => {
@@ -244,6 +247,7 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
           iterate(coll, two, span, (a, b) => {
             if (bind(a, b)) out.push(test(frame));
           }, st);
+          st.checkContainer('list', out.length, span);
           return out;
         }
         case 'filter': {
@@ -253,6 +257,7 @@ export function planQuant(p: Planner, node: ast.QuantExpr): Ev {
           iterate(coll, two, span, (a, b) => {
             if (bind(a, b) && truthy(test(frame))) out.push(two ? b : a);
           }, st);
+          st.checkContainer('list', out.length, span);
           return out;
         }
       }

@@ -130,6 +130,8 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
   }
   if (path) {
     return (env, target) => {
+      // `a.b.c: v` builds a dict of one entry per level below the first.
+      for (let i = 1; i < path.length; i++) env.st.checkContainer('dict', 1, span);
       const n = nest(path, value(env), op);
       putEntry(target, path[0]!, n.value, n.op, env.st, span);
     };

@@ -33,8 +33,8 @@ export function isConfig(v: Value): v is KDict | SchemaInstance {
 }
 
 export function copyDict(d: KDict, st?: RunState): KDict {
-  // Copy-on-write costs a step and an allocation per entry copied.
-  st?.checkSize(d.size);
+  // Copy-on-write costs a step per entry copied, and the copy's heap.
+  st?.checkContainer('dict', d.size);
   st?.step(d.size);
   const out = new KDict(new Map(d.entries));
   if (d.ops) out.ops = new Map(d.ops);
