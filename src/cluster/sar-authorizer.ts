@@ -3,8 +3,9 @@
  * ServiceAccount may perform the request's verb (or the custom verb mutate / validate) on the
  * resource. Wrap it in the engine's cachingAuthorizer: this function itself always asks.
  */
-import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Authorizer, UserAuthorizer } from '../engine/index.js';
+import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from '@kubernetes/client-node';
+import { QuestionRefusedError, type Authorizer, type UserAuthorizer } from '../engine/index.js';
+import { statusCode } from './api-errors.js';
 
 export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;
@@ -18,7 +19,7 @@ export function serviceAccountGroups(namespace: string): string[] {
 export function subjectAccessReviewAuthorizer(kubeConfig: KubeConfig): Authorizer {
   const api = kubeConfig.makeApiClient(AuthorizationV1Api);
   return async (serviceAccount, attributes) => {
-    const review = await api.createSubjectAccessReview({
+    const review = await ask(() => api.createSubjectAccessReview({
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
@@ -35,9 +36,31 @@ export function subjectAccessReviewAuthorizer(kubeConfig: KubeConfig): Authorize
           },
         },
       },
-    });
+    }));
     return review.status?.allowed === true;
   };
+}
+
+/**
+ * The review's answer. A 4xx other than 408 and 429 is the API server refusing this question (a
+ * body over its limit, a field it cannot take), not an outage: QuestionRefusedError, which the
+ * answer caches keep out of their shared outage state.
+ */
+async function ask(create: () => Promise<V1SubjectAccessReview>): Promise<V1SubjectAccessReview> {
+  try {
+    return await create();
+  } catch (error) {
+    throw refusedOrAsIs(error);
+  }
+}
+
+/** A failed review's error: QuestionRefusedError for a 4xx other than 408 and 429, else itself. */
+export function refusedOrAsIs(error: unknown): unknown {
+  const status = statusCode(error);
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return new QuestionRefusedError(status, `the API server refused the SubjectAccessReview (HTTP ${status})`);
+  }
+  return error;
 }
 
 /**
@@ -48,7 +71,7 @@ export function subjectAccessReviewAuthorizer(kubeConfig: KubeConfig): Authorize
 export function subjectAccessReviewUserAuthorizer(kubeConfig: KubeConfig): UserAuthorizer {
   const api = kubeConfig.makeApiClient(AuthorizationV1Api);
   return async (user, attributes) => {
-    const review = await api.createSubjectAccessReview({
+    const review = await ask(() => api.createSubjectAccessReview({
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
@@ -66,7 +89,7 @@ export function subjectAccessReviewUserAuthorizer(kubeConfig: KubeConfig): UserA
           },
         },
       },
-    });
+    }));
     return review.status?.allowed === true;
   };
 }

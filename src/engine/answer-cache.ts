@@ -59,6 +59,20 @@ export class AuthorityUnavailableError extends Error {
   }
 }
 
+/**
+ * The authority answered, and refused this one question (an HTTP 4xx other than 408 and 429: a
+ * request too large, a name it cannot take). It is not unavailable: a refused question fails
+ * on its own, and never puts the caches in front of the authority into their outage mode, where
+ * every question without a known answer fails at once. A tenant's lookup with a 3 MB name, or a
+ * forged review's 3 MB user name, would otherwise have done so for every policy.
+ */
+export class QuestionRefusedError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'QuestionRefusedError';
+  }
+}
+
 /** Whether the authority is failing; shared by the caches in front of one authority. */
 export class OutageState {
   private failingSince: number | undefined;
@@ -199,7 +213,7 @@ export class AnswerCache {
       },
       (error: unknown) => {
         if (current()) this.inFlight.delete(key);
-        this.outage.failed(this.options.now());
+        if (!(error instanceof QuestionRefusedError)) this.outage.failed(this.options.now());
         throw error;
       },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AuthorityUnavailableError } from './answer-cache.js';
+import { AuthorityUnavailableError, QuestionRefusedError } from './answer-cache.js';
 import { authorizeEffect, AuthorizerTimeoutError, cachingAuthorizer, withTimeout, requestAttributes, type AuthorizationAttributes, type Authorizer } from './authorizer.js';
 import type { ServiceAccountRef } from './model.js';
 import { request } from './testing/fixtures.js';
@@ -111,6 +111,21 @@ describe('cachingAuthorizer', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(await cached(sa, attrs)).toBe(true);
     expect(inner.calls).toHaveLength(2);
+  });
+
+  it('fails a question the API server refuses on its own, without failing every other question as in an outage', async () => {
+    // A tenant's lookup named with 3 MB (HTTP 413 for the review): before, the shared outage
+    // state flipped, and every other question with no known answer failed at once.
+    const refused = new QuestionRefusedError(413, 'request entity too large');
+    const inner = recording((asked) => {
+      if (asked.name === 'huge') throw refused;
+      return true;
+    });
+    const cached = cachingAuthorizer(inner.authorizer);
+    await expect(cached(sa, { ...attrs, name: 'huge' })).rejects.toBe(refused);
+    expect(await cached(sa, { ...attrs, name: 'other' })).toBe(true);
+    expect(await cached({ namespace: 'team-b', name: 'checker' }, attrs)).toBe(true);
+    expect(inner.calls.map((c) => c.name)).toEqual(['huge', 'other', attrs.name]);
   });
 
   it('times out a hung call, forgets it so the next check asks again, and ignores its late answer', async () => {

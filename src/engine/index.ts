@@ -27,6 +27,7 @@ export {
   type AuthorizerCacheOptions,
   type CachingAuthorizer,
 } from './authorizer.js';
+export { QuestionRefusedError } from './answer-cache.js';
 export { DEFAULT_EXCLUDED_KINDS, DEFAULT_EXCLUSIONS, DEFAULT_SYSTEM_NAMESPACES, type ExclusionConfig } from './exclusions.js';
 export { CONSENT_KEYS, consentFor, parseConsentValue, permits } from './consent.js';
 export { LocalPolicySource, type LocalLoadReport, type LocalPolicySourceOptions } from './local-policy-source.js';

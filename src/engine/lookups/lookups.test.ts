@@ -138,6 +138,23 @@ describe('what a policy may read', () => {
     expect(names(await responder.answer(teamPolicy, list(['networking.k8s.io/v1', 'Ingress', 'team-a']), 1000))).toEqual(['team-a/api', 'team-a/web']);
   });
 
+  test('a namespace or name no object can have finds nothing, and is never sent to the API server in a check', async () => {
+    const { responder, asked } = lookups();
+    const huge = 'x'.repeat(3_200_000);
+    expect((await responder.answer(teamPolicy, get(['networking.k8s.io/v1', 'Ingress', 'team-a', huge]), 1000)) as unknown).toEqual({ ok: true, value: null, bytes: 4 });
+    for (const name of ['.', '..', 'a/b', 'a%2Fb']) {
+      expect(((await responder.answer(teamPolicy, get(['networking.k8s.io/v1', 'Ingress', 'team-a', name]), 1000)) as { value: unknown }).value).toBeNull();
+    }
+    for (const namespace of [huge, 'Team-A', 'team_a', 'a'.repeat(64)]) {
+      expect(((await responder.answer(clusterPolicyWithSa, list(['networking.k8s.io/v1', 'Ingress', namespace]), 1000)) as { value: unknown }).value).toEqual([]);
+      expect(((await responder.answer(clusterPolicyWithSa, get(['networking.k8s.io/v1', 'Ingress', namespace, 'web']), 1000)) as { value: unknown }).value).toBeNull();
+    }
+    expect(asked).toEqual([]);
+    // A real name is still checked and read.
+    expect(((await responder.answer(teamPolicy, get(['networking.k8s.io/v1', 'Ingress', 'team-a', 'web']), 1000)) as { value: { metadata: { name: string } } }).value.metadata.name).toBe('web');
+    expect(asked).toHaveLength(1);
+  });
+
   test("each read is authorized for the policy's ServiceAccount: list or get, on that resource and namespace", async () => {
     const { responder, asked } = lookups();
     await responder.answer(teamPolicy, list(['networking.k8s.io/v1', 'Ingress', 'team-a']), 1000);

@@ -199,6 +199,11 @@ export class Lookups implements LookupResponder {
         return refuse('K9008', `${what}: policy ${identity.key} is a KCLRun: it reads only its own namespace ${own}, not ${asked}`);
       }
     }
+    // A namespace or name no object can have: nothing is found, and nothing is asked. Asking would
+    // send the API server whatever the program built (megabytes: a review it refuses).
+    if (!possibleNamespace(query.namespace) || (query.verb === 'get' && !possibleName(query.name))) {
+      return query.verb === 'get' ? { ok: true, value: null, bytes: 4 } : { ok: true, value: [], bytes: 2 };
+    }
     const attributes: AuthorizationAttributes = {
       verb: query.verb,
       group: served.group,
@@ -238,6 +243,21 @@ export class Lookups implements LookupResponder {
     return { ok: true, value, bytes };
   }
 }
+
+/** Namespace names are DNS labels; '' is a cluster-scoped object's, or every namespace for a list. */
+function possibleNamespace(namespace: string): boolean {
+  return namespace === '' || (namespace.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace));
+}
+
+/**
+ * Object names are DNS subdomains (253 characters) for most kinds and path segments for RBAC's,
+ * which Kubernetes does not cap; MAX_LOOKUP_NAME_CHARS is far beyond any real one.
+ */
+function possibleName(name: string): boolean {
+  return name.length <= MAX_LOOKUP_NAME_CHARS && name !== '.' && name !== '..' && !/[/%]/.test(name);
+}
+
+const MAX_LOOKUP_NAME_CHARS = 4096;
 
 function forbidden(call: LookupCall, sa: ServiceAccountRef, { attributes }: Prepared): LookupAnswer {
   const where = attributes.namespace === '' ? (attributes.name === '' ? ' cluster-wide' : '') : ` in ${attributes.namespace}`;
