@@ -107,6 +107,7 @@ async function setup(
     caches,
     kinds: async (kind) => [CONFIGMAP, INGRESS].filter((k) => k.kind === kind),
     writer: new ReportWriter(reports),
+    authorizer: async (_sa, a) => allowed(a),
     intervalMs: 3_600_000,
     debounceMs: 10_000,
     maxObjects: options.maxObjects ?? 100,
@@ -176,10 +177,35 @@ describe('background audit', () => {
       selector: { resourceKind: 'Ingress' },
     });
     const ingress = { metadata: { name: 'web', namespace: 'team-a', uid: 'i-1' }, spec: {} };
-    const { reports, controller } = await setup([unique], new Map([['ingresses', [ingress]]]), { deny: (a) => a.verb === 'list' });
+    // It may list the Ingresses of team-a (what it audits), not those of every namespace (its lookup).
+    const { reports, controller } = await setup([unique], new Map([['ingresses', [ingress]]]), { deny: (a) => a.verb === 'list' && a.namespace === '' });
     await controller.run();
     const result = [...reports.stored.values()][0]!.results[0]!;
     expect(result).toMatchObject({ policy: 'cluster/unique-host', result: 'error', properties: { code: 'K9008' } });
+  });
+
+  test("a policy reports nothing about objects its ServiceAccount may not list: not their violations, not the errors that quote them", async () => {
+    // The tenant's policy fails on each ConfigMap with a message quoting its data (failureAction
+    // skip: no effect check), and violates on them too.
+    const leaky = kclRun('leaky', 'team-a', {
+      source: '_o = option("items")[0]\n_x = int(_o.data.password) if _o.data.password else 0\nassert False, "value ${_o.data.password}"\n',
+      mode: 'Validate',
+      failureAction: 'skip',
+      serviceAccountName: 'nosy',
+      selector: { resourceKind: 'ConfigMap' },
+    });
+    const secretLike = { metadata: { name: 'creds', namespace: 'team-a', uid: 'c-1' }, data: { password: 'hunter2' } };
+    const plain = { metadata: { name: 'plain', namespace: 'team-a', uid: 'c-2' }, data: {} };
+    const denied = await setup([leaky], new Map([['configmaps', [secretLike, plain]]]), { deny: (a) => a.verb === 'list' && a.resource === 'configmaps' });
+    await denied.controller.run();
+    expect(results(denied.reports)).toEqual([]);
+    expect(JSON.stringify([...denied.reports.stored.values()])).not.toContain('hunter2');
+    expect(denied.checks).toContainEqual({ verb: 'list', group: '', resource: 'configmaps', subresource: '', namespace: 'team-a', name: '' });
+
+    // Allowed to list them, it may read them anyway (kube.list): its results are reported.
+    const allowed = await setup([leaky], new Map([['configmaps', [secretLike, plain]]]));
+    await allowed.controller.run();
+    expect(results(allowed.reports)).toEqual(['team-a creds team-a/leaky error', 'team-a plain team-a/leaky fail']);
   });
 
   test('only mode Validate policies that name their kinds are audited', async () => {

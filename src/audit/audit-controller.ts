@@ -10,7 +10,7 @@
  * `maxObjects` objects, continuing where the previous one stopped, so a large cluster is covered
  * over several runs while each run stays bounded.
  */
-import type { AdmissionHandler, EngineLogger, LookupKind, PolicySnapshot, ServedKind, Unavailable } from '../engine/index.js';
+import type { AdmissionHandler, Authorizer, EngineLogger, LookupKind, PolicySnapshot, ServedKind, Unavailable } from '../engine/index.js';
 import { silentLogger } from '../engine/index.js';
 import { auditedKinds, auditedPolicies, type KindNames } from './audit-kinds.js';
 import { apiVersionOf, targetKey, type AuditTarget } from './audit-request.js';
@@ -18,6 +18,7 @@ import { policyInfos, REPORT_RESULTS, type ReportResult } from './audit-results.
 import { auditPass } from './audit-run.js';
 import { buildReports, DEFAULT_REPORT_LIMITS, type AuditedObject, type PolicyReportObject, type ReportLimits } from './policy-reports.js';
 import type { WriteOutcome } from './report-writer.js';
+import { readCheck } from './read-check.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -52,6 +53,8 @@ export interface AuditControllerOptions {
   readonly maxObjects: number;
   /** Objects evaluated at once. Default 2. */
   readonly concurrency?: number;
+  /** Asks whether an audited policy's ServiceAccount may list what it audits (read-check.ts). */
+  readonly authorizer: Authorizer;
   readonly reportLimits?: ReportLimits;
   /** ms since epoch. */
   readonly now?: () => number;
@@ -242,6 +245,12 @@ export class AuditController {
       previous: this.state,
       now: Math.floor(started / 1000),
       concurrency: this.options.concurrency ?? 2,
+      mayRead: readCheck(snapshot, this.options.authorizer, (policy, served, namespace) =>
+        this.logger.warn(
+          { policy, resource: served.group ? `${served.resource}.${served.group}` : served.resource, namespace },
+          "audit: the policy's ServiceAccount may not list these objects, so they are not audited for it (grant it list to audit them)",
+        ),
+      ),
     });
     this.merge(all, listed, pass.objects, audited);
     const reports = buildReports(this.state.values(), this.options.reportLimits ?? DEFAULT_REPORT_LIMITS);

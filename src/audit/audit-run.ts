@@ -8,6 +8,7 @@ import type { AdmissionHandler } from '../engine/index.js';
 import { apiVersionOf, auditRequest, metadataOf, targetKey, type AuditTarget } from './audit-request.js';
 import { resultOf, type PolicyInfo } from './audit-results.js';
 import type { AuditedObject } from './policy-reports.js';
+import type { ReadCheck } from './read-check.js';
 
 export interface AuditPass {
   readonly targets: readonly AuditTarget[];
@@ -22,6 +23,8 @@ export interface AuditPass {
   readonly now: number;
   /** Objects evaluated at once (the pool runs them in its background lane). */
   readonly concurrency: number;
+  /** Whether a policy's ServiceAccount may read the target: a result only where it may (read-check.ts). */
+  readonly mayRead: ReadCheck;
 }
 
 export interface PassOutcome {
@@ -46,6 +49,8 @@ async function auditOne(target: AuditTarget, pass: AuditPass): Promise<AuditedOb
   const results: AuditedObject['results'][number][] = [];
   for (const outcome of decision.outcomes) {
     if (!pass.audited.get(outcome.policy)?.includes(target.served.kind)) continue;
+    // A check that fails throws: the target keeps its previous results (failed, below).
+    if (!(await pass.mayRead(outcome.policy, target.served, namespace))) continue;
     const result = resultOf(outcome, pass.infos.get(outcome.policy) ?? { severity: 'medium' });
     if (!result) continue;
     const same = before?.results.find((r) => r.policy === result.policy && r.result === result.result && r.message === result.message);

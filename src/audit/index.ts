@@ -6,3 +6,4 @@ export { CATEGORY_ANNOTATION, DEFAULT_SEVERITY, REPORT_RESULTS, SEVERITY_ANNOTAT
 export { auditPass, type AuditPass, type PassOutcome } from './audit-run.js';
 export { DEFAULT_REPORT_LIMITS, MANAGED_BY, MANAGED_BY_LABEL, REPORT_API_VERSION, buildReports, summaryOf, type AuditedObject, type PolicyReportObject, type ReportLimits } from './policy-reports.js';
 export { ReportWriter, kubeReportApi, type ReportApi, type WriteOutcome } from './report-writer.js';
+export { readCheck, type OnNotAudited, type ReadCheck } from './read-check.js';

@@ -154,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
         : await auditFiles(flags.positionals, lookupPaths, v.rbac as string | undefined, resolver);
     process.stdout.write(renderReports(output.reports, v.output as ReportFormat));
     if (output.failed > 0) process.stderr.write(`kclguard report: ${output.failed} object(s) could not be evaluated (see the log)\n`);
+    for (const line of output.notAudited) process.stderr.write(`kclguard report: ${line}\n`);
     const bad = output.reports.some((r) => r.summary.fail > 0 || r.summary.error > 0);
     return bad ? 1 : 0;
   } catch (error) {

@@ -17,6 +17,7 @@ export function startAudit(engine: ClusterEngine, connection: ClusterConfig['con
   const controller = new AuditController({
     policies: () => engine.policies.snapshot(),
     handler: engine.backgroundHandler,
+    authorizer: cluster.authorizer,
     caches: cluster.caches,
     kinds: (kind) => cluster.kinds.resourcesFor(kind),
     writer: new ReportWriter(kubeReportApi(connection.kubeConfig), logger),

@@ -39,25 +39,27 @@ describe('kclguard report', () => {
     expect(list.items[0]!.results[0]).toMatchObject({ policy: 'cluster/unique-ingress-host', severity: 'high', category: 'Networking' });
   });
 
-  test("a lookup the policy's ServiceAccount may not make is an error result, never a pass; an effect it may not have is a skip", async () => {
+  test("objects the policy's ServiceAccount may not list are not audited, and the report says so", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kclguard-report-'));
     try {
       const docs = yaml.loadAll(readFileSync(join(UNIQUE, 'rbac.yaml'), 'utf8')) as Record<string, any>[];
       docs[0]!.rules[0].verbs = ['validate']; // may validate Ingresses, may not list them
       writeFileSync(join(dir, 'rbac.yaml'), docs.map((d) => yaml.dump(d)).join('---\n'));
       const noList = await run(join(UNIQUE, 'policy.yaml'), join(UNIQUE, 'cluster'), '--rbac', join(dir, 'rbac.yaml'), '--output', 'json');
-      expect(noList.code).toBe(1);
       const results = (out: string) => (JSON.parse(out) as { items: { results: { result: string; properties?: Record<string, string> }[] }[] }).items.flatMap((i) => i.results).map((x) => [x.result, x.properties?.code ?? x.properties?.reason]);
-      expect(results(noList.out)).toEqual([
-        ['error', 'K9008'],
-        ['error', 'K9008'],
+      // Nothing it said about Ingresses it may not read reaches a report.
+      expect(results(noList.out)).toEqual([]);
+      expect(noList.code).toBe(0);
+      expect(noList.err).toContain('policy cluster/unique-ingress-host: its ServiceAccount may not list ingresses.networking.k8s.io in team-a, so they are not audited for it');
+      // Allowed to list them (and so to look them up), it is audited: no host is served twice.
+      docs[0]!.rules[0].verbs = ['list'];
+      writeFileSync(join(dir, 'rbac.yaml'), docs.map((d) => yaml.dump(d)).join('---\n'));
+      const listed = await run(join(UNIQUE, 'policy.yaml'), join(UNIQUE, 'cluster'), '--rbac', join(dir, 'rbac.yaml'), '--output', 'json');
+      expect(results(listed.out)).toEqual([
+        ['pass', undefined],
+        ['pass', undefined],
       ]);
-      // Nothing granted at all: even the abort of the failure is an effect it may not have.
-      const nothing = await run(join(UNIQUE, 'policy.yaml'), join(UNIQUE, 'cluster'), '--rbac', join(POLICIES_DIR, 'protect-from-deletion', 'rbac.yaml'), '--output', 'json');
-      expect(results(nothing.out)).toEqual([
-        ['skip', 'not_authorized'],
-        ['skip', 'not_authorized'],
-      ]);
+      expect(listed.err).not.toContain('not audited');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -163,7 +163,8 @@ assert "team" in (_object.metadata.labels or {}), "ConfigMap \${_name} needs a t
 describe('background audit', () => {
   it('reports an object that violated before the policy existed, follows its fix, and drops the results when the policy is deleted', async () => {
     const ns = await namespace('e2e-audit');
-    await apply(manifests(...grant(ns, 'validator', ['validate'], ['configmaps']), configMap(ns, 'unlabelled')));
+    // list: audit shows a policy only the objects its ServiceAccount may read.
+    await apply(manifests(...grant(ns, 'validator', ['validate', 'list'], ['configmaps']), configMap(ns, 'unlabelled')));
     const policy = kclRun(ns, 'require-team', { source: REQUIRE_TEAM, mode: 'Validate', selector: { resourceKind: 'ConfigMap' } });
     await applyPolicies(policy);
     const failing = await reportWhere(ns, (r) => resultsOf(r).includes('unlabelled fail'));
@@ -180,7 +181,7 @@ describe('background audit', () => {
 
   it('a policy whose ServiceAccount may not list what it looks up is reported as an error, not a pass', async () => {
     const ns = await namespace('e2e-audit-nolist');
-    await apply(manifests(...grant(ns, 'validator', ['validate'], ['configmaps']), configMap(ns, 'existing')));
+    await apply(manifests(...grant(ns, 'validator', ['validate', 'list'], ['configmaps']), configMap(ns, 'existing')));
     const policy = kclRun(ns, 'count-secrets', {
       source: 'import kube\n_secrets = kube.list("v1", "Secret", option("items")[0].metadata.namespace)\nassert len(_secrets) < 100, "too many Secrets"\n',
       mode: 'Validate',
@@ -195,7 +196,7 @@ describe('background audit', () => {
 
   it('kclguard report --kubeconfig audits the live cluster with a policy not applied yet, lookups answered as its ServiceAccount', async () => {
     const ns = await namespace('e2e-report');
-    await apply(manifests(...grant(ns, 'reader', ['get', 'validate'], ['configmaps']), configMap(ns, 'labelled'), configMap(ns, 'orphan')));
+    await apply(manifests(...grant(ns, 'reader', ['get', 'list', 'validate'], ['configmaps']), configMap(ns, 'labelled'), configMap(ns, 'orphan')));
     const policy = kclRun(ns, 'needs-reference', {
       source: NEEDS_REFERENCE,
       mode: 'Validate',

@@ -4,7 +4,7 @@
  * policies compiled by the webhook's engine. Where the ServiceAccount, exempt and lookup checks
  * are answered is the caller's choice (RBAC manifests offline, SubjectAccessReviews live).
  */
-import { auditedPolicies, auditPass, buildReports, policyInfos, type AuditedObject, type AuditTarget, type PolicyReportObject } from '../../audit/index.js';
+import { auditedPolicies, auditPass, buildReports, policyInfos, readCheck, type AuditedObject, type AuditTarget, type PolicyReportObject } from '../../audit/index.js';
 import { createAdmissionHandler, type Authorizer, type ExemptCheck, type NamespaceLookup, type PolicySet, type ServedKind } from '../../engine/index.js';
 
 type JsonObject = Record<string, unknown>;
@@ -26,6 +26,8 @@ export interface AuditOutput {
   readonly objects: AuditedObject[];
   /** Objects the engine itself could not evaluate. */
   readonly failed: number;
+  /** Policies not audited on some objects: their ServiceAccount may not list them (read-check.ts). */
+  readonly notAudited: readonly string[];
 }
 
 export async function runAudit(input: AuditInput): Promise<AuditOutput> {
@@ -33,6 +35,7 @@ export async function runAudit(input: AuditInput): Promise<AuditOutput> {
   const audited = auditedPolicies(snapshot);
   const kinds = new Set([...audited.values()].flat());
   const handler = createAdmissionHandler({ policies: input.policies, authorizer: input.authorizer, exempt: input.exempt, namespaces: input.namespaces });
+  const notAudited: string[] = [];
   const pass = await auditPass({
     targets: input.objects.filter((t) => kinds.has(t.served.kind)),
     handler,
@@ -41,9 +44,12 @@ export async function runAudit(input: AuditInput): Promise<AuditOutput> {
     previous: new Map(),
     now: input.now,
     concurrency: 2,
+    mayRead: readCheck(snapshot, input.authorizer, (policy, served, namespace) =>
+      notAudited.push(`policy ${policy}: its ServiceAccount may not list ${served.group ? `${served.resource}.${served.group}` : served.resource}${namespace ? ` in ${namespace}` : ''}, so they are not audited for it`),
+    ),
   });
   const objects = [...pass.objects.values()].filter((o) => o.results.length > 0);
-  return { reports: buildReports(objects), objects, failed: pass.failed };
+  return { reports: buildReports(objects), objects, failed: pass.failed, notAudited };
 }
 
 /** An object read from a file as an audit target (kind and scope by the offline heuristic). */
