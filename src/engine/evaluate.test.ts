@@ -316,6 +316,21 @@ describe('consent', () => {
 });
 
 describe('ServiceAccount authorization', () => {
+  it("never carries a KCLRun's mutation of a Role or RoleBinding, whatever its ServiceAccount may do; a ClusterKCLRun's stands", async () => {
+    // The API server checks escalation against the requester (an admin), not the policy: a
+    // tenant's policy adding itself to an admin's RoleBinding would be a way to any role.
+    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'admins', namespace: 'team-a' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [] };
+    const rbacRequest = () =>
+      request({ object: binding, kind: { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding' }, resource: { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'rolebindings' } });
+    const tenant = await engine([kclRun('grab', 'team-a', { source: annotate('a', 'b'), serviceAccountName: 'mutater', selector: { resourceKind: 'RoleBinding' } })], { authorizer: async () => true });
+    const refused = await tenant.handler(rbacRequest());
+    expect(refused.outcomes[0]!.result).toBe('not_authorized');
+    expect(refused.patch).toEqual([]);
+    expect(refused.allowed).toBe(true);
+    const admin = await engine([clusterKclRun('stamp', { source: annotate('a', 'b'), selector: { resourceKind: 'RoleBinding' } })], { authorizer: async () => true });
+    expect((await admin.handler(rbacRequest())).patch).toEqual([{ op: 'add', path: '/metadata/annotations', value: { a: 'b' } }]);
+  });
+
   it('checks the KCLRun ServiceAccount and drops a denied effect with a warning', async () => {
     const calls: [string, string][] = [];
     const authorizer: Authorizer = async (sa, attrs) => {

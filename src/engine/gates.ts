@@ -101,10 +101,27 @@ export async function gateViolation(state: RequestState, definition: PolicyDefin
 }
 
 export async function rbacDrop(state: RequestState, definition: PolicyDefinition, effect: ConsentEffect): Promise<DroppedEffect | undefined> {
+  if (effect === 'mutate' && definition.identity.kind === 'KCLRun' && isRbacObject(state.request)) {
+    return { result: 'not_authorized', reason: RBAC_MUTATION_REASON };
+  }
   const sa = definition.spec.serviceAccount;
   if (!sa || (await authorize(state, sa, effect))) return undefined;
   return { result: 'not_authorized', reason: notAuthorizedReason(state, sa, effect) };
 }
+
+/**
+ * A KCLRun never changes a Role or RoleBinding. The API server checks what a role grants (its
+ * `escalate` and `bind` rules) against the user who writes it, not against the policy's
+ * ServiceAccount, so a tenant's policy could add itself to the subjects of a RoleBinding an admin
+ * or a GitOps controller writes into its namespace, or point it at cluster-admin, with nothing
+ * more than `mutate` on rolebindings there. A ClusterKCLRun is an admin's own.
+ */
+function isRbacObject(request: RequestState['request']): boolean {
+  return request.resource.group === 'rbac.authorization.k8s.io';
+}
+
+const RBAC_MUTATION_REASON =
+  'a KCLRun may not change RBAC objects: the API server checks role escalation against the user who writes them, not against the policy (use a ClusterKCLRun)';
 
 export function warnDropped(state: RequestState, definition: PolicyDefinition, effect: ConsentEffect, dropped: DroppedEffect): void {
   const noun = effect === 'mutate' ? 'mutation' : 'violation';
