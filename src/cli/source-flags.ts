@@ -50,8 +50,8 @@ export const SOURCE_FLAGS: readonly FlagSpec[] = [
   { name: 'source-max-layer-mb', type: 'integer', min: 1, max: 1024, default: DEFAULT_SOURCE_LIMITS.maxLayerBytes / MiB, description: 'oci:// sources: the largest package layer downloaded, MiB' },
   { name: 'source-max-unpacked-mb', type: 'integer', min: 1, max: 4096, default: DEFAULT_SOURCE_LIMITS.maxUnpackedBytes / MiB, description: "oci:// sources: the most a package's files may add up to, MiB" },
   { name: 'source-max-files', type: 'integer', min: 1, max: 1_000_000, default: DEFAULT_SOURCE_LIMITS.maxFiles, description: 'oci:// sources: the most files one package may hold' },
-  { name: 'source-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.totalBytes / MiB, description: 'serve: the most resolved source text held for all policies together, MiB (S3004 beyond it); raise it with the memory limit' },
-  { name: 'source-namespace-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.namespaceBytes / MiB, description: "serve: the most resolved source text held for one namespace's KCLRuns, MiB (S3004 beyond it)" },
+  { name: 'source-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.totalBytes / MiB, description: 'serve: the most resolved source text held for all KCLRuns together, MiB (S3004 beyond it); raise it with the memory limit' },
+  { name: 'source-namespace-memory-mb', type: 'integer', min: 1, max: 65536, default: DEFAULT_SOURCE_BUDGET.namespaceBytes / MiB, description: "serve: the most resolved source text held for one namespace's KCLRuns, and for the ClusterKCLRuns (outside the total), MiB (S3004 beyond it)" },
 ];
 
 export const SOURCE_FLAG_NAMES: ReadonlySet<string> = new Set(SOURCE_FLAGS.map((f) => f.name));

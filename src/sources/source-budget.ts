@@ -1,10 +1,13 @@
 /**
  * How much resolved KCL text the resolver holds for the policies it resolved (their last good
  * resolutions), counted once per package however many policies use it, and charged to each
- * namespace whose policies use it. A resolution that would take the total past `totalBytes`, or
- * its namespace past `namespaceBytes`, is refused (S3004) and nothing of it is held: the policy
- * keeps its last good version if it has one, and what other policies hold is untouched. So no
- * tenant, and no set of policies, can make kclguard hold more source text than the budget.
+ * namespace whose policies use it. A resolution that would take the namespaced policies' total
+ * past `totalBytes`, or its namespace past `namespaceBytes`, is refused (S3004) and nothing of it
+ * is held: the policy keeps its last good version if it has one, and what other policies hold is
+ * untouched. ClusterKCLRuns are a scope of their own, with a share of `namespaceBytes`, outside
+ * the total: tenants filling the total (two namespaces at their share do) must not keep an
+ * admin's guardrail from loading, or from loading again after a restart. So kclguard holds at
+ * most `totalBytes + namespaceBytes` of source text, whatever tenants do.
  *
  * Bytes are what V8 keeps for the characters: one per character for Latin-1 text, two for a
  * string with any other character (an attacker's text of '€' costs twice its length).
@@ -12,9 +15,9 @@
 import { SourceError } from './errors.js';
 
 export interface SourceBudgetLimits {
-  /** Source text held for all policies together. */
+  /** Source text held for all KCLRuns together. */
   readonly totalBytes: number;
-  /** Source text held for the policies of one namespace (ClusterKCLRuns count only in the total). */
+  /** Source text held for the KCLRuns of one namespace, and for the ClusterKCLRuns. */
   readonly namespaceBytes: number;
 }
 
@@ -67,19 +70,14 @@ export class SourceBudget {
    */
   hold(key: string, namespace: string | undefined, units: readonly HeldUnit[]): void {
     const distinct = new Map(units.map((unit) => [unit.id, unit]));
-    const heldByOthers = (id: string): boolean => {
-      const holding = this.units.get(id);
-      return holding !== undefined && (holding.holders.size > 1 || !holding.holders.has(key));
-    };
-    let total = this.total;
-    for (const id of this.policies.get(key)?.ids ?? []) if (!heldByOthers(id)) total -= this.units.get(id)!.unit.bytes;
-    for (const [id, unit] of distinct) if (!heldByOthers(id)) total += unit.bytes;
-    const inNamespace = namespace === undefined ? 0 : this.namespaceBytes(namespace, distinct, key);
+    const scope = namespace === undefined ? 'the ClusterKCLRuns' : `namespace ${namespace}`;
+    const inScope = this.scopeBytes(namespace, distinct, key);
+    const total = namespace === undefined ? 0 : this.namespacedBytes(distinct, key);
     const problem =
       total > this.limits.totalBytes
-        ? `holding this policy's source would take the source text kclguard holds for all policies to ${mib(total)} MiB, more than its budget of ${mib(this.limits.totalBytes)} MiB`
-        : inNamespace > this.limits.namespaceBytes
-          ? `holding this policy's source would take the source text held for namespace ${namespace} to ${mib(inNamespace)} MiB, more than its share of ${mib(this.limits.namespaceBytes)} MiB`
+        ? `holding this policy's source would take the source text kclguard holds for all KCLRuns to ${mib(total)} MiB, more than its budget of ${mib(this.limits.totalBytes)} MiB`
+        : inScope > this.limits.namespaceBytes
+          ? `holding this policy's source would take the source text held for ${scope} to ${mib(inScope)} MiB, more than its share of ${mib(this.limits.namespaceBytes)} MiB`
           : undefined;
     if (problem) throw new SourceError('S3004', `${problem}; it loads once sources are removed or made smaller`);
     this.release(key);
@@ -103,7 +101,7 @@ export class SourceBudget {
 
   /** Bytes held for all policies; for one namespace's policies. */
   heldBytes(namespace?: string): number {
-    return namespace === undefined ? this.total : this.namespaceBytes(namespace, new Map());
+    return namespace === undefined ? this.total : this.scopeBytes(namespace, new Map());
   }
 
   private attach(key: string, namespace: string | undefined, units: readonly HeldUnit[]): void {
@@ -119,13 +117,22 @@ export class SourceBudget {
     this.policies.set(key, { namespace, ids: units.map((unit) => unit.id) });
   }
 
-  /** What the namespace's policies (but `except`) hold, with `extra` added (each unit once). */
-  private namespaceBytes(namespace: string, extra: ReadonlyMap<string, HeldUnit>, except?: string): number {
+  /** What one scope's policies (but `except`) hold, with `extra` added (each unit once); undefined: the ClusterKCLRuns. */
+  private scopeBytes(namespace: string | undefined, extra: ReadonlyMap<string, HeldUnit>, except?: string): number {
+    return this.bytesOf((held) => held.namespace === namespace, extra, except);
+  }
+
+  /** What every namespace's policies (but `except`) hold, with `extra` added (each unit once). */
+  private namespacedBytes(extra: ReadonlyMap<string, HeldUnit>, except?: string): number {
+    return this.bytesOf((held) => held.namespace !== undefined, extra, except);
+  }
+
+  private bytesOf(counts: (held: { readonly namespace: string | undefined }) => boolean, extra: ReadonlyMap<string, HeldUnit>, except?: string): number {
     const ids = new Set(extra.keys());
     let bytes = 0;
     for (const unit of extra.values()) bytes += unit.bytes;
     for (const [key, held] of this.policies) {
-      if (held.namespace !== namespace || key === except) continue;
+      if (!counts(held) || key === except) continue;
       for (const id of held.ids) {
         if (ids.has(id)) continue;
         ids.add(id);
