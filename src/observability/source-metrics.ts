@@ -19,7 +19,7 @@ export function observeSourceText(metrics: Metrics, heldBytes: () => number, bud
   });
   new Gauge({
     name: 'kclguard_source_text_budget_bytes',
-    help: 'The budget of kclguard_source_text_bytes (--source-memory-mb); a policy that would go over fails to load (S3004).',
+    help: "The KCLRuns' budget of kclguard_source_text_bytes (--source-memory-mb); a KCLRun that would go over fails to load (S3004). The ClusterKCLRuns' text has a share of its own beyond it (--source-namespace-memory-mb).",
     registers,
   }).set(budgetBytes);
 }
