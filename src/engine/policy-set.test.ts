@@ -194,6 +194,16 @@ describe('PolicySet', () => {
     expect((await set.replace([])).snapshot.policies).toEqual([]);
   });
 
+  it("never lets a refused KCLRun in a namespace named cluster keep a deleted ClusterKCLRun of the same key in force", async () => {
+    const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
+    await set.replace([{ doc: clusterKclRun('foo', { source: '{"assert": "no"}', failureAction: 'abort' }) }]);
+    // The admin deletes the ClusterKCLRun; a KCLRun cluster/foo (refused: `cluster` is reserved) remains.
+    const { snapshot } = await set.replace([{ doc: kclRun('foo', 'cluster', { source: '{}' }) }]);
+    expect(snapshot.policies).toHaveLength(1);
+    expect(snapshot.policies[0]).toMatchObject({ state: 'invalid', identity: { kind: 'KCLRun' } });
+    expect(snapshot.policies[0]!.stale).toBeUndefined();
+  });
+
   it('does not invent a revision for a policy that was never valid', async () => {
     const set = new PolicySet({ executor: new InProcessExecutor({ compiler: new FakeCompiler() }) });
     const { snapshot } = await set.replace([{ doc: kclRun('p', 'a', { source: '{}', failureAction: 'abrot' }) }]);

@@ -247,7 +247,9 @@ export class PolicySet {
     for (const { policy, generation, staleBecause } of rejected) {
       const key = policy.identity.key;
       const valid = before.get(key);
-      if (!valid?.definition) {
+      // The same key of another kind (a KCLRun in a namespace named `cluster`, refused, against a
+      // ClusterKCLRun) is another policy: it must not keep a deleted ClusterKCLRun in force.
+      if (!valid?.definition || valid.identity.kind !== policy.identity.kind) {
         invalid.push(policy);
         continue;
       }

@@ -43,6 +43,14 @@ describe('parsePolicy defaults', () => {
     expect(many.ok && many.policy.spec.selector.names).toEqual(['a', 'b']);
   });
 
+  it('refuses a selector field that would select nothing: an empty list, or "*" taken as a wildcard', () => {
+    for (const selector of [{ resourceKind: '*' }, { resourceKind: ['Pod', '*'] }, { resourceKind: [] }, { namespace: [] }, { resourceName: '*' }]) {
+      const field = `spec.selector.${Object.keys(selector)[0]}`;
+      expect(issues(kclRun('p', 'a', { source, selector })).map((i) => [i.field, i.code])).toEqual([[field, 'invalid']]);
+    }
+    expect(parsePolicy(kclRun('p', 'a', { source, selector: {} })).ok).toBe(true);
+  });
+
   it('maps recoveryPolicy panic to abort and skip to skip', () => {
     const panic = parsePolicy(kclRun('p', 'a', { source, recoveryPolicy: 'panic' }));
     const skip = parsePolicy(kclRun('p', 'a', { source, recoveryPolicy: 'skip' }));

@@ -327,6 +327,15 @@ export function parsePolicy(doc: unknown, options: ParseOptions = {}): ParsedPol
   } else if ((spec.serviceAccountName === undefined) !== (spec.serviceAccountNamespace === undefined)) {
     errors.push(issue('spec.serviceAccountNamespace', 'conflict', 'spec.serviceAccountName and spec.serviceAccountNamespace must be given together on a ClusterKCLRun'));
   }
+  // A guardrail written with these would load Ready and select nothing: refused instead.
+  for (const [field, every] of [['resourceKind', 'kind'], ['namespace', 'namespace'], ['resourceName', 'name']] as const) {
+    const value = selector[field];
+    if (Array.isArray(value) && value.length === 0) {
+      errors.push(issue(`spec.selector.${field}`, 'invalid', `an empty spec.selector.${field} selects nothing; leave it out to select every ${every}`));
+    } else if (value === '*' || (Array.isArray(value) && value.includes('*'))) {
+      errors.push(issue(`spec.selector.${field}`, 'invalid', `"*" in spec.selector.${field} is not a wildcard and would select nothing; leave the field out to select every ${every}`));
+    }
+  }
 
   const labels =
     selector.matchLabels !== undefined || selector.matchExpressions !== undefined
