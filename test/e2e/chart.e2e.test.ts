@@ -284,8 +284,9 @@ describe('the Helm chart', () => {
     expect(policy.status?.conditions?.find((condition) => condition.type === 'Compiled')).toMatchObject({ status: 'True' });
     await create(manifests(configMap(tenant, 'stamped')));
     expect((await kubectl(['get', 'configmap', 'stamped', '-n', tenant, '-o', 'jsonpath={.metadata.labels.stamped}'])).stdout).toBe('yes');
-    // Background audit, as the chart's ServiceAccount: it reads the ConfigMap cache and writes the report.
-    await apply(manifests(...grant(tenant, 'may-validate', ['validate'], ['configmaps'])));
+    // Background audit, as the chart's ServiceAccount: it reads the ConfigMap cache and writes the
+    // report (list: audit shows a policy only what its ServiceAccount may read).
+    await apply(manifests(...grant(tenant, 'may-validate', ['validate', 'list'], ['configmaps'])));
     await apply(manifests(kclRun(tenant, 'audited', { mode: 'Validate', selector: { resourceKind: 'ConfigMap' }, source: 'assert True, "never"\n' })));
     await waitForPolicyLoaded('kclrun', 'audited', tenant);
     const reported = await eventually(async () => (await kubectl(['get', 'policyreport', 'kclguard', '-n', tenant], { allowFailure: true })).code === 0, { timeoutMs: 60_000 });
