@@ -24,6 +24,9 @@ const groupVersionResource = {
 
 const stringList = { type: 'array', items: { type: 'string' } } as const;
 
+/** The longest `request.uid` accepted (A4006 beyond). */
+export const MAX_UID_CHARS = 128;
+
 const admissionReviewSchema = {
   type: 'object',
   required: ['apiVersion', 'kind', 'request'],
@@ -34,7 +37,10 @@ const admissionReviewSchema = {
       type: 'object',
       required: ['uid', 'kind', 'resource', 'operation'],
       properties: {
-        uid: nonEmptyString,
+        // The API server's is a UUID (36 characters). Bounded: the answer, the log lines and the
+        // audit annotations repeat it, and a forged megabyte uid made each answer megabytes,
+        // held in the send buffer of a client that never reads it (and in each log line).
+        uid: { type: 'string', minLength: 1, maxLength: MAX_UID_CHARS },
         kind: groupVersionKind,
         resource: groupVersionResource,
         subResource: { type: 'string' },

@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { decodeAdmissionReview } from '../../src/admission/decode.js';
+import { decodeAdmissionReview, MAX_UID_CHARS } from '../../src/admission/decode.js';
 import { reviewAdmission } from '../../src/admission/review.js';
 import { toEngineRequest } from '../../src/admission/to-engine-request.js';
 import { thrown, thrownCode } from '../support/error-codes.js';
@@ -40,6 +40,13 @@ describe('decodeAdmissionReview', () => {
     const emptyUid = fixture('pod-create');
     emptyUid.request.uid = '';
     expect(thrownCode(() => decodeAdmissionReview(emptyUid))).toBe('A4006');
+    // A forged megabyte uid would be repeated in the answer and every log line about it.
+    const hugeUid = fixture('pod-create');
+    hugeUid.request.uid = 'u'.repeat(MAX_UID_CHARS + 1);
+    expect(thrownCode(() => decodeAdmissionReview(hugeUid))).toBe('A4006');
+    const longestUid = fixture('pod-create');
+    longestUid.request.uid = 'u'.repeat(MAX_UID_CHARS);
+    expect(decodeAdmissionReview(longestUid).request.uid).toBe(longestUid.request.uid);
     const badOperation = fixture('pod-create');
     badOperation.request.operation = 'PATCH';
     expect(thrownCode(() => decodeAdmissionReview(badOperation))).toBe('A4006');
