@@ -11,7 +11,7 @@
  * over several runs while each run stays bounded.
  */
 import type { AdmissionHandler, Authorizer, EngineLogger, LookupKind, PolicySnapshot, ServedKind, Unavailable } from '../engine/index.js';
-import { silentLogger } from '../engine/index.js';
+import { resourceName, silentLogger } from '../engine/index.js';
 import { auditedKinds, auditedPolicies, type KindNames } from './audit-kinds.js';
 import { apiVersionOf, targetKey, type AuditTarget } from './audit-request.js';
 import { policyInfos, REPORT_RESULTS, type ReportResult } from './audit-results.js';
@@ -247,7 +247,7 @@ export class AuditController {
       concurrency: this.options.concurrency ?? 2,
       mayRead: readCheck(snapshot, this.options.authorizer, (policy, served, namespace) =>
         this.logger.warn(
-          { policy, resource: served.group ? `${served.resource}.${served.group}` : served.resource, namespace },
+          { policy, resource: resourceName(served), namespace },
           "audit: the policy's ServiceAccount may not list these objects, so they are not audited for it (grant it list to audit them)",
         ),
       ),

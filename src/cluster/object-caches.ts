@@ -9,7 +9,7 @@
  * with a message naming the setting, rather than tried against a 403 forever.
  */
 import { KubernetesObjectApi, makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
-import { silentLogger, type EngineLogger, type LookupKind, type LookupSource, type ServedKind, type Unavailable } from '../engine/index.js';
+import { resourceName, silentLogger, type EngineLogger, type LookupKind, type LookupSource, type ServedKind, type Unavailable } from '../engine/index.js';
 import type { KindResolver } from './discovery.js';
 
 type JsonObject = Record<string, unknown>;
@@ -28,11 +28,6 @@ const RETRY_MAX_MS = 60_000;
 
 export function apiVersionOf(served: Pick<ServedKind, 'group' | 'version'>): string {
   return served.group === '' ? served.version : `${served.group}/${served.version}`;
-}
-
-/** `resource.group` (kubectl's notation; `pods` for the core group). */
-export function resourceName(served: Pick<ServedKind, 'group' | 'resource'>): string {
-  return served.group === '' ? served.resource : `${served.resource}.${served.group}`;
 }
 
 /** Objects per LIST page when a cache (re)lists a kind, as client-go's pager. */

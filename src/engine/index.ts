@@ -52,6 +52,7 @@ export {
   Lookups,
   StaticLookupSource,
   isUnavailable,
+  resourceName,
   lookupClient,
   parseSelectorText,
   type KindInfo,

@@ -160,6 +160,15 @@ export function needsResolution(spec: PolicySpec): boolean {
   return isOciSource(spec.source) || spec.dependencies !== undefined;
 }
 
+/** A DNS-1123 label, what a Namespace's name must be: the schema's pattern and its check. */
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_LABEL_MAX_CHARS = 63;
+const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
+
+export function isDnsLabel(name: string): boolean {
+  return name.length <= DNS_LABEL_MAX_CHARS && DNS_LABEL.test(name);
+}
+
 /**
  * The scope part of a ClusterKCLRun's key (`cluster/NAME`); no KCLRun may live in a namespace of
  * this name, or its key would be a ClusterKCLRun's (schema.ts refuses it).

@@ -8,6 +8,8 @@ import type { FailureAction, Operation } from './contract.js';
 import { unescapePointerToken } from './json-data.js';
 import {
   CLUSTER_SCOPE,
+  DNS_LABEL_MAX_CHARS,
+  DNS_LABEL_PATTERN,
   DEFAULT_CONSENT,
   DEFAULT_FAILURE_ACTION,
   DEFAULT_MODE,
@@ -54,7 +56,7 @@ const labelSelector = { type: 'object', additionalProperties: false, properties:
 
 /** Kubernetes object names (ServiceAccount, Secret, KCLRun): a DNS subdomain; namespaces: a DNS label. */
 const DNS_SUBDOMAIN = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' };
-const DNS_LABEL = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+const DNS_LABEL = { type: 'string', minLength: 1, maxLength: DNS_LABEL_MAX_CHARS, pattern: DNS_LABEL_PATTERN };
 
 const operationsEnum = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT', '*'];
 

@@ -5,7 +5,7 @@
  * are answered is the caller's choice (RBAC manifests offline, SubjectAccessReviews live).
  */
 import { auditedPolicies, auditPass, buildReports, policyInfos, readCheck, type AuditedObject, type AuditTarget, type PolicyReportObject } from '../../audit/index.js';
-import { createAdmissionHandler, type Authorizer, type ExemptCheck, type NamespaceLookup, type PolicySet, type ServedKind } from '../../engine/index.js';
+import { createAdmissionHandler, resourceName, type Authorizer, type ExemptCheck, type NamespaceLookup, type PolicySet, type ServedKind } from '../../engine/index.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -45,7 +45,7 @@ export async function runAudit(input: AuditInput): Promise<AuditOutput> {
     now: input.now,
     concurrency: 2,
     mayRead: readCheck(snapshot, input.authorizer, (policy, served, namespace) =>
-      notAudited.push(`policy ${policy}: its ServiceAccount may not list ${served.group ? `${served.resource}.${served.group}` : served.resource}${namespace ? ` in ${namespace}` : ''}, so they are not audited for it`),
+      notAudited.push(`policy ${policy}: its ServiceAccount may not list ${resourceName(served)}${namespace ? ` in ${namespace}` : ''}, so they are not audited for it`),
     ),
   });
   const objects = [...pass.objects.values()].filter((o) => o.results.length > 0);

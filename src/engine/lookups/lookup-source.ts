@@ -17,6 +17,11 @@ export interface ServedKind {
   readonly namespaced: boolean;
 }
 
+/** `resource.group` (kubectl's notation; `pods` for the core group). */
+export function resourceName(served: Pick<ServedKind, 'group' | 'resource'>): string {
+  return served.group === '' ? served.resource : `${served.resource}.${served.group}`;
+}
+
 /** Why a read cannot be answered now (a cache still listing, an informer kclguard may not run). */
 export interface Unavailable {
   readonly unavailable: string;

@@ -13,7 +13,7 @@
 import type { ErrorCode, HostAnswer } from '../../kcl/index.js';
 import { withTimeout, type AuthorizationAttributes, type Authorizer } from '../authorizer.js';
 import { DEFAULT_AUTHORIZER_TIMEOUT_MS } from '../authorizer.js';
-import type { PolicyDefinition, ServiceAccountRef } from '../model.js';
+import { isDnsLabel, type PolicyDefinition, type ServiceAccountRef } from '../model.js';
 import { notify, type EngineObserver } from '../observer.js';
 import { labelsOf, matchesLabelSelector } from '../selector.js';
 import { isQueryError, parseLookupCall, type LookupQuery } from './kube-module.js';
@@ -246,7 +246,7 @@ export class Lookups implements LookupResponder {
 
 /** Namespace names are DNS labels; '' is a cluster-scoped object's, or every namespace for a list. */
 function possibleNamespace(namespace: string): boolean {
-  return namespace === '' || (namespace.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace));
+  return namespace === '' || isDnsLabel(namespace);
 }
 
 /**
