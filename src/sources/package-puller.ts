@@ -209,12 +209,11 @@ export class PackagePuller {
     const ms = this.options.limits.packageFetchMs;
     const describe = `${reference.registry}/${reference.repository}@${digest}`;
     return withDeadline(ms, `${describe}: the registry did not finish sending the package within ${ms} ms (manifest, layer and access check together)`, (signal) =>
-      this.fetchContent(reference, digest, credential, fingerprint, signal),
+      this.fetchContent(reference, digest, credential, fingerprint, describe, signal),
     );
   }
 
-  private async fetchContent(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string, signal: AbortSignal): Promise<PackageContent> {
-    const describe = `${reference.registry}/${reference.repository}@${digest}`;
+  private async fetchContent(reference: OciReference, digest: string, credential: RegistryCredential | undefined, fingerprint: string, describe: string, signal: AbortSignal): Promise<PackageContent> {
     const target = { registry: reference.registry, repository: reference.repository };
     const identity = accessIdentity(reference, fingerprint);
     const cached = this.packages.get(digest);

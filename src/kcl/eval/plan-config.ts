@@ -11,7 +11,7 @@ import type { Planner } from './planner.js';
 import { layoutOf } from './plan-name.js';
 import { putEntry, setOp } from './union.js';
 import { mentionsAny } from '../ast-walk.js';
-import type { Meter } from '../budget.js';
+import { containerBytes, type Meter } from '../budget.js';
 
 type Pusher = (env: Env, out: Value[]) => void;
 
@@ -129,9 +129,10 @@ export function planEntry(p: Planner, entry: ast.ConfigEntry): Putter {
     return (env, target) => putEntry(target, key, value(env), op, env.st, span);
   }
   if (path) {
+    // `a.b.c: v` builds a dict of one entry per level below the first.
+    const nestedBytes = (path.length - 1) * containerBytes('dict', 1);
     return (env, target) => {
-      // `a.b.c: v` builds a dict of one entry per level below the first.
-      for (let i = 1; i < path.length; i++) env.st.checkContainer('dict', 1, span);
+      env.st.allocate(nestedBytes, span);
       const n = nest(path, value(env), op);
       putEntry(target, path[0]!, n.value, n.op, env.st, span);
     };
